@@ -1,0 +1,44 @@
+# Salon: `make run` serves the demo, `make test` runs every test. Both set up .venv on their own.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+
+.PHONY: run test venv i18n bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(BIN)/salon migrate
+	$(BIN)/salon demo --if-empty
+	@echo
+	@echo "Salon is serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'salon:create_app()'
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-extract the strings and merge them into the catalogues; then translate and `make i18n-compile`.
+i18n: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o salon/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i salon/translations/messages.pot -d salon/translations --no-fuzzy-matching --ignore-obsolete
+
+i18n-compile: venv
+	$(BIN)/pybabel compile -d salon/translations --statistics
+
+bench: venv
+	$(BIN)/python bench/ballots.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

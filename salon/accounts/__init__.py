@@ -1,0 +1,1 @@
+"""The accounts room: people, their roles, invitations, log-in and API tokens."""

@@ -1,0 +1,253 @@
+"""Accounts: passwords, invitations, tokens, language. Services flush; the request commits."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from salon.accounts.models import ApiToken, Invitation, Role, User
+from salon.audit import services as audit
+from salon.clock import utcnow
+from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.extensions import db
+from salon.programmes.models import Programme
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,39}$")
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "sln_"
+LOCALES = ("zh_Hans", "en")
+
+
+def check_username(username: str) -> str:
+    username = (username or "").strip().lower()
+    if not USERNAME.match(username):
+        raise ValidationFailed(
+            _("Use 3 to 40 lower-case letters, digits, dots, dashes or underscores."), "username"
+        )
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(_("This username is taken."), "username")
+    return username
+
+
+def check_display_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Enter a name."), "display_name")
+    if len(name) > 80:
+        raise ValidationFailed(_("At most 80 characters."), "display_name")
+    return name
+
+
+def check_password(password: str, confirm: str | None = None) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationFailed(_("At least %(n)d characters.", n=MIN_PASSWORD), "password")
+    if len(password) > 200:
+        raise ValidationFailed(_("At most 200 characters."), "password")
+    if confirm is not None and confirm != password:
+        raise ValidationFailed(_("The two passwords differ."), "confirm")
+    return password
+
+
+def create_user(programme: Programme, role: Role, username: str, display_name: str,
+                password: str | None = None) -> User:
+    user = User(
+        programme_id=programme.id,
+        username=check_username(username),
+        display_name=check_display_name(display_name),
+        role=role,
+        password_hash=hash_password(check_password(password)) if password else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config.get("SALON_PASSWORD_METHOD", "scrypt"))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+    if user is None or not user.active or not user.password_hash:
+        # Spend the same time whether or not the account exists.
+        check_password_hash(_DUMMY_HASH(), password or "")
+        return None
+    return user if check_password_hash(user.password_hash, password or "") else None
+
+
+_dummy: list[str] = []
+
+
+def _DUMMY_HASH() -> str:  # noqa: N802 - computed once, lazily
+    if not _dummy:
+        _dummy.append(hash_password(secrets.token_hex(8)))
+    return _dummy[0]
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="salon.invitation")
+
+
+def invite(user: User, by: User | None) -> str:
+    """Revoke the person's open invitations and issue a fresh one; return its signed token."""
+    now = utcnow()
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.user_id == user.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    days = user.programme.invitation_days
+    invitation = Invitation(
+        programme_id=user.programme_id, user_id=user.id, created_by_id=getattr(by, "id", None),
+        created_at=now, expires_at=now + timedelta(days=days),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record(user.programme_id, by, "invitation.issue", user, username=user.username, days=days)
+    return _serializer().dumps({"i": invitation.id, "n": secrets.token_hex(4)})
+
+
+def open_invitation(token: str) -> Invitation:
+    """The invitation behind a link, or a NotFound saying why it no longer works."""
+    try:
+        data = _serializer().loads(token, max_age=60 * 60 * 24 * 366)
+    except SignatureExpired:
+        raise NotFound(_("This invitation link has expired. Ask the bureau for a new one."), "token")
+    except BadSignature:
+        raise NotFound(_("This invitation link is not valid."), "token")
+    invitation = db.session.get(Invitation, data.get("i") if isinstance(data, dict) else None)
+    if invitation is None:
+        raise NotFound(_("This invitation link is not valid."), "token")
+    if invitation.used_at is not None:
+        raise NotFound(_("This invitation link has already been used."), "token")
+    if invitation.revoked_at is not None:
+        raise NotFound(_("This invitation link was replaced by a newer one."), "token")
+    if invitation.expires_at <= utcnow():
+        raise NotFound(_("This invitation link has expired. Ask the bureau for a new one."), "token")
+    if not invitation.user.active:
+        raise NotFound(_("This account is no longer active."), "token")
+    return invitation
+
+
+def accept_invitation(token: str, password: str, confirm: str) -> User:
+    invitation = open_invitation(token)
+    check_password(password, confirm)
+    # Single use even under a race: only one request can flip used_at from NULL.
+    claimed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise NotFound(_("This invitation link has already been used."), "token")
+    user = invitation.user
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    audit.record(user.programme_id, user, "invitation.accept", user)
+    return user
+
+
+def reset_account(user: User, by: User) -> str:
+    """Forgotten password or a lost phone: the old password and sessions stop working."""
+    user.password_hash = None
+    user.session_version += 1
+    _revoke_all_tokens(user)
+    audit.record(user.programme_id, by, "account.reset", user, username=user.username)
+    return invite(user, by)
+
+
+def invite_colleague(programme: Programme, by: User, username: str, display_name: str) -> tuple[User, str]:
+    user = create_user(programme, Role.BUREAU, username, display_name)
+    audit.record(programme.id, by, "account.create", user, username=user.username, role="bureau")
+    return user, invite(user, by)
+
+
+def set_locale(user: User | None, locale: str) -> str:
+    if locale not in LOCALES:
+        raise ValidationFailed(_("Unknown language."), "locale")
+    if user is not None and user.is_authenticated:
+        user.locale = locale
+    return locale
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Give the token a name, e.g. the tool that will use it."), "name")
+    if len(name) > 80:
+        raise ValidationFailed(_("At most 80 characters."), "name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(programme_id=user.programme_id, user_id=user.id, name=name,
+                     token_hash=_hash_token(raw), prefix=raw[:10])
+    db.session.add(token)
+    db.session.flush()
+    audit.record(user.programme_id, user, "token.create", token, name=name)
+    return token, raw
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.id)
+    ))
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise NotFound(_("No such token."), "token_id")
+    token.revoked_at = utcnow()
+    audit.record(user.programme_id, user, "token.revoke", token, name=token.name)
+    return token
+
+
+def _revoke_all_tokens(user: User) -> None:
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def user_for_token(raw: str) -> User | None:
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    return db.session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    )
+
+
+def deactivate(user: User) -> None:
+    user.active = False
+    user.session_version += 1
+    _revoke_all_tokens(user)
+    db.session.execute(
+        update(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None),
+                                 Invitation.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: '<id>:<version>', so a reset or new password ends old sessions."""
+    try:
+        user_id, version = (int(x) for x in session_id.split(":"))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_version != version or not user.active:
+        return None
+    return user

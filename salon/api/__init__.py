@@ -1,0 +1,48 @@
+"""The JSON API under /api/v1: bearer tokens, JSON errors, one OpenAPI document for every route."""
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_babel import gettext as _
+
+from salon.errors import Forbidden, json_error
+from salon.extensions import api, csrf
+
+PREFIX = "/api/v1"
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json"}
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value else None
+
+
+def _authenticate():
+    if not request.path.startswith(PREFIX + "/") or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    from salon.accounts.services import user_for_token
+
+    user = user_for_token(_bearer() or "")
+    if user is None:
+        response = json_error(401, _("A valid bearer token is required (Authorization: Bearer …)."))
+        response[0].headers["WWW-Authenticate"] = "Bearer"
+        return response
+    g.api_user = user
+    return None
+
+
+def require_bureau():
+    if not g.api_user.is_bureau:
+        raise Forbidden(_("Only the bureau can do this."))
+    return g.api_user
+
+
+def register(app: Flask) -> None:
+    from salon.accounts.api import blp as accounts_blp
+    from salon.audit.api import blp as audit_blp
+    from salon.programmes.api import blp as programmes_blp
+
+    app.before_request(_authenticate)
+    for blp in (accounts_blp, programmes_blp, audit_blp):
+        csrf.exempt(blp)
+        api.register_blueprint(blp, url_prefix=PREFIX)

@@ -1,0 +1,187 @@
+"""The command line: `salon …` (or `flask --app salon …`)."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from salon.extensions import db
+
+# Features add their time-based transitions here: callables (now) -> list of strings said.
+TICKERS: list = []
+
+
+def register(app: Flask) -> None:
+    for command in (create_programme, demo, migrate_command, tick, backup, restore, audit_group):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from salon import create_app
+
+    FlaskGroup(create_app=create_app, help="Salon: the county's community-governance salon.")(prog_name="salon")
+
+
+@click.command("create-programme")
+@click.option("--name", required=True, help="e.g. 富平县社区治理主题沙龙")
+@click.option("--bureau", "bureau_name", default="", help="e.g. 富平县民政局")
+@click.option("--username", required=True, help="the first bureau account")
+@click.option("--display-name", required=True)
+@click.option("--password", default=None, help="set directly instead of printing an invitation link")
+@click.option("--base-url", default="http://127.0.0.1:5000", help="for the printed invitation link")
+@with_appcontext
+def create_programme(name, bureau_name, username, display_name, password, base_url):
+    """Create a programme and its first bureau account."""
+    from salon.accounts import services as accounts
+    from salon.errors import DomainError
+    from salon.programmes import services
+
+    try:
+        programme, user = services.create_programme(name, bureau_name, username, display_name, password)
+        token = None if password else accounts.invite(user, None)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.field}: {exc.message}")
+    click.echo(f"programme {programme.id}: {programme.name}")
+    click.echo(f"bureau account: {user.username}")
+    if token:
+        click.echo(f"invitation link (valid {programme.invitation_days} days, works once): "
+                   f"{base_url.rstrip('/')}/invite/{token}")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="only when the database holds no programme")
+@with_appcontext
+def demo(if_empty):
+    """Load the demo programme (SPEC §10) and print its logins."""
+    from salon import demo as demo_module
+    from salon.programmes.models import Programme
+
+    if if_empty and db.session.scalar(select(func.count(Programme.id))):
+        click.echo("The database already holds a programme; demo not loaded.")
+        click.echo(demo_module.LOGINS_TEXT)
+        return
+    demo_module.load()
+    db.session.commit()
+    click.echo("Demo programme loaded.")
+    click.echo(demo_module.LOGINS_TEXT)
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command():
+    """Apply every migration (creates the database on first run)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("Database is at the newest schema.")
+
+
+@click.command("tick")
+@with_appcontext
+def tick():
+    """Run due time-based transitions (windows opening and closing). Safe to run any time."""
+    from salon.clock import utcnow
+
+    now = utcnow()
+    said = []
+    for ticker in TICKERS:
+        said.extend(ticker(now))
+    db.session.commit()
+    for line in said:
+        click.echo(line)
+    click.echo(f"tick done at {now.isoformat(timespec='seconds')}Z: {len(said)} transitions")
+
+
+def _database_url():
+    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def _libpq_url(url) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup(path):
+    """Write a consistent copy of the database to PATH (SQLite online backup, or pg_dump)."""
+    url = _database_url()
+    if url.get_backend_name() == "sqlite":
+        db.session.remove()
+        source = sqlite3.connect(url.database)
+        target = sqlite3.connect(path)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    elif url.get_backend_name() == "postgresql":
+        _run(["pg_dump", "--format=custom", "--no-owner", "--file", path, _libpq_url(url)])
+    else:
+        raise click.ClickException(f"backup does not support {url.get_backend_name()}")
+    click.echo(f"backup written to {path}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@with_appcontext
+def restore(path, yes):
+    """Replace the database with the backup at PATH. Stop the web processes first."""
+    if not yes:
+        click.confirm("This replaces every record in the database. Continue?", abort=True)
+    url = _database_url()
+    db.session.remove()
+    db.engine.dispose()
+    if url.get_backend_name() == "sqlite":
+        source = sqlite3.connect(path)
+        target = sqlite3.connect(url.database)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    elif url.get_backend_name() == "postgresql":
+        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+              "--dbname", _libpq_url(url), path])
+    else:
+        raise click.ClickException(f"restore does not support {url.get_backend_name()}")
+    click.echo(f"database restored from {path}")
+
+
+def _run(argv: list[str]) -> None:
+    if shutil.which(argv[0]) is None:
+        raise click.ClickException(f"{argv[0]} is not installed (PostgreSQL client tools)")
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise click.ClickException(f"{argv[0]} failed with exit code {result.returncode}")
+
+
+@click.group("audit")
+def audit_group():
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--programme", "programme_id", type=int, default=None)
+@with_appcontext
+def audit_verify(programme_id):
+    """Check every hash-chain link; report the first broken one (exit 1)."""
+    from salon.audit import services
+
+    checked, broken = services.verify(programme_id)
+    if broken is None:
+        click.echo(f"audit log intact: {checked} events verified")
+        return
+    click.echo(f"audit log BROKEN at programme {broken.programme_id}, event {broken.seq}: {broken.reason} "
+               f"({checked} events before it verified)")
+    sys.exit(1)

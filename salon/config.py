@@ -1,0 +1,83 @@
+"""Settings: read from SALON_* environment variables when the app is created, never at import."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: str) -> str:
+    """SALON_SECRET_KEY, or a key generated once into instance/secret_key (never a fixed fallback)."""
+    key = os.environ.get("SALON_SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str, need_secret: bool = True) -> dict:
+    database_url = os.environ.get(
+        "SALON_DATABASE_URL", "sqlite:///" + str(Path(instance_path) / "salon.sqlite")
+    )
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SALON_BASE_URL": os.environ.get("SALON_BASE_URL", ""),
+        "RATELIMIT_STORAGE_URI": os.environ.get("SALON_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("SALON_RATELIMIT_ENABLED", True),
+        "SALON_LOGIN_LIMIT_ACCOUNT": os.environ.get("SALON_LOGIN_LIMIT_ACCOUNT", "5 per 5 minutes"),
+        "SALON_LOGIN_LIMIT_ADDRESS": os.environ.get("SALON_LOGIN_LIMIT_ADDRESS", "20 per 5 minutes"),
+        "SESSION_COOKIE_SECURE": _bool("SALON_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_SECURE": _bool("SALON_SECURE_COOKIES", False),
+        "SALON_DEFAULT_LOCALE": os.environ.get("SALON_DEFAULT_LOCALE", "zh_Hans"),
+    }
+    if need_secret:
+        settings["SECRET_KEY"] = _secret_key(instance_path)
+    return settings
+
+
+STATIC = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the signed session cookie
+    "BABEL_DEFAULT_LOCALE": "zh_Hans",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ("zh_Hans", "en"),
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "JSON_AS_ASCII": False,
+    "API_TITLE": "Salon API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+        },
+        "security": [{"bearer": []}],
+    },
+}

@@ -1,0 +1,20 @@
+"""Shared form pieces: the empty form for POST-only buttons and turning domain errors into field errors."""
+from __future__ import annotations
+
+from flask import flash
+from flask_wtf import FlaskForm
+
+from salon.errors import DomainError
+
+
+class EmptyForm(FlaskForm):
+    """A POST-only button: nothing but the CSRF token."""
+
+
+def show_error(form: FlaskForm, exc: DomainError) -> None:
+    """Put the service's message under the field it names, or at the top of the page."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        flash(exc.message, "error")

@@ -1,0 +1,1 @@
+"""The home room: what the person must do next."""

@@ -1,0 +1,40 @@
+"""Language: Chinese (zh_Hans) first, English second; remembered per user, or per browser before log-in."""
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale, lazy_gettext
+from flask_login import current_user
+
+from salon.extensions import babel
+
+LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in LANGUAGE_NAMES:
+        return chosen
+    if request and request.path.startswith("/api/"):
+        best = request.accept_languages.best_match(["zh", "en"])
+        if best == "en":
+            return "en"
+    return current_app.config.get("SALON_DEFAULT_LOCALE", "zh_Hans")
+
+
+def select_timezone() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.programme.timezone
+    return "Asia/Shanghai"
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    @app.context_processor
+    def language_names():
+        return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "get_locale": get_locale}
+
+
+_l = lazy_gettext

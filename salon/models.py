@@ -1,0 +1,4 @@
+"""Every model, imported in one place so Alembic and the tests see the whole schema."""
+from salon.accounts.models import ApiToken, Invitation, Role, User  # noqa: F401
+from salon.audit.models import AuditEvent  # noqa: F401
+from salon.programmes.models import Community, Programme, Seat, SeatHolding  # noqa: F401

@@ -1,0 +1,267 @@
+"""Programme management: settings, communities, seats and their hand-over (换届)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from salon.accounts import services as accounts
+from salon.accounts.models import Role, User
+from salon.audit import services as audit
+from salon.clock import utcnow
+from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.extensions import db
+from salon.programmes.models import Community, Programme, Seat, SeatHolding
+
+
+def get_scoped(model, object_id, programme_id: int, field: str = "id"):
+    """A row of the caller's programme, or 404: another programme's ids look exactly like missing ones."""
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Not found."), field)
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.programme_id != programme_id:
+        raise NotFound(_("Not found."), field)
+    return obj
+
+
+def check_name(name: str, field: str = "name", limit: int = 80) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("This field is required."), field)
+    if len(name) > limit:
+        raise ValidationFailed(_("At most %(n)d characters.", n=limit), field)
+    return name
+
+
+# --- programmes -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value of SPEC.md: its bounds, used by the page form, the API and the service."""
+    name: str
+    kind: type
+    low: int | None = None
+    high: int | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("name", str, 1, 120),
+    Setting("bureau_name", str, 0, 120),
+    Setting("timezone", str, 1, 64),
+    Setting("session_weekday", int, 0, 6),
+    Setting("session_week", int, -1, 4),
+    Setting("session_hour", int, 0, 23),
+    Setting("session_minute", int, 0, 59),
+    Setting("session_duration_minutes", int, 30, 600),
+    Setting("default_venue", str, 0, 200),
+    Setting("horizon_months", int, 1, 36),
+    Setting("nominations_per_community", int, 1, 10),
+    Setting("nomination_close_days", int, 1, 60),
+    Setting("vote_open_days", int, 1, 60),
+    Setting("vote_close_days", int, 0, 59),
+    Setting("approvals_max", int, 1, 20),
+    Setting("bureau_sessions", int, 0, 24),
+    Setting("committee_size", int, 1, 9),
+    Setting("review_period_months", int, 1, 24),
+    Setting("review_threshold_pct", int, 1, 99),
+    Setting("review_quorum", bool),
+    Setting("checkin_hours", int, 1, 24),
+    Setting("min_ballots_published", int, 1, 50),
+    Setting("guest_link_days", int, 1, 60),
+    Setting("invitation_days", int, 1, 60),
+)
+SETTING_NAMES = tuple(s.name for s in SETTINGS)
+
+
+def _check_setting(setting: Setting, value: Any) -> Any:
+    if setting.kind is bool:
+        if not isinstance(value, bool):
+            raise ValidationFailed(_("Must be true or false."), setting.name)
+        return value
+    if setting.kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationFailed(_("Must be a whole number."), setting.name)
+        if not setting.low <= value <= setting.high:
+            raise ValidationFailed(
+                _("Must be between %(low)d and %(high)d.", low=setting.low, high=setting.high), setting.name)
+        return value
+    if not isinstance(value, str):
+        raise ValidationFailed(_("Must be text."), setting.name)
+    value = value.strip()
+    if setting.low and not value:
+        raise ValidationFailed(_("This field is required."), setting.name)
+    if len(value) > setting.high:
+        raise ValidationFailed(_("At most %(n)d characters.", n=setting.high), setting.name)
+    return value
+
+
+def update_settings(programme: Programme, actor: User, values: dict[str, Any]) -> list[str]:
+    """Check every value first, then change them all: a bad value changes nothing."""
+    by_name = {s.name: s for s in SETTINGS}
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in by_name:
+            raise ValidationFailed(_("Unknown setting."), key)
+        clean[key] = _check_setting(by_name[key], value)
+    if "timezone" in clean:
+        try:
+            ZoneInfo(clean["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationFailed(_("Unknown time zone, e.g. Asia/Shanghai."), "timezone")
+    if "session_week" in clean and clean["session_week"] == 0:
+        raise ValidationFailed(_("Use 1 to 4, or -1 for the last week."), "session_week")
+    open_days = clean.get("vote_open_days", programme.vote_open_days)
+    close_days = clean.get("vote_close_days", programme.vote_close_days)
+    if close_days >= open_days:
+        raise ValidationFailed(_("Voting must close after it opens: fewer days before the session."),
+                               "vote_close_days")
+    changed = [k for k, v in clean.items() if getattr(programme, k) != v]
+    for key in changed:
+        setattr(programme, key, clean[key])
+    if changed:
+        audit.record(programme.id, actor, "programme.settings", programme,
+                     changed={k: clean[k] for k in changed})
+    return changed
+
+
+def create_programme(name: str, bureau_name: str, username: str, display_name: str,
+                     password: str | None = None) -> tuple[Programme, User]:
+    programme = Programme(name=check_name(name, "name", 120), bureau_name=(bureau_name or "").strip()[:120])
+    db.session.add(programme)
+    db.session.flush()
+    user = accounts.create_user(programme, Role.BUREAU, username, display_name, password)
+    audit.record(programme.id, None, "programme.create", programme, name=programme.name)
+    audit.record(programme.id, None, "account.create", user, username=user.username, role="bureau")
+    return programme, user
+
+
+# --- communities ----------------------------------------------------------------------------
+
+def communities(programme_id: int, active_only: bool = False) -> list[Community]:
+    query = select(Community).where(Community.programme_id == programme_id)
+    if active_only:
+        query = query.where(Community.active.is_(True))
+    return list(db.session.scalars(query.order_by(Community.rotation_position, Community.id)))
+
+
+def _check_unique_name(programme_id: int, name: str, exclude_id: int | None = None) -> None:
+    query = select(Community.id).where(Community.programme_id == programme_id, Community.name == name)
+    if exclude_id is not None:
+        query = query.where(Community.id != exclude_id)
+    if db.session.scalar(query):
+        raise Conflict(_("A community of this name already exists."), "name")
+
+
+def _next_position(programme_id: int) -> int:
+    top = db.session.scalar(select(func.max(Community.rotation_position))
+                            .where(Community.programme_id == programme_id))
+    return (top or 0) + 1
+
+
+def add_community(programme: Programme, actor: User | None, name: str, is_sample: bool = False) -> Community:
+    """A joining community goes to the end of the rotation order (SPEC §2)."""
+    name = check_name(name)
+    _check_unique_name(programme.id, name)
+    community = Community(programme_id=programme.id, name=name, is_sample=is_sample,
+                          rotation_position=_next_position(programme.id))
+    db.session.add(community)
+    db.session.flush()
+    db.session.add(Seat(programme_id=programme.id, community_id=community.id))
+    db.session.flush()
+    audit.record(programme.id, actor, "community.add", community, name=name)
+    return community
+
+
+def rename_community(community: Community, actor: User, name: str) -> Community:
+    name = check_name(name)
+    _check_unique_name(community.programme_id, name, exclude_id=community.id)
+    if name != community.name:
+        old, community.name = community.name, name
+        audit.record(community.programme_id, actor, "community.rename", community, old=old, new=name)
+    return community
+
+
+def deactivate_community(community: Community, actor: User) -> Community:
+    if not community.active:
+        raise Conflict(_("This community is already inactive."), "active")
+    community.active = False
+    community.deactivated_at = utcnow()
+    community.rotation_position = None
+    audit.record(community.programme_id, actor, "community.deactivate", community, name=community.name)
+    return community
+
+
+def reactivate_community(community: Community, actor: User) -> Community:
+    """Coming back counts as joining: to the end of the order."""
+    if community.active:
+        raise Conflict(_("This community is already active."), "active")
+    community.active = True
+    community.deactivated_at = None
+    community.rotation_position = _next_position(community.programme_id)
+    audit.record(community.programme_id, actor, "community.reactivate", community, name=community.name)
+    return community
+
+
+def current_holding(seat_id: int) -> SeatHolding | None:
+    return db.session.scalar(select(SeatHolding).where(SeatHolding.seat_id == seat_id,
+                                                       SeatHolding.ended_at.is_(None)))
+
+
+def holders_by_community(programme_id: int) -> dict[int, User]:
+    """Community id → the secretary holding its seat now, in one query."""
+    rows = db.session.execute(
+        select(Seat.community_id, User)
+        .join(SeatHolding, SeatHolding.seat_id == Seat.id)
+        .join(User, User.id == SeatHolding.user_id)
+        .where(Seat.programme_id == programme_id, SeatHolding.ended_at.is_(None))
+    ).all()
+    return {community_id: user for community_id, user in rows}
+
+
+def seat_of(user: User) -> Seat | None:
+    return db.session.scalar(
+        select(Seat).join(SeatHolding, SeatHolding.seat_id == Seat.id)
+        .where(SeatHolding.user_id == user.id, SeatHolding.ended_at.is_(None))
+    )
+
+
+def hand_over_seat(community: Community, actor: User | None, username: str, display_name: str,
+                   password: str | None = None) -> tuple[User, str | None]:
+    """换届: the seat passes to a new secretary; the old holder's account closes; history stays.
+
+    Returns the new secretary and their invitation token (None when a password was set directly,
+    as the demo loader does)."""
+    seat = community.seat
+    now = utcnow()
+    new_user = accounts.create_user(community.programme, Role.SECRETARY, username, display_name, password)
+    previous = current_holding(seat.id)
+    if previous is not None:
+        previous.ended_at = now
+        accounts.deactivate(previous.user)
+    db.session.add(SeatHolding(programme_id=community.programme_id, seat_id=seat.id,
+                               user_id=new_user.id, started_at=now))
+    db.session.flush()
+    audit.record(community.programme_id, actor, "seat.handover", community,
+                 community=community.name, to=new_user.username,
+                 previous=previous.user.username if previous else None)
+    token = None if password else accounts.invite(new_user, actor)
+    return new_user, token
+
+
+def seat_history(community: Community) -> list[SeatHolding]:
+    return list(db.session.scalars(
+        select(SeatHolding).where(SeatHolding.seat_id == community.seat.id)
+        .order_by(SeatHolding.started_at.desc(), SeatHolding.id.desc())
+    ))
+
+
+def get_programme(programme_id: int) -> Programme:
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFound(_("Not found."), "programme")
+    return programme
