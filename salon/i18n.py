@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext
 from flask_login import current_user
 
 from salon.extensions import babel
@@ -34,7 +34,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language_names():
-        return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "get_locale": get_locale}
+        return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "get_locale": get_locale, "format_date": format_date,
+                "format_datetime": format_datetime, "format_time": format_time}
 
 
 _l = lazy_gettext

@@ -76,7 +76,7 @@ def community(community_id):
             flash(_("Saved."), "success")
             return redirect(url_for("programmes.community", community_id=community.id))
     return render_template("programmes/community.html", community=community, form=form,
-                           history=services.seat_history(community), button=EmptyForm(),
+                           history=services.seat_history(community), button_form=EmptyForm(),
                            handover=HandoverForm(formdata=None)), 422 if form.errors else 200
 
 
@@ -116,5 +116,5 @@ def handover(community_id):
             return render_template("accounts/invitation_issued.html", user=user, link=link)
     return render_template("programmes/community.html", community=community,
                            form=CommunityForm(obj=community, formdata=None),
-                           history=services.seat_history(community), button=EmptyForm(),
+                           history=services.seat_history(community), button_form=EmptyForm(),
                            handover=form), 422
