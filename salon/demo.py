@@ -13,8 +13,16 @@ REAL = ["景翼社区", "渭运社区", "陕拖社区"]
 SAMPLE = ["东华社区", "西苑社区", "南湖社区", "北塬社区", "城关社区", "杜村社区", "莲湖社区", "荆山社区",
           "温泉社区", "窦村社区", "新庄社区", "迎宾社区", "金城社区", "凤凰社区", "庄里社区", "槐院社区"]
 
-# Features add to the demo here: callables (programme, bureau_user, secretaries) run in order.
+# Features add to the demo here: (order, callable(programme, bureau_user, secretaries)), run by order.
+# The schedule adds sessions at order 10; topics fill them at order 20.
 EXTENSIONS: list = []
+
+
+def extension(order: int):
+    def register(func):
+        EXTENSIONS.append((order, func))
+        return func
+    return register
 
 LOGINS_TEXT = (
     "Demo logins:\n"
@@ -36,6 +44,6 @@ def load():
                                                  SECRETARY_PASSWORD)
         user.locale = None
         secretaries.append(user)
-    for extend in EXTENSIONS:
+    for _order, extend in sorted(EXTENSIONS, key=lambda item: item[0]):
         extend(programme, bureau, secretaries)
     return programme
