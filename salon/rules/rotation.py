@@ -58,6 +58,18 @@ def assign(order: Sequence[int], slots: Sequence[Slot]) -> dict[Hashable, int | 
     return chairs
 
 
+def numbers(cancelled: Sequence[bool]) -> list[int | None]:
+    """第N期 for sessions in date order: the ones not cancelled are 1..N, cancelled ones have none."""
+    found, number = [], 0
+    for is_cancelled in cancelled:
+        if is_cancelled:
+            found.append(None)
+        else:
+            number += 1
+            found.append(number)
+    return found
+
+
 def draw_lots(community_ids: Sequence[int], seed: str) -> list[int]:
     """The order drawn with `seed`, so anyone can redo the draw:
     `order = sorted(ids); random.Random(seed).shuffle(order)` (Python 3, string seed)."""

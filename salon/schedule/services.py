@@ -113,6 +113,7 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
     everything = sessions(programme.id)
     before = {s.id: _snapshot(s) for s in everything}
     created = 0
+    new: set[int] = set()
     if months:
         taken = {calendar_rules.local_month(s.starts_at, rule.timezone) for s in everything}
         for year, month, start in calendar_rules.planned_months(now, months, rule, blackout):
@@ -123,6 +124,7 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
                               status=SessionStatus.PLANNED, sequence=0)
             db.session.add(session)
             everything.append(session)
+            new.add(id(session))
             created += 1
     for session in everything:
         if session.starts_at <= now or session.status == SessionStatus.HELD:
@@ -148,7 +150,7 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
     _assign_chairs(programme.id, everything, now)
     _renumber(everything)
     for session in everything:
-        if session.id is not None and before.get(session.id) != _snapshot(session):
+        if id(session) not in new and before.get(session.id) != _snapshot(session):
             session.sequence = (session.sequence or 0) + 1
     db.session.flush()
     _void_stale_requests(programme.id, now)
@@ -166,14 +168,8 @@ def _assign_chairs(programme_id: int, everything: list[Session], now: datetime) 
 
 def _renumber(everything: list[Session]) -> None:
     """第N期: the sessions not cancelled, in date order, are 1..N (see salon.schedule.models)."""
-    wanted = {}
-    number = 0
-    for session in everything:
-        if session.status == SessionStatus.CANCELLED:
-            wanted[id(session)] = None
-        else:
-            number += 1
-            wanted[id(session)] = number
+    given = rotation.numbers([s.status == SessionStatus.CANCELLED for s in everything])
+    wanted = {id(s): number for s, number in zip(everything, given)}
     moving = [s for s in everything if s.number != wanted[id(s)]]
     if not moving:
         return
