@@ -159,9 +159,9 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
 
 def _assign_chairs(programme_id: int, everything: list[Session], now: datetime) -> None:
     order = [c.id for c in programmes.communities(programme_id, active_only=True)]
-    slots = [rotation.Slot(key=index, chair=s.chair_community_id, fixed=is_fixed(s, now), swapped=s.swapped)
-             for index, s in enumerate(everything) if s.status != SessionStatus.CANCELLED]
     live = [s for s in everything if s.status != SessionStatus.CANCELLED]
+    slots = [rotation.Slot(key=index, chair=s.chair_community_id, fixed=is_fixed(s, now), swapped=s.swapped)
+             for index, s in enumerate(live)]
     for index, chair in rotation.assign(order, slots).items():
         live[index].chair_community_id = chair
 
