@@ -28,7 +28,7 @@ LABELS = {
     "bureau_sessions": (_l("Sessions decided by the bureau"), None),
     "committee_size": (_l("Committee size"), None),
     "review_period_months": (_l("Months between reviews"), None),
-    "review_threshold_pct": (_l("Re-election threshold (% of those present opposing)"), None),
+    "review_threshold_pct": (_l("Re-election threshold (percent of those present who oppose)"), None),
     "review_quorum": (_l("A review needs more than half of the active communities present"), None),
     "checkin_hours": (_l("Hours a check-in code stays valid"), None),
     "min_ballots_published": (_l("Fewest ballots for per-option counts to be published"), None),
