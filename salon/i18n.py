@@ -1,7 +1,7 @@
 """Language: Chinese (zh_Hans) first, English second; remembered per user, or per browser before log-in."""
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext
 from flask_login import current_user
 
@@ -13,8 +13,9 @@ LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
 def select_locale() -> str:
     if not has_request_context():
         return current_app.config.get("SALON_DEFAULT_LOCALE", "zh_Hans")
-    if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
+    user = g.get("api_user") or current_user
+    if user and user.is_authenticated and user.locale:
+        return user.locale
     chosen = session.get("locale")
     if chosen in LANGUAGE_NAMES:
         return chosen
