@@ -53,7 +53,7 @@ def test_schedule_page_query_count_does_not_grow_with_history(app, client, world
 def test_bureau_generates_from_the_page_and_bad_months_are_refused(client, world, schedule):
     login(client, "bureau_a")
     response = client.post("/schedule/generate", data={"months": "40"})
-    assert response.status_code == 422 and "40" in response.get_data(as_text=True) or response.status_code == 422
+    assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
     response = client.post("/schedule/generate", data={"months": "abc"})
     assert response.status_code == 422
     assert client.post("/schedule/generate", data={"months": "8"}).status_code == 302
@@ -198,3 +198,24 @@ def test_openapi_lists_every_schedule_route(client):
                  "/api/v1/feeds/{feed_id}", "/api/v1/communities/{community_id}/duties"]:
         assert path in paths, path
 
+
+
+def test_home_tells_the_chair_of_the_next_duty_and_the_bureau_of_pending_swaps(client, world, schedule):
+    login(client, "sec_a2")
+    home = client.get("/").get_data(as_text=True)
+    assert "渭运社区" in home and "/schedule#session-%d" % schedule[1].id in home
+    with client.application.test_request_context():
+        services.request_swap(world.secretaries[1], schedule[1], schedule[0])
+        db.session.commit()
+    client.post("/logout")
+    login(client, "bureau_a")
+    assert "/schedule/swaps" in client.get("/").get_data(as_text=True)
+
+
+def test_tick_marks_past_sessions_held(app, world, schedule, monkeypatch):
+    from salon.cli import TICKERS
+
+    later = schedule[0].starts_at.replace(hour=23)
+    said = [line for ticker in TICKERS for line in ticker(later)]
+    assert said == [f"session {schedule[0].id} (No. 1) held"]
+    assert db.session.get(Session, schedule[0].id).status == SessionStatus.HELD
