@@ -2,4 +2,4 @@
 from salon.accounts.models import ApiToken, Invitation, Role, User  # noqa: F401
 from salon.audit.models import AuditEvent  # noqa: F401
 from salon.programmes.models import Community, Programme, Seat, SeatHolding  # noqa: F401
-from salon.schedule.models import Session, SessionStatus  # noqa: F401
+from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus  # noqa: F401

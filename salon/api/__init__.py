@@ -41,8 +41,9 @@ def register(app: Flask) -> None:
     from salon.accounts.api import blp as accounts_blp
     from salon.audit.api import blp as audit_blp
     from salon.programmes.api import blp as programmes_blp
+    from salon.schedule.api import blp as schedule_blp
 
     app.before_request(_authenticate)
-    for blp in (accounts_blp, programmes_blp, audit_blp):
+    for blp in (accounts_blp, programmes_blp, audit_blp, schedule_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=PREFIX)

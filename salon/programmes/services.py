@@ -77,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("invitation_days", int, 1, 60),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
+# Changing one of these moves the free future sessions (SPEC §2 day rule).
+SCHEDULE_SETTINGS = {"timezone", "session_weekday", "session_week", "session_hour", "session_minute",
+                     "session_duration_minutes", "default_venue"}
 
 
 def _check_setting(setting: Setting, value: Any) -> Any:
@@ -127,6 +130,10 @@ def update_settings(programme: Programme, actor: User, values: dict[str, Any]) -
     if changed:
         audit.record(programme.id, actor, "programme.settings", programme,
                      changed={k: clean[k] for k in changed})
+    if SCHEDULE_SETTINGS.intersection(changed):
+        from salon.schedule import services as schedule
+
+        schedule.regenerate(programme, actor)
     return changed
 
 
@@ -164,6 +171,13 @@ def _next_position(programme_id: int) -> int:
     return (top or 0) + 1
 
 
+def _schedule():
+    """The schedule follows the communities (SPEC §2): joining and leaving refill the future."""
+    from salon.schedule import services
+
+    return services
+
+
 def add_community(programme: Programme, actor: User | None, name: str, is_sample: bool = False) -> Community:
     """A joining community goes to the end of the rotation order (SPEC §2)."""
     name = check_name(name)
@@ -175,6 +189,7 @@ def add_community(programme: Programme, actor: User | None, name: str, is_sample
     db.session.add(Seat(programme_id=programme.id, community_id=community.id))
     db.session.flush()
     audit.record(programme.id, actor, "community.add", community, name=name)
+    _schedule().community_joined(community, actor)
     return community
 
 
@@ -194,6 +209,7 @@ def deactivate_community(community: Community, actor: User) -> Community:
     community.deactivated_at = utcnow()
     community.rotation_position = None
     audit.record(community.programme_id, actor, "community.deactivate", community, name=community.name)
+    _schedule().community_left(community, actor)
     return community
 
 
@@ -205,6 +221,7 @@ def reactivate_community(community: Community, actor: User) -> Community:
     community.deactivated_at = None
     community.rotation_position = _next_position(community.programme_id)
     audit.record(community.programme_id, actor, "community.reactivate", community, name=community.name)
+    _schedule().community_joined(community, actor)
     return community
 
 

@@ -1,0 +1,1 @@
+"""Pure rules of SPEC.md: plain functions and dataclasses, no Flask, no database."""
