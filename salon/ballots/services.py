@@ -215,7 +215,8 @@ def new_receipt_code() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: int) -> str:
+def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: int,
+         now: datetime | None = None) -> str:
     """Cast the seat's ballot; return its receipt code. Choices not given for a question make that
     answer blank; an empty list is a blank ballot."""
     row = db.session.execute(
@@ -223,7 +224,7 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: in
         .where(Poll.id == poll_id).with_for_update(key_share=True)).first()
     if row is None or row.programme_id != programme_id:
         raise NotFound(_("Not found."), "poll_id")
-    now = clock.utcnow()
+    now = now or clock.utcnow()
     if row.state == PollState.DRAFT:
         raise Conflict(_("Voting has not opened yet."), "poll")
     if row.state == PollState.CLOSED or now >= row.closes_at:

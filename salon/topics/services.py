@@ -93,6 +93,13 @@ def advance(programme: Programme, now: datetime | None = None) -> list[str]:
 
 
 def tick(now: datetime) -> list[str]:
+    from flask import current_app
+
+    with current_app.test_request_context():
+        return _tick(now)
+
+
+def _tick(now: datetime) -> list[str]:
     said = []
     for programme in db.session.scalars(select(Programme).order_by(Programme.id)).all():
         said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
@@ -119,6 +126,10 @@ def open_voting(session: Session, programme: Programme, actor, now: datetime | N
         raise Conflict(_("Voting for this session has already opened."), "poll")
     if session.status != SessionStatus.PLANNED:
         raise Conflict(_("This session is not planned any more."), "session_id")
+    return build_poll(session, programme, actor, now)
+
+
+def build_poll(session: Session, programme: Programme, actor, now: datetime) -> Poll:
     frame = windows(session, programme, None)
     if now >= frame.vote_closes:
         raise Conflict(_("The voting window for this session has ended."), "poll")
@@ -542,3 +553,52 @@ def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[
         .where(TopicDecision.session_id.in_(ids))).all())
     return [Row(s, counts.get(s.id, 0), states[s.id].value if s.id in states else None, titles.get(s.id))
             for s in sessions], more
+
+
+@dataclass
+class TaskState:
+    session: Session
+    nominating: bool
+    my_nominations: int | None
+    poll_state: str | None
+    eligible: bool
+    voted: bool
+    decided: bool
+    bureau_decides: bool
+
+
+def tasks_state(user, now: datetime) -> list[TaskState]:
+    """What the home page says about the next sessions, in a fixed number of queries."""
+    from salon.ballots.models import EligibleSeat, VoterRecord
+
+    programme = user.programme
+    pairs = upcoming(programme.id, now)
+    if not pairs:
+        return []
+    ids = [s.id for s, _prev in pairs]
+    seat = programmes.seat_of(user) if user.is_secretary else None
+    polls = {p.subject_id: p for p in db.session.scalars(select(Poll).where(
+        Poll.kind == POLL_KIND, Poll.subject_id.in_(ids), Poll.programme_id == programme.id))}
+    poll_ids = [p.id for p in polls.values()]
+    eligible, voted, mine = set(), set(), {}
+    if seat is not None and poll_ids:
+        eligible = set(db.session.scalars(select(EligibleSeat.poll_id).where(
+            EligibleSeat.poll_id.in_(poll_ids), EligibleSeat.seat_id == seat.id)))
+        voted = set(db.session.scalars(select(VoterRecord.poll_id).where(
+            VoterRecord.poll_id.in_(poll_ids), VoterRecord.seat_id == seat.id)))
+    if seat is not None:
+        mine = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
+            Nomination.session_id.in_(ids), Nomination.community_id == seat.community_id,
+            Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
+    decided = set(db.session.scalars(select(TopicDecision.session_id).where(TopicDecision.session_id.in_(ids))))
+    out = []
+    for session, previous in pairs:
+        poll = polls.get(session.id)
+        frame = windows(session, programme, previous)
+        out.append(TaskState(
+            session=session, nominating=poll is None and frame.nominating(now),
+            my_nominations=mine.get(session.id, 0) if seat is not None else None,
+            poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.id in eligible,
+            voted=poll is not None and poll.id in voted, decided=session.id in decided,
+            bureau_decides=decider_for(session, programme) == rules.BUREAU))
+    return out
