@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -161,13 +162,17 @@ def _after_commit(session) -> None:
         return
     try:
         engine = session.get_bind()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM " + ", ".join(SCRUBBED_TABLES))
-            elif engine.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            raw = sqlite3.connect(engine.url.database, timeout=10)
+            try:
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
     except Exception:  # noqa: BLE001 - best effort; the close itself has committed
-        log.warning("could not compact the ballot tables after closing a poll")
+        log.warning("could not compact the ballot tables after closing a poll", exc_info=True)
 
 
 # --- casting ----------------------------------------------------------------------------------

@@ -224,7 +224,10 @@ class SessionGuests(MethodView):
     @blp.response(200, GuestSchema(many=True))
     def get(self, session_id):
         """The session's guests."""
-        return services.guests(_session(session_id).id)
+        session = _session(session_id)
+        manage = services.can_manage(g.api_user, session)
+        return [{"id": x.id, "name": x.name, "unit": x.unit, "contact": x.contact if manage else ""}
+                for x in services.guests(session.id)]
 
     @blp.arguments(GuestSchema)
     @blp.response(201, GuestSchema)

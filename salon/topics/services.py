@@ -240,6 +240,10 @@ def _check_own_editable(nomination: Nomination, user, now: datetime) -> None:
         raise Conflict(_("Voting has opened: nominations can no longer change."), "nomination_id")
 
 
+def check_editable(nomination: Nomination, user, now: datetime) -> None:
+    _check_own_editable(nomination, user, now)
+
+
 def edit_nomination(nomination: Nomination, user, data: dict, now: datetime | None = None) -> Nomination:
     now = now or clock.utcnow()
     clean = clean_nomination(data, partial=True)
