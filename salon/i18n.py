@@ -1,7 +1,7 @@
 """Language: Chinese (zh_Hans) first, English second; remembered per user, or per browser before log-in."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext
 from flask_login import current_user
 
@@ -11,12 +11,15 @@ LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
 
 
 def select_locale() -> str:
-    if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
+    if not has_request_context():
+        return current_app.config.get("SALON_DEFAULT_LOCALE", "zh_Hans")
+    user = g.get("api_user") or current_user
+    if user and user.is_authenticated and user.locale:
+        return user.locale
     chosen = session.get("locale")
     if chosen in LANGUAGE_NAMES:
         return chosen
-    if request and request.path.startswith("/api/"):
+    if request.path.startswith("/api/"):
         best = request.accept_languages.best_match(["zh", "en"])
         if best == "en":
             return "en"
@@ -24,7 +27,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.programme.timezone
     return "Asia/Shanghai"
 

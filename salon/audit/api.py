@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from salon.api import require_bureau
@@ -28,7 +28,7 @@ class EventSchema(Strict):
 
 class AuditQuery(Strict):
     before = fields.Int(load_default=None)
-    limit = fields.Int(load_default=100, validate=lambda n: 1 <= n <= 500)
+    limit = fields.Int(load_default=100, validate=validate.Range(1, 500))
 
 
 class AuditSchema(Strict):

@@ -1,13 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from salon.programmes.services import SETTINGS
 
-WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
-            (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
-WEEKS = [(1, _l("first")), (2, _l("second")), (3, _l("third")), (4, _l("fourth")), (-1, _l("last"))]
+WEEKDAYS = [SelectChoice(0, _l("Monday")), SelectChoice(1, _l("Tuesday")), SelectChoice(2, _l("Wednesday")),
+            SelectChoice(3, _l("Thursday")), SelectChoice(4, _l("Friday")), SelectChoice(5, _l("Saturday")),
+            SelectChoice(6, _l("Sunday"))]
+WEEKS = [SelectChoice(1, _l("first")), SelectChoice(2, _l("second")), SelectChoice(3, _l("third")),
+         SelectChoice(4, _l("fourth")), SelectChoice(-1, _l("last"))]
 
 LABELS = {
     "name": (_l("Programme name"), None),
@@ -28,7 +31,7 @@ LABELS = {
     "bureau_sessions": (_l("Sessions decided by the bureau"), None),
     "committee_size": (_l("Committee size"), None),
     "review_period_months": (_l("Months between reviews"), None),
-    "review_threshold_pct": (_l("Re-election threshold (% of those present opposing)"), None),
+    "review_threshold_pct": (_l("Re-election threshold (percent of those present who oppose)"), None),
     "review_quorum": (_l("A review needs more than half of the active communities present"), None),
     "checkin_hours": (_l("Hours a check-in code stays valid"), None),
     "min_ballots_published": (_l("Fewest ballots for per-option counts to be published"), None),

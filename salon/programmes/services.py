@@ -19,13 +19,14 @@ from salon.programmes.models import Community, Programme, Seat, SeatHolding
 
 def get_scoped(model, object_id, programme_id: int, field: str = "id"):
     """A row of the caller's programme, or 404: another programme's ids look exactly like missing ones."""
+    missing = NotFound(_("Nothing here: the page does not exist or is not part of your programme."), field)
     try:
         object_id = int(object_id)
     except (TypeError, ValueError):
-        raise NotFound(_("Not found."), field)
+        raise missing
     obj = db.session.get(model, object_id)
     if obj is None or obj.programme_id != programme_id:
-        raise NotFound(_("Not found."), field)
+        raise missing
     return obj
 
 

@@ -1,0 +1,74 @@
+"""The command line against a real database: programme creation, demo, backup and restore, audit verify."""
+import pytest
+from sqlalchemy import func, select, update
+
+from salon.audit.models import AuditEvent
+from salon.extensions import db
+from salon.programmes.models import Community, Programme
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def run(*args, ok=True):
+        result = runner.invoke(args=list(args))
+        if ok:
+            assert result.exit_code == 0, result.output + repr(result.exception)
+        return result
+
+    return run
+
+
+def test_create_programme_prints_an_invitation(cli, app):
+    result = cli("create-programme", "--name", "丙县沙龙", "--bureau", "丙县民政局", "--username", "bing",
+                 "--display-name", "丙 局")
+    assert "/invite/" in result.output
+    assert db.session.scalar(select(Programme.name)) == "丙县沙龙"
+
+
+def test_create_programme_refuses_a_taken_username(cli, world):
+    result = cli("create-programme", "--name", "X", "--username", "bureau_a", "--display-name", "x", ok=False)
+    assert result.exit_code != 0 and "username" in result.output
+    assert db.session.scalar(select(func.count(Programme.id))) == 2
+
+
+def test_demo_loads_once(cli, app):
+    result = cli("demo", "--if-empty")
+    assert "bureau" in result.output and "sec01" in result.output
+    names = db.session.scalars(select(Community.name).order_by(Community.rotation_position)).all()
+    assert len(names) == 19 and names[:3] == ["景翼社区", "渭运社区", "陕拖社区"]
+    assert db.session.scalar(select(func.count(Community.id)).where(Community.is_sample.is_(True))) == 16
+    again = cli("demo", "--if-empty")
+    assert "already" in again.output
+    assert db.session.scalar(select(func.count(Programme.id))) == 1
+
+
+def test_audit_verify_reports_the_first_broken_link(cli, world):
+    assert "intact" in cli("audit", "verify").output
+    db.session.execute(update(AuditEvent).where(AuditEvent.programme_id == world.programme.id,
+                                                AuditEvent.seq == 5).values(action="tampered"))
+    db.session.commit()
+    result = cli("audit", "verify", ok=False)
+    assert result.exit_code == 1
+    assert f"programme {world.programme.id}, event 5" in result.output
+
+
+def test_tick_runs(cli, world):
+    assert "tick done" in cli("tick").output
+
+
+def test_backup_and_restore_round_trip(cli, world, tmp_path):
+    path = tmp_path / "salon.backup"
+    programme_id = world.programme.id
+    cli("backup", str(path))
+    assert path.stat().st_size > 0
+    db.session.execute(update(Community).values(name=Community.name + "（改）"))
+    db.session.add(Community(programme_id=programme_id, name="备份后新增", rotation_position=99))
+    db.session.commit()
+    db.session.remove()
+    cli("restore", "--yes", str(path))
+    db.session.remove()
+    names = set(db.session.scalars(select(Community.name)))
+    assert names == {"景翼社区", "渭运社区", "陕拖社区", "城东社区"}
+    assert "intact" in cli("audit", "verify").output
