@@ -149,10 +149,10 @@ def test_two_ballots_for_one_seat_at_once_count_once(app, world):
     db.session.rollback()  # the main thread holds no transaction (SQLite: no write lock) while requests run
 
     def send(i):
-        client = app.test_client()
-        response = client.post(f"/api/v1/polls/{poll_id}/ballot", json={"choices": [option_ids[i % 5]]},
-                               headers={"Authorization": f"Bearer {tokens[i // 2]}"})
-        return response.status_code, response.get_json()
+        with app.app_context():
+            response = app.test_client().post(f"/api/v1/polls/{poll_id}/ballot", json={"choices": [option_ids[i % 5]]},
+                                              headers={"Authorization": f"Bearer {tokens[i // 2]}"})
+            return response.status_code, response.get_json()
 
     answers = _threads(send, 2 * len(users))
     for seat in range(len(users)):
@@ -174,14 +174,16 @@ def test_ballots_racing_the_close_are_counted_or_refused(app, world):
     db.session.rollback()  # the main thread holds no transaction (SQLite: no write lock) while requests run
 
     def close_or_cast(i):
-        if i == len(users):
-            with app.test_request_context():
-                ballots.close_poll(db.session.get(type(poll), poll_id), None)
-                db.session.commit()
-            return "closed", None
-        response = app.test_client().post(f"/api/v1/polls/{poll_id}/ballot", json={"choices": [option_ids[i % 5]]},
-                                          headers={"Authorization": f"Bearer {tokens[i]}"})
-        return response.status_code, response.get_json()
+        with app.app_context():
+            if i == len(users):
+                with app.test_request_context():
+                    ballots.close_poll(db.session.get(type(poll), poll_id), None)
+                    db.session.commit()
+                return "closed", None
+            response = app.test_client().post(f"/api/v1/polls/{poll_id}/ballot",
+                                              json={"choices": [option_ids[i % 5]]},
+                                              headers={"Authorization": f"Bearer {tokens[i]}"})
+            return response.status_code, response.get_json()
 
     answers = _threads(close_or_cast, len(users) + 1)
     statuses = [a[0] for a in answers[:-1]]
