@@ -53,8 +53,9 @@ def _register_blueprints(app: Flask) -> None:
     from salon.home.views import bp as home_bp
     from salon.programmes.views import bp as programmes_bp
     from salon.schedule.views import bp as schedule_bp
+    from salon.topics.views import bp as topics_bp
 
-    for bp in (home_bp, accounts_bp, programmes_bp, audit_bp, schedule_bp):
+    for bp in (home_bp, accounts_bp, programmes_bp, audit_bp, schedule_bp, topics_bp):
         app.register_blueprint(bp)
     register_api(app)
 

@@ -1,1 +1,1 @@
-"""Pure rules of SPEC.md: plain functions and dataclasses, no Flask, no database."""
+"""Pure rules of SPEC.md: plain data in, plain data out; no Flask, no database, no clock."""

@@ -60,6 +60,67 @@ def f1(w):
     return w.extra["feed"].id
 
 
+def topics(w) -> dict:
+    """Programme A's topic fixtures, built once per world: session 1 held and decided (chaired by the
+    secretary's community), session 2 taking nominations, session 3 voting."""
+    if "topics" in w.extra:
+        return w.extra["topics"]
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from salon import clock
+    from salon.ballots import services as ballots
+    from salon.extensions import db
+    from salon.schedule.models import Session, SessionStatus
+    from salon.topics import services as topic_services
+    from salon.topics.models import Nomination
+
+    now = clock.utcnow()
+    pid = w.programme.id
+    with current_app.test_request_context():
+        def session(number, days, status):
+            s = Session(programme_id=pid, number=number, starts_at=now + timedelta(days=days), duration_minutes=120,
+                        chair_community_id=w.communities[0].id, status=status)
+            db.session.add(s)
+            db.session.flush()
+            return s
+
+        def nominate(s, community, title):
+            n = Nomination(programme_id=pid, session_id=s.id, community_id=community.id, title=title, problem="问题")
+            db.session.add(n)
+            db.session.flush()
+            return n
+
+        # Numbers past the generated schedule's, so both fixtures can live in one programme.
+        s1 = session(101, -30, SessionStatus.HELD)
+        s2 = session(102, 40, SessionStatus.PLANNED)
+        s3 = session(103, 80, SessionStatus.PLANNED)
+        s3.starts_at = now + timedelta(days=10)
+        chosen = nominate(s1, w.communities[1], "已选议题")
+        unchosen = nominate(s1, w.communities[0], "未选议题")
+        opens = topic_services.windows(s1, w.programme, None).vote_opens
+        poll1 = topic_services.build_poll(s1, w.programme, w.bureau, opens)
+        ballots.close_poll(poll1, w.bureau, opens + timedelta(days=1))
+        topic_services.decide(s1, w.bureau, chosen.id, "理由", now=opens + timedelta(days=1))
+        guest = topic_services.add_guest(s1, w.bureau, {"name": "王", "unit": "县医保局"})
+        other_nom = nominate(s2, w.communities[1], "别人的推荐")
+        own = nominate(s2, w.communities[0], "自己的推荐")
+        nominate(s3, w.communities[1], "投票中的推荐")
+        poll3 = topic_services.open_voting(s3, w.programme, w.bureau, now)
+        db.session.commit()
+    w.extra["topics"] = {"s1": s1.id, "s2": s2.id, "s3": s3.id, "unchosen": unchosen.id, "other_nom": other_nom.id,
+                         "own": own.id, "guest": guest.id, "poll3": poll3.id}
+    return w.extra["topics"]
+
+
+def t(w, key):
+    return topics(w)[key]
+
+
+NOMINATION = {"title": "新议题", "problem": "问题和案例"}
+
+
 CASES: dict[str, Case] = {
     # platform: pages
     "static": page("GET", lambda w: "/static/salon.css", anon=200),
@@ -147,6 +208,50 @@ CASES: dict[str, Case] = {
     "api_schedule.Feeds": api("GET", "/feeds"),
     "api_schedule.FeedItem": api("DELETE", lambda w: f"/api/v1/feeds/{f1(w)}", secretary=404, bureau=204,
                                  other=404),
+    # topics: pages
+    "topics.index": page("GET", lambda w: "/topics/"),
+    "topics.session": page("GET", lambda w: f"/topics/sessions/{t(w, 's2')}", other=404),
+    "topics.nominate": page("POST", lambda w: f"/topics/sessions/{t(w, 's2')}/nominate", data=NOMINATION,
+                            secretary=302, bureau=403, other=404),
+    "topics.nomination": page("GET", lambda w: f"/topics/nominations/{t(w, 'other_nom')}", other=404),
+    "topics.edit_nomination": page("GET", lambda w: f"/topics/nominations/{t(w, 'own')}/edit", bureau=403,
+                                   other=404),
+    "topics.withdraw": page("POST", lambda w: f"/topics/nominations/{t(w, 'own')}/withdraw", secretary=302,
+                            bureau=403, other=404),
+    "topics.carry_over": page("POST", lambda w: f"/topics/nominations/{t(w, 'unchosen')}/carry-over",
+                              secretary=302, bureau=403, other=404),
+    "topics.vote": page("POST", lambda w: f"/topics/sessions/{t(w, 's3')}/vote", data={"confirmed": "1"},
+                        bureau=403, other=404),
+    "topics.results": page("GET", lambda w: f"/topics/sessions/{t(w, 's1')}/results", other=404),
+    "topics.open_vote": bureau_page("POST", lambda w: f"/topics/sessions/{t(w, 's2')}/open-vote", ok=302),
+    "topics.close_vote": bureau_page("POST", lambda w: f"/topics/sessions/{t(w, 's3')}/close-vote", ok=302),
+    "topics.decide": bureau_page("GET", lambda w: f"/topics/sessions/{t(w, 's1')}/decide"),
+    "topics.agenda": page("GET", lambda w: f"/topics/sessions/{t(w, 's1')}/agenda", other=404),
+    "topics.edit_agenda": page("GET", lambda w: f"/topics/sessions/{t(w, 's1')}/agenda/edit", other=404),
+    "topics.add_guest": page("POST", lambda w: f"/topics/sessions/{t(w, 's1')}/guests",
+                             data={"name": "李", "unit": "保险公司"}, secretary=302, bureau=302, other=404),
+    "topics.remove_guest": page("POST", lambda w: f"/topics/sessions/{t(w, 's1')}/guests/{t(w, 'guest')}/remove",
+                                secretary=302, bureau=302, other=404),
+    # topics and ballots: API
+    "api_ballots.PollItem": api("GET", lambda w: f"/api/v1/polls/{t(w, 'poll3')}", other=404),
+    "api_ballots.PollBallot": api("POST", lambda w: f"/api/v1/polls/{t(w, 'poll3')}/ballot", json={"choices": []},
+                                  secretary=201, bureau=403, other=404),
+    "api_ballots.PollReceipts": api("GET", lambda w: f"/api/v1/polls/{t(w, 'poll3')}/receipts", other=404),
+    "api_topics.SessionTopic": api("GET", lambda w: f"/api/v1/sessions/{t(w, 's2')}/topic", other=404),
+    "api_topics.SessionNominations": api("POST", lambda w: f"/api/v1/sessions/{t(w, 's2')}/nominations",
+                                         json=NOMINATION, secretary=201, bureau=403, other=404),
+    "api_topics.NominationItem": api("PATCH", lambda w: f"/api/v1/nominations/{t(w, 'own')}",
+                                     json={"title": "改过的"}, bureau=403, other=404),
+    "api_topics.NominationCarryOver": api("POST", lambda w: f"/api/v1/nominations/{t(w, 'unchosen')}/carry-over",
+                                          secretary=201, bureau=403, other=404),
+    "api_topics.VotingOpen": bureau_api("POST", lambda w: f"/api/v1/sessions/{t(w, 's2')}/voting/open", ok=201),
+    "api_topics.VotingClose": bureau_api("POST", lambda w: f"/api/v1/sessions/{t(w, 's3')}/voting/close"),
+    "api_topics.SessionDecision": api("GET", lambda w: f"/api/v1/sessions/{t(w, 's1')}/decision", other=404),
+    "api_topics.SessionAgenda": api("PUT", lambda w: f"/api/v1/sessions/{t(w, 's1')}/agenda",
+                                    json={"items": [{"title": "开场", "minutes": 10}]}, other=404),
+    "api_topics.SessionGuests": api("GET", lambda w: f"/api/v1/sessions/{t(w, 's1')}/guests", other=404),
+    "api_topics.SessionGuest": api("DELETE", lambda w: f"/api/v1/sessions/{t(w, 's1')}/guests/{t(w, 'guest')}",
+                                   secretary=204, bureau=204, other=404),
 }
 
 

@@ -1,0 +1,253 @@
+"""Benchmark: concurrent ballots through the JSON API on PostgreSQL behind gunicorn (a script, not a test).
+
+Creates a database, migrates it, seeds one programme with SEATS seats (each with a bearer token) and an
+open approval poll, starts gunicorn with WORKERS processes on a free port, then in the same run measures
+  1. requests/s of a trivial page (GET /static/favicon.svg, and the log-in page) with CLIENTS threads;
+  2. ballots/s, p50 and p99 latency with CLIENTS threads casting through POST /api/v1/polls/<id>/ballot.
+Afterwards it checks turnout == voter records == receipts, that the counters sum to what was sent, closes
+the poll and checks the published receipt list, and drops the database.
+
+    .venv/bin/python bench/ballots.py [--seats 6000] [--clients 32] [--workers 4]
+Environment: SALON_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import queue
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+ADMIN_URL = os.environ.get("SALON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def create_database() -> str:
+    name = f"salon_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def seed(url: str, seats: int, options: int) -> tuple[int, list[int], list[str]]:
+    """Bulk-insert communities, seats, secretaries and tokens; open a poll. Returns (poll, options, tokens)."""
+    from salon import create_app
+    from salon.accounts.models import ApiToken, Role, User
+    from salon.ballots import services as ballots
+    from salon.extensions import db
+    from salon.programmes import services as programmes
+    from salon.programmes.models import Community, Seat, SeatHolding
+    from salon.rules import ballots as rules
+
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "SALON_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context(), app.test_request_context():
+        programme, bureau = programmes.create_programme("压测沙龙", "压测民政局", "bench_bureau", "压测", "bench-password")
+        pid = programme.id
+        db.session.execute(insert(Community), [{"programme_id": pid, "name": f"社区{i:05d}", "active": True,
+                                                "rotation_position": i + 1} for i in range(seats)])
+        community_ids = db.session.scalars(select(Community.id).where(Community.programme_id == pid)
+                                           .order_by(Community.id)).all()
+        db.session.execute(insert(Seat), [{"programme_id": pid, "community_id": c} for c in community_ids])
+        db.session.execute(insert(User), [{"programme_id": pid, "username": f"bench{i:05d}", "display_name": f"书记{i}",
+                                           "role": Role.SECRETARY, "active": True, "session_version": 1}
+                                          for i in range(seats)])
+        seat_ids = db.session.scalars(select(Seat.id).where(Seat.programme_id == pid).order_by(Seat.id)).all()
+        user_ids = db.session.scalars(select(User.id).where(User.programme_id == pid, User.role == Role.SECRETARY)
+                                      .order_by(User.id)).all()
+        db.session.execute(insert(SeatHolding), [{"programme_id": pid, "seat_id": s, "user_id": u}
+                                                 for s, u in zip(seat_ids, user_ids)])
+        tokens = ["sln_" + secrets.token_urlsafe(32) for _ in user_ids]
+        db.session.execute(insert(ApiToken), [
+            {"programme_id": pid, "user_id": u, "name": "bench", "prefix": t[:10],
+             "token_hash": hashlib.sha256(t.encode()).hexdigest()} for u, t in zip(user_ids, tokens)])
+        from datetime import timedelta
+
+        from salon import clock
+
+        poll = ballots.create_poll(pid, "topic", "压测投票", closes_at=clock.utcnow() + timedelta(days=1),
+                                   opens_at=clock.utcnow(), min_published=3)
+        question = ballots.add_question(poll, "Q", rules.APPROVAL, 3)
+        option_ids = [ballots.add_option(question, f"议题{i}", ref_id=i).id for i in range(options)]
+        ballots.open_poll(poll, list(seat_ids), bureau)
+        db.session.commit()
+        return poll.id, option_ids, tokens
+
+
+def run_clients(port: int, clients: int, make_request, stop) -> list[float]:
+    """CLIENTS threads, each with its own keep-alive connection; returns every request's latency (s)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        while not stop():
+            request = make_request()
+            if request is None:
+                break
+            method, path, body, headers, expected = request
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            mine.append(time.perf_counter() - started)
+            if response.status != expected:
+                errors.append(f"{response.status} {payload[:200]!r}")
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        print(f"  {len(errors)} unexpected answers, e.g. {errors[0]}")
+    return latencies
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+def trivial(port: int, clients: int, path: str, seconds: float) -> float:
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    got = run_clients(port, clients, lambda: ("GET", path, None, {}, 200), lambda: time.perf_counter() > deadline)
+    return len(got) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seats", type=int, default=6000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--options", type=int, default=8)
+    args = parser.parse_args()
+
+    url = create_database()
+    server = None
+    try:
+        env = dict(os.environ, SALON_DATABASE_URL=url, SALON_SECRET_KEY="bench-" + secrets.token_hex(8),
+                   SALON_RATELIMIT_ENABLED="0", SALON_INSTANCE_PATH="/tmp/salon-bench-instance")
+        subprocess.run([os.path.join(ROOT, ".venv/bin/salon"), "migrate"], env=env, check=True, capture_output=True)
+        t0 = time.perf_counter()
+        poll_id, option_ids, tokens = seed(url, args.seats, args.options)
+        print(f"seeded {args.seats} seats and an open poll in {time.perf_counter() - t0:.1f}s")
+        port = free_port()
+        server = subprocess.Popen(
+            [os.path.join(ROOT, ".venv/bin/gunicorn"), "--workers", str(args.workers), "--worker-class", "gthread",
+             "--threads", "8", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
+             "salon:create_app()"], env=env, cwd=ROOT)
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        trivial(port, 4, "/static/favicon.svg", 1.0)  # warm every worker up
+        static_rps = trivial(port, args.clients, "/static/favicon.svg", 5.0)
+        page_rps = trivial(port, args.clients, "/login", 5.0)
+
+        rng = random.Random(1)
+        ballots = queue.SimpleQueue()
+        sent = {oid: 0 for oid in option_ids}
+        for token in tokens:
+            choice = rng.sample(option_ids, rng.randint(0, 3))
+            for oid in choice:
+                sent[oid] += 1
+            ballots.put((token, choice))
+
+        def next_ballot():
+            try:
+                token, choice = ballots.get_nowait()
+            except queue.Empty:
+                return None
+            return ("POST", f"/api/v1/polls/{poll_id}/ballot", json.dumps({"choices": choice}),
+                    {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, 201)
+
+        started = time.perf_counter()
+        latencies = run_clients(port, args.clients, next_ballot, lambda: False)
+        elapsed = time.perf_counter() - started
+        rate = len(latencies) / elapsed
+        print(f"trivial page (GET /static/favicon.svg): {static_rps:,.0f} requests/s")
+        print(f"log-in page (GET /login, rendered):     {page_rps:,.0f} requests/s")
+        print(f"ballots: {len(latencies)} in {elapsed:.2f}s = {rate:,.0f} ballots/s, "
+              f"p50 {pct(latencies, 0.5):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms "
+              f"({args.clients} clients, {args.workers} gunicorn workers)")
+        print(f"ballots/s ÷ trivial page requests/s = {rate / static_rps:.2f}; "
+              f"÷ log-in page requests/s = {rate / page_rps:.2f}")
+        server.terminate()
+        server.wait(10)
+        server = None
+        check(url, poll_id, sent, len(tokens))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        drop_database(url)
+
+
+def check(url: str, poll_id: int, sent: dict[int, int], expected: int) -> None:
+    from salon import create_app
+    from salon.ballots import services as ballots
+    from salon.ballots.models import Counter, Option, Poll, Receipt, VoterRecord
+    from salon.extensions import db
+
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context(), app.test_request_context():
+        voters = db.session.scalar(select(func.count()).select_from(VoterRecord).where(VoterRecord.poll_id == poll_id))
+        receipts = db.session.scalar(select(func.count()).select_from(Receipt).where(Receipt.poll_id == poll_id))
+        counters = dict(db.session.execute(select(Counter.option_id, Counter.n).join(Option, Option.id == Counter.option_id)
+                                           .where(Counter.poll_id == poll_id, Option.is_blank.is_(False))).all())
+        blank = db.session.scalar(select(Counter.n).join(Option, Option.id == Counter.option_id)
+                                  .where(Counter.poll_id == poll_id, Option.is_blank.is_(True)))
+        poll = db.session.get(Poll, poll_id)
+        ballots.close_poll(poll, None)
+        db.session.commit()
+        published = ballots.receipts(poll)
+    ok = voters == receipts == expected == len(published) and counters == sent
+    print(f"check: turnout {voters}, voter records {voters}, receipts {receipts}, published {len(published)}, "
+          f"counters match what was sent: {counters == sent}, blank ballots {blank} -> {'OK' if ok else 'MISMATCH'}")
+    if not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Poll, Question, Option; per-option counters; the seats allowed to vote; who voted; receipt codes.
+
+No table holds a voter next to a choice. ballot_voters and ballot_receipts have no timestamp and no
+surrogate id (their keys are (poll, seat) and (poll, random code)); ballot_counters hold only totals."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from salon.clock import utcnow
+from salon.extensions import db
+
+
+class PollState(str, enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Poll(db.Model):
+    __tablename__ = "ballot_polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # "topic", later "review", "election"
+    subject_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # e.g. the session, for kind "topic"
+    title: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[PollState] = mapped_column(Enum(PollState, native_enum=False, length=16),
+                                             default=PollState.DRAFT)
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    min_published: Mapped[int] = mapped_column(Integer, default=3)
+    eligible_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Random, set at opening: names this opening of the poll for caches of its (then frozen) questions.
+    seal: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    questions: Mapped[list["Question"]] = relationship(
+        back_populates="poll", order_by="Question.position", viewonly=True)
+
+
+class Question(db.Model):
+    __tablename__ = "ballot_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # salon.rules.ballots.APPROVAL or SINGLE
+    max_choices: Mapped[int] = mapped_column(Integer, default=1)
+
+    poll: Mapped[Poll] = relationship(back_populates="questions")
+    options: Mapped[list["Option"]] = relationship(
+        order_by="Option.position", viewonly=True, primaryjoin="and_(Option.question_id == Question.id, "
+        "Option.is_blank.is_(False))")
+
+
+class Option(db.Model):
+    """One answer to a question. Each question also has one hidden blank option, counting blank answers."""
+
+    __tablename__ = "ballot_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("ballot_questions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # e.g. the nomination
+    is_blank: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Counter(db.Model):
+    """How many ballots chose an option: created when the poll opens, incremented with each ballot."""
+
+    __tablename__ = "ballot_counters"
+
+    option_id: Mapped[int] = mapped_column(ForeignKey("ballot_options.id"), primary_key=True,
+                                           autoincrement=False)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), index=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EligibleSeat(db.Model):
+    """The seats that may vote, fixed by the caller when the poll opens."""
+
+    __tablename__ = "ballot_eligible_seats"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("seats.id"), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+
+
+class VoterRecord(db.Model):
+    """That a seat has voted in a poll — nothing else: no time, no id, no choice."""
+
+    __tablename__ = "ballot_voters"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("seats.id"), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
+
+
+class Receipt(db.Model):
+    """A random code handed to a voter; the sorted list is published at close. No seat, no time, no id."""
+
+    __tablename__ = "ballot_receipts"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))

@@ -1,0 +1,331 @@
+"""Running a poll: draft → open → closed, casting a ballot, and what a closed poll publishes.
+
+Casting is one short transaction: lock the poll row against closing (FOR KEY SHARE; the close takes
+FOR UPDATE), check the window with the clock read under that lock, record the seat as having voted
+(INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), add one to the chosen
+options' counters, store a random receipt code. Nothing about the choices is logged or audited."""
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, event, exists, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as OrmSession
+
+from salon import clock
+from salon.audit import services as audit
+from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Question, Receipt, VoterRecord
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.extensions import db
+from salon.rules import ballots as rules
+
+log = logging.getLogger(__name__)
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SCRUBBED_TABLES = ("ballot_voters", "ballot_receipts", "ballot_counters")
+
+
+# --- building and running a poll ------------------------------------------------------------
+
+def create_poll(programme_id: int, kind: str, title: str, closes_at: datetime, opens_at: datetime | None = None,
+                min_published: int = 3, subject_id: int | None = None) -> Poll:
+    if opens_at is not None and closes_at <= opens_at:
+        raise ValidationFailed(_("Voting must close after it opens."), "closes_at")
+    poll = Poll(programme_id=programme_id, kind=kind, title=title[:200], opens_at=opens_at, closes_at=closes_at,
+                min_published=min_published, subject_id=subject_id, state=PollState.DRAFT)
+    db.session.add(poll)
+    db.session.flush()
+    return poll
+
+
+def _draft_only(poll: Poll) -> None:
+    if poll.state != PollState.DRAFT:
+        raise Conflict(_("The poll has opened; its questions can no longer change."), "poll")
+
+
+def add_question(poll: Poll, text: str, kind: str = rules.APPROVAL, max_choices: int = 1) -> Question:
+    _draft_only(poll)
+    if kind not in (rules.APPROVAL, rules.SINGLE):
+        raise ValidationFailed(_("Unknown kind of question."), "kind")
+    if kind == rules.SINGLE:
+        max_choices = 1
+    if max_choices < 1:
+        raise ValidationFailed(_("At least one choice must be allowed."), "max_choices")
+    position = db.session.scalar(select(func.count(Question.id)).where(Question.poll_id == poll.id))
+    question = Question(programme_id=poll.programme_id, poll_id=poll.id, position=position, text=text[:300],
+                        kind=kind, max_choices=max_choices)
+    db.session.add(question)
+    db.session.flush()
+    db.session.add(Option(programme_id=poll.programme_id, poll_id=poll.id, question_id=question.id,
+                          position=-1, label="", is_blank=True))
+    return question
+
+
+def add_option(question: Question, label: str, ref_id: int | None = None) -> Option:
+    _draft_only(question.poll)
+    position = db.session.scalar(select(func.count(Option.id)).where(
+        Option.question_id == question.id, Option.is_blank.is_(False)))
+    option = Option(programme_id=question.programme_id, poll_id=question.poll_id, question_id=question.id,
+                    position=position, label=label[:200], ref_id=ref_id)
+    db.session.add(option)
+    db.session.flush()
+    return option
+
+
+def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None = None) -> Poll:
+    """draft → open: fix the eligible seats and create a zero counter for every option."""
+    now = now or clock.utcnow()
+    db.session.refresh(poll, with_for_update=True)
+    if poll.state != PollState.DRAFT:
+        raise Conflict(_("Only a poll that has not opened yet can open."), "state")
+    if now >= poll.closes_at:
+        raise Conflict(_("The voting window has already ended."), "closes_at")
+    option_ids = db.session.scalars(select(Option.id).where(Option.poll_id == poll.id)).all()
+    if not option_ids:
+        raise Conflict(_("A poll needs at least one question."), "questions")
+    seat_ids = sorted(set(seat_ids))
+    if option_ids:
+        db.session.execute(insert(Counter), [
+            {"option_id": oid, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0} for oid in option_ids])
+    if seat_ids:
+        db.session.execute(insert(EligibleSeat), [
+            {"poll_id": poll.id, "seat_id": sid, "programme_id": poll.programme_id} for sid in seat_ids])
+    poll.state = PollState.OPEN
+    poll.opened_at = now
+    poll.seal = secrets.token_hex(16)
+    if poll.opens_at is None or poll.opens_at > now:
+        poll.opens_at = now
+    poll.eligible_count = len(seat_ids)
+    db.session.flush()
+    audit.record(poll.programme_id, actor, "poll.open", poll, kind=poll.kind, eligible=len(seat_ids))
+    return poll
+
+
+def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
+    """open → closed. FOR UPDATE waits for every ballot in flight (they hold FOR KEY SHARE) to commit."""
+    now = now or clock.utcnow()
+    db.session.refresh(poll, with_for_update=True)
+    if poll.state != PollState.OPEN:
+        raise Conflict(_("Only an open poll can close."), "state")
+    poll.state = PollState.CLOSED
+    poll.closed_at = now
+    if poll.closes_at > now:
+        poll.closes_at = now
+    _scrub(poll)
+    db.session.flush()
+    audit.record(poll.programme_id, actor, "poll.close", poll, kind=poll.kind, turnout=turnout(poll.id))
+    return poll
+
+
+def close_due(now: datetime, programme_id: int | None = None) -> list[Poll]:
+    """Close every open poll whose window has ended (lazily on a request, and by `salon tick`)."""
+    query = select(Poll).where(Poll.state == PollState.OPEN, Poll.closes_at <= now)
+    if programme_id is not None:
+        query = query.where(Poll.programme_id == programme_id)
+    closed = []
+    for poll in db.session.scalars(query).all():
+        db.session.refresh(poll, with_for_update=True)
+        if poll.state == PollState.OPEN:
+            close_poll(poll, None, now)
+            closed.append(poll)
+    return closed
+
+
+def _scrub(poll: Poll) -> None:
+    """Rewrite the poll's voter, receipt and counter rows in key order inside the closing transaction,
+    so neither physical order nor the writing transaction follows the order of voting (see SECRECY)."""
+    seats = db.session.scalars(select(VoterRecord.seat_id).where(VoterRecord.poll_id == poll.id)
+                               .order_by(VoterRecord.seat_id)).all()
+    codes = db.session.scalars(select(Receipt.code).where(Receipt.poll_id == poll.id)
+                               .order_by(Receipt.code)).all()
+    db.session.execute(delete(VoterRecord).where(VoterRecord.poll_id == poll.id))
+    db.session.execute(delete(Receipt).where(Receipt.poll_id == poll.id))
+    if seats:
+        db.session.execute(insert(VoterRecord), [
+            {"poll_id": poll.id, "seat_id": s, "programme_id": poll.programme_id} for s in seats])
+    if codes:
+        db.session.execute(insert(Receipt), [
+            {"poll_id": poll.id, "code": c, "programme_id": poll.programme_id} for c in codes])
+    db.session.execute(update(Counter).where(Counter.poll_id == poll.id).values(n=Counter.n))
+    db.session.info.setdefault("salon_after_commit", set()).add("scrub")
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session) -> None:
+    if not session.info.pop("salon_after_commit", None):
+        return
+    try:
+        engine = session.get_bind()
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM " + ", ".join(SCRUBBED_TABLES))
+        elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            raw = sqlite3.connect(engine.url.database, timeout=10)
+            try:
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
+    except Exception:  # noqa: BLE001 - best effort; the close itself has committed
+        log.warning("could not compact the ballot tables after closing a poll", exc_info=True)
+
+
+# --- casting ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shape:
+    questions: tuple[rules.QuestionShape, ...]
+    blank_of: dict[int, int]  # question id → its blank option
+
+
+_shapes: OrderedDict = OrderedDict()
+
+
+def _shape(poll_id: int, key) -> Shape:
+    """Questions and options never change once a poll is open, so their shape is cached per open poll."""
+    cached = _shapes.get(key)
+    if cached is not None:
+        return cached
+    rows = db.session.execute(
+        select(Question.id, Question.kind, Question.max_choices, Option.id, Option.is_blank)
+        .join(Option, Option.question_id == Question.id).where(Question.poll_id == poll_id)).all()
+    by_question: dict[int, tuple] = {}
+    options: dict[int, set] = {}
+    blank_of: dict[int, int] = {}
+    for qid, kind, max_choices, oid, is_blank in rows:
+        by_question[qid] = (kind, max_choices)
+        if is_blank:
+            blank_of[qid] = oid
+        else:
+            options.setdefault(qid, set()).add(oid)
+    shape = Shape(tuple(rules.QuestionShape(qid, kind, k, frozenset(options.get(qid, ())))
+                        for qid, (kind, k) in sorted(by_question.items())), blank_of)
+    _shapes[key] = shape
+    while len(_shapes) > 512:
+        _shapes.popitem(last=False)
+    return shape
+
+
+def _insert(table):
+    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def new_receipt_code() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: int,
+         now: datetime | None = None) -> str:
+    """Cast the seat's ballot; return its receipt code. Choices not given for a question make that
+    answer blank; an empty list is a blank ballot."""
+    row = db.session.execute(
+        select(Poll.state, Poll.closes_at, Poll.seal, Poll.programme_id)
+        .where(Poll.id == poll_id).with_for_update(key_share=True)).first()
+    if row is None or row.programme_id != programme_id:
+        raise NotFound(_("Not found."), "poll_id")
+    now = now or clock.utcnow()
+    if row.state == PollState.DRAFT:
+        raise Conflict(_("Voting has not opened yet."), "poll")
+    if row.state == PollState.CLOSED or now >= row.closes_at:
+        raise Conflict(_("Voting has closed; the ballot was not counted."), "poll")
+    if seat_id is None:
+        raise Forbidden(_("Only a community's secretary can vote."), "seat")
+    shape = _shape(poll_id, row.seal)
+    try:
+        answers = rules.sort_ballot(list(shape.questions), list(choices))
+    except rules.BallotRejected as exc:
+        if exc.reason == "too_many":
+            raise ValidationFailed(_("Choose at most %(n)d.", n=exc.limit), "choices")
+        if exc.reason == "duplicate":
+            raise ValidationFailed(_("Each option can be chosen only once."), "choices")
+        raise ValidationFailed(_("Not an option of this poll."), "choices")
+
+    connection = db.session.connection()
+    recorded = connection.execute(
+        _insert(VoterRecord.__table__).from_select(
+            ["poll_id", "seat_id", "programme_id"],
+            select(literal(poll_id), literal(seat_id), literal(programme_id)).where(exists().where(
+                EligibleSeat.poll_id == poll_id, EligibleSeat.seat_id == seat_id)))
+        .on_conflict_do_nothing(), execution_options={"preserve_rowcount": True}).rowcount
+    if recorded != 1:
+        if has_voted(poll_id, seat_id):
+            raise Conflict(_("Your community has already voted in this poll; a ballot is final."), "seat")
+        raise Forbidden(_("Your community's seat is not eligible in this poll."), "seat")
+
+    increments = [oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]])]
+    counters = Counter.__table__
+    changed = connection.execute(
+        update(counters).where(counters.c.option_id.in_(increments)).values(n=counters.c.n + 1)).rowcount
+    if changed != len(increments):
+        raise Conflict(_("The poll changed; please reload and vote again."), "choices")
+    code = new_receipt_code()
+    connection.execute(insert(Receipt.__table__).values(poll_id=poll_id, code=code, programme_id=programme_id))
+    return code
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def get_poll(poll_id, programme_id: int) -> Poll:
+    from salon.programmes.services import get_scoped
+
+    return get_scoped(Poll, poll_id, programme_id, "poll_id")
+
+
+def has_voted(poll_id: int, seat_id: int | None) -> bool:
+    if seat_id is None:
+        return False
+    return db.session.scalar(select(func.count()).select_from(VoterRecord).where(
+        VoterRecord.poll_id == poll_id, VoterRecord.seat_id == seat_id)) > 0
+
+
+def is_eligible(poll_id: int, seat_id: int | None) -> bool:
+    if seat_id is None:
+        return False
+    return db.session.scalar(select(func.count()).select_from(EligibleSeat).where(
+        EligibleSeat.poll_id == poll_id, EligibleSeat.seat_id == seat_id)) > 0
+
+
+def turnout(poll_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(VoterRecord).where(VoterRecord.poll_id == poll_id))
+
+
+def receipts(poll: Poll) -> list[str]:
+    """The sorted receipt codes, published once the poll has closed."""
+    if poll.state != PollState.CLOSED:
+        return []
+    return list(db.session.scalars(select(Receipt.code).where(Receipt.poll_id == poll.id).order_by(Receipt.code)))
+
+
+@dataclass
+class Results:
+    state: PollState
+    turnout: int
+    eligible: int
+    published: bool  # per-option counts shown (closed, and at least min_published ballots)
+    counts: dict[int, int] = field(default_factory=dict)  # option id → n, when published
+    blanks: dict[int, int] = field(default_factory=dict)  # question id → blank answers, when published
+    ref_counts: dict[int, int] = field(default_factory=dict)  # option ref id → n, when published
+
+
+def results(poll: Poll) -> Results:
+    """Counts stay hidden until the close; below the minimum only the turnout is shown (SPEC §5)."""
+    count = turnout(poll.id)
+    published = poll.state == PollState.CLOSED and rules.counts_published(count, poll.min_published)
+    out = Results(poll.state, count, poll.eligible_count, published)
+    if published:
+        for option_id, question_id, ref_id, is_blank, n in db.session.execute(
+                select(Option.id, Option.question_id, Option.ref_id, Option.is_blank, Counter.n)
+                .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)):
+            if is_blank:
+                out.blanks[question_id] = n
+            else:
+                out.counts[option_id] = n
+                if ref_id is not None:
+                    out.ref_counts[ref_id] = n
+    return out

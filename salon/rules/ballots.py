@@ -1,0 +1,57 @@
+"""Rules of a secret ballot (SPEC §5): what a valid ballot is, and what a closed poll may publish."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+APPROVAL = "approval"
+SINGLE = "single"
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    id: int
+    kind: str  # APPROVAL or SINGLE
+    max_choices: int  # K for approval; 1 for single choice
+    option_ids: frozenset[int]
+
+
+class BallotRejected(ValueError):
+    """`reason` is a stable code; `question_id` the question at fault, when there is one."""
+
+    def __init__(self, reason: str, question_id: int | None = None, limit: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.question_id = question_id
+        self.limit = limit
+
+
+def sort_ballot(questions: list[QuestionShape], choices: list[int]) -> dict[int, list[int]]:
+    """Group the chosen option ids by question. A question with no choice is answered blank.
+
+    Approval: 0 (blank) or 1..K options. Single choice: 0 (blank) or 1. Each option at most once."""
+    if len(set(choices)) != len(choices):
+        raise BallotRejected("duplicate")
+    owner = {option_id: q for q in questions for option_id in q.option_ids}
+    answers: dict[int, list[int]] = {q.id: [] for q in questions}
+    for option_id in choices:
+        question = owner.get(option_id)
+        if question is None:
+            raise BallotRejected("unknown_option")
+        answers[question.id].append(option_id)
+    for question in questions:
+        chosen = len(answers[question.id])
+        limit = question.max_choices if question.kind == APPROVAL else 1
+        if chosen > limit:
+            raise BallotRejected("too_many", question.id, limit)
+    return answers
+
+
+def window_open(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> bool:
+    """A window includes its first moment and excludes its closing moment."""
+    return (opens_at is None or opens_at <= now) and (closes_at is None or now < closes_at)
+
+
+def counts_published(turnout: int, min_published: int) -> bool:
+    """Below the minimum, per-option counts stay withheld and only the turnout is shown (SPEC §5)."""
+    return turnout >= min_published

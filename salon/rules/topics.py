@@ -1,0 +1,86 @@
+"""Rules for a session's topic (SPEC §3): the windows, who decides, the committee majority, the rationale."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+BUREAU = "bureau"
+COMMITTEE = "committee"
+
+
+@dataclass(frozen=True)
+class TopicWindows:
+    """Naive-UTC moments; each window includes its first moment and excludes its last."""
+    nominate_opens: datetime | None  # None: open since the programme began (no previous session)
+    nominate_closes: datetime
+    vote_opens: datetime
+    vote_closes: datetime
+
+    def nominating(self, now: datetime) -> bool:
+        return (self.nominate_opens is None or self.nominate_opens <= now) and now < self.nominate_closes
+
+    def voting(self, now: datetime) -> bool:
+        return self.vote_opens <= now < self.vote_closes
+
+    def editable(self, now: datetime) -> bool:
+        """A nominator edits or withdraws until voting opens (SPEC §3.1)."""
+        return now < self.vote_opens
+
+
+def days_before(starts_at: datetime, days: int, tz: str) -> datetime:
+    """The same wall-clock time `days` calendar days earlier in the programme's zone, as naive UTC."""
+    zone = ZoneInfo(tz)
+    local = starts_at.replace(tzinfo=timezone.utc).astimezone(zone)
+    earlier = (local.replace(tzinfo=None) - timedelta(days=days)).replace(tzinfo=zone)
+    return earlier.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def topic_windows(starts_at: datetime, previous_ends_at: datetime | None, tz: str, nomination_close_days: int,
+                  vote_open_days: int, vote_close_days: int) -> TopicWindows:
+    """SPEC §3.1-3.2: nominations open when the previous session is held (its end) and close
+    `nomination_close_days` before the session, and never after voting opens; voting runs from
+    `vote_open_days` to `vote_close_days` before the session."""
+    vote_opens = days_before(starts_at, vote_open_days, tz)
+    vote_closes = days_before(starts_at, vote_close_days, tz)
+    nominate_closes = min(days_before(starts_at, nomination_close_days, tz), vote_opens)
+    return TopicWindows(previous_ends_at, nominate_closes, vote_opens, vote_closes)
+
+
+def who_decides(session_number: int, bureau_sessions: int, committee_sitting: bool) -> str:
+    """SPEC §3.3: the bureau decides the first `bureau_sessions` sessions and whenever no committee sits."""
+    if session_number <= bureau_sessions or not committee_sitting:
+        return BUREAU
+    return COMMITTEE
+
+
+def majority(committee_size: int) -> int:
+    return committee_size // 2 + 1
+
+
+def committee_pick(picks: list[tuple[str, int]], committee_size: int) -> int | None:
+    """The first nomination picked by a majority of the committee (2 of 3), in the order picks were
+    recorded; each member's latest pick counts. None while no nomination has a majority."""
+    latest: dict[str, int] = {}
+    need = majority(committee_size)
+    for member, nomination_id in picks:
+        latest[member] = nomination_id
+        support = sum(1 for chosen in latest.values() if chosen == nomination_id)
+        if support >= need:
+            return nomination_id
+    return None
+
+
+def most_approved(counts: dict[int, int]) -> set[int]:
+    """The nominations with the highest count (several when tied; none when nobody approved any)."""
+    top = max(counts.values(), default=0)
+    return {key for key, n in counts.items() if n == top} if top > 0 else set()
+
+
+def rationale_required(pick: int, counts: dict[int, int] | None) -> bool:
+    """SPEC §3.3: a pick that is not the most approved needs a rationale. Without a published tally
+    (no poll, or counts withheld below the minimum) the decider had no tally to follow, so the pick
+    is always explained — and requiring it in every such case reveals nothing of the withheld counts."""
+    if counts is None:
+        return True
+    return pick not in most_approved(counts)

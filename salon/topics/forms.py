@@ -1,0 +1,71 @@
+"""Forms of the topic pages: nominate, vote, decide, the agenda and guests."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, \
+    TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
+
+
+class NominationForm(FlaskForm):
+    title = StringField(_l("Topic"), validators=[DataRequired(), Length(max=TITLE_MAX)],
+                        description=_l("At most 80 characters."))
+    problem = TextAreaField(_l("The problem and real cases behind it"),
+                            validators=[DataRequired(), Length(max=PROBLEM_MAX)])
+    hoped_result = TextAreaField(_l("The result hoped for"), validators=[Optional(), Length(max=HOPED_MAX)])
+    outside_units = StringField(_l("Outside units that should attend"),
+                                validators=[Optional(), Length(max=UNITS_MAX)],
+                                description=_l("e.g. 县医保局"))
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data or "" for name in
+                ("title", "problem", "hoped_result", "outside_units")}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class VoteForm(FlaskForm):
+    choices = MultiCheckboxField(_l("Nominations you approve"), coerce=int, validate_choice=True)
+    confirmed = HiddenField()
+
+
+class DecideForm(FlaskForm):
+    nomination_id = RadioField(_l("The topic"), coerce=int, validators=[DataRequired()])
+    rationale = TextAreaField(_l("Rationale"), validators=[Optional(), Length(max=RATIONALE_MAX)],
+                              description=_l("Mandatory when the pick is not the most approved nomination."))
+
+
+class AgendaRowForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    title = StringField(_l("Item"), validators=[Optional(), Length(max=120)])
+    lead = StringField(_l("Led by"), validators=[Optional(), Length(max=120)])
+    minutes = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(1, 600)],
+                           render_kw={"inputmode": "numeric"})
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class AgendaForm(FlaskForm):
+    items = FieldList(FormField(AgendaRowForm), min_entries=1, max_entries=20)
+
+    def values(self) -> list[dict]:
+        rows = []
+        for entry in self.items:
+            data = entry.form.data
+            if (data.get("title") or "").strip():
+                rows.append({"title": data["title"], "lead": data.get("lead") or "", "note": data.get("note") or "",
+                             "minutes": data.get("minutes")})
+        return rows
+
+
+class GuestForm(FlaskForm):
+    name = StringField(_l("Guest's name"), validators=[DataRequired(), Length(max=80)])
+    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=120)], description=_l("e.g. 县医保局"))
+    contact = StringField(_l("Contact"), validators=[Optional(), Length(max=120)],
+                          description=_l("Phone or e-mail, optional."))

@@ -1,0 +1,91 @@
+"""Nomination, the decision on a session's topic, its agenda items and its guests."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from salon.clock import utcnow
+from salon.extensions import db
+
+TITLE_MAX = 80
+PROBLEM_MAX = 5000
+HOPED_MAX = 2000
+UNITS_MAX = 500
+RATIONALE_MAX = 5000
+
+
+class Nomination(db.Model):
+    """A community's proposed topic for one session (推荐议题)."""
+
+    __tablename__ = "topic_nominations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    problem: Mapped[str] = mapped_column(Text, default="")
+    hoped_result: Mapped[str] = mapped_column(Text, default="")
+    outside_units: Mapped[str] = mapped_column(String(UNITS_MAX), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("topic_nominations.id"), nullable=True,
+                                                        unique=True)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    community = relationship("Community")
+    session = relationship("Session")
+
+
+class TopicDecision(db.Model):
+    """The decided topic of a session, who decided and why (SPEC §3.3). Shown to the whole programme."""
+
+    __tablename__ = "topic_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), unique=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("topic_nominations.id"))
+    decider: Mapped[str] = mapped_column(String(16))  # salon.rules.topics.BUREAU or COMMITTEE
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    followed_tally: Mapped[bool] = mapped_column(Boolean, default=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    nomination = relationship("Nomination")
+    decided_by = relationship("User")
+
+
+class AgendaItem(db.Model):
+    """One line of a session's agenda (议程); times follow from the session's start and the durations."""
+
+    __tablename__ = "topic_agenda_items"
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(120))
+    lead: Mapped[str] = mapped_column(String(120), default="")
+    minutes: Mapped[int] = mapped_column(Integer, default=10)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class Guest(db.Model):
+    """An outside unit's person invited to one session (e.g. 县医保局)."""
+
+    __tablename__ = "topic_guests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    unit: Mapped[str] = mapped_column(String(120))
+    contact: Mapped[str] = mapped_column(String(120), default="")
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,608 @@
+"""A session's topic, step by step (SPEC §3): nominate, vote, decide, agenda and guests.
+
+Windows come from salon.rules.topics; the ballot from salon.ballots. Transitions that fall due with time
+(voting opens, voting closes) run in `advance`, called lazily by the topic pages, the API, the home page
+and `salon tick`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from salon import clock
+from salon.audit import services as audit
+from salon.ballots import services as ballots
+from salon.ballots.models import Poll, PollState
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.extensions import db
+from salon.programmes import services as programmes
+from salon.programmes.models import Community, Programme, Seat
+from salon.rules import ballots as ballot_rules
+from salon.rules import topics as rules
+from salon.schedule.models import Session, SessionStatus
+from salon.topics.models import (HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX, AgendaItem, Guest,
+                                 Nomination, TopicDecision)
+
+POLL_KIND = "topic"
+AGENDA_MAX_ITEMS = 20
+
+
+# --- sessions and their windows --------------------------------------------------------------
+
+def get_session(session_id, programme_id: int) -> Session:
+    return programmes.get_scoped(Session, session_id, programme_id, "session_id")
+
+
+def previous_session(session: Session) -> Session | None:
+    """The session with the next lower number that is not cancelled (SPEC §3.1)."""
+    if session.number is None:
+        return None
+    return db.session.scalar(
+        select(Session).where(Session.programme_id == session.programme_id, Session.number < session.number,
+                              Session.status != SessionStatus.CANCELLED)
+        .order_by(Session.number.desc()).limit(1))
+
+
+def windows(session: Session, programme: Programme, previous: Session | None) -> rules.TopicWindows:
+    previous_ends = (previous.starts_at + timedelta(minutes=previous.duration_minutes)) if previous else None
+    return rules.topic_windows(session.starts_at, previous_ends, programme.timezone,
+                               programme.nomination_close_days, programme.vote_open_days,
+                               programme.vote_close_days)
+
+
+def topic_poll(session_id: int) -> Poll | None:
+    return db.session.scalar(select(Poll).where(Poll.kind == POLL_KIND, Poll.subject_id == session_id))
+
+
+def upcoming(programme_id: int, now: datetime, limit: int = 3) -> list[tuple[Session, Session | None]]:
+    """The next sessions with the session before each, in two queries whatever the history."""
+    future = list(db.session.scalars(
+        select(Session).where(Session.programme_id == programme_id, Session.status == SessionStatus.PLANNED,
+                              Session.number.is_not(None), Session.starts_at > now)
+        .order_by(Session.number).limit(limit)))
+    if not future:
+        return []
+    before = db.session.scalar(
+        select(Session).where(Session.programme_id == programme_id, Session.status != SessionStatus.CANCELLED,
+                              Session.number < future[0].number)
+        .order_by(Session.number.desc()).limit(1))
+    return list(zip(future, [before] + future[:-1]))
+
+
+# --- time-based transitions -------------------------------------------------------------------
+
+def advance(programme: Programme, now: datetime | None = None) -> list[str]:
+    """Open voting for sessions whose window has begun, close polls whose window has ended."""
+    now = now or clock.utcnow()
+    said = [_("Voting closed: %(title)s", title=p.title) for p in ballots.close_due(now, programme.id)]
+    horizon = timedelta(days=programme.vote_open_days + 1)
+    candidates = db.session.scalars(
+        select(Session).where(
+            Session.programme_id == programme.id, Session.status == SessionStatus.PLANNED,
+            Session.number.is_not(None), Session.starts_at > now, Session.starts_at <= now + horizon,
+            ~select(Poll.id).where(Poll.kind == POLL_KIND, Poll.subject_id == Session.id).exists())).all()
+    for session in candidates:
+        frame = windows(session, programme, None)
+        if frame.voting(now) and _nomination_count(session.id) > 0:
+            open_voting(session, programme, None, now)
+            said.append(_("Voting opened for session %(n)d.", n=session.number))
+    return said
+
+
+def tick(now: datetime) -> list[str]:
+    from flask import current_app
+
+    with current_app.test_request_context():
+        return _tick(now)
+
+
+def _tick(now: datetime) -> list[str]:
+    said = []
+    for programme in db.session.scalars(select(Programme).order_by(Programme.id)).all():
+        said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
+    return said
+
+
+def _nomination_count(session_id: int) -> int:
+    return db.session.scalar(select(func.count(Nomination.id)).where(
+        Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None)))
+
+
+def active_nominations(session_id: int) -> list[Nomination]:
+    return list(db.session.scalars(
+        select(Nomination).where(Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None))
+        .order_by(Nomination.id)))
+
+
+def open_voting(session: Session, programme: Programme, actor, now: datetime | None = None) -> Poll:
+    """Build the approval poll over the session's nominations and open it for the active communities' seats.
+    The bureau may open it early (actor given); nominations freeze from then on."""
+    now = now or clock.utcnow()
+    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    if topic_poll(session.id) is not None:
+        raise Conflict(_("Voting for this session has already opened."), "poll")
+    if session.status != SessionStatus.PLANNED:
+        raise Conflict(_("This session is not planned any more."), "session_id")
+    return build_poll(session, programme, actor, now)
+
+
+def build_poll(session: Session, programme: Programme, actor, now: datetime) -> Poll:
+    frame = windows(session, programme, None)
+    if now >= frame.vote_closes:
+        raise Conflict(_("The voting window for this session has ended."), "poll")
+    nominations = active_nominations(session.id)
+    if not nominations:
+        raise Conflict(_("There is nothing to vote on: no nominations."), "nominations")
+    poll = ballots.create_poll(programme.id, POLL_KIND, _("Topic of session %(n)d", n=session.number),
+                               closes_at=frame.vote_closes, opens_at=min(frame.vote_opens, now),
+                               min_published=programme.min_ballots_published, subject_id=session.id)
+    question = ballots.add_question(poll, _("Which topics do you approve?"), ballot_rules.APPROVAL,
+                                    programme.approvals_max)
+    for nomination in nominations:
+        ballots.add_option(question, nomination.title, ref_id=nomination.id)
+    seats = db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
+        Seat.programme_id == programme.id, Community.active.is_(True))).all()
+    ballots.open_poll(poll, list(seats), actor, now)
+    return poll
+
+
+def close_voting(session: Session, actor, now: datetime | None = None) -> Poll:
+    poll = topic_poll(session.id)
+    if poll is None:
+        raise Conflict(_("Voting for this session has not opened."), "poll")
+    return ballots.close_poll(poll, actor, now)
+
+
+# --- nominations ------------------------------------------------------------------------------
+
+def _text(data: dict, name: str, limit: int, required: bool) -> str:
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(_("Must be text."), name)
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(_("This field is required."), name)
+    if len(value) > limit:
+        raise ValidationFailed(_("At most %(n)d characters.", n=limit), name)
+    return value
+
+
+def clean_nomination(data: dict, partial: bool = False) -> dict:
+    spec = (("title", TITLE_MAX, True), ("problem", PROBLEM_MAX, True), ("hoped_result", HOPED_MAX, False),
+            ("outside_units", UNITS_MAX, False))
+    return {name: _text(data, name, limit, required) for name, limit, required in spec
+            if not partial or name in data}
+
+
+def _my_community(user) -> Community:
+    seat = programmes.seat_of(user) if user.is_secretary else None
+    if seat is None:
+        raise Forbidden(_("Only a community's secretary can nominate topics."), "community")
+    if not seat.community.active:
+        raise Forbidden(_("Your community is inactive."), "community")
+    return seat.community
+
+
+def _check_nominating(session: Session, programme: Programme, now: datetime) -> None:
+    if session.status != SessionStatus.PLANNED or session.number is None:
+        raise Conflict(_("This session takes no nominations."), "session_id")
+    frame = windows(session, programme, previous_session(session))
+    if topic_poll(session.id) is not None or not frame.nominating(now):
+        if frame.nominate_opens is not None and now < frame.nominate_opens:
+            raise Conflict(_("Nominations for this session open when the previous session has been held."),
+                           "session_id")
+        raise Conflict(_("Nominations for this session have closed."), "session_id")
+
+
+def _check_limit(session: Session, programme: Programme, community: Community) -> None:
+    db.session.execute(select(Community.id).where(Community.id == community.id).with_for_update())
+    used = db.session.scalar(select(func.count(Nomination.id)).where(
+        Nomination.session_id == session.id, Nomination.community_id == community.id,
+        Nomination.withdrawn_at.is_(None)))
+    if used >= programme.nominations_per_community:
+        raise Conflict(_("Your community has already nominated %(n)d topics for this session, the most allowed.",
+                         n=programme.nominations_per_community), "community")
+
+
+def nominate(session: Session, user, data: dict, now: datetime | None = None) -> Nomination:
+    now = now or clock.utcnow()
+    programme = user.programme
+    clean = clean_nomination(data)
+    community = _my_community(user)
+    _check_nominating(session, programme, now)
+    _check_limit(session, programme, community)
+    nomination = Nomination(programme_id=programme.id, session_id=session.id, community_id=community.id,
+                            created_by_id=user.id, created_at=now, updated_at=now, **clean)
+    db.session.add(nomination)
+    db.session.flush()
+    return nomination
+
+
+def get_nomination(nomination_id, programme_id: int) -> Nomination:
+    nomination = programmes.get_scoped(Nomination, nomination_id, programme_id, "nomination_id")
+    if nomination.withdrawn_at is not None:
+        raise NotFound(_("This nomination was withdrawn."), "nomination_id")
+    return nomination
+
+
+def _check_own_editable(nomination: Nomination, user, now: datetime) -> None:
+    community = _my_community(user)
+    if community.id != nomination.community_id:
+        raise Forbidden(_("Only the nominating community can change its nomination."), "nomination_id")
+    session = nomination.session
+    frame = windows(session, user.programme, None)
+    if topic_poll(session.id) is not None or not frame.editable(now):
+        raise Conflict(_("Voting has opened: nominations can no longer change."), "nomination_id")
+
+
+def check_editable(nomination: Nomination, user, now: datetime) -> None:
+    _check_own_editable(nomination, user, now)
+
+
+def edit_nomination(nomination: Nomination, user, data: dict, now: datetime | None = None) -> Nomination:
+    now = now or clock.utcnow()
+    clean = clean_nomination(data, partial=True)
+    _check_own_editable(nomination, user, now)
+    for key, value in clean.items():
+        setattr(nomination, key, value)
+    nomination.updated_at = now
+    db.session.flush()
+    return nomination
+
+
+def withdraw(nomination: Nomination, user, now: datetime | None = None) -> Nomination:
+    now = now or clock.utcnow()
+    _check_own_editable(nomination, user, now)
+    nomination.withdrawn_at = now
+    db.session.flush()
+    return nomination
+
+
+def next_session(session: Session) -> Session | None:
+    return db.session.scalar(
+        select(Session).where(Session.programme_id == session.programme_id, Session.number > session.number,
+                              Session.status == SessionStatus.PLANNED)
+        .order_by(Session.number).limit(1))
+
+
+def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nomination:
+    """An unchosen nomination moves, as a copy, to the next session, by its own community (SPEC §3.1)."""
+    now = now or clock.utcnow()
+    community = _my_community(user)
+    if community.id != nomination.community_id:
+        raise Forbidden(_("Only the nominating community can carry its nomination over."), "nomination_id")
+    decision = decision_of(nomination.session_id)
+    if decision is None:
+        raise Conflict(_("A nomination can be carried over once its session's topic is decided."),
+                       "nomination_id")
+    if decision.nomination_id == nomination.id:
+        raise Conflict(_("This nomination was chosen; there is nothing to carry over."), "nomination_id")
+    if db.session.scalar(select(Nomination.id).where(Nomination.carried_from_id == nomination.id)):
+        raise Conflict(_("This nomination has already been carried over."), "nomination_id")
+    target = next_session(nomination.session)
+    if target is None:
+        raise Conflict(_("There is no next session to carry it to yet."), "nomination_id")
+    programme = user.programme
+    _check_nominating(target, programme, now)
+    _check_limit(target, programme, community)
+    copy = Nomination(programme_id=programme.id, session_id=target.id, community_id=community.id,
+                      title=nomination.title, problem=nomination.problem, hoped_result=nomination.hoped_result,
+                      outside_units=nomination.outside_units, created_by_id=user.id,
+                      carried_from_id=nomination.id, created_at=now, updated_at=now)
+    db.session.add(copy)
+    db.session.flush()
+    return copy
+
+
+# --- deciding ---------------------------------------------------------------------------------
+
+def committee_sitting(programme: Programme) -> bool:
+    """Committees arrive with their own issue (SPEC §4); until then none sits and the bureau decides."""
+    return False
+
+
+def decider_for(session: Session, programme: Programme) -> str:
+    return rules.who_decides(session.number or 0, programme.bureau_sessions, committee_sitting(programme))
+
+
+def decision_of(session_id: int) -> TopicDecision | None:
+    return db.session.scalar(select(TopicDecision).where(TopicDecision.session_id == session_id))
+
+
+def decide(session: Session, user, nomination_id, rationale, now: datetime | None = None) -> TopicDecision:
+    now = now or clock.utcnow()
+    programme = user.programme
+    if decider_for(session, programme) != rules.BUREAU:
+        raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
+    if not user.is_bureau:
+        raise Forbidden(_("Only the bureau can do this."), "decider")
+    if not isinstance(rationale, str) and rationale is not None:
+        raise ValidationFailed(_("Must be text."), "rationale")
+    rationale = (rationale or "").strip()
+    if len(rationale) > RATIONALE_MAX:
+        raise ValidationFailed(_("At most %(n)d characters.", n=RATIONALE_MAX), "rationale")
+    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    if decision_of(session.id) is not None:
+        raise Conflict(_("This session's topic has already been decided."), "session_id")
+    poll = topic_poll(session.id)
+    if poll is None:
+        raise Conflict(_("Voting for this session has not happened yet."), "poll")
+    if poll.state != PollState.CLOSED:
+        raise Conflict(_("Voting is still open; decide after it closes."), "poll")
+    try:
+        nomination_id = int(nomination_id)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Choose one of the nominations."), "nomination_id")
+    nomination = db.session.get(Nomination, nomination_id)
+    if nomination is None or nomination.session_id != session.id or nomination.withdrawn_at is not None:
+        raise ValidationFailed(_("Choose one of the nominations."), "nomination_id")
+    result = ballots.results(poll)
+    counts = {n.id: result.ref_counts.get(n.id, 0) for n in active_nominations(session.id)} \
+        if result.published else None
+    needed = rules.rationale_required(nomination.id, counts)
+    if needed and not rationale:
+        raise ValidationFailed(
+            _("The pick is not the most approved nomination: explain why.") if counts is not None
+            else _("No tally was published for this vote: explain the pick."), "rationale")
+    decision = TopicDecision(programme_id=programme.id, session_id=session.id, nomination_id=nomination.id,
+                             decider=rules.BUREAU, decided_by_id=user.id, rationale=rationale,
+                             followed_tally=counts is not None and not needed, decided_at=now)
+    db.session.add(decision)
+    db.session.flush()
+    _default_agenda(session, nomination)
+    audit.record(programme.id, user, "topic.decide", session, session=session.number,
+                 nomination=nomination.id, title=nomination.title, decider=rules.BUREAU)
+    return decision
+
+
+# --- agenda and guests ------------------------------------------------------------------------
+
+def can_manage(user, session: Session) -> bool:
+    """The bureau and the session's chair edit the agenda and the guests (SPEC §3.4)."""
+    if user.is_bureau:
+        return True
+    seat = programmes.seat_of(user) if user.is_secretary else None
+    return seat is not None and session.chair_community_id is not None and seat.community_id == session.chair_community_id
+
+
+def _check_manage(user, session: Session) -> None:
+    if not can_manage(user, session):
+        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+
+
+DEFAULT_SHARES = (5, 15, 25, 45, 20, 10)  # of 120 minutes
+
+
+def _default_agenda(session: Session, nomination: Nomination) -> None:
+    chair = session.chair.name if session.chair is not None else _("the chair")
+    units = nomination.outside_units or _("invited units")
+    rows = [
+        (_("Opening"), chair, ""),
+        (_("Background of the topic"), nomination.community.name, nomination.title),
+        (_("Statements by invited units"), units, ""),
+        (_("Discussion"), _("everyone"), ""),
+        (_("Resolutions"), chair, ""),
+        (_("Closing"), chair, ""),
+    ]
+    total = session.duration_minutes or 120
+    minutes = [max(1, round(share * total / 120)) for share in DEFAULT_SHARES]
+    minutes[3] += total - sum(minutes)
+    db.session.execute(AgendaItem.__table__.delete().where(AgendaItem.session_id == session.id))
+    for position, ((title, lead, note), length) in enumerate(zip(rows, minutes)):
+        db.session.add(AgendaItem(programme_id=session.programme_id, session_id=session.id, position=position,
+                                  title=title[:120], lead=lead[:120], minutes=max(1, length), note=note[:1000]))
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class TimedItem:
+    item: AgendaItem
+    starts_at: datetime
+    ends_at: datetime
+
+
+def agenda(session: Session) -> list[TimedItem]:
+    items = db.session.scalars(select(AgendaItem).where(AgendaItem.session_id == session.id)
+                               .order_by(AgendaItem.position)).all()
+    timed, at = [], session.starts_at
+    for item in items:
+        end = at + timedelta(minutes=item.minutes)
+        timed.append(TimedItem(item, at, end))
+        at = end
+    return timed
+
+
+def clean_agenda(items) -> list[dict]:
+    if not isinstance(items, list):
+        raise ValidationFailed(_("Must be a list of agenda items."), "items")
+    if not items:
+        raise ValidationFailed(_("An agenda needs at least one item."), "items")
+    if len(items) > AGENDA_MAX_ITEMS:
+        raise ValidationFailed(_("At most %(n)d items.", n=AGENDA_MAX_ITEMS), "items")
+    clean = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict):
+            raise ValidationFailed(_("Must be a list of agenda items."), "items")
+        minutes = raw.get("minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 600:
+            raise ValidationFailed(_("Item %(i)d: minutes must be a whole number from 1 to 600.", i=index + 1),
+                                   "minutes")
+        clean.append({"title": _text(raw, "title", 120, True), "lead": _text(raw, "lead", 120, False),
+                      "note": _text(raw, "note", 1000, False), "minutes": minutes})
+    return clean
+
+
+def replace_agenda(session: Session, user, items) -> list[TimedItem]:
+    _check_manage(user, session)
+    clean = clean_agenda(items)
+    db.session.execute(AgendaItem.__table__.delete().where(AgendaItem.session_id == session.id))
+    for position, row in enumerate(clean):
+        db.session.add(AgendaItem(programme_id=session.programme_id, session_id=session.id, position=position, **row))
+    db.session.flush()
+    audit.record(session.programme_id, user, "agenda.edit", session, session=session.number, items=len(clean))
+    return agenda(session)
+
+
+def guests(session_id: int) -> list[Guest]:
+    return list(db.session.scalars(select(Guest).where(Guest.session_id == session_id).order_by(Guest.id)))
+
+
+def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Guest:
+    _check_manage(user, session)
+    guest = Guest(programme_id=session.programme_id, session_id=session.id, name=_text(data, "name", 80, True),
+                  unit=_text(data, "unit", 120, True), contact=_text(data, "contact", 120, False),
+                  is_sample=is_sample)
+    db.session.add(guest)
+    db.session.flush()
+    audit.record(session.programme_id, user, "guest.add", guest, session=session.number, name=guest.name,
+                 unit=guest.unit)
+    return guest
+
+
+def remove_guest(session: Session, user, guest_id) -> None:
+    _check_manage(user, session)
+    guest = programmes.get_scoped(Guest, guest_id, session.programme_id, "guest_id")
+    if guest.session_id != session.id:
+        raise NotFound(_("Not found."), "guest_id")
+    audit.record(session.programme_id, user, "guest.remove", guest, session=session.number, name=guest.name)
+    db.session.delete(guest)
+    db.session.flush()
+
+
+# --- what pages show --------------------------------------------------------------------------
+
+@dataclass
+class SessionTopic:
+    session: Session
+    previous: Session | None
+    frame: rules.TopicWindows
+    nominations: list[Nomination]
+    poll: Poll | None
+    results: ballots.Results | None
+    receipts: list[str]
+    decision: TopicDecision | None
+    decider: str
+    my_community_id: int | None
+    voted: bool
+    eligible: bool
+    manage: bool
+    carried: set[int]
+
+    @property
+    def counts_by_nomination(self) -> dict[int, int] | None:
+        return self.results.ref_counts if self.results and self.results.published else None
+
+    def most_approved(self) -> set[int]:
+        counts = self.counts_by_nomination
+        return rules.most_approved(counts) if counts is not None else set()
+
+
+def session_topic(session: Session, user, now: datetime | None = None) -> SessionTopic:
+    now = now or clock.utcnow()
+    programme = user.programme
+    advance(programme, now)
+    previous = previous_session(session)
+    nominations = list(db.session.scalars(
+        select(Nomination).where(Nomination.session_id == session.id, Nomination.withdrawn_at.is_(None))
+        .order_by(Nomination.id).options(joinedload(Nomination.community))))
+    poll = topic_poll(session.id)
+    seat = programmes.seat_of(user) if user.is_secretary else None
+    results = ballots.results(poll) if poll is not None else None
+    carried = set(db.session.scalars(select(Nomination.carried_from_id).where(
+        Nomination.carried_from_id.in_([n.id for n in nominations])))) if nominations else set()
+    return SessionTopic(
+        session=session, previous=previous, frame=windows(session, programme, previous),
+        nominations=nominations, poll=poll, results=results,
+        receipts=ballots.receipts(poll) if poll is not None else [],
+        decision=decision_of(session.id), decider=decider_for(session, programme),
+        my_community_id=seat.community_id if seat else None,
+        voted=poll is not None and ballots.has_voted(poll.id, seat.id if seat else None),
+        eligible=poll is not None and ballots.is_eligible(poll.id, seat.id if seat else None),
+        manage=can_manage(user, session), carried=carried)
+
+
+@dataclass
+class Row:
+    session: Session
+    nominations: int
+    poll_state: str | None
+    decided_title: str | None
+
+
+def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[list[Row], bool]:
+    """The programme's sessions, newest number first, a page at a time: four queries per page."""
+    page = max(1, page)
+    sessions = list(db.session.scalars(
+        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None))
+        .order_by(Session.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    more = len(sessions) > per_page
+    sessions = sessions[:per_page]
+    ids = [s.id for s in sessions]
+    if not ids:
+        return [], False
+    counts = dict(db.session.execute(
+        select(Nomination.session_id, func.count(Nomination.id))
+        .where(Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None))
+        .group_by(Nomination.session_id)).all())
+    states = dict(db.session.execute(select(Poll.subject_id, Poll.state).where(
+        Poll.kind == POLL_KIND, Poll.subject_id.in_(ids), Poll.programme_id == programme_id)).all())
+    titles = dict(db.session.execute(
+        select(TopicDecision.session_id, Nomination.title)
+        .join(Nomination, Nomination.id == TopicDecision.nomination_id)
+        .where(TopicDecision.session_id.in_(ids))).all())
+    return [Row(s, counts.get(s.id, 0), states[s.id].value if s.id in states else None, titles.get(s.id))
+            for s in sessions], more
+
+
+@dataclass
+class TaskState:
+    session: Session
+    nominating: bool
+    my_nominations: int | None
+    poll_state: str | None
+    eligible: bool
+    voted: bool
+    decided: bool
+    bureau_decides: bool
+
+
+def tasks_state(user, now: datetime) -> list[TaskState]:
+    """What the home page says about the next sessions, in a fixed number of queries."""
+    from salon.ballots.models import EligibleSeat, VoterRecord
+
+    programme = user.programme
+    pairs = upcoming(programme.id, now)
+    if not pairs:
+        return []
+    ids = [s.id for s, _prev in pairs]
+    seat = programmes.seat_of(user) if user.is_secretary else None
+    polls = {p.subject_id: p for p in db.session.scalars(select(Poll).where(
+        Poll.kind == POLL_KIND, Poll.subject_id.in_(ids), Poll.programme_id == programme.id))}
+    poll_ids = [p.id for p in polls.values()]
+    eligible, voted, mine = set(), set(), {}
+    if seat is not None and poll_ids:
+        eligible = set(db.session.scalars(select(EligibleSeat.poll_id).where(
+            EligibleSeat.poll_id.in_(poll_ids), EligibleSeat.seat_id == seat.id)))
+        voted = set(db.session.scalars(select(VoterRecord.poll_id).where(
+            VoterRecord.poll_id.in_(poll_ids), VoterRecord.seat_id == seat.id)))
+    if seat is not None:
+        mine = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
+            Nomination.session_id.in_(ids), Nomination.community_id == seat.community_id,
+            Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
+    decided = set(db.session.scalars(select(TopicDecision.session_id).where(TopicDecision.session_id.in_(ids))))
+    out = []
+    for session, previous in pairs:
+        poll = polls.get(session.id)
+        frame = windows(session, programme, previous)
+        out.append(TaskState(
+            session=session, nominating=poll is None and frame.nominating(now),
+            my_nominations=mine.get(session.id, 0) if seat is not None else None,
+            poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.id in eligible,
+            voted=poll is not None and poll.id in voted, decided=session.id in decided,
+            bureau_decides=decider_for(session, programme) == rules.BUREAU))
+    return out

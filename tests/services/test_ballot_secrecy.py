@@ -1,0 +1,197 @@
+"""SPEC §5 as a database audit and under real concurrency.
+
+After a poll in which every seat votes differently, every table is dumped — all columns, all rows, in the
+order the database returns them (with PostgreSQL's ctid and xmin, SQLite's rowid) — and nothing may pair a
+seat with its choices. Concurrent requests for one seat count exactly one ballot; a ballot racing the close
+is either counted or refused, and counters, turnout and receipts agree."""
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import DateTime, func, select, text
+
+from salon import clock
+from salon.audit.models import AuditEvent
+from salon.ballots import services as ballots
+from salon.ballots.models import Counter, Receipt, VoterRecord
+from salon.extensions import db
+from salon.programmes import services as programmes
+from salon.rules import ballots as rules
+from tests.conftest import PASSWORD, token_for
+
+IDENTITY_TABLES = {"seats", "users", "communities", "seat_holdings"}
+BALLOT_TABLES = ("ballot_voters", "ballot_receipts", "ballot_counters")
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    with app.test_request_context():
+        yield
+
+
+def many_seats(world, n: int) -> list:
+    users = list(world.secretaries)
+    for i in range(n - len(users)):
+        community = programmes.add_community(world.programme, world.bureau, f"测试社区{i}")
+        user, _ = programmes.hand_over_seat(community, world.bureau, f"sec_x{i}", f"书记{i}", PASSWORD)
+        users.append(user)
+    db.session.commit()
+    return users
+
+
+def open_poll(world, users, options=5, k=3):
+    now = clock.utcnow()
+    poll = ballots.create_poll(world.programme.id, "topic", "保密测试", closes_at=now + timedelta(days=1),
+                               opens_at=now, min_published=3)
+    question = ballots.add_question(poll, "Q", rules.APPROVAL, k)
+    opts = [ballots.add_option(question, f"议题{i}", ref_id=1000 + i) for i in range(options)]
+    ballots.open_poll(poll, [programmes.seat_of(u).id for u in users], world.bureau)
+    db.session.commit()
+    return poll, opts
+
+
+def dump(table: str) -> tuple[list[str], list[tuple]]:
+    dialect = db.engine.dialect.name
+    extra = "ctid::text AS _ctid, xmin::text AS _xmin, " if dialect == "postgresql" else ""
+    if dialect == "sqlite":
+        has_rowid = not db.session.execute(text(
+            "SELECT 1 FROM sqlite_master WHERE name=:t AND sql LIKE '%WITHOUT ROWID%'"), {"t": table}).first()
+        extra = "rowid AS _rowid, " if has_rowid else ""
+    result = db.session.execute(text(f'SELECT {extra}* FROM "{table}"'))
+    return list(result.keys()), [tuple(r) for r in result]
+
+
+def test_database_audit_nothing_pairs_a_seat_with_its_choices(world):
+    users = many_seats(world, 8)
+    poll, opts = open_poll(world, users)
+    seat_ids = [programmes.seat_of(u).id for u in users]
+    patterns = [[0], [1], [2], [0, 1], [0, 2], [1, 2, 3], [4], []]  # every seat differently
+    order = list(range(len(users)))
+    random.Random(7).shuffle(order)
+    order = sorted(order, reverse=True) if order == sorted(order) else order
+    codes = []
+    for i in order:
+        codes.append(ballots.cast(poll.id, seat_ids[i], [opts[j].id for j in patterns[i]], world.programme.id))
+        db.session.commit()  # one transaction per ballot, as in production
+    ballots.close_poll(poll, world.bureau)
+    db.session.commit()  # closing rewrites the rows and compacts the tables afterwards
+
+    # 1. No table, by its columns, can hold a voter next to a choice.
+    for table in db.metadata.sorted_tables:
+        targets = {fk.column.table.name for fk in table.foreign_keys}
+        assert not (targets & IDENTITY_TABLES and "ballot_options" in targets), table.name
+    for model in (VoterRecord, Receipt, Counter):
+        columns = model.__table__.columns
+        assert not [c for c in columns if isinstance(c.type, DateTime)], model.__tablename__
+        assert "id" not in columns.keys(), model.__tablename__
+    assert set(VoterRecord.__table__.columns.keys()) == {"poll_id", "seat_id", "programme_id"}
+    assert set(Receipt.__table__.columns.keys()) == {"poll_id", "code", "programme_id"}
+
+    # 2. Dump everything; no row names both a seat (or person) and an option.
+    dumps = {t.name: dump(t.name) for t in db.metadata.sorted_tables}
+    for name, (columns, rows) in dumps.items():
+        seat_cols = [c for c in columns if c in ("seat_id", "user_id", "community_id", "actor_id")]
+        option_cols = [c for c in columns if c in ("option_id",)]
+        assert not (seat_cols and option_cols and rows), name
+
+    # 3. Order: the rows of who voted and the receipts come back in key order, not in the order of voting.
+    columns, rows = dumps["ballot_voters"]
+    listed = [r[columns.index("seat_id")] for r in rows if r[columns.index("poll_id")] == poll.id]
+    assert listed == sorted(seat_ids)
+    voting_order = [seat_ids[i] for i in order]
+    assert listed != voting_order
+    columns, rows = dumps["ballot_receipts"]
+    assert [r[columns.index("code")] for r in rows if r[columns.index("poll_id")] == poll.id] == sorted(codes)
+    if db.engine.dialect.name == "postgresql":
+        # One writing transaction for all of the poll's rows: xmin no longer tells which ballot came when.
+        xmins = set()
+        for name in BALLOT_TABLES:
+            columns, rows = dumps[name]
+            xmins |= {r[columns.index("_xmin")] for r in rows if r[columns.index("poll_id")] == poll.id}
+        assert len(xmins) == 1
+    else:
+        for name in ("ballot_voters", "ballot_receipts"):
+            assert "_rowid" not in dumps[name][0]
+
+    # 4. Totals only: the counters agree with the ballots, and the audit log knows nothing of choices.
+    result = ballots.results(poll)
+    expected = [sum(1 for p in patterns if j in p) for j in range(len(opts))]
+    assert [result.counts[o.id] for o in opts] == expected
+    assert result.turnout == len(users) == len(ballots.receipts(poll))
+    for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("poll.%"))):
+        assert set(event.details) <= {"kind", "eligible", "turnout"}
+
+
+def _threads(target, count):
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        barrier.wait()
+        results[i] = target(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_two_ballots_for_one_seat_at_once_count_once(app, world):
+    users = many_seats(world, 6)
+    poll, opts = open_poll(world, users)
+    tokens = [token_for(u) for u in users]
+    poll_id, option_ids = poll.id, [o.id for o in opts]
+    db.session.rollback()  # the main thread holds no transaction (SQLite: no write lock) while requests run
+
+    def send(i):
+        with app.app_context():
+            response = app.test_client().post(f"/api/v1/polls/{poll_id}/ballot", json={"choices": [option_ids[i % 5]]},
+                                              headers={"Authorization": f"Bearer {tokens[i // 2]}"})
+            return response.status_code, response.get_json()
+
+    answers = _threads(send, 2 * len(users))
+    for seat in range(len(users)):
+        pair = sorted(answers[2 * seat][0:1] + answers[2 * seat + 1][0:1])
+        assert pair == [201, 409], answers
+        refused = answers[2 * seat] if answers[2 * seat][0] == 409 else answers[2 * seat + 1]
+        assert refused[1]["error"]["fields"] == {"seat": [refused[1]["error"]["message"]]}
+    db.session.expire_all()
+    total = db.session.scalar(select(func.sum(Counter.n)).where(Counter.poll_id == poll.id))
+    assert ballots.turnout(poll.id) == len(users) == total
+    assert db.session.scalar(select(func.count()).select_from(Receipt).where(Receipt.poll_id == poll.id)) == len(users)
+
+
+def test_ballots_racing_the_close_are_counted_or_refused(app, world):
+    users = many_seats(world, 8)
+    poll, opts = open_poll(world, users)
+    tokens = [token_for(u) for u in users]
+    poll_id, option_ids = poll.id, [o.id for o in opts]
+    db.session.rollback()  # the main thread holds no transaction (SQLite: no write lock) while requests run
+
+    def close_or_cast(i):
+        with app.app_context():
+            if i == len(users):
+                with app.test_request_context():
+                    ballots.close_poll(db.session.get(type(poll), poll_id), None)
+                    db.session.commit()
+                return "closed", None
+            response = app.test_client().post(f"/api/v1/polls/{poll_id}/ballot",
+                                              json={"choices": [option_ids[i % 5]]},
+                                              headers={"Authorization": f"Bearer {tokens[i]}"})
+            return response.status_code, response.get_json()
+
+    answers = _threads(close_or_cast, len(users) + 1)
+    statuses = [a[0] for a in answers[:-1]]
+    assert answers[-1][0] == "closed"
+    assert set(statuses) <= {201, 409}, answers
+    counted = statuses.count(201)
+    db.session.expire_all()
+    total = db.session.scalar(select(func.sum(Counter.n)).where(Counter.poll_id == poll.id))
+    assert ballots.turnout(poll.id) == counted == total
+    closed = db.session.get(type(poll), poll.id)
+    assert len(ballots.receipts(closed)) == counted
