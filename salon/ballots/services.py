@@ -239,7 +239,7 @@ def _cast_statements(dialect: str) -> dict:
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     built = {
         "poll": select(polls.c.state, polls.c.closes_at, polls.c.seal, polls.c.programme_id, polls.c.counter_shards)
-        .where(polls.c.id == poll_id).with_for_update(key_share=True),
+        .where(polls.c.id == poll_id).with_for_update(read=True, key_share=True),  # FOR KEY SHARE
         "voter": dialect_insert(voters).from_select(
             ["poll_id", "seat_id", "programme_id"],
             select(poll_id, seat_id, programme_id).where(exists().where(
