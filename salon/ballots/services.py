@@ -248,12 +248,22 @@ def _cast_statements(dialect: str) -> dict:
         "receipt": insert(receipts_).values(poll_id=poll_id, code=bindparam("code"), programme_id=programme_id),
     }
     if dialect == "postgresql":
+        # Record the seat and store the receipt in one statement (one round trip): the receipt is
+        # inserted only when the seat's record was (rowcount 1), i.e. the seat is eligible and had not voted.
+        built["voter_and_receipt"] = text(
+            "WITH voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
+            " SELECT :poll_id, :seat_id, :programme_id WHERE EXISTS (SELECT 1 FROM ballot_eligible_seats"
+            " WHERE poll_id = :poll_id AND seat_id = :seat_id)"
+            " ON CONFLICT DO NOTHING RETURNING 1)"
+            " INSERT INTO ballot_receipts (poll_id, code, programme_id) SELECT :poll_id, :code, :programme_id"
+            " FROM voted")
         # Lock the picked counter rows in key order (ORDER BY … FOR UPDATE) so that two ballots never wait
         # for each other's rows in opposite orders (no deadlock), then add one to each.
         built["count"] = text(
             "UPDATE ballot_counters AS c SET n = c.n + 1 FROM ("
             " SELECT option_id, shard FROM ballot_counters"
-            " WHERE (option_id, shard) IN (SELECT * FROM unnest(CAST(:options AS integer[]),"
+            " WHERE option_id = ANY(CAST(:options AS integer[]))"  # the primary key's prefix: an index scan
+            " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(:options AS integer[]),"
             " CAST(:shards AS integer[])))"
             " ORDER BY option_id, shard FOR UPDATE) AS picked"
             " WHERE c.option_id = picked.option_id AND c.shard = picked.shard")
@@ -297,14 +307,19 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: in
             raise ValidationFailed(_("Each option can be chosen only once."), "choices")
         raise ValidationFailed(_("Not an option of this poll."), "choices")
 
+    code = new_receipt_code()
     params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
-    recorded = connection.execute(statements["voter"], params, execution_options={"preserve_rowcount": True}).rowcount
+    if dialect == "postgresql":
+        recorded = connection.execute(statements["voter_and_receipt"], {**params, "code": code}).rowcount
+    else:
+        recorded = connection.execute(statements["voter"], params,
+                                      execution_options={"preserve_rowcount": True}).rowcount
     if recorded != 1:
         if has_voted(poll_id, seat_id):
             raise Conflict(_("Your community has already voted in this poll; a ballot is final."), "seat")
         raise Forbidden(_("Your community's seat is not eligible in this poll."), "seat")
-    code = new_receipt_code()
-    connection.execute(statements["receipt"], {"poll_id": poll_id, "code": code, "programme_id": programme_id})
+    if dialect != "postgresql":
+        connection.execute(statements["receipt"], {**params, "code": code})
 
     # Last before the commit: the counter rows are what concurrent ballots contend for.
     increments = sorted(oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]]))
