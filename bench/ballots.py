@@ -204,6 +204,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--options", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--worker-connections", type=int, default=0,
+                        help="gunicorn --worker-connections (0: its default); CLIENTS / WORKERS spreads the "
+                             "keep-alive clients evenly over the workers")
     args = parser.parse_args()
 
     url = create_database()
@@ -218,7 +221,8 @@ def main() -> None:
         port = free_port()
         server = subprocess.Popen(
             [os.path.join(ROOT, ".venv/bin/gunicorn"), "--workers", str(args.workers), "--worker-class", "gthread",
-             "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
+             "--threads", str(args.threads),
+             *(["--worker-connections", str(args.worker_connections)] if args.worker_connections else []), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
              "salon:create_app()"], env=env, cwd=ROOT)
         for _ in range(100):
             try:
@@ -260,7 +264,8 @@ def main() -> None:
         print(f"log-in page (GET /login, rendered):     {page_rps:,.0f} requests/s")
         print(f"ballots: {len(latencies)} in {elapsed:.2f}s = {rate:,.0f} ballots/s, "
               f"p50 {pct(latencies, 0.5):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms "
-              f"({args.clients} clients; gunicorn {args.workers} workers × {args.threads} threads, gthread)")
+              f"({args.clients} clients; gunicorn {args.workers} workers × {args.threads} threads, gthread"
+              f"{f', {args.worker_connections} connections per worker' if args.worker_connections else ''})")
         cores = whole / elapsed
         print(f"CPU during the ballots, in cores of {cores:.0f}: machine {busy / elapsed:.2f} busy = gunicorn "
               f"{server_cpu / elapsed:.2f} + PostgreSQL backends {database_cpu / elapsed:.2f} + this load generator "
