@@ -185,6 +185,12 @@ def backend_pids(url: str) -> list[int]:
     return pids
 
 
+def server_settings(args) -> str:
+    if args.worker_class == "gthread":
+        return f"{args.workers} gthread workers × {args.threads} threads, keep-alive"
+    return f"{args.workers} sync workers, one request per connection"
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
@@ -203,10 +209,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--options", type=int, default=8)
+    parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"),
+                        help="gthread keeps connections alive; sync answers one request per connection")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (gthread)")
-    parser.add_argument("--worker-connections", type=int, default=0,
-                        help="gunicorn --worker-connections (0: its default); CLIENTS / WORKERS spreads the "
-                             "keep-alive clients evenly over the workers")
     args = parser.parse_args()
 
     url = create_database()
@@ -220,9 +225,9 @@ def main() -> None:
         print(f"seeded {args.seats} seats and an open poll in {time.perf_counter() - t0:.1f}s")
         port = free_port()
         server = subprocess.Popen(
-            [os.path.join(ROOT, ".venv/bin/gunicorn"), "--workers", str(args.workers), "--worker-class", "gthread",
-             "--threads", str(args.threads),
-             *(["--worker-connections", str(args.worker_connections)] if args.worker_connections else []), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
+            [os.path.join(ROOT, ".venv/bin/gunicorn"), "--workers", str(args.workers), "--worker-class", args.worker_class,
+             *(["--threads", str(args.threads)] if args.worker_class == "gthread" else []),
+             "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
              "salon:create_app()"], env=env, cwd=ROOT)
         for _ in range(100):
             try:
@@ -264,8 +269,7 @@ def main() -> None:
         print(f"log-in page (GET /login, rendered):     {page_rps:,.0f} requests/s")
         print(f"ballots: {len(latencies)} in {elapsed:.2f}s = {rate:,.0f} ballots/s, "
               f"p50 {pct(latencies, 0.5):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms "
-              f"({args.clients} clients; gunicorn {args.workers} workers × {args.threads} threads, gthread"
-              f"{f', {args.worker_connections} connections per worker' if args.worker_connections else ''})")
+              f"({args.clients} clients; gunicorn {server_settings(args)})")
         cores = whole / elapsed
         print(f"CPU during the ballots, in cores of {cores:.0f}: machine {busy / elapsed:.2f} busy = gunicorn "
               f"{server_cpu / elapsed:.2f} + PostgreSQL backends {database_cpu / elapsed:.2f} + this load generator "
