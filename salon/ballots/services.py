@@ -14,9 +14,10 @@ import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, bindparam, delete, event, exists, func, insert, select, text, tuple_, update
+from sqlalchemy import Integer, bindparam, delete, event, exists, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
@@ -227,6 +228,14 @@ def _shape(poll_id: int, key) -> Shape:
 _statements: dict[str, dict] = {}
 
 
+class PollRow(NamedTuple):
+    state: PollState
+    closes_at: datetime
+    seal: str | None
+    programme_id: int
+    counter_shards: int
+
+
 def _cast_statements(dialect: str) -> dict:
     """The casting statements, built once per dialect with bound parameters (no per-ballot construction)."""
     built = _statements.get(dialect)
@@ -248,25 +257,29 @@ def _cast_statements(dialect: str) -> dict:
         "receipt": insert(receipts_).values(poll_id=poll_id, code=bindparam("code"), programme_id=programme_id),
     }
     if dialect == "postgresql":
+        # PostgreSQL: plain SQL run on the DB-API cursor of the session's connection (same transaction),
+        # sparing the per-statement work of SQLAlchemy's execution layer on the hottest path.
         # Record the seat and store the receipt in one statement (one round trip): the receipt is
         # inserted only when the seat's record was (rowcount 1), i.e. the seat is eligible and had not voted.
-        built["voter_and_receipt"] = text(
+        built["voter_and_receipt"] = (
             "WITH voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
-            " SELECT :poll_id, :seat_id, :programme_id WHERE EXISTS (SELECT 1 FROM ballot_eligible_seats"
-            " WHERE poll_id = :poll_id AND seat_id = :seat_id)"
+            " SELECT %(poll_id)s, %(seat_id)s, %(programme_id)s WHERE EXISTS (SELECT 1 FROM ballot_eligible_seats"
+            " WHERE poll_id = %(poll_id)s AND seat_id = %(seat_id)s)"
             " ON CONFLICT DO NOTHING RETURNING 1)"
-            " INSERT INTO ballot_receipts (poll_id, code, programme_id) SELECT :poll_id, :code, :programme_id"
+            " INSERT INTO ballot_receipts (poll_id, code, programme_id) SELECT %(poll_id)s, %(code)s, %(programme_id)s"
             " FROM voted")
         # Lock the picked counter rows in key order (ORDER BY … FOR UPDATE) so that two ballots never wait
         # for each other's rows in opposite orders (no deadlock), then add one to each.
-        built["count"] = text(
+        built["count"] = (
             "UPDATE ballot_counters AS c SET n = c.n + 1 FROM ("
             " SELECT option_id, shard FROM ballot_counters"
-            " WHERE option_id = ANY(CAST(:options AS integer[]))"  # the primary key's prefix: an index scan
-            " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(:options AS integer[]),"
-            " CAST(:shards AS integer[])))"
+            " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
+            " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
+            " CAST(%(shards)s AS integer[])))"
             " ORDER BY option_id, shard FOR UPDATE) AS picked"
             " WHERE c.option_id = picked.option_id AND c.shard = picked.shard")
+        built["poll_sql"] = ("SELECT state, closes_at, seal, programme_id, counter_shards FROM ballot_polls"
+                             " WHERE id = %(poll_id)s FOR KEY SHARE")
     else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), so no lock order to keep.
         built["count"] = update(counters).where(
             tuple_(counters.c.option_id, counters.c.shard).in_(bindparam("keys", expanding=True))
@@ -285,9 +298,29 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: in
     """Cast the seat's ballot; return its receipt code. Choices not given for a question make that
     answer blank; an empty list is a blank ballot."""
     connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return _cast(connection, None, poll_id, seat_id, choices, programme_id, now)
+    cursor = connection.connection.cursor()
+    try:
+        return _cast(connection, cursor, poll_id, seat_id, choices, programme_id, now)
+    finally:
+        cursor.close()
+
+
+def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[int], programme_id: int,
+          now: datetime | None) -> str:
     dialect = connection.dialect.name
     statements = _cast_statements(dialect)
-    row = connection.execute(statements["poll"], {"poll_id": poll_id}).first()
+    if dialect == "postgresql":
+        def run(name: str, params: dict) -> int:
+            cursor.execute(statements[name], params)
+            return cursor.rowcount
+
+        cursor.execute(statements["poll_sql"], {"poll_id": poll_id})
+        found = cursor.fetchone()
+        row = None if found is None else PollRow(PollState[found[0]], *found[1:])
+    else:
+        row = connection.execute(statements["poll"], {"poll_id": poll_id}).first()
     if row is None or row.programme_id != programme_id:
         raise NotFound(_("Not found."), "poll_id")
     now = now or clock.utcnow()
@@ -310,7 +343,7 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: in
     code = new_receipt_code()
     params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
     if dialect == "postgresql":
-        recorded = connection.execute(statements["voter_and_receipt"], {**params, "code": code}).rowcount
+        recorded = run("voter_and_receipt", {**params, "code": code})
     else:
         recorded = connection.execute(statements["voter"], params,
                                       execution_options={"preserve_rowcount": True}).rowcount
@@ -325,7 +358,7 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: in
     increments = sorted(oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]]))
     shards = [secrets.randbelow(row.counter_shards or 1) for _ in increments]
     if dialect == "postgresql":
-        changed = connection.execute(statements["count"], {"options": increments, "shards": shards}).rowcount
+        changed = run("count", {"options": increments, "shards": shards})
     else:
         changed = connection.execute(statements["count"], {"keys": list(zip(increments, shards))}).rowcount
     if changed != len(increments):
