@@ -7,7 +7,18 @@ open approval poll, starts gunicorn with WORKERS processes on a free port, then 
 Afterwards it checks turnout == voter records == receipts, that the counters sum to what was sent, closes
 the poll and checks the published receipt list, and drops the database.
 
-    .venv/bin/python bench/ballots.py [--seats 6000] [--clients 32] [--workers 4]
+It also reports where the CPU went during the ballots (gunicorn, the benchmark's PostgreSQL backends, this
+load generator, everything else on the machine), since the server, the database and the load generator
+share the machine's cores.
+
+Server settings (printed with the result): gunicorn, 4 gthread workers × 8 threads, keep-alive (on 2 cores,
+shared with other work, this did best among 2×16, 2×32, 3×11, 4×8, 4×32, 8×4 gthread and 6 or 8 sync workers,
+within much noise). gunicorn hands the
+keep-alive connections to whichever worker accepts first, so the 32 clients spread unevenly over the workers
+(seen: 21/7/2/2), and requests beyond a worker's 8 threads wait: one cause of the long p99 tail.
+
+    .venv/bin/python bench/ballots.py [--seats 6000] [--clients 32] [--workers 4] [--threads 8]
+                                      [--worker-class gthread|sync]
 Environment: SALON_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)."""
 from __future__ import annotations
 
