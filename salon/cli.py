@@ -97,6 +97,13 @@ def tick():
     for ticker in TICKERS:
         said.extend(ticker(now))
     db.session.commit()
+    url = _database_url()
+    if url.get_backend_name() == "sqlite" and url.database:
+        from salon.ballots.services import truncate_sqlite_wal
+
+        # Retry what a poll's close may have had to leave: an emptied write-ahead log (SPEC §5).
+        if not truncate_sqlite_wal(url.database):
+            said.append("the SQLite write-ahead log is busy; it will be emptied on the next tick")
     for line in said:
         click.echo(line)
     click.echo(f"tick done at {now.isoformat(timespec='seconds')}Z: {len(said)} transitions")

@@ -1,6 +1,8 @@
 """Domain errors raised by services, and how pages and the API turn them into answers."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -47,6 +49,49 @@ def json_error(status: int, message: str, fields: dict | None = None):
     return jsonify(body), status
 
 
+_FIXED = {
+    "Missing data for required field.": lambda: _("This field is required."),
+    "Unknown field.": lambda: _("Unknown field."),
+    "Not a valid string.": lambda: _("Must be text."),
+    "Not a valid integer.": lambda: _("Must be a whole number."),
+    "Not a valid boolean.": lambda: _("Must be true or false."),
+    "Field may not be null.": lambda: _("This field may not be empty."),
+    "Not a valid list.": lambda: _("Must be a list."),
+    "Invalid input type.": lambda: _("The value has the wrong type."),
+    "Not a valid datetime.": lambda: _("Not a valid date or time."),
+    "Not a valid date.": lambda: _("Not a valid date or time."),
+    "Not a valid time.": lambda: _("Not a valid date or time."),
+}
+_PATTERNS = [
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+     lambda m: _("Between %(low)d and %(high)d characters.", low=int(m[1]), high=int(m[2]))),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), lambda m: _("At least %(n)d characters.", n=int(m[1]))),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), lambda m: _("At most %(n)d characters.", n=int(m[1]))),
+    (re.compile(r"^Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.$"),
+     lambda m: _("Must be between %(low)d and %(high)d.", low=int(m[1]), high=int(m[2]))),
+    (re.compile(r"^Must be greater than or equal to (-?\d+)\.$"), lambda m: _("Must be at least %(n)d.", n=int(m[1]))),
+    (re.compile(r"^Must be less than or equal to (-?\d+)\.$"), lambda m: _("Must be at most %(n)d.", n=int(m[1]))),
+    (re.compile(r"^Must be one of: (.*)\.$"), lambda m: _("Must be one of: %(choices)s.", choices=m[1])),
+]
+
+
+def _translated(messages):
+    """marshmallow speaks English; the API answers in the caller's language."""
+    if isinstance(messages, str):
+        if messages in _FIXED:
+            return _FIXED[messages]()
+        for pattern, make in _PATTERNS:
+            match = pattern.match(messages)
+            if match:
+                return make(match)
+        return messages
+    if isinstance(messages, dict):
+        return {key: _translated(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [_translated(value) for value in messages]
+    return messages
+
+
 def _smorest_fields(exc: HTTPException) -> dict | None:
     """webargs puts {'json': {'name': [...]}} on exc.data; flatten the location away."""
     data = getattr(exc, "data", None) or {}
@@ -57,13 +102,42 @@ def _smorest_fields(exc: HTTPException) -> dict | None:
     for location, errors in messages.items():
         if isinstance(errors, dict):
             for name, msgs in errors.items():
-                fields["body" if name == "_schema" else name] = msgs
+                fields["body" if name == "_schema" else name] = _translated(msgs)
         else:
-            fields[location] = errors
+            fields[location] = _translated(errors)
     return fields or None
 
 
+def _first_control_character(value, name: str) -> str | None:
+    if isinstance(value, str):
+        return name if any(ord(c) < 32 and c not in "\t\n\r" for c in value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _first_control_character(item, str(key)) or _first_control_character(key, str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _first_control_character(item, name)
+            if found:
+                return found
+    return None
+
+
+def reject_control_characters() -> None:
+    """NUL and other control characters cannot be stored (PostgreSQL refuses NUL): say which field."""
+    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
+    if request.is_json:
+        sources.append(request.get_json(silent=True))
+    for source in sources:
+        field = _first_control_character(source, "body")
+        if field:
+            raise ValidationFailed(_("Control characters are not allowed."), field)
+
+
 def register(app: Flask) -> None:
+    app.before_request(reject_control_characters)
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         if wants_json():
@@ -84,6 +158,9 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        from salon.extensions import db
+
+        db.session.rollback()  # the failed transaction must not break the error page too
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return json_error(500, _("Something went wrong on our side."))

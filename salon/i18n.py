@@ -32,13 +32,21 @@ def select_timezone() -> str:
     return "Asia/Shanghai"
 
 
+def session_time(moment) -> str:
+    """A session's start as people say it: 2026年12月31日星期四 14:30 / Thursday, December 31, 2026 2:30 PM."""
+    return f"{format_date(moment, 'full')} {format_time(moment, 'short')}"
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    app.jinja_env.globals.update(session_time=session_time, format_date=format_date,
+                                 format_datetime=format_datetime, format_time=format_time)
 
     @app.context_processor
     def language_names():
         return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "get_locale": get_locale, "format_date": format_date,
-                "format_datetime": format_datetime, "format_time": format_time}
+                "format_datetime": format_datetime, "format_time": format_time, "session_time": session_time}
 
 
 _l = lazy_gettext

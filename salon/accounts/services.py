@@ -16,6 +16,7 @@ from salon.accounts.models import ApiToken, Invitation, Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.database import as_id
 from salon.extensions import db
 from salon.programmes.models import Programme, SeatHolding
 
@@ -124,7 +125,8 @@ def open_invitation(token: str) -> Invitation:
         raise NotFound(_("This invitation link has expired. Ask the bureau for a new one."), "token")
     except BadSignature:
         raise NotFound(_("This invitation link is not valid."), "token")
-    invitation = db.session.get(Invitation, data.get("i") if isinstance(data, dict) else None)
+    invitation_id = as_id(data.get("i")) if isinstance(data, dict) else None
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
     if invitation is None:
         raise NotFound(_("This invitation link is not valid."), "token")
     if invitation.used_at is not None:
@@ -207,7 +209,7 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 
 def revoke_token(user: User, token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
+    token = db.session.get(ApiToken, as_id(token_id)) if as_id(token_id) else None
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise NotFound(_("No such token."), "token_id")
     token.revoked_at = utcnow()

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from salon.accounts.auth import bureau_required
-from salon.audit import services
+from salon.audit import labels, services
 from salon.audit.models import AuditEvent
 from salon.extensions import db
 
@@ -24,4 +24,4 @@ def log():
     events = db.session.scalars(query.order_by(AuditEvent.seq.desc()).limit(PAGE)).all()
     checked, broken = services.verify(current_user.programme_id) if request.args.get("verify") else (None, None)
     return render_template("audit/log.html", events=events, checked=checked, broken=broken,
-                           more=len(events) == PAGE)
+                           more=len(events) == PAGE, label=labels.label)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -180,13 +181,27 @@ def _after_commit(session) -> None:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM " + ", ".join(SCRUBBED_TABLES))
         elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            raw = sqlite3.connect(engine.url.database, timeout=10)
-            try:
-                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                raw.close()
+            if not truncate_sqlite_wal(engine.url.database):
+                log.warning("the SQLite write-ahead log could not be emptied after closing a poll; "
+                            "`salon tick` retries")
     except Exception:  # noqa: BLE001 - best effort; the close itself has committed
         log.warning("could not compact the ballot tables after closing a poll", exc_info=True)
+
+
+def truncate_sqlite_wal(path: str, attempts: int = 20, pause: float = 0.05) -> bool:
+    """Empty the write-ahead log, whose frames would otherwise keep each ballot's writes after the close.
+
+    A checkpoint cannot finish while another connection reads; requests are short, so wait for them."""
+    raw = sqlite3.connect(path, timeout=0.2)  # the busy handler waits for readers up to this, per try
+    try:
+        for _attempt in range(attempts):
+            busy, _frames, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(pause)
+        return False
+    finally:
+        raw.close()
 
 
 # --- casting ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from salon.accounts.models import Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.database import as_id
 from salon.extensions import db
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
 
@@ -20,9 +21,8 @@ from salon.programmes.models import Community, Programme, Seat, SeatHolding
 def get_scoped(model, object_id, programme_id: int, field: str = "id"):
     """A row of the caller's programme, or 404: another programme's ids look exactly like missing ones."""
     missing = NotFound(_("Nothing here: the page does not exist or is not part of your programme."), field)
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
+    object_id = as_id(object_id)
+    if object_id is None:
         raise missing
     obj = db.session.get(model, object_id)
     if obj is None or obj.programme_id != programme_id:

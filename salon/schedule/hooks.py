@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import url_for
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from salon import cli, clock, demo, navigation
 from salon.extensions import db
+from salon.i18n import session_time
 from salon.home.tasks import Task, provider
 from salon.rules import calendar_rules
 from salon.schedule import services
@@ -30,7 +31,19 @@ def demo_schedule(programme, bureau, secretaries):
             duration_minutes=programme.session_duration_minutes, venue=programme.default_venue or "",
             chair_community_id=community.id, sequence=0))
     db.session.flush()
-    services.generate(programme, bureau, programme.horizon_months, now=clock.utcnow())
+    services.generate(programme, bureau, programme.horizon_months, now=_demo_start(programme, clock.utcnow()))
+
+
+def _demo_start(programme, now):
+    """Start the demo's schedule next month when this month's session is too close to still take
+    nominations, so a visitor always finds the next session open for nominations."""
+    rule = services.day_rule(programme)
+    this_month = calendar_rules.planned_months(now, 1, rule, set(programme.blackout_months or []))
+    if this_month and this_month[0][2] - now > timedelta(days=programme.nomination_close_days + 1):
+        return now
+    year, month = calendar_rules.local_month(now, rule.timezone)
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return calendar_rules.to_utc(date(year, month, 1), 0, 0, rule.timezone)
 
 
 @provider
@@ -53,7 +66,7 @@ def schedule_tasks(user) -> list:
     if duty is not None:
         found.append(Task(
             _("%(community)s chairs No. %(number)d on %(when)s.", community=community.name, number=duty.number,
-              when=format_datetime(duty.starts_at, "medium")),
+              when=session_time(duty.starts_at)),
             url_for("schedule.index", _anchor=f"session-{duty.id}"), duty.starts_at - now < timedelta(days=30)))
     asking = db.session.scalar(select(func.count(SwapRequest.id)).where(
         SwapRequest.to_community_id == community.id, SwapRequest.status == SwapStatus.PENDING))

@@ -16,6 +16,7 @@ from salon import clock
 from salon.accounts.models import User
 from salon.audit import services as audit
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.database import as_id
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme
@@ -140,6 +141,7 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
             continue
         if key in blackout:
             session.status, session.cancelled_reason, session.number = SessionStatus.CANCELLED, "blackout", None
+            _cancelled(session, None, now)
             continue
         start = calendar_rules.session_start(year, month, rule)
         if start > now:
@@ -317,6 +319,11 @@ def edit_session(session: Session, actor: User, day: date | None = None, at: tim
     local = calendar_rules.to_local(session.starts_at, zone)
     new_day = day if day is not None else local.date()
     new_time = at if at is not None else local.time().replace(tzinfo=None)
+    latest = calendar_rules.to_local(now, zone).date() + timedelta(days=366 * 3)
+    if new_day > latest:
+        raise ValidationFailed(_("Choose a date within the next three years."), "date")
+    if new_day < calendar_rules.to_local(now, zone).date():
+        raise ValidationFailed(_("Choose a date and time in the future."), "date")
     starts_at = calendar_rules.to_utc(new_day, new_time.hour, new_time.minute, zone)
     if starts_at <= now:
         raise ValidationFailed(_("Choose a date and time in the future."), "date")
@@ -342,6 +349,15 @@ def edit_session(session: Session, actor: User, day: date | None = None, at: tim
     return session
 
 
+# Other rooms react to a session being cancelled (e.g. topics close its vote): callables (session, actor, now).
+CANCEL_HOOKS: list = []
+
+
+def _cancelled(session: Session, actor, now: datetime) -> None:
+    for hook in CANCEL_HOOKS:
+        hook(session, actor, now)
+
+
 def cancel_session(session: Session, actor: User, now: datetime | None = None) -> Session:
     """STATUS:CANCELLED. The rotation moves on: this session's chair takes the next one."""
     now = _now(now)
@@ -352,6 +368,7 @@ def cancel_session(session: Session, actor: User, now: datetime | None = None) -
     session.sequence += 1
     db.session.flush()
     audit.record(session.programme_id, actor, "session.cancel", session, number=number, chair=chair)
+    _cancelled(session, actor, now)
     _rebuild(db.session.get(Programme, session.programme_id), now)
     return session
 
@@ -609,7 +626,7 @@ def open_feed(token: str) -> CalendarFeed:
         feed_id, nonce = _serializer().loads(token)
     except (BadSignature, TypeError, ValueError):
         raise NotFound(_("Not found."), "token")
-    feed = db.session.get(CalendarFeed, feed_id) if isinstance(feed_id, int) else None
+    feed = db.session.get(CalendarFeed, as_id(feed_id)) if as_id(feed_id) else None
     if feed is None or feed.nonce != nonce or feed.revoked_at is not None:
         raise NotFound(_("Not found."), "token")
     user = db.session.get(User, feed.user_id)

@@ -67,6 +67,7 @@ def load_topics(programme, bureau, secretaries) -> None:
 
     with current_app.test_request_context():
         _load(programme, bureau, secretaries)
+        _load_upcoming(programme, secretaries)
 
 
 def _load(programme, bureau, secretaries) -> None:
@@ -106,3 +107,30 @@ def _load(programme, bureau, secretaries) -> None:
                      for t in services.agenda(session)]
             items[4]["note"] = PROMISE
             services.replace_agenda(session, bureau, items)
+
+
+# The session after the source's three: nominations from sample communities, one of them carried over.
+UPCOMING = [
+    (11, {"title": "社区养老服务站如何用起来 (示例)", "problem": "(示例) 服务站建成后老人来得少，活动单一。",
+          "hoped_result": "形成服务站运营清单", "outside_units": "县卫健局"}),
+    (12, {"title": "新就业群体融入社区治理 (示例)", "problem": "(示例) 外卖、快递骑手熟悉街巷，却很少参与社区事务。",
+          "hoped_result": "建立骑手参与网格巡查的办法", "outside_units": ""}),
+]
+
+
+def _load_upcoming(programme, secretaries) -> None:
+    from salon import clock
+
+    now = clock.utcnow()
+    third = db.session.scalar(select(Session).where(Session.programme_id == programme.id, Session.number == 3))
+    upcoming = services.next_session(third) if third else None
+    if upcoming is None or not services.windows(upcoming, programme, third).nominating(now):
+        return
+    carried = db.session.scalar(select(Nomination).where(Nomination.session_id == third.id,
+                                                         Nomination.title.startswith("网格员负担过重")))
+    if carried is not None:
+        holder = next(s for s in secretaries if programmes.seat_of(s).community_id == carried.community_id)
+        services.carry_over(carried, holder, now)
+    for index, data in UPCOMING:
+        nomination = services.nominate(upcoming, secretaries[index], data, now)
+        nomination.is_sample = True

@@ -17,6 +17,7 @@ from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.database import as_id
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme, Seat
@@ -75,20 +76,30 @@ def upcoming(programme_id: int, now: datetime, limit: int = 3) -> list[tuple[Ses
 # --- time-based transitions -------------------------------------------------------------------
 
 def advance(programme: Programme, now: datetime | None = None) -> list[str]:
-    """Open voting for sessions whose window has begun, close polls whose window has ended."""
+    """Open voting for sessions whose window has begun, close polls whose window has ended.
+
+    A window that passed with nobody there to open it (no request, no tick) still ends in a closed poll
+    with no ballots, so the decider can go on rather than being stuck (SPEC §8)."""
     now = now or clock.utcnow()
     said = [_("Voting closed: %(title)s", title=p.title) for p in ballots.close_due(now, programme.id)]
     horizon = timedelta(days=programme.vote_open_days + 1)
     candidates = db.session.scalars(
         select(Session).where(
             Session.programme_id == programme.id, Session.status == SessionStatus.PLANNED,
-            Session.number.is_not(None), Session.starts_at > now, Session.starts_at <= now + horizon,
+            Session.number.is_not(None), Session.starts_at <= now + horizon,
             ~select(Poll.id).where(Poll.kind == POLL_KIND, Poll.subject_id == Session.id).exists())).all()
     for session in candidates:
         frame = windows(session, programme, None)
-        if frame.voting(now) and _nomination_count(session.id) > 0:
+        if _nomination_count(session.id) == 0 or now < frame.vote_opens:
+            continue
+        if frame.voting(now):
             open_voting(session, programme, None, now)
             said.append(_("Voting opened for session %(n)d.", n=session.number))
+        else:
+            poll = build_poll(session, programme, None, frame.vote_closes - timedelta(microseconds=1))
+            ballots.close_poll(poll, None, now)
+            said.append(_("Voting for session %(n)d closed unattended: its window passed with nobody to open it.",
+                          n=session.number))
     return said
 
 
@@ -147,6 +158,13 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime) -> 
         Seat.programme_id == programme.id, Community.active.is_(True))).all()
     ballots.open_poll(poll, list(seats), actor, now)
     return poll
+
+
+def session_cancelled(session: Session, actor, now: datetime) -> None:
+    """A cancelled session's vote stops: the open poll closes now. Its nominations can be carried over."""
+    poll = topic_poll(session.id)
+    if poll is not None and poll.state == PollState.OPEN:
+        ballots.close_poll(poll, actor, now)
 
 
 def close_voting(session: Session, actor, now: datetime | None = None) -> Poll:
@@ -264,10 +282,14 @@ def withdraw(nomination: Nomination, user, now: datetime | None = None) -> Nomin
 
 
 def next_session(session: Session) -> Session | None:
-    return db.session.scalar(
-        select(Session).where(Session.programme_id == session.programme_id, Session.number > session.number,
-                              Session.status == SessionStatus.PLANNED)
-        .order_by(Session.number).limit(1))
+    """The next planned session: by number, or by date for a cancelled session (it has no number)."""
+    query = select(Session).where(Session.programme_id == session.programme_id, Session.id != session.id,
+                                  Session.status == SessionStatus.PLANNED, Session.number.is_not(None))
+    if session.number is not None:
+        query = query.where(Session.number > session.number).order_by(Session.number)
+    else:
+        query = query.where(Session.starts_at > session.starts_at).order_by(Session.starts_at)
+    return db.session.scalar(query.limit(1))
 
 
 def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nomination:
@@ -277,10 +299,10 @@ def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nom
     if community.id != nomination.community_id:
         raise Forbidden(_("Only the nominating community can carry its nomination over."), "nomination_id")
     decision = decision_of(nomination.session_id)
-    if decision is None:
+    if decision is None and nomination.session.status != SessionStatus.CANCELLED:
         raise Conflict(_("A nomination can be carried over once its session's topic is decided."),
                        "nomination_id")
-    if decision.nomination_id == nomination.id:
+    if decision is not None and decision.nomination_id == nomination.id:
         raise Conflict(_("This nomination was chosen; there is nothing to carry over."), "nomination_id")
     if db.session.scalar(select(Nomination.id).where(Nomination.carried_from_id == nomination.id)):
         raise Conflict(_("This nomination has already been carried over."), "nomination_id")
@@ -334,11 +356,8 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
         raise Conflict(_("Voting for this session has not happened yet."), "poll")
     if poll.state != PollState.CLOSED:
         raise Conflict(_("Voting is still open; decide after it closes."), "poll")
-    try:
-        nomination_id = int(nomination_id)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("Choose one of the nominations."), "nomination_id")
-    nomination = db.session.get(Nomination, nomination_id)
+    nomination_id = as_id(nomination_id)
+    nomination = db.session.get(Nomination, nomination_id) if nomination_id else None
     if nomination is None or nomination.session_id != session.id or nomination.withdrawn_at is not None:
         raise ValidationFailed(_("Choose one of the nominations."), "nomination_id")
     result = ballots.results(poll)

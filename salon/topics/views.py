@@ -14,6 +14,7 @@ from salon.errors import DomainError, Forbidden
 from salon.forms import EmptyForm, show_error
 from salon.home.tasks import Task, provider
 from salon.programmes import services as programmes
+from salon.schedule import services as schedule_services
 from salon.topics import demo  # noqa: F401 - registers the demo extension
 from salon.topics import services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm, VoteForm
@@ -22,6 +23,7 @@ bp = Blueprint("topics", __name__, url_prefix="/topics")
 
 navigation.add(_l("Topics"), "topics.index", order=20)
 cli.TICKERS.append(services.tick)
+schedule_services.CANCEL_HOOKS.append(services.session_cancelled)
 
 
 def _session(session_id):

@@ -152,3 +152,12 @@ def test_openapi_document_covers_every_api_route(app, client):
                 missing.append(f"{method} {path}")
     assert not missing, f"API routes missing from openapi.json: {missing}"
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_field_errors_speak_the_callers_language(api, world):
+    client = api(world.bureau)
+    zh = client.post("/communities", json={"name": "社" * 81, "extra": 1}).get_json()["error"]["fields"]
+    assert zh["name"] == ["长度须在 1 到 80 个字符之间。"] and zh["extra"] == ["未知字段。"]
+    client.patch("/me", json={"locale": "en"})
+    en = client.post("/communities", json={}).get_json()["error"]["fields"]
+    assert en["name"] == ["This field is required."]

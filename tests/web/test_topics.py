@@ -209,7 +209,7 @@ def test_tick_opens_and_closes(app, api, world, sessions, monkeypatch):
 
     monkeypatch.setattr(clock, "utcnow", lambda: s2.starts_at - timedelta(days=10))
     said = app.test_cli_runner().invoke(args=["tick"]).output
-    assert "Voting opened" in said or "投票" in said
+    assert f"第{s2.number}期投票已开始" in said or f"Voting opened for session {s2.number}." in said
     assert services.topic_poll(s2.id).state.value == "open"
     monkeypatch.setattr(clock, "utcnow", lambda: s2.starts_at - timedelta(days=1))
     app.test_cli_runner().invoke(args=["tick"])
@@ -221,7 +221,7 @@ def test_vote_page_confirms_then_shows_receipt_and_home_tasks(client, api, world
     s2 = sessions[1]
     nid = nominate(api(world.secretaries[1]), s2).get_json()["id"]
     login(client, "sec_a1")
-    assert "0 of 2" in client.get("/").get_data(as_text=True).replace("0 个", "0 of 2")
+    assert "您已推荐 0 个，最多 2 个" in client.get("/").get_data(as_text=True)
     poll = api(world.bureau).post(f"/sessions/{s2.id}/voting/open").get_json()
     option = poll["questions"][0]["options"][0]["id"]
     home = client.get("/").get_data(as_text=True)
