@@ -7,7 +7,18 @@ open approval poll, starts gunicorn with WORKERS processes on a free port, then 
 Afterwards it checks turnout == voter records == receipts, that the counters sum to what was sent, closes
 the poll and checks the published receipt list, and drops the database.
 
-    .venv/bin/python bench/ballots.py [--seats 6000] [--clients 32] [--workers 4]
+It also reports where the CPU went during the ballots (gunicorn, the benchmark's PostgreSQL backends, this
+load generator, everything else on the machine), since the server, the database and the load generator
+share the machine's cores.
+
+Server settings (printed with the result): gunicorn, 4 gthread workers × 8 threads, keep-alive (on 2 cores,
+shared with other work, this did best among 2×16, 2×32, 3×11, 4×8, 4×32, 8×4 gthread and 6 or 8 sync workers,
+within much noise). gunicorn hands the
+keep-alive connections to whichever worker accepts first, so the 32 clients spread unevenly over the workers
+(seen: 21/7/2/2), and requests beyond a worker's 8 threads wait: one cause of the long p99 tail.
+
+    .venv/bin/python bench/ballots.py [--seats 6000] [--clients 32] [--workers 4] [--threads 8]
+                                      [--worker-class gthread|sync]
 Environment: SALON_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)."""
 from __future__ import annotations
 
@@ -141,6 +152,56 @@ def run_clients(port: int, clients: int, make_request, stop) -> list[float]:
     return latencies
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, over all cores (Linux /proc/stat)."""
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+def server_pids(server) -> list[int]:
+    pids = [server.pid]
+    try:
+        with open(f"/proc/{server.pid}/task/{server.pid}/children") as fh:
+            pids += [int(p) for p in fh.read().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark's database."""
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        pids = list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                 {"d": make_url(url).database}).scalars())
+    admin.dispose()
+    return pids
+
+
+def server_settings(args) -> str:
+    if args.worker_class == "gthread":
+        return f"{args.workers} gthread workers × {args.threads} threads, keep-alive"
+    return f"{args.workers} sync workers, one request per connection"
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
@@ -159,6 +220,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--options", type=int, default=8)
+    parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"),
+                        help="gthread keeps connections alive; sync answers one request per connection")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (gthread)")
     args = parser.parse_args()
 
     url = create_database()
@@ -172,8 +236,9 @@ def main() -> None:
         print(f"seeded {args.seats} seats and an open poll in {time.perf_counter() - t0:.1f}s")
         port = free_port()
         server = subprocess.Popen(
-            [os.path.join(ROOT, ".venv/bin/gunicorn"), "--workers", str(args.workers), "--worker-class", "gthread",
-             "--threads", "8", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
+            [os.path.join(ROOT, ".venv/bin/gunicorn"), "--workers", str(args.workers), "--worker-class", args.worker_class,
+             *(["--threads", str(args.threads)] if args.worker_class == "gthread" else []),
+             "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
              "salon:create_app()"], env=env, cwd=ROOT)
         for _ in range(100):
             try:
@@ -202,15 +267,24 @@ def main() -> None:
             return ("POST", f"/api/v1/polls/{poll_id}/ballot", json.dumps({"choices": choice}),
                     {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, 201)
 
+        pids = server_pids(server)
+        server_cpu, own_cpu, (busy, whole) = cpu_seconds(pids), time.process_time(), machine_busy()
         started = time.perf_counter()
         latencies = run_clients(port, args.clients, next_ballot, lambda: False)
         elapsed = time.perf_counter() - started
+        server_cpu, own_cpu = cpu_seconds(pids) - server_cpu, time.process_time() - own_cpu
+        busy, whole = machine_busy()[0] - busy, machine_busy()[1] - whole
+        database_cpu = cpu_seconds(backend_pids(url))  # its backends start with the first ballot
         rate = len(latencies) / elapsed
         print(f"trivial page (GET /static/favicon.svg): {static_rps:,.0f} requests/s")
         print(f"log-in page (GET /login, rendered):     {page_rps:,.0f} requests/s")
         print(f"ballots: {len(latencies)} in {elapsed:.2f}s = {rate:,.0f} ballots/s, "
               f"p50 {pct(latencies, 0.5):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms "
-              f"({args.clients} clients, {args.workers} gunicorn workers)")
+              f"({args.clients} clients; gunicorn {server_settings(args)})")
+        cores = whole / elapsed
+        print(f"CPU during the ballots, in cores of {cores:.0f}: machine {busy / elapsed:.2f} busy = gunicorn "
+              f"{server_cpu / elapsed:.2f} + PostgreSQL backends {database_cpu / elapsed:.2f} + this load generator "
+              f"{own_cpu / elapsed:.2f} + everything else {(busy - server_cpu - database_cpu - own_cpu) / elapsed:.2f}")
         print(f"ballots/s ÷ trivial page requests/s = {rate / static_rps:.2f}; "
               f"÷ log-in page requests/s = {rate / page_rps:.2f}")
         server.terminate()
@@ -234,9 +308,12 @@ def check(url: str, poll_id: int, sent: dict[int, int], expected: int) -> None:
     with app.app_context(), app.test_request_context():
         voters = db.session.scalar(select(func.count()).select_from(VoterRecord).where(VoterRecord.poll_id == poll_id))
         receipts = db.session.scalar(select(func.count()).select_from(Receipt).where(Receipt.poll_id == poll_id))
-        counters = dict(db.session.execute(select(Counter.option_id, Counter.n).join(Option, Option.id == Counter.option_id)
-                                           .where(Counter.poll_id == poll_id, Option.is_blank.is_(False))).all())
-        blank = db.session.scalar(select(Counter.n).join(Option, Option.id == Counter.option_id)
+        # Each option's count is the sum of its counter shards (see salon.ballots.models.Counter).
+        counters = dict(db.session.execute(select(Counter.option_id, func.sum(Counter.n))
+                                           .join(Option, Option.id == Counter.option_id)
+                                           .where(Counter.poll_id == poll_id, Option.is_blank.is_(False))
+                                           .group_by(Counter.option_id)).all())
+        blank = db.session.scalar(select(func.sum(Counter.n)).join(Option, Option.id == Counter.option_id)
                                   .where(Counter.poll_id == poll_id, Option.is_blank.is_(True)))
         poll = db.session.get(Poll, poll_id)
         ballots.close_poll(poll, None)

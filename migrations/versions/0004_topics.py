@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('min_published', sa.Integer(), nullable=False),
     sa.Column('eligible_count', sa.Integer(), nullable=False),
     sa.Column('seal', sa.String(length=32), nullable=True),
+    sa.Column('counter_shards', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_ballot_polls_programme_id_programmes')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ballot_polls'))
@@ -171,13 +172,14 @@ def upgrade():
 
     op.create_table('ballot_counters',
     sa.Column('option_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('shard', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('programme_id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['option_id'], ['ballot_options.id'], name=op.f('fk_ballot_counters_option_id_ballot_options')),
     sa.ForeignKeyConstraint(['poll_id'], ['ballot_polls.id'], name=op.f('fk_ballot_counters_poll_id_ballot_polls')),
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_ballot_counters_programme_id_programmes')),
-    sa.PrimaryKeyConstraint('option_id', name=op.f('pk_ballot_counters'))
+    sa.PrimaryKeyConstraint('option_id', 'shard', name=op.f('pk_ballot_counters'))
     )
     with op.batch_alter_table('ballot_counters', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ballot_counters_poll_id'), ['poll_id'], unique=False)

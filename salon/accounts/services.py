@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import and_, bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from salon.accounts.models import ApiToken, Invitation, Role, User
@@ -18,7 +18,7 @@ from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
 from salon.database import as_id
 from salon.extensions import db
-from salon.programmes.models import Programme
+from salon.programmes.models import Programme, SeatHolding
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,39}$")
 MIN_PASSWORD = 8
@@ -225,12 +225,27 @@ def _revoke_all_tokens(user: User) -> None:
 
 
 def user_for_token(raw: str) -> User | None:
+    return user_and_seat_for_token(raw)[0]
+
+
+_token_query = None
+
+
+def user_and_seat_for_token(raw: str) -> tuple[User | None, int | None]:
+    """The token's user and, for a secretary, the seat they hold now (as seat_of), in one query."""
+    global _token_query
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
-        return None
-    return db.session.scalar(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    )
+        return None, None
+    if _token_query is None:  # built once: every API request runs it
+        _token_query = (
+            select(User, SeatHolding.seat_id).join(ApiToken, ApiToken.user_id == User.id)
+            .outerjoin(SeatHolding, and_(SeatHolding.user_id == User.id, SeatHolding.ended_at.is_(None),
+                                         User.role == Role.SECRETARY))
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                   User.active.is_(True))
+            .limit(1))
+    row = db.session.execute(_token_query, {"token_hash": _hash_token(raw)}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def deactivate(user: User) -> None:

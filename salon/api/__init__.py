@@ -20,14 +20,15 @@ def _bearer() -> str | None:
 def _authenticate():
     if not request.path.startswith(PREFIX + "/") or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    from salon.accounts.services import user_for_token
+    from salon.accounts.services import user_and_seat_for_token
 
-    user = user_for_token(_bearer() or "")
+    user, seat_id = user_and_seat_for_token(_bearer() or "")
     if user is None:
         response = json_error(401, _("A valid bearer token is required (Authorization: Bearer …)."))
         response[0].headers["WWW-Authenticate"] = "Bearer"
         return response
     g.api_user = user
+    g.api_seat_id = seat_id  # the seat the user holds now (a secretary's), read with the token
     return None
 
 

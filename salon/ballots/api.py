@@ -110,8 +110,8 @@ class PollBallot(MethodView):
     def post(self, data, poll_id):
         """Cast my seat's ballot. Final: a second ballot for the seat gets 409. Answers the receipt code."""
         user = g.api_user
-        seat = seat_of(user) if user.is_secretary else None
-        code = services.cast(poll_id, seat.id if seat else None, data["choices"], user.programme_id)
+        seat_id = g.api_seat_id if user.is_secretary else None
+        code = services.cast(poll_id, seat_id, data["choices"], user.programme_id)
         return {"poll_id": poll_id, "receipt": code}
 
 

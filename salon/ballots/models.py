@@ -38,6 +38,8 @@ class Poll(db.Model):
     eligible_count: Mapped[int] = mapped_column(Integer, default=0)
     # Random, set at opening: names this opening of the poll for caches of its (then frozen) questions.
     seal: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # How many counter rows each option has (set at opening; see Counter).
+    counter_shards: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     questions: Mapped[list["Question"]] = relationship(
@@ -77,12 +79,18 @@ class Option(db.Model):
 
 
 class Counter(db.Model):
-    """How many ballots chose an option: created when the poll opens, incremented with each ballot."""
+    """How many ballots chose an option: created when the poll opens, incremented with each ballot.
+
+    While the poll is open each option's count is split over the poll's counter_shards rows (shard 0..S-1)
+    and a ballot adds one to a shard picked uniformly at random, independently for each chosen option, so
+    concurrent ballots rarely wait for the same row lock. The shard says nothing about the voter. The
+    option's count is the sum over its shards; closing the poll folds them into shard 0 (totals only)."""
 
     __tablename__ = "ballot_counters"
 
     option_id: Mapped[int] = mapped_column(ForeignKey("ballot_options.id"), primary_key=True,
                                            autoincrement=False)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=0)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), index=True)
     n: Mapped[int] = mapped_column(Integer, default=0)

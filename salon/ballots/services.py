@@ -2,8 +2,10 @@
 
 Casting is one short transaction: lock the poll row against closing (FOR KEY SHARE; the close takes
 FOR UPDATE), check the window with the clock read under that lock, record the seat as having voted
-(INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), add one to the chosen
-options' counters, store a random receipt code. Nothing about the choices is logged or audited."""
+(INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), store a random receipt
+code, and last, just before the commit, add one to a randomly picked shard of each chosen option's counter
+(see Counter), so the contended counter row locks are held for as short a time as possible. Nothing about
+the choices is logged or audited."""
 from __future__ import annotations
 
 import logging
@@ -13,9 +15,10 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, event, exists, func, insert, literal, select, update
+from sqlalchemy import Integer, bindparam, delete, event, exists, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
@@ -30,6 +33,9 @@ log = logging.getLogger(__name__)
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 SCRUBBED_TABLES = ("ballot_voters", "ballot_receipts", "ballot_counters")
+# Counter rows per option while a poll is open (see Counter): enough that concurrent ballots rarely pick
+# the same row; folded into one row per option when the poll closes.
+COUNTER_SHARDS = 16
 
 
 # --- building and running a poll ------------------------------------------------------------
@@ -91,15 +97,16 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
     if not option_ids:
         raise Conflict(_("A poll needs at least one question."), "questions")
     seat_ids = sorted(set(seat_ids))
-    if option_ids:
-        db.session.execute(insert(Counter), [
-            {"option_id": oid, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0} for oid in option_ids])
+    db.session.execute(insert(Counter), [
+        {"option_id": oid, "shard": shard, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0}
+        for oid in sorted(option_ids) for shard in range(COUNTER_SHARDS)])
     if seat_ids:
         db.session.execute(insert(EligibleSeat), [
             {"poll_id": poll.id, "seat_id": sid, "programme_id": poll.programme_id} for sid in seat_ids])
     poll.state = PollState.OPEN
     poll.opened_at = now
     poll.seal = secrets.token_hex(16)
+    poll.counter_shards = COUNTER_SHARDS
     if poll.opens_at is None or poll.opens_at > now:
         poll.opens_at = now
     poll.eligible_count = len(seat_ids)
@@ -140,7 +147,8 @@ def close_due(now: datetime, programme_id: int | None = None) -> list[Poll]:
 
 def _scrub(poll: Poll) -> None:
     """Rewrite the poll's voter, receipt and counter rows in key order inside the closing transaction,
-    so neither physical order nor the writing transaction follows the order of voting (see SECRECY)."""
+    so neither physical order nor the writing transaction follows the order of voting (see SECRECY).
+    Each option's counter shards are folded into one row (shard 0) holding its total."""
     seats = db.session.scalars(select(VoterRecord.seat_id).where(VoterRecord.poll_id == poll.id)
                                .order_by(VoterRecord.seat_id)).all()
     codes = db.session.scalars(select(Receipt.code).where(Receipt.poll_id == poll.id)
@@ -153,7 +161,13 @@ def _scrub(poll: Poll) -> None:
     if codes:
         db.session.execute(insert(Receipt), [
             {"poll_id": poll.id, "code": c, "programme_id": poll.programme_id} for c in codes])
-    db.session.execute(update(Counter).where(Counter.poll_id == poll.id).values(n=Counter.n))
+    totals = db.session.execute(select(Counter.option_id, func.sum(Counter.n)).where(Counter.poll_id == poll.id)
+                                .group_by(Counter.option_id).order_by(Counter.option_id)).all()
+    db.session.execute(delete(Counter).where(Counter.poll_id == poll.id))
+    if totals:
+        db.session.execute(insert(Counter), [
+            {"option_id": oid, "shard": 0, "programme_id": poll.programme_id, "poll_id": poll.id, "n": int(n or 0)}
+            for oid, n in totals])
     db.session.info.setdefault("salon_after_commit", set()).add("scrub")
 
 
@@ -226,8 +240,67 @@ def _shape(poll_id: int, key) -> Shape:
     return shape
 
 
-def _insert(table):
-    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+_statements: dict[str, dict] = {}
+
+
+class PollRow(NamedTuple):
+    state: PollState
+    closes_at: datetime
+    seal: str | None
+    programme_id: int
+    counter_shards: int
+
+
+def _cast_statements(dialect: str) -> dict:
+    """The casting statements, built once per dialect with bound parameters (no per-ballot construction)."""
+    built = _statements.get(dialect)
+    if built is not None:
+        return built
+    polls, voters, eligible = Poll.__table__, VoterRecord.__table__, EligibleSeat.__table__
+    counters, receipts_ = Counter.__table__, Receipt.__table__
+    poll_id, seat_id = bindparam("poll_id", type_=Integer), bindparam("seat_id", type_=Integer)
+    programme_id = bindparam("programme_id", type_=Integer)
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    built = {
+        "poll": select(polls.c.state, polls.c.closes_at, polls.c.seal, polls.c.programme_id, polls.c.counter_shards)
+        .where(polls.c.id == poll_id).with_for_update(read=True, key_share=True),  # FOR KEY SHARE
+        "voter": dialect_insert(voters).from_select(
+            ["poll_id", "seat_id", "programme_id"],
+            select(poll_id, seat_id, programme_id).where(exists().where(
+                eligible.c.poll_id == poll_id, eligible.c.seat_id == seat_id)))
+        .on_conflict_do_nothing(),
+        "receipt": insert(receipts_).values(poll_id=poll_id, code=bindparam("code"), programme_id=programme_id),
+    }
+    if dialect == "postgresql":
+        # PostgreSQL: plain SQL run on the DB-API cursor of the session's connection (same transaction),
+        # sparing the per-statement work of SQLAlchemy's execution layer on the hottest path.
+        # Record the seat and store the receipt in one statement (one round trip): the receipt is
+        # inserted only when the seat's record was (rowcount 1), i.e. the seat is eligible and had not voted.
+        built["voter_and_receipt"] = (
+            "WITH voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
+            " SELECT %(poll_id)s, %(seat_id)s, %(programme_id)s WHERE EXISTS (SELECT 1 FROM ballot_eligible_seats"
+            " WHERE poll_id = %(poll_id)s AND seat_id = %(seat_id)s)"
+            " ON CONFLICT DO NOTHING RETURNING 1)"
+            " INSERT INTO ballot_receipts (poll_id, code, programme_id) SELECT %(poll_id)s, %(code)s, %(programme_id)s"
+            " FROM voted")
+        # Lock the picked counter rows in key order (ORDER BY … FOR UPDATE) so that two ballots never wait
+        # for each other's rows in opposite orders (no deadlock), then add one to each.
+        built["count"] = (
+            "UPDATE ballot_counters AS c SET n = c.n + 1 FROM ("
+            " SELECT option_id, shard FROM ballot_counters"
+            " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
+            " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
+            " CAST(%(shards)s AS integer[])))"
+            " ORDER BY option_id, shard FOR UPDATE) AS picked"
+            " WHERE c.option_id = picked.option_id AND c.shard = picked.shard")
+        built["poll_sql"] = ("SELECT state, closes_at, seal, programme_id, counter_shards FROM ballot_polls"
+                             " WHERE id = %(poll_id)s FOR KEY SHARE")
+    else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), so no lock order to keep.
+        built["count"] = update(counters).where(
+            tuple_(counters.c.option_id, counters.c.shard).in_(bindparam("keys", expanding=True))
+        ).values(n=counters.c.n + 1)
+    _statements[dialect] = built
+    return built
 
 
 def new_receipt_code() -> str:
@@ -239,9 +312,30 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: in
          now: datetime | None = None) -> str:
     """Cast the seat's ballot; return its receipt code. Choices not given for a question make that
     answer blank; an empty list is a blank ballot."""
-    row = db.session.execute(
-        select(Poll.state, Poll.closes_at, Poll.seal, Poll.programme_id)
-        .where(Poll.id == poll_id).with_for_update(key_share=True)).first()
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return _cast(connection, None, poll_id, seat_id, choices, programme_id, now)
+    cursor = connection.connection.cursor()
+    try:
+        return _cast(connection, cursor, poll_id, seat_id, choices, programme_id, now)
+    finally:
+        cursor.close()
+
+
+def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[int], programme_id: int,
+          now: datetime | None) -> str:
+    dialect = connection.dialect.name
+    statements = _cast_statements(dialect)
+    if dialect == "postgresql":
+        def run(name: str, params: dict) -> int:
+            cursor.execute(statements[name], params)
+            return cursor.rowcount
+
+        cursor.execute(statements["poll_sql"], {"poll_id": poll_id})
+        found = cursor.fetchone()
+        row = None if found is None else PollRow(PollState[found[0]], *found[1:])
+    else:
+        row = connection.execute(statements["poll"], {"poll_id": poll_id}).first()
     if row is None or row.programme_id != programme_id:
         raise NotFound(_("Not found."), "poll_id")
     now = now or clock.utcnow()
@@ -261,26 +355,29 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: in
             raise ValidationFailed(_("Each option can be chosen only once."), "choices")
         raise ValidationFailed(_("Not an option of this poll."), "choices")
 
-    connection = db.session.connection()
-    recorded = connection.execute(
-        _insert(VoterRecord.__table__).from_select(
-            ["poll_id", "seat_id", "programme_id"],
-            select(literal(poll_id), literal(seat_id), literal(programme_id)).where(exists().where(
-                EligibleSeat.poll_id == poll_id, EligibleSeat.seat_id == seat_id)))
-        .on_conflict_do_nothing(), execution_options={"preserve_rowcount": True}).rowcount
+    code = new_receipt_code()
+    params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
+    if dialect == "postgresql":
+        recorded = run("voter_and_receipt", {**params, "code": code})
+    else:
+        recorded = connection.execute(statements["voter"], params,
+                                      execution_options={"preserve_rowcount": True}).rowcount
     if recorded != 1:
         if has_voted(poll_id, seat_id):
             raise Conflict(_("Your community has already voted in this poll; a ballot is final."), "seat")
         raise Forbidden(_("Your community's seat is not eligible in this poll."), "seat")
+    if dialect != "postgresql":
+        connection.execute(statements["receipt"], {**params, "code": code})
 
-    increments = [oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]])]
-    counters = Counter.__table__
-    changed = connection.execute(
-        update(counters).where(counters.c.option_id.in_(increments)).values(n=counters.c.n + 1)).rowcount
+    # Last before the commit: the counter rows are what concurrent ballots contend for.
+    increments = sorted(oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]]))
+    shards = [secrets.randbelow(row.counter_shards or 1) for _ in increments]
+    if dialect == "postgresql":
+        changed = run("count", {"options": increments, "shards": shards})
+    else:
+        changed = connection.execute(statements["count"], {"keys": list(zip(increments, shards))}).rowcount
     if changed != len(increments):
         raise Conflict(_("The poll changed; please reload and vote again."), "choices")
-    code = new_receipt_code()
-    connection.execute(insert(Receipt.__table__).values(poll_id=poll_id, code=code, programme_id=programme_id))
     return code
 
 
@@ -335,8 +432,10 @@ def results(poll: Poll) -> Results:
     out = Results(poll.state, count, poll.eligible_count, published)
     if published:
         for option_id, question_id, ref_id, is_blank, n in db.session.execute(
-                select(Option.id, Option.question_id, Option.ref_id, Option.is_blank, Counter.n)
-                .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)):
+                select(Option.id, Option.question_id, Option.ref_id, Option.is_blank, func.sum(Counter.n))
+                .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
+                .group_by(Option.id, Option.question_id, Option.ref_id, Option.is_blank)):
+            n = int(n or 0)
             if is_blank:
                 out.blanks[question_id] = n
             else:

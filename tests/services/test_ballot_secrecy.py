@@ -76,8 +76,16 @@ def test_database_audit_nothing_pairs_a_seat_with_its_choices(world):
     for i in order:
         codes.append(ballots.cast(poll.id, seat_ids[i], [opts[j].id for j in patterns[i]], world.programme.id))
         db.session.commit()  # one transaction per ballot, as in production
+    # While open, each option's count is spread over its counter shards (a random shard per choice).
+    shard_rows = db.session.execute(select(Counter.option_id, Counter.shard, Counter.n)
+                                    .where(Counter.poll_id == poll.id)).all()
+    assert len(shard_rows) == ballots.COUNTER_SHARDS * (len(opts) + 1)  # + the question's blank option
+    assert sum(n for *_, n in shard_rows) == sum(len(p) or 1 for p in patterns)
     ballots.close_poll(poll, world.bureau)
     db.session.commit()  # closing rewrites the rows and compacts the tables afterwards
+    # Closing folds the shards: one row per option holding its total, nothing finer-grained survives.
+    folded = db.session.execute(select(Counter.option_id, Counter.shard).where(Counter.poll_id == poll.id)).all()
+    assert sorted(shard for _, shard in folded) == [0] * (len(opts) + 1)
 
     # 1. No table, by its columns, can hold a voter next to a choice.
     for table in db.metadata.sorted_tables:
@@ -89,6 +97,7 @@ def test_database_audit_nothing_pairs_a_seat_with_its_choices(world):
         assert "id" not in columns.keys(), model.__tablename__
     assert set(VoterRecord.__table__.columns.keys()) == {"poll_id", "seat_id", "programme_id"}
     assert set(Receipt.__table__.columns.keys()) == {"poll_id", "code", "programme_id"}
+    assert set(Counter.__table__.columns.keys()) == {"option_id", "shard", "programme_id", "poll_id", "n"}
 
     # 2. Dump everything; no row names both a seat (or person) and an option.
     dumps = {t.name: dump(t.name) for t in db.metadata.sorted_tables}
