@@ -124,10 +124,17 @@ def _first_control_character(value, name: str) -> str | None:
     return None
 
 
+# In JSON a control character can only arrive escaped (\u0000 …); tab, newline and return are fine.
+_JSON_CONTROL = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+
+
 def reject_control_characters() -> None:
     """NUL and other control characters cannot be stored (PostgreSQL refuses NUL): say which field."""
-    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
-    if request.is_json:
+    sources = [request.args.to_dict(flat=False)] if request.args else []
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(request.form.to_dict(flat=False))
+    # Cheap look at the raw body first; parse only when it may hold one (the ballot path stays fast).
+    if request.is_json and _JSON_CONTROL.search(request.get_data(cache=True)):
         sources.append(request.get_json(silent=True))
     for source in sources:
         field = _first_control_character(source, "body")
