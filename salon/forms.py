@@ -18,3 +18,5 @@ def show_error(form: FlaskForm, exc: DomainError) -> None:
         field.errors = list(field.errors) + [exc.message]
     else:
         flash(exc.message, "error")
+        # Still an error of the form: the page answers 422, and the request's transaction rolls back.
+        form.form_errors = list(form.form_errors) + [exc.message]

@@ -66,3 +66,13 @@ def test_a_cancelled_sessions_topic_pages_still_render(as_bureau, world):
     for path in ("", "/results", "/agenda"):
         response = as_bureau.get(f"/topics/sessions/{session.id}{path}")
         assert response.status_code in (200, 404, 409), (path, response.status_code)
+
+
+def test_an_error_without_its_own_field_still_answers_422(app):
+    from salon.errors import ValidationFailed
+    from salon.forms import EmptyForm, show_error
+
+    with app.test_request_context():
+        form = EmptyForm(meta={"csrf": False})
+        show_error(form, ValidationFailed("bad minutes", "minutes"))
+        assert form.errors  # the views answer 422 when form.errors is not empty
