@@ -15,21 +15,27 @@ from salon.rules import ballots as rules
 NOW = datetime(2026, 3, 1, 8, 0)
 
 
+def _voted_poll(world):
+    """A poll in which every seat of the world has voted, each ballot committed on its own."""
+    poll = ballots.create_poll(world.programme.id, "test", "测试", closes_at=NOW + timedelta(days=7),
+                               opens_at=NOW, min_published=1)
+    question = ballots.add_question(poll, "Q", rules.APPROVAL, 2)
+    options = [ballots.add_option(question, f"选项{i}") for i in range(3)]
+    seats = [c.seat.id for c in world.communities]
+    ballots.open_poll(poll, seats, world.bureau, NOW)
+    db.session.commit()
+    for seat, option in zip(seats, options):
+        ballots.cast(poll.id, seat, [option.id], world.programme.id, NOW)
+        db.session.commit()
+    return poll
+
+
 def test_wal_is_emptied_after_close_even_with_a_reader(app, world):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's write-ahead log")
     path = db.engine.url.database
     with app.test_request_context():
-        poll = ballots.create_poll(world.programme.id, "test", "测试", closes_at=NOW + timedelta(days=7),
-                                   opens_at=NOW, min_published=1)
-        question = ballots.add_question(poll, "Q", rules.APPROVAL, 2)
-        options = [ballots.add_option(question, f"选项{i}") for i in range(3)]
-        seats = [c.seat.id for c in world.communities]
-        ballots.open_poll(poll, seats, world.bureau, NOW)
-        db.session.commit()
-        for seat, option in zip(seats, options):
-            ballots.cast(poll.id, seat, [option.id], world.programme.id, NOW)
-            db.session.commit()
+        poll = _voted_poll(world)
         assert os.path.getsize(path + "-wal") > 0
 
         reader = sqlite3.connect(path, check_same_thread=False)
@@ -48,16 +54,7 @@ def test_a_reader_that_outlasts_the_close_is_caught_up_by_tick(app, world, monke
         pytest.skip("SQLite's write-ahead log")
     path = db.engine.url.database
     with app.test_request_context():
-        poll = ballots.create_poll(world.programme.id, "test", "测试", closes_at=NOW + timedelta(days=7),
-                                   opens_at=NOW, min_published=1)
-        question = ballots.add_question(poll, "Q", rules.APPROVAL, 2)
-        option = ballots.add_option(question, "选项")
-        seats = [c.seat.id for c in world.communities]
-        ballots.open_poll(poll, seats, world.bureau, NOW)
-        db.session.commit()
-        for seat in seats:
-            ballots.cast(poll.id, seat, [option.id], world.programme.id, NOW)
-            db.session.commit()
+        poll = _voted_poll(world)
         reader = sqlite3.connect(path)
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM ballot_counters").fetchone()
