@@ -201,21 +201,27 @@ SCRUB_LOCK_TIMEOUT_MS = 2000
 
 # VACUUM FULL copies into the new file every row version that some snapshot may still see ("recently
 # dead"), so it must start only once nothing at or before the close's transaction id holds the horizon back:
-# the transactions and snapshots of this database's sessions and of walsenders (hot_standby_feedback),
-# replication slots and prepared transactions (and, PostgreSQL < 16, vacuum_defer_cleanup_age).
-_OLDER_THAN_CLOSE = text("""
-SELECT count(*) FROM (
-  SELECT backend_xid AS x FROM pg_stat_activity
+# the snapshots of this database's sessions and of walsenders (hot_standby_feedback); the transactions
+# still running in any database (they hold back the xmin of every new snapshot, VACUUM FULL's own too);
+# replication slots, prepared transactions (and, PostgreSQL < 16, vacuum_defer_cleanup_age).
+_HORIZON = """
+  SELECT pid, backend_xid AS x FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+  UNION ALL SELECT pid, backend_xmin FROM pg_stat_activity
    WHERE pid <> pg_backend_pid() AND (datname = current_database() OR datname IS NULL)
-  UNION ALL SELECT backend_xmin FROM pg_stat_activity
-   WHERE pid <> pg_backend_pid() AND (datname = current_database() OR datname IS NULL)
-  UNION ALL SELECT xmin FROM pg_replication_slots WHERE database IS NULL OR database = current_database()
-  UNION ALL SELECT transaction FROM pg_prepared_xacts WHERE database = current_database()
-  UNION ALL SELECT CAST(:xid AS xid) WHERE age(CAST(:xid AS xid))
+  UNION ALL SELECT NULL, xmin FROM pg_replication_slots
+  UNION ALL SELECT NULL, transaction FROM pg_prepared_xacts
+  UNION ALL SELECT NULL, CAST(:xid AS xid) WHERE age(CAST(:xid AS xid))
    <= COALESCE(CAST(current_setting('vacuum_defer_cleanup_age', true) AS integer), 0)
-) AS horizon
+"""
+_OLDER_THAN_CLOSE = text(f"""
+SELECT count(*) FROM ({_HORIZON}) AS horizon
 WHERE x IS NOT NULL AND age(x) >= age(CAST(:xid AS xid))
   - COALESCE(CAST(current_setting('vacuum_defer_cleanup_age', true) AS integer), 0)
+""")
+_OLDER_SESSIONS = text(f"""
+SELECT concat_ws(' ', datname, backend_type, 'pid', pid, state, 'since', CAST(xact_start AS text))
+  FROM pg_stat_activity WHERE pid IN (SELECT pid FROM ({_HORIZON}) AS horizon
+                                       WHERE x IS NOT NULL AND age(x) >= age(CAST(:xid AS xid)))
 """)
 _FILENODES = text("SELECT relname, pg_relation_filenode(oid) FROM pg_class "
                   "WHERE relname IN :names AND relkind = 'r' AND relnamespace = CAST(current_schema() AS regnamespace)"
@@ -250,6 +256,8 @@ def _scrub_postgresql(engine, wait: float) -> bool:
         deadline = time.monotonic() + wait
         while conn.scalar(_OLDER_THAN_CLOSE, {"xid": str(upto % 2**32)}):
             if time.monotonic() >= deadline:
+                log.warning("ballot tables not rewritten yet: transactions older than a poll's close still "
+                            "run (%s)", ", ".join(conn.scalars(_OLDER_SESSIONS, {"xid": str(upto % 2**32)})))
                 return False
             time.sleep(0.05)
         before = dict(conn.execute(_FILENODES, {"names": list(SCRUBBED_TABLES)}).all())
