@@ -153,6 +153,9 @@ def _traces(conn, ballot_xids: set[int]) -> list[str]:
                     found.append(f"{heap} block {block}: pd_prune_xid of a ballot")
                 if stray := _stray_bytes(raw):
                     found.append(f"{heap} block {block}: {len(stray)} bytes outside live tuples")
+                    leftovers = bytes(raw[i] if i in set(stray) else 0 for i in range(len(raw)))
+                    if any(struct.pack("<I", x) in leftovers for x in ballot_xids):
+                        found.append(f"{heap} block {block}: removed tuples' bytes hold ballots' transaction ids")
                 for item, flags, offset, _length in _line_pointers(raw):
                     if flags != LP_NORMAL:
                         found.append(f"{heap} ({block},{item}): line pointer flags {flags} (not a live tuple)")
