@@ -198,6 +198,7 @@ def _after_commit(session) -> None:
 # rewrite's lock while it runs (see README, "Secret ballots and their limits").
 SCRUB_HORIZON_WAIT = 5.0
 SCRUB_LOCK_TIMEOUT_MS = 2000
+SCRUB_LOCK_KEY = 0x5A105C2B  # pg_advisory_lock key: one scrub at a time
 
 # VACUUM FULL copies into the new file every row version that some snapshot may still see ("recently
 # dead"), so it must start only once nothing at or before the close's transaction id holds the horizon back:
@@ -247,32 +248,52 @@ def scrub_pending(engine, wait: float | None = None) -> bool:
 
 
 def _scrub_postgresql(engine, wait: float) -> bool:
+    deadline = time.monotonic() + wait
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        pending, upto = conn.execute(select(func.count(), func.max(PendingScrub.closed_xid))).one()
-        if not pending:
-            return True
-        if upto is None:  # a marker without a transaction id (written elsewhere): scrub up to now
-            upto = int(conn.scalar(text("SELECT CAST(pg_current_xact_id() AS text)")))
-        deadline = time.monotonic() + wait
-        while conn.scalar(_OLDER_THAN_CLOSE, {"xid": str(upto % 2**32)}):
+        # One scrub at a time (closes at the same deadline would otherwise queue VACUUM FULLs behind each
+        # other's locks); the one running repeats while closes commit during its rewrite.
+        while not conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCRUB_LOCK_KEY}):
             if time.monotonic() >= deadline:
-                log.warning("ballot tables not rewritten yet: transactions older than a poll's close still "
-                            "run (%s)", ", ".join(conn.scalars(_OLDER_SESSIONS, {"xid": str(upto % 2**32)})))
-                return False
+                return conn.scalar(select(func.count()).select_from(PendingScrub)) == 0
             time.sleep(0.05)
-        before = dict(conn.execute(_FILENODES, {"names": list(SCRUBBED_TABLES)}).all())
-        conn.exec_driver_sql(f"SET lock_timeout = {int(SCRUB_LOCK_TIMEOUT_MS)}")
         try:
-            for table in SCRUBBED_TABLES:  # one table at a time: each lock is held only for its own rewrite
-                conn.exec_driver_sql(f"VACUUM (FULL) {table}")
+            for _round in range(3):
+                pending, upto = conn.execute(select(func.count(), func.max(PendingScrub.closed_xid))).one()
+                if not pending:
+                    return True
+                if not _rewrite_ballot_tables(conn, upto, deadline):
+                    return False
+            return conn.scalar(select(func.count()).select_from(PendingScrub)) == 0
         finally:
-            conn.exec_driver_sql("RESET lock_timeout")
-        after = dict(conn.execute(_FILENODES, {"names": list(SCRUBBED_TABLES)}).all())
-        if set(after) != set(SCRUBBED_TABLES) or any(before.get(t) == after[t] for t in SCRUBBED_TABLES):
-            log.warning("VACUUM FULL did not rewrite the ballot tables (does the database role own them?)")
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCRUB_LOCK_KEY})
+
+
+def _rewrite_ballot_tables(conn, upto: int | None, deadline: float) -> bool:
+    if upto is None:  # a marker without a transaction id (written elsewhere): scrub up to now
+        upto = int(conn.scalar(text("SELECT CAST(pg_current_xact_id() AS text)")))
+    started = time.monotonic()
+    while conn.scalar(_OLDER_THAN_CLOSE, {"xid": str(upto % 2**32)}):
+        if time.monotonic() >= deadline:
+            log.warning("ballot tables not rewritten yet: transactions older than a poll's close still "
+                        "run (%s)", ", ".join(conn.scalars(_OLDER_SESSIONS, {"xid": str(upto % 2**32)})))
             return False
-        conn.execute(delete(PendingScrub).where(func.coalesce(PendingScrub.closed_xid, 0) <= upto))
-        return conn.scalar(select(func.count()).select_from(PendingScrub)) == 0
+        time.sleep(0.05)
+    waited = time.monotonic() - started
+    before = dict(conn.execute(_FILENODES, {"names": list(SCRUBBED_TABLES)}).all())
+    conn.exec_driver_sql(f"SET lock_timeout = {int(SCRUB_LOCK_TIMEOUT_MS)}")
+    try:
+        for table in SCRUBBED_TABLES:  # one table at a time: each lock is held only for its own rewrite
+            conn.exec_driver_sql(f"VACUUM (FULL) {table}")
+    finally:
+        conn.exec_driver_sql("RESET lock_timeout")
+    after = dict(conn.execute(_FILENODES, {"names": list(SCRUBBED_TABLES)}).all())
+    if set(after) != set(SCRUBBED_TABLES) or any(before.get(t) == after[t] for t in SCRUBBED_TABLES):
+        log.warning("VACUUM FULL did not rewrite the ballot tables (does the database role own them?)")
+        return False
+    conn.execute(delete(PendingScrub).where(func.coalesce(PendingScrub.closed_xid, 0) <= upto))
+    log.info("ballot tables rewritten in %.0f ms, after waiting %.0f ms for older transactions",
+             1000 * (time.monotonic() - started - waited), 1000 * waited)
+    return True
 
 
 def _scrub_sqlite(engine) -> bool:
