@@ -20,6 +20,7 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import Integer, bindparam, delete, event, exists, func, insert, select, tuple_, update
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
@@ -284,6 +285,12 @@ def _rewrite_ballot_tables(conn, upto: int | None, deadline: float) -> bool:
     try:
         for table in SCRUBBED_TABLES:  # one table at a time: each lock is held only for its own rewrite
             conn.exec_driver_sql(f"VACUUM (FULL) {table}")
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available: lock_timeout expired
+            raise
+        log.warning("ballot tables not rewritten yet: %s was in use for more than %d ms", table,
+                    SCRUB_LOCK_TIMEOUT_MS)
+        return False
     finally:
         conn.exec_driver_sql("RESET lock_timeout")
     after = dict(conn.execute(_FILENODES, {"names": list(SCRUBBED_TABLES)}).all())

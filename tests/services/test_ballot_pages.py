@@ -384,3 +384,33 @@ def test_sqlite_file_and_log_hold_only_the_totals_after_the_close(app, world):
     assert [key for key, rec in states(final) if rec in after] == []
     assert os.path.getsize(path + "-wal") == 0
     assert db.session.scalar(select(PendingScrub.poll_id)) is None
+
+
+def test_postgresql_a_table_in_use_defers_the_rewrite_until_tick(app, world, pages, monkeypatch, caplog):
+    """The rewrite gives up a table lock it cannot get in time (rather than queue every ballot behind it)."""
+    xids: list[int] = []
+    poll, _options = _voted_poll(world, xids)
+    ballot_xids = {x % 2**32 for x in xids}
+    engine = create_engine(db.engine.url)
+    holder = engine.connect()
+    holder.exec_driver_sql("BEGIN")
+    holder.exec_driver_sql("LOCK TABLE ballot_receipts IN ACCESS SHARE MODE")  # a lock, no snapshot
+    try:
+        monkeypatch.setattr(ballots, "SCRUB_LOCK_TIMEOUT_MS", 200)
+        ballots.close_poll(poll, world.bureau)
+        db.session.commit()
+        assert db.session.scalar(select(PendingScrub.poll_id)) == poll.id
+        db.session.commit()
+        caplog.clear()
+        assert not ballots.scrub_pending(db.engine, wait=120)  # past any older transaction: the lock
+        assert "ballot_receipts was in use" in caplog.text
+        assert _traces(pages, ballot_xids)
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    _scrubbed()
+    assert _traces(pages, ballot_xids) == []
