@@ -19,8 +19,9 @@ def scrub_tasks(user) -> list[Task]:
         PendingScrub.programme_id == user.programme_id))
     if not pending:
         return []
-    return [Task(_("%(n)d closed polls still have their ballots in the database files: `salon tick` retries "
-                   "erasing them (until then, copies of the data files are not secret).", n=pending),
+    return [Task(_("%(n)d closed polls still have their ballots in the database files; the scheduled task "
+                   "(salon tick) retries erasing them. Until then, copies of the data files are not secret.",
+                   n=pending),
                  None, True)]
 
 
