@@ -38,15 +38,40 @@ class Conflict(DomainError):
     status = 409
 
 
+class BadInput(DomainError):
+    """The request as a whole cannot be read (too deep, too large): 400, naming `body`."""
+
+    status = 400
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
 def json_error(status: int, message: str, fields: dict | None = None):
-    body = {"error": {"status": status, "message": message}}
+    """The API's one error body (salon.api.schemas.ErrorSchema, the document's `Error`)."""
+    body = {"error": {"status": status, "message": str(message)}}
     if fields:
-        body["error"]["fields"] = fields
+        body["error"]["fields"] = _flat_fields(fields)
     return jsonify(body), status
+
+
+def _flat_fields(fields: dict, prefix: str = "") -> dict[str, list[str]]:
+    """{"items": {0: {"title": [...]}}} -> {"items.0.title": [...]}: every value a list of strings."""
+    flat: dict[str, list[str]] = {}
+    for key, value in fields.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat_fields(value, name + "."))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, dict):
+                    flat.update(_flat_fields(item, name + "."))
+                else:
+                    flat.setdefault(name, []).append(str(item))
+        else:
+            flat.setdefault(name, []).append(str(value))
+    return flat
 
 
 _FIXED = {
@@ -142,7 +167,58 @@ def reject_control_characters() -> None:
             raise ValidationFailed(_("Control characters are not allowed."), field)
 
 
+# How deep a JSON body may nest arrays and objects. Salon's deepest body is 3 levels (an agenda); without a
+# limit, 1,000 levels make the JSON parser itself fail (RecursionError) before any validation runs.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_nesting_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests deeper than `limit`, found without parsing it (strings skipped)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # the common case, at C speed: not enough brackets to be too deep
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b"", raw)):
+        depth += 1 if match[0] in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def reject_deep_json() -> None:
+    """Before anything parses the body: a body nested too deep is a 400 naming `body`, not a crash."""
+    if request.is_json and json_nesting_exceeds(request.get_data(cache=True)):
+        raise BadInput(_("The body nests deeper than %(n)d levels.", n=MAX_JSON_DEPTH), "body")
+
+
+def int_argument(name: str, default: int | None = None, low: int = 1, high: int | None = None) -> int | None:
+    """An integer query parameter (?page=, ?before=) within [low, high], or an error naming it."""
+    from salon.database import MAX_ID
+
+    high = MAX_ID if high is None else high
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ValidationFailed(_("%(name)s: must be a whole number between %(low)d and %(high)d.",
+                                 name=name, low=low, high=high), name)
+    return value
+
+
+def _too_large_message() -> str:
+    from flask import current_app
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("What you sent is too large: at most %(n)d KiB.", n=limit // 1024)
+
+
 def register(app: Flask) -> None:
+    app.before_request(reject_deep_json)
     app.before_request(reject_control_characters)
 
     @app.errorhandler(DomainError)
@@ -155,11 +231,24 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         if wants_json():
-            message = exc.description if status != 422 else _("The request has invalid fields.")
-            if status == 400 and _smorest_fields(exc):
-                message = _("The request body is not valid JSON of the expected shape.")
-            return json_error(status, message, _smorest_fields(exc))
-        return render_template("errors/error.html", status=status, message=_http_message(status)), status
+            fields = _smorest_fields(exc)
+            message = _http_message(status)
+            if status == 422:
+                message = _("The request has invalid fields.")
+            elif status == 400:
+                message = (_("The request body is not valid JSON of the expected shape.") if fields
+                           else _("The request body is not valid JSON."))
+                fields = fields or {"body": [message]}
+            elif status == 413:
+                message = _too_large_message()
+                fields = {"body": [message]}
+            response, status = json_error(status, message, fields)
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value  # Allow on 405, Retry-After on 429
+            return response, status
+        message = _too_large_message() if status == 413 else _http_message(status)
+        return render_template("errors/error.html", status=status, message=message), status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
