@@ -7,6 +7,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from salon.database import MAX_ID
+
 
 class DomainError(Exception):
     """A rule said no. `field` names the input at fault, when there is one."""
@@ -133,17 +135,26 @@ def _smorest_fields(exc: HTTPException) -> dict | None:
     return fields or None
 
 
-def _first_control_character(value, name: str) -> str | None:
+def _is_control(text: str) -> bool:
+    return any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+
+
+def _is_lone_surrogate(text: str) -> bool:
+    """Half of a UTF-16 pair (JSON's "\\ud800" alone): no database can store it as text."""
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _first_control_character(value, name: str, bad=_is_control) -> str | None:
     if isinstance(value, str):
-        return name if any(ord(c) < 32 and c not in "\t\n\r" for c in value) else None
+        return name if bad(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _first_control_character(item, str(key)) or _first_control_character(key, str(key))
+            found = _first_control_character(item, str(key), bad) or _first_control_character(key, str(key), bad)
             if found:
                 return found
     if isinstance(value, list):
         for item in value:
-            found = _first_control_character(item, name)
+            found = _first_control_character(item, name, bad)
             if found:
                 return found
     return None
@@ -151,6 +162,7 @@ def _first_control_character(value, name: str) -> str | None:
 
 # In JSON a control character can only arrive escaped (\u0000 …); tab, newline and return are fine.
 _JSON_CONTROL = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+_JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def reject_control_characters() -> None:
@@ -159,12 +171,17 @@ def reject_control_characters() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sources.append(request.form.to_dict(flat=False))
     # Cheap look at the raw body first; parse only when it may hold one (the ballot path stays fast).
-    if request.is_json and _JSON_CONTROL.search(request.get_data(cache=True)):
-        sources.append(request.get_json(silent=True))
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if _JSON_CONTROL.search(raw) or _JSON_SURROGATE.search(raw):
+            sources.append(request.get_json(silent=True))
     for source in sources:
         field = _first_control_character(source, "body")
         if field:
             raise ValidationFailed(_("Control characters are not allowed."), field)
+        field = _first_control_character(source, "body", _is_lone_surrogate)
+        if field:
+            raise ValidationFailed(_("Not valid text: a lone UTF-16 surrogate."), field)
 
 
 # How deep a JSON body may nest arrays and objects. Salon's deepest body is 3 levels (an agenda); without a
@@ -194,8 +211,6 @@ def reject_deep_json() -> None:
 
 def int_argument(name: str, default: int | None = None, low: int = 1, high: int | None = None) -> int | None:
     """An integer query parameter (?page=, ?before=) within [low, high], or an error naming it."""
-    from salon.database import MAX_ID
-
     high = MAX_ID if high is None else high
     raw = request.args.get(name)
     if raw is None or raw == "":

@@ -28,7 +28,7 @@ from tests.web.test_permissions import build_schedule, topics
 
 # Examples per operation and role: enough to reach every documented answer on real ids, few enough that both
 # roles on both databases take a couple of minutes (SALON_CONTRACT_EXAMPLES raises it for a longer hunt).
-EXAMPLES = int(os.environ.get("SALON_CONTRACT_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("SALON_CONTRACT_EXAMPLES", "8"))
 
 # A schema-valid request may still break a rule the schema cannot express (a window closed, a title of blanks,
 # a control character): that is a 409 or 422 naming the field, like any other bad input.
