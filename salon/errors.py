@@ -88,6 +88,7 @@ _FIXED = {
     "Not a valid datetime.": lambda: _("Not a valid date or time."),
     "Not a valid date.": lambda: _("Not a valid date or time."),
     "Not a valid time.": lambda: _("Not a valid date or time."),
+    "Invalid JSON body.": lambda: _("The request body is not valid JSON."),
 }
 _PATTERNS = [
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
@@ -131,7 +132,7 @@ def _smorest_fields(exc: HTTPException) -> dict | None:
             for name, msgs in errors.items():
                 fields["body" if name == "_schema" else name] = _translated(msgs)
         else:
-            fields[location] = _translated(errors)
+            fields["body" if location == "json" else location] = _translated(errors)
     return fields or None
 
 
@@ -145,16 +146,22 @@ def _is_lone_surrogate(text: str) -> bool:
 
 
 def _first_control_character(value, name: str, bad=_is_control) -> str | None:
+    """The input holding a bad string, named like the API's field errors: `title`, `items.0.title`."""
+    def child(key) -> str:
+        return str(key) if name == "body" else f"{name}.{key}"
+
     if isinstance(value, str):
         return name if bad(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _first_control_character(item, str(key), bad) or _first_control_character(key, str(key), bad)
+            found = _first_control_character(item, child(key), bad) or _first_control_character(key, child(key), bad)
             if found:
                 return found
     if isinstance(value, list):
-        for item in value:
-            found = _first_control_character(item, name, bad)
+        for index, item in enumerate(value):
+            # A list of strings is one input (a form field sent twice, a list of months); a list of objects
+            # names its items: items.0.title.
+            found = _first_control_character(item, f"{name}.{index}" if isinstance(item, (dict, list)) else name, bad)
             if found:
                 return found
     return None
@@ -251,8 +258,9 @@ def register(app: Flask) -> None:
             if status == 422:
                 message = _("The request has invalid fields.")
             elif status == 400:
-                message = (_("The request body is not valid JSON of the expected shape.") if fields
-                           else _("The request body is not valid JSON."))
+                message = _("The request body is not valid JSON.")
+                if fields and set(fields) != {"body"}:
+                    message = _("The request body is not valid JSON of the expected shape.")
                 fields = fields or {"body": [message]}
             elif status == 413:
                 message = _too_large_message()

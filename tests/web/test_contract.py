@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
     missing_required_header,
     negative_data_rejection,
@@ -20,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
     use_after_free,
 )
 
@@ -36,7 +38,9 @@ CONFIG = SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {
     "expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}}})
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection, positive_data_acceptance,
-          missing_required_header, use_after_free]
+          missing_required_header, use_after_free, unsupported_method, allow_header_conformance]
+# ignored_auth is left out: it re-sends with the headers passed here, which carry the caller's valid token. The
+# permission matrix (tests/web/test_permissions.py) checks every API route answers 401 without a token.
 
 
 def real_ids(world) -> dict[str, int]:
@@ -84,9 +88,23 @@ def test_every_operation_answers_as_documented(app, client, world, role):
 
         try:
             check()
-        except Exception as exc:  # noqa: BLE001 - collect every operation's failure, then report them all
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect every operation's failure
             failures.append(f"{operation.label}: {exc}")
     report = Path("test-artifacts") / f"contract-{role}.txt"
     report.parent.mkdir(exist_ok=True)
     report.write_text(f"answers by status: {dict(sorted(statuses.items()))}\n\n" + "\n\n".join(failures))
     assert not failures, f"{len(failures)} operations disagree with the document (all in {report}):\n" + failures[0]
+
+
+def test_every_api_timestamp_uses_the_shared_field(app):
+    """salon.api.schemas.DateTime always writes an offset; marshmallow's own writes none for naive values."""
+    from marshmallow import class_registry, fields
+
+    from salon.api.schemas import DateTime
+
+    plain = [f"{cls.__module__}.{cls.__name__}.{name}"
+             for entries in class_registry._registry.values() for cls in entries
+             if cls.__module__.startswith("salon.")
+             for name, field in cls._declared_fields.items()
+             if isinstance(field, fields.DateTime) and not isinstance(field, DateTime)]
+    assert not plain, f"use salon.api.schemas.DateTime for: {plain}"
