@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -41,7 +41,7 @@ class Conflict(DomainError):
 
 
 class BadInput(DomainError):
-    """The request as a whole cannot be read (too deep, too large): 400, naming `body`."""
+    """The request body as a whole cannot be read (nested too deep): 400, naming `body`."""
 
     status = 400
 
@@ -233,8 +233,6 @@ def int_argument(name: str, default: int | None = None, low: int = 1, high: int 
 
 
 def _too_large_message() -> str:
-    from flask import current_app
-
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     return _("What you sent is too large: at most %(n)d KiB.", n=limit // 1024)
 

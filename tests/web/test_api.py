@@ -180,7 +180,8 @@ def test_unknown_routes_wrong_methods_and_bad_json_answer_the_documented_error_i
         body = response.get_json()
         assert set(body) == {"error"} and {"status", "message"} <= set(body["error"]) <= {"status", "message", "fields"}
         assert body["error"]["status"] == response.status_code, what
-    assert answers["unknown route"].status_code == 404 and word in answers["unknown route"].get_json()["error"]["message"]
+    unknown = answers["unknown route"]
+    assert unknown.status_code == 404 and word in unknown.get_json()["error"]["message"]
     assert answers["wrong method"].status_code == 405 and "GET" in answers["wrong method"].headers["Allow"]
     malformed = answers["malformed JSON"].get_json()["error"]
     assert answers["malformed JSON"].status_code == 400 and "body" in malformed["fields"]
