@@ -1,6 +1,6 @@
 """ballots: closed polls whose data files are still to be rewritten
 
-Revision ID: 0007_scrub
+Revision ID: 0005_scrub
 Revises: 0004_topics
 Create Date: 2026-11-23 14:40:00
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_scrub'
+revision = '0005_scrub'
 down_revision = '0004_topics'
 branch_labels = None
 depends_on = None

@@ -28,6 +28,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Question, Receipt, VoterRecord
 from salon.ballots.models import PendingScrub
+from salon.database import lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
@@ -90,6 +91,7 @@ def add_option(question: Question, label: str, ref_id: int | None = None) -> Opt
 
 def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None = None) -> Poll:
     """draft → open: fix the eligible seats and create a zero counter for every option."""
+    lock_programme(poll.programme_id)  # lock order: salon/database.py
     now = now or clock.utcnow()
     db.session.refresh(poll, with_for_update=True)
     if poll.state != PollState.DRAFT:
@@ -120,6 +122,7 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
 
 def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     """open → closed. FOR UPDATE waits for every ballot in flight (they hold FOR KEY SHARE) to commit."""
+    lock_programme(poll.programme_id)  # lock order: salon/database.py
     now = now or clock.utcnow()
     db.session.refresh(poll, with_for_update=True)
     if poll.state != PollState.OPEN:
@@ -141,6 +144,7 @@ def close_due(now: datetime, programme_id: int | None = None) -> list[Poll]:
         query = query.where(Poll.programme_id == programme_id)
     closed = []
     for poll in db.session.scalars(query).all():
+        lock_programme(poll.programme_id)
         db.session.refresh(poll, with_for_update=True)
         if poll.state == PollState.OPEN:
             close_poll(poll, None, now)
