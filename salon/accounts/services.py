@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -246,6 +247,49 @@ def user_and_seat_for_token(raw: str) -> tuple[User | None, int | None]:
             .limit(1))
     row = db.session.execute(_token_query, {"token_hash": _hash_token(raw)}).first()
     return (row[0], row[1]) if row is not None else (None, None)
+
+
+class TokenHolder(NamedTuple):
+    """Who a bearer token speaks for, as plain values rather than a loaded User: all an endpoint needs when
+    it acts only through the caller's seat (casting a ballot). It answers the questions the request's
+    plumbing asks of a user (authenticated? which language? which role?)."""
+    id: int
+    programme_id: int
+    role: Role
+    locale: str | None
+    seat_id: int | None  # the seat a secretary holds now, as seat_of
+
+    is_authenticated = True
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role == Role.BUREAU
+
+    @property
+    def is_secretary(self) -> bool:
+        return self.role == Role.SECRETARY
+
+
+_holder_query = None
+
+
+def token_holder(raw: str) -> TokenHolder | None:
+    """The token's holder and seat in one Core query (same rules as user_and_seat_for_token), without
+    building an ORM object: on the ballot path that was a seventh of the request's CPU."""
+    global _holder_query
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    if _holder_query is None:  # built once: every ballot runs it
+        _holder_query = (
+            select(User.id, User.programme_id, User.role, User.locale, SeatHolding.seat_id)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .outerjoin(SeatHolding, and_(SeatHolding.user_id == User.id, SeatHolding.ended_at.is_(None),
+                                         User.role == Role.SECRETARY))
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                   User.active.is_(True))
+            .limit(1))
+    row = db.session.connection().execute(_holder_query, {"token_hash": _hash_token(raw)}).first()
+    return TokenHolder(*row) if row is not None else None
 
 
 def deactivate(user: User) -> None:
