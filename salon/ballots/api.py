@@ -109,7 +109,8 @@ class PollBallot(MethodView):
     # values (a TokenHolder) instead of loading a User (see salon.api._authenticate and services.cast).
     seat_only = True
 
-    @blp.arguments(BallotSchema)
+    # An instance, not the class: given a class, webargs builds a new schema on every request (8% of a ballot).
+    @blp.arguments(BallotSchema())
     @blp.response(201, ReceiptSchema)
     def post(self, data, poll_id):
         """Cast my seat's ballot. Final: a second ballot for the seat gets 409. Answers the receipt code."""
