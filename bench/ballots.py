@@ -209,11 +209,10 @@ def server_command(args, port: int, app: str) -> list[str]:
     venv = os.path.join(ROOT, ".venv/bin")
     if args.server == "waitress":
         # One process (waitress does not fork); its threads serve every connection, kept alive.
+        factory = app.endswith("()")
         return [os.path.join(venv, "waitress-serve"), f"--listen=127.0.0.1:{port}", f"--threads={args.threads}",
-                "--channel-timeout=60", "--connection-limit=1000", "--asyncore-use-poll", "--call", app] \
-            if app.endswith("()") else [os.path.join(venv, "waitress-serve"), f"--listen=127.0.0.1:{port}",
-                                        f"--threads={args.threads}", "--channel-timeout=60",
-                                        "--connection-limit=1000", "--asyncore-use-poll", app]
+                "--channel-timeout=60", "--connection-limit=1000", *(["--call"] if factory else []),
+                app[:-2] if factory else app]
     common = [os.path.join(venv, "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
               "--keep-alive", "30", "--log-level", "warning"]
     if args.server == "gevent":
@@ -231,8 +230,6 @@ def server_settings(args) -> str:
 
 def start_server(args, app: str, env: dict) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    if args.server == "waitress" and app.endswith("()"):
-        app = app[:-2]
     server = subprocess.Popen(server_command(args, port, app), env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL if args.server == "waitress" else None)
     wait_for_port(port)
@@ -396,8 +393,8 @@ def compare(args) -> None:
                   f"{span([m['web'] for m in rs])} ms + PostgreSQL {span([m['db'] for m in rs])} ms; "
                   f"per ballot {counted[side.name][0]:.2f} commits, {counted[side.name][1]:.1f} new connections "
                   f"per 1,000; {side.errors} unexpected answers")
-        cpu = [(s['web'] + s['db']) / (f['web'] + f['db']) for s, f in zip(salon.rounds, bare.rounds)]
-        web = [s['web'] / f['web'] for s, f in zip(salon.rounds, bare.rounds)]
+        cpu = [(s["web"] + s["db"]) / max(f["web"] + f["db"], 1e-9) for s, f in zip(salon.rounds, bare.rounds)]
+        web = [s["web"] / max(f["web"], 1e-9) for s, f in zip(salon.rounds, bare.rounds)]
         rate = [s['rate'] / f['rate'] for s, f in zip(salon.rounds, bare.rounds)]
         p99 = [s['p99'] / f['p99'] for s, f in zip(salon.rounds, bare.rounds)]
         print(f"  Salon ÷ floor, per round: CPU per ballot {span(cpu)} (median {median(cpu):.2f}; target ≤ 1.25: "
