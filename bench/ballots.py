@@ -371,8 +371,9 @@ def compare(args) -> None:
             print(f"round {r + 1}/{args.rounds}")
             for side in ((bare, salon) if r % 2 == 0 else (salon, bare)):
                 print(describe(side, side.burst(per_round, args.clients)), flush=True)
-        for side in (salon, bare):  # whatever did not divide evenly, unmeasured
-            side.burst(len(side.pending), args.clients)
+        for side in (salon, bare):  # whatever did not divide evenly: cast, checked, not measured
+            if side.burst(len(side.pending), args.clients) is not None:
+                side.rounds.pop()
         for server in servers:  # a backend reports its last statistics when its connection ends
             stop(server)
         servers.clear()
@@ -393,8 +394,12 @@ def compare(args) -> None:
                   f"{span([m['web'] for m in rs])} ms + PostgreSQL {span([m['db'] for m in rs])} ms; "
                   f"per ballot {counted[side.name][0]:.2f} commits, {counted[side.name][1]:.1f} new connections "
                   f"per 1,000; {side.errors} unexpected answers")
-        cpu = [(s["web"] + s["db"]) / max(f["web"] + f["db"], 1e-9) for s, f in zip(salon.rounds, bare.rounds)]
-        web = [s["web"] / max(f["web"], 1e-9) for s, f in zip(salon.rounds, bare.rounds)]
+        # A round where /proc gave no CPU figure for either side (seen on this shared machine) says nothing.
+        pairs = [(s, f) for s, f in zip(salon.rounds, bare.rounds) if s["web"] > 0 and f["web"] > 0]
+        if len(pairs) < len(salon.rounds):
+            print(f"  ({len(salon.rounds) - len(pairs)} round(s) without CPU figures left out of the CPU ratios)")
+        cpu = [(s["web"] + s["db"]) / (f["web"] + f["db"]) for s, f in pairs] or [float("nan")]
+        web = [s["web"] / f["web"] for s, f in pairs] or [float("nan")]
         rate = [s['rate'] / f['rate'] for s, f in zip(salon.rounds, bare.rounds)]
         p99 = [s['p99'] / f['p99'] for s, f in zip(salon.rounds, bare.rounds)]
         print(f"  Salon ÷ floor, per round: CPU per ballot {span(cpu)} (median {median(cpu):.2f}; target ≤ 1.25: "
