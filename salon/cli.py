@@ -97,13 +97,12 @@ def tick():
     for ticker in TICKERS:
         said.extend(ticker(now))
     db.session.commit()
-    url = _database_url()
-    if url.get_backend_name() == "sqlite" and url.database:
-        from salon.ballots.services import truncate_sqlite_wal
+    from salon.ballots.services import scrub_pending
 
-        # Retry what a poll's close may have had to leave: an emptied write-ahead log (SPEC §5).
-        if not truncate_sqlite_wal(url.database):
-            said.append("the SQLite write-ahead log is busy; it will be emptied on the next tick")
+    # Retry what a poll's close may have had to leave: its ballots erased from the data files (SPEC §5).
+    if not scrub_pending(db.engine):
+        said.append("closed polls' ballots are not yet erased from the database files (older transactions "
+                    "or table locks in the way); the next tick retries")
     for line in said:
         click.echo(line)
     click.echo(f"tick done at {now.isoformat(timespec='seconds')}Z: {len(said)} transitions")

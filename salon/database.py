@@ -1,13 +1,38 @@
-"""Engine set-up per dialect, and the one place that commits: once per request, after success."""
+"""Engine set-up per dialect, the lock order, and the one place that commits: once per request, after success.
+
+Lock order (PostgreSQL; SQLite serialises every writer at BEGIN IMMEDIATE, so it cannot deadlock):
+
+1. The programme row, FOR NO KEY UPDATE, through `lock_programme()`: every write that records an audit event,
+   and every time-based transition that changes shared rows, takes it *before* it updates, deletes or locks
+   any other existing row. FOR NO KEY UPDATE, not FOR UPDATE: inserting a row that references the programme
+   takes FOR KEY SHARE on it, which FOR UPDATE would wait for — two bureau members inviting at once
+   deadlocked that way (issue 11).
+2. The rows the write changes (several rows of one table in primary-key order).
+3. The audit chain's tail: `audit.record()` appends under the lock of step 1.
+
+Casting a ballot takes no programme lock (it records no audit event and must stay concurrent): the poll
+FOR KEY SHARE, then the seat's voter record, then one counter shard. Opening and closing a poll follow 1–3
+(the close's FOR UPDATE on the poll waits for the ballots in flight).
+
+In tests (TESTING) `audit.record()` fails loudly when its transaction changed or locked a row before
+taking the programme lock, so a new write path that breaks the order is caught by its own tests.
+"""
 from __future__ import annotations
 
+import logging
 import time
 
-from flask import Flask, abort, request
-from sqlalchemy import event, exc
+from flask import Flask, abort, current_app, has_app_context, request
+from sqlalchemy import column, event, exc, select, table
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 
 from salon.extensions import db
+
+log = logging.getLogger(__name__)
+_PROGRAMMES = table("programmes", column("id"))
+_LOCKS = "salon_programme_locks"
+_UNLOCKED_WRITE = "salon_unlocked_write"
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's is wider, but ids are the same everywhere
 
@@ -21,6 +46,63 @@ def as_id(value) -> int | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return number if 1 <= number <= MAX_ID else None
+
+
+def lock_programme(programme_id: int) -> None:
+    """Step 1 of the lock order: call it first in a write that records an audit event (once is enough)."""
+    held = db.session.info.setdefault(_LOCKS, set())
+    if programme_id in held:
+        return
+    db.session.execute(select(_PROGRAMMES.c.id).where(_PROGRAMMES.c.id == programme_id)
+                       .with_for_update(key_share=True), execution_options={"salon_lock": True})
+    held.add(programme_id)
+
+
+def check_lock_order(programme_id: int) -> None:
+    """Called by audit.record: did this transaction change or lock a row before the programme lock?"""
+    wrote = db.session.info.get(_UNLOCKED_WRITE)
+    if not wrote or programme_id in db.session.info.get(_LOCKS, ()):
+        return
+    message = (f"lock order (salon/database.py): {wrote} ran before lock_programme({programme_id}); "
+               "call lock_programme() at the start of the write")
+    if has_app_context() and current_app.testing:
+        raise AssertionError(message)
+    log.warning(message)
+
+
+@event.listens_for(OrmSession, "after_begin")
+def _new_transaction(session, _transaction, _connection) -> None:
+    session.info.pop(_LOCKS, None)
+    session.info.pop(_UNLOCKED_WRITE, None)
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _note_unlocked_statement(state) -> None:
+    if state.session.info.get(_LOCKS) or state.session.info.get(_UNLOCKED_WRITE):
+        return
+    if state.execution_options.get("salon_lock"):
+        return
+    locks = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
+    if state.is_update or state.is_delete or locks:
+        state.session.info[_UNLOCKED_WRITE] = f"{type(state.statement).__name__.lower()} {_table_of(state)}"
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _note_unlocked_flush(session, _context, _instances) -> None:
+    if session.info.get(_LOCKS) or session.info.get(_UNLOCKED_WRITE):
+        return
+    changed = [obj for obj in session.dirty if session.is_modified(obj)] + list(session.deleted)
+    if changed:
+        session.info[_UNLOCKED_WRITE] = f"a flush changing {type(changed[0]).__name__}"
+
+
+def _table_of(state) -> str:
+    try:
+        if state.is_update or state.is_delete:
+            return state.statement.table.name
+        return ", ".join(sorted(t.name for t in state.statement.get_final_froms()))
+    except Exception:  # noqa: BLE001 - only for the message
+        return ""
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

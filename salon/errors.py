@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+
+from salon.database import MAX_ID
 
 
 class DomainError(Exception):
@@ -38,15 +40,40 @@ class Conflict(DomainError):
     status = 409
 
 
+class BadInput(DomainError):
+    """The request body as a whole cannot be read (nested too deep): 400, naming `body`."""
+
+    status = 400
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
 def json_error(status: int, message: str, fields: dict | None = None):
-    body = {"error": {"status": status, "message": message}}
+    """The API's one error body (salon.api.schemas.ErrorSchema, the document's `Error`)."""
+    body = {"error": {"status": status, "message": str(message)}}
     if fields:
-        body["error"]["fields"] = fields
+        body["error"]["fields"] = _flat_fields(fields)
     return jsonify(body), status
+
+
+def _flat_fields(fields: dict, prefix: str = "") -> dict[str, list[str]]:
+    """{"items": {0: {"title": [...]}}} -> {"items.0.title": [...]}: every value a list of strings."""
+    flat: dict[str, list[str]] = {}
+    for key, value in fields.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat_fields(value, name + "."))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, dict):
+                    flat.update(_flat_fields(item, name + "."))
+                else:
+                    flat.setdefault(name, []).append(str(item))
+        else:
+            flat.setdefault(name, []).append(str(value))
+    return flat
 
 
 _FIXED = {
@@ -61,6 +88,7 @@ _FIXED = {
     "Not a valid datetime.": lambda: _("Not a valid date or time."),
     "Not a valid date.": lambda: _("Not a valid date or time."),
     "Not a valid time.": lambda: _("Not a valid date or time."),
+    "Invalid JSON body.": lambda: _("The request body is not valid JSON."),
 }
 _PATTERNS = [
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
@@ -104,21 +132,36 @@ def _smorest_fields(exc: HTTPException) -> dict | None:
             for name, msgs in errors.items():
                 fields["body" if name == "_schema" else name] = _translated(msgs)
         else:
-            fields[location] = _translated(errors)
+            fields["body" if location == "json" else location] = _translated(errors)
     return fields or None
 
 
-def _first_control_character(value, name: str) -> str | None:
+def _is_control(text: str) -> bool:
+    return any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+
+
+def _is_lone_surrogate(text: str) -> bool:
+    """Half of a UTF-16 pair (JSON's "\\ud800" alone): no database can store it as text."""
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _first_control_character(value, name: str, bad=_is_control) -> str | None:
+    """The input holding a bad string, named like the API's field errors: `title`, `items.0.title`."""
+    def child(key) -> str:
+        return str(key) if name == "body" else f"{name}.{key}"
+
     if isinstance(value, str):
-        return name if any(ord(c) < 32 and c not in "\t\n\r" for c in value) else None
+        return name if bad(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _first_control_character(item, str(key)) or _first_control_character(key, str(key))
+            found = _first_control_character(item, child(key), bad) or _first_control_character(key, child(key), bad)
             if found:
                 return found
     if isinstance(value, list):
-        for item in value:
-            found = _first_control_character(item, name)
+        for index, item in enumerate(value):
+            # A list of strings is one input (a form field sent twice, a list of months); a list of objects
+            # names its items: items.0.title.
+            found = _first_control_character(item, f"{name}.{index}" if isinstance(item, (dict, list)) else name, bad)
             if found:
                 return found
     return None
@@ -126,6 +169,7 @@ def _first_control_character(value, name: str) -> str | None:
 
 # In JSON a control character can only arrive escaped (\u0000 …); tab, newline and return are fine.
 _JSON_CONTROL = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+_JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def reject_control_characters() -> None:
@@ -134,15 +178,67 @@ def reject_control_characters() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sources.append(request.form.to_dict(flat=False))
     # Cheap look at the raw body first; parse only when it may hold one (the ballot path stays fast).
-    if request.is_json and _JSON_CONTROL.search(request.get_data(cache=True)):
-        sources.append(request.get_json(silent=True))
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if _JSON_CONTROL.search(raw) or _JSON_SURROGATE.search(raw):
+            sources.append(request.get_json(silent=True))
     for source in sources:
         field = _first_control_character(source, "body")
         if field:
             raise ValidationFailed(_("Control characters are not allowed."), field)
+        field = _first_control_character(source, "body", _is_lone_surrogate)
+        if field:
+            raise ValidationFailed(_("Not valid text: a lone UTF-16 surrogate."), field)
+
+
+# How deep a JSON body may nest arrays and objects. Salon's deepest body is 3 levels (an agenda); without a
+# limit, 1,000 levels make the JSON parser itself fail (RecursionError) before any validation runs.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_nesting_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests deeper than `limit`, found without parsing it (strings skipped)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # the common case, at C speed: not enough brackets to be too deep
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b"", raw)):
+        depth += 1 if match[0] in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def reject_deep_json() -> None:
+    """Before anything parses the body: a body nested too deep is a 400 naming `body`, not a crash."""
+    if request.is_json and json_nesting_exceeds(request.get_data(cache=True)):
+        raise BadInput(_("The body nests deeper than %(n)d levels.", n=MAX_JSON_DEPTH), "body")
+
+
+def int_argument(name: str, default: int | None = None, low: int = 1, high: int | None = None) -> int | None:
+    """An integer query parameter (?page=, ?before=) within [low, high], or an error naming it."""
+    high = MAX_ID if high is None else high
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ValidationFailed(_("%(name)s: must be a whole number between %(low)d and %(high)d.",
+                                 name=name, low=low, high=high), name)
+    return value
+
+
+def _too_large_message() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("What you sent is too large: at most %(n)d KiB.", n=limit // 1024)
 
 
 def register(app: Flask) -> None:
+    app.before_request(reject_deep_json)
     app.before_request(reject_control_characters)
 
     @app.errorhandler(DomainError)
@@ -155,11 +251,25 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         if wants_json():
-            message = exc.description if status != 422 else _("The request has invalid fields.")
-            if status == 400 and _smorest_fields(exc):
-                message = _("The request body is not valid JSON of the expected shape.")
-            return json_error(status, message, _smorest_fields(exc))
-        return render_template("errors/error.html", status=status, message=_http_message(status)), status
+            fields = _smorest_fields(exc)
+            message = _http_message(status)
+            if status == 422:
+                message = _("The request has invalid fields.")
+            elif status == 400:
+                message = _("The request body is not valid JSON.")
+                if fields and set(fields) != {"body"}:
+                    message = _("The request body is not valid JSON of the expected shape.")
+                fields = fields or {"body": [message]}
+            elif status == 413:
+                message = _too_large_message()
+                fields = {"body": [message]}
+            response, status = json_error(status, message, fields)
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value  # Allow on 405, Retry-After on 429
+            return response, status
+        message = _too_large_message() if status == 413 else _http_message(status)
+        return render_template("errors/error.html", status=status, message=message), status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from salon.accounts import services
 from salon.accounts.models import User
 from salon.api import require_bureau
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.errors import Conflict
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -46,7 +46,7 @@ class TokenSchema(Strict):
     id = fields.Int(dump_only=True)
     name = fields.Str(required=True, validate=validate.Length(min=1, max=80))
     prefix = fields.Str(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = DateTime(dump_only=True)
 
 
 class NewTokenSchema(TokenSchema):

@@ -17,7 +17,7 @@ from salon.accounts.models import ApiToken, Invitation, Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
-from salon.database import as_id
+from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes.models import Programme, SeatHolding
 
@@ -101,6 +101,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def invite(user: User, by: User | None) -> str:
     """Revoke the person's open invitations and issue a fresh one; return its signed token."""
+    lock_programme(user.programme_id)  # lock order: salon/database.py
     now = utcnow()
     db.session.execute(
         update(Invitation)
@@ -144,6 +145,7 @@ def open_invitation(token: str) -> Invitation:
 def accept_invitation(token: str, password: str, confirm: str) -> User:
     invitation = open_invitation(token)
     check_password(password, confirm)
+    lock_programme(invitation.programme_id)  # lock order: salon/database.py
     # Single use even under a race: only one request can flip used_at from NULL.
     claimed = db.session.execute(
         update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
@@ -160,6 +162,7 @@ def accept_invitation(token: str, password: str, confirm: str) -> User:
 
 def reset_account(user: User, by: User) -> str:
     """Forgotten password or a lost phone: the old password and sessions stop working."""
+    lock_programme(user.programme_id)  # lock order: salon/database.py
     user.password_hash = None
     user.session_version += 1
     _revoke_all_tokens(user)
@@ -168,6 +171,7 @@ def reset_account(user: User, by: User) -> str:
 
 
 def invite_colleague(programme: Programme, by: User, username: str, display_name: str) -> tuple[User, str]:
+    lock_programme(programme.id)  # lock order: salon/database.py
     user = create_user(programme, Role.BUREAU, username, display_name)
     audit.record(programme.id, by, "account.create", user, username=user.username, role="bureau")
     return user, invite(user, by)
@@ -188,6 +192,7 @@ def _hash_token(raw: str) -> str:
 
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    lock_programme(user.programme_id)  # lock order: salon/database.py
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("Give the token a name, e.g. the tool that will use it."), "name")
@@ -210,6 +215,7 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 
 def revoke_token(user: User, token_id: int) -> ApiToken:
+    lock_programme(user.programme_id)  # lock order: salon/database.py
     token = db.session.get(ApiToken, as_id(token_id)) if as_id(token_id) else None
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise NotFound(_("No such token."), "token_id")

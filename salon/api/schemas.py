@@ -1,11 +1,19 @@
-"""Schemas shared by several API modules."""
-from marshmallow import Schema, fields
+"""Schemas shared by every API room: the error body, the date-time field, strict input.
 
+Reuse these in a new room's api.py:
+- `DateTime`: every timestamp, in and out. Out: always with an offset (UTC, `+00:00`); in: an offset is
+  required and the value is stored as naive UTC, as the models keep it.
+- `Strict`: base class of every schema (unknown fields are an error naming the field).
+- `ErrorSchema`: the one error body, `{"error": {"status", "message", "fields"}}`. It is the document's
+  `Error` component and every error answer of the API has this shape (salon.errors.json_error builds it).
+"""
+from __future__ import annotations
 
-class ErrorSchema(Schema):
-    status = fields.Int()
-    message = fields.Str()
-    fields = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))
+import datetime as dt
+
+from marshmallow import Schema, ValidationError, fields
+
+UTC = dt.timezone.utc
 
 
 class Strict(Schema):
@@ -13,3 +21,35 @@ class Strict(Schema):
 
     class Meta:
         unknown = "raise"
+
+
+class DateTime(fields.DateTime):
+    """A timestamp with its time-zone offset. Naive values are UTC (the models store naive UTC)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            raise ValidationError("Not a valid datetime.")
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+class ErrorDetail(Schema):
+    status = fields.Int(required=True, metadata={"description": "the HTTP status code"})
+    message = fields.Str(required=True, metadata={"description": "in the caller's language"})
+    fields = fields.Dict(
+        keys=fields.Str(), values=fields.List(fields.Str()),
+        metadata={"description": "the inputs at fault, each with its messages; nested inputs as a.0.b; "
+                                 "`body` when the body as a whole is at fault"})
+
+
+class ErrorSchema(Schema):
+    """Every API error: `{"error": {"status": 404, "message": "…", "fields": {"name": ["…"]}}}`."""
+
+    error = fields.Nested(ErrorDetail, required=True)

@@ -7,9 +7,10 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from salon.api import require_bureau
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.audit import services
 from salon.audit.models import AuditEvent
+from salon.database import MAX_ID
 from salon.extensions import db
 
 blp = Blueprint("api_audit", __name__, description="Audit log")
@@ -17,7 +18,7 @@ blp = Blueprint("api_audit", __name__, description="Audit log")
 
 class EventSchema(Strict):
     seq = fields.Int()
-    created_at = fields.DateTime()
+    created_at = DateTime()
     actor_name = fields.Str()
     action = fields.Str()
     object_type = fields.Str()
@@ -27,7 +28,8 @@ class EventSchema(Strict):
 
 
 class AuditQuery(Strict):
-    before = fields.Int(load_default=None)
+    before = fields.Int(load_default=None, validate=validate.Range(1, MAX_ID),
+                        metadata={"description": "events with a lower seq"})
     limit = fields.Int(load_default=100, validate=validate.Range(1, 500))
 
 

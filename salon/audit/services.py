@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from salon.audit.models import AuditEvent
 from salon.clock import utcnow
+from salon.database import check_lock_order, lock_programme
 from salon.extensions import db
-from salon.programmes.models import Programme
 
 GENESIS = "0" * 64
 
@@ -34,8 +34,10 @@ def _digest(event: AuditEvent) -> str:
 
 def record(programme_id: int, actor, action: str, obj=None, **details) -> AuditEvent:
     """Append one event. `actor` is a User or None (the command line). Never pass ballot contents."""
-    # Lock the programme row so two writers cannot both chain onto the same last link.
-    db.session.execute(select(Programme.id).where(Programme.id == programme_id).with_for_update())
+    # The programme lock (step 1 of the lock order in salon/database.py) also keeps two writers from
+    # chaining onto the same last link.
+    check_lock_order(programme_id)
+    lock_programme(programme_id)
     last = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.programme_id == programme_id)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from salon.accounts.auth import bureau_required
 from salon.audit import labels, services
 from salon.audit.models import AuditEvent
+from salon.errors import int_argument
 from salon.extensions import db
 
 bp = Blueprint("audit", __name__)
@@ -17,7 +18,7 @@ PAGE = 50
 @bp.route("/audit")
 @bureau_required
 def log():
-    before = request.args.get("before", type=int)
+    before = int_argument("before")
     query = select(AuditEvent).where(AuditEvent.programme_id == current_user.programme_id)
     if before:
         query = query.where(AuditEvent.seq < before)

@@ -14,13 +14,18 @@ SECRECY — what a copy of the database cannot tell, and the residual limits:
     their keys (seat id; random code), so no rowid records who came first. PostgreSQL stores rows in a
     heap where physical position (ctid) and the writing transaction (xmin) follow insertion order, so
     closing a poll rewrites its voter, receipt and counter rows in key order within the closing
-    transaction (one xmin for all, ctid order = key order), then VACUUMs those tables; SQLite closes
-    with a WAL checkpoint that truncates the write-ahead log.
-  * Residual limit (SPEC §5 allows it; closing it needs encrypted ballots): someone watching the live
-    database while voting goes on — reading rows as they change, the PostgreSQL write-ahead log or its
-    archive, or raw data files before freed space is reused — can correlate a seat's voter row with the
-    counters changed by the same transaction. Logical backups (pg_dump, `salon backup` after the close)
-    hold none of that.
+    transaction (one xmin for all, ctid order = key order).
+  * The files after the close: the old row versions (each ballot's counter versions and voter row, with
+    its transaction id) stay in the pages until the after-commit step (services.scrub_pending) has run
+    VACUUM FULL on the ballot tables — new files with only the live rows, new indexes — once no snapshot
+    older than the close remains; plain VACUUM would leave their bytes in the pages' free space. SQLite
+    zeroes deleted content (secure_delete) and empties the write-ahead log. Until that step succeeds the
+    poll stays in ballot_pending_scrubs: `salon tick` retries and the bureau's home page says so.
+  * Residual limits (README, "Secret ballots and their limits"; SPEC §5 allows the first): someone watching
+    the live database while voting goes on — reading rows as they change, or any copy taken then — can
+    correlate a seat's voter row with the counters changed by the same transaction; so can the PostgreSQL
+    write-ahead log and its archive, and filesystem blocks freed by the rewrite, until they are gone.
+    Logical backups (pg_dump, `salon backup` after the close) hold none of that.
 
 FAST PATH — casting through the API (POST /api/v1/polls/<id>/ballot) is the request a whole county or
 province sends within minutes, so it is kept cheap; bench/ballots.py measures it against a floor (a bare
@@ -28,9 +33,9 @@ Flask + psycopg endpoint doing the same writes) in the same run (issue 10). What
   * services.cast on PostgreSQL runs plain SQL on the DB-API cursor of the session's connection (same
     transaction, same commit in salon.database): SQLAlchemy's execution layer cost more than the statements.
     Five round trips in all (the floor needs four): BEGIN, the token check, the poll row FOR KEY SHARE (so
-    a close, FOR UPDATE, waits for ballots in flight), one statement for every write (seat recorded only if eligible
-    and not yet voted → receipt only if recorded → counter shards locked in key order and incremented only if
-    the receipt was stored), COMMIT. Concurrency and secrecy are those described above and in services.py.
+    a close, FOR UPDATE, waits for ballots in flight), one statement for every write (seat recorded only if
+    eligible and not yet voted → receipt only if recorded → counter shards locked in key order and
+    incremented only if the receipt was stored), COMMIT. Concurrency and secrecy are those described above and in services.py.
   * The token check reads the holder and seat as plain values (accounts.services.token_holder, asked for by
     api.PollBallot.seat_only), not a User object: loading the user was a seventh of the request.
   * No pre-ping per request (salon.database tests only connections idle past a limit), and a pool of 32 per

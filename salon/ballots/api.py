@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from salon import clock
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.ballots import services
 from salon.ballots.models import Poll
 from salon.programmes.services import seat_of
@@ -48,8 +48,8 @@ class PollSchema(Strict):
     subject_id = fields.Int(allow_none=True)
     title = fields.Str()
     state = fields.Str()
-    opens_at = fields.DateTime(allow_none=True)
-    closes_at = fields.DateTime()
+    opens_at = DateTime(allow_none=True)
+    closes_at = DateTime()
     i_may_vote = fields.Bool()
     i_voted = fields.Bool()
     questions = fields.List(fields.Nested(QuestionSchema))

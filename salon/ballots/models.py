@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salon.clock import utcnow
@@ -127,3 +127,17 @@ class Receipt(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
+
+
+class PendingScrub(db.Model):
+    """A closed poll whose ballots may still be readable in the database files (SPEC §5): written by the
+    closing transaction, removed once the after-commit step has rewritten the ballot tables (see
+    services.scrub_pending). Until then `salon tick` retries and the bureau's home page says so."""
+
+    __tablename__ = "ballot_pending_scrubs"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True, autoincrement=False)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    # PostgreSQL: the closing transaction's id (pg_current_xact_id); the rewrite waits until no snapshot
+    # older than it remains, or the old row versions would be copied into the new files.
+    closed_xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -13,7 +13,7 @@ from salon.accounts.models import Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
-from salon.database import as_id
+from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
 
@@ -106,6 +106,7 @@ def _check_setting(setting: Setting, value: Any) -> Any:
 
 def update_settings(programme: Programme, actor: User, values: dict[str, Any]) -> list[str]:
     """Check every value first, then change them all: a bad value changes nothing."""
+    lock_programme(programme.id)  # lock order: salon/database.py
     by_name = {s.name: s for s in SETTINGS}
     clean: dict[str, Any] = {}
     for key, value in values.items():
@@ -180,6 +181,7 @@ def _schedule():
 
 def add_community(programme: Programme, actor: User | None, name: str, is_sample: bool = False) -> Community:
     """A joining community goes to the end of the rotation order (SPEC §2)."""
+    lock_programme(programme.id)  # lock order: salon/database.py
     name = check_name(name)
     _check_unique_name(programme.id, name)
     community = Community(programme_id=programme.id, name=name, is_sample=is_sample,
@@ -194,6 +196,7 @@ def add_community(programme: Programme, actor: User | None, name: str, is_sample
 
 
 def rename_community(community: Community, actor: User, name: str) -> Community:
+    lock_programme(community.programme_id)  # lock order: salon/database.py
     name = check_name(name)
     _check_unique_name(community.programme_id, name, exclude_id=community.id)
     if name != community.name:
@@ -203,6 +206,7 @@ def rename_community(community: Community, actor: User, name: str) -> Community:
 
 
 def deactivate_community(community: Community, actor: User) -> Community:
+    lock_programme(community.programme_id)  # lock order: salon/database.py
     if not community.active:
         raise Conflict(_("This community is already inactive."), "active")
     community.active = False
@@ -215,6 +219,7 @@ def deactivate_community(community: Community, actor: User) -> Community:
 
 def reactivate_community(community: Community, actor: User) -> Community:
     """Coming back counts as joining: to the end of the order."""
+    lock_programme(community.programme_id)  # lock order: salon/database.py
     if community.active:
         raise Conflict(_("This community is already active."), "active")
     community.active = True
@@ -254,6 +259,7 @@ def hand_over_seat(community: Community, actor: User | None, username: str, disp
 
     Returns the new secretary and their invitation token (None when a password was set directly,
     as the demo loader does)."""
+    lock_programme(community.programme_id)  # lock order: salon/database.py
     seat = community.seat
     now = utcnow()
     new_user = accounts.create_user(community.programme, Role.SECRETARY, username, display_name, password)

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon.api import require_bureau
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.schedule import services
@@ -18,7 +18,7 @@ blp = Blueprint("api_schedule", __name__, description="The schedule and the rota
 class SessionSchema(Strict):
     id = fields.Int(dump_only=True)
     number = fields.Int(dump_only=True, allow_none=True, metadata={"description": "第N期; null when cancelled"})
-    starts_at = fields.DateTime(dump_only=True, metadata={"description": "UTC"})
+    starts_at = DateTime(dump_only=True, metadata={"description": "UTC"})
     local_start = fields.Str(dump_only=True, metadata={"description": "in the programme's time zone"})
     duration_minutes = fields.Int(dump_only=True)
     venue = fields.Str(dump_only=True)
@@ -69,7 +69,7 @@ class SwapRequestSchema(Strict):
     to_community = fields.Str()
     message = fields.Str()
     status = fields.Str()
-    created_at = fields.DateTime()
+    created_at = DateTime()
 
 
 class InboxSchema(Strict):
@@ -82,7 +82,7 @@ class FeedSchema(Strict):
     id = fields.Int(dump_only=True)
     community_id = fields.Int(strict=True, allow_none=True, load_default=None)
     url = fields.Str(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = DateTime(dump_only=True)
 
 
 def session_out(session, zone: str) -> dict:
@@ -129,7 +129,7 @@ class Sessions(MethodView):
 
 @blp.route("/sessions/generate")
 class Generate(MethodView):
-    @blp.arguments(GenerateSchema)
+    @blp.arguments(GenerateSchema, required=False)
     @blp.response(200, SessionSchema(many=True))
     def post(self, data):
         """Generate the next N months (bureau). Held, swapped and locked sessions stay."""
@@ -288,7 +288,7 @@ class Feeds(MethodView):
         """My calendar subscription links."""
         return [_feed_out(f) for f in services.feeds_of(g.api_user)]
 
-    @blp.arguments(FeedSchema)
+    @blp.arguments(FeedSchema, required=False)
     @blp.response(201, FeedSchema)
     def post(self, data):
         """A calendar link: the whole programme (community_id null) or one community's chair duties."""

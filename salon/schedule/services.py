@@ -16,7 +16,7 @@ from salon import clock
 from salon.accounts.models import User
 from salon.audit import services as audit
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from salon.database import as_id
+from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme
@@ -209,6 +209,7 @@ def check_months(months) -> int:
 def generate(programme: Programme, actor: User | None, months: int | None = None,
              now: datetime | None = None) -> dict:
     """Create the sessions of the next N months (default: the horizon) and refill every free one."""
+    lock_programme(programme.id)  # lock order: salon/database.py
     months = check_months(programme.horizon_months if months is None else months)
     if not programmes.communities(programme.id, active_only=True):
         raise Conflict(_("Add communities before generating the schedule."), "months")
@@ -242,6 +243,7 @@ def _set_order(programme: Programme, ordered_ids: list[int]) -> list[Community]:
 
 def reorder(programme: Programme, actor: User, ordered_ids, now: datetime | None = None) -> list[Community]:
     """The bureau sets the rotation order: every active community exactly once."""
+    lock_programme(programme.id)  # lock order: salon/database.py
     if not isinstance(ordered_ids, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in ordered_ids):
         raise ValidationFailed(_("Give the ids of the active communities, in the new order."), "order")
     active = {c.id for c in rotation_order(programme.id)}
@@ -259,6 +261,7 @@ def reorder(programme: Programme, actor: User, ordered_ids, now: datetime | None
 def draw_lots(programme: Programme, actor: User, now: datetime | None = None,
               seed: str | None = None) -> tuple[str, list[Community]]:
     """A new order by lot. The seed is recorded so anyone can redo it (see salon.rules.rotation.draw_lots)."""
+    lock_programme(programme.id)  # lock order: salon/database.py
     active = [c.id for c in rotation_order(programme.id)]
     if not active:
         raise Conflict(_("There are no active communities to draw."), "order")
@@ -272,6 +275,7 @@ def draw_lots(programme: Programme, actor: User, now: datetime | None = None,
 
 
 def set_blackouts(programme: Programme, actor: User, months, now: datetime | None = None) -> list[str]:
+    lock_programme(programme.id)  # lock order: salon/database.py
     if not isinstance(months, list) or any(not isinstance(m, str) for m in months):
         raise ValidationFailed(_("Give months as YYYY-MM, e.g. 2027-02."), "blackout_months")
     if len(months) > MAX_BLACKOUTS:
@@ -312,6 +316,7 @@ def check_venue(venue) -> str:
 def edit_session(session: Session, actor: User, day: date | None = None, at: time | None = None,
                  venue: str | None = None, now: datetime | None = None) -> Session:
     """The bureau moves one session or changes its venue. Its chair stays; calendars update (SEQUENCE)."""
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     now = _now(now)
     _require_future_planned(session, now)
     programme = db.session.get(Programme, session.programme_id)
@@ -360,6 +365,7 @@ def _cancelled(session: Session, actor, now: datetime) -> None:
 
 def cancel_session(session: Session, actor: User, now: datetime | None = None) -> Session:
     """STATUS:CANCELLED. The rotation moves on: this session's chair takes the next one."""
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     now = _now(now)
     _require_future_planned(session, now)
     number, chair = session.number, session.chair.name if session.chair else None
@@ -374,6 +380,7 @@ def cancel_session(session: Session, actor: User, now: datetime | None = None) -
 
 
 def set_locked(session: Session, actor: User, locked: bool, now: datetime | None = None) -> Session:
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     now = _now(now)
     if not isinstance(locked, bool):
         raise ValidationFailed(_("Must be true or false."), "locked")
@@ -413,6 +420,7 @@ def _check_pair(a: Session, b: Session, now: datetime) -> None:
 
 def bureau_swap(a: Session, b: Session, actor: User, now: datetime | None = None) -> tuple[Session, Session]:
     """The bureau exchanges two chairs directly (SPEC §2)."""
+    lock_programme(a.programme_id)  # lock order: salon/database.py
     now = _now(now)
     _check_pair(a, b, now)
     _exchange(a, b)
@@ -436,6 +444,7 @@ def check_message(message) -> str:
 def request_swap(user: User, session: Session, other: Session, message: str = "",
                  now: datetime | None = None) -> SwapRequest:
     """The chair of `session` asks the chair of `other` to exchange duties."""
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     now = _now(now)
     mine = community_of(user)
     if mine is None or session.chair_community_id != mine.id:
@@ -480,6 +489,7 @@ def _may_answer(request: SwapRequest, user: User) -> bool:
 
 
 def accept_request(request: SwapRequest, user: User, now: datetime | None = None) -> SwapRequest:
+    lock_programme(request.programme_id)  # lock order: salon/database.py
     now = _now(now)
     if not _may_answer(request, user):
         raise Forbidden(_("Only the chair asked, or the bureau, can answer this request."), "request_id")
@@ -497,6 +507,7 @@ def accept_request(request: SwapRequest, user: User, now: datetime | None = None
 
 
 def decline_request(request: SwapRequest, user: User, now: datetime | None = None) -> SwapRequest:
+    lock_programme(request.programme_id)  # lock order: salon/database.py
     now = _now(now)
     if not _may_answer(request, user):
         raise Forbidden(_("Only the chair asked, or the bureau, can answer this request."), "request_id")
@@ -508,6 +519,7 @@ def decline_request(request: SwapRequest, user: User, now: datetime | None = Non
 
 
 def withdraw_request(request: SwapRequest, user: User, now: datetime | None = None) -> SwapRequest:
+    lock_programme(request.programme_id)  # lock order: salon/database.py
     now = _now(now)
     mine = community_of(user)
     if mine is None or mine.id != request.from_community_id:
@@ -588,6 +600,7 @@ def feeds_of(user: User) -> list[CalendarFeed]:
 def create_feed(user: User, community_id=None) -> CalendarFeed:
     """A calendar subscription for `user`: the whole programme, or one community's chair duties.
     An existing active feed of the same kind is returned, not duplicated."""
+    lock_programme(user.programme_id)  # lock order: salon/database.py
     community = None
     if community_id not in (None, ""):
         community = programmes.get_scoped(Community, community_id, user.programme_id, "community_id")
@@ -614,6 +627,7 @@ def get_feed(feed_id, user: User) -> CalendarFeed:
 
 
 def revoke_feed(feed: CalendarFeed, user: User, now: datetime | None = None) -> CalendarFeed:
+    lock_programme(feed.programme_id)  # lock order: salon/database.py
     feed.revoked_at = _now(now)
     db.session.flush()
     audit.record(feed.programme_id, user, "feed.revoke", feed)

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from salon import clock
 from salon.api import require_bureau
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.topics import services
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
@@ -44,22 +44,22 @@ class DecisionSchema(Strict):
     rationale = fields.Str(load_default="", validate=validate.Length(max=RATIONALE_MAX),
                            metadata={"description": "mandatory when the pick is not the most approved"})
     decider = fields.Str(dump_only=True, metadata={"description": "bureau or committee"})
-    decided_by = fields.Str(dump_only=True)
-    decided_at = fields.DateTime(dump_only=True)
+    decided_by = fields.Str(dump_only=True, allow_none=True)
+    decided_at = DateTime(dump_only=True)
     followed_tally = fields.Bool(dump_only=True)
 
 
 class WindowSchema(Strict):
-    nominate_opens = fields.DateTime(allow_none=True)
-    nominate_closes = fields.DateTime()
-    vote_opens = fields.DateTime()
-    vote_closes = fields.DateTime()
+    nominate_opens = DateTime(allow_none=True)
+    nominate_closes = DateTime()
+    vote_opens = DateTime()
+    vote_closes = DateTime()
 
 
 class TopicSchema(Strict):
     session_id = fields.Int()
-    number = fields.Int()
-    starts_at = fields.DateTime()
+    number = fields.Int(allow_none=True, metadata={"description": "第N期; null when cancelled"})
+    starts_at = DateTime()
     windows = fields.Nested(WindowSchema)
     nominating = fields.Bool()
     decider = fields.Str()
@@ -73,13 +73,17 @@ class AgendaItemSchema(Strict):
     lead = fields.Str(load_default="", validate=validate.Length(max=120))
     minutes = fields.Int(required=True, strict=True, validate=validate.Range(1, 600))
     note = fields.Str(load_default="", validate=validate.Length(max=1000))
-    starts_at = fields.DateTime(dump_only=True)
-    ends_at = fields.DateTime(dump_only=True)
+    starts_at = DateTime(dump_only=True)
+    ends_at = DateTime(dump_only=True)
 
 
 class AgendaSchema(Strict):
     items = fields.List(fields.Nested(AgendaItemSchema), required=True,
                         validate=validate.Length(min=1, max=services.AGENDA_MAX_ITEMS))
+
+
+class TimedAgendaSchema(Strict):
+    items = fields.List(fields.Nested(AgendaItemSchema), metadata={"description": "empty until a topic is decided"})
 
 
 class GuestSchema(Strict):
@@ -207,7 +211,7 @@ class SessionDecision(MethodView):
 
 @blp.route("/sessions/<int:session_id>/agenda")
 class SessionAgenda(MethodView):
-    @blp.response(200, AgendaSchema)
+    @blp.response(200, TimedAgendaSchema)
     def get(self, session_id):
         """The agenda with each item's times."""
         return _agenda_out(services.agenda(_session(session_id)))

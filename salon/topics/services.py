@@ -17,7 +17,7 @@ from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from salon.database import as_id
+from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme, Seat
@@ -348,6 +348,7 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
     rationale = (rationale or "").strip()
     if len(rationale) > RATIONALE_MAX:
         raise ValidationFailed(_("At most %(n)d characters.", n=RATIONALE_MAX), "rationale")
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
     if decision_of(session.id) is not None:
         raise Conflict(_("This session's topic has already been decided."), "session_id")
@@ -457,6 +458,7 @@ def clean_agenda(items) -> list[dict]:
 
 
 def replace_agenda(session: Session, user, items) -> list[TimedItem]:
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     _check_manage(user, session)
     clean = clean_agenda(items)
     db.session.execute(AgendaItem.__table__.delete().where(AgendaItem.session_id == session.id))
@@ -472,6 +474,7 @@ def guests(session_id: int) -> list[Guest]:
 
 
 def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Guest:
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     _check_manage(user, session)
     guest = Guest(programme_id=session.programme_id, session_id=session.id, name=_text(data, "name", 80, True),
                   unit=_text(data, "unit", 120, True), contact=_text(data, "contact", 120, False),
@@ -484,6 +487,7 @@ def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Gu
 
 
 def remove_guest(session: Session, user, guest_id) -> None:
+    lock_programme(session.programme_id)  # lock order: salon/database.py
     _check_manage(user, session)
     guest = programmes.get_scoped(Guest, guest_id, session.programme_id, "guest_id")
     if guest.session_id != session.id:

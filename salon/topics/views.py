@@ -10,7 +10,7 @@ from salon import cli, clock, navigation
 from salon.accounts.auth import bureau_required, login_required
 from salon.ballots import services as ballots
 from salon.ballots.models import PollState
-from salon.errors import DomainError, Forbidden
+from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
 from salon.home.tasks import Task, provider
 from salon.programmes import services as programmes
@@ -49,7 +49,7 @@ def _to_session(session_id):
 @login_required
 def index():
     services.advance(current_user.programme)
-    page = request.args.get("page", 1, type=int) or 1
+    page = int_argument("page", default=1)
     rows, more = services.session_rows(current_user.programme_id, page)
     return render_template("topics/index.html", rows=rows, page=page, more=more)
 

@@ -161,3 +161,33 @@ def test_field_errors_speak_the_callers_language(api, world):
     client.patch("/me", json={"locale": "en"})
     en = client.post("/communities", json={}).get_json()["error"]["fields"]
     assert en["name"] == ["This field is required."]
+
+
+@pytest.mark.parametrize("locale, word", [("en", "Nothing here"), ("zh_Hans", "这里")])
+def test_unknown_routes_wrong_methods_and_bad_json_answer_the_documented_error_in_my_language(
+        api, world, locale, word):
+    from salon.accounts import services
+
+    services.set_locale(world.bureau, locale)
+    db.session.commit()
+    client = api(world.bureau)
+    answers = {
+        "unknown route": client.get("/no-such-thing"),
+        "wrong method": client.delete("/communities"),
+        "malformed JSON": client.post("/communities", data="{not json", headers={"Content-Type": "application/json"}),
+    }
+    for what, response in answers.items():
+        body = response.get_json()
+        assert set(body) == {"error"} and {"status", "message"} <= set(body["error"]) <= {"status", "message", "fields"}
+        assert body["error"]["status"] == response.status_code, what
+    unknown = answers["unknown route"]
+    assert unknown.status_code == 404 and word in unknown.get_json()["error"]["message"]
+    assert answers["wrong method"].status_code == 405 and "GET" in answers["wrong method"].headers["Allow"]
+    malformed = answers["malformed JSON"].get_json()["error"]
+    assert answers["malformed JSON"].status_code == 400 and "body" in malformed["fields"]
+    assert ("JSON" in malformed["message"]) and (("not valid" in malformed["message"]) == (locale == "en"))
+
+
+def test_timestamps_carry_their_offset(api, world):
+    created = api(world.bureau).post("/tokens", json={"name": "时区"}).get_json()["created_at"]
+    assert created.endswith("+00:00")

@@ -1,0 +1,29 @@
+"""Where the ballot engine plugs into the platform: the bureau's home page says when a closed poll's
+ballots are still to be erased from the database files (SPEC §5; services.scrub_pending)."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from salon.ballots.models import PendingScrub
+from salon.extensions import db
+from salon.home.tasks import Task, provider
+
+
+@provider
+def scrub_tasks(user) -> list[Task]:
+    if not user.is_bureau:
+        return []
+    pending = db.session.scalar(select(func.count()).select_from(PendingScrub).where(
+        PendingScrub.programme_id == user.programme_id))
+    if not pending:
+        return []
+    return [Task(_("%(n)d closed polls still have their ballots in the database files; the scheduled task "
+                   "(salon tick) retries erasing them. Until then, copies of the data files are not secret.",
+                   n=pending),
+                 None, True)]
+
+
+def init_app(app: Flask) -> None:
+    """Nothing to bind: importing this module (from the factory) registers the home page's task."""
