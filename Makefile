@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 2
+THREADS ?= 8
 
 .PHONY: run test venv i18n bench clean
 
@@ -24,7 +24,7 @@ run: venv
 	@echo
 	@echo "Salon is serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'salon:create_app()'
+	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call salon:create_app
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

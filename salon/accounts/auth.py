@@ -5,15 +5,29 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required  # noqa: F401 - re-exported
 
 from salon.errors import Forbidden
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key instead of on every
+    request (Flask builds it each time; on the ballot path that was 5% of the request's CPU)."""
+
+    def get_signing_serializer(self, app: Flask):
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self.__dict__.get("_serializer")
+        if cached is None or cached[0] != key:
+            cached = self._serializer = (key, super().get_signing_serializer(app))
+        return cached[1]
+
+
 def init_app(app: Flask, login: LoginManager) -> None:
     from salon.accounts.services import load_session_user
 
+    app.session_interface = CookieSessions()
     login.init_app(app)
     login.login_view = "accounts.login"
     login.login_message = _l("Please log in to see this page.")

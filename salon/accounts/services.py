@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -252,6 +253,65 @@ def user_and_seat_for_token(raw: str) -> tuple[User | None, int | None]:
             .limit(1))
     row = db.session.execute(_token_query, {"token_hash": _hash_token(raw)}).first()
     return (row[0], row[1]) if row is not None else (None, None)
+
+
+class TokenHolder(NamedTuple):
+    """Who a bearer token speaks for, as plain values rather than a loaded User: all an endpoint needs when
+    it acts only through the caller's seat (casting a ballot). It answers the questions the request's
+    plumbing asks of a user (authenticated? which language? which role?)."""
+    id: int
+    programme_id: int
+    role: Role
+    locale: str | None
+    seat_id: int | None  # the seat a secretary holds now, as seat_of
+
+    is_authenticated = True
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role == Role.BUREAU
+
+    @property
+    def is_secretary(self) -> bool:
+        return self.role == Role.SECRETARY
+
+
+_holder_query = None
+_HOLDER_SQL = (
+    "SELECT u.id, u.programme_id, u.role, u.locale, h.seat_id FROM users AS u"
+    " JOIN api_tokens AS t ON t.user_id = u.id"
+    " LEFT OUTER JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL AND u.role = %(secretary)s"
+    " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true LIMIT 1")
+
+
+def token_holder(raw: str) -> TokenHolder | None:
+    """The token's holder and seat in one Core query (same rules as user_and_seat_for_token), without
+    building an ORM object: on the ballot path that was a seventh of the request's CPU."""
+    global _holder_query
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    if _holder_query is None:  # built once: every ballot runs it
+        _holder_query = (
+            select(User.id, User.programme_id, User.role, User.locale, SeatHolding.seat_id)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .outerjoin(SeatHolding, and_(SeatHolding.user_id == User.id, SeatHolding.ended_at.is_(None),
+                                         User.role == Role.SECRETARY))
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                   User.active.is_(True))
+            .limit(1))
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # The same query as plain SQL on the DB-API cursor of the session's connection (same transaction):
+        # SQLAlchemy's execution layer cost more than the query itself. Enums are stored by name.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(_HOLDER_SQL, {"token_hash": _hash_token(raw), "secretary": Role.SECRETARY.name})
+            found = cursor.fetchone()
+        finally:
+            cursor.close()
+        return TokenHolder(found[0], found[1], Role[found[2]], found[3], found[4]) if found else None
+    row = connection.execute(_holder_query, {"token_hash": _hash_token(raw)}).first()
+    return TokenHolder(*row) if row is not None else None
 
 
 def deactivate(user: User) -> None:

@@ -1,7 +1,7 @@
 """The JSON API under /api/v1: bearer tokens, JSON errors, one OpenAPI document for every route."""
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 
 from salon.errors import Forbidden, json_error
@@ -20,14 +20,20 @@ def _bearer() -> str | None:
 def _authenticate():
     if not request.path.startswith(PREFIX + "/") or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    from salon.accounts.services import user_and_seat_for_token
+    from salon.accounts.services import token_holder, user_and_seat_for_token
 
-    user, seat_id = user_and_seat_for_token(_bearer() or "")
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(getattr(view, "view_class", None), "seat_only", False):
+        # The view acts only through the caller's seat (see salon.ballots.api.PollBallot): no User object.
+        holder = token_holder(_bearer() or "")
+        user, seat_id = holder, (holder.seat_id if holder is not None else None)
+    else:
+        user, seat_id = user_and_seat_for_token(_bearer() or "")
     if user is None:
         response = json_error(401, _("A valid bearer token is required (Authorization: Bearer …)."))
         response[0].headers["WWW-Authenticate"] = "Bearer"
         return response
-    g.api_user = user
+    g.api_user = user  # a User, or a TokenHolder for a seat-only view
     g.api_seat_id = seat_id  # the seat the user holds now (a secretary's), read with the token
     return None
 

@@ -408,25 +408,28 @@ def _cast_statements(dialect: str) -> dict:
     if dialect == "postgresql":
         # PostgreSQL: plain SQL run on the DB-API cursor of the session's connection (same transaction),
         # sparing the per-statement work of SQLAlchemy's execution layer on the hottest path.
-        # Record the seat and store the receipt in one statement (one round trip): the receipt is
-        # inserted only when the seat's record was (rowcount 1), i.e. the seat is eligible and had not voted.
-        built["voter_and_receipt"] = (
+        # The ballot's writes in one statement (one round trip), in this order: record the seat (INSERT … ON
+        # CONFLICT DO NOTHING, only if the seat is eligible: of two ballots for one seat exactly one inserts),
+        # store the receipt only if the seat's record was inserted, then, only if the receipt was stored, lock
+        # the picked counter shards in key order (ORDER BY … FOR UPDATE, so two ballots never wait for each
+        # other's rows in opposite orders: no deadlock) and add one to each. Each step reads the previous
+        # step's RETURNING rows, which is what orders them. Answers (seat recorded, counters changed).
+        built["record_and_count"] = (
             "WITH voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
             " SELECT %(poll_id)s, %(seat_id)s, %(programme_id)s WHERE EXISTS (SELECT 1 FROM ballot_eligible_seats"
             " WHERE poll_id = %(poll_id)s AND seat_id = %(seat_id)s)"
-            " ON CONFLICT DO NOTHING RETURNING 1)"
-            " INSERT INTO ballot_receipts (poll_id, code, programme_id) SELECT %(poll_id)s, %(code)s, %(programme_id)s"
-            " FROM voted")
-        # Lock the picked counter rows in key order (ORDER BY … FOR UPDATE) so that two ballots never wait
-        # for each other's rows in opposite orders (no deadlock), then add one to each.
-        built["count"] = (
-            "UPDATE ballot_counters AS c SET n = c.n + 1 FROM ("
-            " SELECT option_id, shard FROM ballot_counters"
+            " ON CONFLICT DO NOTHING RETURNING 1),"
+            " receipt AS (INSERT INTO ballot_receipts (poll_id, code, programme_id)"
+            " SELECT %(poll_id)s, %(code)s, %(programme_id)s FROM voted RETURNING 1),"
+            " picked AS (SELECT option_id, shard FROM ballot_counters"
             " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
             " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
             " CAST(%(shards)s AS integer[])))"
-            " ORDER BY option_id, shard FOR UPDATE) AS picked"
-            " WHERE c.option_id = picked.option_id AND c.shard = picked.shard")
+            " AND EXISTS (SELECT 1 FROM receipt)"
+            " ORDER BY option_id, shard FOR UPDATE),"
+            " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
+            " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
+            " SELECT (SELECT count(*) FROM receipt), (SELECT count(*) FROM counted)")
         built["poll_sql"] = ("SELECT state, closes_at, seal, programme_id, counter_shards FROM ballot_polls"
                              " WHERE id = %(poll_id)s FOR KEY SHARE")
     else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), so no lock order to keep.
@@ -461,10 +464,6 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
     dialect = connection.dialect.name
     statements = _cast_statements(dialect)
     if dialect == "postgresql":
-        def run(name: str, params: dict) -> int:
-            cursor.execute(statements[name], params)
-            return cursor.rowcount
-
         cursor.execute(statements["poll_sql"], {"poll_id": poll_id})
         found = cursor.fetchone()
         row = None if found is None else PollRow(PollState[found[0]], *found[1:])
@@ -491,8 +490,12 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
 
     code = new_receipt_code()
     params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
+    increments = sorted(oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]]))
+    shards = [secrets.randbelow(row.counter_shards or 1) for _ in increments]
     if dialect == "postgresql":
-        recorded = run("voter_and_receipt", {**params, "code": code})
+        cursor.execute(statements["record_and_count"], {**params, "code": code, "options": increments,
+                                                         "shards": shards})
+        recorded, changed = cursor.fetchone()
     else:
         recorded = connection.execute(statements["voter"], params,
                                       execution_options={"preserve_rowcount": True}).rowcount
@@ -502,13 +505,7 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
         raise Forbidden(_("Your community's seat is not eligible in this poll."), "seat")
     if dialect != "postgresql":
         connection.execute(statements["receipt"], {**params, "code": code})
-
-    # Last before the commit: the counter rows are what concurrent ballots contend for.
-    increments = sorted(oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]]))
-    shards = [secrets.randbelow(row.counter_shards or 1) for _ in increments]
-    if dialect == "postgresql":
-        changed = run("count", {"options": increments, "shards": shards})
-    else:
+        # Last before the commit: the counter rows are what concurrent ballots contend for.
         changed = connection.execute(statements["count"], {"keys": list(zip(increments, shards))}).rowcount
     if changed != len(increments):
         raise Conflict(_("The poll changed; please reload and vote again."), "choices")
