@@ -5,3 +5,5 @@ from salon.programmes.models import Community, Programme, Seat, SeatHolding  # n
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus  # noqa: F401
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, Question, Receipt, VoterRecord  # noqa: F401
 from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision  # noqa: F401
+from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Minutes, Resolution  # noqa: F401
+from salon.packets.models import GuestLink  # noqa: F401
