@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from salon import clock
 from salon.accounts.models import User
@@ -191,7 +191,7 @@ def record_attendance(session: Session, user, community_ids, guest_ids, now: dat
     if set(guest_ids) - guests:
         raise ValidationFailed(_("Choose guests of this session."), "guest_ids")
     seats = _holders_at(session.programme_id, community_ids, session.starts_at)
-    db.session.execute(Attendance.__table__.delete().where(Attendance.session_id == session.id))
+    db.session.execute(delete(Attendance).where(Attendance.session_id == session.id))
     for community_id in community_ids:
         seat_id, holder_id = seats[community_id]
         db.session.add(Attendance(programme_id=session.programme_id, session_id=session.id, seat_id=seat_id,
