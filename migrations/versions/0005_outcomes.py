@@ -133,8 +133,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['seat_id'], ['seats.id'], name=op.f('fk_outcome_attendance_seat_id_seats')),
     sa.ForeignKeyConstraint(['session_id'], ['salon_sessions.id'], name=op.f('fk_outcome_attendance_session_id_salon_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outcome_attendance')),
-    sa.UniqueConstraint('session_id', 'guest_id', name=op.f('uq_outcome_attendance_session_id')),
-    sa.UniqueConstraint('session_id', 'seat_id', name=op.f('uq_outcome_attendance_session_id'))
+    sa.UniqueConstraint('session_id', 'guest_id', name=op.f('uq_outcome_attendance_session_guest')),
+    sa.UniqueConstraint('session_id', 'seat_id', name=op.f('uq_outcome_attendance_session_seat'))
     )
     with op.batch_alter_table('outcome_attendance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outcome_attendance_programme_id'), ['programme_id'], unique=False)

@@ -17,7 +17,8 @@ class Attendance(db.Model):
     Kept per session and per seat because the half-year review counts it (SPEC §4, §6)."""
 
     __tablename__ = "outcome_attendance"
-    __table_args__ = (UniqueConstraint("session_id", "seat_id"), UniqueConstraint("session_id", "guest_id"))
+    __table_args__ = (UniqueConstraint("session_id", "seat_id", name="uq_outcome_attendance_session_seat"),
+                      UniqueConstraint("session_id", "guest_id", name="uq_outcome_attendance_session_guest"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)

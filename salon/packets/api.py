@@ -129,6 +129,8 @@ class SessionPacket(MethodView):
 class SessionPacketPdf(MethodView):
     @blp.response(200, content_type="application/pdf",
                   description="The packet as an A4 PDF with its Chinese font embedded")
+    @blp.doc(responses={"200": {"description": "The packet as an A4 PDF with its Chinese font embedded",
+                                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, session_id):
         """The packet as a PDF."""
         content = services.packet(_session(session_id), g.api_user.programme)

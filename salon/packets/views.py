@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -72,7 +73,7 @@ def links(session_id):
             show_error(form, exc)
         else:
             flash(_("Guest link created. Send it to the guest; it works until %(date)s.",
-                    date=created.expires_at.strftime("%Y-%m-%d %H:%M") + " UTC"), "success")
+                    date=format_datetime(created.expires_at, "yyyy-MM-dd HH:mm")), "success")
             form = GuestLinkForm(formdata=None)
     now = clock.utcnow()
     rows = [(link, services.link_state(link, now),

@@ -305,3 +305,27 @@ def test_outcomes_through_the_api(api, world, sessions, monkeypatch):
     assert [r["number"] for r in outcome["resolutions"]] == [1, 2] and outcome["can_write"] is False
     assert api(world.secretaries[1]).post(f"/sessions/{first}/resolutions", json={"text": "x"}).status_code == 403
     assert api(world.other_bureau).get(f"/sessions/{first}/outcome").status_code == 404
+
+
+@pytest.mark.parametrize("number", ["2147483648", "99999999999999999999999"])
+def test_ids_no_row_can_have_are_404(client, api, world, number):
+    login(client, "bureau_a")
+    for path in (f"/outcomes/sessions/{number}", f"/outcomes/actions/{number}", f"/packets/sessions/{number}",
+                 f"/packets/sessions/{number}/packet.pdf", f"/packets/sessions/{number}/links"):
+        assert client.get(path).status_code == 404, path
+    bureau = api(world.bureau)
+    for path in (f"/sessions/{number}/outcome", f"/action-items/{number}", f"/sessions/{number}/packet"):
+        response = bureau.get(path)
+        assert response.status_code == 404 and response.is_json, path
+    assert bureau.delete(f"/guest-links/{number}").status_code == 404
+
+
+def test_control_characters_and_wrong_types_change_nothing(api, world, sessions):
+    first, _second = sessions
+    chair = api(world.secretaries[0])
+    for body in ({"text": "a\x00b"}, {"text": 12}, {"text": ""}, {"text": "x", "extra": 1}):
+        response = chair.post(f"/sessions/{first}/resolutions", json=body)
+        assert response.status_code == 422 and response.is_json, body
+    assert len(chair.get(f"/sessions/{first}/resolutions").get_json()) == len(RESOLUTIONS)
+    response = chair.put(f"/sessions/{first}/attendance", json={"community_ids": "all"})
+    assert response.status_code == 422 and "community_ids" in response.get_json()["error"]["fields"]
