@@ -16,7 +16,7 @@ from salon import clock
 from salon.accounts.models import User
 from salon.audit import services as audit
 from salon.database import as_id
-from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.outcomes import limits
 from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Minutes, Resolution

@@ -11,6 +11,7 @@ from salon.errors import DomainError
 from salon.forms import EmptyForm, show_error
 from salon.outcomes import services
 from salon.outcomes.forms import ActionForm, AttendanceForm, MinutesForm, ResolutionForm, UpdateForm
+from salon.rules import outcomes as rules
 
 bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 
@@ -149,7 +150,7 @@ def action(item_id):
     today = services.today(current_user.programme)
     return render_template("outcomes/action.html", item=item, session=session, form=form,
                            updates=services.updates(item.id), can_write=services.can_write(current_user, session),
-                           overdue=services.rules.is_overdue(item.due_on, item.status, today),
+                           overdue=rules.is_overdue(item.due_on, item.status, today),
                            status_label=services.status_label), 422 if form.errors else 200
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select, update
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.outcomes import limits, services
-from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Resolution
+from salon.outcomes.models import ActionItem, ActionUpdate, Attendance
 from salon.programmes import services as programmes
 from salon.programmes.models import SeatHolding
 from salon.schedule.models import SessionStatus
