@@ -58,9 +58,16 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (home_bp, accounts_bp, programmes_bp, audit_bp, schedule_bp, topics_bp):
         app.register_blueprint(bp)
     register_api(app)
+    _init_rooms(app)
+
+
+def _init_rooms(app: Flask) -> None:
+    """Rooms that wire themselves: blueprints, API, home-page tasks, demo additions, ticks."""
+    from salon import outcomes, packets
     from salon.ballots import hooks as ballot_hooks
 
-    ballot_hooks.init_app(app)
+    for room in (ballot_hooks, outcomes, packets):
+        room.init_app(app)
 
 
 def _register_errors(app: Flask) -> None:

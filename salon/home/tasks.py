@@ -16,7 +16,8 @@ _providers: list[Callable] = []
 
 
 def provider(func: Callable) -> Callable:
-    _providers.append(func)
+    if func not in _providers:  # a room's init_app runs once per app; register its provider once
+        _providers.append(func)
     return func
 
 

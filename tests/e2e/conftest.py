@@ -88,7 +88,11 @@ def live_server(tmp_path_factory):
             time.sleep(0.2)
     yield server
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # a loaded machine can be slow to finish gunicorn's graceful stop
+        process.kill()
+        process.wait(timeout=10)
     log.close()
     if database_url.startswith("postgresql"):
         drop_postgres_database(database_url)

@@ -1,0 +1,25 @@
+"""The after-session room (SPEC §6): attendance per seat and guest, the minutes summary, numbered resolutions,
+and action items with dated updates; overdue items on the home page and the session page."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Wire the room: pages, API, the session page's panel, home-page tasks and the demo's outcomes."""
+    from salon import demo
+    from salon.api import PREFIX
+    from salon.extensions import api, csrf
+    from salon.home import tasks
+    from salon.outcomes import api as outcomes_api
+    from salon.outcomes import demo as outcomes_demo
+    from salon.outcomes import views
+    from salon.outcomes.panel import outcome_panel, outcome_tasks
+
+    app.register_blueprint(views.bp)
+    csrf.exempt(outcomes_api.blp)
+    api.register_blueprint(outcomes_api.blp, url_prefix=PREFIX)
+    app.add_template_global(outcome_panel, "outcome_panel")
+    tasks.provider(outcome_tasks)
+    if (outcomes_demo.ORDER, outcomes_demo.load) not in demo.EXTENSIONS:
+        demo.EXTENSIONS.append((outcomes_demo.ORDER, outcomes_demo.load))
