@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from salon import clock
 from salon.accounts.models import User
 from salon.audit import services as audit
-from salon.database import as_id
+from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.outcomes import limits
@@ -53,6 +53,7 @@ def _check_write(user, session: Session, now: datetime) -> None:
         raise Conflict(_("This session was cancelled: it has nothing to record."), "session_id")
     if now < session.starts_at:
         raise Conflict(_("What a session produced can be recorded once it has begun."), "session_id")
+    lock_programme(session.programme_id)  # step 1 of the lock order (salon/database.py): every write here is audited
 
 
 def today(programme: Programme, now: datetime | None = None) -> date:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
-from salon.database import as_id
+from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, NotFound
 from salon.extensions import db
 from salon.outcomes import limits
@@ -187,6 +187,7 @@ def create_link(session: Session, user, label, now: datetime | None = None) -> G
         raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
     if not has_packet(session) or session.status == SessionStatus.CANCELLED:
         raise Conflict(_("This session's topic has not been decided yet: there is no packet."), "session_id")
+    lock_programme(session.programme_id)  # the lock order of salon/database.py: programme first
     db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
     if db.session.scalar(select(func.count(GuestLink.id)).where(GuestLink.session_id == session.id)) \
             >= limits.GUEST_LINKS_PER_SESSION:
@@ -216,6 +217,7 @@ def revoke_link(link: GuestLink, user, now: datetime | None = None) -> GuestLink
     if not can_share(user, session):
         raise Forbidden(_("Only the bureau and this session's chair can do this."), "link_id")
     if link.revoked_at is None:
+        lock_programme(link.programme_id)
         link.revoked_at = now
         db.session.flush()
         audit.record(link.programme_id, user, "guest_link.revoke", link, session=session.number, label=link.label)
