@@ -3,12 +3,14 @@ chromium driven by Playwright. Screenshots go to test-artifacts/screenshots/ (gi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,17 @@ from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_dat
 
 CHROMIUM = os.environ.get("SALON_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("SALON_REQUIRE_BROWSER") == "1"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 HAVE_BROWSER = Path(CHROMIUM).exists()
+# axe-core, installed from npm by `make test` (`make axe`) into a git-ignored folder; never from a CDN.
+AXE = Path(os.environ.get("SALON_AXE_JS") or ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
+HAVE_AXE = AXE.exists()
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_IMPACTS = ("serious", "critical")
+WIDTHS = (360, 1280)
+_axe_pages: set[str] = set()  # page states checked
+_axe_urls: set[str] = set()  # page paths checked (ids left out)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -35,6 +46,12 @@ def pytest_terminal_summary(terminalreporter):
     if not HAVE_BROWSER:
         terminalreporter.write_line(f"salon: browser journeys SKIPPED (no chromium at {CHROMIUM}; "
                                     "install Debian's chromium package to run them)")
+    elif not HAVE_AXE:
+        terminalreporter.write_line(f"salon: accessibility checks SKIPPED (no axe-core at {AXE}; "
+                                    "`make axe` installs it with npm)")
+    elif _axe_pages:
+        terminalreporter.write_line(f"salon: axe-core checked {len(_axe_pages)} page states at "
+                                    f"{' and '.join(map(str, WIDTHS))} px ({'/'.join(AXE_IMPACTS)} rules)")
 
 
 def _free_port() -> int:
@@ -88,7 +105,11 @@ def live_server(tmp_path_factory):
             time.sleep(0.2)
     yield server
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # a loaded machine; the workers are of no further use
+        process.kill()
+        process.wait(timeout=30)
     log.close()
     if database_url.startswith("postgresql"):
         drop_postgres_database(database_url)
@@ -112,9 +133,16 @@ def browser():
             shutil.rmtree(user_data, ignore_errors=True)
 
 
+def _page_key(url: str) -> str:
+    """A page as a template sees it: ids and query left out."""
+    return re.sub(r"/\d+(?=/|$)", "/N", urllib.parse.urlsplit(url).path)
+
+
 @pytest.fixture
 def new_page(browser):
-    contexts = []
+    """Pages of a journey. Every page it reached with GET is checked with axe-core afterwards, once per run
+    (pages the journey screenshots are checked as they were shown; see `shot`)."""
+    contexts, reached = [], []
 
     def make(width: int = 360, height: int = 780):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
@@ -122,20 +150,66 @@ def new_page(browser):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)
+        page.on("request", lambda request: reached.append((context, request.url))
+                if request.is_navigation_request() and request.method == "GET" else None)
         return page
 
     yield make
-    for context in contexts:
-        context.close()
+    try:
+        for context, url in reached:
+            key = _page_key(url)
+            if key in _axe_urls or not HAVE_AXE or key.endswith(".ics"):
+                continue
+            _axe_urls.add(key)
+            page = context.new_page()
+            if page.goto(url).ok:
+                check_accessibility(page, key)
+            page.close()
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical axe-core findings on the page as it is now, one line each."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async ([tags, impacts]) => {
+        const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                                resultTypes: ['violations']});
+        return result.violations.filter(v => impacts.includes(v.impact)).map(v =>
+            `${v.impact} ${v.id} (${v.help}): ` + v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(', '));
+    }""", [AXE_TAGS, list(AXE_IMPACTS)])
+    return found
+
+
+def check_accessibility(page, name: str) -> None:
+    """axe-core on the page as the journey left it, at 360 px and 1280 px (the viewport is put back)."""
+    if not HAVE_AXE:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"axe-core is required (SALON_REQUIRE_BROWSER=1) but missing at {AXE}: run `make axe`")
+        return
+    size = page.viewport_size
+    problems = []
+    try:
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": size["height"]})
+            problems += [f"{width}px {line}" for line in axe_violations(page)]
+    finally:
+        page.set_viewport_size(size)
+    _axe_pages.add(name)
+    _axe_urls.add(_page_key(page.url))
+    assert not problems, f"accessibility of {name} ({page.url}):\n" + "\n".join(problems)
 
 
 @pytest.fixture
 def shot():
+    """Save a screenshot of the page and check it with axe-core: every page a journey shows is checked."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def save(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        check_accessibility(page, name)
         return path
 
     return save
