@@ -189,14 +189,49 @@ def _restored(app, owned: bool):
                 db.engine.dispose()
 
 
-@pytest.fixture
-def app(database_url, tmp_path_factory, shared_apps, request):
-    overrides = getattr(request, "param", None) or {}
-    app = _app_for(database_url, overrides, shared_apps, str(tmp_path_factory.getbasetemp()))
-    with _restored(app, owned=bool(overrides)), app.app_context():
-        yield app
+# Worlds committed once per database and shared by the tests marked rolled_back (their ids, per database).
+_shared_worlds: dict[str, "World"] = {}
+
+
+def _shared_world(database_url: str) -> "World":
+    """The shared world's ids, built and committed first if missing (a plain test wiped it, or none yet)."""
+    from salon.programmes.models import Programme
+
+    ids = _shared_worlds.get(database_url)
+    if ids is None or db.session.get(Programme, ids.programme[1]) is None:
         db.session.remove()
         _wipe()
+        ids = _shared_worlds[database_url] = world_ids(build_world())
+    db.session.remove()
+    return ids
+
+
+@pytest.fixture
+def app(database_url, tmp_path_factory, shared_apps, request):
+    """The app, in an app context. A plain test starts on an empty database and everything it wrote is
+    deleted afterwards. A test marked `rolled_back` runs in one transaction that is rolled back (see
+    rolled_back()), and its `world` is built once per database and shared: for tests without threads,
+    second connections or the VACUUM/checkpoint after a poll's close."""
+    overrides = getattr(request, "param", None) or {}
+    app = _app_for(database_url, overrides, shared_apps, str(tmp_path_factory.getbasetemp()))
+    rolled = not overrides and request.node.get_closest_marker("rolled_back") is not None
+    with _restored(app, owned=bool(overrides)):
+        if rolled:
+            with app.app_context():
+                ids = _shared_world(database_url) if "world" in request.fixturenames else None
+            app.extensions["salon_test_world"] = ids
+            try:
+                with rolled_back(app):
+                    yield app
+            finally:
+                app.extensions.pop("salon_test_world", None)
+            return
+        with app.app_context():
+            if _shared_worlds.pop(database_url, None) is not None:
+                _wipe()  # a plain test starts on an empty database
+            yield app
+            db.session.remove()
+            _wipe()
 
 
 def _wipe() -> None:
@@ -311,7 +346,8 @@ def load_world(ids: World) -> World:
 
 @pytest.fixture
 def world(app) -> World:
-    return build_world()
+    ids = app.extensions.get("salon_test_world")
+    return load_world(ids) if ids is not None else build_world()
 
 
 def login(client, username: str, password: str = PASSWORD):
