@@ -85,11 +85,13 @@ def pytest_terminal_summary(terminalreporter):
         + (" (PostgreSQL not reachable: skipped)" if skipped_pg else ""))
 
 
-def create_postgres_database(prefix: str = "salon_test") -> str:
+def create_postgres_database(prefix: str = "salon_test", template: str | None = None) -> str:
+    """A new database; with template (a URL), a copy of that database (which nobody may be connected to)."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 

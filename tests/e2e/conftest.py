@@ -7,6 +7,7 @@ import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -74,26 +75,53 @@ class LiveServer:
         return result
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """A fresh database (PostgreSQL when available), migrated, with the demo loaded, served by gunicorn."""
-    instance = tmp_path_factory.mktemp("instance")
+def _environment(database_url: str, instance: Path) -> dict:
+    return {**os.environ, "SALON_DATABASE_URL": database_url, "SALON_INSTANCE_PATH": str(instance),
+            "SALON_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """A database migrated with the demo loaded, once per run (PostgreSQL when available); each module's
+    server gets its own copy of it, so no journey sees another's changes."""
+    instance = tmp_path_factory.mktemp("demo")
     if "postgresql" in BACKENDS:
-        database_url = create_postgres_database("salon_e2e")
+        database_url = create_postgres_database("salon_e2e_demo")
     else:
-        database_url = "sqlite:///" + str(instance / "e2e.sqlite")
-    env = {**os.environ, "SALON_DATABASE_URL": database_url, "SALON_INSTANCE_PATH": str(instance),
-           "SALON_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONUNBUFFERED": "1"}
-    server = LiveServer("", database_url, env)
+        database_url = "sqlite:///" + str(instance / "demo.sqlite")
+    server = LiveServer("", database_url, _environment(database_url, instance))
     server.cli("migrate")
     server.cli("demo")
+    yield database_url
+    if database_url.startswith("postgresql"):
+        drop_postgres_database(database_url)
+
+
+def _copy_of(demo_url: str, instance: Path) -> str:
+    if demo_url.startswith("postgresql"):
+        return create_postgres_database("salon_e2e", template=demo_url)
+    target = instance / "e2e.sqlite"
+    source, copy = sqlite3.connect(demo_url.removeprefix("sqlite:///")), sqlite3.connect(target)
+    with copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    return "sqlite:///" + str(target)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, demo_database):
+    """A copy of the demo database, served by gunicorn as in production."""
+    instance = tmp_path_factory.mktemp("instance")
+    database_url = _copy_of(demo_database, instance)
+    server = LiveServer("", database_url, _environment(database_url, instance))
     port = _free_port()
     log = open(instance / "gunicorn.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "salon:create_app()"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        env=server.env, stdout=log, stderr=subprocess.STDOUT)
     server.url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(server.url + "/login", timeout=2)
