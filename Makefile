@@ -6,7 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 THREADS ?= 8
 
-.PHONY: run test venv i18n bench clean
+# axe-core (accessibility checks of the browser journeys) comes from the npm registry at test time into a
+# git-ignored folder; without npm the checks are skipped, saying so (CI requires them).
+AXE_CORE := axe-core@4.14.1
+AXE_DIR := .cache/axe
+
+.PHONY: run test venv axe i18n bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +31,13 @@ run: venv
 	@echo
 	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call salon:create_app
 
-test: venv
+test: venv axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+axe:
+	@if [ -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] && grep -q '"version": "$(AXE_CORE:axe-core@%=%)"' $(AXE_DIR)/node_modules/axe-core/package.json; then :; \
+	elif command -v npm >/dev/null; then npm install --prefix $(AXE_DIR) --no-audit --no-fund --no-save --loglevel=error $(AXE_CORE); \
+	else echo "make: npm not found: the accessibility checks (axe-core) will be skipped"; fi
 
 # Re-extract the strings and merge them into the catalogues; then translate and `make i18n-compile`.
 i18n: venv
@@ -41,4 +51,4 @@ bench: venv
 	$(BIN)/python bench/ballots.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts .cache

@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
+from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from flask.testing import FlaskClient
 
@@ -48,18 +53,45 @@ def pytest_report_header(config):
     return f"salon databases: {', '.join(BACKENDS)}"
 
 
+LAYERS = ("unit", "services", "web", "e2e")
+_layer_seconds: dict[str, float] = defaultdict(float)
+_layer_tests: dict[str, int] = defaultdict(int)
+_started = time.monotonic()
+
+
+def _layer(nodeid: str) -> str:
+    parts = nodeid.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" and parts[1] in LAYERS else "other"
+
+
+def pytest_runtest_logreport(report):
+    # Set-up, call and tear-down of each test, summed per layer (module-scoped fixtures count where they run).
+    layer = _layer(report.nodeid)
+    _layer_seconds[layer] += report.duration
+    if report.when == "call" or (report.when == "setup" and report.skipped):
+        _layer_tests[layer] += 1
+
+
 def pytest_terminal_summary(terminalreporter):
     skipped_pg = "postgresql" not in BACKENDS
+    if _layer_seconds:
+        parts = [f"{layer} {_layer_seconds[layer]:.0f} s ({_layer_tests[layer]})"
+                 for layer in (*LAYERS, "other") if layer in _layer_seconds]
+        terminalreporter.write_line(f"salon: time per layer (tests): {', '.join(parts)}; "
+                                    f"whole run {time.monotonic() - _started:.0f} s, load average "
+                                    + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     terminalreporter.write_line(
         f"salon: database tests ran on {' and '.join(BACKENDS)}"
         + (" (PostgreSQL not reachable: skipped)" if skipped_pg else ""))
 
 
-def create_postgres_database(prefix: str = "salon_test") -> str:
+def create_postgres_database(prefix: str = "salon_test", template: str | None = None) -> str:
+    """A new database; with template (a URL), a copy of that database (which nobody may be connected to)."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -113,20 +145,95 @@ class IsolatedClient(FlaskClient):
             db.session.expire_all()
 
 
-@pytest.fixture
-def app(database_url, tmp_path, request):
-    overrides = getattr(request, "param", None) or {}
-    app = create_app(base_config(database_url, str(tmp_path)) | overrides)
+@pytest.fixture(scope="session")
+def shared_apps():
+    """One app per database for every test that needs no special settings: building the app (routes,
+    OpenAPI document) costs more than most tests. Each test gets its configuration back afterwards."""
+    apps: dict[str, object] = {}
+    yield apps
+    for app in apps.values():
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _app_for(database_url: str, overrides: dict, shared: dict, instance_path: str):
+    if overrides:
+        app = create_app(base_config(database_url, instance_path) | overrides)
+    else:
+        if database_url not in shared:
+            shared[database_url] = create_app(base_config(database_url, instance_path))
+        app = shared[database_url]
     app.test_client_class = IsolatedClient
     with app.app_context():
         if database_url not in _schema_ready:
             db.drop_all()
             db.create_all()
             _schema_ready.add(database_url)
-        yield app
+    return app
+
+
+@contextmanager
+def _restored(app, owned: bool):
+    from salon.extensions import limiter
+
+    # The extension is one object whose switch the last app bound to it set: put this app's back.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+    config = dict(app.config)
+    try:
+        yield
+    finally:
+        app.config.clear()
+        app.config.update(config)
+        if limiter.enabled:
+            limiter.reset()
+        if owned:
+            with app.app_context():
+                db.engine.dispose()
+
+
+# Worlds committed once per database and shared by the tests marked rolled_back (their ids, per database).
+_shared_worlds: dict[str, "World"] = {}
+
+
+def _shared_world(database_url: str) -> "World":
+    """The shared world's ids, built and committed first if missing (a plain test wiped it, or none yet)."""
+    from salon.programmes.models import Programme
+
+    ids = _shared_worlds.get(database_url)
+    if ids is None or db.session.get(Programme, ids.programme[1]) is None:
         db.session.remove()
         _wipe()
-        db.engine.dispose()
+        ids = _shared_worlds[database_url] = world_ids(build_world())
+    db.session.remove()
+    return ids
+
+
+@pytest.fixture
+def app(database_url, tmp_path_factory, shared_apps, request):
+    """The app, in an app context. A plain test starts on an empty database and everything it wrote is
+    deleted afterwards. A test marked `rolled_back` runs in one transaction that is rolled back (see
+    rolled_back()), and its `world` is built once per database and shared: for tests without threads,
+    second connections or the VACUUM/checkpoint after a poll's close."""
+    overrides = getattr(request, "param", None) or {}
+    app = _app_for(database_url, overrides, shared_apps, str(tmp_path_factory.getbasetemp()))
+    rolled = not overrides and request.node.get_closest_marker("rolled_back") is not None
+    with _restored(app, owned=bool(overrides)):
+        if rolled:
+            with app.app_context():
+                ids = _shared_world(database_url) if "world" in request.fixturenames else None
+            app.extensions["salon_test_world"] = ids
+            try:
+                with rolled_back(app):
+                    yield app
+            finally:
+                app.extensions.pop("salon_test_world", None)
+            return
+        with app.app_context():
+            if _shared_worlds.pop(database_url, None) is not None:
+                _wipe()  # a plain test starts on an empty database
+            yield app
+            db.session.remove()
+            _wipe()
 
 
 def _wipe() -> None:
@@ -135,6 +242,40 @@ def _wipe() -> None:
     with db.engine.begin() as conn:
         for table in tables:
             conn.execute(table.delete())
+
+
+class _JoinedSession(FlaskSession):
+    """A session on the connection it was given (Flask-SQLAlchemy's own picks the engine)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind or self.bind or super().get_bind(mapper, clause, **kwargs)
+
+
+@contextmanager
+def rolled_back(app):
+    """Run a test in one transaction that is rolled back at the end: every session (the test body's and
+    each request's, each in its own app context) joins it, and its commit releases a SAVEPOINT instead.
+
+    SQLAlchemy's "joining a session into an external transaction" recipe. On SQLite this relies on
+    salon/database.py taking BEGIN from pysqlite (isolation_level None, BEGIN IMMEDIATE), so SAVEPOINT
+    works. Not for tests that use threads, several connections, or the VACUUM/checkpoint after a close
+    (they see no committed data; the close's compaction is skipped with a warning)."""
+    with app.app_context():
+        connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(db=db, class_=_JoinedSession, query_cls=db.Query, bind=connection,
+                     join_transaction_mode="create_savepoint"),
+        scopefunc=original.registry.scopefunc)
+    try:
+        with app.app_context():
+            yield
+            db.session.remove()
+    finally:
+        db.session = original
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture
@@ -177,9 +318,38 @@ def build_world() -> World:
                  other_community)
 
 
+def world_ids(world: World) -> World:
+    """The same world with each row replaced by (model, id): what outlives a rolled-back transaction."""
+    def strip(value):
+        if isinstance(value, db.Model):
+            return (type(value), value.id)
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        return value
+
+    return World(**{name: strip(getattr(world, name)) for name in World.__dataclass_fields__})
+
+
+def load_world(ids: World) -> World:
+    """A world of rows loaded in the current session from world_ids()."""
+    def load(value):
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], type):
+            return db.session.get(*value)
+        if isinstance(value, list):
+            return [load(v) for v in value]
+        if isinstance(value, dict):
+            return {k: load(v) for k, v in value.items()}
+        return value
+
+    return World(**{name: load(getattr(ids, name)) for name in World.__dataclass_fields__})
+
+
 @pytest.fixture
 def world(app) -> World:
-    return build_world()
+    ids = app.extensions.get("salon_test_world")
+    return load_world(ids) if ids is not None else build_world()
 
 
 def login(client, username: str, password: str = PASSWORD):

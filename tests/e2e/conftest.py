@@ -3,12 +3,15 @@ chromium driven by Playwright. Screenshots go to test-artifacts/screenshots/ (gi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +22,17 @@ from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_dat
 
 CHROMIUM = os.environ.get("SALON_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("SALON_REQUIRE_BROWSER") == "1"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 HAVE_BROWSER = Path(CHROMIUM).exists()
+# axe-core, installed from npm by `make test` (`make axe`) into a git-ignored folder; never from a CDN.
+AXE = Path(os.environ.get("SALON_AXE_JS") or ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
+HAVE_AXE = AXE.exists()
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_IMPACTS = ("serious", "critical")
+WIDTHS = (360, 1280)
+_axe_pages: set[str] = set()  # page states checked
+_axe_urls: set[str] = set()  # page paths checked (ids left out)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -35,6 +47,12 @@ def pytest_terminal_summary(terminalreporter):
     if not HAVE_BROWSER:
         terminalreporter.write_line(f"salon: browser journeys SKIPPED (no chromium at {CHROMIUM}; "
                                     "install Debian's chromium package to run them)")
+    elif not HAVE_AXE:
+        terminalreporter.write_line(f"salon: accessibility checks SKIPPED (no axe-core at {AXE}; "
+                                    "`make axe` installs it with npm)")
+    elif _axe_pages:
+        terminalreporter.write_line(f"salon: axe-core checked {len(_axe_pages)} page states at "
+                                    f"{' and '.join(map(str, WIDTHS))} px ({'/'.join(AXE_IMPACTS)} rules)")
 
 
 def _free_port() -> int:
@@ -57,26 +75,53 @@ class LiveServer:
         return result
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """A fresh database (PostgreSQL when available), migrated, with the demo loaded, served by gunicorn."""
-    instance = tmp_path_factory.mktemp("instance")
+def _environment(database_url: str, instance: Path) -> dict:
+    return {**os.environ, "SALON_DATABASE_URL": database_url, "SALON_INSTANCE_PATH": str(instance),
+            "SALON_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """A database migrated with the demo loaded, once per run (PostgreSQL when available); each module's
+    server gets its own copy of it, so no journey sees another's changes."""
+    instance = tmp_path_factory.mktemp("demo")
     if "postgresql" in BACKENDS:
-        database_url = create_postgres_database("salon_e2e")
+        database_url = create_postgres_database("salon_e2e_demo")
     else:
-        database_url = "sqlite:///" + str(instance / "e2e.sqlite")
-    env = {**os.environ, "SALON_DATABASE_URL": database_url, "SALON_INSTANCE_PATH": str(instance),
-           "SALON_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONUNBUFFERED": "1"}
-    server = LiveServer("", database_url, env)
+        database_url = "sqlite:///" + str(instance / "demo.sqlite")
+    server = LiveServer("", database_url, _environment(database_url, instance))
     server.cli("migrate")
     server.cli("demo")
+    yield database_url
+    if database_url.startswith("postgresql"):
+        drop_postgres_database(database_url)
+
+
+def _copy_of(demo_url: str, instance: Path) -> str:
+    if demo_url.startswith("postgresql"):
+        return create_postgres_database("salon_e2e", template=demo_url)
+    target = instance / "e2e.sqlite"
+    source, copy = sqlite3.connect(demo_url.removeprefix("sqlite:///")), sqlite3.connect(target)
+    with copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    return "sqlite:///" + str(target)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, demo_database):
+    """A copy of the demo database, served by gunicorn as in production."""
+    instance = tmp_path_factory.mktemp("instance")
+    database_url = _copy_of(demo_database, instance)
+    server = LiveServer("", database_url, _environment(database_url, instance))
     port = _free_port()
     log = open(instance / "gunicorn.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "salon:create_app()"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        env=server.env, stdout=log, stderr=subprocess.STDOUT)
     server.url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(server.url + "/login", timeout=2)
@@ -90,9 +135,9 @@ def live_server(tmp_path_factory):
     process.terminate()
     try:
         process.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # a loaded machine can be slow to finish gunicorn's graceful stop
+    except subprocess.TimeoutExpired:  # a loaded machine; the workers are of no further use
         process.kill()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
     log.close()
     if database_url.startswith("postgresql"):
         drop_postgres_database(database_url)
@@ -116,9 +161,16 @@ def browser():
             shutil.rmtree(user_data, ignore_errors=True)
 
 
+def _page_key(url: str) -> str:
+    """A page as a template sees it: ids and query left out."""
+    return re.sub(r"/\d+(?=/|$)", "/N", urllib.parse.urlsplit(url).path)
+
+
 @pytest.fixture
 def new_page(browser):
-    contexts = []
+    """Pages of a journey. Every page it reached with GET is checked with axe-core afterwards, once per run
+    (pages the journey screenshots are checked as they were shown; see `shot`)."""
+    contexts, reached = [], []
 
     def make(width: int = 360, height: int = 780):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
@@ -126,20 +178,66 @@ def new_page(browser):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)
+        page.on("request", lambda request: reached.append((context, request.url))
+                if request.is_navigation_request() and request.method == "GET" else None)
         return page
 
     yield make
-    for context in contexts:
-        context.close()
+    try:
+        for context, url in reached:
+            key = _page_key(url)
+            if key in _axe_urls or not HAVE_AXE or key.endswith(".ics"):
+                continue
+            _axe_urls.add(key)
+            page = context.new_page()
+            if page.goto(url).ok:
+                check_accessibility(page, key)
+            page.close()
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical axe-core findings on the page as it is now, one line each."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async ([tags, impacts]) => {
+        const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                                resultTypes: ['violations']});
+        return result.violations.filter(v => impacts.includes(v.impact)).map(v =>
+            `${v.impact} ${v.id} (${v.help}): ` + v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(', '));
+    }""", [AXE_TAGS, list(AXE_IMPACTS)])
+    return found
+
+
+def check_accessibility(page, name: str) -> None:
+    """axe-core on the page as the journey left it, at 360 px and 1280 px (the viewport is put back)."""
+    if not HAVE_AXE:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"axe-core is required (SALON_REQUIRE_BROWSER=1) but missing at {AXE}: run `make axe`")
+        return
+    size = page.viewport_size
+    problems = []
+    try:
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": size["height"]})
+            problems += [f"{width}px {line}" for line in axe_violations(page)]
+    finally:
+        page.set_viewport_size(size)
+    _axe_pages.add(name)
+    _axe_urls.add(_page_key(page.url))
+    assert not problems, f"accessibility of {name} ({page.url}):\n" + "\n".join(problems)
 
 
 @pytest.fixture
 def shot():
+    """Save a screenshot of the page and check it with axe-core: every page a journey shows is checked."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def save(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        check_accessibility(page, name)
         return path
 
     return save

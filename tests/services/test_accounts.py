@@ -11,6 +11,8 @@ from salon.errors import NotFound, ValidationFailed
 from salon.extensions import db
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 
 def _invite(world):
     user, token = services.invite_colleague(world.programme, world.bureau, "newcomer", "新同事")

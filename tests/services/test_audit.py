@@ -1,9 +1,12 @@
 """The audit log: every administrative action chained; tampering shows up at the first broken link."""
+import pytest
 from sqlalchemy import select, text, update
 
 from salon.audit import services
 from salon.audit.models import AuditEvent
 from salon.extensions import db
+
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
 
 
 def test_the_world_is_audited_and_the_chain_holds(world):

@@ -14,6 +14,8 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rules import ballots as rules
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 NOW = datetime(2026, 3, 1, 8, 0)
 
 

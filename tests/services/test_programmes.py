@@ -9,6 +9,8 @@ from salon.programmes import services
 from salon.programmes.models import Programme, SeatHolding
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 
 def test_settings_have_the_spec_defaults(world):
     p = world.programme

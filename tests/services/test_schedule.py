@@ -16,6 +16,8 @@ from salon.rules.rotation import runs_with_double_duty
 from salon.schedule import ical, services
 from salon.schedule.models import Session, SessionStatus, SwapStatus
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 NOW = datetime(2026, 11, 1, 0, 0)
 
 

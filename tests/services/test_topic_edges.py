@@ -12,6 +12,8 @@ from salon.schedule.models import Session, SessionStatus
 from salon.topics import services as topics
 from salon.topics.models import Nomination
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 NOW = datetime(2026, 3, 1, 8, 0)
 
 

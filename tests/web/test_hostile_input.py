@@ -5,6 +5,8 @@ from sqlalchemy import func, select
 from salon.extensions import db
 from salon.programmes.models import Community
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 HUGE = ["2147483648", "99999999999999999999999", "9223372036854775808"]
 
 

@@ -5,6 +5,8 @@ from sqlalchemy import func, select
 from salon.extensions import db
 from salon.programmes.models import Community, Programme
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 
 def _count():
     return db.session.scalar(select(func.count(Community.id)))

@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import login, token_for
+from tests.conftest import _app_for, _wipe, build_world, load_world, login, rolled_back, token_for, world_ids
 
 ROLES = ("anon", "secretary", "bureau", "other")
 
@@ -372,10 +372,48 @@ def test_every_route_has_a_permission_case(app):
     assert not stale, f"permission cases for routes that no longer exist: {stale}"
 
 
+@pytest.fixture(scope="module")
+def matrix_app(database_url, shared_apps, tmp_path_factory):
+    """Both programmes, the schedule and the topic fixtures, built once per database; each case runs in a
+    transaction that is rolled back (tests/conftest.py's rolled_back), so no case sees another's writes."""
+    from salon.extensions import db
+
+    app = _app_for(database_url, {}, shared_apps, str(tmp_path_factory.getbasetemp()))
+    built: dict = {}
+    with app.app_context():
+        yield app, built
+        db.session.remove()
+        _wipe()
+
+
+def _matrix_world(built: dict):
+    from salon.extensions import db
+    from salon.programmes.models import Programme
+
+    if not built or db.session.get(Programme, built["ids"].programme[1]) is None:
+        # First case on this database, or a test outside the matrix wiped the database in between.
+        db.session.remove()
+        _wipe()
+        world = build_world()
+        build_schedule(world)
+        topics(world)
+        built["ids"] = world_ids(world)
+    return load_world(built["ids"])
+
+
+@pytest.fixture
+def matrix(matrix_app):
+    app, built = matrix_app
+    with app.app_context():
+        _matrix_world(built)
+    with rolled_back(app):
+        yield app, load_world(built["ids"])
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(CASES))
-def test_role_gets_expected_status(app, world, endpoint, role):
-    build_schedule(world)
+def test_role_gets_expected_status(matrix, endpoint, role):
+    app, world = matrix
     case = CASES[endpoint]
     client = app.test_client()
     headers = {}

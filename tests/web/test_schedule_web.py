@@ -13,6 +13,8 @@ from salon.schedule import services
 from salon.schedule.models import Session, SessionStatus
 from tests.conftest import login
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 NOW = datetime(2026, 11, 1)
 
 

@@ -12,6 +12,8 @@ from salon.schedule.models import Session, SessionStatus
 from salon.topics.models import Nomination
 from tests.conftest import login
 
+pytestmark = pytest.mark.rolled_back  # one transaction per test, rolled back; world built once
+
 
 @pytest.fixture
 def sessions(app, world):
