@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.outcomes import limits, services
 from salon.rules import outcomes as rules
 
@@ -38,7 +38,7 @@ class AttendanceSchema(Strict):
 
 class MinutesSchema(Strict):
     summary = fields.Str(required=True, validate=validate.Length(max=limits.MINUTES_MAX))
-    updated_at = fields.DateTime(dump_only=True, allow_none=True)
+    updated_at = DateTime(dump_only=True, allow_none=True)
 
 
 class ResolutionSchema(Strict):
@@ -50,7 +50,7 @@ class ResolutionSchema(Strict):
 
 class ActionUpdateSchema(Strict):
     id = fields.Int(dump_only=True)
-    at = fields.DateTime(dump_only=True)
+    at = DateTime(dump_only=True)
     by = fields.Str(dump_only=True, allow_none=True)
     old_status = fields.Str(dump_only=True, allow_none=True)
     new_status = fields.Str(dump_only=True, allow_none=True)

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.errors import Forbidden
 from salon.outcomes import limits
 from salon.packets import services
@@ -93,9 +93,9 @@ class GuestLinkSchema(Strict):
     session_id = fields.Int(dump_only=True)
     label = fields.Str(load_default="", validate=validate.Length(max=limits.GUEST_LINK_LABEL_MAX),
                        metadata={"description": "who the link is for"})
-    created_at = fields.DateTime(dump_only=True)
-    expires_at = fields.DateTime(dump_only=True)
-    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = DateTime(dump_only=True)
+    expires_at = DateTime(dump_only=True)
+    revoked_at = DateTime(dump_only=True, allow_none=True)
     state = fields.Str(dump_only=True, metadata={"description": "active, expired or revoked"})
     url = fields.Str(dump_only=True, allow_none=True, metadata={"description": "while active"})
 
