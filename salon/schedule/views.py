@@ -35,28 +35,42 @@ def _my_community():
 @bp.route("/schedule")
 @login_required
 def index():
+    """The coming sessions, and the past a page at a time, newest first (SPEC §9)."""
     now = clock.utcnow()
     services.mark_past_held(current_user.programme_id, now)
-    everything = services.sessions(current_user.programme_id)
-    mine = _my_community()
-    return render_template("schedule/index.html", sessions=everything, now=now, mine=mine,
-                           upcoming=[s for s in everything if s.starts_at > now],
-                           past=[s for s in everything if s.starts_at <= now][::-1])
+    cursor = request.args.get("before", type=int)
+    past, older = _past_page(cursor, now)
+    return render_template("schedule/index.html", now=now, mine=_my_community(), cursor=cursor,
+                           upcoming=[] if cursor else services.sessions(current_user.programme_id, since=now),
+                           past=[s for s in past if s.starts_at < now], older=older)
+
+
+def _past_page(cursor, now, community_id=None):
+    try:
+        return services.session_page(current_user.programme_id, cursor, services.PAST_PAGE,
+                                     community_id=community_id, until=now, newest_first=True)
+    except DomainError:
+        return services.session_page(current_user.programme_id, None, services.PAST_PAGE,
+                                     community_id=community_id, until=now, newest_first=True)
 
 
 @bp.route("/schedule/communities/<int:community_id>")
 @login_required
 def duties(community_id):
     community = programmes.get_scoped(Community, community_id, current_user.programme_id, "community_id")
-    mine = _my_community()
-    return render_template("schedule/duties.html", community=community, now=clock.utcnow(), mine=mine,
-                           sessions=services.sessions(current_user.programme_id, community.id))
+    now = clock.utcnow()
+    cursor = request.args.get("before", type=int)
+    past, older = _past_page(cursor, now, community.id)
+    coming = [] if cursor else services.sessions(current_user.programme_id, community.id, since=now)
+    shown = [s for s in past[::-1] if s.starts_at < now] + coming
+    return render_template("schedule/duties.html", community=community, now=now, mine=_my_community(),
+                           sessions=shown, older=older, cursor=cursor)
 
 
 def _other_choices(session, now):
     zone = current_user.programme.timezone
     choices = []
-    for other in services.sessions(session.programme_id):
+    for other in services.sessions(session.programme_id, since=now):
         if other.id == session.id or other.status != SessionStatus.PLANNED or other.starts_at <= now:
             continue
         if other.chair_community_id in (None, session.chair_community_id):
@@ -331,10 +345,10 @@ def feed(token):
     calendar_feed = services.open_feed(token)
     programme = programmes.get_programme(calendar_feed.programme_id)
     if calendar_feed.community_id is None:
-        chosen = services.sessions(programme.id)
+        chosen = services.feed_sessions(programme.id)
         name = programme.name
     else:
-        chosen = services.sessions(programme.id, calendar_feed.community_id)
+        chosen = services.feed_sessions(programme.id, calendar_feed.community_id)
         name = _("%(programme)s — chair duties of %(community)s", programme=programme.name,
                  community=calendar_feed.community.name)
     body = ical.build(programme, chosen, name)
