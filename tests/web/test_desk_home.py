@@ -1,0 +1,53 @@
+"""The bureau's home page (issue 9): tasks from the programme's state, each linking to where it is done, with
+copy-ready notices for the chat group."""
+from __future__ import annotations
+
+import re
+
+from salon.home import notices
+from tests.conftest import login
+from tests.web.test_topics import nominate, sessions  # noqa: F401 - fixture
+
+
+def _home(client) -> str:
+    return client.get("/").get_data(as_text=True)
+
+
+def test_bureau_home_follows_a_session_through_its_stages(client, api, world, sessions):  # noqa: F811
+    s2 = sessions[1]
+    login(client, "bureau_a")
+    page = _home(client)
+    assert "没有待办" not in page and "Nothing is waiting" not in page
+    assert 'data-stage="nominations_open"' in page and f'/topics/sessions/{s2.id}#nominations' in page
+    assert "0" in page and "data-copy=" in page
+    notice = re.search(r'<textarea[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    assert f"http://salon.test/topics/sessions/{s2.id}" in notice and "推荐" in notice
+
+    assert nominate(api(world.secretaries[0]), s2, "万能章").status_code == 201
+    assert api(world.bureau).post(f"/sessions/{s2.id}/voting/open").status_code in (200, 201)
+    page = _home(client)
+    assert 'data-stage="voting_open"' in page and "0 of 3" not in page  # Chinese by default
+    assert f"http://salon.test/topics/sessions/{s2.id}/vote" in page
+
+    assert api(world.bureau).post(f"/sessions/{s2.id}/voting/close").status_code in (200, 201)
+    page = _home(client)
+    assert f"/topics/sessions/{s2.id}/decide" in page
+
+    nomination_id = api(world.bureau).get(f"/sessions/{s2.id}/topic").get_json()["nominations"][0]["id"]
+    assert api(world.bureau).post(f"/sessions/{s2.id}/decision",
+                                  json={"nomination_id": nomination_id, "rationale": "唯一"}).status_code == 201
+    page = _home(client)
+    assert 'data-stage="topic_decided"' in page and "万能章" in page
+    assert f"/topics/sessions/{s2.id}/agenda#guests" in page
+
+
+def test_notices_are_chinese_and_rooms_can_add_stages(app, world, sessions):  # noqa: F811
+    with app.test_request_context():
+        text = notices.notice("voting_open", programme=world.programme, session=sessions[1],
+                              deadline=sessions[1].starts_at, link="http://x/vote")
+        assert "投票" in text and "http://x/vote" in text
+        notices.register("test_stage", lambda link: f"看这里 {link}")
+        try:
+            assert notices.notice("test_stage", link="L") == "看这里 L"
+        finally:
+            notices._builders.pop("test_stage")
