@@ -58,6 +58,9 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (home_bp, accounts_bp, programmes_bp, audit_bp, schedule_bp, topics_bp):
         app.register_blueprint(bp)
     register_api(app)
+    from salon.sessions import views as session_views
+
+    session_views.init_app(app)
 
 
 def _register_errors(app: Flask) -> None:

@@ -81,7 +81,8 @@ def _other_choices(session, now):
     return choices
 
 
-def _render_session(session, edit=None, swap=None, ask=None, status=200):
+def session_context(session, edit=None, swap=None, ask=None) -> dict:
+    """What the schedule part of a session's page shows: date, venue, chair, and the forms for the person."""
     now = clock.utcnow()
     zone = current_user.programme.timezone
     local = calendar_rules.to_local(session.starts_at, zone)
@@ -90,15 +91,19 @@ def _render_session(session, edit=None, swap=None, ask=None, status=200):
     if edit is None:
         edit = EditSessionForm(formdata=None, date=local.date(), time=local.time().replace(tzinfo=None),
                                venue=session.venue)
-    choices = _other_choices(session, now) if editable else []
+    is_chair = mine is not None and mine.id == session.chair_community_id
+    wants_choices = editable and (current_user.is_bureau or is_chair)
+    choices = _other_choices(session, now) if wants_choices else []
     swap = swap or BureauSwapForm(formdata=None)
     swap.other_session_id.choices = choices
     ask = ask or AskSwapForm(formdata=None)
     ask.other_session_id.choices = choices
-    is_chair = mine is not None and mine.id == session.chair_community_id
-    return render_template("schedule/session.html", session=session, edit=edit, swap=swap, ask=ask,
-                           editable=editable, is_chair=is_chair, mine=mine, button_form=EmptyForm(), now=now,
-                           holders=programmes.holders_by_community(session.programme_id)), status
+    return dict(session=session, edit=edit, swap=swap, ask=ask, editable=editable, is_chair=is_chair, mine=mine,
+                button_form=EmptyForm(), now=now, holders=programmes.holders_by_community(session.programme_id))
+
+
+def _render_session(session, edit=None, swap=None, ask=None, status=200):
+    return render_template("schedule/session.html", **session_context(session, edit, swap, ask)), status
 
 
 @bp.route("/schedule/sessions/<int:session_id>", methods=["GET", "POST"])
@@ -116,9 +121,9 @@ def session(session_id):
                 show_error(form, exc)
             else:
                 flash(_("Saved. Calendars will show the change."), "success")
-                return redirect(url_for("schedule.session", session_id=session.id))
+                return redirect(url_for("sessions.page", session_id=session.id))
         return _render_session(session, edit=form, status=422)
-    return _render_session(session)
+    return redirect(url_for("sessions.page", session_id=session.id), 301)
 
 
 @bp.route("/schedule/sessions/<int:session_id>/cancel", methods=["POST"])
@@ -128,7 +133,7 @@ def cancel(session_id):
     if EmptyForm().validate_on_submit():
         services.cancel_session(session, current_user)
         flash(_("The session is cancelled; its chair takes the next session."), "success")
-    return redirect(url_for("schedule.session", session_id=session.id))
+    return redirect(url_for("sessions.page", session_id=session.id))
 
 
 @bp.route("/schedule/sessions/<int:session_id>/lock", methods=["POST"])
@@ -138,7 +143,7 @@ def lock(session_id):
     if EmptyForm().validate_on_submit():
         services.set_locked(session, current_user, True)
         flash(_("Locked: regenerating will not change this session."), "success")
-    return redirect(url_for("schedule.session", session_id=session.id))
+    return redirect(url_for("sessions.page", session_id=session.id))
 
 
 @bp.route("/schedule/sessions/<int:session_id>/unlock", methods=["POST"])
@@ -148,7 +153,7 @@ def unlock(session_id):
     if EmptyForm().validate_on_submit():
         services.set_locked(session, current_user, False)
         flash(_("Unlocked."), "success")
-    return redirect(url_for("schedule.session", session_id=session.id))
+    return redirect(url_for("sessions.page", session_id=session.id))
 
 
 @bp.route("/schedule/sessions/<int:session_id>/swap", methods=["POST"])

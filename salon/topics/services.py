@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from salon import clock
@@ -557,6 +557,19 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
 
 
 @dataclass
+class SessionParts:
+    agenda: list[TimedItem]
+    guests: list[Guest]
+
+
+def session_parts(view: SessionTopic) -> SessionParts:
+    """The agenda and guests, for the session page (two queries; none before a decision)."""
+    if view.decision is None:
+        return SessionParts([], [])
+    return SessionParts(agenda(view.session), guests(view.session.id))
+
+
+@dataclass
 class Row:
     session: Session
     nominations: int
@@ -564,17 +577,10 @@ class Row:
     decided_title: str | None
 
 
-def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[list[Row], bool]:
-    """The programme's sessions, newest number first, a page at a time: four queries per page."""
-    page = max(1, page)
-    sessions = list(db.session.scalars(
-        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None))
-        .order_by(Session.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
-    more = len(sessions) > per_page
-    sessions = sessions[:per_page]
+def _rows(programme_id: int, sessions: list[Session]) -> list[Row]:
     ids = [s.id for s in sessions]
     if not ids:
-        return [], False
+        return []
     counts = dict(db.session.execute(
         select(Nomination.session_id, func.count(Nomination.id))
         .where(Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None))
@@ -586,7 +592,47 @@ def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[
         .join(Nomination, Nomination.id == TopicDecision.nomination_id)
         .where(TopicDecision.session_id.in_(ids))).all())
     return [Row(s, counts.get(s.id, 0), states[s.id].value if s.id in states else None, titles.get(s.id))
-            for s in sessions], more
+            for s in sessions]
+
+
+def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[list[Row], bool]:
+    """The programme's sessions, newest number first, a page at a time: four queries per page."""
+    page = max(1, page)
+    sessions = list(db.session.scalars(
+        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None))
+        .order_by(Session.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    more = len(sessions) > per_page
+    return _rows(programme_id, sessions[:per_page]), more
+
+
+@dataclass
+class TopicList:
+    active: list[Row]  # coming sessions with something in them (or taking nominations), soonest first
+    waiting: list[Session]  # coming sessions with nothing in them yet: shown as one line
+    history: list[Row]  # held sessions, newest first, a page at a time
+    more: bool
+
+
+def topic_list(programme_id: int, now: datetime, page: int = 1, per_page: int = 12) -> TopicList:
+    """The topics page (issue 9): what is active first, then the decided history newest first; future sessions
+    with nothing in them collapse into one line. A fixed number of queries whatever the history."""
+    page = max(1, page)
+    active, waiting = [], []
+    if page == 1:
+        coming = list(db.session.scalars(
+            select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
+                                  Session.status == SessionStatus.PLANNED, Session.starts_at > now)
+            .order_by(Session.starts_at).limit(48)))
+        for index, row in enumerate(_rows(programme_id, coming)):
+            if index == 0 or row.nominations or row.poll_state or row.decided_title:
+                active.append(row)
+            else:
+                waiting.append(row.session)
+    past = list(db.session.scalars(
+        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
+                              or_(Session.status == SessionStatus.HELD, Session.starts_at <= now))
+        .order_by(Session.starts_at.desc(), Session.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    return TopicList(active, waiting, _rows(programme_id, past[:per_page]), len(past) > per_page)
 
 
 @dataclass

@@ -46,7 +46,7 @@ def _form_error(form, exc: DomainError) -> None:
 
 
 def _to_session(session_id):
-    return redirect(url_for("topics.session", session_id=session_id))
+    return redirect(url_for("sessions.page", session_id=session_id))
 
 
 @bp.route("/")
@@ -54,15 +54,15 @@ def _to_session(session_id):
 def index():
     services.advance(current_user.programme)
     page = request.args.get("page", 1, type=int) or 1
-    rows, more = services.session_rows(current_user.programme_id, page)
-    return render_template("topics/index.html", rows=rows, page=page, more=more)
+    listing = services.topic_list(current_user.programme_id, clock.utcnow(), page)
+    return render_template("topics/index.html", listing=listing, page=page, more=listing.more)
 
 
 @bp.route("/sessions/<int:session_id>")
 @login_required
 def session(session_id):
-    view = services.session_topic(_session(session_id), current_user)
-    return render_template("topics/session.html", view=view, now=clock.utcnow(), button_form=EmptyForm())
+    """The old address of a session's topic: the session page shows its whole life now."""
+    return redirect(url_for("sessions.page", session_id=_session(session_id).id), 301)
 
 
 @bp.route("/sessions/<int:session_id>/nominate", methods=["GET", "POST"])
@@ -159,8 +159,15 @@ def vote(session_id):
                     flash(exc.message, "error")
                     return render_template("topics/vote.html", view=view, form=None), exc.status
                 return render_template("topics/receipt.html", view=view, receipt=receipt)
-        return render_template("topics/vote.html", view=view, form=form, question=question), 422
-    return render_template("topics/vote.html", view=view, form=form, question=question)
+        return render_template("topics/vote.html", view=view, form=form, question=question,
+                               texts=_texts(view)), 422
+    return render_template("topics/vote.html", view=view, form=form, question=question, texts=_texts(view))
+
+
+def _texts(view) -> dict:
+    """Each option's nomination (its text and community), so a voter can read what they approve."""
+    by_id = {n.id: n for n in view.nominations}
+    return {o.id: by_id.get(o.ref_id) for q in view.poll.questions for o in q.options}
 
 
 def _my_seat_id():
@@ -295,7 +302,7 @@ def _topic_tasks(user) -> list[Task]:
     pending = services.tasks_state(user, now)
     for item in pending:
         session = item.session
-        url = url_for("topics.session", session_id=session.id)
+        url = url_for("sessions.page", session_id=session.id)
         if user.is_bureau:
             found.extend(_bureau_tasks(user.programme, item, now))
             continue
@@ -316,8 +323,8 @@ def _topic_tasks(user) -> list[Task]:
 
 def _bureau_tasks(programme, item, now) -> list[Task]:
     session, frame = item.session, item.frame
-    page = url_for("topics.session", session_id=session.id)
-    link = url_for("topics.session", session_id=session.id, _external=True)
+    page = url_for("sessions.page", session_id=session.id)
+    link = url_for("sessions.page", session_id=session.id, _external=True)
     found = []
     if item.nominating:
         found.append(Task(

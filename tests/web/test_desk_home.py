@@ -18,10 +18,10 @@ def test_bureau_home_follows_a_session_through_its_stages(client, api, world, se
     login(client, "bureau_a")
     page = _home(client)
     assert "没有待办" not in page and "Nothing is waiting" not in page
-    assert 'data-stage="nominations_open"' in page and f'/topics/sessions/{s2.id}#nominations' in page
+    assert 'data-stage="nominations_open"' in page and f'/sessions/{s2.id}#nominations' in page
     assert "0" in page and "data-copy=" in page
     notice = re.search(r'<textarea[^>]*>(.*?)</textarea>', page, re.S).group(1)
-    assert f"http://salon.test/topics/sessions/{s2.id}" in notice and "推荐" in notice
+    assert f"http://salon.test/sessions/{s2.id}" in notice and "推荐" in notice
 
     assert nominate(api(world.secretaries[0]), s2, "万能章").status_code == 201
     assert api(world.bureau).post(f"/sessions/{s2.id}/voting/open").status_code in (200, 201)
@@ -51,3 +51,32 @@ def test_notices_are_chinese_and_rooms_can_add_stages(app, world, sessions):  # 
             assert notices.notice("test_stage", link="L") == "看这里 L"
         finally:
             notices._builders.pop("test_stage")
+
+
+def test_one_session_page_and_old_addresses_redirect(client, api, world, sessions):  # noqa: F811
+    s2 = sessions[1]
+    login(client, "sec_a1")
+    for old in (f"/schedule/sessions/{s2.id}", f"/topics/sessions/{s2.id}"):
+        response = client.get(old)
+        assert response.status_code == 301 and response.headers["Location"].endswith(f"/sessions/{s2.id}")
+    page = client.get(f"/sessions/{s2.id}").get_data(as_text=True)
+    for part in ('id="when"', 'id="nominations"', 'id="vote"', 'id="decision"', 'id="agenda"'):
+        assert part in page
+    assert f"/topics/sessions/{s2.id}/nominate" in page and "景翼社区" in page
+    assert client.get("/sessions/999999").status_code == 404
+
+
+def test_topics_list_shows_what_is_active_first(client, world, sessions):  # noqa: F811
+    login(client, "bureau_a")
+    page = client.get("/topics/").get_data(as_text=True)
+    active, history = page.index('id="active"'), page.index('id="history"')
+    assert active < page.index(f'/sessions/{sessions[1].id}"') < history
+    assert page.index(f'/sessions/{sessions[0].id}"') > history
+    assert "1 more planned sessions" in page or "还有 1 期" in page
+
+
+def test_account_page_holds_tokens_for_everyone(client, world):
+    login(client, "sec_a1")
+    home = client.get("/").get_data(as_text=True)
+    assert "/account/tokens" not in home and 'href="/account"' in home
+    assert "/account/tokens" in client.get("/account").get_data(as_text=True)
