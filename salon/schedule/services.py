@@ -21,6 +21,7 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme
 from salon.rules import calendar_rules, rotation
+from salon.rules import topics as rules_topics
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus
 
 FEED_SALT = "salon.schedule.calendar-feed"
@@ -198,7 +199,16 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
             session.sequence = (session.sequence or 0) + 1
     db.session.flush()
     _void_stale_requests(programme.id, now)
-    return {"created": created}
+    too_soon = [s for s in everything if id(s) in new and s.status == SessionStatus.PLANNED
+                and _nominations_would_close(programme, s, now)]
+    return {"created": created, "too_soon": too_soon}
+
+
+def _nominations_would_close(programme: Programme, session: Session, now: datetime) -> bool:
+    """A new session too close to take nominations: its window (SPEC §3.1) would close before anyone could use
+    it — within a day of now."""
+    closes = rules_topics.days_before(session.starts_at, programme.nomination_close_days, programme.timezone)
+    return closes - now < timedelta(days=1)
 
 
 def _assign_chairs(programme_id: int, everything: list[Session], now: datetime) -> None:

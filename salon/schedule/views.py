@@ -12,6 +12,7 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.errors import DomainError, Forbidden
 from salon.forms import EmptyForm, show_error
+from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.rules import calendar_rules
@@ -256,6 +257,12 @@ def generate():
         else:
             flash(_("Schedule generated for %(n)d months (%(created)d new sessions).", n=form.months.data,
                     created=result["created"]), "success")
+            for session in result["too_soon"]:
+                flash(_("Session %(n)d on %(when)s is too close to take nominations (they close %(days)d days "
+                        "before). Move it to a later date, or cancel it so its chair takes the next session.",
+                        n=session.number or 0, when=session_time(session.starts_at),
+                        days=current_user.programme.nomination_close_days), "error")
+                return redirect(url_for("sessions.page", session_id=session.id))
             return redirect(url_for("schedule.index"))
     return _render_manage(generate=form, status=422)
 

@@ -333,6 +333,12 @@ def _bureau_tasks(programme, item, now) -> list[Task]:
             page + "#nominations", due=frame.nominate_closes, stage="nominations_open",
             notice=notices.notice("nominations_open", programme=programme, session=session,
                                   deadline=frame.nominate_closes, link=link)))
+    elif item.poll_state is None and not item.nominations and now >= frame.nominate_closes:
+        found.append(Task(
+            _("Nominations for session %(n)d closed %(when)s with none: move the session to a later date, or "
+              "cancel it so its chair takes the next session.", n=session.number,
+              when=session_time(frame.nominate_closes)),
+            url_for("sessions.page", session_id=session.id, _anchor="when"), True, due=session.starts_at))
     elif item.poll_state is None and now < frame.vote_closes and frame.vote_opens - now < timedelta(days=14):
         if item.nominations:
             found.append(Task(

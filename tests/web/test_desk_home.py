@@ -80,3 +80,18 @@ def test_account_page_holds_tokens_for_everyone(client, world):
     home = client.get("/").get_data(as_text=True)
     assert "/account/tokens" not in home and 'href="/account"' in home
     assert "/account/tokens" in client.get("/account").get_data(as_text=True)
+
+
+def test_generator_tells_the_bureau_when_a_new_session_is_too_close(client, world, monkeypatch):
+    from datetime import datetime
+
+    from salon import clock
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2, 0))  # 第1期 would be on the 26th
+    login(client, "bureau_a")
+    response = client.post("/schedule/generate", data={"months": "3"})
+    assert response.status_code == 302 and "/sessions/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "flash-error" in page
+    home = _home(client)
+    assert "#when" in home  # the home page says what to do about it, and links there
