@@ -24,7 +24,7 @@ def _month_back(now: datetime, back: int) -> datetime:
     return datetime(year, month, 15, 6, 30)
 
 
-def build(name: str, years: int, now: datetime, communities: int = 5, prefix: str | None = None):
+def build(name: str, years: int, now: datetime, communities: int = 6, prefix: str | None = None):
     """A programme with `years` × 12 held sessions before `now` and the next 12 months planned.
     Returns (programme, bureau, secretaries, communities)."""
     prefix = prefix or name
