@@ -318,6 +318,9 @@ def _topic_tasks(user) -> list[Task]:
             else:
                 found.append(Task(_("Voting for session %(n)d is open — you have not voted.", n=session.number),
                                   url_for("topics.vote", session_id=session.id), True, due=item.poll.closes_at))
+        if item.decided:
+            found.append(Task(_("The topic of session %(n)d is decided: “%(title)s”.", n=session.number,
+                                title=item.decided_title), url, due=session.starts_at))
     return found
 
 
