@@ -62,11 +62,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _init_rooms(app: Flask) -> None:
-    """Rooms that wire themselves: blueprints, API, home-page tasks, demo additions, ticks."""
+    """Rooms that wire themselves: blueprints, API, home-page tasks, session-page panels, demo additions, ticks."""
     from salon import outcomes, packets
     from salon.ballots import hooks as ballot_hooks
+    from salon.sessions import views as session_views
 
-    for room in (ballot_hooks, outcomes, packets):
+    for room in (ballot_hooks, session_views, outcomes, packets):
         room.init_app(app)
 
 

@@ -15,6 +15,8 @@ from salon.extensions import db, limiter
 from salon.forms import EmptyForm, show_error
 from salon.programmes.services import get_scoped
 
+from salon.programmes import services as programme_services
+
 bp = Blueprint("accounts", __name__)
 
 
@@ -81,6 +83,15 @@ def language():
         except DomainError as exc:
             flash(exc.message, "error")
     return redirect(safe_next(form.next.data) or url_for("home.index"))
+
+
+@bp.route("/account")
+@login_required
+def account():
+    """The person's own page: who they are, and their API tokens and calendar links (for everyone, not in the
+    main menu)."""
+    seat = programme_services.seat_of(current_user) if current_user.is_secretary else None
+    return render_template("accounts/account.html", seat=seat)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

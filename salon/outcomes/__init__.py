@@ -3,6 +3,7 @@ and action items with dated updates; overdue items on the home page and the sess
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -15,11 +16,14 @@ def init_app(app: Flask) -> None:
     from salon.outcomes import demo as outcomes_demo
     from salon.outcomes import views
     from salon.outcomes.panel import outcome_panel, outcome_tasks
+    from salon.sessions import panels
 
     app.register_blueprint(views.bp)
     csrf.exempt(outcomes_api.blp)
     api.register_blueprint(outcomes_api.blp, url_prefix=PREFIX)
     app.add_template_global(outcome_panel, "outcome_panel")
+    panels.add("outcome", order=70, template="outcomes/_session_panel.html",
+               title=_l("Packet and what it produced"))
     tasks.provider(outcome_tasks)
     if (outcomes_demo.ORDER, outcomes_demo.load) not in demo.EXTENSIONS:
         demo.EXTENSIONS.append((outcomes_demo.ORDER, outcomes_demo.load))

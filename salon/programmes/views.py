@@ -9,7 +9,7 @@ from salon.accounts.auth import bureau_required, login_required
 from salon.errors import DomainError
 from salon.forms import EmptyForm, show_error
 from salon.programmes import services
-from salon.programmes.forms import CommunityForm, HandoverForm, SettingsForm
+from salon.programmes.forms import SHOWN, CommunityForm, HandoverForm, SettingsForm
 from salon.programmes.models import Community
 
 bp = Blueprint("programmes", __name__)
@@ -25,7 +25,7 @@ def settings():
     programme = current_user.programme
     form = SettingsForm(obj=programme)
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in services.SETTING_NAMES}
+        values = {name: getattr(form, name).data for name in SHOWN}
         try:
             changed = services.update_settings(programme, current_user, values)
         except DomainError as exc:
@@ -33,7 +33,7 @@ def settings():
         else:
             flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("programmes.settings"))
-    return render_template("programmes/settings.html", form=form), 422 if form.errors else 200
+    return render_template("programmes/settings.html", form=form, shown=SHOWN), 422 if form.errors else 200
 
 
 @bp.route("/communities", methods=["GET", "POST"])

@@ -13,6 +13,8 @@ from salon.programmes.models import Community
 from salon.schedule import services
 
 blp = Blueprint("api_schedule", __name__, description="The schedule and the rotating chair")
+PAGE_DEFAULT = 20
+PAGE_MAX = 200
 
 
 class SessionSchema(Strict):
@@ -29,6 +31,22 @@ class SessionSchema(Strict):
     swapped = fields.Bool(dump_only=True)
     edited = fields.Bool(dump_only=True)
     sequence = fields.Int(dump_only=True)
+
+
+class SessionPageQuery(Strict):
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
+                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
+                                                 "omit for the first (oldest) page"})
+    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
+                       metadata={"description": f"sessions per page (1–{PAGE_MAX})"})
+
+
+NEXT_PAGE_HEADERS = {
+    "X-Next-Cursor": {"description": "pass as `cursor` to get the next page; absent on the last page",
+                      "schema": {"type": "string"}},
+    "Link": {"description": 'the next page as `<url>; rel="next"`; absent on the last page',
+             "schema": {"type": "string"}},
+}
 
 
 class SessionPatchSchema(Strict):
@@ -120,11 +138,18 @@ def _rotation_out(programme) -> dict:
 
 @blp.route("/sessions")
 class Sessions(MethodView):
-    @blp.response(200, SessionSchema(many=True))
-    def get(self):
-        """Every session of the programme, past and future, in date order."""
+    @blp.arguments(SessionPageQuery, location="query")
+    @blp.response(200, SessionSchema(many=True), headers=NEXT_PAGE_HEADERS)
+    def get(self, args):
+        """The programme's sessions, past and future, in date order, a page at a time (cursor pagination:
+        follow the X-Next-Cursor header, or the Link header, until it is absent)."""
         services.mark_past_held(g.api_user.programme_id)
-        return _sessions_out(services.sessions(g.api_user.programme_id))
+        page, last = services.session_page(g.api_user.programme_id, args["cursor"], args["limit"])
+        headers = {}
+        if last is not None:
+            following = url_for("api_schedule.Sessions", cursor=str(last.id), limit=args["limit"], _external=True)
+            headers = {"X-Next-Cursor": str(last.id), "Link": f'<{following}>; rel="next"'}
+        return _sessions_out(page), 200, headers
 
 
 @blp.route("/sessions/generate")

@@ -55,9 +55,17 @@ def schedule_tasks(user) -> list:
             SwapRequest.programme_id == user.programme_id, SwapRequest.status == SwapStatus.PENDING))
         if pending:
             found.append(Task(_("%(n)d swap requests are waiting for an answer.", n=pending),
-                              url_for("schedule.swaps")))
+                              url_for("schedule.swaps"), True))
         if not services.has_future_sessions(user.programme_id, now) and services.rotation_order(user.programme_id):
             found.append(Task(_("Generate the schedule of the coming months."), url_for("schedule.manage"), True))
+        chairless = db.session.scalar(
+            select(Session).where(Session.programme_id == user.programme_id, Session.status == SessionStatus.PLANNED,
+                                  Session.chair_community_id.is_(None), Session.starts_at > now)
+            .order_by(Session.starts_at).limit(1))
+        if chairless is not None:
+            found.append(Task(_("Session %(n)d on %(when)s has no chair: add communities or regenerate the "
+                                "schedule.", n=chairless.number or 0, when=session_time(chairless.starts_at)),
+                              url_for("schedule.manage"), True, due=chairless.starts_at))
         return found
     community = services.community_of(user)
     if community is None:

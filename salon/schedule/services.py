@@ -21,6 +21,7 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme
 from salon.rules import calendar_rules, rotation
+from salon.rules import topics as rules_topics
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus
 
 FEED_SALT = "salon.schedule.calendar-feed"
@@ -39,13 +40,55 @@ def day_rule(programme: Programme) -> calendar_rules.DayRule:
 
 # --- reading -------------------------------------------------------------------------------
 
-def sessions(programme_id: int, community_id: int | None = None) -> list[Session]:
-    """Every session of the programme (or one community's duties) in date order, chairs loaded."""
+def sessions(programme_id: int, community_id: int | None = None, since: datetime | None = None) -> list[Session]:
+    """Every session of the programme (or one community's duties) in date order, chairs loaded;
+    with `since`, only those starting from then on."""
     query = (select(Session).options(joinedload(Session.chair))
              .where(Session.programme_id == programme_id).order_by(Session.starts_at, Session.id))
     if community_id is not None:
         query = query.where(Session.chair_community_id == community_id)
+    if since is not None:
+        query = query.where(Session.starts_at >= since)
     return list(db.session.scalars(query))
+
+
+# What a calendar app needs (SPEC §9: a feed's size must not grow with the years of history).
+FEED_PAST = timedelta(days=366)
+PAST_PAGE = 12
+
+
+def feed_sessions(programme_id: int, community_id: int | None = None, now: datetime | None = None) -> list[Session]:
+    """A calendar feed's sessions: the past year and all the future."""
+    return sessions(programme_id, community_id, since=_now(now) - FEED_PAST)
+
+
+def _after(query, anchor: Session | None, newest_first: bool):
+    if anchor is None:
+        return query
+    if newest_first:
+        return query.where(or_(Session.starts_at < anchor.starts_at,
+                               (Session.starts_at == anchor.starts_at) & (Session.id < anchor.id)))
+    return query.where(or_(Session.starts_at > anchor.starts_at,
+                           (Session.starts_at == anchor.starts_at) & (Session.id > anchor.id)))
+
+
+def session_page(programme_id: int, cursor=None, limit: int = 50, *, community_id: int | None = None,
+                 until: datetime | None = None, newest_first: bool = False) -> tuple[list[Session], Session | None]:
+    """One page of sessions by keyset (cursor: the id of the last session of the previous page), so a page
+    costs the same after ten years. Returns the page and the cursor for the next one (None on the last)."""
+    anchor = None
+    if cursor not in (None, ""):
+        anchor = db.session.get(Session, as_id(cursor)) if as_id(cursor) else None
+        if anchor is None or anchor.programme_id != programme_id:
+            raise ValidationFailed(_("This cursor does not belong to any page of sessions."), "cursor")
+    query = select(Session).options(joinedload(Session.chair)).where(Session.programme_id == programme_id)
+    if community_id is not None:
+        query = query.where(Session.chair_community_id == community_id)
+    if until is not None:
+        query = query.where(Session.starts_at <= until)
+    order = (Session.starts_at.desc(), Session.id.desc()) if newest_first else (Session.starts_at, Session.id)
+    found = list(db.session.scalars(_after(query, anchor, newest_first).order_by(*order).limit(limit + 1)))
+    return found[:limit], (found[limit - 1] if len(found) > limit else None)
 
 
 def get_session(session_id, programme_id: int, field: str = "session_id") -> Session:
@@ -156,7 +199,16 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
             session.sequence = (session.sequence or 0) + 1
     db.session.flush()
     _void_stale_requests(programme.id, now)
-    return {"created": created}
+    too_soon = [s for s in everything if id(s) in new and s.status == SessionStatus.PLANNED
+                and _nominations_would_close(programme, s, now)]
+    return {"created": created, "too_soon": too_soon}
+
+
+def _nominations_would_close(programme: Programme, session: Session, now: datetime) -> bool:
+    """A new session too close to take nominations: its window (SPEC §3.1) would close before anyone could use
+    it — within a day of now."""
+    closes = rules_topics.days_before(session.starts_at, programme.nomination_close_days, programme.timezone)
+    return closes - now < timedelta(days=1)
 
 
 def _assign_chairs(programme_id: int, everything: list[Session], now: datetime) -> None:
@@ -334,7 +386,7 @@ def edit_session(session: Session, actor: User, day: date | None = None, at: tim
         raise ValidationFailed(_("Choose a date and time in the future."), "date")
     new_venue = check_venue(venue) if venue is not None else session.venue
     month = calendar_rules.local_month(starts_at, zone)
-    for other in sessions(programme.id):
+    for other in sessions(programme.id, since=now - timedelta(days=32)):
         if other.id != session.id and other.status != SessionStatus.CANCELLED \
                 and calendar_rules.local_month(other.starts_at, zone) == month:
             raise Conflict(_("Another session is already planned in that month."), "date")

@@ -12,6 +12,7 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.errors import DomainError, Forbidden
 from salon.forms import EmptyForm, show_error
+from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.rules import calendar_rules
@@ -35,28 +36,42 @@ def _my_community():
 @bp.route("/schedule")
 @login_required
 def index():
+    """The coming sessions, and the past a page at a time, newest first (SPEC §9)."""
     now = clock.utcnow()
     services.mark_past_held(current_user.programme_id, now)
-    everything = services.sessions(current_user.programme_id)
-    mine = _my_community()
-    return render_template("schedule/index.html", sessions=everything, now=now, mine=mine,
-                           upcoming=[s for s in everything if s.starts_at > now],
-                           past=[s for s in everything if s.starts_at <= now][::-1])
+    cursor = request.args.get("before", type=int)
+    past, older = _past_page(cursor, now)
+    return render_template("schedule/index.html", now=now, mine=_my_community(), cursor=cursor,
+                           upcoming=[] if cursor else services.sessions(current_user.programme_id, since=now),
+                           past=[s for s in past if s.starts_at < now], older=older)
+
+
+def _past_page(cursor, now, community_id=None):
+    try:
+        return services.session_page(current_user.programme_id, cursor, services.PAST_PAGE,
+                                     community_id=community_id, until=now, newest_first=True)
+    except DomainError:
+        return services.session_page(current_user.programme_id, None, services.PAST_PAGE,
+                                     community_id=community_id, until=now, newest_first=True)
 
 
 @bp.route("/schedule/communities/<int:community_id>")
 @login_required
 def duties(community_id):
     community = programmes.get_scoped(Community, community_id, current_user.programme_id, "community_id")
-    mine = _my_community()
-    return render_template("schedule/duties.html", community=community, now=clock.utcnow(), mine=mine,
-                           sessions=services.sessions(current_user.programme_id, community.id))
+    now = clock.utcnow()
+    cursor = request.args.get("before", type=int)
+    past, older = _past_page(cursor, now, community.id)
+    coming = [] if cursor else services.sessions(current_user.programme_id, community.id, since=now)
+    shown = [s for s in past[::-1] if s.starts_at < now] + coming
+    return render_template("schedule/duties.html", community=community, now=now, mine=_my_community(),
+                           sessions=shown, older=older, cursor=cursor)
 
 
 def _other_choices(session, now):
     zone = current_user.programme.timezone
     choices = []
-    for other in services.sessions(session.programme_id):
+    for other in services.sessions(session.programme_id, since=now):
         if other.id == session.id or other.status != SessionStatus.PLANNED or other.starts_at <= now:
             continue
         if other.chair_community_id in (None, session.chair_community_id):
@@ -67,7 +82,8 @@ def _other_choices(session, now):
     return choices
 
 
-def _render_session(session, edit=None, swap=None, ask=None, status=200):
+def session_context(session, edit=None, swap=None, ask=None) -> dict:
+    """What the schedule part of a session's page shows: date, venue, chair, and the forms for the person."""
     now = clock.utcnow()
     zone = current_user.programme.timezone
     local = calendar_rules.to_local(session.starts_at, zone)
@@ -76,15 +92,19 @@ def _render_session(session, edit=None, swap=None, ask=None, status=200):
     if edit is None:
         edit = EditSessionForm(formdata=None, date=local.date(), time=local.time().replace(tzinfo=None),
                                venue=session.venue)
-    choices = _other_choices(session, now) if editable else []
+    is_chair = mine is not None and mine.id == session.chair_community_id
+    wants_choices = editable and (current_user.is_bureau or is_chair)
+    choices = _other_choices(session, now) if wants_choices else []
     swap = swap or BureauSwapForm(formdata=None)
     swap.other_session_id.choices = choices
     ask = ask or AskSwapForm(formdata=None)
     ask.other_session_id.choices = choices
-    is_chair = mine is not None and mine.id == session.chair_community_id
-    return render_template("schedule/session.html", session=session, edit=edit, swap=swap, ask=ask,
-                           editable=editable, is_chair=is_chair, mine=mine, button_form=EmptyForm(), now=now,
-                           holders=programmes.holders_by_community(session.programme_id)), status
+    return dict(session=session, edit=edit, swap=swap, ask=ask, editable=editable, is_chair=is_chair, mine=mine,
+                button_form=EmptyForm(), now=now, holders=programmes.holders_by_community(session.programme_id))
+
+
+def _render_session(session, edit=None, swap=None, ask=None, status=200):
+    return render_template("schedule/session.html", **session_context(session, edit, swap, ask)), status
 
 
 @bp.route("/schedule/sessions/<int:session_id>", methods=["GET", "POST"])
@@ -102,9 +122,9 @@ def session(session_id):
                 show_error(form, exc)
             else:
                 flash(_("Saved. Calendars will show the change."), "success")
-                return redirect(url_for("schedule.session", session_id=session.id))
+                return redirect(url_for("sessions.page", session_id=session.id))
         return _render_session(session, edit=form, status=422)
-    return _render_session(session)
+    return redirect(url_for("sessions.page", session_id=session.id), 301)
 
 
 @bp.route("/schedule/sessions/<int:session_id>/cancel", methods=["POST"])
@@ -114,7 +134,7 @@ def cancel(session_id):
     if EmptyForm().validate_on_submit():
         services.cancel_session(session, current_user)
         flash(_("The session is cancelled; its chair takes the next session."), "success")
-    return redirect(url_for("schedule.session", session_id=session.id))
+    return redirect(url_for("sessions.page", session_id=session.id))
 
 
 @bp.route("/schedule/sessions/<int:session_id>/lock", methods=["POST"])
@@ -124,7 +144,7 @@ def lock(session_id):
     if EmptyForm().validate_on_submit():
         services.set_locked(session, current_user, True)
         flash(_("Locked: regenerating will not change this session."), "success")
-    return redirect(url_for("schedule.session", session_id=session.id))
+    return redirect(url_for("sessions.page", session_id=session.id))
 
 
 @bp.route("/schedule/sessions/<int:session_id>/unlock", methods=["POST"])
@@ -134,7 +154,7 @@ def unlock(session_id):
     if EmptyForm().validate_on_submit():
         services.set_locked(session, current_user, False)
         flash(_("Unlocked."), "success")
-    return redirect(url_for("schedule.session", session_id=session.id))
+    return redirect(url_for("sessions.page", session_id=session.id))
 
 
 @bp.route("/schedule/sessions/<int:session_id>/swap", methods=["POST"])
@@ -237,6 +257,12 @@ def generate():
         else:
             flash(_("Schedule generated for %(n)d months (%(created)d new sessions).", n=form.months.data,
                     created=result["created"]), "success")
+            for session in result["too_soon"]:
+                flash(_("Session %(n)d on %(when)s is too close to take nominations (they close %(days)d days "
+                        "before). Move it to a later date, or cancel it so its chair takes the next session.",
+                        n=session.number or 0, when=session_time(session.starts_at),
+                        days=current_user.programme.nomination_close_days), "error")
+                return redirect(url_for("sessions.page", session_id=session.id))
             return redirect(url_for("schedule.index"))
     return _render_manage(generate=form, status=422)
 
@@ -331,10 +357,10 @@ def feed(token):
     calendar_feed = services.open_feed(token)
     programme = programmes.get_programme(calendar_feed.programme_id)
     if calendar_feed.community_id is None:
-        chosen = services.sessions(programme.id)
+        chosen = services.feed_sessions(programme.id)
         name = programme.name
     else:
-        chosen = services.sessions(programme.id, calendar_feed.community_id)
+        chosen = services.feed_sessions(programme.id, calendar_feed.community_id)
         name = _("%(programme)s — chair duties of %(community)s", programme=programme.name,
                  community=calendar_feed.community.name)
     body = ical.build(programme, chosen, name)

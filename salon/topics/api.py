@@ -10,7 +10,7 @@ from salon import clock
 from salon.api import require_bureau
 from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
-from salon.topics import services
+from salon.topics import limits, services
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
 
 blp = Blueprint("api_topics", __name__, description="Topics: nominations, the vote, the decision, the agenda")
@@ -69,17 +69,19 @@ class TopicSchema(Strict):
 
 
 class AgendaItemSchema(Strict):
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=120))
-    lead = fields.Str(load_default="", validate=validate.Length(max=120))
-    minutes = fields.Int(required=True, strict=True, validate=validate.Range(1, 600))
-    note = fields.Str(load_default="", validate=validate.Length(max=1000))
+    title = fields.Str(required=True, validate=validate.Length(min=1, max=limits.AGENDA_TITLE.max))
+    lead = fields.Str(load_default="", validate=validate.Length(max=limits.AGENDA_LEAD.max))
+    minutes = fields.Int(required=True, strict=True,
+                         validate=validate.Range(limits.ITEM_MINUTES_MIN, limits.ITEM_MINUTES_MAX),
+                         metadata={"description": "the items together fit in the session's length"})
+    note = fields.Str(load_default="", validate=validate.Length(max=limits.AGENDA_NOTE.max))
     starts_at = DateTime(dump_only=True)
     ends_at = DateTime(dump_only=True)
 
 
 class AgendaSchema(Strict):
     items = fields.List(fields.Nested(AgendaItemSchema), required=True,
-                        validate=validate.Length(min=1, max=services.AGENDA_MAX_ITEMS))
+                        validate=validate.Length(min=1, max=limits.AGENDA_ITEMS_MAX))
 
 
 class TimedAgendaSchema(Strict):
@@ -88,9 +90,9 @@ class TimedAgendaSchema(Strict):
 
 class GuestSchema(Strict):
     id = fields.Int(dump_only=True)
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=80))
-    unit = fields.Str(required=True, validate=validate.Length(min=1, max=120))
-    contact = fields.Str(load_default="", validate=validate.Length(max=120))
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=limits.GUEST_NAME.max))
+    unit = fields.Str(required=True, validate=validate.Length(min=1, max=limits.GUEST_UNIT.max))
+    contact = fields.Str(load_default="", validate=validate.Length(max=limits.GUEST_CONTACT.max))
 
 
 def _session(session_id):

@@ -6,12 +6,13 @@ from wtforms import FieldList, FormField, HiddenField, IntegerField, RadioField,
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from salon.topics import limits
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
 
 
 class NominationForm(FlaskForm):
     title = StringField(_l("Topic"), validators=[DataRequired(), Length(max=TITLE_MAX)],
-                        description=_l("At most 80 characters."))
+                        description=_l("At most %(n)d characters.", n=TITLE_MAX))
     problem = TextAreaField(_l("The problem and real cases behind it"),
                             validators=[DataRequired(), Length(max=PROBLEM_MAX)])
     hoped_result = TextAreaField(_l("The result hoped for"), validators=[Optional(), Length(max=HOPED_MAX)])
@@ -44,15 +45,16 @@ class AgendaRowForm(FlaskForm):
     class Meta:
         csrf = False
 
-    title = StringField(_l("Item"), validators=[Optional(), Length(max=120)])
-    lead = StringField(_l("Led by"), validators=[Optional(), Length(max=120)])
-    minutes = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(1, 600)],
+    title = StringField(_l("Item"), validators=[Optional(), Length(max=limits.AGENDA_TITLE.max)])
+    lead = StringField(_l("Led by"), validators=[Optional(), Length(max=limits.AGENDA_LEAD.max)])
+    minutes = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(limits.ITEM_MINUTES_MIN,
+                                                                              limits.ITEM_MINUTES_MAX)],
                            render_kw={"inputmode": "numeric"})
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=limits.AGENDA_NOTE.max)])
 
 
 class AgendaForm(FlaskForm):
-    items = FieldList(FormField(AgendaRowForm), min_entries=1, max_entries=20)
+    items = FieldList(FormField(AgendaRowForm), min_entries=1, max_entries=limits.AGENDA_ITEMS_MAX)
 
     def values(self) -> list[dict]:
         rows = []
@@ -65,7 +67,8 @@ class AgendaForm(FlaskForm):
 
 
 class GuestForm(FlaskForm):
-    name = StringField(_l("Guest's name"), validators=[DataRequired(), Length(max=80)])
-    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=120)], description=_l("e.g. 县医保局"))
-    contact = StringField(_l("Contact"), validators=[Optional(), Length(max=120)],
+    name = StringField(_l("Guest's name"), validators=[DataRequired(), Length(max=limits.GUEST_NAME.max)])
+    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=limits.GUEST_UNIT.max)],
+                       description=_l("e.g. 县医保局"))
+    contact = StringField(_l("Contact"), validators=[Optional(), Length(max=limits.GUEST_CONTACT.max)],
                           description=_l("Phone or e-mail, optional."))

@@ -9,11 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from salon.clock import utcnow
 from salon.extensions import db
 
-TITLE_MAX = 80
-PROBLEM_MAX = 5000
-HOPED_MAX = 2000
-UNITS_MAX = 500
-RATIONALE_MAX = 5000
+from salon.topics import limits
+
+TITLE_MAX = limits.TITLE.max
+PROBLEM_MAX = limits.PROBLEM.max
+HOPED_MAX = limits.HOPED.max
+UNITS_MAX = limits.UNITS.max
+RATIONALE_MAX = limits.RATIONALE.max
 
 
 class Nomination(db.Model):
@@ -70,10 +72,10 @@ class AgendaItem(db.Model):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(120))
-    lead: Mapped[str] = mapped_column(String(120), default="")
+    title: Mapped[str] = mapped_column(String(limits.AGENDA_TITLE.max))
+    lead: Mapped[str] = mapped_column(String(limits.AGENDA_LEAD.max), default="")
     minutes: Mapped[int] = mapped_column(Integer, default=10)
-    note: Mapped[str] = mapped_column(String(1000), default="")
+    note: Mapped[str] = mapped_column(String(limits.AGENDA_NOTE.max), default="")
 
 
 class Guest(db.Model):
@@ -84,8 +86,8 @@ class Guest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
-    unit: Mapped[str] = mapped_column(String(120))
-    contact: Mapped[str] = mapped_column(String(120), default="")
+    name: Mapped[str] = mapped_column(String(limits.GUEST_NAME.max))
+    unit: Mapped[str] = mapped_column(String(limits.GUEST_UNIT.max))
+    contact: Mapped[str] = mapped_column(String(limits.GUEST_CONTACT.max), default="")
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from salon import clock
@@ -24,11 +24,12 @@ from salon.programmes.models import Community, Programme, Seat
 from salon.rules import ballots as ballot_rules
 from salon.rules import topics as rules
 from salon.schedule.models import Session, SessionStatus
+from salon.topics import limits
 from salon.topics.models import (HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX, AgendaItem, Guest,
                                  Nomination, TopicDecision)
 
 POLL_KIND = "topic"
-AGENDA_MAX_ITEMS = 20
+AGENDA_MAX_ITEMS = limits.AGENDA_ITEMS_MAX
 
 
 # --- sessions and their windows --------------------------------------------------------------
@@ -415,7 +416,8 @@ def _default_agenda(session: Session, nomination: Nomination) -> None:
     db.session.execute(AgendaItem.__table__.delete().where(AgendaItem.session_id == session.id))
     for position, ((title, lead, note), length) in enumerate(zip(rows, minutes)):
         db.session.add(AgendaItem(programme_id=session.programme_id, session_id=session.id, position=position,
-                                  title=title[:120], lead=lead[:120], minutes=max(1, length), note=note[:1000]))
+                                  title=title[:limits.AGENDA_TITLE.max], lead=lead[:limits.AGENDA_LEAD.max],
+                                  minutes=max(1, length), note=note[:limits.AGENDA_NOTE.max]))
     db.session.flush()
 
 
@@ -437,30 +439,37 @@ def agenda(session: Session) -> list[TimedItem]:
     return timed
 
 
-def clean_agenda(items) -> list[dict]:
+def clean_agenda(items, session_minutes: int | None = None) -> list[dict]:
+    """The agenda's items, checked; with `session_minutes`, their minutes together must fit in the session."""
     if not isinstance(items, list):
         raise ValidationFailed(_("Must be a list of agenda items."), "items")
     if not items:
         raise ValidationFailed(_("An agenda needs at least one item."), "items")
-    if len(items) > AGENDA_MAX_ITEMS:
-        raise ValidationFailed(_("At most %(n)d items.", n=AGENDA_MAX_ITEMS), "items")
+    if len(items) > limits.AGENDA_ITEMS_MAX:
+        raise ValidationFailed(_("At most %(n)d items.", n=limits.AGENDA_ITEMS_MAX), "items")
     clean = []
+    low, high = limits.ITEM_MINUTES_MIN, limits.ITEM_MINUTES_MAX
     for index, raw in enumerate(items):
         if not isinstance(raw, dict):
             raise ValidationFailed(_("Must be a list of agenda items."), "items")
         minutes = raw.get("minutes")
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 600:
-            raise ValidationFailed(_("Item %(i)d: minutes must be a whole number from 1 to 600.", i=index + 1),
-                                   "minutes")
-        clean.append({"title": _text(raw, "title", 120, True), "lead": _text(raw, "lead", 120, False),
-                      "note": _text(raw, "note", 1000, False), "minutes": minutes})
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not low <= minutes <= high:
+            raise ValidationFailed(_("Item %(i)d: minutes must be a whole number from %(low)d to %(high)d.",
+                                     i=index + 1, low=low, high=high), "minutes")
+        clean.append({"title": _text(raw, "title", limits.AGENDA_TITLE.max, True),
+                      "lead": _text(raw, "lead", limits.AGENDA_LEAD.max, False),
+                      "note": _text(raw, "note", limits.AGENDA_NOTE.max, False), "minutes": minutes})
+    total = sum(row["minutes"] for row in clean)
+    if session_minutes is not None and total > session_minutes:
+        raise ValidationFailed(_("The items add up to %(total)d minutes, but the session lasts %(max)d: "
+                                 "shorten some items.", total=total, max=session_minutes), "minutes")
     return clean
 
 
 def replace_agenda(session: Session, user, items) -> list[TimedItem]:
     lock_programme(session.programme_id)  # lock order: salon/database.py
     _check_manage(user, session)
-    clean = clean_agenda(items)
+    clean = clean_agenda(items, session.duration_minutes)
     db.session.execute(AgendaItem.__table__.delete().where(AgendaItem.session_id == session.id))
     for position, row in enumerate(clean):
         db.session.add(AgendaItem(programme_id=session.programme_id, session_id=session.id, position=position, **row))
@@ -476,8 +485,10 @@ def guests(session_id: int) -> list[Guest]:
 def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Guest:
     lock_programme(session.programme_id)  # lock order: salon/database.py
     _check_manage(user, session)
-    guest = Guest(programme_id=session.programme_id, session_id=session.id, name=_text(data, "name", 80, True),
-                  unit=_text(data, "unit", 120, True), contact=_text(data, "contact", 120, False),
+    guest = Guest(programme_id=session.programme_id, session_id=session.id,
+                  name=_text(data, "name", limits.GUEST_NAME.max, True),
+                  unit=_text(data, "unit", limits.GUEST_UNIT.max, True),
+                  contact=_text(data, "contact", limits.GUEST_CONTACT.max, False),
                   is_sample=is_sample)
     db.session.add(guest)
     db.session.flush()
@@ -550,6 +561,19 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
 
 
 @dataclass
+class SessionParts:
+    agenda: list[TimedItem]
+    guests: list[Guest]
+
+
+def session_parts(view: SessionTopic) -> SessionParts:
+    """The agenda and guests, for the session page (two queries; none before a decision)."""
+    if view.decision is None:
+        return SessionParts([], [])
+    return SessionParts(agenda(view.session), guests(view.session.id))
+
+
+@dataclass
 class Row:
     session: Session
     nominations: int
@@ -557,17 +581,10 @@ class Row:
     decided_title: str | None
 
 
-def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[list[Row], bool]:
-    """The programme's sessions, newest number first, a page at a time: four queries per page."""
-    page = max(1, page)
-    sessions = list(db.session.scalars(
-        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None))
-        .order_by(Session.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
-    more = len(sessions) > per_page
-    sessions = sessions[:per_page]
+def _rows(programme_id: int, sessions: list[Session]) -> list[Row]:
     ids = [s.id for s in sessions]
     if not ids:
-        return [], False
+        return []
     counts = dict(db.session.execute(
         select(Nomination.session_id, func.count(Nomination.id))
         .where(Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None))
@@ -579,7 +596,47 @@ def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[
         .join(Nomination, Nomination.id == TopicDecision.nomination_id)
         .where(TopicDecision.session_id.in_(ids))).all())
     return [Row(s, counts.get(s.id, 0), states[s.id].value if s.id in states else None, titles.get(s.id))
-            for s in sessions], more
+            for s in sessions]
+
+
+def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[list[Row], bool]:
+    """The programme's sessions, newest number first, a page at a time: four queries per page."""
+    page = max(1, page)
+    sessions = list(db.session.scalars(
+        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None))
+        .order_by(Session.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    more = len(sessions) > per_page
+    return _rows(programme_id, sessions[:per_page]), more
+
+
+@dataclass
+class TopicList:
+    active: list[Row]  # coming sessions with something in them (or taking nominations), soonest first
+    waiting: list[Session]  # coming sessions with nothing in them yet: shown as one line
+    history: list[Row]  # held sessions, newest first, a page at a time
+    more: bool
+
+
+def topic_list(programme_id: int, now: datetime, page: int = 1, per_page: int = 12) -> TopicList:
+    """The topics page (issue 9): what is active first, then the decided history newest first; future sessions
+    with nothing in them collapse into one line. A fixed number of queries whatever the history."""
+    page = max(1, page)
+    active, waiting = [], []
+    if page == 1:
+        coming = list(db.session.scalars(
+            select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
+                                  Session.status == SessionStatus.PLANNED, Session.starts_at > now)
+            .order_by(Session.starts_at).limit(48)))
+        for index, row in enumerate(_rows(programme_id, coming)):
+            if index == 0 or row.nominations or row.poll_state or row.decided_title:
+                active.append(row)
+            else:
+                waiting.append(row.session)
+    past = list(db.session.scalars(
+        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
+                              or_(Session.status == SessionStatus.HELD, Session.starts_at <= now))
+        .order_by(Session.starts_at.desc(), Session.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    return TopicList(active, waiting, _rows(programme_id, past[:per_page]), len(past) > per_page)
 
 
 @dataclass
@@ -592,6 +649,13 @@ class TaskState:
     voted: bool
     decided: bool
     bureau_decides: bool
+    frame: rules.TopicWindows | None = None
+    nominations: int = 0  # every community's, not withdrawn
+    poll: Poll | None = None
+    turnout: int = 0
+    decided_title: str | None = None
+    agenda_items: int = 0
+    guests: int = 0
 
 
 def tasks_state(user, now: datetime) -> list[TaskState]:
@@ -617,7 +681,18 @@ def tasks_state(user, now: datetime) -> list[TaskState]:
         mine = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
             Nomination.session_id.in_(ids), Nomination.community_id == seat.community_id,
             Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
-    decided = set(db.session.scalars(select(TopicDecision.session_id).where(TopicDecision.session_id.in_(ids))))
+    decided = dict(db.session.execute(
+        select(TopicDecision.session_id, Nomination.title).join(Nomination, Nomination.id == TopicDecision.nomination_id)
+        .where(TopicDecision.session_id.in_(ids))).all())
+    counts, turnouts, items, invited = {}, {}, {}, {}
+    if user.is_bureau:
+        counts = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
+            Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
+        turnouts = {p.id: ballots.turnout(p.id) for p in polls.values() if p.state == PollState.OPEN}
+        items = dict(db.session.execute(select(AgendaItem.session_id, func.count(AgendaItem.id)).where(
+            AgendaItem.session_id.in_(ids)).group_by(AgendaItem.session_id)).all())
+        invited = dict(db.session.execute(select(Guest.session_id, func.count(Guest.id)).where(
+            Guest.session_id.in_(ids)).group_by(Guest.session_id)).all())
     out = []
     for session, previous in pairs:
         poll = polls.get(session.id)
@@ -627,5 +702,8 @@ def tasks_state(user, now: datetime) -> list[TaskState]:
             my_nominations=mine.get(session.id, 0) if seat is not None else None,
             poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.id in eligible,
             voted=poll is not None and poll.id in voted, decided=session.id in decided,
-            bureau_decides=decider_for(session, programme) == rules.BUREAU))
+            bureau_decides=decider_for(session, programme) == rules.BUREAU, frame=frame,
+            nominations=counts.get(session.id, 0), poll=poll,
+            turnout=turnouts.get(poll.id, 0) if poll is not None else 0, decided_title=decided.get(session.id),
+            agenda_items=items.get(session.id, 0), guests=invited.get(session.id, 0)))
     return out

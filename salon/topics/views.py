@@ -1,6 +1,8 @@
 """Pages: the topics of the sessions — nominate, vote (with a confirmation step), results, decide, agenda."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,11 +14,13 @@ from salon.ballots import services as ballots
 from salon.ballots.models import PollState
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
+from salon.home import notices
 from salon.home.tasks import Task, provider
+from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.schedule import services as schedule_services
 from salon.topics import demo  # noqa: F401 - registers the demo extension
-from salon.topics import services
+from salon.topics import limits, services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm, VoteForm
 
 bp = Blueprint("topics", __name__, url_prefix="/topics")
@@ -42,7 +46,7 @@ def _form_error(form, exc: DomainError) -> None:
 
 
 def _to_session(session_id):
-    return redirect(url_for("topics.session", session_id=session_id))
+    return redirect(url_for("sessions.page", session_id=session_id))
 
 
 @bp.route("/")
@@ -50,15 +54,15 @@ def _to_session(session_id):
 def index():
     services.advance(current_user.programme)
     page = int_argument("page", default=1)
-    rows, more = services.session_rows(current_user.programme_id, page)
-    return render_template("topics/index.html", rows=rows, page=page, more=more)
+    listing = services.topic_list(current_user.programme_id, clock.utcnow(), page)
+    return render_template("topics/index.html", listing=listing, page=page, more=listing.more)
 
 
 @bp.route("/sessions/<int:session_id>")
 @login_required
 def session(session_id):
-    view = services.session_topic(_session(session_id), current_user)
-    return render_template("topics/session.html", view=view, now=clock.utcnow(), button_form=EmptyForm())
+    """The old address of a session's topic: the session page shows its whole life now."""
+    return redirect(url_for("sessions.page", session_id=_session(session_id).id), 301)
 
 
 @bp.route("/sessions/<int:session_id>/nominate", methods=["GET", "POST"])
@@ -155,8 +159,15 @@ def vote(session_id):
                     flash(exc.message, "error")
                     return render_template("topics/vote.html", view=view, form=None), exc.status
                 return render_template("topics/receipt.html", view=view, receipt=receipt)
-        return render_template("topics/vote.html", view=view, form=form, question=question), 422
-    return render_template("topics/vote.html", view=view, form=form, question=question)
+        return render_template("topics/vote.html", view=view, form=form, question=question,
+                               texts=_texts(view)), 422
+    return render_template("topics/vote.html", view=view, form=form, question=question, texts=_texts(view))
+
+
+def _texts(view) -> dict:
+    """Each option's nomination (its text and community), so a voter can read what they approve."""
+    by_id = {n.id: n for n in view.nominations}
+    return {o.id: by_id.get(o.ref_id) for q in view.poll.questions for o in q.options}
 
 
 def _my_seat_id():
@@ -236,11 +247,18 @@ def edit_agenda(session_id):
         try:
             services.replace_agenda(session, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            if exc.field in ("minutes", "items") and exc.status == 422:
+                form.items.errors = [e for e in form.items.errors if isinstance(e, str)] + [exc.message]
+            else:
+                _form_error(form, exc)
         else:
             flash(_("The agenda was saved."), "success")
             return redirect(url_for("topics.agenda", session_id=session.id))
-    return render_template("topics/agenda_edit.html", session=session, form=form), 422 if form.errors else 200
+    failed = bool(form.errors) or any(isinstance(e, str) for e in form.items.errors)
+    for entry in form.items:
+        entry.form.minutes.description = _("All items together: at most %(n)d minutes.", n=session.duration_minutes)
+    return render_template("topics/agenda_edit.html", session=session, form=form, limits=limits), \
+        422 if failed else 200
 
 
 @bp.route("/sessions/<int:session_id>/guests", methods=["POST"])
@@ -276,27 +294,88 @@ def remove_guest(session_id, guest_id):
 
 @provider
 def _topic_tasks(user) -> list[Task]:
-    """SPEC §3 on the home page: open windows, and whether this person has acted."""
+    """SPEC §3 on the home page: open windows, and whether this person has acted; for the bureau, every step of
+    the next sessions that waits for it, each with a link to where it is done and a notice for the group."""
     now = clock.utcnow()
     services.advance(user.programme, now)
     found = []
     pending = services.tasks_state(user, now)
     for item in pending:
         session = item.session
-        url = url_for("topics.session", session_id=session.id)
+        url = url_for("sessions.page", session_id=session.id)
+        if user.is_bureau:
+            found.extend(_bureau_tasks(user.programme, item, now))
+            continue
         if item.nominating and user.is_secretary and item.my_nominations is not None:
             found.append(Task(_("Nominations for session %(n)d are open: you have nominated %(done)d of %(max)d.",
                                 n=session.number, done=item.my_nominations,
                                 max=user.programme.nominations_per_community),
                               url_for("topics.nominate", session_id=session.id),
-                              item.my_nominations == 0))
+                              item.my_nominations == 0, due=item.frame.nominate_closes))
         if item.poll_state == "open" and item.eligible:
             if item.voted:
                 found.append(Task(_("Voting for session %(n)d is open — you voted.", n=session.number), url))
             else:
                 found.append(Task(_("Voting for session %(n)d is open — you have not voted.", n=session.number),
-                                  url_for("topics.vote", session_id=session.id), True))
-        if item.poll_state == "closed" and not item.decided and user.is_bureau and item.bureau_decides:
-            found.append(Task(_("Voting for session %(n)d has closed: decide the topic.", n=session.number),
-                              url_for("topics.decide", session_id=session.id), True))
+                                  url_for("topics.vote", session_id=session.id), True, due=item.poll.closes_at))
+        if item.decided:
+            found.append(Task(_("The topic of session %(n)d is decided: “%(title)s”.", n=session.number,
+                                title=item.decided_title), url, due=session.starts_at))
+    return found
+
+
+def _bureau_tasks(programme, item, now) -> list[Task]:
+    session, frame = item.session, item.frame
+    page = url_for("sessions.page", session_id=session.id)
+    link = url_for("sessions.page", session_id=session.id, _external=True)
+    found = []
+    if item.nominating:
+        found.append(Task(
+            _("Nominations for session %(n)d are open: %(count)d so far, closing %(when)s.", n=session.number,
+              count=item.nominations, when=session_time(frame.nominate_closes)),
+            page + "#nominations", due=frame.nominate_closes, stage="nominations_open",
+            notice=notices.notice("nominations_open", programme=programme, session=session,
+                                  deadline=frame.nominate_closes, link=link)))
+    elif item.poll_state is None and not item.nominations and now >= frame.nominate_closes:
+        found.append(Task(
+            _("Nominations for session %(n)d closed %(when)s with none: move the session to a later date, or "
+              "cancel it so its chair takes the next session.", n=session.number,
+              when=session_time(frame.nominate_closes)),
+            url_for("sessions.page", session_id=session.id, _anchor="when"), True, due=session.starts_at))
+    elif item.poll_state is None and now < frame.vote_closes and frame.vote_opens - now < timedelta(days=14):
+        if item.nominations:
+            found.append(Task(
+                _("Voting for session %(n)d opens %(when)s over %(count)d nominations; you may open it now.",
+                  n=session.number, when=session_time(frame.vote_opens), count=item.nominations),
+                page + "#vote", due=frame.vote_opens))
+        else:
+            found.append(Task(
+                _("Session %(n)d has no nominations and voting should open %(when)s: ask the communities to "
+                  "nominate.", n=session.number, when=session_time(frame.vote_opens)),
+                page + "#nominations", True, due=frame.vote_opens))
+    if item.poll_state == "open":
+        found.append(Task(
+            _("Voting for session %(n)d is open until %(when)s: %(turnout)d of %(eligible)d seats have voted.",
+              n=session.number, when=session_time(item.poll.closes_at), turnout=item.turnout,
+              eligible=item.poll.eligible_count),
+            page + "#vote", due=item.poll.closes_at, stage="voting_open",
+            notice=notices.notice("voting_open", programme=programme, session=session,
+                                  deadline=item.poll.closes_at,
+                                  link=url_for("topics.vote", session_id=session.id, _external=True))))
+    if item.poll_state == "closed" and not item.decided and item.bureau_decides:
+        found.append(Task(_("Voting for session %(n)d has closed: decide the topic.", n=session.number),
+                          url_for("topics.decide", session_id=session.id), True, due=session.starts_at))
+    if item.decided:
+        if not item.agenda_items:
+            found.append(Task(_("Session %(n)d has no agenda yet: write it.", n=session.number),
+                              url_for("topics.edit_agenda", session_id=session.id), True, due=session.starts_at))
+        if not item.guests:
+            found.append(Task(_("Session %(n)d has no guests yet: invite the outside units.", n=session.number),
+                              url_for("topics.agenda", session_id=session.id, _anchor="guests"),
+                              due=session.starts_at))
+        found.append(Task(
+            _("The topic of session %(n)d is decided: “%(title)s”. Tell the secretaries.", n=session.number,
+              title=item.decided_title), page, due=session.starts_at, stage="topic_decided",
+            notice=notices.notice("topic_decided", programme=programme, session=session, title=item.decided_title,
+                                  link=link)))
     return found

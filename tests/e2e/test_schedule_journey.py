@@ -28,7 +28,8 @@ def test_bureau_swaps_two_chairs_and_the_chair_sees_it_on_a_phone_and_in_the_fee
     shot(desk, "schedule-generated-1280")
 
     first, second = upcoming[0], upcoming[1]  # 东华社区 (sec04), then 西苑社区 (sec05)
-    desk.goto(f"{live_server.url}/schedule/sessions/{first}")
+    desk.goto(f"{live_server.url}/schedule/sessions/{first}")  # the old address leads to the session page
+    desk.click("details.bureau-tools summary")
     desk.select_option("form[action$='/swap'] select[name=other_session_id]", str(second))
     desk.click("form[action$='/swap'] button[type=submit]")
     desk.wait_for_url("**/schedule")

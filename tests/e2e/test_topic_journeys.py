@@ -41,7 +41,7 @@ def test_nominate_vote_decide_agenda_receipt(live_server, new_page, shot):
     shot(phone, "topics-nominate-360")
     assert fits_width(phone)
     phone.click("form.form button[type=submit]")
-    phone.wait_for_url(f"**/topics/sessions/{sid}")
+    phone.wait_for_url(f"**/sessions/{sid}")
     assert "如何让居民议事会开得起来" in phone.content()
 
     desk = new_page(360)

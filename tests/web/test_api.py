@@ -133,8 +133,18 @@ def test_unknown_api_path_is_json_404(api, world):
 
 
 def test_audit_endpoint_reports_the_chain(api, world):
-    body = api(world.bureau).get("/audit?limit=5").get_json()
+    bureau = api(world.bureau)
+    body = bureau.get("/audit?limit=5&verify=true").get_json()
     assert body["chain_ok"] is True and len(body["events"]) == 5
+    seen, cursor = [], None
+    while True:
+        page = bureau.get("/audit?limit=3" + (f"&before={cursor}" if cursor else "")).get_json()
+        assert page["chain_ok"] is None and len(page["events"]) <= 3
+        seen += [e["seq"] for e in page["events"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(range(body["checked"], 0, -1))
     assert api(world.bureau).get("/audit?limit=0").status_code == 422
 
 

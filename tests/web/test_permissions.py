@@ -160,6 +160,7 @@ CASES: dict[str, Case] = {
     "accounts.accept_invitation": page("GET", lambda w: "/invite/not-a-token", anon=404, secretary=404,
                                        bureau=404, other=404),
     "accounts.tokens": page("GET", lambda w: "/account/tokens"),
+    "accounts.account": page("GET", lambda w: "/account"),
     "accounts.revoke_token": page("POST", lambda w: "/account/tokens/999999/revoke", secretary=404,
                                   bureau=404, other=404),
     "accounts.people": bureau_page("GET", lambda w: "/people", other=200),
@@ -190,7 +191,8 @@ CASES: dict[str, Case] = {
     # schedule: pages
     "schedule.index": page("GET", lambda w: "/schedule"),
     "schedule.duties": page("GET", lambda w: f"/schedule/communities/{c1(w)}", other=404),
-    "schedule.session": page("GET", lambda w: f"/schedule/sessions/{s1(w)}", other=404),
+    "schedule.session": page("GET", lambda w: f"/schedule/sessions/{s1(w)}", secretary=301, bureau=301, other=404),
+    "sessions.page": page("GET", lambda w: f"/sessions/{s1(w)}", other=404),
     "schedule.cancel": bureau_page("POST", lambda w: f"/schedule/sessions/{s1(w)}/cancel", ok=302),
     "schedule.lock": bureau_page("POST", lambda w: f"/schedule/sessions/{s1(w)}/lock", ok=302),
     "schedule.unlock": bureau_page("POST", lambda w: f"/schedule/sessions/{s1(w)}/unlock", ok=302),
@@ -238,7 +240,8 @@ CASES: dict[str, Case] = {
                                  other=404),
     # topics: pages
     "topics.index": page("GET", lambda w: "/topics/"),
-    "topics.session": page("GET", lambda w: f"/topics/sessions/{t(w, 's2')}", other=404),
+    "topics.session": page("GET", lambda w: f"/topics/sessions/{t(w, 's2')}", secretary=301, bureau=301,
+                           other=404),
     "topics.nominate": page("POST", lambda w: f"/topics/sessions/{t(w, 's2')}/nominate", data=NOMINATION,
                             secretary=302, bureau=403, other=404),
     "topics.nomination": page("GET", lambda w: f"/topics/nominations/{t(w, 'other_nom')}", other=404),

@@ -221,3 +221,26 @@ def test_tick_marks_past_sessions_held(app, world, schedule, monkeypatch):
     said = [line for ticker in TICKERS for line in ticker(later)]
     assert said == [f"session {schedule[0].id} (No. 1) held"]
     assert db.session.get(Session, schedule[0].id).status == SessionStatus.HELD
+
+
+def test_api_sessions_come_a_page_at_a_time(api, world, schedule):
+    bureau = api(world.bureau)
+    everything = bureau.get("/sessions").get_json()
+    seen, cursor, pages = [], None, 0
+    while True:
+        response = bureau.get("/sessions?limit=4" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200
+        seen += response.get_json()
+        pages += 1
+        cursor = response.headers.get("X-Next-Cursor")
+        if cursor is None:
+            assert "Link" not in response.headers
+            break
+        assert response.headers["Link"].endswith('rel="next"') and f"cursor={cursor}" in response.headers["Link"]
+    assert seen == everything and pages == -(-len(everything) // 4)
+    assert bureau.get("/sessions?cursor=999999").status_code == 422
+    assert "cursor" in bureau.get("/sessions?cursor=abc").get_json()["error"]["fields"]
+    assert bureau.get("/sessions?limit=0").status_code == 422
+    spec = bureau.get("/openapi.json").get_json()["paths"]["/api/v1/sessions"]["get"]
+    assert {p["name"] for p in spec["parameters"]} >= {"cursor", "limit"}
+    assert "X-Next-Cursor" in spec["responses"]["200"]["headers"]

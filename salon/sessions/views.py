@@ -1,0 +1,28 @@
+"""The session page: what the schedule and the topics rooms know of one session, and the other rooms' panels."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from salon import clock
+from salon.accounts.auth import login_required
+from salon.forms import EmptyForm
+from salon.schedule import views as schedule_views
+from salon.sessions import panels
+from salon.topics import services as topics
+
+bp = Blueprint("sessions", __name__)
+
+
+@bp.route("/sessions/<int:session_id>")
+@login_required
+def page(session_id):
+    session = topics.get_session(session_id, current_user.programme_id)
+    view = topics.session_topic(session, current_user)
+    return render_template("topics/session.html", view=view, now=clock.utcnow(), button_form=EmptyForm(),
+                           schedule=schedule_views.session_context(session),
+                           parts=topics.session_parts(view), panels=panels.for_session(session, current_user))
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,100 @@
+"""Issue 9's journey: the bureau at a desk (1280 px) and a secretary on a phone (360 px) walk a session's month
+from the home page alone — every step is reached from a task on the home page or a link on the page it leads to;
+no address is typed after logging in. Screenshots of the home page, the session page and the topics list."""
+from __future__ import annotations
+
+import pytest
+
+from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
+from tests.e2e.conftest import fits_width, log_in
+from tests.e2e.test_topic_journeys import _future_session
+
+pytestmark = pytest.mark.e2e
+
+
+def _home(page):
+    page.click("a.brand")
+    page.wait_for_load_state()
+
+
+def _task(page, href_end: str):
+    """Follow the home page's task whose link ends with href_end."""
+    _home(page)
+    page.click(f"ul.tasks a[href$='{href_end}']")
+    page.wait_for_load_state()
+
+
+def test_a_month_from_the_home_page(live_server, new_page, shot):
+    sid = _future_session(live_server.database_url)  # nominations open today, voting opens in 6 days
+    base = live_server.url
+
+    desk = new_page(1280, 900)
+    desk.on("dialog", lambda dialog: dialog.accept())
+    log_in(desk, base, *BUREAU_LOGIN)
+    assert desk.locator("ul.tasks li[data-stage=nominations_open]").count() == 1
+    notice = desk.locator("ul.tasks li[data-stage=nominations_open] textarea").input_value()
+    assert f"/sessions/{sid}" in notice
+    desk.click("ul.tasks li[data-stage=nominations_open] summary")
+    desk.click("ul.tasks li[data-stage=nominations_open] button[data-copy]")
+    shot(desk, "desk-home-1280")
+
+    phone = new_page(360)
+    log_in(phone, base, "sec01", SECRETARY_PASSWORD)
+    shot(phone, "desk-home-360")
+    assert fits_width(phone)
+    phone.click(f"ul.tasks a[href$='/topics/sessions/{sid}/nominate']")
+    phone.fill("input[name=title]", "社区养老服务站如何运营")
+    phone.fill("textarea[name=problem]", "服务站建成后使用率低，例如每天只有两三位老人。")
+    phone.click("form.form button[type=submit]")
+    phone.wait_for_url(f"**/sessions/{sid}")
+    assert "社区养老服务站如何运营" in phone.content()
+
+    _task(desk, f"/sessions/{sid}#nominations")  # the session page: the bureau may open voting early
+    desk.click(f"form[action$='/topics/sessions/{sid}/open-vote'] button")
+    desk.wait_for_load_state()
+
+    _task(phone, f"/topics/sessions/{sid}/vote")
+    phone.check("input[name=choices]")
+    phone.click("form.form button[type=submit]")
+    phone.click("#cast")
+    assert len(phone.inner_text("#receipt").strip()) == 14
+
+    _home(desk)
+    assert desk.locator("ul.tasks li[data-stage=voting_open]").count() == 1
+    desk.click("ul.tasks li[data-stage=voting_open] a")
+    desk.click(f"form[action$='/topics/sessions/{sid}/close-vote'] button")
+    desk.wait_for_url(f"**/topics/sessions/{sid}/results")
+
+    _task(desk, f"/topics/sessions/{sid}/decide")
+    desk.check("input[name=nomination_id]")
+    desk.fill("textarea[name=rationale]", "社区普遍关心。")
+    desk.click("form.form button[type=submit]")
+    desk.wait_for_url(f"**/topics/sessions/{sid}/agenda")
+
+    _task(desk, f"/topics/sessions/{sid}/agenda#guests")
+    desk.fill("input[name=name]", "李主任")
+    desk.fill("input[name=unit]", "县卫健局")
+    desk.click(f"form[action$='/topics/sessions/{sid}/guests'] button[type=submit]")
+    desk.wait_for_load_state()
+    assert "李主任" in desk.content()
+
+    _home(desk)
+    assert desk.locator("ul.tasks li[data-stage=topic_decided]").count() == 1
+    desk.click("ul.tasks li[data-stage=topic_decided] a")
+    desk.wait_for_url(f"**/sessions/{sid}")
+    assert "李主任" in desk.content()
+    shot(desk, "desk-session-1280")
+
+    desk.click("nav.menu a[href$='/topics/']")
+    desk.wait_for_load_state()
+    shot(desk, "desk-topics-1280")
+
+    _home(phone)
+    phone.click(f"ul.tasks a[href*='/sessions/{sid}']")
+    phone.wait_for_load_state()
+    assert "社区养老服务站如何运营" in phone.content() and "李主任" in phone.content()
+    assert fits_width(phone)
+    shot(phone, "desk-session-360")
+    phone.click("nav.menu a[href$='/topics/']")
+    assert fits_width(phone)
+    shot(phone, "desk-topics-360")

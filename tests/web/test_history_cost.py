@@ -1,0 +1,98 @@
+"""SPEC §9: a page costs the same after ten years as after one. Two programmes in one database, one with a
+year of history and one with ten (120 sessions, each with nominations, a closed poll, a decision, an agenda
+and a guest); every page and API list is fetched for both, counting SQL statements and response bytes."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+
+import pytest
+from sqlalchemy import event
+
+from salon import clock
+from salon.extensions import db
+from salon.schedule import services as schedule
+from tests import history
+from tests.conftest import login, token_for
+
+NOW = datetime(2026, 11, 23, 2, 0)
+
+PAGES = [
+    ("bureau", "/"), ("bureau", "/schedule"), ("bureau", "/schedule?before={oldest_shown}"),
+    ("bureau", "/schedule/communities/{community}"), ("bureau", "/sessions/{held}"),
+    ("bureau", "/sessions/{next}"), ("bureau", "/schedule/swaps"), ("bureau", "/schedule/manage"),
+    ("bureau", "/topics/"), ("bureau", "/topics/?page=2"), ("bureau", "/account"),
+    ("bureau", "/topics/sessions/{held}/results"), ("bureau", "/topics/sessions/{held}/agenda"),
+    ("bureau", "/audit"), ("bureau", "/schedule/feeds"), ("bureau", "/programme/settings"),
+    ("secretary", "/"), ("secretary", "/schedule"), ("secretary", "/topics/"),
+    ("secretary", "/sessions/{next}"), ("secretary", "/sessions/{held}"), ("secretary", "/topics/sessions/{next}/vote"),
+    ("anonymous", "/calendar/{feed}.ics"), ("anonymous", "/calendar/{community_feed}.ics"),
+    ("api", "/api/v1/sessions"), ("api", "/api/v1/audit"), ("api", "/api/v1/sessions/{held}/topic"),
+]
+
+# Lists shown a page at a time: one year of history does not fill a page, ten years do; their bound is the page
+# (bytes, statements). With 6 communities, 12 and 120 sessions leave every community in the same place in turn.
+PAGED = {"/schedule?before={oldest_shown}": (8000, 6), "/schedule/communities/{community}": (8000, 6),
+         "/topics/?page=2": (6000, 10)}
+
+
+@contextmanager
+def counting():
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def histories(app, monkeypatch):
+    monkeypatch.setattr(clock, "utcnow", lambda: NOW)
+    built = {}
+    with app.test_request_context():
+        for years in (1, 10):
+            programme, bureau, secretaries, communities = history.build(f"县{years}", years, NOW, prefix=f"y{years}")
+            future = [s for s in schedule.sessions(programme.id) if s.starts_at > NOW]
+            held = [s for s in schedule.sessions(programme.id) if s.starts_at <= NOW]
+            feed = schedule.create_feed(bureau)
+            community_feed = schedule.create_feed(bureau, communities[0].id)
+            db.session.commit()
+            built[years] = {
+                "bureau": bureau.username, "secretary": secretaries[0].username, "token": token_for(bureau),
+                "ids": {"held": held[-1].id, "next": future[0].id, "community": communities[0].id,
+                        "oldest_shown": held[-schedule.PAST_PAGE].id,
+                        "feed": schedule.feed_token(feed), "community_feed": schedule.feed_token(community_feed)}}
+    return built
+
+
+def _fetch(app, who, path, world):
+    client = app.test_client()
+    headers = {}
+    if who in ("bureau", "secretary"):
+        login(client, world[who])
+    elif who == "api":
+        headers = {"Authorization": f"Bearer {world['token']}"}
+    url = path.format(**world["ids"])
+    with counting() as seen:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(seen), len(response.data)
+
+
+def test_pages_cost_the_same_after_ten_years(app, histories):
+    report, failures = [], []
+    for who, path in PAGES:
+        q1, b1 = _fetch(app, who, path, histories[1])
+        q10, b10 = _fetch(app, who, path, histories[10])
+        report.append(f"{who:9} {path:45} queries {q1:3} → {q10:3}   bytes {b1:6} → {b10:6}")
+        # Same statements; the bytes may differ only by longer numbers (第9期 → 第119期) and the like.
+        most_bytes, most_queries = PAGED.get(path, (0, 0))
+        if q10 > max(q1, most_queries) or b10 > max(b1 * 1.1 + 300, most_bytes):
+            failures.append(report[-1])
+    print("\n".join(report))
+    assert not failures, "pages that grow with history:\n" + "\n".join(failures)
