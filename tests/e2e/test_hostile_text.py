@@ -87,7 +87,7 @@ def test_hostile_text_is_shown_intact_and_never_runs(live_server, new_page, shot
     assert phone.input_value("input[name=title]") == TITLE
     phone.eval_on_selector("textarea[name=problem]", "(el, text) => { el.value = text; }", PROBLEM)
     phone.click("form.form button[type=submit]")
-    phone.wait_for_url(f"**/topics/sessions/{sid}")
+    phone.wait_for_url(f"**/sessions/{sid}")
     assert_inert_and_intact(phone, TITLE)
     shot(phone, "hostile-topic-session-360")
     nomination = phone.get_attribute(f"a[href*='/topics/nominations/']:has-text('议题')", "href")

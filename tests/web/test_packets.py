@@ -228,7 +228,7 @@ def test_overdue_is_highlighted_at_the_boundary(client, world, sessions, monkeyp
     overdue = client.get("/outcomes/overdue").get_data(as_text=True)
     assert "印发告知承诺制通知" in overdue and "修改理赔须知" not in overdue
     # The session page shows it too.
-    assert "逾期待办事项：1 项" in client.get(f"/topics/sessions/{first}").get_data(as_text=True)
+    assert "逾期待办事项：1 项" in client.get(f"/sessions/{first}").get_data(as_text=True)
     # Local midnight in Shanghai (16:00 UTC): the item due the 23rd is now overdue as well.
     _at(monkeypatch, datetime(2026, 11, 23, 16, 0))
     assert "2 项待办事项已逾期" in client.get("/").get_data(as_text=True)
