@@ -4,4 +4,4 @@ from salon.audit.models import AuditEvent  # noqa: F401
 from salon.programmes.models import Community, Programme, Seat, SeatHolding  # noqa: F401
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus  # noqa: F401
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, Question, Receipt, VoterRecord  # noqa: F401
-from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision  # noqa: F401
+from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision, TopicVote  # noqa: F401

@@ -25,9 +25,10 @@ from salon.rules import ballots as ballot_rules
 from salon.rules import topics as rules
 from salon.schedule.models import Session, SessionStatus
 from salon.topics.models import (HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX, AgendaItem, Guest,
-                                 Nomination, TopicDecision)
+                                 Nomination, TopicDecision, TopicVote)
 
 POLL_KIND = "topic"
+QUESTION_CODE = "approve_topics"
 AGENDA_MAX_ITEMS = 20
 
 
@@ -55,7 +56,14 @@ def windows(session: Session, programme: Programme, previous: Session | None) ->
 
 
 def topic_poll(session_id: int) -> Poll | None:
-    return db.session.scalar(select(Poll).where(Poll.kind == POLL_KIND, Poll.subject_id == session_id))
+    return ballots.get(db.session.scalar(select(TopicVote.poll_id).where(TopicVote.session_id == session_id)))
+
+
+def poll_title(poll: Poll) -> str:
+    """Composed when shown, in the reader's language (titles are not stored)."""
+    number = db.session.scalar(select(Session.number).join(TopicVote, TopicVote.session_id == Session.id)
+                               .where(TopicVote.poll_id == poll.id))
+    return _("Topic of session %(n)d", n=number or 0)
 
 
 def upcoming(programme_id: int, now: datetime, limit: int = 3) -> list[tuple[Session, Session | None]]:
@@ -81,13 +89,13 @@ def advance(programme: Programme, now: datetime | None = None) -> list[str]:
     A window that passed with nobody there to open it (no request, no tick) still ends in a closed poll
     with no ballots, so the decider can go on rather than being stuck (SPEC §8)."""
     now = now or clock.utcnow()
-    said = [_("Voting closed: %(title)s", title=p.title) for p in ballots.close_due(now, programme.id)]
+    said = [_("Voting closed: %(title)s", title=ballots.poll_title(p)) for p in ballots.close_due(now, programme.id)]
     horizon = timedelta(days=programme.vote_open_days + 1)
     candidates = db.session.scalars(
         select(Session).where(
             Session.programme_id == programme.id, Session.status == SessionStatus.PLANNED,
             Session.number.is_not(None), Session.starts_at <= now + horizon,
-            ~select(Poll.id).where(Poll.kind == POLL_KIND, Poll.subject_id == Session.id).exists())).all()
+            ~select(TopicVote.session_id).where(TopicVote.session_id == Session.id).exists())).all()
     for session in candidates:
         frame = windows(session, programme, None)
         if _nomination_count(session.id) == 0 or now < frame.vote_opens:
@@ -147,11 +155,12 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime) -> 
     nominations = active_nominations(session.id)
     if not nominations:
         raise Conflict(_("There is nothing to vote on: no nominations."), "nominations")
-    poll = ballots.create_poll(programme.id, POLL_KIND, _("Topic of session %(n)d", n=session.number),
-                               closes_at=frame.vote_closes, opens_at=min(frame.vote_opens, now),
+    poll = ballots.create_poll(programme.id, POLL_KIND, closes_at=frame.vote_closes,
+                               opens_at=min(frame.vote_opens, now),
                                min_published=programme.min_ballots_published, subject_id=session.id)
-    question = ballots.add_question(poll, _("Which topics do you approve?"), ballot_rules.APPROVAL,
-                                    programme.approvals_max)
+    db.session.add(TopicVote(session_id=session.id, programme_id=programme.id, poll_id=poll.id))
+    question = ballots.add_question(poll, kind=ballot_rules.APPROVAL, max_choices=programme.approvals_max,
+                                    code=QUESTION_CODE)
     for nomination in nominations:
         ballots.add_option(question, nomination.title, ref_id=nomination.id)
     seats = db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
@@ -568,14 +577,22 @@ def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[
         select(Nomination.session_id, func.count(Nomination.id))
         .where(Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None))
         .group_by(Nomination.session_id)).all())
-    states = dict(db.session.execute(select(Poll.subject_id, Poll.state).where(
-        Poll.kind == POLL_KIND, Poll.subject_id.in_(ids), Poll.programme_id == programme_id)).all())
+    poll_of = dict(db.session.execute(select(TopicVote.session_id, TopicVote.poll_id).where(
+        TopicVote.session_id.in_(ids), TopicVote.programme_id == programme_id)).all())
+    by_poll = ballots.states(list(poll_of.values()))
+    states = {sid: by_poll[pid] for sid, pid in poll_of.items() if pid in by_poll}
     titles = dict(db.session.execute(
         select(TopicDecision.session_id, Nomination.title)
         .join(Nomination, Nomination.id == TopicDecision.nomination_id)
         .where(TopicDecision.session_id.in_(ids))).all())
     return [Row(s, counts.get(s.id, 0), states[s.id].value if s.id in states else None, titles.get(s.id))
             for s in sessions], more
+
+
+@dataclass(frozen=True)
+class _PollState:
+    id: int
+    state: PollState
 
 
 @dataclass
@@ -592,23 +609,18 @@ class TaskState:
 
 def tasks_state(user, now: datetime) -> list[TaskState]:
     """What the home page says about the next sessions, in a fixed number of queries."""
-    from salon.ballots.models import EligibleSeat, VoterRecord
-
     programme = user.programme
     pairs = upcoming(programme.id, now)
     if not pairs:
         return []
     ids = [s.id for s, _prev in pairs]
     seat = programmes.seat_of(user) if user.is_secretary else None
-    polls = {p.subject_id: p for p in db.session.scalars(select(Poll).where(
-        Poll.kind == POLL_KIND, Poll.subject_id.in_(ids), Poll.programme_id == programme.id))}
-    poll_ids = [p.id for p in polls.values()]
-    eligible, voted, mine = set(), set(), {}
-    if seat is not None and poll_ids:
-        eligible = set(db.session.scalars(select(EligibleSeat.poll_id).where(
-            EligibleSeat.poll_id.in_(poll_ids), EligibleSeat.seat_id == seat.id)))
-        voted = set(db.session.scalars(select(VoterRecord.poll_id).where(
-            VoterRecord.poll_id.in_(poll_ids), VoterRecord.seat_id == seat.id)))
+    poll_of = dict(db.session.execute(select(TopicVote.session_id, TopicVote.poll_id).where(
+        TopicVote.session_id.in_(ids), TopicVote.programme_id == programme.id)).all())
+    poll_states = ballots.states(list(poll_of.values()))
+    polls = {sid: _PollState(pid, poll_states[pid]) for sid, pid in poll_of.items() if pid in poll_states}
+    eligible, voted = ballots.seat_status([p.id for p in polls.values()], seat.id if seat else None)
+    mine = {}
     if seat is not None:
         mine = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
             Nomination.session_id.in_(ids), Nomination.community_id == seat.community_id,
