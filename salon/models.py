@@ -5,3 +5,5 @@ from salon.programmes.models import Community, Programme, Seat, SeatHolding  # n
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus  # noqa: F401
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, Question, Receipt, VoterRecord  # noqa: F401
 from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision, TopicVote  # noqa: F401
+from salon.committee.models import Candidate, Election, Member, Pick, Term  # noqa: F401
+from salon.reviews.models import Attendance, Review  # noqa: F401

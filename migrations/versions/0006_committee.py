@@ -46,8 +46,186 @@ def upgrade():
     op.execute("UPDATE ballot_questions SET code = 'approve_topics' "
                "WHERE poll_id IN (SELECT id FROM ballot_polls WHERE kind = 'topic')")
 
+    # The committee room (SPEC §4).
+    op.create_table('committee_elections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('STANDING', 'VOTING', 'RUNOFF', 'CLOSED', name='electionstate', native_enum=False, length=16), nullable=False),
+    sa.Column('reason', sa.String(length=16), nullable=False),
+    sa.Column('seats', sa.Integer(), nullable=False),
+    sa.Column('standing_until', sa.DateTime(), nullable=False),
+    sa.Column('poll_id', sa.Integer(), nullable=True),
+    sa.Column('runoff_poll_id', sa.Integer(), nullable=True),
+    sa.Column('runoff_seats', sa.Integer(), nullable=False),
+    sa.Column('lot_seed', sa.String(length=64), nullable=True),
+    sa.Column('lot_candidates', sa.String(length=500), nullable=False),
+    sa.Column('opened_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['opened_by_id'], ['users.id'], name=op.f('fk_committee_elections_opened_by_id_users')),
+    sa.ForeignKeyConstraint(['poll_id'], ['ballot_polls.id'], name=op.f('fk_committee_elections_poll_id_ballot_polls')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_committee_elections_programme_id_programmes')),
+    sa.ForeignKeyConstraint(['runoff_poll_id'], ['ballot_polls.id'], name=op.f('fk_committee_elections_runoff_poll_id_ballot_polls')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_committee_elections')),
+    sa.UniqueConstraint('poll_id', name=op.f('uq_committee_elections_poll_id')),
+    sa.UniqueConstraint('runoff_poll_id', name=op.f('uq_committee_elections_runoff_poll_id'))
+    )
+    with op.batch_alter_table('committee_elections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_committee_elections_programme_id'), ['programme_id'], unique=False)
+
+    op.create_table('committee_candidates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('election_id', sa.Integer(), nullable=False),
+    sa.Column('seat_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('nominated_by_id', sa.Integer(), nullable=True),
+    sa.Column('accepted_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['election_id'], ['committee_elections.id'], name=op.f('fk_committee_candidates_election_id_committee_elections')),
+    sa.ForeignKeyConstraint(['nominated_by_id'], ['users.id'], name=op.f('fk_committee_candidates_nominated_by_id_users')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_committee_candidates_programme_id_programmes')),
+    sa.ForeignKeyConstraint(['seat_id'], ['seats.id'], name=op.f('fk_committee_candidates_seat_id_seats')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_committee_candidates_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_committee_candidates')),
+    sa.UniqueConstraint('election_id', 'seat_id', name=op.f('uq_committee_candidates_election_id'))
+    )
+    with op.batch_alter_table('committee_candidates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_committee_candidates_election_id'), ['election_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_committee_candidates_programme_id'), ['programme_id'], unique=False)
+
+    op.create_table('committee_terms',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('election_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(), nullable=True),
+    sa.Column('end_reason', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['election_id'], ['committee_elections.id'], name=op.f('fk_committee_terms_election_id_committee_elections')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_committee_terms_programme_id_programmes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_committee_terms')),
+    sa.UniqueConstraint('election_id', name=op.f('uq_committee_terms_election_id'))
+    )
+    with op.batch_alter_table('committee_terms', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_committee_terms_programme_id'), ['programme_id'], unique=False)
+
+    op.create_table('committee_members',
+    sa.Column('term_id', sa.Integer(), nullable=False),
+    sa.Column('seat_id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_committee_members_programme_id_programmes')),
+    sa.ForeignKeyConstraint(['seat_id'], ['seats.id'], name=op.f('fk_committee_members_seat_id_seats')),
+    sa.ForeignKeyConstraint(['term_id'], ['committee_terms.id'], name=op.f('fk_committee_members_term_id_committee_terms')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_committee_members_user_id_users')),
+    sa.PrimaryKeyConstraint('term_id', 'seat_id', name=op.f('pk_committee_members'))
+    )
+    with op.batch_alter_table('committee_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_committee_members_programme_id'), ['programme_id'], unique=False)
+
+    op.create_table('committee_picks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('term_id', sa.Integer(), nullable=False),
+    sa.Column('seat_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('rationale', sa.Text(), nullable=False),
+    sa.Column('picked_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['nomination_id'], ['topic_nominations.id'], name=op.f('fk_committee_picks_nomination_id_topic_nominations')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_committee_picks_programme_id_programmes')),
+    sa.ForeignKeyConstraint(['seat_id'], ['seats.id'], name=op.f('fk_committee_picks_seat_id_seats')),
+    sa.ForeignKeyConstraint(['session_id'], ['salon_sessions.id'], name=op.f('fk_committee_picks_session_id_salon_sessions')),
+    sa.ForeignKeyConstraint(['term_id'], ['committee_terms.id'], name=op.f('fk_committee_picks_term_id_committee_terms')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_committee_picks_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_committee_picks'))
+    )
+    with op.batch_alter_table('committee_picks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_committee_picks_programme_id'), ['programme_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_committee_picks_session_id'), ['session_id'], unique=False)
+
+    # The half-year review room (SPEC §4).
+    op.create_table('reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('term_id', sa.Integer(), nullable=False),
+    sa.Column('poll_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('OPEN', 'CLOSED', name='reviewstate', native_enum=False, length=16), nullable=False),
+    sa.Column('period_start', sa.DateTime(), nullable=False),
+    sa.Column('period_end', sa.DateTime(), nullable=False),
+    sa.Column('chair_community_id', sa.Integer(), nullable=True),
+    sa.Column('checkin_until', sa.DateTime(), nullable=False),
+    sa.Column('opened_at', sa.DateTime(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('threshold_pct', sa.Integer(), nullable=False),
+    sa.Column('quorum_required', sa.Boolean(), nullable=False),
+    sa.Column('active_communities', sa.Integer(), nullable=False),
+    sa.Column('present', sa.Integer(), nullable=True),
+    sa.Column('oppose', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('election_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['chair_community_id'], ['communities.id'], name=op.f('fk_reviews_chair_community_id_communities')),
+    sa.ForeignKeyConstraint(['election_id'], ['committee_elections.id'], name=op.f('fk_reviews_election_id_committee_elections')),
+    sa.ForeignKeyConstraint(['poll_id'], ['ballot_polls.id'], name=op.f('fk_reviews_poll_id_ballot_polls')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_reviews_programme_id_programmes')),
+    sa.ForeignKeyConstraint(['term_id'], ['committee_terms.id'], name=op.f('fk_reviews_term_id_committee_terms')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reviews')),
+    sa.UniqueConstraint('poll_id', name=op.f('uq_reviews_poll_id'))
+    )
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reviews_programme_id'), ['programme_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reviews_term_id'), ['term_id'], unique=False)
+
+    op.create_table('review_attendance',
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('seat_id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('how', sa.String(length=8), nullable=False),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_review_attendance_programme_id_programmes')),
+    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_review_attendance_review_id_reviews')),
+    sa.ForeignKeyConstraint(['seat_id'], ['seats.id'], name=op.f('fk_review_attendance_seat_id_seats')),
+    sa.PrimaryKeyConstraint('review_id', 'seat_id', name=op.f('pk_review_attendance')),
+    sqlite_with_rowid=False
+    )
+    with op.batch_alter_table('review_attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_attendance_programme_id'), ['programme_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('review_attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_attendance_programme_id'))
+
+    op.drop_table('review_attendance')
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reviews_term_id'))
+        batch_op.drop_index(batch_op.f('ix_reviews_programme_id'))
+
+    op.drop_table('reviews')
+
+    with op.batch_alter_table('committee_picks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_committee_picks_session_id'))
+        batch_op.drop_index(batch_op.f('ix_committee_picks_programme_id'))
+
+    op.drop_table('committee_picks')
+    with op.batch_alter_table('committee_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_committee_members_programme_id'))
+
+    op.drop_table('committee_members')
+    with op.batch_alter_table('committee_terms', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_committee_terms_programme_id'))
+
+    op.drop_table('committee_terms')
+    with op.batch_alter_table('committee_candidates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_committee_candidates_programme_id'))
+        batch_op.drop_index(batch_op.f('ix_committee_candidates_election_id'))
+
+    op.drop_table('committee_candidates')
+    with op.batch_alter_table('committee_elections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_committee_elections_programme_id'))
+
+    op.drop_table('committee_elections')
+
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('ballot_questions', schema=None) as batch_op:
         batch_op.drop_column('ref_id')

@@ -16,6 +16,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
+from salon.committee.terms import sitting_term
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id
 from salon.extensions import db
@@ -333,8 +334,8 @@ def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nom
 # --- deciding ---------------------------------------------------------------------------------
 
 def committee_sitting(programme: Programme) -> bool:
-    """Committees arrive with their own issue (SPEC §4); until then none sits and the bureau decides."""
-    return False
+    """SPEC §3.3/§4: a committee sits from its election's close until its term ends (completed, recalled)."""
+    return sitting_term(programme.id) is not None
 
 
 def decider_for(session: Session, programme: Programme) -> str:
@@ -352,6 +353,13 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
         raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
     if not user.is_bureau:
         raise Forbidden(_("Only the bureau can do this."), "decider")
+    nomination, rationale, counts, needed = prepare_decision(session, nomination_id, rationale)
+    return record_decision(session, nomination, rules.BUREAU, user, rationale, counts is not None and not needed, now)
+
+
+def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomination, str, dict | None, bool]:
+    """Check that the session can be decided now and that the pick and its rationale are acceptable
+    (SPEC §3.3: a pick that is not the most approved needs a rationale). Locks the session row."""
     if not isinstance(rationale, str) and rationale is not None:
         raise ValidationFailed(_("Must be text."), "rationale")
     rationale = (rationale or "").strip()
@@ -377,14 +385,19 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
         raise ValidationFailed(
             _("The pick is not the most approved nomination: explain why.") if counts is not None
             else _("No tally was published for this vote: explain the pick."), "rationale")
-    decision = TopicDecision(programme_id=programme.id, session_id=session.id, nomination_id=nomination.id,
-                             decider=rules.BUREAU, decided_by_id=user.id, rationale=rationale,
-                             followed_tally=counts is not None and not needed, decided_at=now)
+    return nomination, rationale, counts, needed
+
+
+def record_decision(session: Session, nomination: Nomination, decider: str, user, rationale: str,
+                    followed_tally: bool, now: datetime) -> TopicDecision:
+    decision = TopicDecision(programme_id=session.programme_id, session_id=session.id, nomination_id=nomination.id,
+                             decider=decider, decided_by_id=user.id if user else None, rationale=rationale,
+                             followed_tally=followed_tally, decided_at=now)
     db.session.add(decision)
     db.session.flush()
     _default_agenda(session, nomination)
-    audit.record(programme.id, user, "topic.decide", session, session=session.number,
-                 nomination=nomination.id, title=nomination.title, decider=rules.BUREAU)
+    audit.record(session.programme_id, user, "topic.decide", session, session=session.number,
+                 nomination=nomination.id, title=nomination.title, decider=decider)
     return decision
 
 
