@@ -17,9 +17,12 @@ def init_app(app) -> None:
         return
     _wired = True
     from salon import cli, navigation
+    from salon import demo as demo_registry
+    from salon.reviews import demo
     from salon.home.tasks import provider
 
     navigation.add(_l("Reviews"), "reviews.index", order=35)
     cli.TICKERS.append(services.tick)
+    demo_registry.extension(40)(demo.load)
     provider(views.review_tasks)
     ballots.register_kind(services.POLL_KIND, services.poll_title, services.LABELS)
