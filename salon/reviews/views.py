@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import qrcode
 import qrcode.image.svg
@@ -87,7 +88,8 @@ def roll(review_id):
 def qr_svg(url: str) -> Markup:
     """The QR code as inline SVG, drawn by the qrcode library (no CDN, no image file)."""
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
-    return Markup(image.to_string(encoding="unicode"))  # the library's own markup; the URL is ours
+    svg = image.to_string(encoding="unicode")  # the library's own markup; the URL in it is ours
+    return Markup(re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg width="100%" role="img"', svg))
 
 
 @bp.route("/<int:review_id>/qr")
