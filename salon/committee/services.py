@@ -421,3 +421,20 @@ def record_pick(session: Session, user, nomination_id, rationale, now: datetime 
         topics.record_decision(session, chosen_nomination, topic_rules.COMMITTEE, user, "\n".join(reasons),
                                counts is not None and not topic_rules.rationale_required(chosen, counts), now)
     return pick
+
+
+def export_rows(view: ElectionView) -> list[list]:
+    """The election for the bureau's records: approvals only where SPEC §5 lets them be published."""
+    rows = [[_("Committee election"), view.election.id], [_("Seats"), view.election.seats]]
+    for label, poll, result in ((_("Ballot"), view.poll, view.results), (_("Runoff"), view.runoff,
+                                                                          view.runoff_results)):
+        if poll is None:
+            continue
+        rows += [[], [label, _("Turnout"), result.turnout]]
+        for option in poll.questions[0].options:
+            rows.append([option.label, result.counts.get(option.id, 0) if result.published else _("withheld")])
+    if view.election.lot_seed:
+        rows += [[], [_("Drawn by lot"), view.election.lot_seed]]
+    rows += [[], [_("Elected")]] + ([[m.seat.community.name, m.user.display_name if m.user else ""]
+                                     for m in view.term.members] if view.term else [])
+    return rows

@@ -11,7 +11,8 @@ from salon.ballots.views import BallotPage, ballot_page
 from salon.committee import services
 from salon.committee.forms import CandidateForm, ExtendForm, OpenVoteForm, PickForm
 from salon.committee.models import ElectionState
-from salon.errors import DomainError
+from salon.errors import Conflict, DomainError
+from salon.exports import table_response
 from salon.forms import EmptyForm, show_error
 from salon.home.tasks import Task
 from salon.programmes import services as programmes
@@ -161,6 +162,16 @@ def vote(election_id):
         poll, heading=_("Committee election") + (" · " + _("runoff") if view.runoff else ""),
         back_url=url_for("committee.election", election_id=election.id),
         action_url=url_for("committee.vote", election_id=election.id), seat_id=_my_seat_id()))
+
+
+@bp.route("/elections/<int:election_id>/export.<fmt>")
+@bureau_required
+def export(election_id, fmt):
+    election = _election(election_id)
+    if election.state != ElectionState.CLOSED:
+        raise Conflict(_("Export once the election has closed."), "election")
+    return table_response(services.export_rows(services.election_view(election, current_user)),
+                          f"election-{election.id}", fmt)
 
 
 @bp.route("/sessions/<int:session_id>/pick", methods=["GET", "POST"])

@@ -2,13 +2,11 @@
 arithmetic of the rule, the printable report and the exports."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -17,6 +15,7 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.ballots.views import BallotPage, ballot_page
 from salon.errors import Conflict, DomainError, Forbidden, NotFound
+from salon.exports import FORMATS, table_response
 from salon.forms import EmptyForm
 from salon.home.tasks import Task
 from salon.programmes import services as programmes
@@ -153,28 +152,12 @@ def report(review_id):
 @bureau_required
 def export(review_id, fmt):
     review = _review(review_id)
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in FORMATS:
         raise NotFound(_("Not found."), "fmt")
     if review.state != ReviewState.CLOSED:
         raise Conflict(_("Export once the review has closed."), "review")
-    rows = services.export_rows(review, services.review_view(review, current_user))
-    name = f"review-{review.id}"
-    if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out).writerows(rows)
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "review"
-    for row in rows:
-        sheet.append(row)
-    data = io.BytesIO()
-    book.save(data)
-    return Response(data.getvalue(), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return table_response(services.export_rows(review, services.review_view(review, current_user)),
+                          f"review-{review.id}", fmt)
 
 
 def review_tasks(user) -> list[Task]:

@@ -55,3 +55,36 @@ def test_bad_input_names_the_field(world, api):
                                             json={"seat_id": world.other_community.seat.id})
     assert forged.status_code == 404
     assert bureau.get("/elections/999999").status_code == 404
+
+
+def test_exports_for_the_bureau_counts_only_where_published(app, client, world, api):
+    from openpyxl import load_workbook
+    import io
+
+
+    bureau = api(world.bureau)
+    election = bureau.post("/elections").get_json()
+    for user, community in zip(world.secretaries, world.communities):
+        api(user).post(f"/elections/{election['id']}/candidates", json={"seat_id": community.seat.id})
+    bureau.post(f"/elections/{election['id']}/voting/open", json={})
+    bureau.post(f"/elections/{election['id']}/voting/close")
+    review = bureau.post("/reviews").get_json()
+    bureau.post(f"/reviews/{review['id']}/roll", json={"seat_ids": [c.seat.id for c in world.communities]})
+    overall = next(q for q in review["poll"]["questions"] if q["code"] == "overall")
+    oppose = next(o["id"] for o in overall["options"] if o["code"] == "oppose")
+    assert api(world.secretaries[0]).post(f"/polls/{review['poll']['id']}/ballot",
+                                          json={"choices": [oppose]}).status_code == 201
+    closed = bureau.post(f"/reviews/{review['id']}/close").get_json()
+    assert (closed["present"], closed["oppose"], closed["outcome"]) == (3, 1, "stands")
+    login(client, "bureau_a")
+    csv_text = client.get(f"/reviews/{review['id']}/export.csv").get_data(as_text=True)
+    assert "33.3%" in csv_text and "反对,1" in csv_text
+    assert "支持" not in csv_text and "弃权" not in csv_text  # 1 ballot < 3: only oppose and present published
+    xlsx = client.get(f"/committee/elections/{election['id']}/export.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert [c.value for c in sheet[1]][:2] == ["选题委员会选举", election["id"]]
+    assert client.get(f"/reviews/{review['id']}/export.pdf").status_code == 404
+    report = client.get(f"/reviews/{review['id']}/report").get_data(as_text=True)
+    assert "反对 1 人 / 参会 3 人 = 33.3%，不高于 60%：委员会继续任职" in report
+    qr = client.get(f"/reviews/{review['id']}/qr").get_data(as_text=True)
+    assert "<svg" in qr and "/reviews/checkin/" in qr

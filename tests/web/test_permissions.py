@@ -304,6 +304,7 @@ CASES: dict[str, Case] = {
                                         ok=409),
     "committee.vote": page("GET", lambda w: f"/committee/elections/{election(w)}/vote", secretary=302, bureau=302,
                            other=404),
+    "committee.export": bureau_page("GET", lambda w: f"/committee/elections/{election(w)}/export.csv", ok=409),
     "committee.pick": page("GET", lambda w: f"/committee/sessions/{t(w, 's1')}/pick", other=404),
     # reviews: pages
     "reviews.index": page("GET", lambda w: "/reviews/"),
