@@ -53,10 +53,13 @@ def _register_blueprints(app: Flask) -> None:
     from salon.home.views import bp as home_bp
     from salon.programmes.views import bp as programmes_bp
     from salon.schedule.views import bp as schedule_bp
-    from salon.topics.views import bp as topics_bp
+    from salon import committee, reviews, topics
 
-    for bp in (home_bp, accounts_bp, programmes_bp, audit_bp, schedule_bp, topics_bp):
+    for bp in (home_bp, accounts_bp, programmes_bp, audit_bp, schedule_bp):
         app.register_blueprint(bp)
+    topics.init_app(app)
+    committee.init_app(app)
+    reviews.init_app(app)
     register_api(app)
     _init_rooms(app)
 

@@ -48,11 +48,14 @@ def register(app: Flask) -> None:
     from salon.accounts.api import blp as accounts_blp
     from salon.audit.api import blp as audit_blp
     from salon.ballots.api import blp as ballots_blp
+    from salon.committee.api import blp as committee_blp
+    from salon.reviews.api import blp as reviews_blp
     from salon.programmes.api import blp as programmes_blp
     from salon.schedule.api import blp as schedule_blp
     from salon.topics.api import blp as topics_blp
 
     app.before_request(_authenticate)
-    for blp in (accounts_blp, programmes_blp, audit_blp, schedule_blp, ballots_blp, topics_blp):
+    for blp in (accounts_blp, programmes_blp, audit_blp, schedule_blp, ballots_blp, topics_blp,
+                committee_blp, reviews_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=PREFIX)

@@ -25,8 +25,10 @@ class Poll(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # "topic", later "review", "election"
-    subject_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # e.g. the session, for kind "topic"
+    kind: Mapped[str] = mapped_column(String(32))  # "topic", "election", "review": names the room that owns it
+    # Informative only: rooms own their poll by a foreign key on their own table (e.g. topic_votes.poll_id).
+    subject_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Legacy: titles are no longer stored but composed, translated, by the owning room (services.poll_title).
     title: Mapped[str] = mapped_column(String(200), default="")
     state: Mapped[PollState] = mapped_column(Enum(PollState, native_enum=False, length=16),
                                              default=PollState.DRAFT)
@@ -53,7 +55,9 @@ class Question(db.Model):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    text: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(String(300), default="")  # user text; empty when `code` names it
+    code: Mapped[str | None] = mapped_column(String(32), nullable=True)  # stable, translated when shown
+    ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # e.g. the topic a review question asks about
     kind: Mapped[str] = mapped_column(String(16))  # salon.rules.ballots.APPROVAL or SINGLE
     max_choices: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -73,7 +77,8 @@ class Option(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), index=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("ballot_questions.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    label: Mapped[str] = mapped_column(String(200), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")  # user text (a nomination's title)
+    code: Mapped[str | None] = mapped_column(String(32), nullable=True)  # e.g. "oppose", translated when shown
     ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # e.g. the nomination
     is_blank: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -97,7 +102,8 @@ class Counter(db.Model):
 
 
 class EligibleSeat(db.Model):
-    """The seats that may vote, fixed by the caller when the poll opens."""
+    """The seats that may vote: fixed by the caller when the poll opens, and grown while it is open by
+    services.add_eligible (a secretary who checks in at a review). Who may vote is not secret."""
 
     __tablename__ = "ballot_eligible_seats"
     __table_args__ = {"sqlite_with_rowid": False}

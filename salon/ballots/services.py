@@ -44,8 +44,11 @@ COUNTER_SHARDS = 16
 
 # --- building and running a poll ------------------------------------------------------------
 
-def create_poll(programme_id: int, kind: str, title: str, closes_at: datetime, opens_at: datetime | None = None,
+def create_poll(programme_id: int, kind: str, title: str = "", closes_at: datetime | None = None,
+                opens_at: datetime | None = None,
                 min_published: int = 3, subject_id: int | None = None) -> Poll:
+    if closes_at is None:
+        raise ValidationFailed(_("Voting must close after it opens."), "closes_at")
     if opens_at is not None and closes_at <= opens_at:
         raise ValidationFailed(_("Voting must close after it opens."), "closes_at")
     poll = Poll(programme_id=programme_id, kind=kind, title=title[:200], opens_at=opens_at, closes_at=closes_at,
@@ -60,7 +63,8 @@ def _draft_only(poll: Poll) -> None:
         raise Conflict(_("The poll has opened; its questions can no longer change."), "poll")
 
 
-def add_question(poll: Poll, text: str, kind: str = rules.APPROVAL, max_choices: int = 1) -> Question:
+def add_question(poll: Poll, text: str = "", kind: str = rules.APPROVAL, max_choices: int = 1,
+                 code: str | None = None, ref_id: int | None = None) -> Question:
     _draft_only(poll)
     if kind not in (rules.APPROVAL, rules.SINGLE):
         raise ValidationFailed(_("Unknown kind of question."), "kind")
@@ -70,7 +74,7 @@ def add_question(poll: Poll, text: str, kind: str = rules.APPROVAL, max_choices:
         raise ValidationFailed(_("At least one choice must be allowed."), "max_choices")
     position = db.session.scalar(select(func.count(Question.id)).where(Question.poll_id == poll.id))
     question = Question(programme_id=poll.programme_id, poll_id=poll.id, position=position, text=text[:300],
-                        kind=kind, max_choices=max_choices)
+                        kind=kind, max_choices=max_choices, code=code, ref_id=ref_id)
     db.session.add(question)
     db.session.flush()
     db.session.add(Option(programme_id=poll.programme_id, poll_id=poll.id, question_id=question.id,
@@ -78,12 +82,12 @@ def add_question(poll: Poll, text: str, kind: str = rules.APPROVAL, max_choices:
     return question
 
 
-def add_option(question: Question, label: str, ref_id: int | None = None) -> Option:
+def add_option(question: Question, label: str = "", ref_id: int | None = None, code: str | None = None) -> Option:
     _draft_only(question.poll)
     position = db.session.scalar(select(func.count(Option.id)).where(
         Option.question_id == question.id, Option.is_blank.is_(False)))
     option = Option(programme_id=question.programme_id, poll_id=question.poll_id, question_id=question.id,
-                    position=position, label=label[:200], ref_id=ref_id)
+                    position=position, label=label[:200], ref_id=ref_id, code=code)
     db.session.add(option)
     db.session.flush()
     return option
@@ -118,6 +122,32 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
     db.session.flush()
     audit.record(poll.programme_id, actor, "poll.open", poll, kind=poll.kind, eligible=len(seat_ids))
     return poll
+
+
+def add_eligible(poll_id: int, seat_id: int, programme_id: int, now: datetime | None = None) -> bool:
+    """Make a seat eligible in an open poll (a secretary checking in at a review). True if it was added.
+
+    Serialised against the close: FOR NO KEY UPDATE on the poll row waits for a close in progress (FOR
+    UPDATE) and makes a later close wait for it, yet never blocks ballots (they take FOR KEY SHARE). Seats
+    added after the close, or after the window ended, are refused, so `eligible_count` at the close is
+    exactly who could vote. Adding a seat says nothing about any ballot."""
+    now = now or clock.utcnow()
+    poll = db.session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update(key_share=True)
+                             .execution_options(populate_existing=True))
+    if poll is None or poll.programme_id != programme_id:
+        raise NotFound(_("Not found."), "poll_id")
+    if poll.state != PollState.OPEN or now >= poll.closes_at:
+        raise Conflict(_("Voting has closed; check-in is over."), "poll")
+    dialect = db.session.get_bind().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    added = db.session.execute(
+        dialect_insert(EligibleSeat).values(poll_id=poll.id, seat_id=seat_id, programme_id=programme_id)
+        .on_conflict_do_nothing(), execution_options={"preserve_rowcount": True}).rowcount
+    if added == 1:
+        db.session.execute(update(Poll).where(Poll.id == poll.id)
+                           .values(eligible_count=Poll.eligible_count + 1))
+        db.session.refresh(poll)
+    return added == 1
 
 
 def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
@@ -440,6 +470,19 @@ def _cast_statements(dialect: str) -> dict:
     return built
 
 
+def check_choices(poll: Poll, choices: list[int]) -> None:
+    """Validate a ballot before the confirmation step, with the errors `cast` would give."""
+    shape = _shape(poll.id, poll.seal)
+    try:
+        rules.sort_ballot(list(shape.questions), list(choices))
+    except rules.BallotRejected as exc:
+        if exc.reason == "too_many":
+            raise ValidationFailed(_("Choose at most %(n)d.", n=exc.limit), "choices")
+        if exc.reason == "duplicate":
+            raise ValidationFailed(_("Each option can be chosen only once."), "choices")
+        raise ValidationFailed(_("Not an option of this poll."), "choices")
+
+
 def new_receipt_code() -> str:
     raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -574,3 +617,89 @@ def results(poll: Poll) -> Results:
                 if ref_id is not None:
                     out.ref_counts[ref_id] = n
     return out
+
+
+@dataclass
+class Tally:
+    """The full count of a closed poll, for the server's own use (naming winners, finding ties, applying
+    the re-election rule) whatever the publication minimum. What is *shown* still follows SPEC §5."""
+    turnout: int
+    eligible: int
+    counts: dict[int, int]  # option id → n
+    blanks: dict[int, int]  # question id → blank answers
+    by_ref: dict[int, dict[int, int]]  # question id → {option ref id → n}
+    by_code: dict[int, dict[str, int]]  # question id → {option code → n}
+
+
+def tally(poll: Poll) -> Tally:
+    if poll.state != PollState.CLOSED:
+        raise Conflict(_("Voting is still open; decide after it closes."), "poll")
+    out = Tally(turnout(poll.id), poll.eligible_count, {}, {}, {}, {})
+    for option_id, question_id, ref_id, code, is_blank, n in db.session.execute(
+            select(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank, func.sum(Counter.n))
+            .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
+            .group_by(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank)):
+        n = int(n or 0)
+        if is_blank:
+            out.blanks[question_id] = n
+            continue
+        out.counts[option_id] = n
+        if ref_id is not None:
+            out.by_ref.setdefault(question_id, {})[ref_id] = n
+        if code is not None:
+            out.by_code.setdefault(question_id, {})[code] = n
+    return out
+
+
+def question_results(poll: Poll, result: Results) -> list[dict]:
+    """Per question: its options with their counts when published, and its blank answers."""
+    return [{"question": q, "options": [(o, result.counts.get(o.id) if result.published else None)
+                                        for o in q.options],
+             "blank": result.blanks.get(q.id) if result.published else None} for q in poll.questions]
+
+
+# --- what rooms ask about several polls at once (they never read the engine's tables) -------------
+
+def get(poll_id: int | None) -> Poll | None:
+    return db.session.get(Poll, poll_id) if poll_id is not None else None
+
+
+def states(poll_ids: list[int]) -> dict[int, PollState]:
+    if not poll_ids:
+        return {}
+    return dict(db.session.execute(select(Poll.id, Poll.state).where(Poll.id.in_(poll_ids))).all())
+
+
+def seat_status(poll_ids: list[int], seat_id: int | None) -> tuple[set[int], set[int]]:
+    """(polls the seat may vote in, polls it has voted in), in two queries."""
+    if seat_id is None or not poll_ids:
+        return set(), set()
+    eligible = set(db.session.scalars(select(EligibleSeat.poll_id).where(
+        EligibleSeat.poll_id.in_(poll_ids), EligibleSeat.seat_id == seat_id)))
+    voted = set(db.session.scalars(select(VoterRecord.poll_id).where(
+        VoterRecord.poll_id.in_(poll_ids), VoterRecord.seat_id == seat_id)))
+    return eligible, voted
+
+
+# --- labels: stored as codes, translated when shown -------------------------------------------------
+
+_titles: dict[str, object] = {}  # kind → callable(poll) -> str, registered by the owning room's init_app
+_labels: dict[str, object] = {}  # code → lazy string
+
+
+def register_kind(kind: str, title, labels: dict | None = None) -> None:
+    _titles[kind] = title
+    _labels.update(labels or {})
+
+
+def poll_title(poll: Poll) -> str:
+    compose = _titles.get(poll.kind)
+    return str(compose(poll)) if compose is not None else poll.title
+
+
+def question_text(question: Question) -> str:
+    return str(_labels[question.code]) if question.code in _labels else question.text
+
+
+def option_label(option: Option) -> str:
+    return str(_labels[option.code]) if option.code in _labels else option.label

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from salon import demo
 from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -61,7 +60,6 @@ def _session(programme, number: int, chair_index: int, secretaries) -> Session:
     return session
 
 
-@demo.extension(20)
 def load_topics(programme, bureau, secretaries) -> None:
     from flask import current_app
 

@@ -1,10 +1,8 @@
-"""Forms of the topic pages: nominate, vote, decide, the agenda and guests."""
+"""Forms of the topic pages: nominate, decide, the agenda and guests (the vote page is the ballot engine's)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, \
-    TextAreaField
+from wtforms import FieldList, FormField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from salon.topics import limits
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
@@ -23,16 +21,6 @@ class NominationForm(FlaskForm):
     def values(self) -> dict:
         return {name: getattr(self, name).data or "" for name in
                 ("title", "problem", "hoped_result", "outside_units")}
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class VoteForm(FlaskForm):
-    choices = MultiCheckboxField(_l("Nominations you approve"), coerce=int, validate_choice=True)
-    confirmed = HiddenField()
 
 
 class DecideForm(FlaskForm):

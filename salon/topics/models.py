@@ -43,6 +43,17 @@ class Nomination(db.Model):
     session = relationship("Session")
 
 
+class TopicVote(db.Model):
+    """A session's topic vote: the poll this room owns in the ballot engine (SPEC §3.2)."""
+
+    __tablename__ = "topic_votes"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), primary_key=True,
+                                            autoincrement=False)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), unique=True)
+
+
 class TopicDecision(db.Model):
     """The decided topic of a session, who decided and why (SPEC §3.3). Shown to the whole programme."""
 

@@ -16,6 +16,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
+from salon.committee.terms import sitting_term
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
@@ -26,9 +27,10 @@ from salon.rules import topics as rules
 from salon.schedule.models import Session, SessionStatus
 from salon.topics import limits
 from salon.topics.models import (HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX, AgendaItem, Guest,
-                                 Nomination, TopicDecision)
+                                 Nomination, TopicDecision, TopicVote)
 
 POLL_KIND = "topic"
+QUESTION_CODE = "approve_topics"
 AGENDA_MAX_ITEMS = limits.AGENDA_ITEMS_MAX
 
 
@@ -56,7 +58,14 @@ def windows(session: Session, programme: Programme, previous: Session | None) ->
 
 
 def topic_poll(session_id: int) -> Poll | None:
-    return db.session.scalar(select(Poll).where(Poll.kind == POLL_KIND, Poll.subject_id == session_id))
+    return ballots.get(db.session.scalar(select(TopicVote.poll_id).where(TopicVote.session_id == session_id)))
+
+
+def poll_title(poll: Poll) -> str:
+    """Composed when shown, in the reader's language (titles are not stored)."""
+    number = db.session.scalar(select(Session.number).join(TopicVote, TopicVote.session_id == Session.id)
+                               .where(TopicVote.poll_id == poll.id))
+    return _("Topic of session %(n)d", n=number or 0)
 
 
 def upcoming(programme_id: int, now: datetime, limit: int = 3) -> list[tuple[Session, Session | None]]:
@@ -82,13 +91,13 @@ def advance(programme: Programme, now: datetime | None = None) -> list[str]:
     A window that passed with nobody there to open it (no request, no tick) still ends in a closed poll
     with no ballots, so the decider can go on rather than being stuck (SPEC §8)."""
     now = now or clock.utcnow()
-    said = [_("Voting closed: %(title)s", title=p.title) for p in ballots.close_due(now, programme.id)]
+    said = [_("Voting closed: %(title)s", title=ballots.poll_title(p)) for p in ballots.close_due(now, programme.id)]
     horizon = timedelta(days=programme.vote_open_days + 1)
     candidates = db.session.scalars(
         select(Session).where(
             Session.programme_id == programme.id, Session.status == SessionStatus.PLANNED,
             Session.number.is_not(None), Session.starts_at <= now + horizon,
-            ~select(Poll.id).where(Poll.kind == POLL_KIND, Poll.subject_id == Session.id).exists())).all()
+            ~select(TopicVote.session_id).where(TopicVote.session_id == Session.id).exists())).all()
     for session in candidates:
         frame = windows(session, programme, None)
         if _nomination_count(session.id) == 0 or now < frame.vote_opens:
@@ -148,11 +157,12 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime) -> 
     nominations = active_nominations(session.id)
     if not nominations:
         raise Conflict(_("There is nothing to vote on: no nominations."), "nominations")
-    poll = ballots.create_poll(programme.id, POLL_KIND, _("Topic of session %(n)d", n=session.number),
-                               closes_at=frame.vote_closes, opens_at=min(frame.vote_opens, now),
+    poll = ballots.create_poll(programme.id, POLL_KIND, closes_at=frame.vote_closes,
+                               opens_at=min(frame.vote_opens, now),
                                min_published=programme.min_ballots_published, subject_id=session.id)
-    question = ballots.add_question(poll, _("Which topics do you approve?"), ballot_rules.APPROVAL,
-                                    programme.approvals_max)
+    db.session.add(TopicVote(session_id=session.id, programme_id=programme.id, poll_id=poll.id))
+    question = ballots.add_question(poll, kind=ballot_rules.APPROVAL, max_choices=programme.approvals_max,
+                                    code=QUESTION_CODE)
     for nomination in nominations:
         ballots.add_option(question, nomination.title, ref_id=nomination.id)
     seats = db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
@@ -325,8 +335,8 @@ def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nom
 # --- deciding ---------------------------------------------------------------------------------
 
 def committee_sitting(programme: Programme) -> bool:
-    """Committees arrive with their own issue (SPEC §4); until then none sits and the bureau decides."""
-    return False
+    """SPEC §3.3/§4: a committee sits from its election's close until its term ends (completed, recalled)."""
+    return sitting_term(programme.id) is not None
 
 
 def decider_for(session: Session, programme: Programme) -> str:
@@ -344,6 +354,13 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
         raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
     if not user.is_bureau:
         raise Forbidden(_("Only the bureau can do this."), "decider")
+    nomination, rationale, counts, needed = prepare_decision(session, nomination_id, rationale)
+    return record_decision(session, nomination, rules.BUREAU, user, rationale, counts is not None and not needed, now)
+
+
+def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomination, str, dict | None, bool]:
+    """Check that the session can be decided now and that the pick and its rationale are acceptable
+    (SPEC §3.3: a pick that is not the most approved needs a rationale). Locks the session row."""
     if not isinstance(rationale, str) and rationale is not None:
         raise ValidationFailed(_("Must be text."), "rationale")
     rationale = (rationale or "").strip()
@@ -370,14 +387,19 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
         raise ValidationFailed(
             _("The pick is not the most approved nomination: explain why.") if counts is not None
             else _("No tally was published for this vote: explain the pick."), "rationale")
-    decision = TopicDecision(programme_id=programme.id, session_id=session.id, nomination_id=nomination.id,
-                             decider=rules.BUREAU, decided_by_id=user.id, rationale=rationale,
-                             followed_tally=counts is not None and not needed, decided_at=now)
+    return nomination, rationale, counts, needed
+
+
+def record_decision(session: Session, nomination: Nomination, decider: str, user, rationale: str,
+                    followed_tally: bool, now: datetime) -> TopicDecision:
+    decision = TopicDecision(programme_id=session.programme_id, session_id=session.id, nomination_id=nomination.id,
+                             decider=decider, decided_by_id=user.id if user else None, rationale=rationale,
+                             followed_tally=followed_tally, decided_at=now)
     db.session.add(decision)
     db.session.flush()
     _default_agenda(session, nomination)
-    audit.record(programme.id, user, "topic.decide", session, session=session.number,
-                 nomination=nomination.id, title=nomination.title, decider=rules.BUREAU)
+    audit.record(session.programme_id, user, "topic.decide", session, session=session.number,
+                 nomination=nomination.id, title=nomination.title, decider=decider)
     return decision
 
 
@@ -589,8 +611,10 @@ def _rows(programme_id: int, sessions: list[Session]) -> list[Row]:
         select(Nomination.session_id, func.count(Nomination.id))
         .where(Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None))
         .group_by(Nomination.session_id)).all())
-    states = dict(db.session.execute(select(Poll.subject_id, Poll.state).where(
-        Poll.kind == POLL_KIND, Poll.subject_id.in_(ids), Poll.programme_id == programme_id)).all())
+    poll_of = dict(db.session.execute(select(TopicVote.session_id, TopicVote.poll_id).where(
+        TopicVote.session_id.in_(ids), TopicVote.programme_id == programme_id)).all())
+    by_poll = ballots.states(list(poll_of.values()))
+    states = {sid: by_poll[pid] for sid, pid in poll_of.items() if pid in by_poll}
     titles = dict(db.session.execute(
         select(TopicDecision.session_id, Nomination.title)
         .join(Nomination, Nomination.id == TopicDecision.nomination_id)
@@ -639,6 +663,12 @@ def topic_list(programme_id: int, now: datetime, page: int = 1, per_page: int = 
     return TopicList(active, waiting, _rows(programme_id, past[:per_page]), len(past) > per_page)
 
 
+@dataclass(frozen=True)
+class _PollState:
+    id: int
+    state: PollState
+
+
 @dataclass
 class TaskState:
     session: Session
@@ -660,23 +690,18 @@ class TaskState:
 
 def tasks_state(user, now: datetime) -> list[TaskState]:
     """What the home page says about the next sessions, in a fixed number of queries."""
-    from salon.ballots.models import EligibleSeat, VoterRecord
-
     programme = user.programme
     pairs = upcoming(programme.id, now)
     if not pairs:
         return []
     ids = [s.id for s, _prev in pairs]
     seat = programmes.seat_of(user) if user.is_secretary else None
-    polls = {p.subject_id: p for p in db.session.scalars(select(Poll).where(
-        Poll.kind == POLL_KIND, Poll.subject_id.in_(ids), Poll.programme_id == programme.id))}
-    poll_ids = [p.id for p in polls.values()]
-    eligible, voted, mine = set(), set(), {}
-    if seat is not None and poll_ids:
-        eligible = set(db.session.scalars(select(EligibleSeat.poll_id).where(
-            EligibleSeat.poll_id.in_(poll_ids), EligibleSeat.seat_id == seat.id)))
-        voted = set(db.session.scalars(select(VoterRecord.poll_id).where(
-            VoterRecord.poll_id.in_(poll_ids), VoterRecord.seat_id == seat.id)))
+    poll_of = dict(db.session.execute(select(TopicVote.session_id, TopicVote.poll_id).where(
+        TopicVote.session_id.in_(ids), TopicVote.programme_id == programme.id)).all())
+    poll_states = ballots.states(list(poll_of.values()))
+    polls = {sid: _PollState(pid, poll_states[pid]) for sid, pid in poll_of.items() if pid in poll_states}
+    eligible, voted = ballots.seat_status([p.id for p in polls.values()], seat.id if seat else None)
+    mine = {}
     if seat is not None:
         mine = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
             Nomination.session_id.in_(ids), Nomination.community_id == seat.community_id,

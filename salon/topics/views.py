@@ -5,29 +5,22 @@ from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from salon import cli, clock, navigation
+from salon import clock
 from salon.accounts.auth import bureau_required, login_required
-from salon.ballots import services as ballots
-from salon.ballots.models import PollState
+
+from salon.ballots.views import BallotPage, OptionDetail, ballot_page
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
 from salon.home import notices
-from salon.home.tasks import Task, provider
+from salon.home.tasks import Task
 from salon.i18n import session_time
 from salon.programmes import services as programmes
-from salon.schedule import services as schedule_services
-from salon.topics import demo  # noqa: F401 - registers the demo extension
 from salon.topics import limits, services
-from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm, VoteForm
+from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm
 
 bp = Blueprint("topics", __name__, url_prefix="/topics")
-
-navigation.add(_l("Topics"), "topics.index", order=20)
-cli.TICKERS.append(services.tick)
-schedule_services.CANCEL_HOOKS.append(services.session_cancelled)
 
 
 def _session(session_id):
@@ -128,46 +121,31 @@ def carry_over(nomination_id):
     return _to_session(nomination.session_id)
 
 
-def _vote_form(view) -> VoteForm:
-    form = VoteForm()
-    form.choices.choices = [(o.id, o.label) for q in view.poll.questions for o in q.options]
-    return form
-
-
 @bp.route("/sessions/<int:session_id>/vote", methods=["GET", "POST"])
 @login_required
 def vote(session_id):
     view = services.session_topic(_session(session_id), current_user)
-    if view.poll is None or view.poll.state != PollState.OPEN:
-        return render_template("topics/vote.html", view=view, form=None)
-    form = _vote_form(view)
-    question = view.poll.questions[0]
-    if request.method == "POST":
-        if not current_user.is_secretary:
-            raise Forbidden(_("Only a community's secretary can vote."), "seat")
-        if form.validate_on_submit():
-            chosen = form.choices.data or []
-            if len(chosen) > question.max_choices:
-                form.choices.errors.append(_("Choose at most %(n)d.", n=question.max_choices))
-            elif form.confirmed.data != "1":
-                labels = [label for value, label in form.choices.choices if value in chosen]
-                return render_template("topics/vote_confirm.html", view=view, form=form, labels=labels)
-            else:
-                try:
-                    receipt = ballots.cast(view.poll.id, _my_seat_id(), chosen, current_user.programme_id)
-                except DomainError as exc:
-                    flash(exc.message, "error")
-                    return render_template("topics/vote.html", view=view, form=None), exc.status
-                return render_template("topics/receipt.html", view=view, receipt=receipt)
-        return render_template("topics/vote.html", view=view, form=form, question=question,
-                               texts=_texts(view)), 422
-    return render_template("topics/vote.html", view=view, form=form, question=question, texts=_texts(view))
+    if view.poll is None:
+        return render_template("topics/vote.html", view=view)
+    return ballot_page(BallotPage(
+        view.poll, heading=_("Session %(n)d", n=view.session.number) if view.session.number else "",
+        back_url=url_for("sessions.page", session_id=view.session.id),
+        action_url=url_for("topics.vote", session_id=view.session.id), seat_id=_my_seat_id(),
+        intro=_("Approve 1 to %(k)d nominations, or none for a blank ballot.",
+                k=view.poll.questions[0].max_choices),
+        details=_details(view)))
 
 
-def _texts(view) -> dict:
-    """Each option's nomination (its text and community), so a voter can read what they approve."""
+def _details(view) -> dict:
+    """Each option's nomination (its community and text), so a voter can read what they approve."""
     by_id = {n.id: n for n in view.nominations}
-    return {o.id: by_id.get(o.ref_id) for q in view.poll.questions for o in q.options}
+    found = {}
+    for question in view.poll.questions:
+        for option in question.options:
+            n = by_id.get(option.ref_id)
+            if n is not None:
+                found[option.id] = OptionDetail(n.community.name, n.problem, n.hoped_result, n.outside_units)
+    return found
 
 
 def _my_seat_id():
@@ -292,8 +270,7 @@ def remove_guest(session_id, guest_id):
     return redirect(url_for("topics.agenda", session_id=session.id))
 
 
-@provider
-def _topic_tasks(user) -> list[Task]:
+def topic_tasks(user) -> list[Task]:
     """SPEC §3 on the home page: open windows, and whether this person has acted; for the bureau, every step of
     the next sessions that waits for it, each with a link to where it is done and a notice for the group."""
     now = clock.utcnow()

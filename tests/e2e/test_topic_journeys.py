@@ -1,6 +1,7 @@
 """Journey of a session's topic on a phone (360 px): a secretary nominates, votes with the confirmation
-step and keeps the receipt; the bureau closes the poll, decides with a rationale and edits the agenda; the
-secretary finds the receipt in the published list. Selectors avoid wording, so it runs in either language."""
+step and keeps the receipt; the bureau closes the poll; the demo's sitting committee decides by two signed
+picks (one with the rationale the lone ballot requires); the bureau edits the agenda; the secretary finds the
+receipt in the published list. Selectors avoid wording, so it runs in either language."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -67,14 +68,26 @@ def test_nominate_vote_decide_agenda_receipt(live_server, new_page, shot):
     desk.goto(f"{base}/topics/sessions/{sid}")
     desk.click(f"form[action$='/topics/sessions/{sid}/close-vote'] button")
     desk.wait_for_url(f"**/topics/sessions/{sid}/results")
-    desk.goto(f"{base}/topics/sessions/{sid}/decide")
-    desk.check("input[name=nomination_id]")
-    desk.click("form.form button[type=submit]")
-    assert desk.locator("[role=alert]").count() > 0  # one ballot: no tally to follow, a rationale is needed
-    desk.check("input[name=nomination_id]")
-    desk.fill("textarea[name=rationale]", "唯一的推荐议题，社区普遍关心。")
-    desk.click("form.form button[type=submit]")
-    desk.wait_for_url(f"**/topics/sessions/{sid}/agenda")
+    # The demo's committee sits (sec01, sec02 and sec05), so its members decide by signed picks (SPEC §3.3).
+    phone.goto(f"{base}/committee/sessions/{sid}/pick")
+    phone.check("input[name=nomination_id]")
+    phone.click("form.form button[type=submit]")
+    assert phone.locator("[role=alert]").count() > 0  # one ballot: no tally to follow, a rationale is needed
+    phone.check("input[name=nomination_id]")
+    phone.fill("textarea[name=rationale]", "唯一的推荐议题，社区普遍关心。")
+    phone.click("form.form button[type=submit]")
+    phone.wait_for_url(f"**/committee/sessions/{sid}/pick")
+    second = new_page(360)
+    log_in(second, base, "sec02", SECRETARY_PASSWORD)
+    second.goto(f"{base}/committee/sessions/{sid}/pick")
+    second.check("input[name=nomination_id]")
+    second.fill("textarea[name=rationale]", "同意。")
+    second.click("form.form button[type=submit]")
+    second.wait_for_url(f"**/committee/sessions/{sid}/pick")
+    assert second.locator("#picks li").count() == 2
+    shot(second, "committee-picks-360")
+    assert fits_width(second)
+    desk.goto(f"{base}/topics/sessions/{sid}/agenda")
     desk.click(f"a[href$='/topics/sessions/{sid}/agenda/edit']")
     desk.fill("input[name='items-0-title']", "主持人开场并介绍嘉宾")
     desk.click("form.form button[type=submit]")

@@ -149,6 +149,44 @@ def o(w, key):
 NOMINATION = {"title": "新议题", "problem": "问题和案例"}
 
 
+def election(w) -> int:
+    """Programme A's election, standing: sec_a2 nominated sec_a1 (who has not accepted yet)."""
+    if "election" not in w.extra:
+        from flask import current_app
+
+        from salon.committee import services as committee
+        from salon.extensions import db
+
+        with current_app.test_request_context():
+            e = committee.open_election(w.programme, w.bureau)
+            committee.nominate(e, w.secretaries[1], w.communities[0].seat.id)
+            db.session.commit()
+        w.extra["election"] = e.id
+    return w.extra["election"]
+
+
+def review(w, key: str = "id"):
+    """Programme A's open review: a committee elected from c1-c3, c1 chairs the review."""
+    if "review" not in w.extra:
+        from flask import current_app
+
+        from salon.committee import services as committee
+        from salon.extensions import db
+        from salon.reviews import services as reviews
+
+        with current_app.test_request_context():
+            e = committee.open_election(w.programme, w.bureau)
+            for sec, community in zip(w.secretaries, w.communities):
+                committee.nominate(e, sec, community.seat.id)
+            committee.open_vote(e, w.programme, w.bureau)
+            committee.close_vote(e, w.programme, w.bureau)
+            r = reviews.open_review(w.programme, w.bureau)
+            r.chair_community_id = w.communities[0].id
+            db.session.commit()
+            w.extra["review"] = {"id": r.id, "token": reviews.checkin_token(r)}
+    return w.extra["review"][key]
+
+
 CASES: dict[str, Case] = {
     # platform: pages
     "static": page("GET", lambda w: "/static/salon.css", anon=200),
@@ -281,6 +319,62 @@ CASES: dict[str, Case] = {
     "api_topics.SessionAgenda": api("PUT", lambda w: f"/api/v1/sessions/{t(w, 's1')}/agenda",
                                     json={"items": [{"title": "开场", "minutes": 10}]}, other=404),
     "api_topics.SessionGuests": api("GET", lambda w: f"/api/v1/sessions/{t(w, 's1')}/guests", other=404),
+    # committee: pages
+    "committee.index": page("GET", lambda w: "/committee/"),
+    "committee.open_election": bureau_page("POST", lambda w: (election(w), "/committee/elections")[1], ok=409,
+                                           other=302),
+    "committee.election": page("GET", lambda w: f"/committee/elections/{election(w)}", other=404),
+    "committee.nominate": page("POST", lambda w: f"/committee/elections/{election(w)}/candidates",
+                               data={"seat_id": "SEAT3"}, secretary=302, bureau=403, other=404),
+    "committee.accept": page("POST", lambda w: f"/committee/elections/{election(w)}/accept", secretary=302,
+                             bureau=403, other=404),
+    "committee.extend": bureau_page("POST", lambda w: f"/committee/elections/{election(w)}/extend", ok=302,
+                                    data={"days": "3"}),
+    "committee.open_vote": bureau_page("POST", lambda w: f"/committee/elections/{election(w)}/open-vote", ok=409),
+    "committee.close_vote": bureau_page("POST", lambda w: f"/committee/elections/{election(w)}/close-vote",
+                                        ok=409),
+    "committee.vote": page("GET", lambda w: f"/committee/elections/{election(w)}/vote", secretary=302, bureau=302,
+                           other=404),
+    "committee.export": bureau_page("GET", lambda w: f"/committee/elections/{election(w)}/export.csv", ok=409),
+    "committee.pick": page("GET", lambda w: f"/committee/sessions/{t(w, 's1')}/pick", other=404),
+    # reviews: pages
+    "reviews.index": page("GET", lambda w: "/reviews/"),
+    "reviews.open_review": bureau_page("POST", lambda w: (review(w), "/reviews/")[1], ok=409, other=409),
+    "reviews.review": page("GET", lambda w: f"/reviews/{review(w)}", other=404),
+    "reviews.roll": page("POST", lambda w: f"/reviews/{review(w)}/roll", data={"seat_ids": "SEAT3"}, secretary=302,
+                         bureau=302, other=404),
+    "reviews.qr": page("GET", lambda w: f"/reviews/{review(w)}/qr", other=404),
+    "reviews.checkin": page("GET", lambda w: f"/reviews/checkin/{review(w, 'token')}", other=404),
+    "reviews.vote": page("GET", lambda w: f"/reviews/{review(w)}/vote", other=404),
+    "reviews.close": bureau_page("POST", lambda w: f"/reviews/{review(w)}/close", ok=302),
+    "reviews.report": page("GET", lambda w: f"/reviews/{review(w)}/report", other=404),
+    "reviews.export": bureau_page("GET", lambda w: f"/reviews/{review(w)}/export.csv", ok=409),
+    # reviews: API
+    "api_reviews.Reviews": bureau_api("POST", lambda w: (review(w), "/api/v1/reviews")[1], ok=409, other=409),
+    "api_reviews.ReviewItem": api("GET", lambda w: f"/api/v1/reviews/{review(w)}", other=404),
+    "api_reviews.ReviewRoll": api("POST", lambda w: f"/api/v1/reviews/{review(w)}/roll",
+                                  json={"seat_ids": ["SEAT3"]}, other=404),
+    "api_reviews.ReviewCheckinToken": api("GET", lambda w: f"/api/v1/reviews/{review(w)}/checkin-token", other=404),
+    "api_reviews.ReviewCheckin": api("POST", lambda w: (review(w), "/api/v1/reviews/checkin")[1],
+                                     json={"token": "TOKEN"}, bureau=403, other=404),
+    "api_reviews.ReviewClose": bureau_api("POST", lambda w: f"/api/v1/reviews/{review(w)}/close"),
+    # committee: API
+    "api_committee.Committee": api("GET", "/committee"),
+    "api_committee.Elections": bureau_api("POST", lambda w: (election(w), "/api/v1/elections")[1], ok=409,
+                                          other=201),
+    "api_committee.ElectionItem": api("GET", lambda w: f"/api/v1/elections/{election(w)}", other=404),
+    "api_committee.ElectionCandidates": api("POST", lambda w: f"/api/v1/elections/{election(w)}/candidates",
+                                            json={"seat_id": "SEAT3"}, secretary=201, bureau=403, other=404),
+    "api_committee.ElectionAccept": api("POST", lambda w: f"/api/v1/elections/{election(w)}/accept",
+                                        bureau=403, other=404),
+    "api_committee.ElectionExtend": bureau_api("POST", lambda w: f"/api/v1/elections/{election(w)}/extend",
+                                               json={"days": 3}),
+    "api_committee.ElectionVotingOpen": bureau_api(
+        "POST", lambda w: f"/api/v1/elections/{election(w)}/voting/open", json={}, ok=409),
+    "api_committee.ElectionVotingClose": bureau_api(
+        "POST", lambda w: f"/api/v1/elections/{election(w)}/voting/close", ok=409),
+    "api_committee.SessionPicks": api("GET", lambda w: f"/api/v1/sessions/{t(w, 's1')}/committee-picks",
+                                      other=404),
     "api_topics.SessionGuest": api("DELETE", lambda w: f"/api/v1/sessions/{t(w, 's1')}/guests/{t(w, 'guest')}",
                                    secretary=204, bureau=204, other=404),
     # outcomes (SPEC §6): the bureau and the session's chair write (the secretary chairs s1); all of A read
@@ -364,6 +458,10 @@ def _fill(value, world):
         return world.extra["sessions"][0].id
     if value == "C1":
         return world.communities[0].id
+    if value == "SEAT3":
+        return world.communities[2].seat.id
+    if value == "TOKEN":
+        return world.extra["review"]["token"]
     return value
 
 

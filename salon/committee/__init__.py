@@ -1,0 +1,28 @@
+"""The committee room (SPEC §4, §3.3): the topic-selection committee, its elections and its members' picks."""
+from __future__ import annotations
+
+_wired = False
+
+
+def init_app(app) -> None:
+    """Wire the room: blueprint, menu entry, home-page tasks, tick, the poll kind it owns."""
+    global _wired
+    from flask_babel import lazy_gettext as _l
+
+    from salon.ballots import services as ballots
+    from salon.committee import services, views
+
+    app.register_blueprint(views.bp)
+    if _wired:
+        return
+    _wired = True
+    from salon import cli, navigation
+    from salon import demo as demo_registry
+    from salon.committee import demo
+    from salon.home.tasks import provider
+
+    navigation.add(_l("Committee"), "committee.index", order=30)
+    cli.TICKERS.append(services.tick)
+    demo_registry.extension(30)(demo.load)
+    provider(views.committee_tasks)
+    ballots.register_kind(services.POLL_KIND, services.poll_title, services.LABELS)

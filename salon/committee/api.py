@@ -1,0 +1,213 @@
+"""API: the sitting committee, elections (standing, voting, runoff, lot) and committee picks. Ballots are
+cast through /polls/<id>/ballot, the engine's, like every poll."""
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from salon.api import require_bureau
+from salon.api.schemas import Strict
+from salon.ballots.api import PollSchema, poll_payload
+from salon.committee import services
+from salon.committee.services import EXTEND_MAX_DAYS
+from salon.topics import services as topics
+from salon.topics.models import RATIONALE_MAX
+
+blp = Blueprint("api_committee", __name__, description="The committee: elections and committee picks")
+
+
+class MemberSchema(Strict):
+    seat_id = fields.Int()
+    community = fields.Str()
+    name = fields.Str(allow_none=True)
+
+
+class CommitteeSchema(Strict):
+    sitting = fields.Bool()
+    started_at = fields.DateTime(allow_none=True)
+    members = fields.List(fields.Nested(MemberSchema))
+    bureau_decides_because = fields.Str(metadata={"description": "empty while a committee sits"})
+    election_id = fields.Int(allow_none=True, metadata={"description": "the election under way, if any"})
+    first_election_due = fields.Bool()
+
+
+class CandidateSchema(Strict):
+    seat_id = fields.Int(required=True, strict=True)
+    community = fields.Str(dump_only=True)
+    name = fields.Str(dump_only=True, allow_none=True)
+    stands = fields.Bool(dump_only=True, metadata={"description": "accepted the nomination"})
+
+
+class ElectionSchema(Strict):
+    id = fields.Int()
+    state = fields.Str(metadata={"description": "standing, voting, runoff, closed"})
+    seats = fields.Int()
+    standing_until = fields.DateTime()
+    candidates = fields.List(fields.Nested(CandidateSchema))
+    poll = fields.Nested(PollSchema, allow_none=True)
+    runoff = fields.Nested(PollSchema, allow_none=True)
+    runoff_seats = fields.Int()
+    elected = fields.List(fields.Nested(MemberSchema))
+    lot_seed = fields.Str(allow_none=True, metadata={
+        "description": "SHA-256 (hex) of the runoff's sorted receipt codes joined by newlines"})
+    lot_candidates = fields.List(fields.Int(), metadata={
+        "description": "tied seat ids; sorted, shuffled with random.Random(int(lot_seed, 16)), first runoff_seats win"})
+
+
+class ExtendSchema(Strict):
+    days = fields.Int(required=True, strict=True, validate=validate.Range(1, EXTEND_MAX_DAYS))
+
+
+class OpenVoteSchema(Strict):
+    fewer_ok = fields.Bool(load_default=False, metadata={"description": "open with fewer candidates than seats"})
+
+
+class PickSchema(Strict):
+    nomination_id = fields.Int(required=True, strict=True)
+    rationale = fields.Str(load_default="", validate=validate.Length(max=RATIONALE_MAX))
+    member = fields.Str(dump_only=True, metadata={"description": "signed by name"})
+    picked_at = fields.DateTime(dump_only=True)
+
+
+class PicksSchema(Strict):
+    session_id = fields.Int()
+    decider = fields.Str()
+    decided_nomination_id = fields.Int(allow_none=True)
+    picks = fields.List(fields.Nested(PickSchema))
+
+
+def _member(m) -> dict:
+    return {"seat_id": m.seat_id, "community": m.seat.community.name, "name": m.user.display_name if m.user else None}
+
+
+def _election_out(election, user) -> dict:
+    view = services.election_view(election, user)
+    return {"id": election.id, "state": election.state.value, "seats": election.seats,
+            "standing_until": election.standing_until,
+            "candidates": [{"seat_id": c.seat_id, "community": c.seat.community.name,
+                            "name": c.user.display_name if c.user else None, "stands": c.accepted_at is not None}
+                           for c in view.candidates],
+            "poll": poll_payload(view.poll, user) if view.poll else None,
+            "runoff": poll_payload(view.runoff, user) if view.runoff else None,
+            "runoff_seats": election.runoff_seats,
+            "elected": [_member(m) for m in view.term.members] if view.term else [],
+            "lot_seed": election.lot_seed, "lot_candidates": view.lot_candidates}
+
+
+def _election(election_id):
+    return services.get_election(election_id, g.api_user.programme_id)
+
+
+@blp.route("/committee")
+class Committee(MethodView):
+    @blp.response(200, CommitteeSchema)
+    def get(self):
+        """The sitting committee, or why the bureau decides meanwhile."""
+        programme = g.api_user.programme
+        services.advance(programme)
+        standing = services.standing(programme.id)
+        return {"sitting": standing.term is not None,
+                "started_at": standing.term.started_at if standing.term else None,
+                "members": [_member(m) for m in standing.members], "bureau_decides_because": standing.reason,
+                "election_id": standing.election.id if standing.election else None,
+                "first_election_due": services.first_election_due(programme)}
+
+
+@blp.route("/elections")
+class Elections(MethodView):
+    @blp.response(201, ElectionSchema)
+    def post(self):
+        """Open a committee election (bureau); secretaries then stand."""
+        me = require_bureau()
+        return _election_out(services.open_election(me.programme, me), me)
+
+
+@blp.route("/elections/<int:election_id>")
+class ElectionItem(MethodView):
+    @blp.response(200, ElectionSchema)
+    def get(self, election_id):
+        """An election: candidates, its ballot and runoff, the elected, the lot's seed."""
+        return _election_out(_election(election_id), g.api_user)
+
+
+@blp.route("/elections/<int:election_id>/candidates")
+class ElectionCandidates(MethodView):
+    @blp.arguments(CandidateSchema)
+    @blp.response(201, ElectionSchema)
+    def post(self, data, election_id):
+        """Nominate a secretary (a secretary; your own seat: you stand at once)."""
+        election = _election(election_id)
+        services.nominate(election, g.api_user, data["seat_id"])
+        return _election_out(election, g.api_user)
+
+
+@blp.route("/elections/<int:election_id>/accept")
+class ElectionAccept(MethodView):
+    @blp.response(200, ElectionSchema)
+    def post(self, election_id):
+        """Accept my nomination: I stand."""
+        election = _election(election_id)
+        services.accept(election, g.api_user)
+        return _election_out(election, g.api_user)
+
+
+@blp.route("/elections/<int:election_id>/extend")
+class ElectionExtend(MethodView):
+    @blp.arguments(ExtendSchema)
+    @blp.response(200, ElectionSchema)
+    def post(self, data, election_id):
+        """Extend standing (bureau), e.g. when fewer candidates than seats stand."""
+        me = require_bureau()
+        election = _election(election_id)
+        services.extend_standing(election, me, data["days"])
+        return _election_out(election, me)
+
+
+@blp.route("/elections/<int:election_id>/voting/open")
+class ElectionVotingOpen(MethodView):
+    @blp.arguments(OpenVoteSchema)
+    @blp.response(200, ElectionSchema)
+    def post(self, data, election_id):
+        """Open the approval ballot over those who stand (bureau). 409 with fewer candidates than seats
+        unless fewer_ok."""
+        me = require_bureau()
+        election = _election(election_id)
+        services.open_vote(election, me.programme, me, fewer_ok=data["fewer_ok"])
+        return _election_out(election, me)
+
+
+@blp.route("/elections/<int:election_id>/voting/close")
+class ElectionVotingClose(MethodView):
+    @blp.response(200, ElectionSchema)
+    def post(self, election_id):
+        """Close the open ballot (or runoff) now and count it (bureau)."""
+        me = require_bureau()
+        election = _election(election_id)
+        services.close_vote(election, me.programme, me)
+        return _election_out(election, me)
+
+
+def _picks_out(session) -> dict:
+    decision = topics.decision_of(session.id)
+    return {"session_id": session.id, "decider": topics.decider_for(session, g.api_user.programme),
+            "decided_nomination_id": decision.nomination_id if decision else None,
+            "picks": [{"nomination_id": p.nomination_id, "rationale": p.rationale, "member": p.user.display_name,
+                       "picked_at": p.picked_at} for p in services.picks(session.id)]}
+
+
+@blp.route("/sessions/<int:session_id>/committee-picks")
+class SessionPicks(MethodView):
+    @blp.response(200, PicksSchema)
+    def get(self, session_id):
+        """The committee members' picks for a session, signed by name, and the decision."""
+        return _picks_out(topics.get_session(session_id, g.api_user.programme_id))
+
+    @blp.arguments(PickSchema)
+    @blp.response(201, PicksSchema)
+    def post(self, data, session_id):
+        """Record my pick (a member of the sitting committee); the first majority decides."""
+        session = topics.get_session(session_id, g.api_user.programme_id)
+        services.record_pick(session, g.api_user, data["nomination_id"], data["rationale"])
+        return _picks_out(session)

@@ -1,0 +1,230 @@
+"""Pages: the sitting committee (or why the bureau decides), elections, their ballot, a member's pick."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from salon import clock
+from salon.accounts.auth import bureau_required, login_required
+from salon.ballots.views import BallotPage, ballot_page
+from salon.committee import services
+from salon.committee.forms import CandidateForm, ExtendForm, OpenVoteForm, PickForm
+from salon.committee.models import ElectionState
+from salon.errors import Conflict, DomainError
+from salon.exports import table_response
+from salon.forms import EmptyForm, show_error
+from salon.home.tasks import Task
+from salon.programmes import services as programmes
+from salon.rules import topics as topic_rules
+from salon.topics import services as topics
+
+bp = Blueprint("committee", __name__, url_prefix="/committee")
+
+
+def _election(election_id):
+    return services.get_election(election_id, current_user.programme_id)
+
+
+def _to(election):
+    return redirect(url_for("committee.election", election_id=election.id))
+
+
+def _my_seat_id():
+    seat = programmes.seat_of(current_user) if current_user.is_secretary else None
+    return seat.id if seat else None
+
+
+@bp.route("/")
+@login_required
+def index():
+    programme = current_user.programme
+    services.advance(programme)
+    return render_template("committee/index.html", standing=services.standing(programme.id),
+                           elections=services.elections(programme.id),
+                           first_due=services.first_election_due(programme), button_form=EmptyForm())
+
+
+@bp.route("/elections", methods=["POST"])
+@bureau_required
+def open_election():
+    if EmptyForm().validate_on_submit():
+        election = services.open_election(current_user.programme, current_user)
+        flash(_("The election is open: secretaries can stand."), "success")
+        return _to(election)
+    return redirect(url_for("committee.index"))
+
+
+def _candidate_form(view) -> CandidateForm:
+    form = CandidateForm()
+    taken = {c.seat_id for c in view.candidates}
+    holders = programmes.holders_by_community(current_user.programme_id)
+    form.seat_id.choices = [(c.seat.id, f"{c.name} · {holders[c.id].display_name}")
+                            for c in programmes.communities(current_user.programme_id, active_only=True)
+                            if c.id in holders and c.seat.id not in taken]
+    return form
+
+
+def _election_page(view, status=200, **forms):
+    context = {"view": view, "button_form": EmptyForm(), "now": clock.utcnow(),
+               "candidate_form": forms.get("candidate_form") or _candidate_form(view),
+               "extend_form": forms.get("extend_form") or ExtendForm(formdata=None),
+               "open_form": forms.get("open_form") or OpenVoteForm(formdata=None),
+               "fewer": services.fewer_candidates_than_seats(view.election)}
+    return render_template("committee/election.html", **context), status
+
+
+@bp.route("/elections/<int:election_id>")
+@login_required
+def election(election_id):
+    return _election_page(services.election_view(_election(election_id), current_user))
+
+
+@bp.route("/elections/<int:election_id>/candidates", methods=["POST"])
+@login_required
+def nominate(election_id):
+    election = _election(election_id)
+    view = services.election_view(election, current_user)
+    form = _candidate_form(view)
+    if form.validate_on_submit():
+        try:
+            services.nominate(election, current_user, form.seat_id.data)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            show_error(form, exc)
+        else:
+            flash(_("Nominated."), "success")
+            return _to(election)
+    elif not current_user.is_secretary:
+        services.nominate(election, current_user, None)  # answers 403 for anyone but a secretary
+    return _election_page(view, 422, candidate_form=form)
+
+
+@bp.route("/elections/<int:election_id>/accept", methods=["POST"])
+@login_required
+def accept(election_id):
+    election = _election(election_id)
+    if EmptyForm().validate_on_submit():
+        services.accept(election, current_user)
+        flash(_("You stand in this election."), "success")
+    return _to(election)
+
+
+@bp.route("/elections/<int:election_id>/extend", methods=["POST"])
+@bureau_required
+def extend(election_id):
+    election = _election(election_id)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        services.extend_standing(election, current_user, form.days.data)
+        flash(_("Standing was extended."), "success")
+        return _to(election)
+    return _election_page(services.election_view(election, current_user), 422, extend_form=form)
+
+
+@bp.route("/elections/<int:election_id>/open-vote", methods=["POST"])
+@bureau_required
+def open_vote(election_id):
+    election = _election(election_id)
+    form = OpenVoteForm()
+    if form.validate_on_submit():
+        try:
+            services.open_vote(election, current_user.programme, current_user, fewer_ok=bool(form.fewer_ok.data))
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            flash(exc.message, "error")
+            return _election_page(services.election_view(election, current_user), exc.status, open_form=form)
+        flash(_("Voting is open."), "success")
+    return _to(election)
+
+
+@bp.route("/elections/<int:election_id>/close-vote", methods=["POST"])
+@bureau_required
+def close_vote(election_id):
+    election = _election(election_id)
+    if EmptyForm().validate_on_submit():
+        services.close_vote(election, current_user.programme, current_user)
+        flash(_("Voting is closed and counted."), "success")
+    return _to(election)
+
+
+@bp.route("/elections/<int:election_id>/vote", methods=["GET", "POST"])
+@login_required
+def vote(election_id):
+    election = _election(election_id)
+    view = services.election_view(election, current_user)
+    poll = view.runoff or view.poll
+    if poll is None:
+        return _to(election)
+    return ballot_page(BallotPage(
+        poll, heading=_("Committee election") + (" · " + _("runoff") if view.runoff else ""),
+        back_url=url_for("committee.election", election_id=election.id),
+        action_url=url_for("committee.vote", election_id=election.id), seat_id=_my_seat_id()))
+
+
+@bp.route("/elections/<int:election_id>/export.<fmt>")
+@bureau_required
+def export(election_id, fmt):
+    election = _election(election_id)
+    if election.state != ElectionState.CLOSED:
+        raise Conflict(_("Export once the election has closed."), "election")
+    return table_response(services.export_rows(services.election_view(election, current_user)),
+                          f"election-{election.id}", fmt)
+
+
+@bp.route("/sessions/<int:session_id>/pick", methods=["GET", "POST"])
+@login_required
+def pick(session_id):
+    session = topics.get_session(session_id, current_user.programme_id)
+    view = topics.session_topic(session, current_user)
+    form = PickForm()
+    form.nomination_id.choices = [(n.id, n.title) for n in view.nominations]
+    if form.validate_on_submit():
+        try:
+            services.record_pick(session, current_user, form.nomination_id.data, form.rationale.data)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            show_error(form, exc)
+        else:
+            flash(_("Your pick is recorded, signed with your name."), "success")
+            return redirect(url_for("committee.pick", session_id=session.id))
+    term = services.sitting_term(current_user.programme_id)
+    return render_template("committee/pick.html", view=view, form=form, picks=services.picks(session.id),
+                           member=services.is_member(current_user, term)), 422 if form.errors else 200
+
+
+def committee_tasks(user) -> list[Task]:
+    """SPEC §4 on the home page: the first election, standing, voting, and members' picks."""
+    programme = user.programme
+    services.advance(programme)
+    found = []
+    if user.is_bureau and services.first_election_due(programme):
+        found.append(Task(_("The bureau-decided sessions are held: open the first committee election."),
+                          url_for("committee.index"), True))
+    election = services.running_election(programme.id)
+    if election is not None:
+        url = url_for("committee.election", election_id=election.id)
+        now = clock.utcnow()
+        if election.state == ElectionState.STANDING:
+            if user.is_bureau:
+                text = (_("Committee election: fewer candidates than seats — extend standing or open the vote.")
+                        if services.fewer_candidates_than_seats(election)
+                        else _("Committee election: open the vote when standing closes."))
+                found.append(Task(text, url, now >= election.standing_until))
+            elif now < election.standing_until:
+                found.append(Task(_("Committee election: standing is open — stand, or nominate a secretary."), url))
+        else:
+            view = services.election_view(election, user)
+            if view.eligible and not view.voted:
+                found.append(Task(_("Committee election: you have not voted."),
+                                  url_for("committee.vote", election_id=election.id), True))
+    term = services.sitting_term(programme.id)
+    if term is not None and services.is_member(user, term):
+        for item in topics.tasks_state(user, clock.utcnow()):
+            if item.poll_state == "closed" and not item.decided and not item.bureau_decides:
+                found.append(Task(_("Session %(n)d: record your committee pick.", n=item.session.number),
+                                  url_for("committee.pick", session_id=item.session.id), True))
+    return found

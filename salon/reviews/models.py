@@ -1,0 +1,55 @@
+"""The half-year review (SPEC §4): who was present, and what the closed review decided."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from salon.clock import utcnow
+from salon.extensions import db
+
+
+class ReviewState(str, enum.Enum):
+    OPEN = "open"  # attendance and the secret ballot
+    CLOSED = "closed"
+
+
+class Review(db.Model):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("committee_terms.id"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), unique=True)
+    state: Mapped[ReviewState] = mapped_column(Enum(ReviewState, native_enum=False, length=16),
+                                               default=ReviewState.OPEN)
+    period_start: Mapped[datetime] = mapped_column(DateTime)
+    period_end: Mapped[datetime] = mapped_column(DateTime)
+    chair_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), nullable=True)
+    checkin_until: Mapped[datetime] = mapped_column(DateTime)
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The rule's inputs and answer, fixed at the close (SPEC §4): the settings as they were then.
+    threshold_pct: Mapped[int] = mapped_column(Integer, default=60)
+    quorum_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    active_communities: Mapped[int] = mapped_column(Integer, default=0)
+    present: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    oppose: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # stands, triggered, void
+    election_id: Mapped[int | None] = mapped_column(ForeignKey("committee_elections.id"), nullable=True)
+
+    chair = relationship("Community")
+
+
+class ReviewAttendance(db.Model):
+    """That a seat was present at a review (roll or QR check-in). No time: the order of arrival is not kept."""
+
+    __tablename__ = "review_attendance"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), primary_key=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("seats.id"), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    how: Mapped[str] = mapped_column(String(8), default="roll")  # roll, qr

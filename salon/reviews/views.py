@@ -1,0 +1,178 @@
+"""Pages: the half-year review — open it, the roll, the QR check-in, the secret ballot, the result with the
+arithmetic of the rule, the printable report and the exports."""
+from __future__ import annotations
+
+import re
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from salon import clock
+from salon.accounts.auth import bureau_required, login_required
+from salon.ballots.views import BallotPage, ballot_page
+from salon.errors import Conflict, DomainError, Forbidden, NotFound
+from salon.exports import FORMATS, table_response
+from salon.forms import EmptyForm
+from salon.home.tasks import Task
+from salon.programmes import services as programmes
+from salon.reviews import services
+from salon.reviews.models import ReviewState
+from salon.rules import committee as rules
+
+bp = Blueprint("reviews", __name__, url_prefix="/reviews")
+
+
+def _review(review_id):
+    return services.get_review(review_id, current_user.programme_id)
+
+
+def _to(review):
+    return redirect(url_for("reviews.review", review_id=review.id))
+
+
+def _my_seat_id():
+    seat = programmes.seat_of(current_user) if current_user.is_secretary else None
+    return seat.id if seat else None
+
+
+@bp.route("/")
+@login_required
+def index():
+    programme = current_user.programme
+    services.advance(programme)
+    return render_template("reviews/index.html", reviews=services.reviews(programme.id),
+                           due=services.due(programme, clock.utcnow()), button_form=EmptyForm())
+
+
+@bp.route("/", methods=["POST"])
+@bureau_required
+def open_review():
+    if EmptyForm().validate_on_submit():
+        review = services.open_review(current_user.programme, current_user)
+        flash(_("The review is open: take the roll or show the check-in code."), "success")
+        return _to(review)
+    return redirect(url_for("reviews.index"))
+
+
+@bp.route("/<int:review_id>")
+@login_required
+def review(review_id):
+    view = services.review_view(_review(review_id), current_user)
+    communities = programmes.communities(current_user.programme_id, active_only=True) if view.roll else []
+    return render_template("reviews/review.html", view=view, communities=communities, button_form=EmptyForm(),
+                           rules=rules)
+
+
+@bp.route("/<int:review_id>/roll", methods=["POST"])
+@login_required
+def roll(review_id):
+    review = _review(review_id)
+    if EmptyForm().validate_on_submit():
+        seat_ids = [int(v) for v in request.form.getlist("seat_ids") if v.isdigit()]
+        try:
+            marked = services.take_roll(review, current_user, seat_ids)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            flash(exc.message, "error")
+            return _to(review)
+        flash(_("%(n)d marked present.", n=marked), "success")
+    return _to(review)
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code as inline SVG, drawn by the qrcode library (no CDN, no image file)."""
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    svg = image.to_string(encoding="unicode")  # the library's own markup; the URL in it is ours
+    return Markup(re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg width="100%" role="img"', svg))
+
+
+@bp.route("/<int:review_id>/qr")
+@login_required
+def qr(review_id):
+    review = _review(review_id)
+    if not services.can_take_roll(current_user, review):
+        raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
+    url = url_for("reviews.checkin", token=services.checkin_token(review), _external=True)
+    return render_template("reviews/qr.html", review=review, url=url, svg=qr_svg(url))
+
+
+@bp.route("/checkin/<token>", methods=["GET", "POST"])
+@login_required
+def checkin(token):
+    programme = current_user.programme
+    review = services.review_of_token(token, programme.id, programme.checkin_hours)
+    if request.method == "POST" and EmptyForm().validate_on_submit():
+        added = services.check_in(review, current_user)
+        flash(_("You are checked in: you may vote.") if added else _("You had already checked in."), "success")
+        return redirect(url_for("reviews.vote", review_id=review.id))
+    return render_template("reviews/checkin.html", review=review, button_form=EmptyForm(),
+                           present=_my_seat_id() in services.present_seats(review.id))
+
+
+@bp.route("/<int:review_id>/vote", methods=["GET", "POST"])
+@login_required
+def vote(review_id):
+    review = _review(review_id)
+    view = services.review_view(review, current_user)
+    notes = {}
+    for question in view.poll.questions:
+        row = next((r for r in view.topics if r.session_id == question.ref_id), None)
+        if row is not None and question.ref_id is not None:
+            notes[question.id] = [_("Session %(n)d", n=row.number or 0)] + (row.outcomes or {}).get("lines", [])
+    return ballot_page(BallotPage(
+        view.poll, heading=_("Half-year review"), back_url=url_for("reviews.review", review_id=review.id),
+        action_url=url_for("reviews.vote", review_id=review.id), seat_id=_my_seat_id(),
+        intro=_("Only those present vote. For each topic: was it effective? Then: do you support the committee's "
+                "choice of topics?"), notes=notes))
+
+
+@bp.route("/<int:review_id>/close", methods=["POST"])
+@bureau_required
+def close(review_id):
+    review = _review(review_id)
+    if EmptyForm().validate_on_submit():
+        services.close_review(review, current_user.programme, current_user)
+        flash(_("The review is closed."), "success")
+    return _to(review)
+
+
+@bp.route("/<int:review_id>/report")
+@login_required
+def report(review_id):
+    view = services.review_view(_review(review_id), current_user)
+    return render_template("reviews/report.html", view=view, programme=current_user.programme, rules=rules)
+
+
+@bp.route("/<int:review_id>/export.<fmt>")
+@bureau_required
+def export(review_id, fmt):
+    review = _review(review_id)
+    if fmt not in FORMATS:
+        raise NotFound(_("Not found."), "fmt")
+    if review.state != ReviewState.CLOSED:
+        raise Conflict(_("Export once the review has closed."), "review")
+    return table_response(services.export_rows(review, services.review_view(review, current_user)),
+                          f"review-{review.id}", fmt)
+
+
+def review_tasks(user) -> list[Task]:
+    """SPEC §4 on the home page: a review due (bureau), check in and vote (secretaries), a void review."""
+    programme = user.programme
+    now = clock.utcnow()
+    services.advance(programme, now)
+    found = []
+    if user.is_bureau and services.due(programme, now) is not None:
+        found.append(Task(_("The committee's half-year review is due: hold it."), url_for("reviews.index"), True))
+    current = services.open_review_of(programme.id)
+    if current is not None and user.is_secretary:
+        found.append(Task(_("The half-year review is open: check in at the venue, then vote."),
+                          url_for("reviews.review", review_id=current.id), True))
+    latest = services.reviews(programme.id, 1)
+    if user.is_bureau and latest and latest[0].outcome == rules.VOID and current is None:
+        found.append(Task(_("The last review was void (no quorum): hold it again."), url_for("reviews.index"), True))
+    return found

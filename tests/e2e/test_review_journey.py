@@ -1,0 +1,69 @@
+"""Journey of the half-year review on a phone (360 px): the bureau holds the review and shows the check-in
+QR code; a secretary opens the QR code's link, checks in, votes (radio groups, confirmation, receipt); the
+bureau closes the review; the result page spells out the arithmetic, and the election it triggers is open.
+Selectors avoid wording except the arithmetic itself (zh-Hans, the default)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
+from tests.e2e.conftest import fits_width, log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _no_quorum(database_url: str) -> None:
+    """Set-up: the bureau has switched the quorum off (a setting), so one person present can decide."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE programmes SET review_quorum = :f"), {"f": False})
+    engine.dispose()
+
+
+def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, shot):
+    _no_quorum(live_server.database_url)
+    base = live_server.url
+    desk = new_page(360)
+    desk.on("dialog", lambda dialog: dialog.accept())
+    log_in(desk, base, *BUREAU_LOGIN)
+    desk.goto(f"{base}/reviews/")
+    desk.click("form[action$='/reviews/'] button")
+    desk.wait_for_url("**/reviews/*")
+    review_url = desk.url
+    desk.click("a[href$='/qr']")
+    desk.wait_for_selector("#qr svg")
+    shot(desk, "review-qr-360")
+    assert fits_width(desk)
+    link = desk.get_attribute("#checkin-link", "href")
+    assert "/reviews/checkin/" in link
+
+    phone = new_page(360)
+    log_in(phone, base, "sec05", SECRETARY_PASSWORD)
+    phone.goto(link)
+    phone.click("main form button[type=submit]")
+    phone.wait_for_url("**/vote")
+    radios = phone.locator("form.form fieldset").last.locator("input[type=radio]")
+    radios.nth(1).check()  # overall: support, oppose, abstain, blank → oppose
+    shot(phone, "review-vote-360")
+    assert fits_width(phone)
+    phone.click("form.form button[type=submit]")
+    phone.wait_for_selector("#cast")
+    phone.click("#cast")
+    assert len(phone.inner_text("#receipt").strip()) == 14
+    shot(phone, "review-receipt-360")
+
+    desk.goto(review_url)
+    desk.click("form[action$='/close'] button")
+    desk.wait_for_selector("#arithmetic")
+
+    phone.goto(review_url)
+    arithmetic = phone.inner_text("#arithmetic")
+    assert "反对 1 人 / 参会 1 人 = 100.0%，高于 60%：委员会改选" in arithmetic
+    shot(phone, "review-result-360")
+    assert fits_width(phone)
+    phone.click("#election")
+    phone.wait_for_url("**/committee/elections/*")
+    assert phone.locator("form[action$='/candidates']").count() == 1  # standing is open
+    shot(phone, "review-election-360")
+    assert fits_width(phone)

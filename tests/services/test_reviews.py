@@ -1,0 +1,219 @@
+"""The half-year review against a real database (SPEC §4): attendance by roll and QR, the secret ballot,
+the rule with its arithmetic in words, quorum, what a trigger does, and check-ins racing the close."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select
+
+from salon import clock
+from salon.ballots import services as ballots
+from salon.ballots.models import EligibleSeat, Poll
+from salon.committee import services as committee
+from salon.errors import Conflict, Forbidden
+from salon.extensions import db
+from salon.programmes import services as programmes
+from salon.reviews import services
+from salon.reviews.models import ReviewAttendance, Review
+from salon.rules import committee as rules
+from salon.rules import topics as topic_rules
+from salon.schedule.models import Session, SessionStatus
+from salon.topics.models import Nomination, TopicDecision
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    with app.test_request_context():
+        yield
+
+
+def nineteen(world) -> list:
+    users = list(world.secretaries)
+    for i in range(19 - len(users)):
+        community = programmes.add_community(world.programme, world.bureau, f"评议社区{i}")
+        user, _ = programmes.hand_over_seat(community, world.bureau, f"sec_r{i}", f"书记{i}", PASSWORD)
+        users.append(user)
+    db.session.flush()
+    return users
+
+
+def seat(user) -> int:
+    return programmes.seat_of(user).id
+
+
+def sit_committee(world, users, when):
+    election = committee.open_election(world.programme, world.bureau, now=when)
+    for user in users[:3]:
+        committee.nominate(election, user, seat(user), now=when)
+    poll = committee.open_vote(election, world.programme, world.bureau, now=when)
+    options = [o.id for o in poll.questions[0].options]
+    ballots.cast(poll.id, seat(users[0]), options, world.programme.id, when)
+    committee.close_vote(election, world.programme, world.bureau, now=when + timedelta(days=1))
+    return committee.sitting_term(world.programme.id)
+
+
+def committee_topic(world, users, when):
+    session = Session(programme_id=world.programme.id, number=5, starts_at=when, status=SessionStatus.HELD)
+    db.session.add(session)
+    db.session.flush()
+    nomination = Nomination(programme_id=world.programme.id, session_id=session.id,
+                            community_id=programmes.seat_of(users[4]).community_id, title="网格员减负", problem="问题")
+    db.session.add(nomination)
+    db.session.flush()
+    db.session.add(TopicDecision(programme_id=world.programme.id, session_id=session.id, nomination_id=nomination.id,
+                                 decider=topic_rules.COMMITTEE, rationale="", decided_at=when))
+    db.session.flush()
+    return session
+
+
+def held_review(world, users, present: int, oppose: int, support: int = 0, abstain: int = 0):
+    start = clock.utcnow() - timedelta(days=200)
+    sit_committee(world, users, start)
+    committee_topic(world, users, start + timedelta(days=60))
+    assert services.due(world.programme, clock.utcnow()) is not None
+    review = services.open_review(world.programme, world.bureau)
+    services.take_roll(review, world.bureau, [seat(u) for u in users[:present]])
+    poll = ballots.get(review.poll_id)
+    overall = {o.code: o.id for q in poll.questions if q.code == "overall" for o in q.options}
+    topic = {o.code: o.id for q in poll.questions if q.code is None for o in q.options}
+    votes = ["oppose"] * oppose + ["support"] * support + ["abstain"] * abstain
+    for user, choice in zip(users, votes):
+        ballots.cast(poll.id, seat(user), [overall[choice], topic["effective"]], world.programme.id)
+    return services.close_review(review, world.programme, world.bureau)
+
+
+def test_19_present_12_oppose_triggers_re_election_with_the_arithmetic_in_words(world):
+    users = nineteen(world)
+    review = held_review(world, users, present=19, oppose=12, support=3, abstain=2)  # 2 present, silent
+    assert (review.present, review.oppose, review.outcome) == (19, 12, rules.TRIGGERED)
+    with force_locale("zh_Hans"):
+        assert services.arithmetic(review) == "反对 12 人 / 参会 19 人 = 63.2%，高于 60%：委员会改选"
+    with force_locale("en"):
+        assert "63.2%" in services.arithmetic(review) and "higher than 60%" in services.arithmetic(review)
+    term = db.session.get(committee.Term, review.term_id)
+    assert term.end_reason == "recalled" and committee.sitting_term(world.programme.id) is None
+    election = committee.running_election(world.programme.id)
+    assert election.id == review.election_id and election.reason == "recall"
+    view = services.review_view(review, world.bureau)
+    assert view.topics[0].title == "网格员减负" and view.topics[0].counts["effective"] == 17
+    assert len(view.receipts) == 17 == view.results.turnout
+
+
+def test_19_present_11_oppose_stands(world):
+    users = nineteen(world)
+    review = held_review(world, users, present=19, oppose=11, support=8)
+    assert review.outcome == rules.STANDS and committee.sitting_term(world.programme.id) is not None
+    with force_locale("zh_Hans"):
+        assert services.arithmetic(review) == "反对 11 人 / 参会 19 人 = 57.9%，不高于 60%：委员会继续任职"
+
+
+def test_without_quorum_the_review_is_void_and_triggers_nothing(world):
+    users = nineteen(world)
+    review = held_review(world, users, present=9, oppose=9)
+    assert review.outcome == rules.VOID and committee.sitting_term(world.programme.id) is not None
+    assert committee.running_election(world.programme.id) is None
+    assert services.due(world.programme, clock.utcnow()) is not None  # the bureau holds it again
+
+
+def test_qr_check_in_once_per_seat_and_only_those_present_vote(app, world):
+    users = nineteen(world)
+    sit_committee(world, users, clock.utcnow() - timedelta(days=200))
+    review = services.open_review(world.programme, world.bureau)
+    db.session.commit()
+    poll = ballots.get(review.poll_id)
+    with pytest.raises(Forbidden):
+        ballots.cast(poll.id, seat(users[5]), [], world.programme.id)
+    db.session.rollback()
+    review = db.session.get(Review, review.id)
+    poll = ballots.get(review.poll_id)
+    token = services.checkin_token(review)
+    found = services.review_of_token(token, world.programme.id, world.programme.checkin_hours)
+    assert services.check_in(found, users[5]) is True
+    assert services.check_in(found, users[5]) is False
+    with pytest.raises(Forbidden):
+        services.check_in(found, world.bureau)
+    with pytest.raises(Forbidden):
+        services.take_roll(found, users[6], [seat(users[7])])  # not the bureau, not the chair
+    ballots.cast(poll.id, seat(users[5]), [], world.programme.id)
+    with pytest.raises(Exception):
+        services.review_of_token(token + "x", world.programme.id, 4)
+    with pytest.raises(Conflict):
+        services.check_in(found, users[6], now=review.checkin_until)
+
+
+def _run_threads(app, count, target):
+    barrier = threading.Barrier(count)
+    out = [None] * count
+
+    def run(i):
+        with app.app_context(), app.test_request_context():
+            barrier.wait()
+            try:
+                out[i] = target(i)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - the answer is what we check
+                db.session.rollback()
+                out[i] = type(exc).__name__
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return out
+
+
+def test_qr_check_ins_racing_the_close_agree_with_present(app, world):
+    from salon.accounts.models import User
+
+    users = nineteen(world)
+    sit_committee(world, users, clock.utcnow() - timedelta(days=200))
+    review = services.open_review(world.programme, world.bureau)
+    db.session.commit()
+    review_id, programme_id = review.id, world.programme.id
+    user_ids = [u.id for u in users[3:15]]
+    bureau_id = world.bureau.id
+    db.session.rollback()  # the main thread holds no transaction (SQLite: no write lock) while threads run
+
+    def act(i):
+        if i == len(user_ids):
+            r = db.session.get(Review, review_id)
+            services.close_review(r, db.session.get(type(world.programme), programme_id),
+                                  db.session.get(User, bureau_id))
+            return "closed"
+        return services.check_in(db.session.get(Review, review_id), db.session.get(User, user_ids[i]))
+
+    out = _run_threads(app, len(user_ids) + 1, act)
+    assert out[-1] == "closed", out
+    assert set(out[:-1]) <= {True, "Conflict"}, out
+    db.session.expire_all()
+    review = db.session.get(Review, review_id)
+    attendance = db.session.scalar(select(func.count()).select_from(ReviewAttendance).where(ReviewAttendance.review_id == review_id))
+    eligible = db.session.scalar(select(func.count()).select_from(EligibleSeat).where(
+        EligibleSeat.poll_id == review.poll_id))
+    assert review.present == attendance == eligible == db.session.get(Poll, review.poll_id).eligible_count
+    assert out[:-1].count(True) == review.present
+
+
+def test_same_seat_voting_twice_at_once_counts_once(app, world):
+    users = nineteen(world)
+    sit_committee(world, users, clock.utcnow() - timedelta(days=200))
+    review = services.open_review(world.programme, world.bureau)
+    services.take_roll(review, world.bureau, [seat(u) for u in users[:10]])
+    poll = ballots.get(review.poll_id)
+    oppose = next(o.id for q in poll.questions if q.code == "overall" for o in q.options if o.code == "oppose")
+    db.session.commit()
+    poll_id, programme_id, seat_id = poll.id, world.programme.id, seat(users[0])
+    db.session.rollback()
+    out = _run_threads(app, 2, lambda i: ballots.cast(poll_id, seat_id, [oppose], programme_id))
+    assert sorted(isinstance(x, str) and len(x) == 14 for x in out) == [False, True], out
+    assert "Conflict" in out
+    review = db.session.get(Review, review.id)
+    services.close_review(review, world.programme, world.bureau)
+    assert (review.present, review.oppose) == (10, 1) and ballots.turnout(poll_id) == 1
