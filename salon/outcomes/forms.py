@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from salon.outcomes import limits
 from salon.outcomes.services import STATUS_LABELS
-from salon.topics.forms import MultiCheckboxField
+from salon.forms import MultiCheckboxField
 
 
 def _statuses():

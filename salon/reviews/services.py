@@ -20,6 +20,7 @@ from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee import services as committee
 from salon.committee.models import Term
+from salon.database import lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -104,8 +105,8 @@ def _chair_of_next_session(programme_id: int, now: datetime) -> int | None:
 
 def open_review(programme: Programme, actor, now: datetime | None = None) -> Review:
     """The bureau holds the review now: the ballot opens with nobody eligible; attendance adds seats."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
-    db.session.execute(select(Programme.id).where(Programme.id == programme.id).with_for_update())
     term = committee.sitting_term(programme.id)
     if term is None:
         raise Conflict(_("No committee sits: there is nothing to review."), "review")
@@ -154,6 +155,7 @@ def _attend(review: Review, seat_id: int, how: str, now: datetime) -> bool:
 
 def take_roll(review: Review, user, seat_ids, now: datetime | None = None) -> int:
     """Mark seats present (the bureau or the chair). Answers how many were newly marked."""
+    lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     if not can_take_roll(user, review):
         raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
@@ -209,6 +211,7 @@ def present_seats(review_id: int) -> list[int]:
 # --- closing and the rule -------------------------------------------------------------------------
 
 def close_review(review: Review, programme: Programme, actor, now: datetime | None = None) -> Review:
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     if review.state != ReviewState.OPEN:
         raise Conflict(_("The review has already closed."), "review")
@@ -221,6 +224,7 @@ def close_review(review: Review, programme: Programme, actor, now: datetime | No
 def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> Review:
     """SPEC §4: re-election when oppose * 100 > threshold * present; present = those checked in at the close;
     silent, blank and abstain count only in the denominator. Void without quorum."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     poll = ballots.get(review.poll_id)
     tally = ballots.tally(poll)
     overall = next(q for q in poll.questions if q.code == OVERALL)
