@@ -9,7 +9,7 @@ import qrcode.image.svg
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
@@ -88,7 +88,8 @@ def qr_svg(url: str) -> Markup:
     """The QR code as inline SVG, drawn by the qrcode library (no CDN, no image file)."""
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
     svg = image.to_string(encoding="unicode")  # the library's own markup; the URL in it is ours
-    return Markup(re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg width="100%" role="img"', svg))
+    label = escape(_("QR code: scan it to check in"))
+    return Markup(re.sub(r'^<svg width="[^"]*" height="[^"]*"', f'<svg width="100%" role="img" aria-label="{label}"', svg))
 
 
 @bp.route("/<int:review_id>/qr")

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
-from salon.errors import DomainError, Forbidden
+from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
 from salon.i18n import session_time
 from salon.programmes import services as programmes
@@ -39,7 +39,7 @@ def index():
     """The coming sessions, and the past a page at a time, newest first (SPEC §9)."""
     now = clock.utcnow()
     services.mark_past_held(current_user.programme_id, now)
-    cursor = request.args.get("before", type=int)
+    cursor = int_argument("before")
     past, older = _past_page(cursor, now)
     return render_template("schedule/index.html", now=now, mine=_my_community(), cursor=cursor,
                            upcoming=[] if cursor else services.sessions(current_user.programme_id, since=now),
@@ -60,7 +60,7 @@ def _past_page(cursor, now, community_id=None):
 def duties(community_id):
     community = programmes.get_scoped(Community, community_id, current_user.programme_id, "community_id")
     now = clock.utcnow()
-    cursor = request.args.get("before", type=int)
+    cursor = int_argument("before")
     past, older = _past_page(cursor, now, community.id)
     coming = [] if cursor else services.sessions(current_user.programme_id, community.id, since=now)
     shown = [s for s in past[::-1] if s.starts_at < now] + coming

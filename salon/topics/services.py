@@ -663,12 +663,6 @@ def topic_list(programme_id: int, now: datetime, page: int = 1, per_page: int = 
     return TopicList(active, waiting, _rows(programme_id, past[:per_page]), len(past) > per_page)
 
 
-@dataclass(frozen=True)
-class _PollState:
-    id: int
-    state: PollState
-
-
 @dataclass
 class TaskState:
     session: Session
@@ -681,7 +675,7 @@ class TaskState:
     bureau_decides: bool
     frame: rules.TopicWindows | None = None
     nominations: int = 0  # every community's, not withdrawn
-    poll: Poll | None = None
+    poll: ballots.PollSummary | None = None
     turnout: int = 0
     decided_title: str | None = None
     agenda_items: int = 0
@@ -698,8 +692,8 @@ def tasks_state(user, now: datetime) -> list[TaskState]:
     seat = programmes.seat_of(user) if user.is_secretary else None
     poll_of = dict(db.session.execute(select(TopicVote.session_id, TopicVote.poll_id).where(
         TopicVote.session_id.in_(ids), TopicVote.programme_id == programme.id)).all())
-    poll_states = ballots.states(list(poll_of.values()))
-    polls = {sid: _PollState(pid, poll_states[pid]) for sid, pid in poll_of.items() if pid in poll_states}
+    found = ballots.summaries(list(poll_of.values()))
+    polls = {sid: found[pid] for sid, pid in poll_of.items() if pid in found}
     eligible, voted = ballots.seat_status([p.id for p in polls.values()], seat.id if seat else None)
     mine = {}
     if seat is not None:

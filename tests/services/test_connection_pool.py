@@ -14,11 +14,17 @@ def test_no_pre_ping_and_a_pool_as_large_as_the_threads(tmp_path):
 
 
 def _kill_the_pool_connections() -> int:
+    """Terminate, from outside, the server processes of this app's idle pooled connections — only those: other
+    apps of the suite share the database, and their pools must not lose connections under their feet."""
+    held = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+    pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() for conn in held]
+    for conn in held:
+        conn.rollback()
+        conn.close()
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                                   " WHERE datname = :d AND pid <> pg_backend_pid()"),
-                              {"d": db.engine.url.database}).scalar()
+                                   " WHERE pid = ANY(:pids)"), {"pids": pids}).scalar()
     admin.dispose()
     return killed
 

@@ -204,21 +204,6 @@ def test_voting_opens_and_closes_lazily_on_time(api, world, sessions, monkeypatc
     assert api(world.bureau).get(f"/polls/{poll['id']}").get_json()["state"] == "closed"
 
 
-def test_tick_opens_and_closes(app, api, world, sessions, monkeypatch):
-    s2 = sessions[1]
-    nominate(api(world.secretaries[0]), s2)
-    from salon.topics import services
-
-    monkeypatch.setattr(clock, "utcnow", lambda: s2.starts_at - timedelta(days=10))
-    said = app.test_cli_runner().invoke(args=["tick"]).output
-    assert f"第{s2.number}期投票已开始" in said or f"Voting opened for session {s2.number}." in said
-    assert services.topic_poll(s2.id).state.value == "open"
-    monkeypatch.setattr(clock, "utcnow", lambda: s2.starts_at - timedelta(days=1))
-    app.test_cli_runner().invoke(args=["tick"])
-    db.session.expire_all()
-    assert services.topic_poll(s2.id).state.value == "closed"
-
-
 def test_vote_page_confirms_then_shows_receipt_and_home_tasks(client, api, world, sessions):
     s2 = sessions[1]
     nid = nominate(api(world.secretaries[1]), s2).get_json()["id"]
