@@ -50,12 +50,13 @@ def _register_blueprints(app: Flask) -> None:
     from salon.accounts.views import bp as accounts_bp
     from salon.api import register as register_api
     from salon.audit.views import bp as audit_bp
-    from salon.home.views import bp as home_bp
+    from salon.home import views as home_views
     from salon.programmes.views import bp as programmes_bp
     from salon.schedule.views import bp as schedule_bp
     from salon import committee, reviews, topics
 
-    for bp in (home_bp, accounts_bp, programmes_bp, audit_bp, schedule_bp):
+    home_views.init_app(app)
+    for bp in (accounts_bp, programmes_bp, audit_bp, schedule_bp):
         app.register_blueprint(bp)
     topics.init_app(app)
     committee.init_app(app)
@@ -68,9 +69,10 @@ def _init_rooms(app: Flask) -> None:
     """Rooms that wire themselves: blueprints, API, home-page tasks, session-page panels, demo additions, ticks."""
     from salon import outcomes, packets
     from salon.ballots import hooks as ballot_hooks
+    from salon.schedule import hooks as schedule_hooks
     from salon.sessions import views as session_views
 
-    for room in (ballot_hooks, session_views, outcomes, packets):
+    for room in (schedule_hooks, ballot_hooks, session_views, outcomes, packets):
         room.init_app(app)
 
 

@@ -11,7 +11,6 @@ from salon.extensions import db
 from salon.home.tasks import Task, provider
 
 
-@provider
 def scrub_tasks(user) -> list[Task]:
     if not user.is_bureau:
         return []
@@ -26,4 +25,5 @@ def scrub_tasks(user) -> list[Task]:
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to bind: importing this module (from the factory) registers the home page's task."""
+    """Register the home page's task (once per process: the provider list ignores a repeat)."""
+    provider(scrub_tasks)

@@ -25,7 +25,6 @@ def menu():
     return {"nav_items": lambda: navigation.items_for(user) if user.is_authenticated else []}
 
 
-@provider
 def _platform_tasks(user) -> list[Task]:
     if not user.is_bureau:
         return []
@@ -54,3 +53,9 @@ def index():
     seat = programmes.seat_of(current_user) if current_user.is_secretary else None
     return render_template("home/index.html", programme=current_user.programme, seat=seat,
                            tasks=tasks_for(current_user))
+
+
+def init_app(app) -> None:
+    """The home page and the platform's own tasks (the provider list ignores a repeat)."""
+    app.register_blueprint(bp)
+    provider(_platform_tasks)

@@ -1,4 +1,5 @@
-"""Where the schedule plugs into the platform: the menu, the home to-do list, the demo and `tick`."""
+"""Where the schedule plugs into the platform: the menu, the home to-do list, the demo and `tick`, wired by
+`init_app` (called by the app factory), never at import."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -15,13 +16,10 @@ from salon.rules import calendar_rules
 from salon.schedule import services
 from salon.schedule.models import Session, SessionStatus, SwapRequest, SwapStatus
 
-navigation.add(_l("Schedule"), "schedule.index", order=10)
-
 # The source's first three sessions (SPEC §10), all at 14:30 Asia/Shanghai.
 DEMO_HELD = [date(2023, 4, 27), date(2023, 5, 25), date(2023, 7, 27)]
 
 
-@demo.extension(10)
 def demo_schedule(programme, bureau, secretaries):
     order = services.rotation_order(programme.id)
     for number, (day, community) in enumerate(zip(DEMO_HELD, order), start=1):
@@ -46,7 +44,6 @@ def _demo_start(programme, now):
     return calendar_rules.to_utc(date(year, month, 1), 0, 0, rule.timezone)
 
 
-@provider
 def schedule_tasks(user) -> list:
     found = []
     now = clock.utcnow()
@@ -87,4 +84,16 @@ def _tick_held(now) -> list[str]:
     return [f"session {s.id} (No. {s.number}) held" for s in services.mark_past_held(None, now)]
 
 
-cli.TICKERS.append(_tick_held)
+_wired = False
+
+
+def init_app(app) -> None:
+    """The menu entry, home-page tasks, demo data and tick; their registries are per process, so filled once."""
+    global _wired
+    if _wired:
+        return
+    _wired = True
+    navigation.add(_l("Schedule"), "schedule.index", order=10)
+    provider(schedule_tasks)
+    demo.extension(10)(demo_schedule)
+    cli.TICKERS.append(_tick_held)

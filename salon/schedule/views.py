@@ -16,7 +16,6 @@ from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.rules import calendar_rules
-from salon.schedule import hooks  # noqa: F401 - menu, tasks, demo and tick
 from salon.schedule import ical, services
 from salon.schedule.forms import (AskSwapForm, BlackoutForm, BureauSwapForm, EditSessionForm, FeedForm,
                                   GenerateForm)
