@@ -16,7 +16,6 @@ from salon.exports import table_response
 from salon.forms import EmptyForm, show_error
 from salon.home.tasks import Task
 from salon.programmes import services as programmes
-from salon.rules import topics as topic_rules
 from salon.topics import services as topics
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
@@ -31,8 +30,7 @@ def _to(election):
 
 
 def _my_seat_id():
-    seat = programmes.seat_of(current_user) if current_user.is_secretary else None
-    return seat.id if seat else None
+    return programmes.seat_id_of(current_user)
 
 
 @bp.route("/")

@@ -253,6 +253,12 @@ def seat_of(user: User) -> Seat | None:
     )
 
 
+def seat_id_of(user: User) -> int | None:
+    """The seat a secretary holds now (the one that votes), or None for anyone else."""
+    seat = seat_of(user) if user.is_secretary else None
+    return seat.id if seat else None
+
+
 def hand_over_seat(community: Community, actor: User | None, username: str, display_name: str,
                    password: str | None = None) -> tuple[User, str | None]:
     """换届: the seat passes to a new secretary; the old holder's account closes; history stays.

@@ -149,8 +149,7 @@ def _details(view) -> dict:
 
 
 def _my_seat_id():
-    seat = programmes.seat_of(current_user) if current_user.is_secretary else None
-    return seat.id if seat else None
+    return programmes.seat_id_of(current_user)
 
 
 @bp.route("/sessions/<int:session_id>/results")
