@@ -19,6 +19,7 @@ from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee.models import Candidate, Election, ElectionState, Member, Pick, Term
 from salon.committee.terms import member_seat_ids, sitting_term  # noqa: F401 - sitting_term for views
+from salon.database import lock_programme
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -117,7 +118,11 @@ def open_election(programme: Programme, actor, now: datetime | None = None, reas
     """The bureau opens an election; secretaries then stand. Not while another runs or a committee sits
     (a recall ends the term first)."""
     now = now or clock.utcnow()
-    db.session.execute(select(Programme.id).where(Programme.id == programme.id).with_for_update())
+    # Exclusive, unlike lock_programme's KEY SHARE: one election or review opens at a time. Taken first, so it is
+    # step 1 of the lock order (salon/database.py), then registered as the programme lock.
+    db.session.execute(select(Programme.id).where(Programme.id == programme.id).with_for_update(),
+                       execution_options={"salon_lock": True})
+    lock_programme(programme.id)
     if running_election(programme.id) is not None:
         raise Conflict(_("An election is already under way."), "election")
     if sitting_term(programme.id) is not None:
