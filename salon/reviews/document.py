@@ -82,7 +82,7 @@ def review_pdf(view: ReviewView, programme) -> bytes:
     story = [pdf.para(programme.name, "subtitle"), pdf.para(_("Half-year review report"), "title"),
              pdf.space(3 * mm),
              pdf.facts([(_("Period"), f"{_day(r.period_start)} – {_day(r.period_end)}"),
-                        (_("Held"), _day(r.opened_at)), (_("Closed"), _day(r.closed_at))]),
+                        (_("Opened on"), _day(r.opened_at)), (_("Closed on"), _day(r.closed_at))]),
              pdf.space(2 * mm)]
     if r.present is not None:
         story += _result(view)

@@ -108,7 +108,8 @@ def progress_line(outcome: SessionOutcome | None) -> str:
     if outcome is None or not outcome.actions:
         return _("No action items.")
     counts = outcome.count_by_status()
-    done = ", ".join(f"{n} {outcomes.status_label(code)}" for code, n in counts.items() if n)
+    done = " · ".join(_("%(status)s: %(n)d", status=outcomes.status_label(code), n=n)
+                      for code, n in counts.items() if n)
     overdue = sum(1 for a in outcome.actions if a.overdue)
     line = _("Action items: %(counts)s (of %(n)d)", counts=done, n=len(outcome.actions))
     return line + (" · " + _("%(n)d overdue", n=overdue) if overdue else "")

@@ -3,8 +3,8 @@ ballot, the result page, the printable report and its PDF; the PDF's text, its f
 SPEC §5 lets them be published."""
 from __future__ import annotations
 
-import io
-import re
+import os
+from pathlib import Path
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
@@ -108,6 +108,8 @@ def test_result_report_api_and_pdf_show_outcomes_and_the_arithmetic(app, client,
         assert f"/reviews/{review_id}/report.pdf" in body
     response = client.get(f"/reviews/{review_id}/report.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    if os.environ.get("SALON_KEEP_PDF"):  # to look at it: pdftoppm -png -r 60 the file
+        Path(os.environ["SALON_KEEP_PDF"]).write_bytes(response.data)
     assert len(response.data) < 1_000_000
     text = _pdf_text(response.data)
     for expected in [arithmetic, "半年评议报告", world.programme.name, TITLE, RESOLUTION, IN_PROGRESS, "进行中",
