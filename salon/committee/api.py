@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon.api import require_bureau
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
 from salon.committee.services import EXTEND_MAX_DAYS
@@ -26,7 +26,7 @@ class MemberSchema(Strict):
 
 class CommitteeSchema(Strict):
     sitting = fields.Bool()
-    started_at = fields.DateTime(allow_none=True)
+    started_at = DateTime(allow_none=True)
     members = fields.List(fields.Nested(MemberSchema))
     bureau_decides_because = fields.Str(metadata={"description": "empty while a committee sits"})
     election_id = fields.Int(allow_none=True, metadata={"description": "the election under way, if any"})
@@ -44,7 +44,7 @@ class ElectionSchema(Strict):
     id = fields.Int()
     state = fields.Str(metadata={"description": "standing, voting, runoff, closed"})
     seats = fields.Int()
-    standing_until = fields.DateTime()
+    standing_until = DateTime()
     candidates = fields.List(fields.Nested(CandidateSchema))
     poll = fields.Nested(PollSchema, allow_none=True)
     runoff = fields.Nested(PollSchema, allow_none=True)
@@ -68,7 +68,7 @@ class PickSchema(Strict):
     nomination_id = fields.Int(required=True, strict=True)
     rationale = fields.Str(load_default="", validate=validate.Length(max=RATIONALE_MAX))
     member = fields.Str(dump_only=True, metadata={"description": "signed by name"})
-    picked_at = fields.DateTime(dump_only=True)
+    picked_at = DateTime(dump_only=True)
 
 
 class PicksSchema(Strict):

@@ -185,6 +185,7 @@ def accept(election: Election, user, now: datetime | None = None) -> Candidate:
     if candidate is None:
         raise Conflict(_("Nobody has nominated you in this election."), "seat")
     if candidate.accepted_at is None:
+        lock_programme(election.programme_id)  # step 1 of the lock order (salon/database.py)
         candidate.accepted_at = now
         candidate.user_id = user.id
         db.session.flush()
@@ -198,6 +199,7 @@ def extend_standing(election: Election, actor, days, now: datetime | None = None
         raise Conflict(_("Standing for this election has closed."), "election")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= EXTEND_MAX_DAYS:
         raise ValidationFailed(_("A whole number of days from 1 to %(n)d.", n=EXTEND_MAX_DAYS), "days")
+    lock_programme(election.programme_id)  # step 1 of the lock order (salon/database.py)
     election.standing_until = max(election.standing_until, now) + timedelta(days=days)
     db.session.flush()
     audit.record(election.programme_id, actor, "election.extend", election, days=days)

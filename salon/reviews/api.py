@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from salon.api import require_bureau
-from salon.api.schemas import Strict
+from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.errors import Forbidden
 from salon.reviews import services
@@ -47,9 +47,9 @@ class TopicRowSchema(Strict):
 class ReviewSchema(Strict):
     id = fields.Int()
     state = fields.Str(metadata={"description": "open or closed"})
-    period_start = fields.DateTime()
-    period_end = fields.DateTime()
-    checkin_until = fields.DateTime()
+    period_start = DateTime()
+    period_end = DateTime()
+    checkin_until = DateTime()
     present = fields.Int(allow_none=True, metadata={"description": "checked in at the close; always published"})
     oppose = fields.Int(allow_none=True, metadata={"description": "always published (the rule must be checkable)"})
     threshold_pct = fields.Int()
