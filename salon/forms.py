@@ -3,12 +3,21 @@ from __future__ import annotations
 
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from salon.errors import DomainError
 
 
 class EmptyForm(FlaskForm):
     """A POST-only button: nothing but the CSRF token."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes (e.g. the communities present at a session)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def show_error(form: FlaskForm, exc: DomainError) -> None:

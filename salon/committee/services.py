@@ -117,12 +117,8 @@ def open_election(programme: Programme, actor, now: datetime | None = None, reas
                   standing_days: int = STANDING_DAYS) -> Election:
     """The bureau opens an election; secretaries then stand. Not while another runs or a committee sits
     (a recall ends the term first)."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
-    # Exclusive, unlike lock_programme's KEY SHARE: one election or review opens at a time. Taken first, so it is
-    # step 1 of the lock order (salon/database.py), then registered as the programme lock.
-    db.session.execute(select(Programme.id).where(Programme.id == programme.id).with_for_update(),
-                       execution_options={"salon_lock": True})
-    lock_programme(programme.id)
     if running_election(programme.id) is not None:
         raise Conflict(_("An election is already under way."), "election")
     if sitting_term(programme.id) is not None:
@@ -146,6 +142,7 @@ def _check_standing(election: Election, now: datetime) -> None:
 
 def nominate(election: Election, user, seat_id, now: datetime | None = None) -> Candidate:
     """A secretary nominates a community's secretary (their own seat: they stand at once)."""
+    lock_programme(election.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     me = programmes.seat_of(user) if user.is_secretary else None
     if me is None:
@@ -175,6 +172,7 @@ def nominate(election: Election, user, seat_id, now: datetime | None = None) -> 
 
 def accept(election: Election, user, now: datetime | None = None) -> Candidate:
     """SPEC §4: a secretary stands by accepting a nomination."""
+    lock_programme(election.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     me = programmes.seat_of(user) if user.is_secretary else None
     if me is None:
@@ -185,7 +183,6 @@ def accept(election: Election, user, now: datetime | None = None) -> Candidate:
     if candidate is None:
         raise Conflict(_("Nobody has nominated you in this election."), "seat")
     if candidate.accepted_at is None:
-        lock_programme(election.programme_id)  # step 1 of the lock order (salon/database.py)
         candidate.accepted_at = now
         candidate.user_id = user.id
         db.session.flush()
@@ -194,12 +191,12 @@ def accept(election: Election, user, now: datetime | None = None) -> Candidate:
 
 
 def extend_standing(election: Election, actor, days, now: datetime | None = None) -> Election:
+    lock_programme(election.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     if election.state != ElectionState.STANDING:
         raise Conflict(_("Standing for this election has closed."), "election")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= EXTEND_MAX_DAYS:
         raise ValidationFailed(_("A whole number of days from 1 to %(n)d.", n=EXTEND_MAX_DAYS), "days")
-    lock_programme(election.programme_id)  # step 1 of the lock order (salon/database.py)
     election.standing_until = max(election.standing_until, now) + timedelta(days=days)
     db.session.flush()
     audit.record(election.programme_id, actor, "election.extend", election, days=days)
@@ -214,6 +211,7 @@ def open_vote(election: Election, programme: Programme, actor, now: datetime | N
               fewer_ok: bool = False) -> Poll:
     """standing → voting: an approval ballot over those who stand, up to the committee size each.
     With fewer candidates than seats the bureau is told, and opens anyway only if it says so."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     if election.state != ElectionState.STANDING:
         raise Conflict(_("Voting in this election has already opened."), "election")
@@ -255,6 +253,7 @@ def current_poll(election: Election) -> Poll | None:
 
 def close_vote(election: Election, programme: Programme, actor, now: datetime | None = None) -> Election:
     """Close the election's open ballot (the bureau, or time) and count it."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     poll = current_poll(election)
     if poll is None or election.state not in (ElectionState.VOTING, ElectionState.RUNOFF):
@@ -274,6 +273,7 @@ def _approvals(poll: Poll) -> dict[int, int]:
 def count(election: Election, programme: Programme, actor, now: datetime) -> Election:
     """SPEC §4: the most approved win; a tie for the last seat goes to a runoff among the tied for the
     seats left; a tied runoff is settled by lot seeded from the runoff's published receipts."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     first = rules.election_tally(_approvals(ballots.get(election.poll_id)), election.seats)
     if election.state == ElectionState.VOTING:
         if first.settled:
@@ -299,6 +299,7 @@ def count(election: Election, programme: Programme, actor, now: datetime) -> Ele
 
 def _seat(election: Election, programme: Programme, actor, seat_ids: list[int], now: datetime) -> Election:
     """The winners' term starts when the election closes (SPEC §4)."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     election.state = ElectionState.CLOSED
     election.closed_at = now
     term = Term(programme_id=programme.id, election_id=election.id, started_at=now)
@@ -315,6 +316,7 @@ def _seat(election: Election, programme: Programme, actor, seat_ids: list[int], 
 
 
 def end_term(term: Term, reason: str, actor, now: datetime) -> Term:
+    lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     if term.ended_at is not None:
         raise Conflict(_("This committee's term has already ended."), "term")
     term.ended_at = now
@@ -403,6 +405,7 @@ def picks(session_id: int) -> list[Pick]:
 def record_pick(session: Session, user, nomination_id, rationale, now: datetime | None = None) -> Pick:
     """A member's pick, signed by name. The first nomination picked by a majority of the committee decides
     the topic; a pick that is not the most approved needs a rationale, as a bureau decision does."""
+    lock_programme(session.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     programme = user.programme
     if topics.decider_for(session, programme) != topic_rules.COMMITTEE:

@@ -1,23 +1,16 @@
 """Forms of the after-session record: attendance, minutes, resolutions, action items and their updates."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from salon.outcomes import limits
 from salon.outcomes.services import STATUS_LABELS
+from salon.forms import MultiCheckboxField
 
 
 def _statuses():
     return [(key, label) for key, label in STATUS_LABELS.items()]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for a multiple choice (it lived in salon.topics.forms until the vote page moved to the
-    ballot engine)."""
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class AttendanceForm(FlaskForm):

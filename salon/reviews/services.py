@@ -104,7 +104,7 @@ def action_line(action) -> str:
 
 
 def progress_line(outcome: SessionOutcome | None) -> str:
-    """How far the action items got, e.g. "Action items: 1 done, 2 in progress of 4 (1 overdue)"."""
+    """How far the action items got, e.g. "Action items: done: 1 · in progress: 2 (of 4) · 1 overdue"."""
     if outcome is None or not outcome.actions:
         return _("No action items.")
     counts = outcome.count_by_status()
@@ -137,12 +137,8 @@ def _chair_of_next_session(programme_id: int, now: datetime) -> int | None:
 
 def open_review(programme: Programme, actor, now: datetime | None = None) -> Review:
     """The bureau holds the review now: the ballot opens with nobody eligible; attendance adds seats."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
-    # Exclusive, unlike lock_programme's KEY SHARE: one election or review opens at a time. Taken first, so it is
-    # step 1 of the lock order (salon/database.py), then registered as the programme lock.
-    db.session.execute(select(Programme.id).where(Programme.id == programme.id).with_for_update(),
-                       execution_options={"salon_lock": True})
-    lock_programme(programme.id)
     term = committee.sitting_term(programme.id)
     if term is None:
         raise Conflict(_("No committee sits: there is nothing to review."), "review")
@@ -182,7 +178,6 @@ def can_take_roll(user, review: Review) -> bool:
 def _attend(review: Review, seat_id: int, how: str, now: datetime) -> bool:
     if review.state != ReviewState.OPEN:
         raise Conflict(_("The review has closed; check-in is over."), "review")
-    lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py): the roll is audited
     added = ballots.add_eligible(review.poll_id, seat_id, review.programme_id, now)
     if added:
         db.session.add(ReviewAttendance(review_id=review.id, seat_id=seat_id, programme_id=review.programme_id, how=how))
@@ -192,6 +187,7 @@ def _attend(review: Review, seat_id: int, how: str, now: datetime) -> bool:
 
 def take_roll(review: Review, user, seat_ids, now: datetime | None = None) -> int:
     """Mark seats present (the bureau or the chair). Answers how many were newly marked."""
+    lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     if not can_take_roll(user, review):
         raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
@@ -247,6 +243,7 @@ def present_seats(review_id: int) -> list[int]:
 # --- closing and the rule -------------------------------------------------------------------------
 
 def close_review(review: Review, programme: Programme, actor, now: datetime | None = None) -> Review:
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     if review.state != ReviewState.OPEN:
         raise Conflict(_("The review has already closed."), "review")
@@ -259,6 +256,7 @@ def close_review(review: Review, programme: Programme, actor, now: datetime | No
 def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> Review:
     """SPEC §4: re-election when oppose * 100 > threshold * present; present = those checked in at the close;
     silent, blank and abstain count only in the denominator. Void without quorum."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     poll = ballots.get(review.poll_id)
     tally = ballots.tally(poll)
     overall = next(q for q in poll.questions if q.code == OVERALL)

@@ -262,7 +262,6 @@ def generate():
                         "before). Move it to a later date, or cancel it so its chair takes the next session.",
                         n=session.number or 0, when=session_time(session.starts_at),
                         days=current_user.programme.nomination_close_days), "error")
-                return redirect(url_for("sessions.page", session_id=session.id))
             return redirect(url_for("schedule.index"))
     return _render_manage(generate=form, status=422)
 

@@ -14,7 +14,7 @@ from salon.committee import services as committee
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.reviews import services as reviews
-from salon.reviews.models import Attendance
+from salon.reviews.models import ReviewAttendance as Attendance
 from tests.services.test_ballot_secrecy import BALLOT_TABLES, dump, many_seats
 
 

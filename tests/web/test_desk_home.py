@@ -90,8 +90,8 @@ def test_generator_tells_the_bureau_when_a_new_session_is_too_close(client, worl
     monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2, 0))  # 第1期 would be on the 26th
     login(client, "bureau_a")
     response = client.post("/schedule/generate", data={"months": "3"})
-    assert response.status_code == 302 and "/sessions/" in response.headers["Location"]
+    assert response.status_code == 302 and response.headers["Location"].endswith("/schedule")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "flash-error" in page
+    assert "flash-error" in page and "太近" in page
     home = _home(client)
     assert "#when" in home  # the home page says what to do about it, and links there

@@ -62,14 +62,14 @@ def test_bad_settings_form_keeps_the_input_and_changes_nothing(as_bureau, world,
 
 
 def test_settings_form_saves(as_bureau, world):
-    data = _settings_form(world.programme, horizon_months="18", review_quorum=None)
+    data = _settings_form(world.programme, horizon_months="18", committee_size="5", review_quorum=None)
     response = as_bureau.post("/programme/settings", data=data)
     assert response.status_code == 302
     programme = db.session.get(Programme, world.programme.id)
-    # The review is not built yet: the page neither shows nor changes its settings (issue 9).
-    assert programme.horizon_months == 18 and programme.review_quorum is True
+    # An unticked box is a "no": the committee's and the review's settings are on the page and change.
+    assert programme.horizon_months == 18 and programme.committee_size == 5 and programme.review_quorum is False
     page = as_bureau.get("/programme/settings").get_data(as_text=True)
-    assert 'name="review_quorum"' not in page and 'name="committee_size"' not in page
+    assert 'name="review_quorum"' in page and 'name="committee_size"' in page and 'name="guest_link_days"' in page
 
 
 def test_handover_page_gives_the_link_and_history(as_bureau, world):
