@@ -2,7 +2,7 @@
 Ballots are cast through /polls/<id>/ballot, the engine's."""
 from __future__ import annotations
 
-from flask import g
+from flask import Response, g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -13,8 +13,23 @@ from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.errors import Forbidden
 from salon.reviews import services
+from salon.reviews.document import review_pdf
 
 blp = Blueprint("api_reviews", __name__, description="The half-year review and the re-election rule")
+
+
+class TopicResolutionSchema(Strict):
+    number = fields.Int()
+    text = fields.Str()
+
+
+class TopicActionSchema(Strict):
+    what = fields.Str()
+    owner_unit = fields.Str()
+    due_on = fields.Date(allow_none=True)
+    status = fields.Str(metadata={"description": "open, in_progress, done or dropped"})
+    overdue = fields.Bool(metadata={"description": "due date passed in the programme's time zone, neither done "
+                                                   "nor dropped"})
 
 
 class TopicRowSchema(Strict):
@@ -23,6 +38,10 @@ class TopicRowSchema(Strict):
     title = fields.Str()
     counts = fields.Dict(keys=fields.Str(), values=fields.Int(), allow_none=True, metadata={
         "description": "effective / partly / not_effective / no_view; null when withheld (SPEC §5)"})
+    resolutions = fields.List(fields.Nested(TopicResolutionSchema), metadata={
+        "description": "the session's resolutions"})
+    actions = fields.List(fields.Nested(TopicActionSchema), metadata={
+        "description": "the session's action items and how far each got"})
 
 
 class ReviewSchema(Strict):
@@ -68,7 +87,12 @@ def _out(review, user) -> dict:
             "active_communities": review.active_communities, "outcome": review.outcome,
             "arithmetic": view.arithmetic, "next_step": view.next_step, "election_id": review.election_id,
             "present_count": len(view.present_seats), "i_present": view.i_present,
-            "topics": [{"session_id": t.session_id, "number": t.number, "title": t.title, "counts": t.counts}
+            "topics": [{"session_id": t.session_id, "number": t.number, "title": t.title, "counts": t.counts,
+                        "resolutions": [{"number": r.number, "text": r.text}
+                                        for r in (t.outcomes.resolutions if t.outcomes else [])],
+                        "actions": [{"what": a.what, "owner_unit": a.owner_unit, "due_on": a.due_on,
+                                     "status": a.status, "overdue": a.overdue}
+                                    for a in (t.outcomes.actions if t.outcomes else [])]}
                        for t in view.topics],
             "poll": poll_payload(view.poll, user)}
 
@@ -138,3 +162,18 @@ class ReviewClose(MethodView):
         review = _review(review_id)
         services.close_review(review, me.programme, me)
         return _out(review, me)
+
+
+@blp.route("/reviews/<int:review_id>/report.pdf")
+class ReviewReportPdf(MethodView):
+    @blp.response(200, content_type="application/pdf",
+                  description="The review report as an A4 PDF with its Chinese font embedded")
+    @blp.doc(responses={"200": {"description": "The review report as an A4 PDF with its Chinese font embedded",
+                                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+    def get(self, review_id):
+        """The printable report as a PDF: the rule's arithmetic, per-topic effectiveness (counts only where
+        published), each topic's resolutions and action items."""
+        review = _review(review_id)
+        content = review_pdf(services.review_view(review, g.api_user), g.api_user.programme)
+        return Response(content, mimetype="application/pdf",
+                        headers={"Content-Disposition": f"inline; filename=review-{review.id}.pdf"})

@@ -22,6 +22,8 @@ from salon.committee import services as committee
 from salon.committee.models import Term
 from salon.database import lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.outcomes import services as outcomes
+from salon.outcomes.services import SessionOutcome
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme, Seat
@@ -85,14 +87,44 @@ def topics_in_period(term: Term, start: datetime, end: datetime) -> list[tuple[S
         .order_by(Session.number))]
 
 
-def outcomes_for(programme_id: int, session_ids: list[int]) -> dict[int, dict]:
-    """Each topic's resolutions and action-item progress, from the outcomes room (issue 7) once it lands:
-    `outcomes.services.summaries(programme_id, session_ids)`. Until then nothing is shown."""
-    try:
-        from salon.outcomes import services as outcomes  # noqa: PLC0415 - optional until issue 7 lands
-    except ImportError:
-        return {}
-    return outcomes.summaries(programme_id, session_ids)
+def outcomes_for(programme: Programme, session_ids: list[int], now: datetime | None = None) -> dict[int, SessionOutcome]:
+    """Each topic's resolutions and how far its action items got (SPEC §4), from the outcomes room: a fixed
+    number of queries whatever the number of topics. Overdue is judged on the programme's local day."""
+    return outcomes.summaries(programme.id, session_ids, outcomes.today(programme, now))
+
+
+def action_line(action) -> str:
+    """One action item as a line: what, who, its status, and whether it is overdue."""
+    parts = [action.what, action.owner_unit or "", outcomes.status_label(action.status)]
+    if action.due_on is not None:
+        parts.append(_("due %(date)s", date=action.due_on.isoformat()))
+    if action.overdue:
+        parts.append(_("overdue"))
+    return " · ".join(p for p in parts if p)
+
+
+def progress_line(outcome: SessionOutcome | None) -> str:
+    """How far the action items got, e.g. "Action items: done: 1 · in progress: 2 (of 4) · 1 overdue"."""
+    if outcome is None or not outcome.actions:
+        return _("No action items.")
+    counts = outcome.count_by_status()
+    done = " · ".join(_("%(status)s: %(n)d", status=outcomes.status_label(code), n=n)
+                      for code, n in counts.items() if n)
+    overdue = sum(1 for a in outcome.actions if a.overdue)
+    line = _("Action items: %(counts)s (of %(n)d)", counts=done, n=len(outcome.actions))
+    return line + (" · " + _("%(n)d overdue", n=overdue) if overdue else "")
+
+
+def outcome_notes(outcome: SessionOutcome | None) -> list[str]:
+    """The lines shown with a topic on the review's ballot: its resolutions, then its action items."""
+    if outcome is None:
+        return []
+    lines = [_("Resolution %(n)d: %(text)s", n=r.number, text=r.text) for r in outcome.resolutions]
+    if not outcome.resolutions:
+        lines.append(_("No resolutions."))
+    lines.append(progress_line(outcome))
+    lines += [_("Action item: %(line)s", line=action_line(a)) for a in outcome.actions]
+    return lines
 
 
 # --- opening, attendance, check-in ----------------------------------------------------------------
@@ -308,7 +340,7 @@ class TopicRow:
     number: int | None
     title: str
     counts: dict[str, int] | None  # effectiveness code → n, when published
-    outcomes: dict | None
+    outcomes: SessionOutcome | None  # its resolutions and action items (SPEC §4)
 
 
 @dataclass
@@ -338,7 +370,7 @@ def review_view(review: Review, user, now: datetime | None = None) -> ReviewView
         by_code = tally.by_code
     sessions = {s.id: s for s in db.session.scalars(select(Session).where(
         Session.id.in_([q.ref_id for q in poll.questions if q.ref_id is not None])))}
-    extra = outcomes_for(review.programme_id, list(sessions))
+    extra = outcomes_for(user.programme, list(sessions), now)
     rows, overall = [], None
     for question in poll.questions:
         if question.code == OVERALL:

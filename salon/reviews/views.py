@@ -20,6 +20,7 @@ from salon.forms import EmptyForm
 from salon.home.tasks import Task
 from salon.programmes import services as programmes
 from salon.reviews import services
+from salon.reviews.document import pdf_response
 from salon.reviews.models import ReviewState
 from salon.rules import committee as rules
 
@@ -32,6 +33,10 @@ def _review(review_id):
 
 def _to(review):
     return redirect(url_for("reviews.review", review_id=review.id))
+
+
+def _outcome_helpers() -> dict:
+    return {"progress_line": services.progress_line, "action_line": services.action_line}
 
 
 def _my_seat_id():
@@ -63,7 +68,7 @@ def review(review_id):
     view = services.review_view(_review(review_id), current_user)
     communities = programmes.communities(current_user.programme_id, active_only=True) if view.roll else []
     return render_template("reviews/review.html", view=view, communities=communities, button_form=EmptyForm(),
-                           rules=rules)
+                           rules=rules, **_outcome_helpers())
 
 
 @bp.route("/<int:review_id>/roll", methods=["POST"])
@@ -123,7 +128,7 @@ def vote(review_id):
     for question in view.poll.questions:
         row = next((r for r in view.topics if r.session_id == question.ref_id), None)
         if row is not None and question.ref_id is not None:
-            notes[question.id] = [_("Session %(n)d", n=row.number or 0)] + (row.outcomes or {}).get("lines", [])
+            notes[question.id] = [_("Session %(n)d", n=row.number or 0)] + services.outcome_notes(row.outcomes)
     return ballot_page(BallotPage(
         view.poll, heading=_("Half-year review"), back_url=url_for("reviews.review", review_id=review.id),
         action_url=url_for("reviews.vote", review_id=review.id), seat_id=_my_seat_id(),
@@ -145,7 +150,15 @@ def close(review_id):
 @login_required
 def report(review_id):
     view = services.review_view(_review(review_id), current_user)
-    return render_template("reviews/report.html", view=view, programme=current_user.programme, rules=rules)
+    return render_template("reviews/report.html", view=view, programme=current_user.programme, rules=rules,
+                           **_outcome_helpers())
+
+
+@bp.route("/<int:review_id>/report.pdf")
+@login_required
+def report_pdf(review_id):
+    view = services.review_view(_review(review_id), current_user)
+    return pdf_response(view, current_user.programme)
 
 
 @bp.route("/<int:review_id>/export.<fmt>")

@@ -348,6 +348,7 @@ CASES: dict[str, Case] = {
     "reviews.vote": page("GET", lambda w: f"/reviews/{review(w)}/vote", other=404),
     "reviews.close": bureau_page("POST", lambda w: f"/reviews/{review(w)}/close", ok=302),
     "reviews.report": page("GET", lambda w: f"/reviews/{review(w)}/report", other=404),
+    "reviews.report_pdf": page("GET", lambda w: f"/reviews/{review(w)}/report.pdf", other=404),
     "reviews.export": bureau_page("GET", lambda w: f"/reviews/{review(w)}/export.csv", ok=409),
     # reviews: API
     "api_reviews.Reviews": bureau_api("POST", lambda w: (review(w), "/api/v1/reviews")[1], ok=409, other=409),
@@ -358,6 +359,7 @@ CASES: dict[str, Case] = {
     "api_reviews.ReviewCheckin": api("POST", lambda w: (review(w), "/api/v1/reviews/checkin")[1],
                                      json={"token": "TOKEN"}, bureau=403, other=404),
     "api_reviews.ReviewClose": bureau_api("POST", lambda w: f"/api/v1/reviews/{review(w)}/close"),
+    "api_reviews.ReviewReportPdf": api("GET", lambda w: f"/api/v1/reviews/{review(w)}/report.pdf", other=404),
     # committee: API
     "api_committee.Committee": api("GET", "/committee"),
     "api_committee.Elections": bureau_api("POST", lambda w: (election(w), "/api/v1/elections")[1], ok=409,
