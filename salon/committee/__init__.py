@@ -24,5 +24,6 @@ def init_app(app) -> None:
     navigation.add(_l("Committee"), "committee.index", order=30)
     cli.TICKERS.append(services.tick)
     demo_registry.extension(30)(demo.load)
+    demo_registry.extension(35)(demo.load_sessions)
     provider(views.committee_tasks)
     ballots.register_kind(services.POLL_KIND, services.poll_title, services.LABELS)

@@ -4,6 +4,8 @@ bureau closes the review; the result page spells out the arithmetic, and the ele
 Selectors avoid wording except the arithmetic itself (zh-Hans, the default)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -21,8 +23,22 @@ def _no_quorum(database_url: str) -> None:
     engine.dispose()
 
 
+def _second_review_due(database_url: str) -> None:
+    """Set-up: six more months of the demo committee's service have passed, so its second review is due."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        term_id, started = conn.execute(text(
+            "SELECT id, started_at FROM committee_terms WHERE ended_at IS NULL")).one()
+        if isinstance(started, str):  # SQLite hands back text
+            started = datetime.fromisoformat(started)
+        conn.execute(text("UPDATE committee_terms SET started_at = :s WHERE id = :i"),
+                     {"s": started - timedelta(days=190), "i": term_id})
+    engine.dispose()
+
+
 def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, shot):
     _no_quorum(live_server.database_url)
+    _second_review_due(live_server.database_url)
     base = live_server.url
     desk = new_page(360)
     desk.on("dialog", lambda dialog: dialog.accept())
