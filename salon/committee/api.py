@@ -53,7 +53,9 @@ class ElectionSchema(Strict):
     lot_seed = fields.Str(allow_none=True, metadata={
         "description": "SHA-256 (hex) of the runoff's sorted receipt codes joined by newlines"})
     lot_candidates = fields.List(fields.Int(), metadata={
-        "description": "tied seat ids; sorted, shuffled with random.Random(int(lot_seed, 16)), first runoff_seats win"})
+        "description": "tied seat ids; sorted, shuffled with random.Random(int(lot_seed, 16)), the first lot_seats win"})
+    lot_seats = fields.Int(metadata={
+        "description": "seats drawn by lot: runoff_seats less those the runoff settled outright (0 without a lot)"})
 
 
 class ExtendSchema(Strict):
@@ -93,7 +95,7 @@ def _election_out(election, user) -> dict:
             "runoff": poll_payload(view.runoff, user) if view.runoff else None,
             "runoff_seats": election.runoff_seats,
             "elected": [_member(m) for m in view.term.members] if view.term else [],
-            "lot_seed": election.lot_seed, "lot_candidates": view.lot_candidates}
+            "lot_seed": election.lot_seed, "lot_candidates": view.lot_candidates, "lot_seats": view.lot_seats}
 
 
 def _election(election_id):
