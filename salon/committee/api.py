@@ -3,11 +3,15 @@ cast through /polls/<id>/ballot, the engine's, like every poll."""
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon.api import require_bureau
+from salon.committee.models import ElectionState
+from salon.errors import Conflict
+from salon.exports import EXPORT_DOC, table_response
 from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
@@ -189,6 +193,21 @@ class ElectionVotingClose(MethodView):
         election = _election(election_id)
         services.close_vote(election, me.programme, me)
         return _election_out(election, me)
+
+
+@blp.route("/elections/<int:election_id>/export.<any(csv, xlsx):fmt>")
+class ElectionExport(MethodView):
+    @blp.response(200, content_type="text/csv", description=EXPORT_DOC["200"]["description"])
+    @blp.doc(responses=EXPORT_DOC)
+    def get(self, election_id, fmt):
+        """The closed election for the bureau's records as CSV or XLSX (bureau), as on the election page:
+        approvals only where SPEC §5 publishes them, the lot's seed, the elected."""
+        me = require_bureau()
+        election = _election(election_id)
+        if election.state != ElectionState.CLOSED:
+            raise Conflict(_("Export once the election has closed."), "election")
+        return table_response(services.export_rows(services.election_view(election, me)),
+                              f"election-{election.id}", fmt)
 
 
 def _picks_out(session) -> dict:
