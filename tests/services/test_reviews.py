@@ -217,3 +217,56 @@ def test_same_seat_voting_twice_at_once_counts_once(app, world):
     review = db.session.get(Review, review.id)
     services.close_review(review, world.programme, world.bureau)
     assert (review.present, review.oppose) == (10, 1) and ballots.turnout(poll_id) == 1
+
+
+def test_check_ins_and_ballots_racing_the_close_leave_one_ballot_per_voter_and_agree(app, world):
+    """Secretaries scan the QR code and vote at once while the bureau closes the review: whatever the order,
+    everyone counted as present was eligible, every ballot counted came from a present seat, the receipts
+    number the turnout, and the oppose count applied to the rule is the ballots that got in."""
+    import time
+
+    from salon.accounts.models import User
+
+    users = nineteen(world)
+    sit_committee(world, users, clock.utcnow() - timedelta(days=200))
+    review = services.open_review(world.programme, world.bureau)
+    poll = ballots.get(review.poll_id)
+    oppose = next(o.id for q in poll.questions if q.code == "overall" for o in q.options if o.code == "oppose")
+    db.session.commit()
+    review_id, poll_id, programme_id, bureau_id = review.id, poll.id, world.programme.id, world.bureau.id
+    voters = [(u.id, seat(u)) for u in users[2:16]]
+    db.session.rollback()
+
+    def act(i):
+        if i == len(voters):
+            time.sleep(0.03)  # let some get in first
+            services.close_review(db.session.get(Review, review_id), db.session.get(type(world.programme), programme_id),
+                                  db.session.get(User, bureau_id))
+            return "closed"
+        user_id, seat_id = voters[i]
+        try:
+            checked = services.check_in(db.session.get(Review, review_id), db.session.get(User, user_id))
+            db.session.commit()
+        except Conflict:
+            db.session.rollback()
+            return ("late", None)
+        try:
+            ballots.cast(poll_id, seat_id, [oppose], programme_id)
+            db.session.commit()
+            return (checked, "voted")
+        except Conflict:
+            db.session.rollback()
+            return (checked, "closed")
+
+    out = _run_threads(app, len(voters) + 1, act)
+    assert out[-1] == "closed", out
+    assert all(isinstance(x, tuple) for x in out[:-1]), out
+    db.session.expire_all()
+    review = db.session.get(Review, review_id)
+    checked_in = sum(1 for x in out[:-1] if x[0] is True)
+    voted = sum(1 for x in out[:-1] if x[1] == "voted")
+    assert review.present == checked_in == len(services.present_seats(review_id))
+    assert review.present == db.session.get(Poll, poll_id).eligible_count
+    assert ballots.turnout(poll_id) == voted == len(ballots.receipts(ballots.get(poll_id))) == review.oppose
+    assert voted <= review.present
+    assert review.outcome == rules.review_outcome(voted, checked_in, 60, 19)
