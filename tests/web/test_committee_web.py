@@ -317,3 +317,28 @@ def test_review_export_through_the_api_matches_the_page_and_xlsx_says_the_same(a
     assert ("参会", 3) in [tuple(r[:2]) for r in sheet] and ("反对", 2) in [tuple(r[:2]) for r in sheet]
     assert api(world.secretaries[0]).get(f"/reviews/{review['id']}/export.csv").status_code == 403
     assert api(world.other_bureau).get(f"/reviews/{review['id']}/export.csv").status_code == 404
+
+
+def test_a_secretary_stands_with_one_button_and_a_recalled_member_may_stand_again(app, client, world, api):
+    import re
+
+    _seat_committee(world, api)
+    with app.test_request_context():
+        from salon import clock
+
+        services.end_term(services.sitting_term(world.programme.id), "recalled", world.bureau, clock.utcnow())
+        db.session.commit()
+    election = api(world.bureau).post("/elections").get_json()
+    login(client, "sec_a1")  # a member of the recalled committee
+    page = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="stand".*?</form>', page, re.S).group(0)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+    data = {"seat_id": re.search(r'name="seat_id" value="(\d+)"', form).group(1)}
+    if token:
+        data["csrf_token"] = token.group(1)
+    assert int(data["seat_id"]) == world.communities[0].seat.id
+    assert client.post(f"/committee/elections/{election['id']}/candidates", data=data).status_code == 302
+    published = api(world.bureau).get(f"/elections/{election['id']}").get_json()
+    assert published["candidates"] == [{"seat_id": world.communities[0].seat.id, "community": world.communities[0].name,
+                                        "name": world.secretaries[0].display_name, "stands": True}]
+    assert 'id="stand"' not in client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
