@@ -268,3 +268,16 @@ def test_the_election_page_prints_the_draw_for_the_seats_the_lot_filled(app, cli
     drawn_among = body.split('id="lot-candidates"')[1].split("</ul>")[0]
     assert f"#{seat(users[2])} " in drawn_among and f"#{seat(users[3])} " in drawn_among
     assert f"#{seat(users[1])} " not in drawn_among
+
+    # The lines printed on the page, run as a reader would paste them, name the seat that was drawn.
+    import contextlib
+    import html
+    import io
+
+    snippet = html.unescape(body.split('<pre class="small">')[1].split("</pre>")[0])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(snippet, {})  # noqa: S102 - the page's own published lines
+    drawn = eval(out.getvalue())  # noqa: S307 - a printed list of ints
+    members = {m.seat_id for m in services.standing(world.programme.id).members}
+    assert len(drawn) == 1 and members == {seat(users[0]), seat(users[1]), drawn[0]}

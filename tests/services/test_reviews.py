@@ -270,3 +270,29 @@ def test_check_ins_and_ballots_racing_the_close_leave_one_ballot_per_voter_and_a
     assert ballots.turnout(poll_id) == voted == len(ballots.receipts(ballots.get(poll_id))) == review.oppose
     assert voted <= review.present
     assert review.outcome == rules.review_outcome(voted, checked_in, 60, 19)
+
+
+def test_exactly_sixty_percent_of_those_present_does_not_trigger(world):
+    users = nineteen(world)
+    review = held_review(world, users, present=10, oppose=6, support=2)  # 10 of 19: quorum just met; 2 silent
+    assert (review.present, review.oppose, review.outcome) == (10, 6, rules.STANDS)
+    assert committee.sitting_term(world.programme.id) is not None and review.election_id is None
+    with force_locale("zh_Hans"):
+        assert services.arithmetic(review) == "反对 6 人 / 参会 10 人 = 60.0%，不高于 60%：委员会继续任职"
+
+
+def test_the_threshold_setting_is_the_one_applied_and_shown(world):
+    users = nineteen(world)
+    world.programme.review_threshold_pct = 66
+    review = held_review(world, users, present=19, oppose=12, support=7)  # 63.2%: would trigger at 60%
+    assert (review.threshold_pct, review.outcome) == (66, rules.STANDS)
+    with force_locale("zh_Hans"):
+        assert services.arithmetic(review) == "反对 12 人 / 参会 19 人 = 63.2%，不高于 66%：委员会继续任职"
+
+
+def test_quorum_off_lets_a_small_review_decide(world):
+    users = nineteen(world)
+    world.programme.review_quorum = False
+    review = held_review(world, users, present=5, oppose=4)  # 5 of 19 present: void were quorum on
+    assert (review.outcome, review.quorum_required) == (rules.TRIGGERED, False)
+    assert committee.running_election(world.programme.id).id == review.election_id
