@@ -249,6 +249,8 @@ def test_runoff_settling_one_seat_and_tying_on_the_other_draws_only_that_seat(ap
     random.Random(int(seed, 16)).shuffle(order)
     elected = {m["seat_id"] for m in published["elected"]}
     assert len(elected) == 3 and elected == {seat(users[0]), seat(users[1]), order[0]}
+    export = api(world.bureau).get(f"/elections/{election.id}/export.csv").get_data(as_text=True)
+    assert f"抽签决定,{seed}" in export and "抽签席位数,1" in export
 
 
 def test_the_election_page_prints_the_draw_for_the_seats_the_lot_filled(app, client, world):
