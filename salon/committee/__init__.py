@@ -13,6 +13,7 @@ def init_app(app) -> None:
     from salon.committee import services, views
 
     app.register_blueprint(views.bp)
+    app.add_template_global(views.who_decides, "who_decides")
     if _wired:
         return
     _wired = True

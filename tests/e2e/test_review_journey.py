@@ -1,6 +1,7 @@
 """Journey of the half-year review on a phone (360 px): the bureau holds the review and shows the check-in
 QR code; a secretary opens the QR code's link, checks in, votes (radio groups, confirmation, receipt); the
-bureau closes the review; the result page spells out the arithmetic, and the election it triggers is open.
+bureau closes the review; the result page spells out the arithmetic, and the election it triggers is open: the
+secretary stands with one button, and the committee page says why the bureau decides meanwhile.
 Selectors avoid wording except the arithmetic itself (zh-Hans, the default)."""
 from __future__ import annotations
 
@@ -80,6 +81,13 @@ def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, sh
     assert fits_width(phone)
     phone.click("#election")
     phone.wait_for_url("**/committee/elections/*")
-    assert phone.locator("form[action$='/candidates']").count() == 1  # standing is open
+    assert phone.locator("form[action$='/candidates']").count() >= 1  # standing is open
     shot(phone, "review-election-360")
     assert fits_width(phone)
+    phone.click("#stand button")  # one button: the secretary stands (a recalled member may stand again)
+    phone.wait_for_selector("#candidates .badge.ok")
+    assert phone.locator("#candidates .badge.ok").count() == 1
+    shot(phone, "review-election-standing-360")
+    assert fits_width(phone)
+    phone.goto(f"{base}/committee/")
+    assert "半年评议" in phone.inner_text("#why-bureau")  # recalled: the bureau decides meanwhile, and why
