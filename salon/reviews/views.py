@@ -179,11 +179,12 @@ CHECKIN_STAGE = "review_checkin"
 
 
 def checkin_notice(programme, link, deadline, hours) -> str:
-    """The group's notice when a review opens: the check-in link behind the venue's QR code, valid `hours` hours
-    from the opening, until `deadline`."""
-    return _("[%(programme)s] The half-year review is open. Secretaries at the venue: check in with this link (the "
-             "same as the QR code shown there), then vote. It is valid for %(hours)d hours, until %(deadline)s: "
-             "%(link)s", programme=programme.name, hours=hours, deadline=session_time(deadline), link=link)
+    """The group's notice when a review opens. It links the review's page, not the check-in link: only those at
+    the venue check in, by scanning the QR code shown there (SPEC §4), so the signed link stays off the group."""
+    return _("[%(programme)s] The half-year review is open. Secretaries at the venue: scan the QR code shown there "
+             "to check in, then vote; only those present vote. Check-in closes at %(deadline)s (%(hours)d hours "
+             "after the opening). The review: %(link)s", programme=programme.name, hours=hours,
+             deadline=session_time(deadline), link=link)
 
 
 def review_tasks(user) -> list[Task]:
@@ -196,7 +197,7 @@ def review_tasks(user) -> list[Task]:
         found.append(Task(_("The committee's half-year review is due: hold it."), url_for("reviews.index"), True))
     current = services.open_review_of(programme.id)
     if current is not None and user.is_bureau and now < current.checkin_until:
-        link = url_for("reviews.checkin", token=services.checkin_token(current), _external=True)
+        link = url_for("reviews.review", review_id=current.id, _external=True)
         found.append(Task(
             _("The half-year review is open: %(n)d communities have checked in; check-in closes %(when)s. Show the "
               "check-in code at the venue.", n=len(services.present_seats(current.id)),

@@ -134,7 +134,7 @@ def test_the_bureau_gets_a_notice_when_the_packet_is_ready(app, client, world):
     assert f"/packets/sessions/{session.id}" in chair_home and 'data-stage="packet_ready"' not in chair_home
 
 
-def test_the_bureau_gets_the_review_check_in_link_for_the_group(app, client, world, monkeypatch):
+def test_the_bureau_gets_the_review_notice_for_the_group_without_the_check_in_link(app, client, world, monkeypatch):
     from datetime import timedelta
 
     from salon import clock
@@ -156,12 +156,18 @@ def test_the_bureau_gets_the_review_check_in_link_for_the_group(app, client, wor
 
         with force_locale("zh_Hans"):
             assert session_time(closes) in text  # until when the link works
-    link = re.search(r"http://salon\.test(/reviews/checkin/\S+)", text).group(1).rstrip("。")
-    # A secretary follows the link from the group and reaches the check-in page of this review.
+    # The notice leads to the review's page, which tells a secretary to scan the code at the venue; the signed
+    # check-in link itself never goes to the group, so nobody checks in from home.
+    assert "/reviews/checkin/" not in text
+    link = re.search(r"http://salon\.test(/reviews/\d+)", text).group(1)
+    assert link == f"/reviews/{review_id}"
+    with app.test_request_context():
+        before = reviews.present_seats(review_id)
     secretary = app.test_client()
     login(secretary, "sec_a2")
     assert secretary.get(link).status_code == 200
-    assert secretary.post(link).status_code == 302
+    with app.test_request_context():
+        assert reviews.present_seats(review_id) == before  # reading the page checks nobody in
     # Once check-in is over, the task and its notice are gone.
     monkeypatch.setattr(clock, "utcnow", lambda: closes + timedelta(minutes=1))
     assert 'data-stage="review_checkin"' not in _home(client)
