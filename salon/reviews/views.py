@@ -104,6 +104,9 @@ def qr(review_id):
     review = _review(review_id)
     if not services.can_take_roll(current_user, review):
         raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
+    if review.state != ReviewState.OPEN or clock.utcnow() >= review.checkin_until:
+        # Check-in is over: no code to scan (the link would only be refused).
+        return render_template("reviews/qr.html", review=review, url=None, svg=None)
     url = url_for("reviews.checkin", token=services.checkin_token(review), _external=True)
     return render_template("reviews/qr.html", review=review, url=url, svg=qr_svg(url))
 
@@ -193,7 +196,9 @@ def review_tasks(user) -> list[Task]:
     now = clock.utcnow()
     services.advance(programme, now)
     found = []
-    if user.is_bureau and services.due(programme, now) is not None:
+    latest = services.reviews(programme.id, 1)
+    void_again = user.is_bureau and latest and latest[0].outcome == rules.VOID and services.open_review_of(programme.id) is None
+    if user.is_bureau and not void_again and services.due(programme, now) is not None:
         found.append(Task(_("The committee's half-year review is due: hold it."), url_for("reviews.index"), True))
     current = services.open_review_of(programme.id)
     if current is not None and user.is_bureau and now < current.checkin_until:
@@ -208,7 +213,6 @@ def review_tasks(user) -> list[Task]:
     if current is not None and user.is_secretary:
         found.append(Task(_("The half-year review is open: check in at the venue, then vote."),
                           url_for("reviews.review", review_id=current.id), True))
-    latest = services.reviews(programme.id, 1)
-    if user.is_bureau and latest and latest[0].outcome == rules.VOID and current is None:
+    if void_again:  # says "hold it again"; the plain "review due" task would say the same twice
         found.append(Task(_("The last review was void (no quorum): hold it again."), url_for("reviews.index"), True))
     return found

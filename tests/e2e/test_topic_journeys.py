@@ -22,7 +22,9 @@ def _future_session(database_url: str) -> int:
         session_id = conn.execute(text(
             "SELECT s.id FROM salon_sessions s JOIN programmes p ON p.id = s.programme_id "
             "WHERE s.status = 'PLANNED' ORDER BY p.id, s.number LIMIT 1")).scalar()
-        starts = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0) + timedelta(days=20)
+        # 20 days ahead at 14:30 in Shanghai (06:30 UTC), the programme's usual time
+        starts = (datetime.now(timezone.utc) + timedelta(days=20)).replace(tzinfo=None, hour=6, minute=30, second=0,
+                                                                          microsecond=0)
         conn.execute(text("UPDATE salon_sessions SET starts_at = :s WHERE id = :i"), {"s": starts, "i": session_id})
     engine.dispose()
     return session_id

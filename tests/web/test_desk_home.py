@@ -147,6 +147,8 @@ def test_the_bureau_gets_the_review_notice_for_the_group_without_the_check_in_li
     login(client, "bureau_a")
     page = _home(client)
     assert f'/reviews/{review_id}/qr' in page
+    qr = client.get(f"/reviews/{review_id}/qr").get_data(as_text=True)
+    assert "<svg" in qr and "/reviews/checkin/" in qr  # the code to show at the venue while check-in is open
     text = _notice(page, "review_checkin")
     assert "签到" in text and f"{world.programme.checkin_hours} 小时" in text
     with app.test_request_context():
@@ -171,3 +173,4 @@ def test_the_bureau_gets_the_review_notice_for_the_group_without_the_check_in_li
     # Once check-in is over, the task and its notice are gone.
     monkeypatch.setattr(clock, "utcnow", lambda: closes + timedelta(minutes=1))
     assert 'data-stage="review_checkin"' not in _home(client)
+    assert "<svg" not in client.get(f"/reviews/{review_id}/qr").get_data(as_text=True)
