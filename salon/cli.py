@@ -62,7 +62,8 @@ def create_programme(name, bureau_name, username, display_name, password, base_u
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="only when the database holds no programme")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
-              help="lay the demo out as it stood on that day (UTC), e.g. to rehearse a stage; default: now")
+              help="lay the demo out as it stood on a past day (UTC); the service then runs on the real clock, so "
+                   "the demo moves on from that day when served; default: now")
 @with_appcontext
 def demo(if_empty, as_of):
     """Load the demo programme (SPEC §10) and print its logins."""
@@ -73,6 +74,8 @@ def demo(if_empty, as_of):
         click.echo("The database already holds a programme; demo not loaded.")
         click.echo(demo_module.LOGINS_TEXT)
         return
+    if as_of is not None and as_of > clock.utcnow():
+        raise click.BadParameter("a day that has not come yet: the demo's history must lie in the past", param_hint="--as-of")
     with clock.frozen(as_of or clock.utcnow()):
         demo_module.load()
         db.session.commit()

@@ -16,7 +16,8 @@ def utcnow() -> datetime:
 
 @contextmanager
 def frozen(at: datetime):
-    """Services see `at` as now inside the block (`salon demo --as-of`: the demo as it stood on that day)."""
+    """Services see `at` as now inside the block (`salon demo --as-of`: the demo as it stood on that day).
+    For the command line only: one setting for the whole process, not per thread or request."""
     global _fixed
     before, _fixed = _fixed, at
     try:

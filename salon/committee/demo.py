@@ -90,6 +90,7 @@ UPCOMING = [
 # visitor logged in as them can still vote in a session whose ballot is open.
 TOPIC_BALLOTS = [[0], [0, 1], [0], [1], [0, 2], [2], [0], [0, 1], [1, 2], [0], [], [0], [2], [0, 1], [1], [0]]
 ABSENT = (6, 13, 17)  # community indexes absent from the committee's sessions (示例)
+PICKING = timedelta(days=2)  # after a vote closes, the members take two days to record their picks
 
 
 def load(programme, bureau, secretaries) -> None:
@@ -151,13 +152,15 @@ def _play(programme, bureau, secretaries, session, previous, frame, index, now) 
     if not past:
         return
     ballots.close_poll(poll, bureau, frame.vote_closes)
-    if ends > now:
-        return  # the session to come: its decision waits for the members' picks, a task on their home pages
-    picked = frame.vote_closes + timedelta(hours=20)
+    picked = frame.vote_closes + PICKING
+    if picked > now:
+        return  # the members have not picked yet: a task on their home pages
     chosen = topics.active_nominations(session.id)[0]
     members = [u for u in secretaries if _seat(u).id in member_seat_ids(sitting_term(programme.id))]
     for member in members[:2]:
         services.record_pick(session, member, chosen.id, "", now=picked)
+    if ends > now:
+        return  # decided, with its agenda and packet: the session is still to come (or under way)
     schedule.mark_past_held(programme.id, ends)
     _record(programme, bureau, secretaries, session, index, ends, now)
 
@@ -173,8 +176,9 @@ def _nominate(secretaries, session, previous, index, in_progress, when) -> None:
         nominations = [(who, {"title": title, "problem": problem, "hoped_result": hoped, "outside_units": units})]
     else:
         decision = topics.decision_of(previous.id)
+        upcoming = {_seat(secretaries[who]).community_id for who, _data in UPCOMING}
         unchosen = [n for n in topics.active_nominations(previous.id)
-                    if decision is None or n.id != decision.nomination_id]
+                    if (decision is None or n.id != decision.nomination_id) and n.community_id not in upcoming]
         if unchosen:
             topics.carry_over(unchosen[-1], _holder(secretaries, unchosen[-1]), when)
         nominations = list(UPCOMING)

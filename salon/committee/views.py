@@ -16,6 +16,7 @@ from salon.exports import table_response
 from salon.forms import EmptyForm, show_error
 from salon.home.tasks import Task
 from salon.programmes import services as programmes
+from salon.rules import topics as topic_rules
 from salon.topics import services as topics
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
@@ -199,13 +200,13 @@ def who_decides(session) -> dict:
     sitting committee and its members, or the bureau for the programme's first sessions or while no
     committee sits (and why none sits). A template global, so the topics room needs nothing from this one."""
     programme = current_user.programme
+    standing = services.standing(programme.id)
+    if topics.decider_for(session, programme) == topic_rules.COMMITTEE:  # the rule lives in salon.rules.topics
+        return {"decider": "committee", "members": standing.members, "why": ""}
     if (session.number or 0) <= programme.bureau_sessions:
         return {"decider": "bureau", "members": [],
                 "why": _("The bureau decides the topics of the programme's first %(n)d sessions.",
                          n=programme.bureau_sessions)}
-    standing = services.standing(programme.id)
-    if standing.term is not None:
-        return {"decider": "committee", "members": standing.members, "why": ""}
     return {"decider": "bureau", "members": [], "why": standing.reason}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+_wired = False
+
 
 def init_app(app: Flask) -> None:
     """Wire the room: packet pages and guest pages, the API, the chair's home-page task and the group's notice."""
@@ -16,8 +18,12 @@ def init_app(app: Flask) -> None:
     from salon.home import notices
     from salon.packets.tasks import STAGE, packet_ready_notice, packet_tasks
 
+    global _wired
     app.register_blueprint(views.bp)
     csrf.exempt(packets_api.blp)
     api.register_blueprint(packets_api.blp, url_prefix=PREFIX)
+    if _wired:  # the task and notice registries are per process: fill them once
+        return
+    _wired = True
     tasks.provider(packet_tasks)
     notices.register(STAGE, packet_ready_notice)

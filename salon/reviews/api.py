@@ -140,8 +140,10 @@ class ReviewCheckinToken(MethodView):
         review = _review(review_id)
         if not services.can_take_roll(g.api_user, review):
             raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
+        if not services.checkin_open(review):
+            raise Conflict(_("Check-in for this review has closed: there is no code to scan."), "review")
         return {"review_id": review.id, "token": services.checkin_token(review),
-                "valid_hours": g.api_user.programme.checkin_hours}
+                "valid_hours": services.checkin_hours(review)}
 
 
 @blp.route("/reviews/checkin")
@@ -151,7 +153,7 @@ class ReviewCheckin(MethodView):
     def post(self, data):
         """Check my seat in with the token from the QR code (once per seat)."""
         programme = g.api_user.programme
-        review = services.review_of_token(data["token"], programme.id, programme.checkin_hours)
+        review = services.review_of_token(data["token"], programme.id)
         services.check_in(review, g.api_user)
         return _out(review, g.api_user)
 

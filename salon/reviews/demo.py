@@ -19,8 +19,9 @@ from salon.schedule.models import Session, SessionStatus
 
 PRESENT = 16  # of 19
 OVERALL = ["support"] * 9 + ["oppose"] * 4 + ["abstain"] * 2  # one present secretary does not vote
-# Per topic, in the order of the review's questions (示例): most find the committee's topics effective.
-EFFECT = ["effective", "effective", "partly", "effective", "none", "partly", "effective", "no_view", "effective",
+# Per topic, in the order of the review's questions (示例): most find the committee's topics effective; None
+# leaves the question blank.
+EFFECT = ["effective", "effective", "partly", "effective", None, "partly", "effective", "no_view", "effective",
           "partly", "effective", "not_effective", "effective", "partly"]
 
 
@@ -49,7 +50,7 @@ def load(programme, bureau, secretaries) -> None:
             for question in poll.questions:
                 codes = {o.code: o.id for o in question.options}
                 wanted = choice if question.code == services.OVERALL else EFFECT[(number + question.position) % len(EFFECT)]
-                if wanted in codes:
+                if wanted is not None:
                     picks.append(codes[wanted])
             ballots.cast(poll.id, programmes.seat_of(user).id, picks, programme.id, held + timedelta(minutes=30))
         services.close_review(review, programme, bureau, now=held + timedelta(hours=2))

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from salon import clock
@@ -210,18 +210,30 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def checkin_token(review: Review) -> str:
-    """The signed token behind the QR code shown at the venue; valid for the programme's check-in hours."""
+    """The signed token behind the QR code shown at the venue; it names the review, whose own check-in window
+    (fixed when it opened) says until when it works."""
     return _serializer().dumps({"r": review.id})
 
 
-def review_of_token(token: str, programme_id: int, hours: int) -> Review:
+def checkin_open(review: Review, now: datetime | None = None) -> bool:
+    return review.state == ReviewState.OPEN and (now or clock.utcnow()) < review.checkin_until
+
+
+def checkin_hours(review: Review) -> int:
+    """How long check-in runs for this review: the programme's setting when it opened (a later change of the
+    setting does not move an open review's deadline)."""
+    return round((review.checkin_until - review.opened_at).total_seconds() / 3600)
+
+
+def review_of_token(token: str, programme_id: int, now: datetime | None = None) -> Review:
     try:
-        data = _serializer().loads(token, max_age=hours * 3600)
-    except SignatureExpired:
-        raise NotFound(_("This check-in code has expired."), "token")
+        data = _serializer().loads(token)
     except BadSignature:
         raise NotFound(_("This check-in code is not valid."), "token")
-    return get_review(data.get("r") if isinstance(data, dict) else None, programme_id)
+    review = get_review(data.get("r") if isinstance(data, dict) else None, programme_id)
+    if (now or clock.utcnow()) >= review.checkin_until:
+        raise NotFound(_("This check-in code has expired."), "token")
+    return review
 
 
 def check_in(review: Review, user, now: datetime | None = None) -> bool:

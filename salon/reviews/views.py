@@ -104,7 +104,7 @@ def qr(review_id):
     review = _review(review_id)
     if not services.can_take_roll(current_user, review):
         raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
-    if review.state != ReviewState.OPEN or clock.utcnow() >= review.checkin_until:
+    if not services.checkin_open(review):
         # Check-in is over: no code to scan (the link would only be refused).
         return render_template("reviews/qr.html", review=review, url=None, svg=None)
     url = url_for("reviews.checkin", token=services.checkin_token(review), _external=True)
@@ -115,7 +115,7 @@ def qr(review_id):
 @login_required
 def checkin(token):
     programme = current_user.programme
-    review = services.review_of_token(token, programme.id, programme.checkin_hours)
+    review = services.review_of_token(token, programme.id)
     if request.method == "POST" and EmptyForm().validate_on_submit():
         added = services.check_in(review, current_user)
         flash(_("You are checked in: you may vote.") if added else _("You had already checked in."), "success")
@@ -209,7 +209,7 @@ def review_tasks(user) -> list[Task]:
               when=session_time(current.checkin_until)),
             url_for("reviews.qr", review_id=current.id), True, due=current.checkin_until, stage=CHECKIN_STAGE,
             notice=notices.notice(CHECKIN_STAGE, programme=programme, link=link, deadline=current.checkin_until,
-                                  hours=programme.checkin_hours)))
+                                  hours=services.checkin_hours(current))))
     if current is not None and user.is_secretary:
         found.append(Task(_("The half-year review is open: check in at the venue, then vote."),
                           url_for("reviews.review", review_id=current.id), True))

@@ -49,14 +49,17 @@ def test_demo_loads_once(cli, app):
 
 
 def test_demo_as_of_a_day_lays_the_history_before_it(cli, app):
-    cli("demo", "--as-of", "2027-03-01T02:00")
+    cli("demo", "--as-of", "2026-03-01T02:00")
     starts = db.session.scalars(select(Session.starts_at).order_by(Session.number)).all()
-    assert starts[0] == datetime(2026, 5, 28, 6, 30)  # ten months before March 2027, last Thursday, 14:30 Shanghai
+    assert starts[0] == datetime(2025, 5, 29, 6, 30)  # ten months before March 2026, last Thursday, 14:30 Shanghai
     held = db.session.scalars(select(Session.number).where(Session.status == SessionStatus.HELD)).all()
-    assert len(held) == 10  # May 2026 to February 2027
-    assert clock.utcnow() > datetime(2027, 3, 2) or clock.utcnow() < datetime(2027, 3, 1)  # the clock is back
+    assert len(held) == 10  # May 2025 to February 2026
+    assert clock.utcnow() > datetime(2026, 3, 2)  # the clock is back
     bad = cli("demo", "--as-of", "March", ok=False)
     assert bad.exit_code == 2 and "--as-of" in bad.output
+    future = cli("demo", "--as-of", "2099-01-01", ok=False)
+    assert future.exit_code == 2 and "--as-of" in future.output
+    assert db.session.scalar(select(func.count(Programme.id))) == 1  # nothing more loaded
 
 
 def test_audit_verify_reports_the_first_broken_link(cli, world):

@@ -21,12 +21,17 @@ from salon.topics import services as topics
 from salon.topics.demo import SOURCE
 
 # Days chosen to land in each stage of the month's session (last Thursday, 14:30 Shanghai): nominations open
-# (the 1st, the 10th of February), voting open (the 14th, the 20th of December), waiting for the committee's
-# picks (the 21st and the 28th, a few days before the session).
+# (the 1st — 00:30 in Shanghai is still the day before in UTC —, the 10th of February, the 4th of December),
+# voting open (the 14th, the 20th of December), waiting for the committee's picks (two days after the vote
+# closes), decided (days before the session, the session's own morning, the session under way), and other month
+# boundaries: the new year, a month with five Thursdays, a leap day.
 DAYS = {
-    "nominating": [datetime(2026, 11, 1, 2), datetime(2027, 2, 10, 2), datetime(2026, 12, 4, 9)],
-    "voting": [datetime(2026, 11, 14, 2), datetime(2026, 12, 20, 2)],
-    "picking": [datetime(2026, 11, 21, 2), datetime(2026, 12, 28, 2)],
+    "nominating": [datetime(2026, 11, 1, 2), datetime(2027, 2, 10, 2), datetime(2026, 12, 4, 9),
+                   datetime(2026, 10, 31, 16, 30), datetime(2027, 1, 1, 2), datetime(2028, 2, 29, 12)],
+    "voting": [datetime(2026, 11, 14, 2), datetime(2026, 12, 20, 2), datetime(2026, 4, 20, 2)],
+    "picking": [datetime(2026, 11, 21, 2), datetime(2026, 12, 25, 2)],
+    "decided": [datetime(2026, 12, 28, 2), datetime(2026, 12, 31, 5), datetime(2026, 12, 31, 7),
+                datetime(2026, 7, 30, 1)],
 }
 CASES = [(stage, day) for stage, days in DAYS.items() for day in days]
 
@@ -47,7 +52,8 @@ def test_history_is_continuous_and_the_session_in_progress_is_at_todays_stage(ap
     held = [s for s in sessions if s.status == SessionStatus.HELD]
     planned = [s for s in sessions if s.status == SessionStatus.PLANNED]
     assert sessions == held + planned and len(held) >= 10  # ten months of history, then the months ahead
-    assert all(s.starts_at < today for s in held) and all(s.starts_at > today for s in planned)
+    ends = {s.id: s.starts_at + timedelta(minutes=s.duration_minutes) for s in sessions}
+    assert all(ends[s.id] <= today for s in held) and all(ends[s.id] > today for s in planned)
     gaps = [later.starts_at - earlier.starts_at for earlier, later in zip(sessions, sessions[1:])]
     assert max(gaps) <= timedelta(days=35)  # one session a month, no jump
     assert today - held[-1].starts_at <= timedelta(days=36)
@@ -76,7 +82,10 @@ def test_history_is_continuous_and_the_session_in_progress_is_at_todays_stage(ap
     elif stage == "voting":
         assert frame.vote_opens <= today < frame.vote_closes and poll.state == PollState.OPEN
         assert not ballots.has_voted(poll.id, sec01.id)  # the visitor logged in as sec01 can still vote
-    else:
+    elif stage == "picking":
         assert today >= frame.vote_closes and poll.state == PollState.CLOSED
         assert topics.decision_of(current.id) is None and committee.picks(current.id) == []
+    else:  # decided by two members' picks, its agenda laid out: the chair can print the packet
+        assert poll.state == PollState.CLOSED and len(committee.picks(current.id)) == 2
+        assert topics.decision_of(current.id).decider == "committee" and topics.agenda(current)
     assert all(topics.topic_poll(s.id) is None for s in planned[1:])

@@ -13,7 +13,7 @@ from salon import clock
 from salon.ballots import services as ballots
 from salon.ballots.models import EligibleSeat, Poll
 from salon.committee import services as committee
-from salon.errors import Conflict, Forbidden
+from salon.errors import Conflict, Forbidden, NotFound
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.reviews import services
@@ -131,7 +131,7 @@ def test_qr_check_in_once_per_seat_and_only_those_present_vote(app, world):
     review = db.session.get(Review, review.id)
     poll = ballots.get(review.poll_id)
     token = services.checkin_token(review)
-    found = services.review_of_token(token, world.programme.id, world.programme.checkin_hours)
+    found = services.review_of_token(token, world.programme.id)
     assert services.check_in(found, users[5]) is True
     assert services.check_in(found, users[5]) is False
     with pytest.raises(Forbidden):
@@ -139,10 +139,16 @@ def test_qr_check_in_once_per_seat_and_only_those_present_vote(app, world):
     with pytest.raises(Forbidden):
         services.take_roll(found, users[6], [seat(users[7])])  # not the bureau, not the chair
     ballots.cast(poll.id, seat(users[5]), [], world.programme.id)
-    with pytest.raises(Exception):
-        services.review_of_token(token + "x", world.programme.id, 4)
+    with pytest.raises(NotFound):
+        services.review_of_token(token + "x", world.programme.id)
     with pytest.raises(Conflict):
         services.check_in(found, users[6], now=review.checkin_until)
+    # The code works for the review's own window, fixed at its opening: changing the setting later moves nothing.
+    world.programme.checkin_hours = 1
+    assert services.checkin_hours(review) == 4
+    assert services.review_of_token(token, world.programme.id, now=review.checkin_until - timedelta(minutes=1))
+    with pytest.raises(NotFound):
+        services.review_of_token(token, world.programme.id, now=review.checkin_until)
 
 
 def _run_threads(app, count, target):

@@ -91,6 +91,8 @@ def test_exports_for_the_bureau_counts_only_where_published(app, client, world, 
     qr = client.get(f"/reviews/{review['id']}/qr").get_data(as_text=True)
     assert "<svg" not in qr and "/reviews/checkin/" not in qr  # closed: no code to scan
     assert 'id="checkin-closed"' in qr
+    token = api(world.bureau).get(f"/reviews/{review['id']}/checkin-token")  # the API says the same as the page
+    assert token.status_code == 409 and list(token.get_json()["error"]["fields"]) == ["review"]
 
 
 def _home(client) -> str:
