@@ -180,6 +180,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def commit_on_success(response):
+        if not db.session.registry.has():
+            return response  # the request never used the session (the ballot's fast path): nothing to end
         if response.status_code < 400:
             db.session.commit()
         else:

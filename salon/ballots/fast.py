@@ -1,0 +1,155 @@
+"""The ballot's fast path: POST /api/v1/polls/<id>/ballot answered in one statement, on PostgreSQL.
+
+Why it exists: the API ballot is the request a whole county or province sends within minutes (issue 10;
+bench/ballots.py measures it against a bare Flask + psycopg floor). Through the regular path a ballot took
+five database round trips (BEGIN, the token check, the poll row, the writes, COMMIT) and went through the
+ORM session, webargs and flask-smorest, for a request whose every valid form is `{"choices": [ints]}`.
+
+What it does: for the common case only — a bearer token of the right form, a small JSON body that is
+exactly {"choices": [int, …]}, choices that fit the poll's questions, and a poll this process has already
+seen open — it checks the token, locks the poll, records the seat, stores the receipt and counts, all in
+ONE statement (CAST_SQL) sent together with its BEGIN (psycopg pipeline mode: one network round trip), then
+commits: two round trips where the floor needs four. It uses the engine's pooled DB-API connection directly
+(no ORM session is created for the request).
+
+Why it is safe: it answers only a ballot that was counted. Anything else — a token it does not find, a
+poll closed, changed or not yet seen, a seat not eligible or already voted, a body of another shape, choices
+that do not fit, a database error before the commit — rolls its transaction back (nothing was written) and
+returns None, and the request continues down the regular path (salon.api._authenticate, webargs,
+services.cast), which gives exactly the answers and error messages it always gave. The guarantees are those
+of services.cast, in the same order and with the same locks (salon/database.py): the poll row FOR KEY SHARE
+(so a close, FOR UPDATE, waits for ballots in flight), the seat recorded only if eligible and not yet voted
+(INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), the receipt only if the
+seat was recorded, then the counter shards locked in key order and incremented only if the receipt was
+stored; the commit happens only if the receipt was stored and every chosen option's shard was counted, so
+turnout = voter records = receipts = counter sums. It records nothing about the voter beyond what
+services.cast records (SECRECY in __init__.py); nothing is logged.
+
+SQLite (one writer at a time, not a deployment for a province) always takes the regular path."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import psycopg
+from flask import current_app, request
+
+from salon import clock
+from salon.accounts.models import Role
+from salon.accounts.services import TOKEN_PREFIX
+from salon.ballots import services
+from salon.ballots.models import PollState
+from salon.extensions import db
+from salon.rules import ballots as rules
+
+# A ballot body is a few dozen bytes; anything larger (up to the app's limit) takes the regular path.
+MAX_FAST_BODY = 4096
+
+# The token check of accounts.services.token_holder (a secretary's active account, a token not revoked, the
+# seat held now), the poll row of services.cast (open, in the holder's programme, before its closing time,
+# the opening this process knows: same seal and shard count), then services.cast's writes, each reading the
+# previous step's rows: that is what orders them and makes each conditional on the one before.
+CAST_SQL = (
+    "WITH holder AS (SELECT u.programme_id, h.seat_id FROM users AS u"
+    " JOIN api_tokens AS t ON t.user_id = u.id"
+    " JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
+    " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"
+    " AND u.role = %(secretary)s LIMIT 1),"
+    " poll AS (SELECT holder.programme_id, holder.seat_id FROM ballot_polls AS p"
+    " JOIN holder ON holder.programme_id = p.programme_id"
+    " WHERE p.id = %(poll_id)s AND p.state = %(open)s AND p.closes_at > %(now)s"
+    " AND p.seal = %(seal)s AND p.counter_shards = %(counter_shards)s FOR KEY SHARE OF p),"
+    " voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
+    " SELECT %(poll_id)s, poll.seat_id, poll.programme_id FROM poll WHERE EXISTS"
+    " (SELECT 1 FROM ballot_eligible_seats AS e WHERE e.poll_id = %(poll_id)s AND e.seat_id = poll.seat_id)"
+    " ON CONFLICT DO NOTHING RETURNING programme_id),"
+    " receipt AS (INSERT INTO ballot_receipts (poll_id, code, programme_id)"
+    " SELECT %(poll_id)s, %(code)s, programme_id FROM voted RETURNING 1),"
+    " picked AS (SELECT option_id, shard FROM ballot_counters"
+    " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
+    " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
+    " CAST(%(shards)s AS integer[])))"
+    " AND EXISTS (SELECT 1 FROM receipt)"
+    " ORDER BY option_id, shard FOR UPDATE),"
+    " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
+    " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
+    " SELECT (SELECT count(*) FROM receipt), (SELECT count(*) FROM counted)")
+
+
+def _choices() -> list[int] | None:
+    """The body's choices when the body is exactly {"choices": [int, …]} (what BallotSchema accepts), else
+    None. Integers cannot carry control characters and the body nests two levels, so the body checks of
+    salon.errors have nothing to find in it."""
+    if not request.is_json:
+        return None
+    length = request.content_length
+    if length is None or length > MAX_FAST_BODY or length > (current_app.config.get("MAX_CONTENT_LENGTH") or length):
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except ValueError:
+        return None
+    if type(body) is not dict or len(body) != 1:
+        return None
+    choices = body.get("choices")
+    if type(choices) is not list or any(type(c) is not int for c in choices):
+        return None
+    return choices
+
+
+def answer(poll_id: int):
+    """The 201 answer for a ballot counted here, or None: the regular path takes the request over."""
+    known = services.open_poll_seal(poll_id)
+    if known is None:
+        return None
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return None
+    seal, counter_shards = known
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    raw = header[7:].strip()
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    choices = _choices()
+    shape = services.cached_shape(seal)
+    if choices is None or shape is None:
+        return None
+    try:
+        answers = rules.sort_ballot(list(shape.questions), choices)
+    except rules.BallotRejected:
+        return None
+    increments, shards = services.picks(answers, shape, counter_shards)
+    code = services.new_receipt_code()
+    params = {"token_hash": hashlib.sha256(raw.encode("utf-8")).hexdigest(), "secretary": Role.SECRETARY.name,
+              "poll_id": poll_id, "open": PollState.OPEN.name, "now": clock.utcnow(), "seal": seal,
+              "counter_shards": counter_shards, "code": code, "options": increments, "shards": shards}
+    pooled = engine.raw_connection()
+    try:
+        connection: psycopg.Connection = pooled.driver_connection
+        try:
+            with connection.pipeline():  # BEGIN and the statement in one round trip
+                recorded, counted = connection.execute(CAST_SQL, params).fetchone()
+        except psycopg.Error:
+            # Nothing was committed: let the regular path try again, on another connection if this one died.
+            _discard(pooled)
+            return None
+        if recorded != 1 or counted != len(increments):
+            connection.rollback()
+            return None
+        try:
+            connection.commit()
+        except psycopg.Error:
+            _discard(pooled)  # whether it committed is unknown: fail as the regular path would (500)
+            raise
+    finally:
+        pooled.close()
+    return current_app.json.response({"poll_id": poll_id, "receipt": code}), 201
+
+
+def _discard(pooled) -> None:
+    try:
+        pooled.driver_connection.rollback()
+    except psycopg.Error:
+        pooled.invalidate()
