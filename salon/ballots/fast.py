@@ -8,21 +8,23 @@ ORM session, webargs and flask-smorest, for a request whose every valid form is 
 What it does: for the common case only — a bearer token of the right form, a small JSON body that is
 exactly {"choices": [int, …]}, choices that fit the poll's questions, and a poll this process has already
 seen open — it checks the token, locks the poll, records the seat, stores the receipt and counts, all in
-ONE statement (CAST_SQL) sent together with its BEGIN (psycopg pipeline mode: one network round trip), then
-commits: two round trips where the floor needs four. It uses the engine's pooled DB-API connection directly
-(no ORM session is created for the request).
+ONE statement (CAST_SQL) that is its own transaction: one round trip, where the floor needs four (BEGIN,
+two statements, COMMIT) and the regular path five. It uses the engine's pooled DB-API connection directly
+(no ORM session is created for the request) and answers without webargs or flask-smorest.
 
 Why it is safe: it answers only a ballot that was counted. Anything else — a token it does not find, a
 poll closed, changed or not yet seen, a seat not eligible or already voted, a body of another shape, choices
-that do not fit, a database error before the commit — rolls its transaction back (nothing was written) and
+that do not fit, a database error — leaves nothing written (the statement's transaction rolls back) and
 returns None, and the request continues down the regular path (salon.api._authenticate, webargs,
 services.cast), which gives exactly the answers and error messages it always gave. The guarantees are those
 of services.cast, in the same order and with the same locks (salon/database.py): the poll row FOR KEY SHARE
 (so a close, FOR UPDATE, waits for ballots in flight), the seat recorded only if eligible and not yet voted
 (INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), the receipt only if the
 seat was recorded, then the counter shards locked in key order and incremented only if the receipt was
-stored; the commit happens only if the receipt was stored and every chosen option's shard was counted, so
-turnout = voter records = receipts = counter sums. It records nothing about the voter beyond what
+stored; should a stored receipt lack any of its counts, the statement fails and nothing of it remains, so
+turnout = voter records = receipts = counter sums. A connection lost while the statement ran leaves it
+committed or not, as a lost COMMIT would on the regular path: the regular path then finds the seat recorded
+(409) or not (and counts the ballot). It records nothing about the voter beyond what
 services.cast records (SECRECY in __init__.py); nothing is logged.
 
 SQLite (one writer at a time, not a deployment for a province) always takes the regular path."""
@@ -73,7 +75,14 @@ CAST_SQL = (
     " ORDER BY option_id, shard FOR UPDATE),"
     " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
     " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
-    " SELECT (SELECT count(*) FROM receipt), (SELECT count(*) FROM counted)")
+    # The statement runs alone in its transaction (autocommit), so it must not end half-done: should a
+    # stored receipt not have every chosen shard counted (the poll changed under it: cannot happen while the
+    # seal matches and the poll row is locked, but the counts must never depend on that), the CASE turns
+    # the count into an error (a text that is not a number: evaluated at run time, never at planning), and
+    # the whole statement, voter record and receipt included, is rolled back.
+    " SELECT recorded, CASE WHEN recorded = 0 OR counted = %(expected)s THEN counted"
+    " ELSE CAST('ballot not fully counted: ' || counted AS integer) END"
+    " FROM (SELECT (SELECT count(*) FROM receipt) AS recorded, (SELECT count(*) FROM counted) AS counted) AS done")
 
 
 def _choices() -> list[int] | None:
@@ -124,32 +133,25 @@ def answer(poll_id: int):
     code = services.new_receipt_code()
     params = {"token_hash": hashlib.sha256(raw.encode("utf-8")).hexdigest(), "secretary": Role.SECRETARY.name,
               "poll_id": poll_id, "open": PollState.OPEN.name, "now": clock.utcnow(), "seal": seal,
-              "counter_shards": counter_shards, "code": code, "options": increments, "shards": shards}
+              "counter_shards": counter_shards, "code": code, "options": increments, "shards": shards,
+              "expected": len(increments)}
     pooled = engine.raw_connection()
+    connection: psycopg.Connection = pooled.driver_connection
     try:
-        connection: psycopg.Connection = pooled.driver_connection
-        try:
-            with connection.pipeline():  # BEGIN and the statement in one round trip
-                recorded, counted = connection.execute(CAST_SQL, params).fetchone()
-        except psycopg.Error:
-            # Nothing was committed: let the regular path try again, on another connection if this one died.
-            _discard(pooled)
-            return None
-        if recorded != 1 or counted != len(increments):
-            connection.rollback()
-            return None
-        try:
-            connection.commit()
-        except psycopg.Error:
-            _discard(pooled)  # whether it committed is unknown: fail as the regular path would (500)
-            raise
+        # One round trip: the statement is its own transaction, committed by PostgreSQL as it ends.
+        connection.autocommit = True
+        recorded, counted = connection.execute(CAST_SQL, params).fetchone()
+    except psycopg.Error:
+        # An error (the guard above, or a connection lost) rolled the statement back, or it never ran:
+        # nothing was counted, and the regular path, on another connection if this one died, decides.
+        if connection.closed or connection.broken:
+            pooled.invalidate()
+        return None
     finally:
+        if not connection.closed:
+            connection.autocommit = False
         pooled.close()
+    if recorded != 1 or counted != len(increments):
+        return None  # nothing was written (see the guard); the regular path gives the reason
     return current_app.json.response({"poll_id": poll_id, "receipt": code}), 201
 
-
-def _discard(pooled) -> None:
-    try:
-        pooled.driver_connection.rollback()
-    except psycopg.Error:
-        pooled.invalidate()

@@ -144,7 +144,8 @@ def test_the_fast_path_answers_like_the_regular_one(app, client, world, poll, fa
     assert sum(result.blanks.values()) == 1
 
 
-@pytest.mark.parametrize("how", ["closed", "handed over", "revoked", "not eligible"])
+@pytest.mark.parametrize("how", ["closed", "handed over", "revoked", "deactivated", "forged", "other programme",
+                                 "bureau", "not eligible"])
 def test_the_fast_path_never_counts_what_the_regular_path_refuses(app, client, world, poll, fast_answers, how):
     poll_id, options = poll
     raws = _tokens(world)
@@ -165,6 +166,18 @@ def test_the_fast_path_never_counts_what_the_regular_path_refuses(app, client, w
             token = db.session.scalar(db.select(ApiToken).where(ApiToken.user_id == secretary.id))
             accounts.revoke_token(db.session.merge(secretary), token.id)
             expected = 401
+        elif how == "deactivated":
+            accounts.deactivate(db.session.merge(secretary))
+            expected = 401
+        elif how == "forged":
+            raw = raw[:-4] + ("AAAA" if raw[-4:] != "AAAA" else "BBBB")
+            expected = 401
+        elif how == "other programme":
+            _token, raw = accounts.create_token(db.session.merge(world.other_secretary), "phone")
+            expected = 404
+        elif how == "bureau":
+            _token, raw = accounts.create_token(db.session.merge(world.bureau), "script")
+            expected = 403
         else:
             from salon.ballots.models import EligibleSeat
             db.session.execute(db.delete(EligibleSeat).where(EligibleSeat.poll_id == poll_id,
@@ -175,3 +188,29 @@ def test_the_fast_path_never_counts_what_the_regular_path_refuses(app, client, w
     assert response.status_code == expected
     assert fast_answers[1] is False
     assert ballots.turnout(poll_id) == 1
+
+
+def test_a_ballot_the_statement_cannot_fully_count_leaves_nothing(app, world, poll, database_url):
+    """The fast path's statement is its own transaction: a receipt stored without all its counts would stay.
+    Its guard makes the statement fail instead; then nothing of the ballot remains."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the fast path runs on PostgreSQL only")
+    from salon.ballots import fast
+    from salon.ballots.models import Counter
+
+    poll_id, options = poll
+    raws = _tokens(world, 2)
+    with app.test_request_context(f"/api/v1/polls/{poll_id}/ballot", method="POST", json={"choices": [options[0]]},
+                                  headers={"Authorization": f"Bearer {raws[0]}"}):
+        assert ballots.cast(poll_id, world.communities[0].seat.id, [options[0]], world.programme.id)
+        db.session.commit()  # the process now knows the poll is open
+    db.session.execute(db.delete(Counter).where(Counter.option_id == options[1]))  # an option loses its counters
+    db.session.commit()
+    with app.test_request_context(f"/api/v1/polls/{poll_id}/ballot", method="POST", json={"choices": [options[1]]},
+                                  headers={"Authorization": f"Bearer {raws[1]}"}):
+        assert fast.answer(poll_id=poll_id) is None
+    assert ballots.turnout(poll_id) == 1
+    with app.test_request_context(f"/api/v1/polls/{poll_id}/ballot", method="POST", json={"choices": [options[0]]},
+                                  headers={"Authorization": f"Bearer {raws[1]}"}):
+        assert fast.answer(poll_id=poll_id) is not None  # the same seat, an option still counted: counted
+    assert ballots.turnout(poll_id) == 2
