@@ -56,10 +56,10 @@ CAST_SQL = (
     " JOIN api_tokens AS t ON t.user_id = u.id"
     " JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
     " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"
-    " AND u.role = %(secretary)s LIMIT 1),"
+    f" AND u.role = '{Role.SECRETARY.name}' LIMIT 1),"
     " poll AS (SELECT holder.programme_id, holder.seat_id FROM ballot_polls AS p"
     " JOIN holder ON holder.programme_id = p.programme_id"
-    " WHERE p.id = %(poll_id)s AND p.state = %(open)s AND p.closes_at > %(now)s"
+    f" WHERE p.id = %(poll_id)s AND p.state = '{PollState.OPEN.name}' AND p.closes_at > %(now)s"
     " AND p.seal = %(seal)s AND p.counter_shards = %(counter_shards)s FOR KEY SHARE OF p),"
     " voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
     " SELECT %(poll_id)s, poll.seat_id, poll.programme_id FROM poll WHERE EXISTS"
@@ -131,9 +131,10 @@ def answer(poll_id: int):
         return None
     increments, shards = services.picks(answers, shape, counter_shards)
     code = services.new_receipt_code()
-    params = {"token_hash": hashlib.sha256(raw.encode("utf-8")).hexdigest(), "secretary": Role.SECRETARY.name,
-              "poll_id": poll_id, "open": PollState.OPEN.name, "now": clock.utcnow(), "seal": seal,
-              "counter_shards": counter_shards, "code": code, "options": increments, "shards": shards,
+    # The two integer lists go as array literals (text): psycopg adapts a string far faster than a list.
+    params = {"token_hash": hashlib.sha256(raw.encode("utf-8")).hexdigest(), "poll_id": poll_id,
+              "now": clock.utcnow(), "seal": seal, "counter_shards": counter_shards, "code": code,
+              "options": "{%s}" % ",".join(map(str, increments)), "shards": "{%s}" % ",".join(map(str, shards)),
               "expected": len(increments)}
     pooled = engine.raw_connection()
     connection: psycopg.Connection = pooled.driver_connection

@@ -511,8 +511,15 @@ def check_choices(poll: Poll, choices: list[int]) -> None:
         raise ValidationFailed(_("Not an option of this poll."), "choices")
 
 
+_UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # random bytes at or above it are dropped: every letter equally likely
+
+
 def new_receipt_code() -> str:
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    """12 letters from RECEIPT_ALPHABET, uniformly at random (one call for the random bytes, not twelve)."""
+    letters: list[str] = []
+    while len(letters) < 12:
+        letters += [RECEIPT_ALPHABET[b % len(RECEIPT_ALPHABET)] for b in secrets.token_bytes(16) if b < _UNBIASED]
+    raw = "".join(letters[:12])
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
