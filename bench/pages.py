@@ -1,16 +1,19 @@
 """Benchmark: CPU milliseconds per page with one and with ten years of history (SPEC §9; a script, not a test).
 
 Builds two programmes in one fresh database (tests/history.py: a year, and ten years, of monthly sessions, each
-with nominations, a closed poll, a decision, an agenda and a guest, plus the coming year), then fetches every
+with nominations, a closed poll, a decision, an agenda, a guest and action items, plus the coming year), then fetches every
 page of tests/web/test_history_cost.py through the Flask test client REPEAT times and prints, per page, the
 CPU time of this process (time.process_time: the Python of the request and the database driver; SQLite runs
 in-process, PostgreSQL's server time is not included) and the statements and bytes of one response.
 
-    .venv/bin/python bench/pages.py [--database sqlite|postgresql] [--repeat 20]
+    .venv/bin/python bench/pages.py [--database sqlite|postgresql|both] [--repeat 20]
+
+Prints the date and the load average first: on a busy machine single figures swing widely.
 Environment: SALON_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -63,14 +66,9 @@ def _measure(app, clients, world, who, path, repeat):
     return (time.process_time() - started) * 1000 / repeat, len(seen), len(response.data)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
-    clock.utcnow = lambda: NOW
+def run(database: str, repeat: int) -> None:
     tmp = tempfile.mkdtemp(prefix="salon-bench-pages-")
-    url = ("sqlite:///" + os.path.join(tmp, "bench.sqlite") if args.database == "sqlite"
+    url = ("sqlite:///" + os.path.join(tmp, "bench.sqlite") if database == "sqlite"
            else create_postgres_database("salon_bench_pages"))
     config = base_config(url, tmp) | {"SECRET_KEY": uuid.uuid4().hex}
     app = create_app(config)
@@ -81,18 +79,38 @@ def main() -> None:
             with app.test_request_context():
                 worlds = {years: _world(years) for years in (1, 10)}
             clients = {years: _clients(app, worlds[years]) for years in (1, 10)}
-            print(f"database {args.database}, {args.repeat} requests per page, CPU of this process per request")
+            # The objects left from building the histories are not a page's cost: without this, a full garbage
+            # collection that scans them lands on whichever page happens to trigger it (≈80 ms on one page).
+            gc.collect()
+            gc.freeze()
+            print(f"database {database}, {repeat} requests per page, CPU of this process per request"
+                  + (" (PostgreSQL's own time not included)" if database == "postgresql" else ""))
             print(f"{'who':9} {'page':45} {'1 year ms':>9} {'10 years ms':>11} {'queries':>9} {'KB 1→10':>12}")
             for who, path in PAGES:
-                ms1, q1, b1 = _measure(app, clients[1], worlds[1], who, path, args.repeat)
-                ms10, q10, b10 = _measure(app, clients[10], worlds[10], who, path, args.repeat)
+                ms1, q1, b1 = _measure(app, clients[1], worlds[1], who, path, repeat)
+                ms10, q10, b10 = _measure(app, clients[10], worlds[10], who, path, repeat)
                 print(f"{who:9} {path:45} {ms1:9.1f} {ms10:11.1f} {q1:4}→{q10:<4} "
                       f"{b1 / 1024:5.1f}→{b10 / 1024:<5.1f}")
             db.session.remove()
             db.engine.dispose()
     finally:
-        if args.database == "postgresql":
+        if database == "postgresql":
             drop_postgres_database(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    clock.utcnow = lambda: NOW
+    started, load = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()
+    print(f"{started}, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+    for database in (["sqlite", "postgresql"] if args.database == "both" else [args.database]):
+        run(database, args.repeat)
+        print()
+    load = os.getloadavg()
+    print(f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 
 
 if __name__ == "__main__":

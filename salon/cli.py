@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from salon import clock
 from salon.extensions import db
 
 # Features add their time-based transitions here: callables (now) -> list of strings said.
@@ -60,8 +61,10 @@ def create_programme(name, bureau_name, username, display_name, password, base_u
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="only when the database holds no programme")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
+              help="lay the demo out as it stood on that day (UTC), e.g. to rehearse a stage; default: now")
 @with_appcontext
-def demo(if_empty):
+def demo(if_empty, as_of):
     """Load the demo programme (SPEC §10) and print its logins."""
     from salon import demo as demo_module
     from salon.programmes.models import Programme
@@ -70,8 +73,9 @@ def demo(if_empty):
         click.echo("The database already holds a programme; demo not loaded.")
         click.echo(demo_module.LOGINS_TEXT)
         return
-    demo_module.load()
-    db.session.commit()
+    with clock.frozen(as_of or clock.utcnow()):
+        demo_module.load()
+        db.session.commit()
     click.echo("Demo programme loaded.")
     click.echo(demo_module.LOGINS_TEXT)
 

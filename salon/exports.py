@@ -10,6 +10,11 @@ from flask_babel import gettext as _
 from salon.errors import NotFound
 
 FORMATS = ("csv", "xlsx")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The OpenAPI answer of an export route: the table as CSV or as XLSX, as its path's extension says.
+EXPORT_DOC = {"200": {"description": "The table as CSV (UTF-8 with BOM) or XLSX, as the path's extension says",
+                      "content": {"text/csv": {"schema": {"type": "string"}},
+                                  XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 def table_response(rows: list[list], name: str, fmt: str) -> Response:
@@ -29,4 +34,4 @@ def table_response(rows: list[list], name: str, fmt: str) -> Response:
     data = io.BytesIO()
     book.save(data)
     return Response(data.getvalue(), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                    mimetype=XLSX)

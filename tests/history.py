@@ -1,5 +1,6 @@
 """Years of history for the cost tests and bench/pages.py (SPEC §9): a programme whose past holds one session
-a month, each with nominations, a closed poll, a decision, an agenda and a guest, then the coming year."""
+a month, each with nominations, a closed poll, a decision, an agenda, a guest and two action items (one done, one
+left undone past its due date, owned by the chairing community), then the coming year."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.extensions import db
+from salon.outcomes.models import ActionItem
 from salon.programmes import services as programmes
 from salon.rules import ballots as ballot_rules
 from salon.schedule import services as schedule
@@ -70,6 +72,12 @@ def build(name: str, years: int, now: datetime, communities: int = 6, prefix: st
                                       title=title, lead="主持人", minutes=20, note=""))
         db.session.add(Guest(programme_id=programme.id, session_id=session.id, name="王先生", unit="县医保局",
                              contact=""))
+        chair = made[(number - 1) % len(made)]
+        for what, status in (("印发通知", "done"), ("回访居民", "open")):
+            db.session.add(ActionItem(programme_id=programme.id, session_id=session.id, what=f"第{number}期{what}",
+                                      owner_unit=chair.name, owner_community_id=chair.id, status=status,
+                                      due_on=(starts + timedelta(days=14)).date(), created_at=starts,
+                                      updated_at=starts))
         for action in ("topic.decide", "agenda.edit", "guest.add"):
             audit.record(programme.id, bureau, action, session, session=number)
     db.session.flush()

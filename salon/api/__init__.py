@@ -1,7 +1,7 @@
 """The JSON API under /api/v1: bearer tokens, JSON errors, one OpenAPI document for every route."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import gettext as _
 
 from salon.errors import Forbidden, json_error
@@ -49,6 +49,15 @@ def require_bureau():
     if not g.api_user.is_bureau:
         raise Forbidden(_("Only the bureau can do this."))
     return g.api_user
+
+
+def next_page_headers(cursor, limit: int, endpoint: str, **values) -> dict:
+    """Cursor pagination's answer headers (salon.api.schemas.NEXT_PAGE_HEADERS): X-Next-Cursor and a Link to
+    the next page, from `cursor` (the last item shown); none on the last page (cursor None)."""
+    if cursor is None:
+        return {}
+    following = url_for(endpoint, cursor=str(cursor), limit=limit, _external=True, **values)
+    return {"X-Next-Cursor": str(cursor), "Link": f'<{following}>; rel="next"'}
 
 
 def register(app: Flask) -> None:

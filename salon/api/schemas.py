@@ -16,6 +16,15 @@ from marshmallow import Schema, ValidationError, fields
 UTC = dt.timezone.utc
 
 
+# The headers of a cursor-paginated list (SPEC §9: a list over the years comes a page at a time).
+NEXT_PAGE_HEADERS = {
+    "X-Next-Cursor": {"description": "pass as `cursor` to get the next page; absent on the last page",
+                      "schema": {"type": "string"}},
+    "Link": {"description": 'the next page as `<url>; rel="next"`; absent on the last page',
+             "schema": {"type": "string"}},
+}
+
+
 class Strict(Schema):
     """Unknown fields are an error naming the field (marshmallow's default, stated on purpose)."""
 

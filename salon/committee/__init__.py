@@ -13,6 +13,7 @@ def init_app(app) -> None:
     from salon.committee import services, views
 
     app.register_blueprint(views.bp)
+    app.add_template_global(views.who_decides, "who_decides")
     if _wired:
         return
     _wired = True
@@ -24,5 +25,6 @@ def init_app(app) -> None:
     navigation.add(_l("Committee"), "committee.index", order=30)
     cli.TICKERS.append(services.tick)
     demo_registry.extension(30)(demo.load)
+    demo_registry.extension(35)(demo.load_sessions)
     provider(views.committee_tasks)
     ballots.register_kind(services.POLL_KIND, services.poll_title, services.LABELS)

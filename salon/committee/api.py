@@ -3,11 +3,15 @@ cast through /polls/<id>/ballot, the engine's, like every poll."""
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon.api import require_bureau
+from salon.committee.models import ElectionState
+from salon.errors import Conflict
+from salon.exports import EXPORT_DOC, table_response
 from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
@@ -53,7 +57,9 @@ class ElectionSchema(Strict):
     lot_seed = fields.Str(allow_none=True, metadata={
         "description": "SHA-256 (hex) of the runoff's sorted receipt codes joined by newlines"})
     lot_candidates = fields.List(fields.Int(), metadata={
-        "description": "tied seat ids; sorted, shuffled with random.Random(int(lot_seed, 16)), first runoff_seats win"})
+        "description": "tied seat ids; sorted, shuffled with random.Random(int(lot_seed, 16)), the first lot_seats win"})
+    lot_seats = fields.Int(metadata={
+        "description": "seats drawn by lot: runoff_seats less those the runoff settled outright (0 without a lot)"})
 
 
 class ExtendSchema(Strict):
@@ -93,7 +99,7 @@ def _election_out(election, user) -> dict:
             "runoff": poll_payload(view.runoff, user) if view.runoff else None,
             "runoff_seats": election.runoff_seats,
             "elected": [_member(m) for m in view.term.members] if view.term else [],
-            "lot_seed": election.lot_seed, "lot_candidates": view.lot_candidates}
+            "lot_seed": election.lot_seed, "lot_candidates": view.lot_candidates, "lot_seats": view.lot_seats}
 
 
 def _election(election_id):
@@ -187,6 +193,21 @@ class ElectionVotingClose(MethodView):
         election = _election(election_id)
         services.close_vote(election, me.programme, me)
         return _election_out(election, me)
+
+
+@blp.route("/elections/<int:election_id>/export.<any(csv, xlsx):fmt>")
+class ElectionExport(MethodView):
+    @blp.response(200, content_type="text/csv", description=EXPORT_DOC["200"]["description"])
+    @blp.doc(responses=EXPORT_DOC)
+    def get(self, election_id, fmt):
+        """The closed election for the bureau's records as CSV or XLSX (bureau), as on the election page:
+        approvals only where SPEC §5 publishes them, the lot's seed, the elected."""
+        me = require_bureau()
+        election = _election(election_id)
+        if election.state != ElectionState.CLOSED:
+            raise Conflict(_("Export once the election has closed."), "election")
+        return table_response(services.export_rows(services.election_view(election, me)),
+                              f"election-{election.id}", fmt)
 
 
 def _picks_out(session) -> dict:

@@ -373,6 +373,7 @@ class ElectionView:
     nominated_me: bool
     voted: bool
     eligible: bool
+    lot_seats: int = 0  # how many seats the lot drew: the runoff's seats less those it settled outright
 
     @property
     def lot_candidates(self) -> list[int]:
@@ -387,13 +388,17 @@ def election_view(election: Election, user, now: datetime | None = None) -> Elec
     current = runoff or poll
     mine = [c for c in candidates(election.id) if c.seat_id == seat_id]
     term = db.session.scalar(select(Term).where(Term.election_id == election.id))
+    lot_seats = 0
+    if election.lot_seed and runoff is not None:
+        # A runoff may settle some of its seats and tie on the rest: only those are drawn.
+        lot_seats = rules.election_tally(_approvals(runoff), election.runoff_seats).remaining
     return ElectionView(
         election, candidates(election.id), poll, runoff,
         ballots.results(poll) if poll else None, ballots.results(runoff) if runoff else None,
         ballots.receipts(poll) if poll else [], ballots.receipts(runoff) if runoff else [], term, seat_id,
         bool(mine and mine[0].accepted_at), bool(mine and mine[0].accepted_at is None),
         current is not None and ballots.has_voted(current.id, seat_id),
-        current is not None and ballots.is_eligible(current.id, seat_id))
+        current is not None and ballots.is_eligible(current.id, seat_id), lot_seats)
 
 
 # --- committee decisions (SPEC §3.3) ------------------------------------------------------------
@@ -444,7 +449,9 @@ def export_rows(view: ElectionView) -> list[list]:
         for option in poll.questions[0].options:
             rows.append([option.label, result.counts.get(option.id, 0) if result.published else _("withheld")])
     if view.election.lot_seed:
-        rows += [[], [_("Drawn by lot"), view.election.lot_seed]]
+        rows += [[], [_("Drawn by lot"), view.election.lot_seed],
+                 [_("Drawn among"), ", ".join(str(s) for s in view.lot_candidates)],
+                 [_("Seats drawn"), view.lot_seats]]
     rows += [[], [_("Elected")]] + ([[m.seat.community.name, m.user.display_name if m.user else ""]
                                      for m in view.term.members] if view.term else [])
     return rows

@@ -194,6 +194,21 @@ def pick(session_id):
                            member=services.is_member(current_user, term)), 422 if form.errors else 200
 
 
+def who_decides(session) -> dict:
+    """For the session page's decision card (SPEC §3.3, §4): who decides this session's topic and why — the
+    sitting committee and its members, or the bureau for the programme's first sessions or while no
+    committee sits (and why none sits). A template global, so the topics room needs nothing from this one."""
+    programme = current_user.programme
+    if (session.number or 0) <= programme.bureau_sessions:
+        return {"decider": "bureau", "members": [],
+                "why": _("The bureau decides the topics of the programme's first %(n)d sessions.",
+                         n=programme.bureau_sessions)}
+    standing = services.standing(programme.id)
+    if standing.term is not None:
+        return {"decider": "committee", "members": standing.members, "why": ""}
+    return {"decider": "bureau", "members": [], "why": standing.reason}
+
+
 def committee_tasks(user) -> list[Task]:
     """SPEC §4 on the home page: the first election, standing, voting, and members' picks."""
     programme = user.programme

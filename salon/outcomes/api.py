@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from salon.api.schemas import DateTime, Strict
+from salon.api import next_page_headers
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
 from salon.outcomes import limits, services
 from salon.rules import outcomes as rules
 
@@ -210,12 +211,24 @@ class ActionItemUpdates(MethodView):
         return _update_out(services.update_action(item, g.api_user, payload))
 
 
+class OverduePageQuery(Strict):
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
+                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
+                                                 "omit for the first page"})
+    limit = fields.Int(load_default=services.OVERDUE_PAGE, validate=validate.Range(1, 200),
+                       metadata={"description": "items per page (1–200)"})
+
+
 @blp.route("/action-items/overdue")
 class OverdueItems(MethodView):
-    @blp.response(200, ActionItemSchema(many=True))
-    def get(self):
+    @blp.arguments(OverduePageQuery, location="query")
+    @blp.response(200, ActionItemSchema(many=True), headers=NEXT_PAGE_HEADERS)
+    def get(self, args):
         """The programme's overdue action items: due before today (the programme's time zone), neither done
-        nor dropped, oldest first."""
+        nor dropped, oldest first, a page at a time (cursor pagination: follow the X-Next-Cursor header, or the
+        Link header, until it is absent)."""
         today = services.today(g.api_user.programme)
-        return [_item_out(o.item, today, o.session_number) for o in services.overdue_items(g.api_user.programme_id,
-                                                                                            today)]
+        page, following = services.overdue_page(g.api_user.programme_id, today, cursor=args["cursor"],
+                                                limit=args["limit"])
+        return ([_item_out(o.item, today, o.session_number) for o in page], 200,
+                next_page_headers(following, args["limit"], "api_outcomes.OverdueItems"))

@@ -3,13 +3,14 @@ session 3 the source's outcome — a written promise by the patient replaces the
 action items for 县医保局 and the insurance company, one of them overdue."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from salon.extensions import db
 from salon.outcomes import services
 from salon.programmes import services as programmes
+from salon.rules.calendar_rules import to_local
 from salon.schedule.models import Session
 from salon.topics import services as topics
 from salon.topics.demo import PROMISE
@@ -21,13 +22,13 @@ RESOLUTIONS = {
     2: ["统一“五小服务”清单和志愿者积分办法，由渭运社区起草，下期沙龙前征求意见 (示例)。"],
     3: [PROMISE, "各社区不再为医保报销开具无法核实的证明；遇到要求开具的，告知群众改用书面承诺 (示例)。"],
 }
-# (what, owner unit, due, status, [(days after the session, new status, note)])
+# (what, owner unit, due: days after the session, status, [(days after the session, new status, note)])
 ACTIONS = [
-    ("印发通知：住院报销不再要求社区证明，改由患者本人书面承诺", "县医保局", date(2023, 8, 31), "done",
+    ("印发通知：住院报销不再要求社区证明，改由患者本人书面承诺", "县医保局", 35, "done",
      [(20, "in_progress", "通知已起草，征求各社区意见 (示例)。"), (33, "done", "通知已印发 (示例)。")]),
-    ("理赔须知删除社区证明要求，改为告知承诺", "某保险公司 (示例)", date(2023, 9, 30), "in_progress",
+    ("理赔须知删除社区证明要求，改为告知承诺", "某保险公司 (示例)", 65, "in_progress",
      [(40, "in_progress", "已提交总公司审核 (示例)。")]),
-    ("向各社区通报告知承诺制的做法和承诺书样式", "陕拖社区", date(2023, 8, 15), "done",
+    ("向各社区通报告知承诺制的做法和承诺书样式", "陕拖社区", 19, "done",
      [(12, "done", "已在社区书记工作群通报 (示例)。")]),
 ]
 
@@ -58,7 +59,8 @@ def _load(programme, bureau, secretaries) -> None:
                                               "社区无从核实的证明，改由患者本人书面承诺 (告知承诺制)。(纪要为示例)",
                              now=after)
         for what, owner, due, _status, steps in ACTIONS:
-            item = services.add_action(session, bureau, {"what": what, "owner_unit": owner, "due_on": due},
+            due_on = to_local(session.starts_at, programme.timezone).date() + timedelta(days=due)
+            item = services.add_action(session, bureau, {"what": what, "owner_unit": owner, "due_on": due_on},
                                        now=after)
             for days, status, note in steps:
                 services.update_action(item, bureau, {"status": status, "note": note}, now=after + timedelta(days=days))

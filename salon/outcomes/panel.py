@@ -40,14 +40,14 @@ def outcome_tasks(user) -> list[Task]:
     """SPEC §6: overdue items for the bureau, and for a community's secretary the ones their community owns."""
     today = services.today(user.programme, clock.utcnow())
     if user.is_bureau:
-        overdue = services.overdue_items(user.programme_id, today)
+        overdue = services.overdue_count(user.programme_id, today)
         if overdue:
-            return [Task(_("%(n)d action items are overdue.", n=len(overdue)), url_for("outcomes.overdue"), True)]
+            return [Task(_("%(n)d action items are overdue.", n=overdue), url_for("outcomes.overdue"), True)]
         return []
     seat = programmes.seat_of(user) if user.is_secretary else None
     if seat is None:
         return []
-    mine = services.overdue_items(user.programme_id, today, community_id=seat.community_id)
+    mine, _more = services.overdue_page(user.programme_id, today, community_id=seat.community_id, limit=5)
     return [Task(_("Overdue: %(what)s (session %(n)d, due %(date)s)", what=o.item.what, n=o.session_number,
                    date=o.item.due_on.isoformat()), url_for("outcomes.action", item_id=o.item.id), True)
-            for o in mine[:5]]
+            for o in mine]

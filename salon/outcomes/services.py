@@ -428,18 +428,48 @@ class Overdue:
     session_id: int
 
 
-def overdue_items(programme_id: int, today_: date, community_id: int | None = None) -> list[Overdue]:
-    """Items whose due date is before `today_` (the programme's local day) and that are neither done nor
-    dropped, oldest due first, in one query; `community_id` keeps the ones that community owns."""
+OVERDUE_PAGE = 20
+
+
+def _overdue_query(programme_id: int, today_: date, community_id: int | None):
     query = (select(ActionItem, Session.number)
              .join(Session, Session.id == ActionItem.session_id)
              .where(ActionItem.programme_id == programme_id, ActionItem.due_on.is_not(None),
                     ActionItem.due_on < today_, ActionItem.status.not_in(list(rules.FINISHED)),
-                    Session.status != SessionStatus.CANCELLED)
-             .order_by(ActionItem.due_on, ActionItem.id))
+                    Session.status != SessionStatus.CANCELLED))
     if community_id is not None:
         query = query.where(ActionItem.owner_community_id == community_id)
-    return [Overdue(item, number, item.session_id) for item, number in db.session.execute(query)]
+    return query
+
+
+def overdue_items(programme_id: int, today_: date, community_id: int | None = None) -> list[Overdue]:
+    """Every item whose due date is before `today_` (the programme's local day) and that is neither done nor
+    dropped, oldest due first, in one query; `community_id` keeps the ones that community owns. Pages and the
+    API show them a page at a time (`overdue_page`)."""
+    return [Overdue(item, number, item.session_id) for item, number in db.session.execute(
+        _overdue_query(programme_id, today_, community_id).order_by(ActionItem.due_on, ActionItem.id))]
+
+
+def overdue_page(programme_id: int, today_: date, community_id: int | None = None, *, cursor=None,
+                 limit: int = OVERDUE_PAGE) -> tuple[list[Overdue], int | None]:
+    """One page of `overdue_items`, by keyset: `cursor` is the id of the last item of the previous page, so a
+    page costs the same however many items were left undone over the years (SPEC §9). Answers the page and the
+    next page's cursor (None on the last)."""
+    query = _overdue_query(programme_id, today_, community_id)
+    if cursor not in (None, ""):
+        anchor = db.session.get(ActionItem, as_id(cursor)) if as_id(cursor) else None
+        if anchor is None or anchor.programme_id != programme_id or anchor.due_on is None:
+            raise ValidationFailed(_("This cursor does not belong to any page of action items."), "cursor")
+        query = query.where(or_(ActionItem.due_on > anchor.due_on,
+                                and_(ActionItem.due_on == anchor.due_on, ActionItem.id > anchor.id)))
+    rows = [Overdue(item, number, item.session_id) for item, number in
+            db.session.execute(query.order_by(ActionItem.due_on, ActionItem.id).limit(limit + 1))]
+    return rows[:limit], (rows[limit - 1].item.id if len(rows) > limit else None)
+
+
+def overdue_count(programme_id: int, today_: date, community_id: int | None = None) -> int:
+    query = _overdue_query(programme_id, today_, community_id).with_only_columns(func.count(ActionItem.id))
+    return db.session.scalar(query) or 0
 
 
 @dataclass

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from salon import clock
 from salon.accounts.auth import login_required
-from salon.errors import DomainError
+from salon.errors import DomainError, int_argument
 from salon.forms import EmptyForm, show_error
 from salon.outcomes import services
 from salon.outcomes.forms import ActionForm, AttendanceForm, MinutesForm, ResolutionForm, UpdateForm
@@ -158,5 +158,8 @@ def action(item_id):
 @login_required
 def overdue():
     today = services.today(current_user.programme, clock.utcnow())
-    return render_template("outcomes/overdue.html", items=services.overdue_items(current_user.programme_id, today),
-                           today=today, status_label=services.status_label)
+    cursor = int_argument("after")
+    items, following = services.overdue_page(current_user.programme_id, today, cursor=cursor)
+    return render_template("outcomes/overdue.html", items=items, following=following, cursor=cursor,
+                           total=services.overdue_count(current_user.programme_id, today), today=today,
+                           status_label=services.status_label)

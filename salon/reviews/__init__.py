@@ -5,7 +5,7 @@ _wired = False
 
 
 def init_app(app) -> None:
-    """Wire the room: blueprint, menu entry, home-page tasks, tick, the poll kind it owns."""
+    """Wire the room: blueprint, menu entry, home-page tasks and the group's notice, tick, the poll kind it owns."""
     global _wired
     from flask_babel import lazy_gettext as _l
 
@@ -19,10 +19,12 @@ def init_app(app) -> None:
     from salon import cli, navigation
     from salon import demo as demo_registry
     from salon.reviews import demo
+    from salon.home import notices
     from salon.home.tasks import provider
 
     navigation.add(_l("Reviews"), "reviews.index", order=35)
     cli.TICKERS.append(services.tick)
     demo_registry.extension(40)(demo.load)
     provider(views.review_tasks)
+    notices.register(views.CHECKIN_STAGE, views.checkin_notice)
     ballots.register_kind(services.POLL_KIND, services.poll_title, services.LABELS)

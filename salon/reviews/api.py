@@ -9,6 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from salon.api import require_bureau
+from salon.errors import Conflict
+from salon.exports import EXPORT_DOC, table_response
+from salon.reviews.models import ReviewState
 from salon.api.schemas import DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.errors import Forbidden
@@ -177,3 +180,18 @@ class ReviewReportPdf(MethodView):
         content = review_pdf(services.review_view(review, g.api_user), g.api_user.programme)
         return Response(content, mimetype="application/pdf",
                         headers={"Content-Disposition": f"inline; filename=review-{review.id}.pdf"})
+
+
+@blp.route("/reviews/<int:review_id>/export.<any(csv, xlsx):fmt>")
+class ReviewExport(MethodView):
+    @blp.response(200, content_type="text/csv", description=EXPORT_DOC["200"]["description"])
+    @blp.doc(responses=EXPORT_DOC)
+    def get(self, review_id, fmt):
+        """The closed review for the bureau's records as CSV or XLSX (bureau), as on the review page: present,
+        oppose and the arithmetic always; other counts only where SPEC §5 publishes them."""
+        me = require_bureau()
+        review = _review(review_id)
+        if review.state != ReviewState.CLOSED:
+            raise Conflict(_("Export once the review has closed."), "review")
+        return table_response(services.export_rows(review, services.review_view(review, me)),
+                              f"review-{review.id}", fmt)

@@ -1,19 +1,27 @@
-"""The demo's first half-year review (SPEC §10, §4): held six months into the committee's service, with
-sample attendance and ballots (示例); the committee stays."""
+"""The demo's first half-year review (SPEC §10, §4): held at the venue after the first session once six months of
+the committee's service are up, over the topics the committee chose, with sample attendance and ballots (示例);
+the committee stays."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import select
 
+from salon import clock
 from salon.ballots import services as ballots
 from salon.committee import services as committee
+from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.reviews import services
 from salon.rules import committee as rules
+from salon.schedule.models import Session, SessionStatus
 
 PRESENT = 16  # of 19
 OVERALL = ["support"] * 9 + ["oppose"] * 4 + ["abstain"] * 2  # one present secretary does not vote
+# Per topic, in the order of the review's questions (示例): most find the committee's topics effective.
+EFFECT = ["effective", "effective", "partly", "effective", "none", "partly", "effective", "no_view", "effective",
+          "partly", "effective", "not_effective", "effective", "partly"]
 
 
 def load(programme, bureau, secretaries) -> None:
@@ -21,15 +29,27 @@ def load(programme, bureau, secretaries) -> None:
         term = committee.sitting_term(programme.id)
         if term is None:
             return
-        held = rules.review_due_at(term.started_at, 0, programme.review_period_months) + timedelta(days=2)
+        due = rules.review_due_at(term.started_at, 0, programme.review_period_months)
+        venue = db.session.scalar(select(Session).where(
+            Session.programme_id == programme.id, Session.status == SessionStatus.HELD, Session.starts_at >= due)
+            .order_by(Session.starts_at).limit(1))
+        if venue is None:
+            return
+        held = venue.starts_at + timedelta(minutes=venue.duration_minutes)
+        if held + timedelta(hours=2) > clock.utcnow():
+            return
         review = services.open_review(programme, bureau, now=held)
         present = [programmes.seat_of(s).id for s in secretaries[:PRESENT]]
         services.take_roll(review, bureau, present[:10], now=held)
         for user in secretaries[10:PRESENT]:  # the rest scan the QR code at the venue
             services.check_in(review, user, now=held + timedelta(minutes=5))
         poll = ballots.get(review.poll_id)
-        codes = {(q.code, o.code): o.id for q in poll.questions for o in q.options}
-        for user, choice in zip(secretaries, OVERALL):
-            ballots.cast(poll.id, programmes.seat_of(user).id, [codes[("overall", choice)]], programme.id,
-                         held + timedelta(minutes=30))
+        for number, (user, choice) in enumerate(zip(secretaries, OVERALL)):
+            picks = []
+            for question in poll.questions:
+                codes = {o.code: o.id for o in question.options}
+                wanted = choice if question.code == services.OVERALL else EFFECT[(number + question.position) % len(EFFECT)]
+                if wanted in codes:
+                    picks.append(codes[wanted])
+            ballots.cast(poll.id, programmes.seat_of(user).id, picks, programme.id, held + timedelta(minutes=30))
         services.close_review(review, programme, bureau, now=held + timedelta(hours=2))

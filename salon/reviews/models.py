@@ -31,7 +31,8 @@ class Review(db.Model):
     checkin_until: Mapped[datetime] = mapped_column(DateTime)
     opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    # The rule's inputs and answer, fixed at the close (SPEC §4): the settings as they were then.
+    # The rule's inputs and answer (SPEC §4): threshold and quorum as set when the review opened (a change of
+    # settings does not alter a review under way); active communities, present, oppose and outcome at the close.
     threshold_pct: Mapped[int] = mapped_column(Integer, default=60)
     quorum_required: Mapped[bool] = mapped_column(Boolean, default=True)
     active_communities: Mapped[int] = mapped_column(Integer, default=0)

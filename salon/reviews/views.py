@@ -17,7 +17,9 @@ from salon.ballots.views import BallotPage, ballot_page
 from salon.errors import Conflict, DomainError, Forbidden, NotFound
 from salon.exports import FORMATS, table_response
 from salon.forms import EmptyForm
+from salon.home import notices
 from salon.home.tasks import Task
+from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.reviews import services
 from salon.reviews.document import pdf_response
@@ -173,6 +175,17 @@ def export(review_id, fmt):
                           f"review-{review.id}", fmt)
 
 
+CHECKIN_STAGE = "review_checkin"
+
+
+def checkin_notice(programme, link, deadline, hours) -> str:
+    """The group's notice when a review opens: the check-in link behind the venue's QR code, valid `hours` hours
+    from the opening, until `deadline`."""
+    return _("[%(programme)s] The half-year review is open. Secretaries at the venue: check in with this link (the "
+             "same as the QR code shown there), then vote. It is valid for %(hours)d hours, until %(deadline)s: "
+             "%(link)s", programme=programme.name, hours=hours, deadline=session_time(deadline), link=link)
+
+
 def review_tasks(user) -> list[Task]:
     """SPEC §4 on the home page: a review due (bureau), check in and vote (secretaries), a void review."""
     programme = user.programme
@@ -182,6 +195,15 @@ def review_tasks(user) -> list[Task]:
     if user.is_bureau and services.due(programme, now) is not None:
         found.append(Task(_("The committee's half-year review is due: hold it."), url_for("reviews.index"), True))
     current = services.open_review_of(programme.id)
+    if current is not None and user.is_bureau and now < current.checkin_until:
+        link = url_for("reviews.checkin", token=services.checkin_token(current), _external=True)
+        found.append(Task(
+            _("The half-year review is open: %(n)d communities have checked in; check-in closes %(when)s. Show the "
+              "check-in code at the venue.", n=len(services.present_seats(current.id)),
+              when=session_time(current.checkin_until)),
+            url_for("reviews.qr", review_id=current.id), True, due=current.checkin_until, stage=CHECKIN_STAGE,
+            notice=notices.notice(CHECKIN_STAGE, programme=programme, link=link, deadline=current.checkin_until,
+                                  hours=programme.checkin_hours)))
     if current is not None and user.is_secretary:
         found.append(Task(_("The half-year review is open: check in at the venue, then vote."),
                           url_for("reviews.review", review_id=current.id), True))

@@ -6,8 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from salon.api import require_bureau
-from salon.api.schemas import DateTime, Strict
+from salon import clock
+from salon.api import next_page_headers, require_bureau
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.schedule import services
@@ -39,14 +40,6 @@ class SessionPageQuery(Strict):
                                                  "omit for the first (oldest) page"})
     limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
                        metadata={"description": f"sessions per page (1–{PAGE_MAX})"})
-
-
-NEXT_PAGE_HEADERS = {
-    "X-Next-Cursor": {"description": "pass as `cursor` to get the next page; absent on the last page",
-                      "schema": {"type": "string"}},
-    "Link": {"description": 'the next page as `<url>; rel="next"`; absent on the last page',
-             "schema": {"type": "string"}},
-}
 
 
 class SessionPatchSchema(Strict):
@@ -145,11 +138,7 @@ class Sessions(MethodView):
         follow the X-Next-Cursor header, or the Link header, until it is absent)."""
         services.mark_past_held(g.api_user.programme_id)
         page, last = services.session_page(g.api_user.programme_id, args["cursor"], args["limit"])
-        headers = {}
-        if last is not None:
-            following = url_for("api_schedule.Sessions", cursor=str(last.id), limit=args["limit"], _external=True)
-            headers = {"X-Next-Cursor": str(last.id), "Link": f'<{following}>; rel="next"'}
-        return _sessions_out(page), 200, headers
+        return _sessions_out(page), 200, next_page_headers(last and last.id, args["limit"], "api_schedule.Sessions")
 
 
 @blp.route("/sessions/generate")
@@ -157,10 +146,11 @@ class Generate(MethodView):
     @blp.arguments(GenerateSchema, required=False)
     @blp.response(200, SessionSchema(many=True))
     def post(self, data):
-        """Generate the next N months (bureau). Held, swapped and locked sessions stay."""
+        """Generate the next N months (bureau). Held, swapped and locked sessions stay. Answers the coming
+        sessions (from now on), not the history."""
         me = require_bureau()
         services.generate(me.programme, me, data.get("months"))
-        return _sessions_out(services.sessions(me.programme_id))
+        return _sessions_out(services.sessions(me.programme_id, since=clock.utcnow()))
 
 
 @blp.route("/sessions/<int:session_id>")
@@ -209,11 +199,16 @@ class BureauSwap(MethodView):
 
 @blp.route("/communities/<int:community_id>/duties")
 class Duties(MethodView):
-    @blp.response(200, SessionSchema(many=True))
-    def get(self, community_id):
-        """A community's chair duties, past and future."""
+    @blp.arguments(SessionPageQuery, location="query")
+    @blp.response(200, SessionSchema(many=True), headers=NEXT_PAGE_HEADERS)
+    def get(self, args, community_id):
+        """A community's chair duties, past and future, in date order, a page at a time (cursor pagination:
+        follow the X-Next-Cursor header, or the Link header, until it is absent)."""
         community = programmes.get_scoped(Community, community_id, g.api_user.programme_id, "community_id")
-        return _sessions_out(services.sessions(g.api_user.programme_id, community.id))
+        page, last = services.session_page(g.api_user.programme_id, args["cursor"], args["limit"],
+                                           community_id=community.id)
+        return _sessions_out(page), 200, next_page_headers(last and last.id, args["limit"], "api_schedule.Duties",
+                                                           community_id=community.id)
 
 
 @blp.route("/rotation")

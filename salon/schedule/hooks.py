@@ -2,7 +2,7 @@
 `init_app` (called by the app factory), never at import."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -16,32 +16,29 @@ from salon.rules import calendar_rules
 from salon.schedule import services
 from salon.schedule.models import Session, SessionStatus, SwapRequest, SwapStatus
 
-# The source's first three sessions (SPEC §10), all at 14:30 Asia/Shanghai.
-DEMO_HELD = [date(2023, 4, 27), date(2023, 5, 25), date(2023, 7, 27)]
+# The demo lies on a timeline relative to the day it is loaded (issue 9): its first session was HISTORY_MONTHS
+# ago, so the source's three sessions, the first election, six months of the committee's sessions and its first
+# review are all history, and the months ahead follow on without a gap.
+HISTORY_MONTHS = 10
+
+
+def demo_history_start(programme, now: datetime) -> datetime:
+    """Midnight, local time, on the first day of the month HISTORY_MONTHS before now's."""
+    year, month = calendar_rules.local_month(now, programme.timezone)
+    year, month = calendar_rules.add_months(year, month, -HISTORY_MONTHS)
+    return calendar_rules.to_utc(date(year, month, 1), 0, 0, programme.timezone)
 
 
 def demo_schedule(programme, bureau, secretaries):
-    order = services.rotation_order(programme.id)
-    for number, (day, community) in enumerate(zip(DEMO_HELD, order), start=1):
-        db.session.add(Session(
-            programme_id=programme.id, number=number, status=SessionStatus.HELD,
-            starts_at=calendar_rules.to_utc(day, 14, 30, programme.timezone),
-            duration_minutes=programme.session_duration_minutes, venue=programme.default_venue or "",
-            chair_community_id=community.id, sequence=0))
-    db.session.flush()
-    services.generate(programme, bureau, programme.horizon_months, now=_demo_start(programme, clock.utcnow()))
+    """The bureau generated the schedule when the programme began; the sessions stay planned here and are
+    held as the other rooms' demo steps walk through the months (demo_present brings it to today)."""
+    start = demo_history_start(programme, clock.utcnow())
+    services.generate(programme, bureau, HISTORY_MONTHS + programme.horizon_months + 1, now=start)
 
 
-def _demo_start(programme, now):
-    """Start the demo's schedule next month when this month's session is too close to still take
-    nominations, so a visitor always finds the next session open for nominations."""
-    rule = services.day_rule(programme)
-    this_month = calendar_rules.planned_months(now, 1, rule, set(programme.blackout_months or []))
-    if this_month and this_month[0][2] - now > timedelta(days=programme.nomination_close_days + 1):
-        return now
-    year, month = calendar_rules.local_month(now, rule.timezone)
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return calendar_rules.to_utc(date(year, month, 1), 0, 0, rule.timezone)
+def demo_present(programme, bureau, secretaries):
+    """Last of the demo's steps: every session that has ended by now was held."""
+    services.mark_past_held(programme.id, clock.utcnow())
 
 
 def schedule_tasks(user) -> list:
@@ -96,4 +93,5 @@ def init_app(app) -> None:
     navigation.add(_l("Schedule"), "schedule.index", order=10)
     provider(schedule_tasks)
     demo.extension(10)(demo_schedule)
+    demo.extension(90)(demo_present)
     cli.TICKERS.append(_tick_held)

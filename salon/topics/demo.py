@@ -1,19 +1,16 @@
 """The demo's first three sessions carry the source's topics (SPEC §10), each voted on and decided."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.schedule.models import Session, SessionStatus
+from salon.schedule.models import Session
 from salon.topics import services
 from salon.topics.models import Nomination, TopicDecision
-
-DATES = ((2023, 4, 27), (2023, 5, 25), (2023, 7, 27))
 
 # (session number, [(community index, title, problem, hoped result, outside units)], chosen index, rationale)
 SOURCE = [
@@ -44,20 +41,9 @@ GUESTS = [("王科长 (示例)", "县医保局", "0913-0000000 (示例)"), ("李
 PROMISE = "由患者本人书面承诺替代社区开具的证明 (告知承诺制)。"
 
 
-def _session(programme, number: int, chair_index: int, secretaries) -> Session:
-    session = db.session.scalar(select(Session).where(Session.programme_id == programme.id,
-                                                      Session.number == number))
-    if session is not None:
-        return session
-    year, month, day = DATES[number - 1]
-    local = datetime(year, month, day, 14, 30, tzinfo=ZoneInfo(programme.timezone or "Asia/Shanghai"))
-    starts = local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-    chair = programmes.seat_of(secretaries[chair_index]).community_id
-    session = Session(programme_id=programme.id, number=number, starts_at=starts, duration_minutes=120,
-                      venue=programme.default_venue or "", chair_community_id=chair, status=SessionStatus.HELD)
-    db.session.add(session)
-    db.session.flush()
-    return session
+def _session(programme, number: int) -> Session:
+    """One of the schedule's sessions (the schedule's demo lays them on the timeline)."""
+    return db.session.scalar(select(Session).where(Session.programme_id == programme.id, Session.number == number))
 
 
 def load_topics(programme, bureau, secretaries) -> None:
@@ -65,12 +51,11 @@ def load_topics(programme, bureau, secretaries) -> None:
 
     with current_app.test_request_context():
         _load(programme, bureau, secretaries)
-        _load_upcoming(programme, secretaries)
 
 
 def _load(programme, bureau, secretaries) -> None:
     for number, nominations, chosen, rationale in SOURCE:
-        session = _session(programme, number, number - 1, secretaries)
+        session = _session(programme, number)
         if db.session.scalar(select(TopicDecision.id).where(TopicDecision.session_id == session.id)):
             continue
         vote_opens = services.windows(session, programme, None).vote_opens
@@ -105,30 +90,3 @@ def _load(programme, bureau, secretaries) -> None:
                      for t in services.agenda(session)]
             items[4]["note"] = PROMISE
             services.replace_agenda(session, bureau, items)
-
-
-# The session after the source's three: nominations from sample communities, one of them carried over.
-UPCOMING = [
-    (11, {"title": "社区养老服务站如何用起来 (示例)", "problem": "(示例) 服务站建成后老人来得少，活动单一。",
-          "hoped_result": "形成服务站运营清单", "outside_units": "县卫健局"}),
-    (12, {"title": "新就业群体融入社区治理 (示例)", "problem": "(示例) 外卖、快递骑手熟悉街巷，却很少参与社区事务。",
-          "hoped_result": "建立骑手参与网格巡查的办法", "outside_units": ""}),
-]
-
-
-def _load_upcoming(programme, secretaries) -> None:
-    from salon import clock
-
-    now = clock.utcnow()
-    third = db.session.scalar(select(Session).where(Session.programme_id == programme.id, Session.number == 3))
-    upcoming = services.next_session(third) if third else None
-    if upcoming is None or not services.windows(upcoming, programme, third).nominating(now):
-        return
-    carried = db.session.scalar(select(Nomination).where(Nomination.session_id == third.id,
-                                                         Nomination.title.startswith("网格员负担过重")))
-    if carried is not None:
-        holder = next(s for s in secretaries if programmes.seat_of(s).community_id == carried.community_id)
-        services.carry_over(carried, holder, now)
-    for index, data in UPCOMING:
-        nomination = services.nominate(upcoming, secretaries[index], data, now)
-        nomination.is_sample = True

@@ -54,6 +54,9 @@ def test_a_month_from_the_home_page(live_server, new_page, shot):
     desk.wait_for_load_state()
 
     _task(phone, f"/topics/sessions/{sid}/vote")
+    assert phone.locator("details.nomination-text").count() >= 1  # each nomination's text, to read before voting
+    assert fits_width(phone)
+    shot(phone, "desk-vote-360")
     phone.check("input[name=choices]")
     phone.click("form.form button[type=submit]")
     phone.click("#cast")

@@ -1,8 +1,11 @@
 """Journey of the half-year review on a phone (360 px): the bureau holds the review and shows the check-in
 QR code; a secretary opens the QR code's link, checks in, votes (radio groups, confirmation, receipt); the
-bureau closes the review; the result page spells out the arithmetic, and the election it triggers is open.
+bureau closes the review; the result page spells out the arithmetic, and the election it triggers is open: the
+secretary stands with one button, and the committee page says why the bureau decides meanwhile.
 Selectors avoid wording except the arithmetic itself (zh-Hans, the default)."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,8 +24,22 @@ def _no_quorum(database_url: str) -> None:
     engine.dispose()
 
 
+def _second_review_due(database_url: str) -> None:
+    """Set-up: six more months of the demo committee's service have passed, so its second review is due."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        term_id, started = conn.execute(text(
+            "SELECT id, started_at FROM committee_terms WHERE ended_at IS NULL")).one()
+        if isinstance(started, str):  # SQLite hands back text
+            started = datetime.fromisoformat(started)
+        conn.execute(text("UPDATE committee_terms SET started_at = :s WHERE id = :i"),
+                     {"s": started - timedelta(days=190), "i": term_id})
+    engine.dispose()
+
+
 def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, shot):
     _no_quorum(live_server.database_url)
+    _second_review_due(live_server.database_url)
     base = live_server.url
     desk = new_page(360)
     desk.on("dialog", lambda dialog: dialog.accept())
@@ -64,6 +81,13 @@ def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, sh
     assert fits_width(phone)
     phone.click("#election")
     phone.wait_for_url("**/committee/elections/*")
-    assert phone.locator("form[action$='/candidates']").count() == 1  # standing is open
+    assert phone.locator("form[action$='/candidates']").count() >= 1  # standing is open
     shot(phone, "review-election-360")
     assert fits_width(phone)
+    phone.click("#stand button")  # one button: the secretary stands (a recalled member may stand again)
+    phone.wait_for_selector("#candidates .badge.ok")
+    assert phone.locator("#candidates .badge.ok").count() == 1
+    shot(phone, "review-election-standing-360")
+    assert fits_width(phone)
+    phone.goto(f"{base}/committee/")
+    assert "半年评议" in phone.inner_text("#why-bureau")  # recalled: the bureau decides meanwhile, and why

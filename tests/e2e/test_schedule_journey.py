@@ -4,6 +4,7 @@ import urllib.request
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import create_engine, text
 
 from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
 from tests.e2e.conftest import fits_width, log_in
@@ -14,6 +15,18 @@ pytestmark = pytest.mark.e2e
 def _session_ids(page) -> list[int]:
     rows = page.locator("section.card").first.locator("li.session")
     return [int(rows.nth(i).get_attribute("id").split("-")[1]) for i in range(rows.count())]
+
+
+def _chair_login(database_url: str, session_id: int) -> str:
+    """The login of the secretary whose community chairs the session (the demo's rotation decides which)."""
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        login = conn.execute(text(
+            "SELECT u.username FROM salon_sessions s JOIN seats ON seats.community_id = s.chair_community_id "
+            "JOIN seat_holdings h ON h.seat_id = seats.id AND h.ended_at IS NULL JOIN users u ON u.id = h.user_id "
+            "WHERE s.id = :i"), {"i": session_id}).scalar_one()
+    engine.dispose()
+    return login
 
 
 def test_bureau_swaps_two_chairs_and_the_chair_sees_it_on_a_phone_and_in_the_feed(live_server, new_page, shot):
@@ -27,7 +40,8 @@ def test_bureau_swaps_two_chairs_and_the_chair_sees_it_on_a_phone_and_in_the_fee
     assert len(upcoming) >= 23
     shot(desk, "schedule-generated-1280")
 
-    first, second = upcoming[0], upcoming[1]  # 东华社区 (sec04), then 西苑社区 (sec05)
+    first, second = upcoming[0], upcoming[1]
+    chair = _chair_login(live_server.database_url, first)
     desk.goto(f"{live_server.url}/schedule/sessions/{first}")  # the old address leads to the session page
     desk.click("details.bureau-tools summary")
     desk.select_option("form[action$='/swap'] select[name=other_session_id]", str(second))
@@ -36,7 +50,7 @@ def test_bureau_swaps_two_chairs_and_the_chair_sees_it_on_a_phone_and_in_the_fee
     assert desk.locator(".flash-success").count() == 1
 
     phone = new_page(360)
-    log_in(phone, live_server.url, "sec04", SECRETARY_PASSWORD)
+    log_in(phone, live_server.url, chair, SECRETARY_PASSWORD)
     phone.goto(live_server.url + "/schedule")
     mine = phone.locator("section.card").first.locator("li.session.mine").first
     assert mine.get_attribute("id") == f"session-{second}"

@@ -1,10 +1,14 @@
 """The command line against a real database: programme creation, demo, backup and restore, audit verify."""
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select, update
 
+from salon import clock
 from salon.audit.models import AuditEvent
 from salon.extensions import db
 from salon.programmes.models import Community, Programme
+from salon.schedule.models import Session, SessionStatus
 
 
 @pytest.fixture
@@ -42,6 +46,17 @@ def test_demo_loads_once(cli, app):
     again = cli("demo", "--if-empty")
     assert "already" in again.output
     assert db.session.scalar(select(func.count(Programme.id))) == 1
+
+
+def test_demo_as_of_a_day_lays_the_history_before_it(cli, app):
+    cli("demo", "--as-of", "2027-03-01T02:00")
+    starts = db.session.scalars(select(Session.starts_at).order_by(Session.number)).all()
+    assert starts[0] == datetime(2026, 5, 28, 6, 30)  # ten months before March 2027, last Thursday, 14:30 Shanghai
+    held = db.session.scalars(select(Session.number).where(Session.status == SessionStatus.HELD)).all()
+    assert len(held) == 10  # May 2026 to February 2027
+    assert clock.utcnow() > datetime(2027, 3, 2) or clock.utcnow() < datetime(2027, 3, 1)  # the clock is back
+    bad = cli("demo", "--as-of", "March", ok=False)
+    assert bad.exit_code == 2 and "--as-of" in bad.output
 
 
 def test_audit_verify_reports_the_first_broken_link(cli, world):

@@ -228,3 +228,58 @@ def test_recalled_committee_hands_decisions_back_to_the_bureau(world):
     with pytest.raises(Conflict):
         services.end_term(term, "recalled", world.bureau, clock.utcnow())
     services.open_election(world.programme, world.bureau, reason="recall")  # sitting members may stand again
+
+
+def test_runoff_settling_one_seat_and_tying_on_the_other_draws_only_that_seat(app, world, api):
+    users = secretaries(world, 6)
+    election = elect(world, users, 4, [[0, 1], [0, 2], [0, 3], [1, 2, 3]])  # runoff among 1, 2, 3 for 2 seats
+    runoff = ballots.get(election.runoff_poll_id)
+    options = {o.ref_id: o.id for o in runoff.questions[0].options}
+    for voter, picks in zip(users, [[1], [1], [2], [3]]):  # 1 wins outright; 2 and 3 tie for the last seat
+        ballots.cast(runoff.id, seat(voter), [options[seat(users[i])] for i in picks], world.programme.id)
+    services.close_vote(election, world.programme, world.bureau)
+    db.session.commit()
+
+    published = api(users[5]).get(f"/elections/{election.id}").get_json()
+    assert published["runoff_seats"] == 2 and published["lot_seats"] == 1
+    assert published["lot_candidates"] == sorted([seat(users[2]), seat(users[3])])
+    receipts = api(users[5]).get(f"/polls/{published['runoff']['id']}/receipts").get_json()["receipts"]
+    seed = hashlib.sha256("\n".join(sorted(receipts)).encode("utf-8")).hexdigest()
+    order = sorted(published["lot_candidates"])
+    random.Random(int(seed, 16)).shuffle(order)
+    elected = {m["seat_id"] for m in published["elected"]}
+    assert len(elected) == 3 and elected == {seat(users[0]), seat(users[1]), order[0]}
+    export = api(world.bureau).get(f"/elections/{election.id}/export.csv").get_data(as_text=True)
+    assert f"抽签决定,{seed}" in export and "抽签席位数,1" in export
+
+
+def test_the_election_page_prints_the_draw_for_the_seats_the_lot_filled(app, client, world):
+    users = secretaries(world, 6)
+    election = elect(world, users, 4, [[0, 1], [0, 2], [0, 3], [1, 2, 3]])
+    runoff = ballots.get(election.runoff_poll_id)
+    options = {o.ref_id: o.id for o in runoff.questions[0].options}
+    for voter, picks in zip(users, [[1], [1], [2], [3]]):
+        ballots.cast(runoff.id, seat(voter), [options[seat(users[i])] for i in picks], world.programme.id)
+    services.close_vote(election, world.programme, world.bureau)
+    db.session.commit()
+    from tests.conftest import login
+
+    login(client, "sec_a1")
+    body = client.get(f"/committee/elections/{election.id}").get_data(as_text=True)
+    assert election.lot_seed in body and "print(order[:1])" in body
+    drawn_among = body.split('id="lot-candidates"')[1].split("</ul>")[0]
+    assert f"#{seat(users[2])} " in drawn_among and f"#{seat(users[3])} " in drawn_among
+    assert f"#{seat(users[1])} " not in drawn_among
+
+    # The lines printed on the page, run as a reader would paste them, name the seat that was drawn.
+    import contextlib
+    import html
+    import io
+
+    snippet = html.unescape(body.split('<pre class="small">')[1].split("</pre>")[0])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(snippet, {})  # noqa: S102 - the page's own published lines
+    drawn = eval(out.getvalue())  # noqa: S307 - a printed list of ints
+    members = {m.seat_id for m in services.standing(world.programme.id).members}
+    assert len(drawn) == 1 and members == {seat(users[0]), seat(users[1]), drawn[0]}

@@ -1,7 +1,8 @@
-"""The demo programme walked through the whole cycle of SPEC §4: the bureau decides the first three sessions,
-the first election seats a committee, which decides the next topic; the first review (the demo's) lets it
-stay; the second review, with 12 of 19 present opposing, recalls it; the bureau decides meanwhile; a new
-election seats a committee again. At each step: who decided each session's topic."""
+"""The demo programme walked through the whole cycle of SPEC §4: the bureau decided the first three sessions,
+the first election seated a committee, which decided every topic since; the first review (the demo's) let it
+stay; the committee decides the session in progress and those until its second review, where 12 of 19 present
+oppose and recall it; the bureau decides meanwhile; a new election seats a committee again. At each step: who
+decided each session's topic."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -60,7 +61,8 @@ def test_demo_through_first_election_and_two_reviews(app, monkeypatch):
                                       .order_by(Session.number)).all()
         deciders = dict(db.session.execute(select(Session.number, TopicDecision.decider)
                                            .join(TopicDecision, TopicDecision.session_id == Session.id)).all())
-        assert deciders == {1: topic_rules.BUREAU, 2: topic_rules.BUREAU, 3: topic_rules.BUREAU}
+        # The demo's history: the bureau decided the source's three; the committee every session since.
+        assert deciders == {n: topic_rules.BUREAU if n <= 3 else topic_rules.COMMITTEE for n in range(1, 11)}
 
         # The demo's first election seated a committee; its first review (held) let it stay.
         term = committee.sitting_term(programme.id)
@@ -69,18 +71,34 @@ def test_demo_through_first_election_and_two_reviews(app, monkeypatch):
         assert first_review.outcome == rules.STANDS and (first_review.present, first_review.oppose) == (16, 4)
         members = [u for u in secretaries if programmes.seat_of(u).id in {m.seat_id for m in term.members}]
 
-        # Session 4: the committee decides, by the first majority of signed picks.
-        fourth = sessions[3]
-        assert topics.decider_for(fourth, programme) == topic_rules.COMMITTEE
-        decision = decide_by_vote(fourth, programme, secretaries, bureau, pick_members=members)
-        assert decision.decider == topic_rules.COMMITTEE and len(committee.picks(fourth.id)) == 2
+        # Session 11, five days away: its vote has closed and the committee decides, by the first majority of
+        # signed picks.
+        current = sessions[10]
+        assert current.status == SessionStatus.PLANNED and topics.decision_of(current.id) is None
+        assert topics.decider_for(current, programme) == topic_rules.COMMITTEE
+        chosen = topics.active_nominations(current.id)[1]
+        for member in members[:2]:
+            committee.record_pick(current, member, chosen.id, "县卫健局愿意到会。", now=TODAY)
+        assert topics.decision_of(current.id).decider == topic_rules.COMMITTEE
+        assert len(committee.picks(current.id)) == 2
+        current.status = SessionStatus.HELD
 
-        # The second review, after session 4 is held: 12 of 19 oppose → re-election.
+        # The committee goes on deciding until its second review falls due, six months after the first.
+        due = rules.review_due_at(term.started_at, 1, programme.review_period_months)
+        later = [s for s in sessions[11:] if s.starts_at < due + timedelta(days=35)]
+        for session in later:
+            decision = decide_by_vote(session, programme, secretaries, bureau, pick_members=members)
+            assert decision.decider == topic_rules.COMMITTEE
+        fourth = later[-1]
+        assert fourth.starts_at >= due
+
+        # The second review, after that session is held: 12 of 19 oppose → re-election. It covers the
+        # committee's topics held since the first review.
         when = fourth.starts_at + timedelta(days=1)
         assert reviews.due(programme, when) is not None
         review = reviews.open_review(programme, bureau, now=when)
-        assert [t.title for _s, t in reviews.topics_in_period(term, review.period_start, when)] == \
-            [decision.nomination.title]
+        covered = [s.number for s, _t in reviews.topics_in_period(term, review.period_start, when)]
+        assert covered == [current.number] + [s.number for s in later]
         reviews.take_roll(review, bureau, [programmes.seat_of(u).id for u in secretaries], now=when)
         poll = ballots.get(review.poll_id)
         codes = {(q.code, o.code): o.id for q in poll.questions for o in q.options}
@@ -92,8 +110,8 @@ def test_demo_through_first_election_and_two_reviews(app, monkeypatch):
         assert reviews.arithmetic(review) == "反对 12 人 / 参会 19 人 = 63.2%，高于 60%：委员会改选"
         assert committee.sitting_term(programme.id) is None
 
-        # Session 5: the bureau decides while no committee sits.
-        fifth = sessions[4]
+        # The next session: the bureau decides while no committee sits.
+        fifth = sessions[fourth.number]
         assert topics.decider_for(fifth, programme) == topic_rules.BUREAU
         assert decide_by_vote(fifth, programme, secretaries, bureau).decider == topic_rules.BUREAU
 
@@ -108,8 +126,8 @@ def test_demo_through_first_election_and_two_reviews(app, monkeypatch):
                          + timedelta(days=1))
         committee.close_vote(election, programme, bureau, now=election.created_at + timedelta(days=2))
         assert committee.sitting_term(programme.id) is not None
-        assert topics.decider_for(sessions[5], programme) == topic_rules.COMMITTEE
+        assert topics.decider_for(sessions[fifth.number], programme) == topic_rules.COMMITTEE
 
         final = dict(db.session.execute(select(Session.number, TopicDecision.decider)
                                         .join(TopicDecision, TopicDecision.session_id == Session.id)).all())
-        assert final == {1: "bureau", 2: "bureau", 3: "bureau", 4: "committee", 5: "bureau"}
+        assert final == {n: "bureau" if n <= 3 or n == fifth.number else "committee" for n in range(1, fifth.number + 1)}

@@ -217,3 +217,82 @@ def test_same_seat_voting_twice_at_once_counts_once(app, world):
     review = db.session.get(Review, review.id)
     services.close_review(review, world.programme, world.bureau)
     assert (review.present, review.oppose) == (10, 1) and ballots.turnout(poll_id) == 1
+
+
+def test_check_ins_and_ballots_racing_the_close_leave_one_ballot_per_voter_and_agree(app, world):
+    """Secretaries scan the QR code and vote at once while the bureau closes the review: whatever the order,
+    everyone counted as present was eligible, every ballot counted came from a present seat, the receipts
+    number the turnout, and the oppose count applied to the rule is the ballots that got in."""
+    import time
+
+    from salon.accounts.models import User
+
+    users = nineteen(world)
+    sit_committee(world, users, clock.utcnow() - timedelta(days=200))
+    review = services.open_review(world.programme, world.bureau)
+    poll = ballots.get(review.poll_id)
+    oppose = next(o.id for q in poll.questions if q.code == "overall" for o in q.options if o.code == "oppose")
+    db.session.commit()
+    review_id, poll_id, programme_id, bureau_id = review.id, poll.id, world.programme.id, world.bureau.id
+    voters = [(u.id, seat(u)) for u in users[2:16]]
+    db.session.rollback()
+
+    def act(i):
+        if i == len(voters):
+            time.sleep(0.03)  # let some get in first
+            services.close_review(db.session.get(Review, review_id), db.session.get(type(world.programme), programme_id),
+                                  db.session.get(User, bureau_id))
+            return "closed"
+        user_id, seat_id = voters[i]
+        try:
+            checked = services.check_in(db.session.get(Review, review_id), db.session.get(User, user_id))
+            db.session.commit()
+        except Conflict:
+            db.session.rollback()
+            return ("late", None)
+        try:
+            ballots.cast(poll_id, seat_id, [oppose], programme_id)
+            db.session.commit()
+            return (checked, "voted")
+        except Conflict:
+            db.session.rollback()
+            return (checked, "closed")
+
+    out = _run_threads(app, len(voters) + 1, act)
+    assert out[-1] == "closed", out
+    assert all(isinstance(x, tuple) for x in out[:-1]), out
+    db.session.expire_all()
+    review = db.session.get(Review, review_id)
+    checked_in = sum(1 for x in out[:-1] if x[0] is True)
+    voted = sum(1 for x in out[:-1] if x[1] == "voted")
+    assert review.present == checked_in == len(services.present_seats(review_id))
+    assert review.present == db.session.get(Poll, poll_id).eligible_count
+    assert ballots.turnout(poll_id) == voted == len(ballots.receipts(ballots.get(poll_id))) == review.oppose
+    assert voted <= review.present
+    assert review.outcome == rules.review_outcome(voted, checked_in, 60, 19)
+
+
+def test_exactly_sixty_percent_of_those_present_does_not_trigger(world):
+    users = nineteen(world)
+    review = held_review(world, users, present=10, oppose=6, support=2)  # 10 of 19: quorum just met; 2 silent
+    assert (review.present, review.oppose, review.outcome) == (10, 6, rules.STANDS)
+    assert committee.sitting_term(world.programme.id) is not None and review.election_id is None
+    with force_locale("zh_Hans"):
+        assert services.arithmetic(review) == "反对 6 人 / 参会 10 人 = 60.0%，不高于 60%：委员会继续任职"
+
+
+def test_the_threshold_setting_is_the_one_applied_and_shown(world):
+    users = nineteen(world)
+    world.programme.review_threshold_pct = 66
+    review = held_review(world, users, present=19, oppose=12, support=7)  # 63.2%: would trigger at 60%
+    assert (review.threshold_pct, review.outcome) == (66, rules.STANDS)
+    with force_locale("zh_Hans"):
+        assert services.arithmetic(review) == "反对 12 人 / 参会 19 人 = 63.2%，不高于 66%：委员会继续任职"
+
+
+def test_quorum_off_lets_a_small_review_decide(world):
+    users = nineteen(world)
+    world.programme.review_quorum = False
+    review = held_review(world, users, present=5, oppose=4)  # 5 of 19 present: void were quorum on
+    assert (review.outcome, review.quorum_required) == (rules.TRIGGERED, False)
+    assert committee.running_election(world.programme.id).id == review.election_id

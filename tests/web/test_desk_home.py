@@ -2,6 +2,7 @@
 copy-ready notices for the chat group."""
 from __future__ import annotations
 
+import html
 import re
 
 from salon.home import notices
@@ -95,3 +96,72 @@ def test_generator_tells_the_bureau_when_a_new_session_is_too_close(client, worl
     assert "flash-error" in page and "太近" in page
     home = _home(client)
     assert "#when" in home  # the home page says what to do about it, and links there
+
+
+def _notice(page: str, stage: str) -> str:
+    """The copy-ready text of the task at `stage`, as the bureau copies it."""
+    item = re.search(rf'<li[^>]*data-stage="{stage}"[^>]*>(.*?)</li>', page, re.S)
+    assert item is not None, f"no task at stage {stage}"
+    assert "data-copy=" in item.group(1)  # the copy button
+    return html.unescape(re.search(r'<textarea[^>]*>(.*?)</textarea>', item.group(1), re.S).group(1))
+
+
+def test_the_bureau_gets_a_notice_when_the_packet_is_ready(app, client, world):
+    from datetime import timedelta
+
+    from salon import clock
+    from salon.schedule.models import SessionStatus
+    from tests.outcome_helpers import decided_session
+
+    starts = clock.utcnow() + timedelta(days=6)
+    session = decided_session(world.programme, world.bureau, world.communities[0], 2, starts, "如何破解社区万能章",
+                              world.communities, world.secretaries, status=SessionStatus.PLANNED)
+    login(client, "bureau_a")
+    text = _notice(_home(client), "packet_ready")
+    assert f"http://salon.test/packets/sessions/{session.id}" in text
+    assert "第2期" in text and "会议材料" in text and "民政局三楼会议室" in text
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        from salon.i18n import session_time
+
+        with force_locale("zh_Hans"):
+            assert f"{session_time(starts)}前" in text  # the deadline: the session's start, in the group's words
+    # The chair's secretary is offered the packet too, but the notice for the group is the bureau's to send.
+    chair = app.test_client()
+    login(chair, "sec_a1")
+    chair_home = _home(chair)
+    assert f"/packets/sessions/{session.id}" in chair_home and 'data-stage="packet_ready"' not in chair_home
+
+
+def test_the_bureau_gets_the_review_check_in_link_for_the_group(app, client, world, monkeypatch):
+    from datetime import timedelta
+
+    from salon import clock
+    from salon.reviews import services as reviews
+    from tests.web.test_review_report import _open_review
+
+    review_id = _open_review(app, world)
+    with app.test_request_context():
+        closes = reviews.get_review(review_id, world.programme.id).checkin_until
+    login(client, "bureau_a")
+    page = _home(client)
+    assert f'/reviews/{review_id}/qr' in page
+    text = _notice(page, "review_checkin")
+    assert "签到" in text and f"{world.programme.checkin_hours} 小时" in text
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        from salon.i18n import session_time
+
+        with force_locale("zh_Hans"):
+            assert session_time(closes) in text  # until when the link works
+    link = re.search(r"http://salon\.test(/reviews/checkin/\S+)", text).group(1).rstrip("。")
+    # A secretary follows the link from the group and reaches the check-in page of this review.
+    secretary = app.test_client()
+    login(secretary, "sec_a2")
+    assert secretary.get(link).status_code == 200
+    assert secretary.post(link).status_code == 302
+    # Once check-in is over, the task and its notice are gone.
+    monkeypatch.setattr(clock, "utcnow", lambda: closes + timedelta(minutes=1))
+    assert 'data-stage="review_checkin"' not in _home(client)

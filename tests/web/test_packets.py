@@ -329,3 +329,41 @@ def test_control_characters_and_wrong_types_change_nothing(api, world, sessions)
     assert len(chair.get(f"/sessions/{first}/resolutions").get_json()) == len(RESOLUTIONS)
     response = chair.put(f"/sessions/{first}/attendance", json={"community_ids": "all"})
     assert response.status_code == 422 and "community_ids" in response.get_json()["error"]["fields"]
+
+
+def test_overdue_items_come_a_page_at_a_time(app, client, api, world, sessions, monkeypatch):
+    """SPEC §9: years of undone items do not make the overdue list (page or API) grow: 20 at a time, in order."""
+    from salon.outcomes import services as outcome_services
+    from salon.schedule.models import Session
+
+    first, _second = sessions
+    _at(monkeypatch, datetime(2026, 11, 23, 4, 0))
+    with app.test_request_context():
+        session = db.session.get(Session, first)
+        items = record(session, world.bureau, actions=[(f"逾期事项{n:02d}", "县民政局", date(2026, 1, 1) + timedelta(days=n),
+                                                        "open") for n in range(25)])
+        today = outcome_services.today(world.programme)
+        expected = [o.item.id for o in outcome_services.overdue_items(world.programme.id, today)]
+    assert len(expected) == 26 and {i.id for i in items} <= set(expected)
+    login(client, "bureau_a")
+    page = client.get("/outcomes/overdue").get_data(as_text=True)
+    assert "逾期事项00" in page and "逾期事项19" in page and "逾期事项20" not in page and "共 26 项" in page
+    assert "更多逾期事项" in page
+    more = re.search(r'href="(/outcomes/overdue\?after=\d+)"', page).group(1)
+    rest = client.get(more).get_data(as_text=True)
+    assert "逾期事项20" in rest and "逾期事项19" not in rest and "更多逾期事项" not in rest  # the last page
+    bureau = api(world.bureau)
+    seen, cursor = [], None
+    while True:
+        response = bureau.get("/action-items/overdue?limit=10" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200 and len(response.get_json()) <= 10
+        seen += [i["id"] for i in response.get_json()]
+        cursor = response.headers.get("X-Next-Cursor")
+        if cursor is None:
+            assert "Link" not in response.headers
+            break
+        assert response.headers["Link"].endswith('rel="next"')
+    assert seen == expected
+    assert len(bureau.get("/action-items/overdue").get_json()) == 20
+    assert "cursor" in bureau.get("/action-items/overdue?cursor=abc").get_json()["error"]["fields"]
+    assert client.get("/outcomes/overdue?after=abc").status_code in (400, 422)

@@ -360,6 +360,7 @@ CASES: dict[str, Case] = {
                                      json={"token": "TOKEN"}, bureau=403, other=404),
     "api_reviews.ReviewClose": bureau_api("POST", lambda w: f"/api/v1/reviews/{review(w)}/close"),
     "api_reviews.ReviewReportPdf": api("GET", lambda w: f"/api/v1/reviews/{review(w)}/report.pdf", other=404),
+    "api_reviews.ReviewExport": bureau_api("GET", lambda w: f"/api/v1/reviews/{review(w)}/export.xlsx", ok=409),
     # committee: API
     "api_committee.Committee": api("GET", "/committee"),
     "api_committee.Elections": bureau_api("POST", lambda w: (election(w), "/api/v1/elections")[1], ok=409,
@@ -375,6 +376,8 @@ CASES: dict[str, Case] = {
         "POST", lambda w: f"/api/v1/elections/{election(w)}/voting/open", json={}, ok=409),
     "api_committee.ElectionVotingClose": bureau_api(
         "POST", lambda w: f"/api/v1/elections/{election(w)}/voting/close", ok=409),
+    "api_committee.ElectionExport": bureau_api("GET", lambda w: f"/api/v1/elections/{election(w)}/export.csv",
+                                               ok=409),
     "api_committee.SessionPicks": api("GET", lambda w: f"/api/v1/sessions/{t(w, 's1')}/committee-picks",
                                       other=404),
     "api_topics.SessionGuest": api("DELETE", lambda w: f"/api/v1/sessions/{t(w, 's1')}/guests/{t(w, 'guest')}",

@@ -101,10 +101,12 @@ def test_result_report_api_and_pdf_show_outcomes_and_the_arithmetic(app, client,
     review_id = _open_review(app, world)
     _vote_and_close(app, world, review_id, voters=3)  # 2 oppose of 3 present: 66.7% > 60%
     arithmetic = "反对 2 人 / 参会 3 人 = 66.7%，高于 60%：委员会改选"
+    next_step = "委员会任期因改选结束；在此期间由民政局确定议题，选举已开始（现任委员可再次参选）。"
     login(client, "sec_a2")
     for url in (f"/reviews/{review_id}", f"/reviews/{review_id}/report"):
         body = client.get(url).get_data(as_text=True)
         assert arithmetic in body and RESOLUTION in body and IN_PROGRESS in body and "进行中" in body, url
+        assert next_step in body, url  # what happens next
         assert f"/reviews/{review_id}/report.pdf" in body
     response = client.get(f"/reviews/{review_id}/report.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -112,7 +114,7 @@ def test_result_report_api_and_pdf_show_outcomes_and_the_arithmetic(app, client,
         Path(os.environ["SALON_KEEP_PDF"]).write_bytes(response.data)
     assert len(response.data) < 1_000_000
     text = _pdf_text(response.data)
-    for expected in [arithmetic, "半年评议报告", world.programme.name, TITLE, RESOLUTION, IN_PROGRESS, "进行中",
+    for expected in [arithmetic, next_step, "半年评议报告", world.programme.name, TITLE, RESOLUTION, IN_PROGRESS, "进行中",
                      OVERDUE, "已逾期", "部分有效", "评议的议题"]:
         assert _flat(expected) in text, expected
     fonts = _fonts(response.data)

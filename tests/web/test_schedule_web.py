@@ -244,3 +244,34 @@ def test_api_sessions_come_a_page_at_a_time(api, world, schedule):
     spec = bureau.get("/openapi.json").get_json()["paths"]["/api/v1/sessions"]["get"]
     assert {p["name"] for p in spec["parameters"]} >= {"cursor", "limit"}
     assert "X-Next-Cursor" in spec["responses"]["200"]["headers"]
+
+
+def test_api_duties_come_a_page_at_a_time(api, world, schedule):
+    bureau = api(world.bureau)
+    community = world.communities[0].id
+    chaired = [s.id for s in schedule if s.chair_community_id == community]
+    assert len(chaired) == 2
+    seen, cursor = [], None
+    while True:
+        response = bureau.get(f"/communities/{community}/duties?limit=1" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200 and len(response.get_json()) == 1
+        seen += [d["id"] for d in response.get_json()]
+        cursor = response.headers.get("X-Next-Cursor")
+        if cursor is None:
+            break
+        assert f"/communities/{community}/duties?" in response.headers["Link"]
+    assert seen == chaired
+    assert len(bureau.get(f"/communities/{community}/duties").get_json()) == min(len(chaired), 20)
+    spec = bureau.get("/openapi.json").get_json()["paths"]["/api/v1/communities/{community_id}/duties"]["get"]
+    assert {p["name"] for p in spec["parameters"]} >= {"cursor", "limit"}
+    assert "X-Next-Cursor" in spec["responses"]["200"]["headers"]
+
+
+def test_api_generate_answers_the_coming_sessions_not_the_history(api, world, schedule, monkeypatch):
+    from datetime import timedelta
+
+    later = schedule[2].starts_at + timedelta(days=1)  # sessions 1–3 are history now
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    answered = [s["id"] for s in api(world.bureau).post("/sessions/generate", json={"months": 8}).get_json()]
+    assert answered and not {s.id for s in schedule[:3]} & set(answered)
+    assert {s.id for s in schedule[3:]} <= set(answered)
