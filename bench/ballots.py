@@ -354,6 +354,9 @@ def compare(args) -> None:
 
         rng = random.Random(1)
         plan = [(token, rng.sample(option_ids, rng.randint(0, 3))) for token in tokens]
+        # Seats vote in no particular order, as in a county (and as the floor's voters, keyed by a hash): in
+        # seat order every insert would land on the same last page of ballot_voters' primary key.
+        rng.shuffle(plan)
         sent = {oid: sum(oid in choice for _t, choice in plan) for oid in option_ids}
         floor_plan = [("floor_" + secrets.token_urlsafe(24), choice) for _t, choice in plan]
         salon = Side("salon", salon_server, salon_port, salon_url, plan, f"/api/v1/polls/{poll_id}/ballot")

@@ -22,8 +22,15 @@ def _authenticate():
         return None
     from salon.accounts.services import token_holder, user_and_seat_for_token
 
-    view = current_app.view_functions.get(request.endpoint)
-    if getattr(getattr(view, "view_class", None), "seat_only", False):
+    view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+    fast_path = getattr(view_class, "fast_path", None)
+    if fast_path is not None:
+        # The view may answer the whole request itself (the ballot: salon.ballots.fast); None means it
+        # declined, having changed nothing, and the request goes on down the regular path.
+        answered = fast_path(**request.view_args)
+        if answered is not None:
+            return answered
+    if getattr(view_class, "seat_only", False):
         # The view acts only through the caller's seat (see salon.ballots.api.PollBallot): no User object.
         holder = token_holder(_bearer() or "")
         user, seat_id = holder, (holder.seat_id if holder is not None else None)

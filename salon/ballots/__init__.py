@@ -30,14 +30,20 @@ SECRECY — what a copy of the database cannot tell, and the residual limits:
 FAST PATH — casting through the API (POST /api/v1/polls/<id>/ballot) is the request a whole county or
 province sends within minutes, so it is kept cheap; bench/ballots.py measures it against a floor (a bare
 Flask + psycopg endpoint doing the same writes) in the same run (issue 10). What it does, and why:
-  * services.cast on PostgreSQL runs plain SQL on the DB-API cursor of the session's connection (same
-    transaction, same commit in salon.database): SQLAlchemy's execution layer cost more than the statements.
-    Five round trips in all (the floor needs four): BEGIN, the token check, the poll row FOR KEY SHARE (so
-    a close, FOR UPDATE, waits for ballots in flight), one statement for every write (seat recorded only if
-    eligible and not yet voted → receipt only if recorded → counter shards locked in key order and
-    incremented only if the receipt was stored), COMMIT. Concurrency and secrecy are those described above and in services.py.
-  * The token check reads the holder and seat as plain values (accounts.services.token_holder, asked for by
-    api.PollBallot.seat_only), not a User object: loading the user was a seventh of the request.
+  * fast.py (PostgreSQL) answers the common case before the regular path runs: a body that is exactly
+    {"choices": [int, …]}, a bearer token of the right form, and a poll this process has already seen open
+    (services.cast remembers its seal). One statement, its own transaction, does the token check, the poll
+    row FOR KEY SHARE, and the writes of services.cast in the same order: one round trip (the floor needs
+    four), on the engine's pooled DB-API connection, with no ORM session, webargs or flask-smorest. It answers
+    only a ballot it counted; anything else leaves nothing written and goes down the regular path, which
+    gives the answers and errors it always gave. Why each step is safe is written at the top of fast.py.
+  * The regular path, services.cast on PostgreSQL, runs plain SQL on the DB-API cursor of the session's
+    connection (same transaction, same commit in salon.database): BEGIN, the token check, the poll row FOR
+    KEY SHARE, one statement for every write (seat recorded only if eligible and not yet voted → receipt
+    only if recorded → counter shards locked in key order and incremented only if the receipt was stored),
+    COMMIT. Concurrency and secrecy are those described above and in services.py.
+  * The regular path's token check reads the holder and seat as plain values (accounts.services.token_holder,
+    asked for by api.PollBallot.seat_only), not a User object: loading the user was a seventh of the request.
   * No pre-ping per request (salon.database tests only connections idle past a limit), and a pool of 32 per
     process, at least the threads using it: pre-ping cost a round trip and a transaction per request, and a
     pool smaller than the threads opened and closed connections under load.

@@ -8,7 +8,7 @@ from marshmallow import fields
 
 from salon import clock
 from salon.api.schemas import DateTime, Strict
-from salon.ballots import services
+from salon.ballots import fast, services
 from salon.ballots.models import Poll
 from salon.programmes.services import seat_of
 
@@ -120,6 +120,8 @@ class PollBallot(MethodView):
     # The hottest request of a vote needs only who holds which seat: the token check reads that as plain
     # values (a TokenHolder) instead of loading a User (see salon.api._authenticate and services.cast).
     seat_only = True
+    # On PostgreSQL the common case is answered before any of the above, in one statement (salon.ballots.fast).
+    fast_path = staticmethod(fast.answer)
 
     # An instance, not the class: given a class, webargs builds a new schema on every request (8% of a ballot).
     @blp.arguments(BallotSchema())

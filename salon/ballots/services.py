@@ -404,6 +404,37 @@ def _shape(poll_id: int, key) -> Shape:
     return shape
 
 
+def cached_shape(seal: str) -> Shape | None:
+    """The shape cached for an opening of a poll (its seal), if this process has read it."""
+    return _shapes.get(seal) if seal else None
+
+
+# Polls this process has seen open, poll id → (seal, counter_shards): what the fast path (fast.py) needs to
+# check a ballot before its one statement, which re-checks both against the poll row under its lock.
+_open_polls: OrderedDict = OrderedDict()
+
+
+def open_poll_seal(poll_id: int) -> tuple[str, int] | None:
+    return _open_polls.get(poll_id)
+
+
+def _remember_open(poll_id: int, seal: str | None, counter_shards: int) -> None:
+    if seal and _open_polls.get(poll_id) != (seal, counter_shards):
+        _open_polls[poll_id] = (seal, counter_shards)
+        while len(_open_polls) > 512:
+            _open_polls.popitem(last=False)
+
+
+def picks(answers: dict[int, list[int]], shape: Shape, counter_shards: int) -> tuple[list[int], list[int]]:
+    """The counter rows a ballot adds one to: each chosen option (a question's blank option when it has
+    none chosen), in key order, each with a shard picked at random."""
+    increments = sorted(oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]]))
+    shards = counter_shards or 1
+    if 256 % shards == 0:  # e.g. COUNTER_SHARDS = 16: one random byte per pick is uniform, one call for all
+        return increments, [b % shards for b in secrets.token_bytes(len(increments))]
+    return increments, [secrets.randbelow(shards) for _ in increments]
+
+
 _statements: dict[str, dict] = {}
 
 
@@ -483,8 +514,15 @@ def check_choices(poll: Poll, choices: list[int]) -> None:
         raise ValidationFailed(_("Not an option of this poll."), "choices")
 
 
+_UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # random bytes at or above it are dropped: every letter equally likely
+
+
 def new_receipt_code() -> str:
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    """12 letters from RECEIPT_ALPHABET, uniformly at random (one call for the random bytes, not twelve)."""
+    letters: list[str] = []
+    while len(letters) < 12:
+        letters += [RECEIPT_ALPHABET[b % len(RECEIPT_ALPHABET)] for b in secrets.token_bytes(16) if b < _UNBIASED]
+    raw = "".join(letters[:12])
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
@@ -533,8 +571,7 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
 
     code = new_receipt_code()
     params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
-    increments = sorted(oid for qid, chosen in answers.items() for oid in (chosen or [shape.blank_of[qid]]))
-    shards = [secrets.randbelow(row.counter_shards or 1) for _ in increments]
+    increments, shards = picks(answers, shape, row.counter_shards)
     if dialect == "postgresql":
         cursor.execute(statements["record_and_count"], {**params, "code": code, "options": increments,
                                                          "shards": shards})
@@ -552,6 +589,8 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
         changed = connection.execute(statements["count"], {"keys": list(zip(increments, shards))}).rowcount
     if changed != len(increments):
         raise Conflict(_("The poll changed; please reload and vote again."), "choices")
+    if dialect == "postgresql":
+        _remember_open(poll_id, row.seal, row.counter_shards)  # later ballots for it can take the fast path
     return code
 
 

@@ -79,3 +79,138 @@ def test_the_seat_follows_the_hand_over(app, client, world, poll):
     assert _cast(client, old_raw, poll_id, options[:1]).status_code == 401  # the old holder's account closed
     assert _cast(client, new_raw, poll_id, options[:1]).status_code == 201
     assert _cast(client, new_raw, poll_id, []).status_code == 409
+
+
+# --- the one-statement fast path (salon.ballots.fast), PostgreSQL only ------------------------------------
+
+@pytest.fixture
+def fast_answers(monkeypatch):
+    """Which requests the fast path answered itself (True) or handed to the regular path (False)."""
+    from salon.ballots import fast
+    from salon.ballots.api import PollBallot
+
+    seen = []
+
+    def spy(**kwargs):
+        answered = fast.answer(**kwargs)
+        seen.append(answered is not None)
+        return answered
+
+    monkeypatch.setattr(PollBallot, "fast_path", staticmethod(spy))
+    return seen
+
+
+def _tokens(world, n=3):
+    raws = [accounts.create_token(world.secretaries[i], "phone")[1] for i in range(n)]
+    db.session.commit()
+    return raws
+
+
+def test_the_fast_path_answers_like_the_regular_one(app, client, world, poll, fast_answers, database_url):
+    poll_id, options = poll
+    raws = _tokens(world)
+    first = _cast(client, raws[0], poll_id, options[:1])  # the process has not seen the poll open yet
+    second = _cast(client, raws[1], poll_id, options[1:3])
+    assert first.status_code == second.status_code == 201
+    assert sorted(first.get_json()) == sorted(second.get_json()) == ["poll_id", "receipt"]
+    assert first.get_json()["poll_id"] == second.get_json()["poll_id"] == poll_id
+    assert {k: v for k, v in first.headers if k != "Content-Length"} == \
+        {k: v for k, v in second.headers if k != "Content-Length"}
+    on_postgres = database_url.startswith("postgresql")
+    assert fast_answers == [False, on_postgres]
+    # A second ballot for the seat is handed to the regular path, which refuses it as before.
+    again = _cast(client, raws[1], poll_id, [])
+    assert again.status_code == 409 and "seat" in again.get_json()["error"]["fields"]
+    # Choices that do not fit, and bodies of another shape, get the regular path's errors.
+    assert _cast(client, raws[2], poll_id, options).status_code == 422  # three options, at most two
+    assert _cast(client, raws[2], poll_id, [options[0], options[0]]).status_code == 422
+    assert _cast(client, raws[2], poll_id, [True]).status_code == 422
+    extra = client.post(f"/api/v1/polls/{poll_id}/ballot", json={"choices": [], "x": 1},
+                        headers={"Authorization": f"Bearer {raws[2]}"})
+    assert extra.status_code == 422 and "x" in extra.get_json()["error"]["fields"]
+    assert fast_answers[2:] == [False] * 5
+    assert ballots.turnout(poll_id) == 2
+    third = _cast(client, raws[2], poll_id, [])
+    assert third.status_code == 201 and fast_answers[-1] is on_postgres
+    with app.test_request_context():
+        poll_row = ballots.get_poll(poll_id, world.programme.id)
+        ballots.close_poll(poll_row, world.bureau)
+        db.session.commit()
+        published = ballots.receipts(poll_row)
+        result = ballots.results(poll_row)
+    receipts = {r.get_json()["receipt"] for r in (first, second, third)}
+    assert sorted(receipts) == published
+    assert result.turnout == 3 and result.counts == {options[0]: 1, options[1]: 1, options[2]: 1}
+    assert sum(result.blanks.values()) == 1
+
+
+@pytest.mark.parametrize("how", ["closed", "handed over", "revoked", "deactivated", "forged", "other programme",
+                                 "bureau", "not eligible"])
+def test_the_fast_path_never_counts_what_the_regular_path_refuses(app, client, world, poll, fast_answers, how):
+    poll_id, options = poll
+    raws = _tokens(world)
+    assert _cast(client, raws[0], poll_id, options[:1]).status_code == 201  # the process now knows the poll
+    secretary = world.secretaries[1]
+    raw = raws[1]
+    expected = 409
+    with app.test_request_context():
+        if how == "closed":
+            ballots.close_poll(ballots.get_poll(poll_id, world.programme.id), world.bureau)
+        elif how == "handed over":
+            community = db.session.merge(world.communities[1])
+            programmes.hand_over_seat(community, None, "sec_next", "接任书记", "correct horse 1")
+            expected = 401
+        elif how == "revoked":
+            from salon.accounts.models import ApiToken
+
+            token = db.session.scalar(db.select(ApiToken).where(ApiToken.user_id == secretary.id))
+            accounts.revoke_token(db.session.merge(secretary), token.id)
+            expected = 401
+        elif how == "deactivated":
+            accounts.deactivate(db.session.merge(secretary))
+            expected = 401
+        elif how == "forged":
+            raw = raw[:-4] + ("AAAA" if raw[-4:] != "AAAA" else "BBBB")
+            expected = 401
+        elif how == "other programme":
+            _token, raw = accounts.create_token(db.session.merge(world.other_secretary), "phone")
+            expected = 404
+        elif how == "bureau":
+            _token, raw = accounts.create_token(db.session.merge(world.bureau), "script")
+            expected = 403
+        else:
+            from salon.ballots.models import EligibleSeat
+            db.session.execute(db.delete(EligibleSeat).where(EligibleSeat.poll_id == poll_id,
+                                                             EligibleSeat.seat_id == world.communities[1].seat.id))
+            expected = 403
+        db.session.commit()
+    response = _cast(client, raw, poll_id, options[1:2])
+    assert response.status_code == expected
+    assert fast_answers[1] is False
+    assert ballots.turnout(poll_id) == 1
+
+
+def test_a_ballot_the_statement_cannot_fully_count_leaves_nothing(app, world, poll, database_url):
+    """The fast path's statement is its own transaction: a receipt stored without all its counts would stay.
+    Its guard makes the statement fail instead; then nothing of the ballot remains."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the fast path runs on PostgreSQL only")
+    from salon.ballots import fast
+    from salon.ballots.models import Counter
+
+    poll_id, options = poll
+    raws = _tokens(world, 2)
+    with app.test_request_context(f"/api/v1/polls/{poll_id}/ballot", method="POST", json={"choices": [options[0]]},
+                                  headers={"Authorization": f"Bearer {raws[0]}"}):
+        assert ballots.cast(poll_id, world.communities[0].seat.id, [options[0]], world.programme.id)
+        db.session.commit()  # the process now knows the poll is open
+    db.session.execute(db.delete(Counter).where(Counter.option_id == options[1]))  # an option loses its counters
+    db.session.commit()
+    with app.test_request_context(f"/api/v1/polls/{poll_id}/ballot", method="POST", json={"choices": [options[1]]},
+                                  headers={"Authorization": f"Bearer {raws[1]}"}):
+        assert fast.answer(poll_id=poll_id) is None
+    assert ballots.turnout(poll_id) == 1
+    with app.test_request_context(f"/api/v1/polls/{poll_id}/ballot", method="POST", json={"choices": [options[0]]},
+                                  headers={"Authorization": f"Bearer {raws[1]}"}):
+        assert fast.answer(poll_id=poll_id) is not None  # the same seat, an option still counted: counted
+    assert ballots.turnout(poll_id) == 2

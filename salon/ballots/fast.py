@@ -1,0 +1,158 @@
+"""The ballot's fast path: POST /api/v1/polls/<id>/ballot answered in one statement, on PostgreSQL.
+
+Why it exists: the API ballot is the request a whole county or province sends within minutes (issue 10;
+bench/ballots.py measures it against a bare Flask + psycopg floor). Through the regular path a ballot took
+five database round trips (BEGIN, the token check, the poll row, the writes, COMMIT) and went through the
+ORM session, webargs and flask-smorest, for a request whose every valid form is `{"choices": [ints]}`.
+
+What it does: for the common case only — a bearer token of the right form, a small JSON body that is
+exactly {"choices": [int, …]}, choices that fit the poll's questions, and a poll this process has already
+seen open — it checks the token, locks the poll, records the seat, stores the receipt and counts, all in
+ONE statement (CAST_SQL) that is its own transaction: one round trip, where the floor needs four (BEGIN,
+two statements, COMMIT) and the regular path five. It uses the engine's pooled DB-API connection directly
+(no ORM session is created for the request) and answers without webargs or flask-smorest.
+
+Why it is safe: it answers only a ballot that was counted. Anything else — a token it does not find, a
+poll closed, changed or not yet seen, a seat not eligible or already voted, a body of another shape, choices
+that do not fit, a database error — leaves nothing written (the statement's transaction rolls back) and
+returns None, and the request continues down the regular path (salon.api._authenticate, webargs,
+services.cast), which gives exactly the answers and error messages it always gave. The guarantees are those
+of services.cast, in the same order and with the same locks (salon/database.py): the poll row FOR KEY SHARE
+(so a close, FOR UPDATE, waits for ballots in flight), the seat recorded only if eligible and not yet voted
+(INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), the receipt only if the
+seat was recorded, then the counter shards locked in key order and incremented only if the receipt was
+stored; should a stored receipt lack any of its counts, the statement fails and nothing of it remains, so
+turnout = voter records = receipts = counter sums. A connection lost while the statement ran leaves it
+committed or not, as a lost COMMIT would on the regular path: the regular path then finds the seat recorded
+(409) or not (and counts the ballot). It records nothing about the voter beyond what
+services.cast records (SECRECY in __init__.py); nothing is logged.
+
+SQLite (one writer at a time, not a deployment for a province) always takes the regular path."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import psycopg
+from flask import current_app, request
+
+from salon import clock
+from salon.accounts.models import Role
+from salon.accounts.services import TOKEN_PREFIX
+from salon.ballots import services
+from salon.ballots.models import PollState
+from salon.extensions import db
+from salon.rules import ballots as rules
+
+# A ballot body is a few dozen bytes; anything larger (up to the app's limit) takes the regular path.
+MAX_FAST_BODY = 4096
+
+# The token check of accounts.services.token_holder (a secretary's active account, a token not revoked, the
+# seat held now), the poll row of services.cast (open, in the holder's programme, before its closing time,
+# the opening this process knows: same seal and shard count), then services.cast's writes, each reading the
+# previous step's rows: that is what orders them and makes each conditional on the one before.
+CAST_SQL = (
+    "WITH holder AS (SELECT u.programme_id, h.seat_id FROM users AS u"
+    " JOIN api_tokens AS t ON t.user_id = u.id"
+    " JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
+    " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"
+    f" AND u.role = '{Role.SECRETARY.name}' LIMIT 1),"
+    " poll AS (SELECT holder.programme_id, holder.seat_id FROM ballot_polls AS p"
+    " JOIN holder ON holder.programme_id = p.programme_id"
+    f" WHERE p.id = %(poll_id)s AND p.state = '{PollState.OPEN.name}' AND p.closes_at > %(now)s"
+    " AND p.seal = %(seal)s AND p.counter_shards = %(counter_shards)s FOR KEY SHARE OF p),"
+    " voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
+    " SELECT %(poll_id)s, poll.seat_id, poll.programme_id FROM poll WHERE EXISTS"
+    " (SELECT 1 FROM ballot_eligible_seats AS e WHERE e.poll_id = %(poll_id)s AND e.seat_id = poll.seat_id)"
+    " ON CONFLICT DO NOTHING RETURNING programme_id),"
+    " receipt AS (INSERT INTO ballot_receipts (poll_id, code, programme_id)"
+    " SELECT %(poll_id)s, %(code)s, programme_id FROM voted RETURNING 1),"
+    " picked AS (SELECT option_id, shard FROM ballot_counters"
+    " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
+    " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
+    " CAST(%(shards)s AS integer[])))"
+    " AND EXISTS (SELECT 1 FROM receipt)"
+    " ORDER BY option_id, shard FOR UPDATE),"
+    " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
+    " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
+    # The statement runs alone in its transaction (autocommit), so it must not end half-done: should a
+    # stored receipt not have every chosen shard counted (the poll changed under it: cannot happen while the
+    # seal matches and the poll row is locked, but the counts must never depend on that), the CASE turns
+    # the count into an error (a text that is not a number: evaluated at run time, never at planning), and
+    # the whole statement, voter record and receipt included, is rolled back.
+    " SELECT recorded, CASE WHEN recorded = 0 OR counted = %(expected)s THEN counted"
+    " ELSE CAST('ballot not fully counted: ' || counted AS integer) END"
+    " FROM (SELECT (SELECT count(*) FROM receipt) AS recorded, (SELECT count(*) FROM counted) AS counted) AS done")
+
+
+def _choices() -> list[int] | None:
+    """The body's choices when the body is exactly {"choices": [int, …]} (what BallotSchema accepts), else
+    None. Integers cannot carry control characters and the body nests two levels, so the body checks of
+    salon.errors have nothing to find in it."""
+    if not request.is_json:
+        return None
+    length = request.content_length
+    if length is None or length > MAX_FAST_BODY or length > (current_app.config.get("MAX_CONTENT_LENGTH") or length):
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except ValueError:
+        return None
+    if type(body) is not dict or len(body) != 1:
+        return None
+    choices = body.get("choices")
+    if type(choices) is not list or any(type(c) is not int for c in choices):
+        return None
+    return choices
+
+
+def answer(poll_id: int):
+    """The 201 answer for a ballot counted here, or None: the regular path takes the request over."""
+    known = services.open_poll_seal(poll_id)
+    if known is None:
+        return None
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return None
+    seal, counter_shards = known
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    raw = header[7:].strip()
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    choices = _choices()
+    shape = services.cached_shape(seal)
+    if choices is None or shape is None:
+        return None
+    try:
+        answers = rules.sort_ballot(list(shape.questions), choices)
+    except rules.BallotRejected:
+        return None
+    increments, shards = services.picks(answers, shape, counter_shards)
+    code = services.new_receipt_code()
+    # The two integer lists go as array literals (text): psycopg adapts a string far faster than a list.
+    params = {"token_hash": hashlib.sha256(raw.encode("utf-8")).hexdigest(), "poll_id": poll_id,
+              "now": clock.utcnow(), "seal": seal, "counter_shards": counter_shards, "code": code,
+              "options": "{%s}" % ",".join(map(str, increments)), "shards": "{%s}" % ",".join(map(str, shards)),
+              "expected": len(increments)}
+    pooled = engine.raw_connection()
+    connection: psycopg.Connection = pooled.driver_connection
+    try:
+        # One round trip: the statement is its own transaction, committed by PostgreSQL as it ends.
+        connection.autocommit = True
+        recorded, counted = connection.execute(CAST_SQL, params).fetchone()
+    except psycopg.Error:
+        # An error (the guard above, or a connection lost) rolled the statement back, or it never ran:
+        # nothing was counted, and the regular path, on another connection if this one died, decides.
+        if connection.closed or connection.broken:
+            pooled.invalidate()
+        return None
+    finally:
+        if not connection.closed:
+            connection.autocommit = False
+        pooled.close()
+    if recorded != 1 or counted != len(increments):
+        return None  # nothing was written (see the guard); the regular path gives the reason
+    return current_app.json.response({"poll_id": poll_id, "receipt": code}), 201
+
