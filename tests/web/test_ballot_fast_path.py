@@ -214,3 +214,17 @@ def test_a_ballot_the_statement_cannot_fully_count_leaves_nothing(app, world, po
                                   headers={"Authorization": f"Bearer {raws[1]}"}):
         assert fast.answer(poll_id=poll_id) is not None  # the same seat, an option still counted: counted
     assert ballots.turnout(poll_id) == 2
+
+
+def test_a_body_nested_too_deep_leaves_the_fast_path_and_gets_the_regular_400(app, client, world, poll,
+                                                                                database_url):
+    """A short body nested thousands deep (under the fast path's size limit) must not reach json.loads'
+    recursion limit on the fast path: it takes the regular path, whose body check answers 400 naming the body."""
+    poll_id, options = poll
+    raws = _tokens(world, 2)
+    assert _cast(client, raws[0], poll_id, options[:1]).status_code == 201  # the process knows the poll is open
+    deep = '{"choices": ' + "[" * 2000 + "]" * 2000 + "}"
+    response = client.post(f"/api/v1/polls/{poll_id}/ballot", data=deep, content_type="application/json",
+                           headers={"Authorization": f"Bearer {raws[1]}"})
+    assert response.status_code == 400 and "body" in response.get_json()["error"]["fields"]
+    assert ballots.turnout(poll_id) == 1
