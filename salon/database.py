@@ -7,12 +7,20 @@ Lock order (PostgreSQL; SQLite serialises every writer at BEGIN IMMEDIATE, so it
    any other existing row. FOR NO KEY UPDATE, not FOR UPDATE: inserting a row that references the programme
    takes FOR KEY SHARE on it, which FOR UPDATE would wait for — two bureau members inviting at once
    deadlocked that way (issue 11).
-2. The rows the write changes (several rows of one table in primary-key order).
-3. The audit chain's tail: `audit.record()` appends under the lock of step 1.
+2. A poll's advisory lock, through `lock_poll()` (a transaction-level advisory lock keyed by the poll's id,
+   released at commit or rollback): shared by every write that must not interleave with the poll changing
+   state (a ballot, a check-in adding an eligible seat), exclusive for the steps that change it (opening,
+   closing), so a close waits for the ballots in flight and a ballot arriving during a close waits for it.
+   It takes no row lock: ballots used to take FOR KEY SHARE on the poll row, and many transactions sharing
+   a lock on one row make PostgreSQL create a MultiXact for it, which cost a ballot more than its writes.
+3. The rows the write changes (several rows of one table in primary-key order).
+4. The audit chain's tail: `audit.record()` appends under the lock of step 1.
 
-Casting a ballot takes no programme lock (it records no audit event and must stay concurrent): the poll
-FOR KEY SHARE, then the seat's voter record, then one counter shard. Opening and closing a poll follow 1–3
-(the close's FOR UPDATE on the poll waits for the ballots in flight).
+Casting a ballot takes no programme lock (it records no audit event and must stay concurrent): the poll's
+advisory lock, shared, first; then the seat's voter record, the receipt, then its counter shards in key order.
+A check-in takes the shared poll lock, then the poll row (its eligible count). Opening and closing a poll
+take steps 1, 2 (exclusive), 3, 4. Whatever takes the poll lock takes it before reading the poll: under
+READ COMMITTED each later statement then sees everything a close committed before the lock was granted.
 
 In tests (TESTING) `audit.record()` fails loudly when its transaction changed or locked a row before
 taking the programme lock, so a new write path that breaks the order is caught by its own tests.
@@ -23,7 +31,7 @@ import logging
 import time
 
 from flask import Flask, abort, current_app, has_app_context, request
-from sqlalchemy import column, event, exc, select, table
+from sqlalchemy import column, event, exc, select, table, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 
@@ -56,6 +64,24 @@ def lock_programme(programme_id: int) -> None:
     db.session.execute(select(_PROGRAMMES.c.id).where(_PROGRAMMES.c.id == programme_id)
                        .with_for_update(key_share=True), execution_options={"salon_lock": True})
     held.add(programme_id)
+
+
+# The advisory locks of step 2 use PostgreSQL's two-key form, (POLL_LOCK_CLASS, poll id): a key space apart
+# from the one-key (bigint) form, which ballots.services.SCRUB_LOCK_KEY uses, and POLL_LOCK_CLASS names these
+# locks among any other two-key ones. Poll ids are PostgreSQL integers, so every poll has its own key.
+POLL_LOCK_CLASS = 0x5A10B011
+POLL_LOCK_SHARED_SQL = f"SELECT pg_advisory_xact_lock_shared({POLL_LOCK_CLASS}, CAST(%(poll_id)s AS integer))"
+_POLL_LOCK_SQL = {True: text(f"SELECT pg_advisory_xact_lock_shared({POLL_LOCK_CLASS}, CAST(:poll_id AS integer))"),
+                  False: text(f"SELECT pg_advisory_xact_lock({POLL_LOCK_CLASS}, CAST(:poll_id AS integer))")}
+
+
+def lock_poll(poll_id: int, shared: bool) -> None:
+    """Step 2 of the lock order, on PostgreSQL (SQLite's writers are already one at a time): shared for a
+    write that needs the poll to stay as it is (a ballot, a check-in), exclusive to change its state (open,
+    close). Call it before reading the poll; it is held until the transaction ends."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(_POLL_LOCK_SQL[shared], {"poll_id": poll_id}, execution_options={"salon_lock": True})
 
 
 def check_lock_order(programme_id: int) -> None:

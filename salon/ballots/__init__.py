@@ -32,18 +32,24 @@ province sends within minutes, so it is kept cheap; bench/ballots.py measures it
 Flask + psycopg endpoint doing the same writes) in the same run (issue 10). What it does, and why:
   * fast.py (PostgreSQL) answers the common case before the regular path runs: a body that is exactly
     {"choices": [int, …]}, a bearer token of the right form, and a poll this process has already seen open
-    (services.cast remembers its seal). One statement, its own transaction, does the token check, the poll
-    row FOR KEY SHARE, and the writes of services.cast in the same order: one round trip (the floor needs
+    (services.cast remembers its seal). One statement, its own transaction, takes the poll's lock shared,
+    does the token check, reads the poll row, and does the writes of services.cast in the same order: one round trip (the floor needs
     four), on the engine's pooled DB-API connection, with no ORM session, webargs or flask-smorest. It answers
     only a ballot it counted; anything else leaves nothing written and goes down the regular path, which
     gives the answers and errors it always gave. Why each step is safe is written at the top of fast.py.
   * The regular path, services.cast on PostgreSQL, runs plain SQL on the DB-API cursor of the session's
-    connection (same transaction, same commit in salon.database): BEGIN, the token check, the poll row FOR
-    KEY SHARE, one statement for every write (seat recorded only if eligible and not yet voted → receipt
+    connection (same transaction, same commit in salon.database): BEGIN, the token check, the poll's lock
+    shared, the poll row, one statement for every write (seat recorded only if eligible and not yet voted → receipt
     only if recorded → counter shards locked in key order and incremented only if the receipt was stored),
     COMMIT. Concurrency and secrecy are those described above and in services.py.
   * The regular path's token check reads the holder and seat as plain values (accounts.services.token_holder,
     asked for by api.PollBallot.seat_only), not a User object: loading the user was a seventh of the request.
+  * The poll's lock is a PostgreSQL advisory lock (salon.database.lock_poll: shared by ballots and check-ins,
+    exclusive for opening and closing), not a row lock: with every ballot sharing a lock on the one poll
+    row (and the voter and receipt inserts' foreign keys taking more share locks on the poll and programme
+    rows), PostgreSQL created a MultiXact for that row again and again, which cost a ballot more than its
+    writes. ballot_voters and ballot_receipts therefore have no foreign key to ballot_polls or programmes
+    (models.py says what keeps their ids right instead).
   * No pre-ping per request (salon.database tests only connections idle past a limit), and a pool of 32 per
     process, at least the threads using it: pre-ping cost a round trip and a transaction per request, and a
     pool smaller than the threads opened and closed connections under load.

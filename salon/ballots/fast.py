@@ -7,7 +7,7 @@ ORM session, webargs and flask-smorest, for a request whose every valid form is 
 
 What it does: for the common case only — a bearer token of the right form, a small JSON body that is
 exactly {"choices": [int, …]}, choices that fit the poll's questions, and a poll this process has already
-seen open — it checks the token, locks the poll, records the seat, stores the receipt and counts, all in
+seen open — it takes the poll's lock, checks the token and the poll, records the seat, stores the receipt and counts, all in
 ONE statement (CAST_SQL) that is its own transaction: one round trip, where the floor needs four (BEGIN,
 two statements, COMMIT) and the regular path five. It uses the engine's pooled DB-API connection directly
 (no ORM session is created for the request) and answers without webargs or flask-smorest.
@@ -17,12 +17,20 @@ poll closed, changed or not yet seen, a seat not eligible or already voted, a bo
 that do not fit, a database error — leaves nothing written (the statement's transaction rolls back) and
 returns None, and the request continues down the regular path (salon.api._authenticate, webargs,
 services.cast), which gives exactly the answers and error messages it always gave. The guarantees are those
-of services.cast, in the same order and with the same locks (salon/database.py): the poll row FOR KEY SHARE
-(so a close, FOR UPDATE, waits for ballots in flight), the seat recorded only if eligible and not yet voted
-(INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), the receipt only if the
-seat was recorded, then the counter shards locked in key order and incremented only if the receipt was
-stored; should a stored receipt lack any of its counts, the statement fails and nothing of it remains, so
-turnout = voter records = receipts = counter sums. A connection lost while the statement ran leaves it
+of services.cast, in the same order and with the same locks (salon/database.py): first the poll's advisory
+lock, shared (so a close, which takes it exclusive, waits for the ballots in flight; no row lock on the poll,
+whose sharing by every ballot was the costliest part of the statement), the seat recorded only if eligible
+and not yet voted (INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), the
+receipt only if the seat was recorded, then the counter shards locked in key order and incremented only if
+the receipt was stored; should a stored receipt lack any of its counts, the statement fails and nothing of
+it remains, so turnout = voter records = receipts = counter sums.
+
+A close that commits while the statement waits for the lock: the statement's snapshot was taken when it
+began, so it still reads the poll as open (services.cast avoids this by locking in a statement of its own).
+The statement cannot count such a ballot even so: the close rewrote every counter row of the poll (folding
+the shards), so the counter rows the statement can see are all deleted ones, which FOR UPDATE skips; it
+finds none of its counts, the guard fails it and nothing of it remains, and the regular path answers
+"Voting has closed" (tests/web/test_ballot_fast_path.py holds a close open and sends one). A connection lost while the statement ran leaves it
 committed or not, as a lost COMMIT would on the regular path: the regular path then finds the seat recorded
 (409) or not (and counts the ballot). It records nothing about the voter beyond what
 services.cast records (SECRECY in __init__.py); nothing is logged.
@@ -39,6 +47,7 @@ from flask import current_app, request
 from salon import clock
 from salon.accounts.models import Role
 from salon.accounts.services import TOKEN_PREFIX
+from salon.database import POLL_LOCK_CLASS
 from salon.ballots import services
 from salon.ballots.models import PollState
 from salon.extensions import db
@@ -47,20 +56,23 @@ from salon.rules import ballots as rules
 # A ballot body is a few dozen bytes; anything larger (up to the app's limit) takes the regular path.
 MAX_FAST_BODY = 4096
 
-# The token check of accounts.services.token_holder (a secretary's active account, a token not revoked, the
-# seat held now), the poll row of services.cast (open, in the holder's programme, before its closing time,
+# The poll's lock, shared (salon.database.lock_poll; a CTE calling a volatile function runs once, and the
+# EXISTS on it gates the poll's scan, so the lock is taken before any write), the token check of
+# accounts.services.token_holder (a secretary's active account, a token not revoked, the seat held now), the
+# poll row of services.cast (open, in the holder's programme, before its closing time,
 # the opening this process knows: same seal and shard count), then services.cast's writes, each reading the
 # previous step's rows: that is what orders them and makes each conditional on the one before.
 CAST_SQL = (
-    "WITH holder AS (SELECT u.programme_id, h.seat_id FROM users AS u"
+    f"WITH locked AS (SELECT pg_advisory_xact_lock_shared({POLL_LOCK_CLASS}, CAST(%(poll_id)s AS integer))),"
+    " holder AS (SELECT u.programme_id, h.seat_id FROM users AS u"
     " JOIN api_tokens AS t ON t.user_id = u.id"
     " JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
     " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"
     f" AND u.role = '{Role.SECRETARY.name}' LIMIT 1),"
     " poll AS (SELECT holder.programme_id, holder.seat_id FROM ballot_polls AS p"
     " JOIN holder ON holder.programme_id = p.programme_id"
-    f" WHERE p.id = %(poll_id)s AND p.state = '{PollState.OPEN.name}' AND p.closes_at > %(now)s"
-    " AND p.seal = %(seal)s AND p.counter_shards = %(counter_shards)s FOR KEY SHARE OF p),"
+    f" WHERE EXISTS (SELECT 1 FROM locked) AND p.id = %(poll_id)s AND p.state = '{PollState.OPEN.name}'"
+    " AND p.closes_at > %(now)s AND p.seal = %(seal)s AND p.counter_shards = %(counter_shards)s),"
     " voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
     " SELECT %(poll_id)s, poll.seat_id, poll.programme_id FROM poll WHERE EXISTS"
     " (SELECT 1 FROM ballot_eligible_seats AS e WHERE e.poll_id = %(poll_id)s AND e.seat_id = poll.seat_id)"
@@ -77,8 +89,9 @@ CAST_SQL = (
     " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
     # The statement runs alone in its transaction (autocommit), so it must not end half-done: should a
     # stored receipt not have every chosen shard counted (the poll changed under it: cannot happen while the
-    # seal matches and the poll row is locked, but the counts must never depend on that), the CASE turns
-    # the count into an error (a text that is not a number: evaluated at run time, never at planning), and
+    # seal matches and the poll's lock is held, and a close committed while the statement waited for the
+    # lock left it no counter row to find (see the docstring); the counts must never depend on either), the
+    # CASE turns the count into an error (a text that is not a number: evaluated at run time, never at planning), and
     # the whole statement, voter record and receipt included, is rolled back.
     " SELECT recorded, CASE WHEN recorded = 0 OR counted = %(expected)s THEN counted"
     " ELSE CAST('ballot not fully counted: ' || counted AS integer) END"
@@ -133,6 +146,8 @@ def answer(poll_id: int):
     except rules.BallotRejected:
         return None
     increments, shards = services.picks(answers, shape, counter_shards)
+    if not increments:  # every answer counts (a blank one on its question's blank option); the guard needs one
+        return None
     code = services.new_receipt_code()
     # The two integer lists go as array literals (text): psycopg adapts a string far faster than a list.
     params = {"token_hash": hashlib.sha256(raw.encode("utf-8")).hexdigest(), "poll_id": poll_id,

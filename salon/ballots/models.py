@@ -113,15 +113,27 @@ class EligibleSeat(db.Model):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
 
 
+# ballot_voters and ballot_receipts have no foreign key to ballot_polls or programmes (migration 0008), though
+# their poll_id and programme_id name rows there. A ballot inserts into both, and PostgreSQL checks a foreign
+# key by taking FOR KEY SHARE on the row it references: with every ballot of a poll doing so on the same poll
+# and programme rows, those rows' share locks became MultiXacts, the costliest part of a ballot under load
+# (issue 10). What keeps the ids right instead: the ballot engine (services.py, fast.py) is the only writer of
+# these tables, and it inserts only in the statement or transaction that read the poll (open, its programme
+# the voter's) under the poll's lock, shared (salon.database.lock_poll), which the close takes exclusive; the
+# close rewrites them from ids it reads there. Polls and programmes are never deleted, so nothing can dangle.
+# A bad poll id would make the insert find no open poll and write nothing; the seat keeps its foreign key
+# (one seat's row, not shared), and ballot_counters keep theirs (a ballot only updates n, which checks none).
+
+
 class VoterRecord(db.Model):
     """That a seat has voted in a poll — nothing else: no time, no id, no choice."""
 
     __tablename__ = "ballot_voters"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no foreign key: see above
     seat_id: Mapped[int] = mapped_column(ForeignKey("seats.id"), primary_key=True)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
+    programme_id: Mapped[int] = mapped_column(Integer)  # no foreign key: see above
 
 
 class Receipt(db.Model):
@@ -130,9 +142,9 @@ class Receipt(db.Model):
     __tablename__ = "ballot_receipts"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no foreign key: see above VoterRecord
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
+    programme_id: Mapped[int] = mapped_column(Integer)  # no foreign key: see above VoterRecord
 
 
 class PendingScrub(db.Model):

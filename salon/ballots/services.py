@@ -1,7 +1,9 @@
 """Running a poll: draft → open → closed, casting a ballot, and what a closed poll publishes.
 
-Casting is one short transaction: lock the poll row against closing (FOR KEY SHARE; the close takes
-FOR UPDATE), check the window with the clock read under that lock, record the seat as having voted
+Casting is one short transaction: take the poll's lock shared (on PostgreSQL an advisory lock,
+salon.database.lock_poll; the close takes it exclusive, so it waits for ballots in flight and a ballot
+arriving during a close waits for it), read the poll and check the window with the clock read under that
+lock, record the seat as having voted
 (INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), store a random receipt
 code, and last, just before the commit, add one to a randomly picked shard of each chosen option's counter
 (see Counter), so the contended counter row locks are held for as short a time as possible. Nothing about
@@ -28,7 +30,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Question, Receipt, VoterRecord
 from salon.ballots.models import PendingScrub
-from salon.database import lock_programme
+from salon.database import POLL_LOCK_SHARED_SQL, lock_poll, lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
@@ -96,6 +98,7 @@ def add_option(question: Question, label: str = "", ref_id: int | None = None, c
 def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None = None) -> Poll:
     """draft → open: fix the eligible seats and create a zero counter for every option."""
     lock_programme(poll.programme_id)  # lock order: salon/database.py
+    lock_poll(poll.id, shared=False)
     now = now or clock.utcnow()
     db.session.refresh(poll, with_for_update=True)
     if poll.state != PollState.DRAFT:
@@ -127,11 +130,13 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
 def add_eligible(poll_id: int, seat_id: int, programme_id: int, now: datetime | None = None) -> bool:
     """Make a seat eligible in an open poll (a secretary checking in at a review). True if it was added.
 
-    Serialised against the close: FOR NO KEY UPDATE on the poll row waits for a close in progress (FOR
-    UPDATE) and makes a later close wait for it, yet never blocks ballots (they take FOR KEY SHARE). Seats
+    Serialised against the close: the poll's lock, shared (salon.database.lock_poll), waits for a close in
+    progress and makes a later close wait for it, yet never blocks ballots (they share it too); then FOR NO
+    KEY UPDATE on the poll row, whose eligible count it changes, orders check-ins among themselves. Seats
     added after the close, or after the window ended, are refused, so `eligible_count` at the close is
     exactly who could vote. Adding a seat says nothing about any ballot."""
     now = now or clock.utcnow()
+    lock_poll(poll_id, shared=True)
     poll = db.session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update(key_share=True)
                              .execution_options(populate_existing=True))
     if poll is None or poll.programme_id != programme_id:
@@ -151,8 +156,10 @@ def add_eligible(poll_id: int, seat_id: int, programme_id: int, now: datetime | 
 
 
 def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
-    """open → closed. FOR UPDATE waits for every ballot in flight (they hold FOR KEY SHARE) to commit."""
+    """open → closed. The poll's lock, exclusive, waits for every ballot in flight (they hold it shared) to
+    commit; the statements after it see them all."""
     lock_programme(poll.programme_id)  # lock order: salon/database.py
+    lock_poll(poll.id, shared=False)
     now = now or clock.utcnow()
     db.session.refresh(poll, with_for_update=True)
     if poll.state != PollState.OPEN:
@@ -175,6 +182,7 @@ def close_due(now: datetime, programme_id: int | None = None) -> list[Poll]:
     closed = []
     for poll in db.session.scalars(query).all():
         lock_programme(poll.programme_id)
+        lock_poll(poll.id, shared=False)
         db.session.refresh(poll, with_for_update=True)
         if poll.state == PollState.OPEN:
             close_poll(poll, None, now)
@@ -457,8 +465,9 @@ def _cast_statements(dialect: str) -> dict:
     programme_id = bindparam("programme_id", type_=Integer)
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     built = {
+        # SQLite: BEGIN IMMEDIATE already made this the only writer, so the poll cannot close under it.
         "poll": select(polls.c.state, polls.c.closes_at, polls.c.seal, polls.c.programme_id, polls.c.counter_shards)
-        .where(polls.c.id == poll_id).with_for_update(read=True, key_share=True),  # FOR KEY SHARE
+        .where(polls.c.id == poll_id),
         "voter": dialect_insert(voters).from_select(
             ["poll_id", "seat_id", "programme_id"],
             select(poll_id, seat_id, programme_id).where(exists().where(
@@ -491,8 +500,12 @@ def _cast_statements(dialect: str) -> dict:
             " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
             " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
             " SELECT (SELECT count(*) FROM receipt), (SELECT count(*) FROM counted)")
+        # The poll's lock, shared (salon.database.lock_poll), in a statement of its own before the poll is
+        # read: under READ COMMITTED each later statement takes a new snapshot, so it sees a close that
+        # committed while this one waited for the lock (one statement would keep its older snapshot).
+        built["lock_sql"] = POLL_LOCK_SHARED_SQL
         built["poll_sql"] = ("SELECT state, closes_at, seal, programme_id, counter_shards FROM ballot_polls"
-                             " WHERE id = %(poll_id)s FOR KEY SHARE")
+                             " WHERE id = %(poll_id)s")
     else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), so no lock order to keep.
         built["count"] = update(counters).where(
             tuple_(counters.c.option_id, counters.c.shard).in_(bindparam("keys", expanding=True))
@@ -545,6 +558,7 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
     dialect = connection.dialect.name
     statements = _cast_statements(dialect)
     if dialect == "postgresql":
+        cursor.execute(statements["lock_sql"], {"poll_id": poll_id})
         cursor.execute(statements["poll_sql"], {"poll_id": poll_id})
         found = cursor.fetchone()
         row = None if found is None else PollRow(PollState[found[0]], *found[1:])

@@ -204,3 +204,68 @@ def test_ballots_racing_the_close_are_counted_or_refused(app, world):
     assert ballots.turnout(poll.id) == counted == total
     closed = db.session.get(type(poll), poll.id)
     assert len(ballots.receipts(closed)) == counted
+
+
+def _waiting_for_poll_lock(poll_id: int) -> list[str]:
+    """What waits for the poll's advisory lock now: the waiting sessions' statements (PostgreSQL)."""
+    from salon.database import POLL_LOCK_CLASS
+
+    with db.engine.connect() as conn:
+        return list(conn.scalars(text(
+            "SELECT a.query FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = CAST(:class AS oid)"
+            " AND l.objid = CAST(:poll AS oid) AND l.objsubid = 2"), {"class": POLL_LOCK_CLASS, "poll": poll_id}))
+
+
+def test_postgresql_the_close_waits_for_a_ballot_in_flight_and_counts_it(app, world):
+    """A ballot's transaction holds the poll's lock, shared, until it commits; a close started meanwhile waits
+    for it on that lock (not on any row), then finds it: counted, with its receipt published."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a close cannot start while a ballot is in flight")
+    import time
+
+    from salon.ballots.models import Poll
+
+    users = many_seats(world, 3)
+    poll, opts = open_poll(world, users)
+    poll_id, option_id, programme_id = poll.id, opts[2].id, world.programme.id
+    seat_id = programmes.seat_of(users[0]).id
+    db.session.rollback()
+    cast, release, events = threading.Event(), threading.Event(), []
+
+    def ballot():
+        with app.app_context():
+            events.append(("receipt", ballots.cast(poll_id, seat_id, [option_id], programme_id)))
+            cast.set()
+            release.wait(10)
+            events.append(("ballot committed", None))
+            db.session.commit()
+
+    def close():
+        with app.app_context(), app.test_request_context():
+            ballots.close_poll(db.session.get(Poll, poll_id), None)
+            events.append(("close ran", None))
+            db.session.commit()
+
+    in_flight = threading.Thread(target=ballot)
+    in_flight.start()
+    assert cast.wait(10)
+    closing = threading.Thread(target=close)
+    closing.start()
+    deadline = time.monotonic() + 10
+    while not _waiting_for_poll_lock(poll_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    waiting = _waiting_for_poll_lock(poll_id)
+    time.sleep(0.3)
+    assert [e[0] for e in events] == ["receipt"]  # the close has not gone on
+    assert len(waiting) == 1 and "pg_advisory_xact_lock(" in waiting[0], waiting
+    release.set()
+    in_flight.join(10)
+    closing.join(30)
+    assert [e[0] for e in events] == ["receipt", "ballot committed", "close ran"]
+    db.session.expire_all()
+    closed = db.session.get(Poll, poll_id)
+    assert closed.state.name == "CLOSED"
+    assert ballots.receipts(closed) == [events[0][1]]
+    tally = ballots.tally(closed)
+    assert tally.turnout == 1 and tally.counts[option_id] == 1 and sum(tally.counts.values()) == 1

@@ -228,3 +228,100 @@ def test_a_body_nested_too_deep_leaves_the_fast_path_and_gets_the_regular_400(ap
                            headers={"Authorization": f"Bearer {raws[1]}"})
     assert response.status_code == 400 and "body" in response.get_json()["error"]["fields"]
     assert ballots.turnout(poll_id) == 1
+
+
+def test_a_fast_ballot_arriving_during_a_close_waits_and_is_refused(app, world, poll, fast_answers, database_url):
+    """The fast path's one statement takes the poll's lock, shared, after its snapshot was taken: a close
+    holding the lock makes it wait, and once the close commits the statement still reads the poll as open.
+    It must count nothing even so (the close rewrote the counter rows it would add to: its guard fails it), and
+    the regular path answers that voting has closed."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the fast path runs on PostgreSQL only")
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from salon.ballots.models import Counter
+    from salon.database import POLL_LOCK_CLASS
+
+    poll_id, options = poll
+    raws = _tokens(world, 2)
+    assert _cast(app.test_client(), raws[0], poll_id, options[:1]).status_code == 201  # the poll is now known open
+    answers = []
+
+    def ballot():
+        with app.app_context():
+            answers.append(_cast(app.test_client(), raws[1], poll_id, options[1:2], **{"Accept-Language": "en"}))
+
+    with app.test_request_context():
+        ballots.close_poll(ballots.get_poll(poll_id, world.programme.id), world.bureau)  # holds the lock, exclusive
+        thread = threading.Thread(target=ballot)
+        thread.start()
+        deadline, waiting = time.monotonic() + 10, []
+        while not waiting and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with db.engine.connect() as conn:
+                waiting = list(conn.scalars(text(
+                    "SELECT a.query FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = CAST(:class AS oid)"
+                    " AND l.objid = CAST(:poll AS oid) AND l.objsubid = 2"),
+                    {"class": POLL_LOCK_CLASS, "poll": poll_id}))
+        # The fast path's statement waits for the close, on the poll's lock.
+        assert len(waiting) == 1 and waiting[0].startswith("WITH locked AS") and not answers
+        db.session.commit()
+    thread.join(30)
+    assert fast_answers == [False, False]  # the first: not yet known open; the second: the statement failed
+    assert len(answers) == 1 and answers[0].status_code == 409
+    assert answers[0].get_json()["error"]["message"].startswith("Voting has closed")
+    assert answers[0].get_json()["error"]["fields"] == {"poll": [answers[0].get_json()["error"]["message"]]}
+    assert ballots.turnout(poll_id) == 1
+    assert db.session.scalar(db.select(db.func.sum(Counter.n)).where(Counter.poll_id == poll_id)) == 1
+    with app.test_request_context():
+        assert len(ballots.receipts(ballots.get_poll(poll_id, world.programme.id))) == 1
+
+
+def test_a_blank_ballot_arriving_during_a_close_is_refused(app, world, poll, fast_answers, database_url):
+    """A blank ballot (no choice at all) adds one to its question's blank counter, so the fast statement's
+    guard catches a close that committed while it waited, as for any other ballot. Counted after the close, it
+    would change a turnout and a receipt list already published."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the poll's advisory lock is PostgreSQL's")
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from salon.database import POLL_LOCK_CLASS
+
+    poll_id, options = poll
+    raws = _tokens(world, 3)
+    assert _cast(app.test_client(), raws[0], poll_id, options[:1]).status_code == 201  # the poll is now known open
+    assert _cast(app.test_client(), raws[2], poll_id, []).status_code == 201  # a blank ballot is a ballot
+    answers = []
+
+    def ballot():
+        with app.app_context():
+            answers.append(_cast(app.test_client(), raws[1], poll_id, [], **{"Accept-Language": "en"}))
+
+    with app.test_request_context():
+        ballots.close_poll(ballots.get_poll(poll_id, world.programme.id), world.bureau)  # holds the lock, exclusive
+        thread = threading.Thread(target=ballot)
+        thread.start()
+        deadline, waiting = time.monotonic() + 10, 0
+        while not waiting and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with db.engine.connect() as conn:
+                waiting = conn.scalar(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND classid = CAST(:class AS oid) AND objid = CAST(:poll AS oid)"),
+                    {"class": POLL_LOCK_CLASS, "poll": poll_id})
+        assert waiting == 1 and not answers  # the blank ballot waits for the close
+        db.session.commit()
+    thread.join(30)
+    assert fast_answers[-1] is False  # the statement failed: the regular path answered
+    assert len(answers) == 1 and answers[0].status_code == 409
+    assert answers[0].get_json()["error"]["message"].startswith("Voting has closed")
+    assert ballots.turnout(poll_id) == 2
+    with app.test_request_context():
+        assert len(ballots.receipts(ballots.get_poll(poll_id, world.programme.id))) == 2
