@@ -32,9 +32,10 @@ province sends within minutes, so it is kept cheap; bench/ballots.py measures it
 Flask + psycopg endpoint doing the same writes) in the same run (issue 10). What it does, and why:
   * fast.py (PostgreSQL) answers the common case before the regular path runs: a body that is exactly
     {"choices": [int, …]}, a bearer token of the right form, and a poll this process has already seen open
-    (services.cast remembers its seal). One statement, its own transaction, takes the poll's lock shared,
-    does the token check, reads the poll row, and does the writes of services.cast in the same order: one round trip (the floor needs
-    four), on the engine's pooled DB-API connection, with no ORM session, webargs or flask-smorest. It answers
+    (services.cast remembers its seal). One statement, its own transaction, does the token check, reads
+    the poll row, takes the poll's lock shared, and does the writes of services.cast in the same order: one
+    round trip (the floor needs four), on the engine's pooled DB-API connection, with no ORM session, webargs or
+    flask-smorest. It answers
     only a ballot it counted; anything else leaves nothing written and goes down the regular path, which
     gives the answers and errors it always gave. Why each step is safe is written at the top of fast.py.
   * The regular path, services.cast on PostgreSQL, runs plain SQL on the DB-API cursor of the session's

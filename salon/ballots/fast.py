@@ -7,8 +7,9 @@ ORM session, webargs and flask-smorest, for a request whose every valid form is 
 
 What it does: for the common case only — a bearer token of the right form, a small JSON body that is
 exactly {"choices": [int, …]}, choices that fit the poll's questions, and a poll this process has already
-seen open — it takes the poll's lock, checks the token and the poll, records the seat, stores the receipt and counts, all in
-ONE statement (CAST_SQL) that is its own transaction: one round trip, where the floor needs four (BEGIN,
+seen open — it checks the token and the poll, takes the poll's lock, records the seat, stores the receipt
+and counts, all in ONE statement (CAST_SQL) that is its own transaction: one round trip, where the floor needs
+four (BEGIN,
 two statements, COMMIT) and the regular path five. It uses the engine's pooled DB-API connection directly
 (no ORM session is created for the request) and answers without webargs or flask-smorest.
 
@@ -17,9 +18,10 @@ poll closed, changed or not yet seen, a seat not eligible or already voted, a bo
 that do not fit, a database error — leaves nothing written (the statement's transaction rolls back) and
 returns None, and the request continues down the regular path (salon.api._authenticate, webargs,
 services.cast), which gives exactly the answers and error messages it always gave. The guarantees are those
-of services.cast, in the same order and with the same locks (salon/database.py): first the poll's advisory
-lock, shared (so a close, which takes it exclusive, waits for the ballots in flight; no row lock on the poll,
-whose sharing by every ballot was the costliest part of the statement), the seat recorded only if eligible
+of services.cast, in the same order and with the same locks (salon/database.py): the poll's advisory lock,
+shared, before any write (so a close, which takes it exclusive, waits for the ballots in flight; no row
+lock on the poll, whose sharing by every ballot was the costliest part of the statement), the seat recorded only
+if eligible
 and not yet voted (INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one inserts), the
 receipt only if the seat was recorded, then the counter shards locked in key order and incremented only if
 the receipt was stored; should a stored receipt lack any of its counts, the statement fails and nothing of
@@ -30,8 +32,10 @@ began, so it still reads the poll as open (services.cast avoids this by locking 
 The statement cannot count such a ballot even so: the close rewrote every counter row of the poll (folding
 the shards), so the counter rows the statement can see are all deleted ones, which FOR UPDATE skips; it
 finds none of its counts, the guard fails it and nothing of it remains, and the regular path answers
-"Voting has closed" (tests/web/test_ballot_fast_path.py holds a close open and sends one). A connection lost while the statement ran leaves it
-committed or not, as a lost COMMIT would on the regular path: the regular path then finds the seat recorded
+"Voting has closed" (tests/web/test_ballot_fast_path.py holds a close open and sends one).
+
+A connection lost while the statement ran leaves it committed or not, as a lost COMMIT would on the regular
+path: the regular path then finds the seat recorded
 (409) or not (and counts the ballot). It records nothing about the voter beyond what
 services.cast records (SECRECY in __init__.py); nothing is logged.
 
@@ -56,25 +60,29 @@ from salon.rules import ballots as rules
 # A ballot body is a few dozen bytes; anything larger (up to the app's limit) takes the regular path.
 MAX_FAST_BODY = 4096
 
-# The poll's lock, shared (salon.database.lock_poll; a CTE calling a volatile function runs once, and the
-# EXISTS on it gates the poll's scan, so the lock is taken before any write), the token check of
-# accounts.services.token_holder (a secretary's active account, a token not revoked, the seat held now), the
-# poll row of services.cast (open, in the holder's programme, before its closing time,
-# the opening this process knows: same seal and shard count), then services.cast's writes, each reading the
-# previous step's rows: that is what orders them and makes each conditional on the one before.
+# The token check of accounts.services.token_holder (a secretary's active account, a token not revoked, the
+# seat held now), the poll row of services.cast (open, in the holder's programme, before its closing time,
+# the opening this process knows: same seal and shard count), the poll's lock, shared (salon.database.lock_poll;
+# taken once, only for a poll found: a CTE calling a volatile function runs once, and the EXISTS on it gates
+# the first write), then services.cast's writes, each reading the previous step's rows: that is what orders
+# them and makes each conditional on the one before. Taking the lock before or after reading the poll makes no
+# difference within one statement, whose snapshot is taken as it starts (see the docstring); after it, nothing
+# waits for a poll the statement cannot see (one being opened, in a transaction not yet committed).
 CAST_SQL = (
-    f"WITH locked AS (SELECT pg_advisory_xact_lock_shared({POLL_LOCK_CLASS}, CAST(%(poll_id)s AS integer))),"
-    " holder AS (SELECT u.programme_id, h.seat_id FROM users AS u"
+    "WITH holder AS (SELECT u.programme_id, h.seat_id FROM users AS u"
     " JOIN api_tokens AS t ON t.user_id = u.id"
     " JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
     " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"
     f" AND u.role = '{Role.SECRETARY.name}' LIMIT 1),"
     " poll AS (SELECT holder.programme_id, holder.seat_id FROM ballot_polls AS p"
     " JOIN holder ON holder.programme_id = p.programme_id"
-    f" WHERE EXISTS (SELECT 1 FROM locked) AND p.id = %(poll_id)s AND p.state = '{PollState.OPEN.name}'"
+    f" WHERE p.id = %(poll_id)s AND p.state = '{PollState.OPEN.name}'"
     " AND p.closes_at > %(now)s AND p.seal = %(seal)s AND p.counter_shards = %(counter_shards)s),"
+    f" locked AS (SELECT pg_advisory_xact_lock_shared({POLL_LOCK_CLASS}, CAST(%(poll_id)s AS integer))"
+    " FROM poll),"
     " voted AS (INSERT INTO ballot_voters (poll_id, seat_id, programme_id)"
-    " SELECT %(poll_id)s, poll.seat_id, poll.programme_id FROM poll WHERE EXISTS"
+    " SELECT %(poll_id)s, poll.seat_id, poll.programme_id FROM poll"
+    " WHERE EXISTS (SELECT 1 FROM locked) AND EXISTS"
     " (SELECT 1 FROM ballot_eligible_seats AS e WHERE e.poll_id = %(poll_id)s AND e.seat_id = poll.seat_id)"
     " ON CONFLICT DO NOTHING RETURNING programme_id),"
     " receipt AS (INSERT INTO ballot_receipts (poll_id, code, programme_id)"
@@ -91,8 +99,8 @@ CAST_SQL = (
     # stored receipt not have every chosen shard counted (the poll changed under it: cannot happen while the
     # seal matches and the poll's lock is held, and a close committed while the statement waited for the
     # lock left it no counter row to find (see the docstring); the counts must never depend on either), the
-    # CASE turns the count into an error (a text that is not a number: evaluated at run time, never at planning), and
-    # the whole statement, voter record and receipt included, is rolled back.
+    # CASE turns the count into an error (a text that is not a number: evaluated at run time, never at
+    # planning), and the whole statement, voter record and receipt included, is rolled back.
     " SELECT recorded, CASE WHEN recorded = 0 OR counted = %(expected)s THEN counted"
     " ELSE CAST('ballot not fully counted: ' || counted AS integer) END"
     " FROM (SELECT (SELECT count(*) FROM receipt) AS recorded, (SELECT count(*) FROM counted) AS counted) AS done")

@@ -268,7 +268,7 @@ def test_a_fast_ballot_arriving_during_a_close_waits_and_is_refused(app, world, 
                     " AND l.objid = CAST(:poll AS oid) AND l.objsubid = 2"),
                     {"class": POLL_LOCK_CLASS, "poll": poll_id}))
         # The fast path's statement waits for the close, on the poll's lock.
-        assert len(waiting) == 1 and waiting[0].startswith("WITH locked AS") and not answers
+        assert len(waiting) == 1 and waiting[0].startswith("WITH holder AS") and not answers
         db.session.commit()
     thread.join(30)
     assert fast_answers == [False, False]  # the first: not yet known open; the second: the statement failed
