@@ -87,21 +87,14 @@ CAST_SQL = (
     " ON CONFLICT DO NOTHING RETURNING programme_id),"
     " receipt AS (INSERT INTO ballot_receipts (poll_id, code, programme_id)"
     " SELECT %(poll_id)s, %(code)s, programme_id FROM voted RETURNING 1),"
-    " picked AS (SELECT option_id, shard FROM ballot_counters"
-    " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
-    " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
-    " CAST(%(shards)s AS integer[])))"
-    " AND EXISTS (SELECT 1 FROM receipt)"
-    " ORDER BY option_id, shard FOR UPDATE),"
-    " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
-    " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
+    + services.COUNT_CTES
     # The statement runs alone in its transaction (autocommit), so it must not end half-done: should a
     # stored receipt not have every chosen shard counted (the poll changed under it: cannot happen while the
     # seal matches and the poll's lock is held, and a close committed while the statement waited for the
     # lock left it no counter row to find (see the docstring); the counts must never depend on either), the
     # CASE turns the count into an error (a text that is not a number: evaluated at run time, never at
     # planning), and the whole statement, voter record and receipt included, is rolled back.
-    " SELECT recorded, CASE WHEN recorded = 0 OR counted = %(expected)s THEN counted"
+    + " SELECT recorded, CASE WHEN recorded = 0 OR counted = %(expected)s THEN counted"
     " ELSE CAST('ballot not fully counted: ' || counted AS integer) END"
     " FROM (SELECT (SELECT count(*) FROM receipt) AS recorded, (SELECT count(*) FROM counted) AS counted) AS done")
 

@@ -443,6 +443,20 @@ def picks(answers: dict[int, list[int]], shape: Shape, counter_shards: int) -> t
     return increments, [secrets.randbelow(shards) for _ in increments]
 
 
+# The counting steps of a ballot's statement on PostgreSQL, shared by the regular path (record_and_count) and
+# the fast path (salon.ballots.fast): only if the receipt CTE stored a receipt, lock the picked counter shards
+# in key order (ORDER BY … FOR UPDATE: two ballots never wait for each other's rows in opposite orders) and add
+# one to each. Parameters: options, shards (integer array literals).
+COUNT_CTES = (
+    " picked AS (SELECT option_id, shard FROM ballot_counters"
+    " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
+    " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
+    " CAST(%(shards)s AS integer[])))"
+    " AND EXISTS (SELECT 1 FROM receipt)"
+    " ORDER BY option_id, shard FOR UPDATE),"
+    " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
+    " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)")
+
 _statements: dict[str, dict] = {}
 
 
@@ -491,15 +505,8 @@ def _cast_statements(dialect: str) -> dict:
             " ON CONFLICT DO NOTHING RETURNING 1),"
             " receipt AS (INSERT INTO ballot_receipts (poll_id, code, programme_id)"
             " SELECT %(poll_id)s, %(code)s, %(programme_id)s FROM voted RETURNING 1),"
-            " picked AS (SELECT option_id, shard FROM ballot_counters"
-            " WHERE option_id = ANY(CAST(%(options)s AS integer[]))"  # the primary key's prefix: an index scan
-            " AND (option_id, shard) IN (SELECT * FROM unnest(CAST(%(options)s AS integer[]),"
-            " CAST(%(shards)s AS integer[])))"
-            " AND EXISTS (SELECT 1 FROM receipt)"
-            " ORDER BY option_id, shard FOR UPDATE),"
-            " counted AS (UPDATE ballot_counters AS c SET n = c.n + 1 FROM picked"
-            " WHERE c.option_id = picked.option_id AND c.shard = picked.shard RETURNING 1)"
-            " SELECT (SELECT count(*) FROM receipt), (SELECT count(*) FROM counted)")
+            + COUNT_CTES
+            + " SELECT (SELECT count(*) FROM receipt), (SELECT count(*) FROM counted)")
         # The poll's lock, shared (salon.database.lock_poll), in a statement of its own before the poll is
         # read: under READ COMMITTED each later statement takes a new snapshot, so it sees a close that
         # committed while this one waited for the lock (one statement would keep its older snapshot).
