@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -43,14 +44,42 @@ if os.environ.get("SALON_TEST_SQLITE_ONLY") != "1" and (REQUIRE_POSTGRES or _pos
     BACKENDS.append("postgresql")
 
 
+# SALON_TEST_CLOCK moves Python's clock for the whole run, ticking from there, so CI proves the suite does not
+# depend on the day it runs: "+365d" (a year ahead) or a moment with its offset ("2028-02-29T10:00:00+08:00").
+# Python's clock only, not the process's: a faked process clock also moves the deadlines of timed waits.
+TEST_CLOCK = os.environ.get("SALON_TEST_CLOCK", "")
+_travel = None
+
+
+def _travel_destination(value: str) -> datetime:
+    if value.startswith("+") and value.endswith("d"):
+        return datetime.now(timezone.utc) + timedelta(days=int(value[1:-1]))
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("SALON_TEST_CLOCK needs a UTC offset, e.g. 2028-12-31T23:59:00+08:00")
+    return moment
+
+
 def pytest_configure(config):
+    global _travel
+    if TEST_CLOCK:
+        import time_machine
+
+        _travel = time_machine.travel(_travel_destination(TEST_CLOCK), tick=True)
+        _travel.start()
     if REQUIRE_POSTGRES and not _postgres_answers():
         raise pytest.UsageError(f"PostgreSQL is required (SALON_REQUIRE_POSTGRES=1) but does not answer at "
                                 f"{make_url(POSTGRES_URL).render_as_string(hide_password=True)}")
 
 
+def pytest_unconfigure(config):
+    if _travel is not None:
+        _travel.stop()
+
+
 def pytest_report_header(config):
-    return f"salon databases: {', '.join(BACKENDS)}"
+    clock_line = f"; Python's clock moved to {datetime.now(timezone.utc).isoformat()}" if TEST_CLOCK else ""
+    return f"salon databases: {', '.join(BACKENDS)}{clock_line}"
 
 
 LAYERS = ("unit", "services", "web", "e2e")
