@@ -1,0 +1,191 @@
+// Sealed ballots in the browser (SPEC §5.1): seal(poll, publicKey, questions, choices) encrypts each answer
+// to the poll's joint key and proves the ballot well formed, exactly as salon/sealed/ does on the server
+// (protocol: docs/sealed-ballots.md). Uses @noble/curves (audited), installed by `make vendor` into
+// salon/static/vendor/ from the npm registry — never a CDN. @noble/curves imports '@noble/hashes/…' by
+// bare name: a page that loads this module maps that prefix with an import map to
+// /static/vendor/node_modules/@noble/hashes/ (node resolves it on its own).
+import { secp256k1 } from './vendor/node_modules/@noble/curves/secp256k1.js';
+import { sha256 } from './vendor/node_modules/@noble/hashes/sha2.js';
+
+const Point = secp256k1.Point;
+export const VERSION = 'salon-sealed-1';
+export const N = Point.Fn.ORDER;
+const G = Point.BASE;
+const ZERO = Point.ZERO;
+const encoder = new TextEncoder();
+
+const mod = (a) => ((a % N) + N) % N;
+
+// Secret scalars (nonces) use the constant-time multiplication; published ones (challenges and responses of
+// simulated branches) the faster one. The identity is explicit: multiplying by 0 gives it, never an error.
+function mul(point, k, secret = false) {
+  k = mod(k);
+  if (k === 0n || point.is0()) return ZERO;
+  return secret ? point.multiply(k) : point.multiplyUnsafe(k);
+}
+
+export function pointHex(point) {
+  return point.is0() ? '00' : point.toHex(true);
+}
+
+export function pointFromHex(text) {
+  if (typeof text !== 'string' || !/^0[23][0-9a-f]{64}$/.test(text)) {
+    throw new Error('not a compressed point in lowercase hex');
+  }
+  return Point.fromHex(text); // checks that the point is on the curve
+}
+
+export function scalarHex(k) {
+  return mod(k).toString(16).padStart(64, '0');
+}
+
+function bytesToHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function bytesToBigInt(bytes) {
+  return BigInt('0x' + (bytesToHex(bytes) || '0'));
+}
+
+function uint(value, length) {
+  const out = new Uint8Array(length);
+  let v = BigInt(value);
+  for (let i = length - 1; i >= 0; i--) { out[i] = Number(v & 0xffn); v >>= 8n; }
+  return out;
+}
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) { out.set(part, at); at += part.length; }
+  return out;
+}
+
+function itemBytes(item) {
+  if (item instanceof Point) return item.is0() ? new Uint8Array([0]) : item.toBytes(true);
+  if (typeof item === 'string') return encoder.encode(item);
+  if (typeof item === 'number' || typeof item === 'bigint') return uint(item, 8);
+  throw new Error('cannot hash ' + typeof item);
+}
+
+// H(tag, items…): SHA-256 of the domain tag and each item length-prefixed, read big-endian, mod N.
+export function hashToScalar(tag, ...items) {
+  const parts = [encoder.encode(`${VERSION}/${tag}`)];
+  for (const item of items) {
+    const data = itemBytes(item);
+    parts.push(uint(data.length, 4), data);
+  }
+  return mod(bytesToBigInt(sha256(concat(parts))));
+}
+
+// Nonces for real ballots: uniform enough in 1 … N-1 (64 random bytes reduced).
+export class RandomNonces {
+  scalar() {
+    const bytes = new Uint8Array(64);
+    globalThis.crypto.getRandomValues(bytes);
+    return (bytesToBigInt(bytes) % (N - 1n)) + 1n;
+  }
+}
+
+// Deterministic nonces for the known-answer tests only; the same sequence as SeededNonces in group.py.
+export class SeededNonces {
+  constructor(seed) { this.seed = encoder.encode(seed); this.counter = 0n; }
+  scalar() {
+    for (;;) {
+      this.counter += 1n;
+      const block = concat([encoder.encode(`${VERSION}/test-nonce`), this.seed, uint(this.counter, 8)]);
+      const value = mod(bytesToBigInt(sha256(block)));
+      if (value !== 0n) return value;
+    }
+  }
+}
+
+export function encrypt(publicKey, m, r) {
+  const beta = mul(publicKey, r, true);
+  return { alpha: mul(G, r, true), beta: m === 0 ? beta : beta.add(mul(G, BigInt(m))) };
+}
+
+export function proveOneOf(context, publicKey, ciphertext, values, value, nonce, rng) {
+  const [tag, ...items] = context;
+  const trueIndex = values.indexOf(value);
+  const w = rng.scalar();
+  const simulated = new Map();
+  const commitments = [];
+  values.forEach((candidate, index) => {
+    if (index === trueIndex) {
+      commitments.push(mul(G, w, true), mul(publicKey, w, true));
+      return;
+    }
+    const c = rng.scalar();
+    const s = rng.scalar();
+    simulated.set(index, { c, s });
+    const minusC = mod(-c);
+    commitments.push(mul(G, s).add(mul(ciphertext.alpha, minusC)),
+      mul(publicKey, s).add(mul(ciphertext.beta, minusC)).add(mul(G, c * BigInt(candidate))));
+  });
+  const challenge = hashToScalar(tag, ...items, ciphertext.alpha, ciphertext.beta, ...commitments);
+  let cTrue = challenge;
+  for (const branch of simulated.values()) cTrue = mod(cTrue - branch.c);
+  const sTrue = mod(w + cTrue * nonce);
+  return values.map((_, index) => {
+    const branch = simulated.get(index) || { c: cTrue, s: sTrue };
+    return { c: scalarHex(branch.c), s: scalarHex(branch.s) };
+  });
+}
+
+// questions: [{id, options, min, max}]; choices[q][o] is 0 or 1. Returns the ballot as the server expects it.
+export function seal(poll, publicKeyHex, questions, choices, rng = new RandomNonces()) {
+  const publicKey = pointFromHex(publicKeyHex);
+  publicKey.precompute(8, false); // every answer multiplies the same key
+  if (choices.length !== questions.length) throw new Error('one list of answers per question');
+  const answers = questions.map((question, q) => {
+    const answer = choices[q];
+    if (answer.length !== question.options || answer.some((v) => v !== 0 && v !== 1)) {
+      throw new Error(`question ${question.id}: ${question.options} answers of 0 or 1`);
+    }
+    const total = answer.reduce((a, b) => a + b, 0);
+    if (total < question.min || total > question.max) {
+      throw new Error(`question ${question.id}: between ${question.min} and ${question.max} answers`);
+    }
+    let nonceSum = 0n;
+    let alphaSum = ZERO;
+    let betaSum = ZERO;
+    const sealedChoices = answer.map((value, option) => {
+      const r = rng.scalar();
+      const ciphertext = encrypt(publicKey, value, r);
+      const proof = proveOneOf(['bit', poll, publicKey, question.id, option], publicKey, ciphertext, [0, 1],
+        value, r, rng);
+      nonceSum = mod(nonceSum + r);
+      alphaSum = alphaSum.add(ciphertext.alpha);
+      betaSum = betaSum.add(ciphertext.beta);
+      return { alpha: pointHex(ciphertext.alpha), beta: pointHex(ciphertext.beta), proof };
+    });
+    const totals = [];
+    for (let t = question.min; t <= question.max; t++) totals.push(t);
+    const proof = proveOneOf(['sum', poll, publicKey, question.id], publicKey, { alpha: alphaSum, beta: betaSum },
+      totals, total, nonceSum, rng);
+    return { question: question.id, choices: sealedChoices, proof };
+  });
+  return { poll, answers };
+}
+
+// The canonical JSON of docs/sealed-ballots.md: sorted keys, no spaces, non-ASCII escaped (as Python's
+// json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=True)).
+export function canonicalJson(value) {
+  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  if (value !== null && typeof value === 'object') {
+    return '{' + Object.keys(value).sort().map((k) => asciiString(k) + ':' + canonicalJson(value[k])).join(',') + '}';
+  }
+  if (typeof value === 'string') return asciiString(value);
+  if (Number.isInteger(value)) return String(value);
+  throw new Error('only strings, integers, lists and objects');
+}
+
+function asciiString(text) {
+  return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+// The receipt: SHA-256 hex of the ballot's canonical JSON.
+export function fingerprint(ballot) {
+  return bytesToHex(sha256(encoder.encode(canonicalJson(ballot))));
+}

@@ -1,0 +1,59 @@
+"""The browser's sealed.js against the Python room (SPEC §5.1): it reproduces the known-answer vectors byte
+for byte, and the ballots it seals pass the Python verifier. Runs sealed.js under node with @noble/curves from
+`make vendor`; without node or that folder the tests are skipped, saying so (`make test` installs it)."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from salon.sealed import ballot as B
+from salon.sealed.group import Point, SeededNonces, base_mul
+from tests.unit import test_sealed_proofs as kat
+
+ROOT = Path(__file__).resolve().parents[2]
+NOBLE = ROOT / "salon" / "static" / "vendor" / "node_modules" / "@noble" / "curves" / "secp256k1.js"
+pytestmark = pytest.mark.skipif(not (shutil.which("node") and NOBLE.exists()),
+                                reason="node or @noble/curves missing (run `make vendor`): sealed.js not checked")
+
+
+def node_seal(request: dict) -> dict:
+    done = subprocess.run(["node", str(ROOT / "tools" / "seal_ballot.mjs")], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def test_sealed_js_reproduces_the_python_known_answers():
+    answers = node_seal({"kat": True})
+    assert answers["secret"] == kat.KAT_SECRET and answers["key"] == kat.KAT_KEY
+    assert answers["nonce"] == kat.KAT_NONCE
+    assert answers["hash"] == "55ba75767585b9fb6530432865f99d66aa6464add1c636021958b78e1be8e215"
+    assert answers["ciphertext"] == kat.KAT_CIPHERTEXT_OF_1
+    assert answers["proof"] == kat.KAT_BIT_PROOF
+    assert answers["fingerprint"] == kat.KAT_BALLOT_FINGERPRINT == B.fingerprint(answers["ballot"])
+    assert answers["ballot"] == kat.kat_run()[5]  # and the whole ballot, field by field
+
+
+def test_a_ballot_sealed_by_sealed_js_passes_the_python_verifier_and_a_tampered_one_fails():
+    key = base_mul(SeededNonces("js").scalar())
+    questions = [B.Question("topics", 30, 0, 3), B.Question("overall", 3, 1, 1)]
+    choices = [[0] * 30, [0, 0, 1]]
+    choices[0][4] = choices[0][17] = 1
+    sealed = node_seal({"poll": "poll-红", "public_key": key.hex(), "choices": choices,
+                        "questions": [q.to_json() for q in questions]})  # real random nonces
+    ballot = sealed["ballot"]
+    assert sealed["fingerprint"] == B.fingerprint(ballot)  # canonical JSON agrees, non-ASCII poll id included
+    assert B.verify(ballot, "poll-红", key, questions) == []
+    ballot["answers"][0]["choices"][4]["beta"] = (Point.from_hex(ballot["answers"][0]["choices"][4]["beta"])
+                                                  + base_mul(1)).hex()
+    assert B.verify(ballot, "poll-红", key, questions)
+
+
+def test_sealed_js_refuses_a_ballot_that_breaks_the_rule():
+    request = {"poll": "p", "public_key": base_mul(7).hex(), "questions": [{"id": "q", "options": 3, "min": 1,
+                                                                            "max": 1}],
+               "choices": [[1, 1, 0]]}
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        node_seal(request)
+    assert "between 1 and 1 answers" in refused.value.stderr

@@ -1,0 +1,43 @@
+// Seal a ballot with salon/static/sealed.js under node: `node tools/seal_ballot.mjs < request.json`.
+// request: {"poll", "public_key", "questions": [{id, options, min, max}], "choices": [[0|1…]…],
+//           "seed": optional (test nonces), "repeat": optional (times the sealing, for bench/sealed.py)}
+// or {"kat": true}: the known-answer run of tests/unit/test_sealed_proofs.py, for the cross-check.
+// Answers {"ballot", "fingerprint", "ms_per_ballot"} (or the known answers) as JSON on stdout.
+import { readFileSync } from 'node:fs';
+import * as sealed from '../salon/static/sealed.js';
+import { secp256k1 } from '../salon/static/vendor/node_modules/@noble/curves/secp256k1.js';
+
+const request = JSON.parse(readFileSync(0, 'utf8'));
+
+function knownAnswers() {
+  const rng = new sealed.SeededNonces('salon-kat');
+  const secret = rng.scalar();
+  const key = secp256k1.Point.BASE.multiply(secret);
+  const nonce = rng.scalar();
+  const ciphertext = sealed.encrypt(key, 1, nonce);
+  const proof = sealed.proveOneOf(['bit', 'poll-1', key, 'q', 0], key, ciphertext, [0, 1], 1, nonce, rng);
+  const questions = [{ id: 'topics', options: 3, min: 0, max: 2 }, { id: 'overall', options: 3, min: 1, max: 1 }];
+  const ballot = sealed.seal('poll-1', sealed.pointHex(key), questions, [[1, 0, 1], [0, 1, 0]], rng);
+  return {
+    secret: sealed.scalarHex(secret), key: sealed.pointHex(key), nonce: sealed.scalarHex(nonce),
+    hash: sealed.scalarHex(sealed.hashToScalar('bit', 'poll-1', key, 'q', 0)),
+    ciphertext: { alpha: sealed.pointHex(ciphertext.alpha), beta: sealed.pointHex(ciphertext.beta) },
+    proof, ballot, fingerprint: sealed.fingerprint(ballot),
+  };
+}
+
+function sealOne() {
+  const rng = request.seed === undefined ? new sealed.RandomNonces() : new sealed.SeededNonces(request.seed);
+  return sealed.seal(request.poll, request.public_key, request.questions, request.choices, rng);
+}
+
+if (request.kat) {
+  process.stdout.write(JSON.stringify(knownAnswers()));
+} else {
+  const repeat = request.repeat || 1;
+  let ballot = sealOne(); // the first run also builds the key's table, as the page's first ballot would
+  const started = performance.now();
+  for (let i = 0; i < repeat; i++) ballot = sealOne();
+  const ms = (performance.now() - started) / repeat;
+  process.stdout.write(JSON.stringify({ ballot, fingerprint: sealed.fingerprint(ballot), ms_per_ballot: ms }));
+}
