@@ -105,6 +105,11 @@ export function encrypt(publicKey, m, r) {
   return { alpha: mul(G, r, true), beta: m === 0 ? beta : beta.add(mul(G, BigInt(m))) };
 }
 
+// Prove that ciphertext = Enc(value; nonce) with value among values, without saying which (CDS). The prover
+// knows the nonce, so a simulated branch's commitments A = s·G − c·α and B = s·h − c·(β − v·G) are computed
+// as (s − c·r)·G and (s − c·r)·h + c·(v − value)·G: multiplications of the two fixed bases, whose tables make
+// them several times cheaper than multiplying the fresh α and β. Same points, so the same proof as group.py's.
+// All scalars that involve the nonce or the value use the constant-time multiplication.
 export function proveOneOf(context, publicKey, ciphertext, values, value, nonce, rng) {
   const [tag, ...items] = context;
   const trueIndex = values.indexOf(value);
@@ -119,9 +124,8 @@ export function proveOneOf(context, publicKey, ciphertext, values, value, nonce,
     const c = rng.scalar();
     const s = rng.scalar();
     simulated.set(index, { c, s });
-    const minusC = mod(-c);
-    commitments.push(mul(G, s).add(mul(ciphertext.alpha, minusC)),
-      mul(publicKey, s).add(mul(ciphertext.beta, minusC)).add(mul(G, c * BigInt(candidate))));
+    const t = mod(s - c * nonce);
+    commitments.push(mul(G, t, true), mul(publicKey, t, true).add(mul(G, c * BigInt(candidate - value), true)));
   });
   const challenge = hashToScalar(tag, ...items, ciphertext.alpha, ciphertext.beta, ...commitments);
   let cTrue = challenge;
@@ -133,12 +137,70 @@ export function proveOneOf(context, publicKey, ciphertext, values, value, nonce,
   });
 }
 
-// questions: [{id, options, min, max}]; choices[q][o] is 0 or 1. Returns the ballot as the server expects it.
-export function seal(poll, publicKeyHex, questions, choices, rng = new RandomNonces()) {
+// Every expensive multiplication of a ballot is independent of the choices: the nonces, the encryptions'
+// r·G and r·h, the true branch's w·G and w·h, and a simulated branch's (s − c·r)·G and (s − c·r)·h. So the page
+// calls prepare() while the voter reads (or in a worker), and seal() after the choice only adds points and
+// hashes, plus one multiplication per simulated branch of each sum proof. The nonces are drawn in exactly the
+// order of salon/sealed/ballot.py (per option r, w, c, s; per question then w and the (c, s) pairs), so the
+// ballot is the one group.py's prover makes with the same nonces.
+export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces()) {
   const publicKey = pointFromHex(publicKeyHex);
   publicKey.precompute(8, false); // every answer multiplies the same key
-  if (choices.length !== questions.length) throw new Error('one list of answers per question');
-  const answers = questions.map((question, q) => {
+  return {
+    poll, publicKey, questions: questions.map((question) => {
+      if (!(Number.isInteger(question.options) && question.options >= 1 && Number.isInteger(question.min)
+        && Number.isInteger(question.max) && question.min >= 0 && question.min <= question.max
+        && question.max <= question.options)) {
+        throw new Error(`question ${question.id}: need 0 ≤ min ≤ max ≤ options`);
+      }
+      let nonceSum = 0n;
+      const options = [];
+      for (let o = 0; o < question.options; o++) {
+        const r = rng.scalar(), w = rng.scalar(), c = rng.scalar(), s = rng.scalar();
+        const t = mod(s - c * r);
+        nonceSum = mod(nonceSum + r);
+        options.push({ r, w, c, s, alpha: mul(G, r, true), rH: mul(publicKey, r, true), wG: mul(G, w, true),
+          wH: mul(publicKey, w, true), tG: mul(G, t, true), tH: mul(publicKey, t, true), cG: mul(G, c) });
+      }
+      const w = rng.scalar();
+      const pairs = [];
+      for (let b = question.min; b < question.max; b++) {
+        const c = rng.scalar(), s = rng.scalar();
+        const t = mod(s - c * nonceSum);
+        pairs.push({ c, s, tG: mul(G, t, true), tH: mul(publicKey, t, true) });
+      }
+      return { question, options, nonceSum, sum: { w, wG: mul(G, w, true), wH: mul(publicKey, w, true), pairs } };
+    }),
+  };
+}
+
+function finishProof(context, ciphertext, trueIndex, branches, w, wG, wH, nonce) {
+  // branches: for every index but trueIndex, in index order, {c, s, A, B}
+  const [tag, ...items] = context;
+  const commitments = [];
+  const out = [];
+  let cTrue = null;
+  let k = 0;
+  const count = branches.length + 1;
+  for (let index = 0; index < count; index++) {
+    if (index === trueIndex) { commitments.push(wG, wH); out.push(null); continue; }
+    const branch = branches[k++];
+    commitments.push(branch.A, branch.B);
+    out.push(branch);
+  }
+  cTrue = hashToScalar(tag, ...items, ciphertext.alpha, ciphertext.beta, ...commitments);
+  for (const branch of branches) cTrue = mod(cTrue - branch.c);
+  const sTrue = mod(w + cTrue * nonce);
+  return out.map((b) => (b === null ? { c: scalarHex(cTrue), s: scalarHex(sTrue) }
+    : { c: scalarHex(b.c), s: scalarHex(b.s) }));
+}
+
+// choices[q][o] is 0 or 1. Returns the ballot as the server expects it. A prepared ballot seals once.
+export function sealPrepared(prepared, choices) {
+  if (prepared.used) throw new Error('a prepared ballot seals once (its nonces must not be reused)');
+  const { poll, publicKey } = prepared;
+  if (choices.length !== prepared.questions.length) throw new Error('one list of answers per question');
+  const answers = prepared.questions.map(({ question, options, nonceSum, sum }, q) => {
     const answer = choices[q];
     if (answer.length !== question.options || answer.some((v) => v !== 0 && v !== 1)) {
       throw new Error(`question ${question.id}: ${question.options} answers of 0 or 1`);
@@ -147,26 +209,38 @@ export function seal(poll, publicKeyHex, questions, choices, rng = new RandomNon
     if (total < question.min || total > question.max) {
       throw new Error(`question ${question.id}: between ${question.min} and ${question.max} answers`);
     }
-    let nonceSum = 0n;
     let alphaSum = ZERO;
     let betaSum = ZERO;
     const sealedChoices = answer.map((value, option) => {
-      const r = rng.scalar();
-      const ciphertext = encrypt(publicKey, value, r);
-      const proof = proveOneOf(['bit', poll, publicKey, question.id, option], publicKey, ciphertext, [0, 1],
-        value, r, rng);
-      nonceSum = mod(nonceSum + r);
+      const p = options[option];
+      const ciphertext = { alpha: p.alpha, beta: value === 1 ? p.rH.add(G) : p.rH };
+      // the simulated branch is the other value v: B = (s − c·r)·h + c·(v − value)·G, and v − value = ±1
+      const simulated = { c: p.c, s: p.s, A: p.tG, B: value === 0 ? p.tH.add(p.cG) : p.tH.subtract(p.cG) };
+      const proof = finishProof(['bit', poll, publicKey, question.id, option], ciphertext, value, [simulated],
+        p.w, p.wG, p.wH, p.r);
       alphaSum = alphaSum.add(ciphertext.alpha);
       betaSum = betaSum.add(ciphertext.beta);
       return { alpha: pointHex(ciphertext.alpha), beta: pointHex(ciphertext.beta), proof };
     });
-    const totals = [];
-    for (let t = question.min; t <= question.max; t++) totals.push(t);
-    const proof = proveOneOf(['sum', poll, publicKey, question.id], publicKey, { alpha: alphaSum, beta: betaSum },
-      totals, total, nonceSum, rng);
+    const simulated = [];
+    let k = 0;
+    for (let candidate = question.min; candidate <= question.max; candidate++) {
+      if (candidate === total) continue;
+      const pair = sum.pairs[k++];
+      simulated.push({ c: pair.c, s: pair.s, A: pair.tG,
+        B: pair.tH.add(mul(G, pair.c * BigInt(candidate - total), true)) });
+    }
+    const proof = finishProof(['sum', poll, publicKey, question.id], { alpha: alphaSum, beta: betaSum },
+      total - question.min, simulated, sum.w, sum.wG, sum.wH, nonceSum);
     return { question: question.id, choices: sealedChoices, proof };
   });
+  prepared.used = true;
   return { poll, answers };
+}
+
+// questions: [{id, options, min, max}]; choices[q][o] is 0 or 1. Prepare and seal in one go.
+export function seal(poll, publicKeyHex, questions, choices, rng = new RandomNonces()) {
+  return sealPrepared(prepare(poll, publicKeyHex, questions, rng), choices);
 }
 
 // The canonical JSON of docs/sealed-ballots.md: sorted keys, no spaces, non-ASCII escaped (as Python's
