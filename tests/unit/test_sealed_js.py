@@ -57,3 +57,24 @@ def test_sealed_js_refuses_a_ballot_that_breaks_the_rule():
     with pytest.raises(subprocess.CalledProcessError) as refused:
         node_seal(request)
     assert "between 1 and 1 answers" in refused.value.stderr
+
+
+def test_a_prepared_ballot_seals_whatever_is_chosen_but_only_once():
+    key = base_mul(99)
+    script = f"""
+import * as sealed from {json.dumps(str(ROOT / 'salon' / 'static' / 'sealed.js'))};
+const questions = [{{id: 'q', options: 3, min: 0, max: 2}}];
+const prepared = sealed.prepare('p', {json.dumps(key.hex())}, questions, new sealed.SeededNonces('once'));
+const ballot = sealed.sealPrepared(prepared, [[0, 1, 1]]);
+let again = 'sealed twice';
+try {{ sealed.sealPrepared(prepared, [[1, 0, 0]]); }} catch (e) {{ again = e.message; }}
+console.log(JSON.stringify({{ballot, again}}));
+"""
+    done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    answer = json.loads(done.stdout)
+    assert answer["again"] == "a prepared ballot seals once (its nonces must not be reused)"
+    question = B.Question("q", 3, 0, 2)
+    assert B.verify(answer["ballot"], "p", key, [question]) == []
+    # the same nonces through the Python prover give the same ballot
+    assert answer["ballot"] == B.seal("p", key, [question], [[0, 1, 1]], SeededNonces("once"))
