@@ -107,9 +107,14 @@ def _branches(data, count: int, where: str) -> list[Branch]:
 
 def verify(ballot, poll: str, public_key: Point, questions: list[Question]) -> list[str]:
     """Every problem of a sealed ballot; an empty list means it is well formed and keeps every rule."""
+    return check(ballot, poll, public_key, questions)[0]
+
+
+def check(ballot, poll: str, public_key: Point, questions: list[Question]) -> tuple[list[str], list | None]:
+    """verify(), and the ballot's ciphertexts when it is well formed (None otherwise) so callers parse once."""
     try:
         if not isinstance(ballot, dict) or ballot.get("poll") != poll:
-            return ["the ballot belongs to another poll"]
+            return ["the ballot belongs to another poll"], None
         ciphertexts = ballot_ciphertexts(ballot, questions)
         problems = []
         for question, answer, row in zip(questions, ballot["answers"], ciphertexts):
@@ -123,6 +128,6 @@ def verify(ballot, poll: str, public_key: Point, questions: list[Question]) -> l
                                  question.totals, proof):
                 problems.append(f"question {question.id}: the number of answers is not proven to lie in "
                                 f"{question.min} … {question.max}")
-        return problems
+        return problems, ciphertexts
     except (ValueError, EncodingError, AttributeError, TypeError) as error:
-        return [f"malformed ballot: {error}"]
+        return [f"malformed ballot: {error}"], None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from . import ballot as ballots
 from . import threshold
-from .elgamal import Ciphertext, add_all, discrete_log
+from .elgamal import Ciphertext, SmallLogs, add_all
 from .group import EncodingError, Point
 from .proofs import Branch
 
@@ -28,7 +28,10 @@ def key_record(term: str, k: int, dealings: Sequence[dict]) -> dict:
 
 
 def tally(questions: Sequence[ballots.Question], sealed: Sequence[dict]) -> list[list[Ciphertext]]:
-    rows = [ballots.ballot_ciphertexts(b, questions) for b in sealed]
+    return tally_of_ciphertexts(questions, [ballots.ballot_ciphertexts(b, questions) for b in sealed])
+
+
+def tally_of_ciphertexts(questions: Sequence[ballots.Question], rows: Sequence[list]) -> list[list[Ciphertext]]:
     return [[add_all(row[q][o] for row in rows) for o in range(question.options)]
             for q, question in enumerate(questions)]
 
@@ -46,20 +49,24 @@ def trustee_factors(poll: str, public_key: Point, questions: Sequence[ballots.Qu
 
 
 def build_board(poll: str, questions: Sequence[ballots.Question], key: dict,
-                sealed: Sequence[tuple[dict, str]], decryptions: Sequence[dict]) -> dict:
+                sealed: Sequence[tuple[dict, str]], decryptions: Sequence[dict],
+                sums: list[list[Ciphertext]] | None = None) -> dict:
     """`sealed`: (ballot, "voter" | "server") pairs, in any order — the board sorts them by fingerprint, so
-    it shows no order of casting. `decryptions`: the factors of at least k trustees."""
+    it shows no order of casting. `decryptions`: the factors of at least k trustees. `sums`: the tally the
+    trustees decrypted, if already at hand (the sum does not depend on the order)."""
     entries = sorted(({"fingerprint": ballots.fingerprint(b), "sealed_by": by, "ballot": b} for b, by in sealed),
                      key=lambda e: e["fingerprint"])
-    sums = tally(questions, [e["ballot"] for e in entries])
+    if sums is None:
+        sums = tally(questions, [e["ballot"] for e in entries])
+    logs = SmallLogs(len(entries))
     board = {"format": FORMAT, "poll": poll, "questions": [q.to_json() for q in questions], "key": key,
              "ballots": entries, "tally": tally_json(sums),
              "decryptions": sorted(decryptions, key=lambda d: d["trustee"])}
     factors = {d["trustee"]: d["factors"] for d in decryptions}
     board["result"] = [
-        [discrete_log(sums[q][o].beta, threshold.combine(
+        [logs.log(sums[q][o].beta, threshold.combine(
             {t: Point.from_hex(f[q][o]["factor"], allow_identity=True) for t, f in factors.items()},
-            key["threshold"]), len(entries)) for o in range(question.options)]
+            key["threshold"])) for o in range(question.options)]
         for q, question in enumerate(questions)]
     return board
 
@@ -168,20 +175,19 @@ def _verify(board) -> list[str]:
             problems.append(f"{name}: ballots must be sorted by fingerprint, each once")
         previous = claimed if isinstance(claimed, str) else previous
         seen_fingerprints.add(claimed)
-        problems += [f"{name}: {p}" for p in ballots.verify(ballot, poll, public_key, questions)]
-        try:
-            rows = ballots.ballot_ciphertexts(ballot, questions)
-        except (ValueError, EncodingError, TypeError, AttributeError):
-            continue  # reported just above; left out of the expected tally
+        found, rows = ballots.check(ballot, poll, public_key, questions)
+        problems += [f"{name}: {p}" for p in found]
+        if rows is None:
+            continue  # malformed, reported just above; left out of the expected tally
         for row in rows:
             for ciphertext in row:
                 if ciphertext.alpha in seen_alphas:
                     problems.append(f"{name}: repeats a ciphertext already on the board (a copied ballot)")
                 seen_alphas.add(ciphertext.alpha)
-        sealed.append(ballot)
+        sealed.append(rows)
 
     # the tally: the sum of the ballots
-    expected = tally(questions, sealed)
+    expected = tally_of_ciphertexts(questions, sealed)
     published = board.get("tally")
     _require(isinstance(published, list) and len(published) == len(questions)
              and all(isinstance(row, list) and len(row) == q.options for row, q in zip(published, questions)),
@@ -229,10 +235,11 @@ def _verify(board) -> list[str]:
     _require(isinstance(result, list) and len(result) == len(questions)
              and all(isinstance(row, list) and len(row) == q.options for row, q in zip(result, questions)),
              "the result does not have one count per option")
+    logs = SmallLogs(len(entries))
     for q, question in enumerate(questions):
         for o in range(question.options):
             combined = threshold.combine({t: points[q][o] for t, points in valid.items()}, k)
-            count = discrete_log(expected[q][o].beta, combined, len(sealed))
+            count = logs.log(expected[q][o].beta, combined)
             if count is None or result[q][o] != count or not _is_int(result[q][o]):
                 problems.append(f"question {question.id} option {o}: the published count "
                                 f"{result[q][o]!r} is not what the trustees decrypted ({count})")

@@ -41,12 +41,23 @@ def add_all(ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
     return Ciphertext(point_sum(alphas), point_sum(betas))
 
 
+class SmallLogs:
+    """m·G for m = 0 … bound, to read counts out of decrypted tallies: a count is at most the number of ballots.
+
+    beta − factor = m·G; m = 0 is the identity, which is found as such (beta == factor), never converted."""
+
+    def __init__(self, bound: int):
+        self.bound = bound
+        self._logs: dict[bytes, int] = {}
+        point = IDENTITY
+        for m in range(bound + 1):
+            self._logs[point.to_bytes()] = m
+            point = point + G
+
+    def log(self, beta: Point, factor: Point) -> int | None:
+        """The m in 0 … bound with beta = factor + m·G, or None."""
+        return self._logs.get((beta - factor).to_bytes())
+
+
 def discrete_log(beta: Point, factor: Point, bound: int) -> int | None:
-    """The m in 0 … bound with beta = factor + m·G, by comparing points (m = 0 is beta = factor: no division
-    by the identity, which coincurve cannot represent). None when no such m exists."""
-    candidate = factor
-    for m in range(bound + 1):
-        if candidate == beta:
-            return m
-        candidate = candidate + G
-    return None
+    return SmallLogs(bound).log(beta, factor)

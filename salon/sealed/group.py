@@ -70,8 +70,14 @@ class Point:
     def __add__(self, other: Point) -> Point:
         return point_sum((self, other))
 
+    def __neg__(self) -> Point:
+        if self._key is None:
+            return IDENTITY
+        encoded = self.to_bytes()  # −(x, y) = (x, −y): the other parity prefix, 02 ↔ 03
+        return Point.from_bytes(bytes([encoded[0] ^ 1]) + encoded[1:])
+
     def __sub__(self, other: Point) -> Point:
-        return point_sum((self, other.mul(N - 1)))
+        return point_sum((self, -other))
 
     def mul(self, k: int) -> Point:
         k %= N

@@ -70,6 +70,25 @@ def test_the_identity_is_handled_explicitly():
     assert mul_add_base(3, p, 7) == p.mul(3) + base_mul(7)
 
 
+def test_negation_flips_the_parity_and_the_double_multiplication_matches_the_plain_one():
+    p = base_mul(777)
+    assert -p == base_mul(N - 777) and (-IDENTITY).is_identity and p - p == IDENTITY
+    # a point whose x-coordinate is at least the group order: the recovery id's second bit is needed
+    high = Point.from_hex("02fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+    for q in (p, -p, high, -high, G):
+        for a, b in ((5, 9), (N - 1, 1), (123456789, N - 2), (1, 0), (0, 3)):
+            assert mul_add_base(a, q, b) == q.mul(a) + base_mul(b)
+
+
+def test_small_logs_read_counts_up_to_the_bound():
+    logs = E.SmallLogs(600)
+    factor = base_mul(31337)
+    assert logs.log(factor, factor) == 0
+    assert logs.log(factor + base_mul(600), factor) == 600
+    assert logs.log(factor + base_mul(601), factor) is None
+    assert logs.log(factor - G, factor) is None
+
+
 def test_m_equal_to_zero_decrypts_to_zero_without_dividing_by_the_identity():
     secret = 99
     ciphertext = E.encrypt(base_mul(secret), 0, 1234)
