@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from .elgamal import Ciphertext, add_all, encrypt
-from .group import EncodingError, Point
+from .group import EncodingError, Point, RandomNonces
 from .proofs import Branch, bit_context, prove_one_of, sum_context, verify_one_of
 
 MAX_OPTIONS = 200  # a topic poll's nominations or an election's candidates; bounds the verifier's work
@@ -55,8 +55,11 @@ def fingerprint(ballot: dict) -> str:
     return hashlib.sha256(canonical_json(ballot)).hexdigest()
 
 
-def seal(poll: str, public_key: Point, questions: list[Question], choices: list[list[int]], rng) -> dict:
-    """Encrypt each answer and prove the ballot well formed. `choices[q][o]` is 0 or 1."""
+def seal(poll: str, public_key: Point, questions: list[Question], choices: list[list[int]],
+         rng=None) -> dict:
+    """Encrypt each answer and prove the ballot well formed. `choices[q][o]` is 0 or 1. The server seals this
+    way when a ballot arrives plain (SPEC §5.1); `rng` is for known-answer tests only."""
+    rng = rng or RandomNonces()
     if len(choices) != len(questions):
         raise InvalidChoice("one list of answers per question")
     answers = []
@@ -75,8 +78,8 @@ def seal(poll: str, public_key: Point, questions: list[Question], choices: list[
             nonces.append(r)
             ciphertexts.append(ciphertext)
             sealed_choices.append({**ciphertext.to_json(), "proof": [b.to_json() for b in proof]})
-        sum_proof = prove_one_of(sum_context(poll, public_key, question.id), public_key, add_all(ciphertexts),
-                                 question.totals, total, sum(nonces), rng)
+        context = sum_context(poll, public_key, question.id, question.min, question.max)
+        sum_proof = prove_one_of(context, public_key, add_all(ciphertexts), question.totals, total, sum(nonces), rng)
         answers.append({"question": question.id, "choices": sealed_choices,
                         "proof": [b.to_json() for b in sum_proof]})
     return {"poll": poll, "answers": answers}
@@ -124,8 +127,8 @@ def check(ballot, poll: str, public_key: Point, questions: list[Question]) -> tu
                                      ciphertext, [0, 1], proof):
                     problems.append(f"question {question.id} option {option}: the answer is not proven 0 or 1")
             proof = _branches(answer.get("proof"), len(question.totals), f"question {question.id}")
-            if not verify_one_of(sum_context(poll, public_key, question.id), public_key, add_all(row),
-                                 question.totals, proof):
+            context = sum_context(poll, public_key, question.id, question.min, question.max)
+            if not verify_one_of(context, public_key, add_all(row), question.totals, proof):
                 problems.append(f"question {question.id}: the number of answers is not proven to lie in "
                                 f"{question.min} … {question.max}")
         return problems, ciphertexts

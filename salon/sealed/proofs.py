@@ -75,8 +75,8 @@ def bit_context(poll: str, public_key: Point, question: str, option: int) -> tup
     return ("bit", poll, public_key, question, option)
 
 
-def sum_context(poll: str, public_key: Point, question: str) -> tuple:
-    return ("sum", poll, public_key, question)
+def sum_context(poll: str, public_key: Point, question: str, least: int, most: int) -> tuple:
+    return ("sum", poll, public_key, question, least, most)
 
 
 def prove_decryption(poll: str, public_key: Point, question: str, option: int, trustee: int, secret: int,

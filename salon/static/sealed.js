@@ -230,7 +230,8 @@ export function sealPrepared(prepared, choices) {
       simulated.push({ c: pair.c, s: pair.s, A: pair.tG,
         B: pair.tH.add(mul(G, pair.c * BigInt(candidate - total), true)) });
     }
-    const proof = finishProof(['sum', poll, publicKey, question.id], { alpha: alphaSum, beta: betaSum },
+    const proof = finishProof(['sum', poll, publicKey, question.id, question.min, question.max],
+      { alpha: alphaSum, beta: betaSum },
       total - question.min, simulated, sum.w, sum.wG, sum.wH, nonceSum);
     return { question: question.id, choices: sealedChoices, proof };
   });
@@ -256,7 +257,8 @@ export function canonicalJson(value) {
 }
 
 function asciiString(text) {
-  return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+  return JSON.stringify(text)
+    .replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 // The receipt: SHA-256 hex of the ballot's canonical JSON.

@@ -27,9 +27,9 @@ KAT_BIT_PROOF = [
     {"c": "f8912581b5476a17fe42b2f98aaee61a512b2c24f96c63fe664664f1e7aece75",
      "s": "f8d0adeafafba2f285e0feef91b830b3b153f52bbde4cf7a35cf01f1f7aeb9dc"},
 ]
-KAT_BALLOT_FINGERPRINT = "a432ca5a4ba2089818ad10e90314d564516a4bac0eb9134ddb20ca5532747f28"
-KAT_SINGLE_CHOICE_PROOF = [{"c": "c0a42516450f0edc30565524b2ff06f37c41a453c99c577aaaa82b25b4d94f78",
-                            "s": "9dc14d68f4547257a8ca4a0adbf58a1844c68bbc87baae59e87bffe4e35a269a"}]
+KAT_BALLOT_FINGERPRINT = "566801bf55e4d349ceecda3a3c12d43a9d2fd53ecdf419a6e7067e978b6022c6"
+KAT_SINGLE_CHOICE_PROOF = [{"c": "4c14b5239945807d07f232aa78dd5397e27839604d50a038f8f72eaa33151b03",
+                            "s": "4b0e167b60d5adbe623269f9f87e7e564fb0f6360da6ad784eb77edbd6f8e214"}]
 KAT_QUESTIONS = [B.Question("topics", 3, 0, 2), B.Question("overall", 3, 1, 1)]
 KAT_CHOICES = [[1, 0, 1], [0, 1, 0]]
 
@@ -168,8 +168,8 @@ def forged_answer(poll, question, values_by_option, claimed_by_option, rng):
         nonces.append(r)
         ciphertexts.append(ciphertext)
     claimed_total = min(max(sum(values_by_option), question.min), question.max)
-    sum_proof = P.prove_one_of(P.sum_context(poll, KEY, question.id), KEY, E.add_all(ciphertexts),
-                               question.totals, claimed_total, sum(nonces), rng)
+    sum_proof = P.prove_one_of(P.sum_context(poll, KEY, question.id, question.min, question.max), KEY,
+                               E.add_all(ciphertexts), question.totals, claimed_total, sum(nonces), rng)
     return {"poll": poll, "answers": [{"question": question.id, "choices": choices,
                                        "proof": [b.to_json() for b in sum_proof]}]}
 
