@@ -265,3 +265,90 @@ function asciiString(text) {
 export function fingerprint(ballot) {
   return bytesToHex(sha256(encoder.encode(canonicalJson(ballot))));
 }
+
+// ---- Trustees (docs/sealed-ballots.md, "Election key"): what a trustee's own device computes. The secrets
+// (coefficients, received shares, the trustee's key) stay on that device; only the returned public parts and,
+// privately to each other trustee, that trustee's share leave it.
+
+// Deal a Feldman VSS of a random secret: k coefficients, their commitments and Schnorr proofs of knowledge.
+// Draws as threshold.deal does: the k coefficients, then one nonce per proof.
+export function deal(term, index, k, rng = new RandomNonces()) {
+  const coefficients = [];
+  for (let j = 0; j < k; j++) coefficients.push(rng.scalar());
+  const commitments = coefficients.map((a) => mul(G, a, true));
+  const proofs = coefficients.map((a, j) => {
+    const w = rng.scalar();
+    const c = hashToScalar('coefficient', term, index, j, commitments[j], mul(G, w, true));
+    return { c: scalarHex(c), s: scalarHex(w + c * a) };
+  });
+  return { term, index, coefficients, public: { index, commitments: commitments.map(pointHex), proofs } };
+}
+
+export function evaluate(coefficients, at) {
+  let value = 0n;
+  for (let j = coefficients.length - 1; j >= 0; j--) value = mod(value * BigInt(at) + coefficients[j]);
+  return value;
+}
+
+// The share a dealer sends, privately, to trustee `recipient` (as 64 hex characters).
+export function shareFor(dealing, recipient) {
+  return scalarHex(evaluate(dealing.coefficients, recipient));
+}
+
+function committedValue(commitmentsHex, at) {
+  let point = ZERO;
+  commitmentsHex.forEach((hex, j) => { point = point.add(mul(pointFromHex(hex), BigInt(at) ** BigInt(j))); });
+  return point;
+}
+
+function scalarFromHex(text) {
+  if (typeof text !== 'string' || !/^[0-9a-f]{64}$/.test(text)) throw new Error('a scalar is 64 lowercase hex');
+  const value = BigInt('0x' + text);
+  if (value >= N) throw new Error('a scalar is below the group order');
+  return value;
+}
+
+// Feldman's check, before the recipient accepts a dealt share.
+export function shareIsValid(commitmentsHex, recipient, shareHex) {
+  return mul(G, scalarFromHex(shareHex), true).equals(committedValue(commitmentsHex, recipient));
+}
+
+// The trustee's key x_l: the sum of the shares received from every dealer, its own included.
+export function trusteeSecret(sharesHex) {
+  return scalarHex(sharesHex.reduce((sum, hex) => mod(sum + scalarFromHex(hex)), 0n));
+}
+
+// allCommitments: {dealer index: [hex…]}. The joint key h and trustee l's verification key X_l.
+export function jointKey(allCommitments) {
+  return pointHex(Object.values(allCommitments).reduce((sum, c) => sum.add(pointFromHex(c[0])), ZERO));
+}
+
+export function verificationKey(allCommitments, trustee) {
+  return pointHex(Object.values(allCommitments).reduce((sum, c) => sum.add(committedValue(c, trustee)), ZERO));
+}
+
+function pointOrIdentityFromHex(text) {
+  return text === '00' ? ZERO : pointFromHex(text);
+}
+
+// Trustee l's factor x_l·A of one tally ciphertext {alpha, beta} (hex; '00' is the identity of an empty poll),
+// with its Chaum–Pedersen proof against X_l. Draws one nonce, as threshold.decryption_factor.
+export function decryptionFactor(poll, publicKeyHex, question, option, trustee, secretHex, ciphertext,
+  rng = new RandomNonces()) {
+  const secret = scalarFromHex(secretHex);
+  const alpha = pointOrIdentityFromHex(ciphertext.alpha);
+  const beta = pointOrIdentityFromHex(ciphertext.beta);
+  const factor = mul(alpha, secret, true);
+  const w = rng.scalar();
+  const c = hashToScalar('decrypt', poll, pointFromHex(publicKeyHex), question, option, trustee,
+    mul(G, secret, true), alpha, beta, factor, mul(G, w, true), mul(alpha, w, true));
+  return { factor: pointHex(factor), proof: { c: scalarHex(c), s: scalarHex(w + c * secret) } };
+}
+
+// Everything one trustee sends after a close: a proven factor per tally ciphertext, as board.trustee_factors.
+export function trusteeFactors(poll, publicKeyHex, questions, tally, trustee, secretHex, rng = new RandomNonces()) {
+  return {
+    trustee, factors: questions.map((question, q) => tally[q].map((ciphertext, o) => decryptionFactor(
+      poll, publicKeyHex, question.id, o, trustee, secretHex, ciphertext, rng))),
+  };
+}

@@ -81,3 +81,66 @@ console.log(JSON.stringify({{ballot, again}}));
     assert B.verify(answer["ballot"], "p", key, [question]) == []
     # the same nonces through the Python prover give the same ballot
     assert answer["ballot"] == B.seal("p", key, [question], [[0, 1, 1]], SeededNonces("once"))
+
+
+def node_module(script: str, data) -> dict:
+    """Run an ES module snippet that imports sealed.js as `S` and reads `data` (JSON) from stdin."""
+    header = (f"import * as S from {json.dumps(str(ROOT / 'salon' / 'static' / 'sealed.js'))};\n"
+              "import { readFileSync } from 'node:fs';\n"
+              "const data = JSON.parse(readFileSync(0, 'utf8'));\n")
+    done = subprocess.run(["node", "--input-type=module", "-e", header + script], input=json.dumps(data),
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def test_the_trustee_functions_of_sealed_js_reproduce_the_threshold_known_answers():
+    from tests.unit import test_sealed_threshold as kt
+
+    answers = node_module("""
+const rng = new S.SeededNonces('salon-kat-threshold');
+const dealings = [1, 2, 3, 4, 5].map((i) => S.deal(data.term, i, 3, rng));
+const commitments = Object.fromEntries(dealings.map((d) => [d.index, d.public.commitments]));
+const secrets = {};
+for (const l of [1, 2, 3, 4, 5]) secrets[l] = S.trusteeSecret(dealings.map((d) => S.shareFor(d, l)));
+const key = S.jointKey(commitments);
+const ciphertext = S.encrypt(S.pointFromHex(key), 1, rng.scalar());
+const factor = S.decryptionFactor('poll-1', key, 'q', 0, 2, secrets[2],
+  { alpha: S.pointHex(ciphertext.alpha), beta: S.pointHex(ciphertext.beta) }, rng);
+console.log(JSON.stringify({ key, x2: S.verificationKey(commitments, 2), proof: dealings[0].public.proofs[0], factor,
+  good: S.shareIsValid(dealings[0].public.commitments, 3, S.shareFor(dealings[0], 3)),
+  bad: S.shareIsValid(dealings[0].public.commitments, 3, S.shareFor(dealings[0], 2)) }));
+""", {"term": kt.TERM})
+    assert answers["key"] == kt.KAT_JOINT_KEY and answers["x2"] == kt.KAT_VERIFICATION_KEY_2
+    assert answers["proof"] == kt.KAT_FIRST_COEFFICIENT_PROOF and answers["factor"] == kt.KAT_FACTOR
+    assert answers["good"] is True and answers["bad"] is False
+
+
+def test_a_whole_poll_run_by_sealed_js_passes_the_python_verifier():
+    """Trustees deal and decrypt in sealed.js, voters seal in sealed.js; the server's part (the tally and the
+    board) is Python's; the board verifies, with a zero-vote option and the 2-of-3 quorum."""
+    from salon.sealed import board as BD
+
+    questions = [B.Question("topics", 4, 0, 2), B.Question("overall", 3, 1, 1)]
+    votes = [[[1, 0, 1, 0], [1, 0, 0]], [[0, 0, 0, 0], [0, 1, 0]], [[0, 1, 1, 0], [1, 0, 0]]]
+    ceremony = node_module("""
+const dealings = [1, 2, 3].map((i) => S.deal('term-js', i, 2));
+const commitments = Object.fromEntries(dealings.map((d) => [d.index, d.public.commitments]));
+const secrets = {};
+for (const l of [1, 2, 3]) secrets[l] = S.trusteeSecret(dealings.map((d) => S.shareFor(d, l)));
+const key = S.jointKey(commitments);
+const ballots = data.votes.map((v) => S.seal('poll-js', key, data.questions, v));
+console.log(JSON.stringify({ dealings: dealings.map((d) => d.public), secrets, key, ballots,
+  fingerprints: ballots.map(S.fingerprint) }));
+""", {"questions": [q.to_json() for q in questions], "votes": votes})
+    key = BD.key_record("term-js", 2, ceremony["dealings"])
+    assert key["public_key"] == ceremony["key"]
+    assert ceremony["fingerprints"] == [B.fingerprint(b) for b in ceremony["ballots"]]
+    sums = BD.tally(questions, ceremony["ballots"])
+    factors = node_module("""
+console.log(JSON.stringify([1, 3].map((t) => S.trusteeFactors('poll-js', data.key, data.questions, data.tally, t,
+  data.secrets[t]))));
+""", {"key": ceremony["key"], "questions": [q.to_json() for q in questions], "secrets": ceremony["secrets"],
+      "tally": BD.tally_json(sums)})
+    board = BD.build_board("poll-js", questions, key, [(b, "voter") for b in ceremony["ballots"]], factors)
+    assert board["result"] == [[1, 1, 2, 0], [2, 1, 0]]
+    assert BD.verify_board(board) == []

@@ -9,6 +9,14 @@ from salon.sealed.group import G, N, SeededNonces, base_mul
 
 TERM = "term-2026H2"
 K, TRUSTEES = 3, 5
+# Known answers of the seeded ceremony below (produced once; sealed.js reproduces them: test_sealed_js.py).
+KAT_JOINT_KEY = "02bfb04ae4da360b4e255dbbcc3abfc2caf614d0a155d2496bb9f3516a54e7340d"
+KAT_VERIFICATION_KEY_2 = "02666d48d204ea1e51e8f51f0103de607b1ef71a7bf14343399dacbda424123c82"
+KAT_FIRST_COEFFICIENT_PROOF = {"c": "a242ea3b463960d5bb8da00fabc898b20755bf9707b79dca1878b14678cfe06e",
+                               "s": "7900be5a1fb84bc3657e88fcf9cce2a7ec552b5c4777e3712d90b07d740f04cc"}
+KAT_FACTOR = {"factor": "03ccaeab7472a9fd388baabb4a3c03cba875d15435ccfe1e028bca306e4909ec95",
+              "proof": {"c": "da2a75c51e516a71f6c4f3feb8fd2a2d4b0f7d70abc93fd22a3b7f5e85ea9ba5",
+                        "s": "c9be152b4290ad45ecddf475f8e3c75e90fbc797b6f8292de56f26779a8b44ea"}}
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +34,10 @@ def ceremony():
 
 def test_known_answers(ceremony):
     dealings, commitments, secrets, key, tally_ciphertext, factor = ceremony
-    assert key.hex() == "02bfb04ae4da360b4e255dbbcc3abfc2caf614d0a155d2496bb9f3516a54e7340d"
-    assert T.verification_key(commitments, 2).hex() == \
-        "02666d48d204ea1e51e8f51f0103de607b1ef71a7bf14343399dacbda424123c82"
-    assert dealings[0].proofs[0].to_json() == {
-        "c": "a242ea3b463960d5bb8da00fabc898b20755bf9707b79dca1878b14678cfe06e",
-        "s": "7900be5a1fb84bc3657e88fcf9cce2a7ec552b5c4777e3712d90b07d740f04cc"}
-    assert factor.to_json() == {
-        "factor": "03ccaeab7472a9fd388baabb4a3c03cba875d15435ccfe1e028bca306e4909ec95",
-        "proof": {"c": "da2a75c51e516a71f6c4f3feb8fd2a2d4b0f7d70abc93fd22a3b7f5e85ea9ba5",
-                  "s": "c9be152b4290ad45ecddf475f8e3c75e90fbc797b6f8292de56f26779a8b44ea"}}
+    assert key.hex() == KAT_JOINT_KEY
+    assert T.verification_key(commitments, 2).hex() == KAT_VERIFICATION_KEY_2
+    assert dealings[0].proofs[0].to_json() == KAT_FIRST_COEFFICIENT_PROOF
+    assert factor.to_json() == KAT_FACTOR
 
 
 def test_k_must_be_at_least_two_and_at_most_n():
