@@ -115,16 +115,19 @@ def verify_board_json(text: str | bytes) -> list[str]:
 
 
 def verify_board(board) -> list[str]:
-    """Every problem found on the board; an empty list means everything on it checks out."""
+    """Every problem found on the board; an empty list means everything on it checks out. A problem that stops
+    the check (a missing or malformed part) comes last, after those found before it."""
+    problems: list[str] = []
     try:
-        return _verify(board)
+        _verify(board, problems)
     except _Problem as problem:
-        return [str(problem)]
+        problems.append(str(problem))
     except (ValueError, EncodingError, TypeError, KeyError, AttributeError, IndexError) as error:
-        return [f"malformed board: {error}"]
+        problems.append(f"malformed board: {error}")
+    return problems
 
 
-def _verify(board) -> list[str]:
+def _verify(board, problems: list[str]) -> None:
     _require(isinstance(board, dict) and board.get("format") == FORMAT, f"not a board of format {FORMAT}")
     poll = board.get("poll")
     _require(isinstance(poll, str) and poll != "", "the board names no poll")
@@ -138,7 +141,6 @@ def _verify(board) -> list[str]:
              and isinstance(key.get("trustees"), list), "the key record is malformed")
     k, term, trustees = key["threshold"], key["term"], key["trustees"]
     _require(2 <= k <= len(trustees), "the key needs 2 ≤ k ≤ n trustees")
-    problems: list[str] = []
     commitments: dict[int, list[Point]] = {}
     for position, trustee in enumerate(trustees, start=1):
         _require(isinstance(trustee, dict) and trustee.get("index") == position,
@@ -229,7 +231,7 @@ def _verify(board) -> list[str]:
             valid[trustee] = points
     if len(valid) < k:
         problems.append(f"only {len(valid)} of the {k} trustees needed decrypted with valid proofs")
-        return problems
+        return
 
     result = board.get("result")
     _require(isinstance(result, list) and len(result) == len(questions)
@@ -243,4 +245,3 @@ def _verify(board) -> list[str]:
             if count is None or result[q][o] != count or not _is_int(result[q][o]):
                 problems.append(f"question {question.id} option {o}: the published count "
                                 f"{result[q][o]!r} is not what the trustees decrypted ({count})")
-    return problems
