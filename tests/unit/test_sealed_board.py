@@ -68,8 +68,11 @@ def test_a_board_with_one_byte_changed_fails_the_verifier(board):
     text = json.dumps(board, sort_keys=True, separators=(",", ":"))
     assert BD.verify_board_json(text) == []
     sample = random.Random(17)  # seeded: the same positions every run, spread over the whole document
-    positions = sorted(sample.sample(range(len(text)), 90)) + [text.index('"result"') + 11,
-                                                               text.index('"threshold"') + 12]
+    positions = sorted(sample.sample(range(len(text)), 90))
+    for section in ("decryptions", "format", "key", "poll", "public_key", "questions", "result", "tally",
+                    "threshold", "sealed_by", "fingerprint"):  # and a few bytes into every part, by name
+        start = text.index(f'"{section}":') + len(section) + 3
+        positions += range(start, start + 6)
     hexdigits = "0123456789abcdef"
     for position in positions:
         old = text[position]
