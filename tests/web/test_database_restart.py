@@ -244,6 +244,29 @@ def _results(url: str, poll_id: int):
     return results, receipts
 
 
+def _restart_and_probe(cluster: PrivateCluster, port: int, poll_id: int, token: str, choices: list[int],
+                       ledger: Ledger) -> tuple[float, float, list[Answer]]:
+    """Stop PostgreSQL (fast), start it, and from the moment it accepts connections send one voter's ballot
+    every 50 ms until it is counted. Answers how long PostgreSQL was down, the recovery time (from accepting
+    connections to the ballot counted), and the probe's answers."""
+    cluster.stop()
+    down_at = time.monotonic()
+    cluster.start()
+    while not cluster.accepts_connections():
+        assert time.monotonic() - down_at < 60, "PostgreSQL did not come back"
+        time.sleep(0.02)
+    up_at = time.monotonic()
+    probes = []
+    while True:
+        answer, _conn = _post_ballot(port, poll_id, token, choices)
+        probes.append(answer)
+        ledger.note(token, answer)
+        if answer.status == 201:
+            return up_at - down_at, max(0.0, time.monotonic() - up_at), probes
+        assert time.monotonic() - up_at < RECOVERY_LIMIT, f"not recovered: {[a.status for a in probes]}"
+        time.sleep(0.05)
+
+
 def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
     bindir = _pg_bin()
     if bindir is None:
@@ -267,7 +290,7 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
         phases["seed"] = time.monotonic() - started - sum(phases.values())
         rng = random.Random(18)
         plan = {t: rng.sample(option_ids, rng.randint(0, 3)) for t in tokens}
-        probe_token, tokens = tokens[0], tokens[1:]
+        burst_probe, quiet_probe, tokens = tokens[0], tokens[1], tokens[2:]
         _wait_for(server, port)
         phases["waitress"] = time.monotonic() - started - sum(phases.values())
         set_up = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
@@ -297,24 +320,7 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
         for thread in clients:
             thread.start()
         assert restart_due.wait(60), "the burst did not get going"
-        cluster.stop()
-        down_at = time.monotonic()
-        cluster.start()
-        while not cluster.accepts_connections():  # the moment PostgreSQL accepts connections again
-            assert time.monotonic() - down_at < 60, "PostgreSQL did not come back"
-            time.sleep(0.02)
-        up_at = time.monotonic()
-        # One voter sends the same ballot again and again, at once, until it is counted: the recovery time.
-        probes = []
-        while True:
-            answer, _conn = _post_ballot(port, poll_id, probe_token, plan[probe_token])
-            probes.append(answer)
-            ledger.note(probe_token, answer)
-            if answer.status == 201:
-                recovered_at = time.monotonic()
-                break
-            assert time.monotonic() - up_at < RECOVERY_LIMIT, f"not recovered: {[a.status for a in probes]}"
-            time.sleep(0.05)
+        down_for, recovery, probes = _restart_and_probe(cluster, port, poll_id, burst_probe, plan[burst_probe], ledger)
         for thread in clients:
             thread.join(120)
         first_answers = dict(ledger.statuses)
@@ -326,12 +332,17 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
             answer, _conn = _post_ballot(port, poll_id, token, plan[token])
             again[token] = answer.status
             ledger.note(token, answer)
+        # A restart while nobody votes: every pooled connection is now one the restart closed, and the idle
+        # check (SALON_DB_IDLE_CHECK_SECONDS, 10 s) has not come due for them.
+        quiet_down_for, quiet_recovery, quiet_probes = _restart_and_probe(cluster, port, poll_id, quiet_probe,
+                                                                          plan[quiet_probe], ledger)
         assert server.poll() is None, "waitress stopped"
         results, published = _results(cluster.url, poll_id)
-        recovery = max(0.0, recovered_at - up_at)
-        print(f"\nPostgreSQL restart mid-burst: {len(tokens) + 1} ballots, {CLIENTS} clients; first answers "
-              f"{first_answers}; PostgreSQL down {up_at - down_at:.2f} s; first ballot counted {recovery:.2f} s "
-              f"after it accepted connections again ({len(probes)} tries); set-up: {set_up}; whole test "
+        print(f"\nPostgreSQL restart mid-burst: {len(tokens) + 2} ballots, {CLIENTS} clients; first answers "
+              f"{first_answers}; PostgreSQL down {down_for:.2f} s; first ballot counted {recovery:.2f} s after it "
+              f"accepted connections again ({len(probes)} tries: {[a.status for a in probes]}). "
+              f"Restarted again with no traffic: down {quiet_down_for:.2f} s, first ballot counted "
+              f"{quiet_recovery:.2f} s after ({[a.status for a in quiet_probes]}). Set-up: {set_up}; whole test "
               f"{time.monotonic() - started:.1f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
         assert ledger.bad == [], ledger.bad[:5]
@@ -339,7 +350,7 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
         assert {t: s for t, s in again.items() if s != 201} == {}, "a refused ballot could not be cast again"
         assert ledger.failed == {}
         counted = set(ledger.receipts)
-        assert counted == {probe_token, *tokens}
+        assert counted == {burst_probe, quiet_probe, *tokens}
         assert results.turnout == len(counted) == len(published)
         assert set(published) == set(ledger.receipts.values())
         assert results.counts == {o: sum(o in plan[t] for t in counted) for o in option_ids}
