@@ -50,8 +50,8 @@ def from_environment(instance_path: str, need_secret: bool = True) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SALON_BASE_URL": os.environ.get("SALON_BASE_URL", ""),
         "RATELIMIT_STORAGE_URI": ratelimit_storage,
-        # A Redis that does not answer within a second counts as gone (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED):
-        # without a timeout, a Redis that hangs would hang every log-in with it.
+        # A Redis that does not answer within a second counts as gone (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+        # redis-py's own default waits 5 s (older versions: for ever), and every log-in would wait with it.
         "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
                                       if ratelimit_storage.startswith("redis") else {}),
         "RATELIMIT_ENABLED": _bool("SALON_RATELIMIT_ENABLED", True),

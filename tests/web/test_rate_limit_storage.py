@@ -81,6 +81,19 @@ def accounts(tmp_path):
     return url
 
 
+def _serve(tmp_path, database_url: str, storage_uri: str) -> tuple[subprocess.Popen, int, object]:
+    port = _free_port()
+    env = dict(os.environ, SALON_DATABASE_URL=database_url, SALON_INSTANCE_PATH=str(tmp_path),
+               SALON_SECRET_KEY="storage-" + os.urandom(8).hex(), SALON_RATELIMIT_ENABLED="1",
+               SALON_RATELIMIT_STORAGE_URI=storage_uri,
+               SALON_LOGIN_LIMIT_ACCOUNT="3 per 5 minutes", SALON_LOGIN_LIMIT_ADDRESS="100 per 5 minutes")
+    log = open(tmp_path / "waitress.log", "w")
+    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "waitress-serve"),
+                               f"--listen=127.0.0.1:{port}", "--threads=4", "--call", "salon:create_app"],
+                              env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return server, port, log
+
+
 def test_with_redis_gone_the_login_limit_goes_on_in_memory_and_nobody_is_locked_out(tmp_path, accounts):
     Browser = _browser()
     redis_port = _free_port()
@@ -89,15 +102,7 @@ def test_with_redis_gone_the_login_limit_goes_on_in_memory_and_nobody_is_locked_
         redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                                   "--appendonly", "no", "--dir", str(tmp_path)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    port = _free_port()
-    env = dict(os.environ, SALON_DATABASE_URL=accounts, SALON_INSTANCE_PATH=str(tmp_path),
-               SALON_SECRET_KEY="storage-" + os.urandom(8).hex(), SALON_RATELIMIT_ENABLED="1",
-               SALON_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{redis_port}/0",
-               SALON_LOGIN_LIMIT_ACCOUNT="3 per 5 minutes", SALON_LOGIN_LIMIT_ADDRESS="100 per 5 minutes")
-    log = open(tmp_path / "waitress.log", "w")
-    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "waitress-serve"),
-                               f"--listen=127.0.0.1:{port}", "--threads=4", "--call", "salon:create_app"],
-                              env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server, port, log = _serve(tmp_path, accounts, f"redis://127.0.0.1:{redis_port}/0")
     try:
         _wait_for(port, server, "waitress")
 
@@ -125,3 +130,27 @@ def test_with_redis_gone_the_login_limit_goes_on_in_memory_and_nobody_is_locked_
         _stop(redis)
         log.close()
     assert "Traceback" not in (tmp_path / "waitress.log").read_text()
+
+
+def test_a_redis_that_hangs_does_not_hang_the_login(tmp_path, accounts):
+    """A Redis host that stops answering without closing connections (a network partition): here a socket
+    that listens and never reads. After the storage's one-second timeout the limits go on in memory."""
+    Browser = _browser()
+    with socket.socket() as black_hole:
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(64)
+        server, port, log = _serve(tmp_path, accounts, f"redis://127.0.0.1:{black_hole.getsockname()[1]}/0")
+        try:
+            _wait_for(port, server, "waitress")
+            answers, seconds = [], []
+            for username, password in [("bureau_beta", PASSWORD)] + [("bureau_alpha", "wrong")] * 4:
+                started = time.monotonic()
+                answers.append(Browser(port).log_in(username, password))
+                seconds.append(time.monotonic() - started)
+            assert answers == [302, 401, 401, 401, 429]
+            # One second for Redis to answer (salon/config.py), then memory; and the same one second whenever
+            # Flask-Limiter looks whether Redis is back. redis-py's own default waits 5 s (older ones: for ever).
+            assert max(seconds) < 4, seconds
+        finally:
+            _stop(server)
+            log.close()
