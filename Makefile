@@ -11,7 +11,7 @@ THREADS ?= 8
 AXE_CORE := axe-core@4.14.1
 AXE_DIR := .cache/axe
 
-.PHONY: run test venv axe i18n bench clean
+.PHONY: run test venv axe i18n bench release-fixture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ i18n-compile: venv
 
 bench: venv
 	$(BIN)/python bench/ballots.py
+
+# When a release is cut: the upgrade test's database of this release (docs/upgrades.md). Needs PostgreSQL.
+release-fixture: venv
+	$(BIN)/python tools/release_fixture.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts .cache
