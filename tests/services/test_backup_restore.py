@@ -154,8 +154,9 @@ def test_every_page_and_api_route_answers_as_before(round_trip):
     for key, (status, kind, body) in before.items():
         if after[key] != (status, kind, body):
             new_status, new_kind, new_body = after[key]
-            diff = "".join(list(difflib.unified_diff(body.decode("utf-8", "replace").splitlines(True),
-                                                     new_body.decode("utf-8", "replace").splitlines(True), n=0))[:8])
+            diff = "(binary)\n" if not (kind or "").startswith(("text/", "application/json")) else "".join(
+                list(difflib.unified_diff(body.decode("utf-8", "replace").splitlines(True),
+                                          new_body.decode("utf-8", "replace").splitlines(True), n=0))[:8])
             differ.append(f"{key}: {status} {kind} -> {new_status} {new_kind}\n{diff}")
     assert not differ, "\n".join(differ[:10])
     statuses = [status for status, _kind, _body in before.values()]
