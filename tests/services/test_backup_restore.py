@@ -114,7 +114,7 @@ def round_trip(request, tmp_path_factory):
 
             target = create_app(base_config(restored, str(tmp_path)) | {"SECRET_KEY": secret})
             apps.append(target)
-            _cli(target, "restore", "--yes", str(backup))
+            _cli(target, "restore", str(backup))
             verified = _cli(target, "audit", "verify")
             after = _answers(target, visitors)
         yield {"before": before, "after": after, "verified": verified, "events": events, "unbuilt": unbuilt}
