@@ -3,8 +3,9 @@ verifies there and every page and API route answers as it did before the backup.
 
 The database holds the demo programme (through `salon demo`) and the permission matrix's world with its
 schedule, topics, outcomes and review (tests/web/test_permissions.py), so every route that takes an id has one
-(the election's is the demo's: programme A's review has elected its committee, so A holds no election). Python's clock stands still for the whole round trip: the answers before and after are built at the
-same moment, and signed links carry the same timestamp."""
+(the election's is the demo's: programme A's review has elected its committee, so A holds no election).
+Python's clock stands still for the whole round trip: the answers before and after are built at the same
+moment, and signed links carry the same timestamp. Only each browser session's form token may differ."""
 from __future__ import annotations
 
 import difflib
