@@ -15,13 +15,15 @@ from sqlalchemy.engine import make_url
 
 from salon import clock
 from salon.extensions import db
+from salon.sealed import board as sealed_board
 
 # Features add their time-based transitions here: callables (now) -> list of strings said.
 TICKERS: list = []
 
 
 def register(app: Flask) -> None:
-    for command in (create_programme, demo, migrate_command, tick, backup, restore, audit_group):
+    for command in (create_programme, demo, migrate_command, tick, backup, restore, audit_group,
+                    verify_board_command):
         app.cli.add_command(command)
 
 
@@ -203,3 +205,15 @@ def audit_verify(programme_id):
     click.echo(f"audit log BROKEN at programme {broken.programme_id}, event {broken.seq}: {broken.reason} "
                f"({checked} events before it verified)")
     sys.exit(1)
+
+
+@click.command("verify")
+@click.argument("board", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--receipt", default=None, help="a ballot's fingerprint: is it on the board?")
+def verify_board_command(board, receipt):
+    """Check a poll's bulletin board from the board alone (SPEC §5.1; the same check as tools/verify_board.py)."""
+    ok, lines = sealed_board.report(board.read_bytes(), receipt)
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        raise SystemExit(1)
