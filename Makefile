@@ -18,7 +18,7 @@ AXE_DIR := .cache/axe
 NOBLE_CURVES := @noble/curves@2.4.0
 VENDOR_DIR := salon/static/vendor
 
-.PHONY: run test venv axe vendor i18n bench clean
+.PHONY: run test venv axe vendor i18n bench release-fixture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ i18n-compile: venv
 
 bench: venv
 	$(BIN)/python bench/ballots.py
+
+# When a release is cut: the upgrade test's database of this release (docs/upgrades.md). Needs PostgreSQL.
+release-fixture: venv
+	$(BIN)/python tools/release_fixture.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts .cache $(VENDOR_DIR)

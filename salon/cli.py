@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
 
 from salon import clock
@@ -148,15 +148,21 @@ def backup(path):
 
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option("--yes", is_flag=True, hidden=True, help="accepted for old scripts; restore never replaces anything")
 @with_appcontext
 def restore(path, yes):
-    """Replace the database with the backup at PATH. Stop the web processes first."""
-    if not yes:
-        click.confirm("This replaces every record in the database. Continue?", abort=True)
+    """Restore the backup at PATH into the configured database, which must be new and empty: restore never
+    overwrites data (create the database first; then point SALON_DATABASE_URL at it)."""
     url = _database_url()
+    tables = inspect(db.engine).get_table_names()
     db.session.remove()
     db.engine.dispose()
+    if tables:
+        # pg_restore --clean would drop and recreate only the backup's own tables and leave any other (a later
+        # migration's) beside them: a database that is neither the backup nor what it replaced.
+        raise click.ClickException(
+            f"the database already holds {len(tables)} tables ({', '.join(sorted(tables)[:3])}, …); restore only "
+            "into a new, empty database")
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(path)
         target = sqlite3.connect(url.database)
@@ -165,8 +171,7 @@ def restore(path, yes):
         source.close()
         target.close()
     elif url.get_backend_name() == "postgresql":
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              "--dbname", _libpq_url(url), path])
+        _run(["pg_restore", "--no-owner", "--single-transaction", "--dbname", _libpq_url(url), path])
     else:
         raise click.ClickException(f"restore does not support {url.get_backend_name()}")
     click.echo(f"database restored from {path}")
