@@ -100,15 +100,15 @@ def read_postgresql(connection) -> tuple[dict, dict, int, int]:
     return server, session, int(slots), int(standbys)
 
 
-def check(engine=None) -> list[Finding]:
-    """The findings for the database the app uses, read on one of its own connections."""
-    engine = engine or db.engine
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            return rules.postgresql(*read_postgresql(connection))
-        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
-        secure_delete = connection.exec_driver_sql("PRAGMA secure_delete").scalar_one()
-        return rules.sqlite(str(journal), int(secure_delete))
+def check() -> list[Finding]:
+    """The findings for the database the app uses, read on the request's own connection (one of the app's
+    connections, as salon.database set it up; on SQLite a second connection would wait for this one's lock)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        return rules.postgresql(*read_postgresql(connection))
+    journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+    secure_delete = connection.exec_driver_sql("PRAGMA secure_delete").scalar_one()
+    return rules.sqlite(str(journal), int(secure_delete))
 
 
 def said(found: list[Finding]) -> list[Said]:

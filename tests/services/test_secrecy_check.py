@@ -21,9 +21,9 @@ def cli(app):
 def test_the_check_reads_this_database(app, database_url):
     found = secrecy.check()
     if database_url.startswith("postgresql"):
-        with db.engine.connect() as connection:
-            server, session, slots, standbys = secrecy.read_postgresql(connection)
-            assert server["wal_level"] == connection.execute(text("SHOW wal_level")).scalar_one()
+        connection = db.session.connection()
+        server, session, slots, standbys = secrecy.read_postgresql(connection)
+        assert server["wal_level"] == connection.execute(text("SHOW wal_level")).scalar_one()
         assert found == rules.postgresql(server, session, slots, standbys)
         assert ("wal", rules.NOTE) in {(f.code, f.severity) for f in found}
     else:
@@ -61,7 +61,7 @@ def test_the_command_says_each_finding_and_exits_1_on_a_warning(cli, monkeypatch
     warned = any(f.severity == rules.WARNING for f in secrecy.check())
     assert calm.exit_code == (1 if warned else 0), calm.output
     assert "warnings" in calm.output and "->" in calm.output
-    monkeypatch.setattr(secrecy, "check", lambda engine=None: [
+    monkeypatch.setattr(secrecy, "check", lambda: [
         rules.Finding("archive", rules.WARNING, "archive_mode", "on"), rules.Finding("wal", rules.NOTE, "wal_keep_size", "0")])
     result = cli("check-secrecy", "--lang", "en")
     assert result.exit_code == 1
