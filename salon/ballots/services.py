@@ -155,6 +155,32 @@ def add_eligible(poll_id: int, seat_id: int, programme_id: int, now: datetime | 
     return added == 1
 
 
+def remove_eligible(poll_id: int, seat_id: int, programme_id: int) -> bool:
+    """Take a seat's eligibility back in an open poll (a seat marked present at a review by mistake) before it
+    has voted. True if it was removed; Conflict once the seat has voted (its ballot stays counted).
+
+    The poll's lock, exclusive, waits for any ballot of the poll in flight, so "has not voted" read after it
+    holds until the commit: a ballot of the seat that starts later finds it no longer eligible."""
+    lock_programme(programme_id)  # lock order: salon/database.py
+    lock_poll(poll_id, shared=False)
+    poll = db.session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    if poll is None or poll.programme_id != programme_id:
+        raise NotFound(_("Not found."), "poll_id")
+    if poll.state != PollState.OPEN:
+        raise Conflict(_("Voting has closed; the roll can no longer change."), "poll")
+    if has_voted(poll_id, seat_id):
+        raise Conflict(_("This community has already voted: it stays on the roll and its ballot stays counted."),
+                       "seat_id")
+    removed = db.session.execute(delete(EligibleSeat).where(EligibleSeat.poll_id == poll_id,
+                                                            EligibleSeat.seat_id == seat_id),
+                                 execution_options={"preserve_rowcount": True}).rowcount
+    if removed == 1:
+        db.session.execute(update(Poll).where(Poll.id == poll_id).values(eligible_count=Poll.eligible_count - 1))
+        db.session.refresh(poll)
+    return removed == 1
+
+
 def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     """open → closed. The poll's lock, exclusive, waits for every ballot in flight (they hold it shared) to
     commit; the statements after it see them all."""
