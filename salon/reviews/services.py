@@ -65,11 +65,10 @@ def review_page(programme_id: int, cursor=None, limit: int = 20) -> tuple[list[R
     previous page). Returns the page and the cursor for the next one (None on the last)."""
     query = select(Review).where(Review.programme_id == programme_id)
     if cursor not in (None, ""):
-        anchor = as_id(cursor)
-        if anchor is None or db.session.get(Review, anchor) is None \
-                or db.session.get(Review, anchor).programme_id != programme_id:
+        anchor = db.session.get(Review, as_id(cursor)) if as_id(cursor) else None
+        if anchor is None or anchor.programme_id != programme_id:
             raise ValidationFailed(_("This cursor does not belong to any page of reviews."), "cursor")
-        query = query.where(Review.id < anchor)
+        query = query.where(Review.id < anchor.id)
     found = list(db.session.scalars(query.order_by(Review.id.desc()).limit(limit + 1)))
     return found[:limit], (found[limit - 1] if len(found) > limit else None)
 
@@ -97,13 +96,16 @@ def next_window(programme: Programme) -> rules.ReviewWindow | None:
     return window(programme, term) if term is not None else None
 
 
-def due(programme: Programme, now: datetime) -> Term | None:
+def due(programme: Programme, now: datetime, grace: bool = True) -> Term | None:
     """The sitting term whose review may be opened without a reason (SPEC §4.1: from 14 days before it falls
-    due), if any and if no review is open."""
+    due; with grace=False only once it has fallen due), if any and if no review is open."""
     term = committee.sitting_term(programme.id)
     if term is None or open_review_of(programme.id) is not None:
         return None
-    return term if window(programme, term).opening(now) == rules.OPEN else None
+    slot = window(programme, term)
+    if not grace:
+        return term if now >= slot.due_at else None
+    return term if slot.opening(now) == rules.OPEN else None
 
 
 def _period_start(programme_id: int, term: Term) -> datetime:

@@ -260,7 +260,7 @@ def review_tasks(user) -> list[Task]:
     found = []
     latest = services.reviews(programme.id, 1)
     void_again = user.is_bureau and latest and latest[0].outcome == rules.VOID and services.open_review_of(programme.id) is None
-    if user.is_bureau and not void_again and services.due(programme, now) is not None:
+    if user.is_bureau and not void_again and services.due(programme, now, grace=False) is not None:
         found.append(Task(_("The committee's half-year review is due: hold it."), url_for("reviews.index"), True))
     current = services.open_review_of(programme.id)
     if current is not None and user.is_bureau and now < current.checkin_until:

@@ -70,7 +70,7 @@ def test_exports_for_the_bureau_counts_only_where_published(app, client, world, 
         api(user).post(f"/elections/{election['id']}/candidates", json={"seat_id": community.seat.id})
     bureau.post(f"/elections/{election['id']}/voting/open", json={})
     bureau.post(f"/elections/{election['id']}/voting/close")
-    review = bureau.post("/reviews").get_json()
+    review = bureau.post("/reviews", json={"reason": "提前评议（测试）", "confirm_empty": True}).get_json()
     bureau.post(f"/reviews/{review['id']}/roll", json={"seat_ids": [c.seat.id for c in world.communities]})
     overall = next(q for q in review["poll"]["questions"] if q["code"] == "overall")
     oppose = next(o["id"] for o in overall["options"] if o["code"] == "oppose")
@@ -187,7 +187,7 @@ def test_bureau_is_prompted_when_a_review_is_due_and_to_hold_a_void_one_again(ap
     login(secretary, "sec_a2")
     assert due not in _tasks(_home(secretary))
 
-    review = api(world.bureau).post("/reviews").get_json()
+    review = api(world.bureau).post("/reviews", json={"reason": "提前评议（测试）", "confirm_empty": True}).get_json()
     assert due not in _tasks(_home(client))
     assert f"/reviews/{review['id']}" in _tasks(_home(secretary))  # check in, then vote
     api(world.bureau).post(f"/reviews/{review['id']}/roll", json={"seat_ids": [world.communities[0].seat.id]})
@@ -301,7 +301,7 @@ def test_review_export_through_the_api_matches_the_page_and_xlsx_says_the_same(a
 
     _seat_committee(world, api)
     bureau = api(world.bureau)
-    review = bureau.post("/reviews").get_json()
+    review = bureau.post("/reviews", json={"reason": "提前评议（测试）", "confirm_empty": True}).get_json()
     assert bureau.get(f"/reviews/{review['id']}/export.xlsx").status_code == 409  # still open
     bureau.post(f"/reviews/{review['id']}/roll", json={"seat_ids": [c.seat.id for c in world.communities]})
     overall = next(q for q in review["poll"]["questions"] if q["code"] == "overall")
