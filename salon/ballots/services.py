@@ -14,6 +14,7 @@ import logging
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -561,6 +562,22 @@ def check_choices(poll: Poll, choices: list[int]) -> None:
 
 
 _UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # random bytes at or above it are dropped: every letter equally likely
+
+
+RECEIPT_TYPED_MAX = 40  # what a receipt lookup accepts as typed (spaces, hyphens) before normalising
+
+
+def normalise_receipt(typed) -> str:
+    """A receipt code as a voter may type it — with spaces, without hyphens, in any case, full-width from a
+    Chinese keyboard — in the published form "ABCD-EFGH-JKMN". Whatever cannot be a code comes back cleaned
+    but unformatted, so it matches nothing."""
+    if not isinstance(typed, str):
+        return ""
+    cleaned = "".join(c for c in unicodedata.normalize("NFKC", typed[:RECEIPT_TYPED_MAX]).upper()
+                      if c.isalnum())
+    if len(cleaned) == 12 and all(c in RECEIPT_ALPHABET for c in cleaned):
+        return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+    return cleaned
 
 
 def new_receipt_code() -> str:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 
+from salon.ballots import services as ballots
 from salon.ballots.views import BallotPage, OptionDetail, ballot_page
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
@@ -156,7 +157,7 @@ def _my_seat_id():
 @login_required
 def results(session_id):
     view = services.session_topic(_session(session_id), current_user)
-    wanted = (request.args.get("receipt") or "").strip().upper()[:20]
+    wanted = ballots.normalise_receipt(request.args.get("receipt") or "")
     return render_template("topics/results.html", view=view, wanted=wanted,
                            found=wanted in view.receipts if wanted else None)
 
