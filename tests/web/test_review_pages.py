@@ -143,3 +143,37 @@ def test_the_qr_page_shows_the_code_and_not_the_signed_link_as_text(app, client,
     link = re.search(r'href="([^"]*/reviews/checkin/[^"]*)"', page).group(1)
     text_only = re.sub(r"<[^>]+>", " ", page)
     assert "/reviews/checkin/" not in text_only and link not in text_only
+
+
+def test_the_owning_secretary_reports_progress_on_the_page_and_the_api(app, client, world, api):
+    """Through the page and the API: 渭运社区's secretary records progress on 渭运社区's action item (no due-date
+    field offered); 陕拖社区's secretary is refused."""
+    from datetime import timedelta
+
+    from salon import clock
+    from salon.extensions import db
+    from salon.outcomes import services as outcomes
+    from tests.outcome_helpers import decided_session
+
+    with app.test_request_context():
+        session = decided_session(world.programme, world.bureau, world.communities[0], 1,
+                                  clock.utcnow() - timedelta(days=30), "如何破解社区万能章", world.communities,
+                                  world.secretaries)
+        item = outcomes.add_action(session, world.bureau, {"what": "入户走访", "owner_unit": "渭运社区"})
+        db.session.commit()
+        item_id = item.id
+    owner, third = api(world.secretaries[1]), api(world.secretaries[2])
+    done = owner.post(f"/action-items/{item_id}/updates", json={"status": "in_progress", "note": "已走访"})
+    assert done.status_code == 201
+    assert third.post(f"/action-items/{item_id}/updates", json={"status": "done"}).status_code == 403
+    moved = owner.post(f"/action-items/{item_id}/updates", json={"due_on": "2030-01-01"})
+    assert moved.status_code == 403 and list(moved.get_json()["error"]["fields"]) == ["due_on"]
+    login(client, "sec_a2")
+    page = client.get(f"/outcomes/actions/{item_id}").get_data(as_text=True)
+    assert 'name="status"' in page and 'name="due_on"' not in page
+    assert client.post(f"/outcomes/actions/{item_id}", data={"status": "done", "note": "完成"}).status_code == 302
+    assert api(world.bureau).get(f"/action-items/{item_id}").get_json()["status"] == "done"
+    other = app.test_client()
+    login(other, "sec_a3")
+    assert 'name="status"' not in other.get(f"/outcomes/actions/{item_id}").get_data(as_text=True)
+    assert other.post(f"/outcomes/actions/{item_id}", data={"status": "open", "note": "x"}).status_code == 403
