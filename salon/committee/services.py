@@ -220,6 +220,12 @@ def fewer_candidates_than_seats(election: Election) -> bool:
     return len(candidates(election.id, accepted_only=True)) < election.seats
 
 
+def fewer_candidates_alarm(election: Election, now: datetime) -> bool:
+    """Fewer stand than there are seats and standing is about to close: time for the bureau to act."""
+    return rules.fewer_candidates_alarm(len(candidates(election.id, accepted_only=True)), election.seats,
+                                        election.standing_until, now)
+
+
 def open_vote(election: Election, programme: Programme, actor, now: datetime | None = None,
               fewer_ok: bool = False) -> Poll:
     """standing → voting: an approval ballot over those who stand, up to the committee size each.

@@ -19,7 +19,7 @@ from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee import services as committee
-from salon.committee.models import Term
+from salon.committee.models import ElectionState, Term
 from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.outcomes import services as outcomes
@@ -506,7 +506,16 @@ def arithmetic(review: Review) -> str:
 
 
 def next_step(review: Review) -> str:
+    """What happens next, as it stands now: a recall's election is described as it is today (open, or closed
+    with a new committee seated), not as it was when the review closed."""
     if review.outcome == rules.TRIGGERED:
+        election = committee.get_election(review.election_id, review.programme_id) if review.election_id else None
+        if election is not None and election.state == ElectionState.CLOSED:
+            successor = db.session.scalar(select(Term).where(Term.election_id == election.id))
+            if successor is not None:
+                return _("The committee's term ended as recalled. The election it opened closed on %(when)s and "
+                         "a new committee has sat since then.", when=session_time(election.closed_at))
+            return _("The committee's term ended as recalled. The election it opened has closed.")
         return _("The committee's term ended as recalled; the bureau decides topics meanwhile, and an election "
                  "is open (sitting members may stand again).")
     if review.outcome == rules.VOID:

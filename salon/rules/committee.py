@@ -106,6 +106,14 @@ def review_window(service_started: datetime, reviews_held: int, period_months: i
 
 # --- elections ------------------------------------------------------------------------------------
 
+FEWER_ALARM_DAYS = 2  # "fewer candidates than seats" is an alarm only this close to the end of standing
+
+
+def fewer_candidates_alarm(standing: int, seats: int, standing_until: datetime, now: datetime) -> bool:
+    """Too few stand, and standing is about to close (the last FEWER_ALARM_DAYS days, or over): before that,
+    secretaries are still expected to stand, and an alarm from the first minute says nothing."""
+    return standing < seats and now >= standing_until - timedelta(days=FEWER_ALARM_DAYS)
+
 @dataclass(frozen=True)
 class ElectionTally:
     """winners: elected outright; tied: those tied for the last seat(s), who go to a runoff for

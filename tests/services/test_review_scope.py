@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from salon import clock
@@ -101,9 +102,14 @@ def test_a_new_committee_judges_only_its_own_topics_the_rest_listed_apart(world)
     first = services.open_review(world.programme, world.bureau, now=recalled_at)
     assert listed(first) == {a_topic.id: (True, topic_rules.COMMITTEE)}  # late_a is not held yet
     assert recall(world, first, recalled_at).outcome == rules.TRIGGERED
+    with force_locale("en"):
+        assert "an election is open" in services.next_step(first)
     bureau_topic = topic(world, recalled_at + timedelta(days=3), recalled_at + timedelta(days=1))
     term_b = elect(world, recalled_at + timedelta(days=5))  # seated at recall + 6 days
     assert term_b.id != term_a.id and term_b.started_at == recalled_at + timedelta(days=6)
+    with force_locale("en"):  # the result page's next step stays current once the election has closed
+        assert "election is open" not in services.next_step(first)
+        assert "a new committee has sat" in services.next_step(first)
     b_topic = topic(world, recalled_at + timedelta(days=60), recalled_at + timedelta(days=50), term_b)
 
     when = services.window(world.programme, term_b).due_at

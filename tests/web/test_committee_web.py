@@ -138,6 +138,17 @@ def test_bureau_is_prompted_on_the_home_page_to_open_the_first_election_and_told
     assert f"/committee/elections/{election['id']}" in _tasks(_home(secretary))  # stand, or nominate
     api(world.secretaries[0]).post(f"/elections/{election['id']}/candidates",
                                    json={"seat_id": world.communities[0].seat.id})
+    # Standing has just opened: too few stand so far, but that is no alarm yet.
+    assert "候选人少于席位" not in _tasks(_home(client))
+    assert 'id="fewer"' not in client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    with app.test_request_context():  # two days before standing closes, the alarm comes
+        from datetime import timedelta
+
+        from salon import clock
+        from salon.committee.models import Election
+
+        db.session.get(Election, election["id"]).standing_until = clock.utcnow() + timedelta(days=2)
+        db.session.commit()
     tasks = _tasks(_home(client))
     assert "候选人少于席位" in tasks and f"/committee/elections/{election['id']}" in tasks
     body = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)

@@ -177,3 +177,68 @@ def test_the_owning_secretary_reports_progress_on_the_page_and_the_api(app, clie
     login(other, "sec_a3")
     assert 'name="status"' not in other.get(f"/outcomes/actions/{item_id}").get_data(as_text=True)
     assert other.post(f"/outcomes/actions/{item_id}", data={"status": "open", "note": "x"}).status_code == 403
+
+
+def test_the_election_page_shows_turnout_closes_after_confirming_and_names_the_elected(app, client, world, api):
+    bureau = api(world.bureau)
+    election = bureau.post("/elections").get_json()
+    api(world.secretaries[0]).post(f"/elections/{election['id']}/candidates",
+                                   json={"seat_id": world.communities[1].seat.id})
+    nominee = app.test_client()
+    login(nominee, "sec_a2")
+    home = nominee.get("/").get_data(as_text=True)
+    assert "您被提名" in home and f"/committee/elections/{election['id']}" in home  # asked to accept
+    for user, community in zip(world.secretaries, world.communities):
+        api(user).post(f"/elections/{election['id']}/candidates", json={"seat_id": community.seat.id})
+    api(world.secretaries[1]).post(f"/elections/{election['id']}/accept")
+    bureau.post(f"/elections/{election['id']}/voting/open", json={})
+    poll = bureau.get(f"/elections/{election['id']}").get_json()["poll"]
+    options = {o["label"].split(" · ")[0]: o["id"] for o in poll["questions"][0]["options"]}
+    for user in world.secretaries:  # 景翼 3, 渭运 2, 陕拖 1 approvals
+        chosen = ["景翼社区", "渭运社区", "陕拖社区"][:3 - world.secretaries.index(user)]
+        assert api(user).post(f"/polls/{poll['id']}/ballot",
+                              json={"choices": [options[c] for c in chosen]}).status_code == 201
+    login(client, "bureau_a")
+    page = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    assert 'id="turnout"' in page and "3" in re.search(r'id="turnout">([^<]*)<', page).group(1)
+    form = re.search(r'<form[^>]*id="close-vote"[^>]*>', page, re.S).group(0)
+    assert "data-confirm=" in form and "无法撤销" in form and 'class="irreversible"' in page
+    client.post(f"/committee/elections/{election['id']}/close-vote", data={})
+    assert bureau.get(f"/elections/{election['id']}").get_json()["state"] == "voting"  # not without the box
+    client.post(f"/committee/elections/{election['id']}/close-vote", data={"understood": "y"})
+    assert bureau.get(f"/elections/{election['id']}").get_json()["state"] == "closed"
+    page = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    ranked = re.search(r'<ol class="rows tally" id="ranking-1">(.*?)</ol>', page, re.S).group(1)
+    names = re.findall(r"<li><span>([^<]*)</span>", ranked)
+    assert [n.split(" · ")[0] for n in names] == ["景翼社区", "渭运社区", "陕拖社区"]
+    assert ranked.count("当选") == 3 and "未当选" not in ranked and "#" not in ranked
+
+
+def test_closing_a_topic_vote_early_says_who_loses_what_and_needs_the_box(app, client, world):
+    from datetime import timedelta
+
+    from salon import clock
+    from salon.extensions import db
+    from salon.schedule.models import Session, SessionStatus
+    from salon.topics import services as topic_services
+    from salon.topics.models import Nomination
+
+    with app.test_request_context():
+        session = Session(programme_id=world.programme.id, number=9, starts_at=clock.utcnow() + timedelta(days=10),
+                          duration_minutes=120, chair_community_id=world.communities[0].id,
+                          status=SessionStatus.PLANNED)
+        db.session.add(session)
+        db.session.flush()
+        db.session.add(Nomination(programme_id=world.programme.id, session_id=session.id,
+                                  community_id=world.communities[1].id, title="议题甲", problem="问题"))
+        topic_services.open_voting(session, world.programme, world.bureau, clock.utcnow())
+        db.session.commit()
+        session_id = session.id
+    login(client, "bureau_a")
+    page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="close-vote"[^>]*>', page, re.S).group(0)
+    assert "3" in form and "未投票" in form and "无法撤销" in form
+    client.post(f"/topics/sessions/{session_id}/close-vote", data={})
+    assert 'id="close-vote"' in client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    client.post(f"/topics/sessions/{session_id}/close-vote", data={"understood": "y"})
+    assert 'id="close-vote"' not in client.get(f"/sessions/{session_id}").get_data(as_text=True)
