@@ -237,7 +237,8 @@ class ElectionExport(MethodView):
         if election.state != ElectionState.CLOSED:
             raise Conflict(_("Export once the election has closed."), "election")
         return table_response(services.export_rows(services.election_view(election, me)),
-                              f"election-{election.id}", fmt)
+                              f"election-{election.id}", fmt, _("Committee election"),
+                              services.export_heading(election, me.programme))
 
 
 def _picks_out(session) -> dict:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from salon import clock
+from salon import clock, exports
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
@@ -474,3 +474,9 @@ def export_rows(view: ElectionView) -> list[list]:
     rows += [[], [_("Elected")]] + ([[m.seat.community.name, m.user.display_name if m.user else ""]
                                      for m in view.term.members] if view.term else [])
     return rows
+
+
+def export_heading(election: Election, programme: Programme) -> list[list]:
+    """The export's first lines: the programme, the election, the day it closed, from its opening to its close."""
+    return exports.heading(programme.name, _("Committee election"), election.closed_at or election.created_at,
+                           election.created_at, election.closed_at)

@@ -185,7 +185,8 @@ def export(election_id, fmt):
     if election.state != ElectionState.CLOSED:
         raise Conflict(_("Export once the election has closed."), "election")
     return table_response(services.export_rows(services.election_view(election, current_user)),
-                          f"election-{election.id}", fmt)
+                          f"election-{election.id}", fmt, _("Committee election"),
+                          services.export_heading(election, current_user.programme))
 
 
 @bp.route("/sessions/<int:session_id>/pick", methods=["GET", "POST"])

@@ -281,4 +281,5 @@ class ReviewExport(MethodView):
         if review.state != ReviewState.CLOSED:
             raise Conflict(_("Export once the review has closed."), "review")
         return table_response(services.export_rows(review, services.review_view(review, me)),
-                              f"review-{review.id}", fmt)
+                              f"review-{review.id}", fmt, _("Half-year review"),
+                              services.export_heading(review, me.programme))

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
-from salon import clock
+from salon import clock, exports
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
@@ -605,6 +605,11 @@ def review_view(review: Review, user, now: datetime | None = None) -> ReviewView
                       next_step(review), present, seat is not None and seat.id in present,
                       ballots.has_voted(poll.id, seat.id if seat else None), can_take_roll(user, review), apart,
                       seat.id if seat else None)
+
+
+def export_heading(review: Review, programme: Programme) -> list[list]:
+    return exports.heading(programme.name, _("Half-year review"), review.opened_at, review.period_start,
+                           review.period_end)
 
 
 def export_rows(review: Review, view: ReviewView) -> list[list]:

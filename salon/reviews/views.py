@@ -237,7 +237,8 @@ def export(review_id, fmt):
     if review.state != ReviewState.CLOSED:
         raise Conflict(_("Export once the review has closed."), "review")
     return table_response(services.export_rows(review, services.review_view(review, current_user)),
-                          f"review-{review.id}", fmt)
+                          f"review-{review.id}", fmt, _("Half-year review"),
+                          services.export_heading(review, current_user.programme))
 
 
 CHECKIN_STAGE = "review_checkin"

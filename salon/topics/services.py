@@ -348,6 +348,16 @@ def decision_of(session_id: int) -> TopicDecision | None:
     return db.session.scalar(select(TopicDecision).where(TopicDecision.session_id == session_id))
 
 
+def decided_titles(session_ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    """Session id → its decided topic's title and when it was decided, in one query (calendar feeds)."""
+    if not session_ids:
+        return {}
+    return {session_id: (title, decided_at) for session_id, title, decided_at in db.session.execute(
+        select(TopicDecision.session_id, Nomination.title, TopicDecision.decided_at)
+        .join(Nomination, Nomination.id == TopicDecision.nomination_id)
+        .where(TopicDecision.session_id.in_(session_ids)))}
+
+
 def deciding_terms(decisions: list[TopicDecision]) -> dict[int, int | None]:
     """Which committee term made each decision (session id → term id; None: the bureau decided). SPEC §4.1: a
     review judges only its own term's decisions. The one place that answers it: read from the picks that chose

@@ -84,7 +84,10 @@ def test_exports_for_the_bureau_counts_only_where_published(app, client, world, 
     assert "支持" not in csv_text and "弃权" not in csv_text  # 1 ballot < 3: only oppose and present published
     xlsx = client.get(f"/committee/elections/{election['id']}/export.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
-    assert [c.value for c in sheet[1]][:2] == ["选题委员会选举", election["id"]]
+    # The file says what it is: the programme, the table, its date and period first, on a named sheet.
+    assert sheet.title == "选题委员会选举"
+    assert [sheet.cell(row=r, column=1).value for r in range(1, 5)] == ["甲县沙龙", "选题委员会选举", "日期", "涵盖期间"]
+    assert ["选题委员会选举", election["id"]] in [[c.value for c in row][:2] for row in sheet.iter_rows()]
     assert client.get(f"/reviews/{review['id']}/export.pdf").status_code == 404
     report = client.get(f"/reviews/{review['id']}/report").get_data(as_text=True)
     assert "反对 1 人 / 参会 3 人 = 33.3%，不高于 60%：委员会继续任职" in report
@@ -325,6 +328,7 @@ def test_review_export_through_the_api_matches_the_page_and_xlsx_says_the_same(a
     rows = _rows(client.get(f"/reviews/{review['id']}/export.csv"))
     assert _rows(bureau.get(f"/reviews/{review['id']}/export.csv")) == rows
     assert ["参会", "3"] in rows and ["反对", "2"] in rows and ["支持", "1"] in rows  # 3 ballots: published
+    assert rows[0] == ["甲县沙龙"] and rows[1] == ["半年评议"] and rows[2][0] == "日期" and rows[3][0] == "涵盖期间"
     assert any("反对 2 人 / 参会 3 人 = 66.7%，高于 60%：委员会改选" in cell for row in rows for cell in row)
     sheet = list(load_workbook(io.BytesIO(bureau.get(f"/reviews/{review['id']}/export.xlsx").data)).active
                  .iter_rows(values_only=True))

@@ -242,3 +242,37 @@ def test_closing_a_topic_vote_early_says_who_loses_what_and_needs_the_box(app, c
     assert 'id="close-vote"' in client.get(f"/sessions/{session_id}").get_data(as_text=True)
     client.post(f"/topics/sessions/{session_id}/close-vote", data={"understood": "y"})
     assert 'id="close-vote"' not in client.get(f"/sessions/{session_id}").get_data(as_text=True)
+
+
+def test_calendar_events_carry_the_topic_and_a_link_and_links_can_be_copied(app, client, world):
+    """A subscribed calendar's event names the decided topic and links the session's page; the calendar and
+    guest-link pages offer copy buttons (salon.js, no inline script) and a webcal:// subscribe link."""
+    from datetime import timedelta
+
+    from icalendar import Calendar
+
+    from salon import clock
+    from salon.extensions import db
+    from salon.schedule import services as schedule
+    from salon.schedule.models import SessionStatus
+    from tests.outcome_helpers import decided_session
+
+    with app.test_request_context():
+        session = decided_session(world.programme, world.bureau, world.communities[0], 1,
+                                  clock.utcnow() + timedelta(days=6), "如何破解社区万能章", world.communities,
+                                  world.secretaries, status=SessionStatus.PLANNED)
+        db.session.commit()
+        session_id = session.id
+    login(client, "sec_a1")
+    assert client.post("/schedule/feeds", data={"community_id": ""}).status_code == 302
+    page = client.get("/schedule/feeds").get_data(as_text=True)
+    assert "data-copy=" in page and 'href="webcal://' in page and "onclick" not in page
+    with app.test_request_context():
+        token = schedule.feed_token(schedule.feeds_of(world.secretaries[0])[0])
+    ics = app.test_client().get(f"/calendar/{token}.ics")
+    event = next(e for e in Calendar.from_ical(ics.data).walk("VEVENT") if str(e["uid"]).startswith(
+        f"salon-session-{session_id}@"))
+    assert "如何破解社区万能章" in str(event["description"])
+    assert str(event["url"]).endswith(f"/sessions/{session_id}") and f"/sessions/{session_id}" in str(event["description"])
+    created = client.post(f"/packets/sessions/{session_id}/links", data={"label": "县医保局"}).get_data(as_text=True)
+    assert 'data-copy="new-link"' in created and "onclick" not in created
