@@ -29,6 +29,8 @@ class BallotPage:
     notes: dict[int, list[str]] = field(default_factory=dict)
     # What a voter may read about an option before choosing it, keyed by option id (a nomination's text).
     details: dict[int, "OptionDetail"] = field(default_factory=dict)
+    # What a seat that may not vote is told, when the room knows why (a review: not checked in).
+    not_eligible: str = ""
 
 
 @dataclass(frozen=True)
