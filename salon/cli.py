@@ -23,7 +23,7 @@ TICKERS: list = []
 
 def register(app: Flask) -> None:
     for command in (create_programme, demo, migrate_command, tick, backup, restore, audit_group,
-                    verify_board_command):
+                    verify_board_command, check_secrecy):
         app.cli.add_command(command)
 
 
@@ -216,4 +216,28 @@ def verify_board_command(board, receipt):
     for line in lines:
         click.echo(line)
     if not ok:
+        raise SystemExit(1)
+
+
+@click.command("check-secrecy")
+@click.option("--lang", default=None, help="zh_Hans (the default) or en")
+@with_appcontext
+def check_secrecy(lang):
+    """Warn where the database's logging, archiving or replication would keep plain ballot data (SPEC §5).
+    Exits 1 when there is a warning; notes alone exit 0. docs/secrecy-leaks.md explains each finding."""
+    from flask_babel import force_locale
+
+    from salon.ballots import secrecy
+
+    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        told = secrecy.said(secrecy.check())
+        for item in told:
+            finding = item.finding
+            where = f"{finding.setting} = {finding.value}" if finding.value else finding.setting
+            click.echo(f"{finding.severity.upper()}  {where}")
+            click.echo(f"  {item.what}")
+            click.echo(f"  -> {item.change}")
+    warned = sum(1 for item in told if item.warning)
+    click.echo(f"{warned} warnings, {len(told) - warned} notes ({db.engine.dialect.name})")
+    if warned:
         raise SystemExit(1)

@@ -197,9 +197,35 @@ def _postgresql_session(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("SET plan_cache_mode = force_generic_plan")
+        _quiet_parameter_logging(cursor, dbapi_connection.info.server_version)
     finally:
         cursor.close()
     dbapi_connection.commit()
+
+
+# Settings that make the server's log record a statement's parameter values: for a ballot, the seat's token hash,
+# the choices and the receipt in one line (docs/secrecy-leaks.md). 0 keeps the values out (the statement's text,
+# with placeholders only, may still be logged). Only the first may be set by any role; the others need a
+# superuser or, from PostgreSQL 15, GRANT SET ON PARAMETER. Where the role may not, `salon check-secrecy` and
+# the bureau's settings page warn instead (salon.ballots.secrecy).
+QUIET_SETTINGS = ("log_parameter_max_length_on_error", "log_parameter_max_length",
+                  "auto_explain.log_parameter_max_length")
+
+
+def quiet_settings_allowed(cursor, server_version: int) -> list[str]:
+    """Which of QUIET_SETTINGS the connection's role may set (those of a module not loaded are not listed)."""
+    allowed = "context = 'user' OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
+    if server_version >= 150000:
+        allowed += " OR has_parameter_privilege(name, 'SET')"
+    cursor.execute(f"SELECT name FROM pg_settings WHERE name = ANY(%s) AND ({allowed}) ORDER BY name",
+                   [list(QUIET_SETTINGS)])
+    return [name for (name,) in cursor.fetchall()]
+
+
+def _quiet_parameter_logging(cursor, server_version: int) -> None:
+    """For the app's own connections: no parameter values in the server's log, where the role may say so."""
+    for name in quiet_settings_allowed(cursor, server_version):
+        cursor.execute(f"SET {name} = 0")  # a name from QUIET_SETTINGS
 
 
 def configure_engine(engine: Engine, idle_limit: float = 10.0) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectMultipleField
+from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from salon.errors import DomainError, text_error
@@ -38,6 +40,13 @@ class Form(FlaskForm):
 
 class EmptyForm(Form):
     """A POST-only button: nothing but the CSRF token."""
+
+
+class ConfirmForm(Form):
+    """An action that cannot be undone (templates/macros.html `confirm_button`): the box must be ticked, so the
+    action is confirmed even without JavaScript; with it, the form's data-confirm asks in words as well."""
+
+    understood = BooleanField(_l("I understand: this cannot be undone"), validators=[DataRequired()])
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -38,6 +38,7 @@ ACTIONS = {
     "review.close": _l("Review closed; rule applied"),
     "review.open": _l("Review opened"),
     "review.roll": _l("Review roll taken"),
+    "review.roll_off": _l("Seat taken off a review's roll"),
     "rotation.draw": _l("Rotation drawn by lot"),
     "rotation.reorder": _l("Rotation reordered"),
     "schedule.blackouts": _l("Blackout months changed"),

@@ -14,6 +14,7 @@ import logging
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -153,6 +154,32 @@ def add_eligible(poll_id: int, seat_id: int, programme_id: int, now: datetime | 
                            .values(eligible_count=Poll.eligible_count + 1))
         db.session.refresh(poll)
     return added == 1
+
+
+def remove_eligible(poll_id: int, seat_id: int, programme_id: int) -> bool:
+    """Take a seat's eligibility back in an open poll (a seat marked present at a review by mistake) before it
+    has voted. True if it was removed; Conflict once the seat has voted (its ballot stays counted).
+
+    The poll's lock, exclusive, waits for any ballot of the poll in flight, so "has not voted" read after it
+    holds until the commit: a ballot of the seat that starts later finds it no longer eligible."""
+    lock_programme(programme_id)  # lock order: salon/database.py
+    lock_poll(poll_id, shared=False)
+    poll = db.session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    if poll is None or poll.programme_id != programme_id:
+        raise NotFound(_("Not found."), "poll_id")
+    if poll.state != PollState.OPEN:
+        raise Conflict(_("Voting has closed; the roll can no longer change."), "poll")
+    if has_voted(poll_id, seat_id):
+        raise Conflict(_("This community has already voted: it stays on the roll and its ballot stays counted."),
+                       "seat_id")
+    removed = db.session.execute(delete(EligibleSeat).where(EligibleSeat.poll_id == poll_id,
+                                                            EligibleSeat.seat_id == seat_id),
+                                 execution_options={"preserve_rowcount": True}).rowcount
+    if removed == 1:
+        db.session.execute(update(Poll).where(Poll.id == poll_id).values(eligible_count=Poll.eligible_count - 1))
+        db.session.refresh(poll)
+    return removed == 1
 
 
 def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
@@ -535,6 +562,22 @@ def check_choices(poll: Poll, choices: list[int]) -> None:
 
 
 _UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # random bytes at or above it are dropped: every letter equally likely
+
+
+RECEIPT_TYPED_MAX = 40  # what a receipt lookup accepts as typed (spaces, hyphens) before normalising
+
+
+def normalise_receipt(typed) -> str:
+    """A receipt code as a voter may type it — with spaces, without hyphens, in any case, full-width from a
+    Chinese keyboard — in the published form "ABCD-EFGH-JKMN". Whatever cannot be a code comes back cleaned
+    but unformatted, so it matches nothing."""
+    if not isinstance(typed, str):
+        return ""
+    cleaned = "".join(c for c in unicodedata.normalize("NFKC", typed[:RECEIPT_TYPED_MAX]).upper()
+                      if c.isalnum())
+    if len(cleaned) == 12 and all(c in RECEIPT_ALPHABET for c in cleaned):
+        return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+    return cleaned
 
 
 def new_receipt_code() -> str:

@@ -8,11 +8,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from salon.api import require_bureau
+from salon.api import next_page_headers, require_bureau
 from salon.committee.models import ElectionState
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
-from salon.api.schemas import DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.schedule.api import PAGE_DEFAULT, PAGE_MAX
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
 from salon.committee.services import EXTEND_MAX_DAYS
@@ -121,8 +122,37 @@ class Committee(MethodView):
                 "first_election_due": services.first_election_due(programme)}
 
 
+class ElectionListItemSchema(Strict):
+    id = fields.Int()
+    state = fields.Str(metadata={"description": "standing, voting, runoff, closed"})
+    reason = fields.Str(metadata={"description": "why it was held: first, recall, term_end"})
+    seats = fields.Int()
+    standing_until = DateTime()
+    created_at = DateTime()
+    closed_at = DateTime(allow_none=True)
+
+
+class ElectionPageQuery(Strict):
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
+                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
+                                                 "omit for the first (newest) page"})
+    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
+                       metadata={"description": f"elections per page (1–{PAGE_MAX})"})
+
+
 @blp.route("/elections")
 class Elections(MethodView):
+    @blp.arguments(ElectionPageQuery, location="query")
+    @blp.response(200, ElectionListItemSchema(many=True), headers=NEXT_PAGE_HEADERS)
+    def get(self, args):
+        """The programme's elections, newest first, a page at a time (cursor pagination: follow the
+        X-Next-Cursor header, or the Link header, until it is absent)."""
+        services.advance(g.api_user.programme)
+        page, last = services.election_page(g.api_user.programme_id, args["cursor"], args["limit"])
+        return ([{"id": e.id, "state": e.state.value, "reason": e.reason, "seats": e.seats,
+                  "standing_until": e.standing_until, "created_at": e.created_at, "closed_at": e.closed_at}
+                 for e in page], 200, next_page_headers(last and last.id, args["limit"], "api_committee.Elections"))
+
     @blp.response(201, ElectionSchema)
     def post(self):
         """Open a committee election (bureau); secretaries then stand."""
@@ -207,7 +237,8 @@ class ElectionExport(MethodView):
         if election.state != ElectionState.CLOSED:
             raise Conflict(_("Export once the election has closed."), "election")
         return table_response(services.export_rows(services.election_view(election, me)),
-                              f"election-{election.id}", fmt)
+                              f"election-{election.id}", fmt, _("Committee election"),
+                              services.export_heading(election, me.programme))
 
 
 def _picks_out(session) -> dict:

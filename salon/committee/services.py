@@ -13,13 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from salon import clock
+from salon import clock, exports
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee.models import Candidate, Election, ElectionState, Member, Pick, Term
 from salon.committee.terms import member_seat_ids, sitting_term  # noqa: F401 - sitting_term for views
-from salon.database import lock_programme
+from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -56,6 +56,19 @@ def running_election(programme_id: int) -> Election | None:
 def elections(programme_id: int, limit: int = 20) -> list[Election]:
     return list(db.session.scalars(select(Election).where(Election.programme_id == programme_id)
                                    .order_by(Election.id.desc()).limit(limit)))
+
+
+def election_page(programme_id: int, cursor=None, limit: int = 20) -> tuple[list[Election], Election | None]:
+    """One page of the programme's elections, newest first, by keyset (cursor: the id of the last election of
+    the previous page). Returns the page and the cursor for the next one (None on the last)."""
+    query = select(Election).where(Election.programme_id == programme_id)
+    if cursor not in (None, ""):
+        anchor = db.session.get(Election, as_id(cursor)) if as_id(cursor) else None
+        if anchor is None or anchor.programme_id != programme_id:
+            raise ValidationFailed(_("This cursor does not belong to any page of elections."), "cursor")
+        query = query.where(Election.id < anchor.id)
+    found = list(db.session.scalars(query.order_by(Election.id.desc()).limit(limit + 1)))
+    return found[:limit], (found[limit - 1] if len(found) > limit else None)
 
 
 def candidates(election_id: int, accepted_only: bool = False) -> list[Candidate]:
@@ -205,6 +218,12 @@ def extend_standing(election: Election, actor, days, now: datetime | None = None
 
 def fewer_candidates_than_seats(election: Election) -> bool:
     return len(candidates(election.id, accepted_only=True)) < election.seats
+
+
+def fewer_candidates_alarm(election: Election, now: datetime) -> bool:
+    """Fewer stand than there are seats and standing is about to close: time for the bureau to act."""
+    return rules.fewer_candidates_alarm(len(candidates(election.id, accepted_only=True)), election.seats,
+                                        election.standing_until, now)
 
 
 def open_vote(election: Election, programme: Programme, actor, now: datetime | None = None,
@@ -455,3 +474,9 @@ def export_rows(view: ElectionView) -> list[list]:
     rows += [[], [_("Elected")]] + ([[m.seat.community.name, m.user.display_name if m.user else ""]
                                      for m in view.term.members] if view.term else [])
     return rows
+
+
+def export_heading(election: Election, programme: Programme) -> list[list]:
+    """The export's first lines: the programme, the election, the day it closed, from its opening to its close."""
+    return exports.heading(programme.name, _("Committee election"), election.closed_at or election.created_at,
+                           election.created_at, election.closed_at)

@@ -13,8 +13,9 @@ from salon.committee.forms import CandidateForm, ExtendForm, OpenVoteForm, PickF
 from salon.committee.models import ElectionState
 from salon.errors import Conflict, DomainError
 from salon.exports import table_response
-from salon.forms import EmptyForm, show_error
+from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home.tasks import Task
+from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.rules import topics as topic_rules
 from salon.topics import services as topics
@@ -64,12 +65,23 @@ def _candidate_form(view) -> CandidateForm:
     return form
 
 
+def ranking(view, poll, results) -> list[tuple[str, int | None, bool]]:
+    """A closed ballot's candidates by name, most approved first, each marked elected or not (the elected are
+    the committee it seated). With counts withheld (SPEC §5) no count and no order by votes: the elected first."""
+    elected = {m.seat_id for m in view.term.members} if view.term else set()
+    rows = [(o.label, results.counts.get(o.id, 0) if results.published else None, o.ref_id in elected)
+            for q in poll.questions for o in q.options]
+    if results.published:
+        return sorted(rows, key=lambda r: (-r[1], not r[2], r[0]))
+    return sorted(rows, key=lambda r: (not r[2], r[0]))
+
+
 def _election_page(view, status=200, **forms):
-    context = {"view": view, "button_form": EmptyForm(), "now": clock.utcnow(),
+    context = {"view": view, "button_form": EmptyForm(), "now": clock.utcnow(), "ranking": ranking,
                "candidate_form": forms.get("candidate_form") or _candidate_form(view),
                "extend_form": forms.get("extend_form") or ExtendForm(formdata=None),
                "open_form": forms.get("open_form") or OpenVoteForm(formdata=None),
-               "fewer": services.fewer_candidates_than_seats(view.election)}
+               "fewer": services.fewer_candidates_alarm(view.election, clock.utcnow())}
     return render_template("committee/election.html", **context), status
 
 
@@ -143,9 +155,12 @@ def open_vote(election_id):
 @bureau_required
 def close_vote(election_id):
     election = _election(election_id)
-    if EmptyForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
         services.close_vote(election, current_user.programme, current_user)
         flash(_("Voting is closed and counted."), "success")
+    elif form.is_submitted() and "understood" in form.errors:
+        flash(_("Tick the box to confirm: this cannot be undone."), "error")
     return _to(election)
 
 
@@ -170,7 +185,8 @@ def export(election_id, fmt):
     if election.state != ElectionState.CLOSED:
         raise Conflict(_("Export once the election has closed."), "election")
     return table_response(services.export_rows(services.election_view(election, current_user)),
-                          f"election-{election.id}", fmt)
+                          f"election-{election.id}", fmt, _("Committee election"),
+                          services.export_heading(election, current_user.programme))
 
 
 @bp.route("/sessions/<int:session_id>/pick", methods=["GET", "POST"])
@@ -224,12 +240,20 @@ def committee_tasks(user) -> list[Task]:
         now = clock.utcnow()
         if election.state == ElectionState.STANDING:
             if user.is_bureau:
+                alarm = services.fewer_candidates_alarm(election, now)
                 text = (_("Committee election: fewer candidates than seats — extend standing or open the vote.")
-                        if services.fewer_candidates_than_seats(election)
-                        else _("Committee election: open the vote when standing closes."))
-                found.append(Task(text, url, now >= election.standing_until))
+                        if alarm else _("Committee election: open the vote when standing closes."))
+                found.append(Task(text, url, alarm or now >= election.standing_until))
             elif now < election.standing_until:
-                found.append(Task(_("Committee election: standing is open — stand, or nominate a secretary."), url))
+                seat_id = programmes.seat_id_of(user)
+                nominated = next((c for c in services.candidates(election.id)
+                                  if c.seat_id == seat_id and c.accepted_at is None), None)
+                if nominated is not None:
+                    found.append(Task(_("You were nominated for the committee: accept to stand (standing closes "
+                                        "%(when)s).", when=session_time(election.standing_until)), url, True))
+                else:
+                    found.append(Task(_("Committee election: standing is open — stand, or nominate a secretary."),
+                                      url))
         else:
             view = services.election_view(election, user)
             if view.eligible and not view.voted:

@@ -43,4 +43,7 @@ class UpdateForm(Form):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=limits.UPDATE_NOTE_MAX)])
 
     def values(self) -> dict:
-        return {"status": self.status.data, "due_on": self.due_on.data, "note": self.note.data or ""}
+        values = {"status": self.status.data, "note": self.note.data or ""}
+        if "due_on" in self:
+            values["due_on"] = self.due_on.data
+        return values

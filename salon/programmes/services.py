@@ -246,6 +246,11 @@ def holders_by_community(programme_id: int) -> dict[int, User]:
     return {community_id: user for community_id, user in rows}
 
 
+def seat_ids_by_community(programme_id: int) -> dict[int, int]:
+    """Community id → its seat's id, in one query (API clients name seats in elections and the roll)."""
+    return dict(db.session.execute(select(Seat.community_id, Seat.id).where(Seat.programme_id == programme_id)).all())
+
+
 def seat_of(user: User) -> Seat | None:
     return db.session.scalar(
         select(Seat).join(SeatHolding, SeatHolding.seat_id == Seat.id)

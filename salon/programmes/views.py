@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from salon.accounts.auth import bureau_required, login_required
+from salon.ballots import secrecy
 from salon.errors import DomainError
 from salon.forms import EmptyForm, show_error
 from salon.i18n import bdi, with_names
@@ -34,7 +35,8 @@ def settings():
         else:
             flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("programmes.settings"))
-    return render_template("programmes/settings.html", form=form, shown=SHOWN), 422 if form.errors else 200
+    return render_template("programmes/settings.html", form=form, shown=SHOWN,
+                           secrecy=secrecy.said(secrecy.check())), 422 if form.errors else 200
 
 
 @bp.route("/communities", methods=["GET", "POST"])

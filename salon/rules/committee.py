@@ -17,7 +17,7 @@ import calendar
 import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # --- the half-year review -------------------------------------------------------------------------
 
@@ -73,7 +73,46 @@ def review_due(service_started: datetime, reviews_held: int, period_months: int,
     return now >= review_due_at(service_started, reviews_held, period_months)
 
 
+EARLY_DAYS = 14  # SPEC §4.1: a review can be opened from this many days before it falls due
+OPEN = "open"  # may open now
+EARLY = "early"  # may open now with a reason
+REFUSED = "refused"  # this period's review has been held
+
+
+@dataclass(frozen=True)
+class ReviewWindow:
+    """When the review of one period of service may open (SPEC §4.1). The period is the `number`-th of the
+    committee's service; its review falls due at `due_at`, may open without a reason from `opens_from` (14
+    days before), with a reason from `period_starts` (the period's own beginning), and not before: one review
+    per period. The reviews held (counted: not void) fix which period is next, never when they were held, so
+    an early review does not move the next due date."""
+    number: int
+    period_starts: datetime
+    opens_from: datetime
+    due_at: datetime
+
+    def opening(self, now: datetime) -> str:
+        if now < self.period_starts:
+            return REFUSED
+        return EARLY if now < self.opens_from else OPEN
+
+
+def review_window(service_started: datetime, reviews_held: int, period_months: int,
+                  early_days: int = EARLY_DAYS) -> ReviewWindow:
+    due_at = review_due_at(service_started, reviews_held, period_months)
+    return ReviewWindow(reviews_held + 1, add_months(service_started, period_months * reviews_held),
+                        due_at - timedelta(days=early_days), due_at)
+
+
 # --- elections ------------------------------------------------------------------------------------
+
+FEWER_ALARM_DAYS = 2  # "fewer candidates than seats" is an alarm only this close to the end of standing
+
+
+def fewer_candidates_alarm(standing: int, seats: int, standing_until: datetime, now: datetime) -> bool:
+    """Too few stand, and standing is about to close (the last FEWER_ALARM_DAYS days, or over): before that,
+    secretaries are still expected to stand, and an alarm from the first minute says nothing."""
+    return standing < seats and now >= standing_until - timedelta(days=FEWER_ALARM_DAYS)
 
 @dataclass(frozen=True)
 class ElectionTally:

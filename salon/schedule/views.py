@@ -20,6 +20,7 @@ from salon.schedule import ical, services
 from salon.schedule.forms import (AskSwapForm, BlackoutForm, BureauSwapForm, EditSessionForm, FeedForm,
                                   GenerateForm)
 from salon.schedule.models import SessionStatus
+from salon.topics import services as topics
 
 bp = Blueprint("schedule", __name__)
 
@@ -361,6 +362,7 @@ def feed(token):
         chosen = services.feed_sessions(programme.id, calendar_feed.community_id)
         name = _("%(programme)s — chair duties of %(community)s", programme=programme.name,
                  community=calendar_feed.community.name)
-    body = ical.build(programme, chosen, name)
+    body = ical.build(programme, chosen, name, topics.decided_titles([s.id for s in chosen]),
+                      lambda s: url_for("sessions.page", session_id=s.id, _external=True))
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": 'inline; filename="salon.ics"', "Cache-Control": "private, max-age=300"})

@@ -13,7 +13,7 @@ document.addEventListener("submit", function (event) {
   }
 });
 
-// Copy buttons: <button data-copy="id-of-a-textarea">; says so when done.
+// Copy buttons: <button data-copy="id-of-a-field-or-code">; says so when done.
 document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("button[data-copy]");
   if (!button) { return; }
@@ -24,9 +24,18 @@ document.addEventListener("click", function (event) {
     button.textContent = button.getAttribute("data-copied") || label;
     setTimeout(function () { button.textContent = label; }, 2000);
   };
-  field.select();
+  // A text field or a <code> element (a link shown as text): select it, then copy its text.
+  var text = field.value !== undefined ? field.value : field.textContent.trim();
+  if (field.select) {
+    field.select();
+  } else {
+    var range = document.createRange();
+    range.selectNodeContents(field);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+  }
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    navigator.clipboard.writeText(text).then(done, function () { document.execCommand("copy"); done(); });
   } else {
     document.execCommand("copy");
     done();

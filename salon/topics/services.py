@@ -16,6 +16,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
+from salon.committee.models import Pick, Term
 from salon.committee.terms import sitting_term
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
@@ -345,6 +346,38 @@ def decider_for(session: Session, programme: Programme) -> str:
 
 def decision_of(session_id: int) -> TopicDecision | None:
     return db.session.scalar(select(TopicDecision).where(TopicDecision.session_id == session_id))
+
+
+def decided_titles(session_ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    """Session id → its decided topic's title and when it was decided, in one query (calendar feeds)."""
+    if not session_ids:
+        return {}
+    return {session_id: (title, decided_at) for session_id, title, decided_at in db.session.execute(
+        select(TopicDecision.session_id, Nomination.title, TopicDecision.decided_at)
+        .join(Nomination, Nomination.id == TopicDecision.nomination_id)
+        .where(TopicDecision.session_id.in_(session_ids)))}
+
+
+def deciding_terms(decisions: list[TopicDecision]) -> dict[int, int | None]:
+    """Which committee term made each decision (session id → term id; None: the bureau decided). SPEC §4.1: a
+    review judges only its own term's decisions. The one place that answers it: read from the picks that chose
+    the decided nomination (each pick records its term), else from the term in office when it was decided."""
+    by_committee = [d for d in decisions if d.decider == rules.COMMITTEE]
+    found: dict[int, int | None] = {d.session_id: None for d in decisions}
+    if not by_committee:
+        return found
+    from_picks = dict(db.session.execute(
+        select(Pick.session_id, func.max(Pick.term_id))
+        .join(TopicDecision, (TopicDecision.session_id == Pick.session_id)
+              & (TopicDecision.nomination_id == Pick.nomination_id))
+        .where(Pick.session_id.in_([d.session_id for d in by_committee])).group_by(Pick.session_id)).all())
+    terms = list(db.session.execute(select(Term.id, Term.started_at, Term.ended_at).where(
+        Term.programme_id == by_committee[0].programme_id)).all())
+    for decision in by_committee:
+        found[decision.session_id] = from_picks.get(decision.session_id) or next(
+            (t.id for t in terms if t.started_at <= decision.decided_at
+             and (t.ended_at is None or decision.decided_at < t.ended_at)), None)
+    return found
 
 
 def decide(session: Session, user, nomination_id, rationale, now: datetime | None = None) -> TopicDecision:

@@ -1,7 +1,7 @@
 """The committee's rules over tables (SPEC §4): the re-election rule, quorum, the election tally, the lot."""
 import hashlib
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -102,3 +102,24 @@ def test_tied_runoff_is_settled_by_lot_anyone_can_redo():
     random.Random(int(redo_seed, 16)).shuffle(order)
     assert seed == redo_seed and winners == tuple(order[:2])
     assert rules.lot_seed(list(reversed(receipts))) == seed  # the published order does not matter
+
+
+def test_too_few_candidates_is_an_alarm_only_in_the_last_two_days_of_standing():
+    until = datetime(2026, 3, 10, 8, 0)
+    assert not rules.fewer_candidates_alarm(1, 3, until, until - timedelta(days=2, seconds=1))
+    assert rules.fewer_candidates_alarm(1, 3, until, until - timedelta(days=2))
+    assert rules.fewer_candidates_alarm(2, 3, until, until + timedelta(days=1))  # standing over, still too few
+    assert not rules.fewer_candidates_alarm(3, 3, until, until)  # enough stand: no alarm
+
+
+def test_a_review_window_opens_14_days_before_due_with_a_reason_before_that_one_per_period():
+    start = datetime(2026, 1, 31, 8, 0)
+    first = rules.review_window(start, 0, 6)
+    assert (first.number, first.period_starts, first.due_at) == (1, start, datetime(2026, 7, 31, 8, 0))
+    assert first.opening(first.due_at - timedelta(days=14)) == rules.OPEN
+    assert first.opening(first.due_at - timedelta(days=14, seconds=1)) == rules.EARLY
+    assert first.opening(start) == rules.EARLY
+    second = rules.review_window(start, 1, 6)  # one review held, early or not: the next is due a period later
+    assert (second.period_starts, second.due_at) == (datetime(2026, 7, 31, 8, 0), datetime(2027, 1, 31, 8, 0))
+    assert second.opening(datetime(2026, 7, 31, 7, 59)) == rules.REFUSED
+    assert second.opening(datetime(2026, 7, 31, 8, 0)) == rules.EARLY
