@@ -174,11 +174,28 @@ _JSON_CONTROL = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
 _JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+def text_error(value: str) -> str | None:
+    """Why a string cannot be stored as text, or None: the one check that every form field and body share."""
+    if _is_control(value):
+        return _("Control characters are not allowed.")
+    if _is_lone_surrogate(value):
+        return _("Not valid text: a lone UTF-16 surrogate.")
+    return None
+
+
 def reject_control_characters() -> None:
-    """NUL and other control characters cannot be stored (PostgreSQL refuses NUL): say which field."""
+    """NUL and other control characters cannot be stored (PostgreSQL refuses NUL): say which field.
+
+    A page's form is answered by its own page, the error under the field (salon.forms.Form checks every
+    field); here the input is only noted, and `refuse_unchecked_text` stops a request whose page did not."""
     sources = [request.args.to_dict(flat=False)] if request.args else []
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        sources.append(request.form.to_dict(flat=False))
+        form = request.form.to_dict(flat=False)
+        if wants_json():
+            sources.append(form)
+        else:
+            g.bad_text_field = _first_control_character(form, "body") or _first_control_character(
+                form, "body", _is_lone_surrogate)
     # Cheap look at the raw body first; parse only when it may hold one (the ballot path stays fast).
     if request.is_json:
         raw = request.get_data(cache=True)
@@ -239,6 +256,20 @@ def _too_large_message() -> str:
     return _("What you sent is too large: at most %(n)d KiB.", n=limit // 1024)
 
 
+def refuse_unchecked_text(response):
+    """A page that accepted a form with a control character in an input no form field checked (a field the
+    page does not know): nothing of it is kept, and the answer names the input."""
+    field = g.get("bad_text_field")
+    if field and response.status_code < 400:
+        from salon.extensions import db
+
+        db.session.rollback()
+        message = f"{field}: {_('Control characters are not allowed.')}"
+        return current_app.make_response((render_template("errors/error.html", status=422, message=message),
+                                          422))
+    return response
+
+
 # Seconds a client is asked to wait (Retry-After) when the database cannot be reached. A PostgreSQL restart
 # takes a few seconds; Salon then serves again at once, without a restart of its own (docs/faults.md).
 RETRY_AFTER_SECONDS = 3
@@ -292,6 +323,8 @@ def _database_unavailable_answer():
 def register(app: Flask) -> None:
     app.before_request(reject_deep_json)
     app.before_request(reject_control_characters)
+    # Registered after salon.database's commit hook, so it runs before it (Flask runs them in reverse).
+    app.after_request(refuse_unchecked_text)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

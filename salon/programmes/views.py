@@ -9,6 +9,7 @@ from salon.accounts.auth import bureau_required, login_required
 from salon.ballots import secrecy
 from salon.errors import DomainError
 from salon.forms import EmptyForm, show_error
+from salon.i18n import bdi, with_names
 from salon.programmes import services
 from salon.programmes.forms import SHOWN, CommunityForm, HandoverForm, SettingsForm
 from salon.programmes.models import Community
@@ -51,7 +52,7 @@ def communities():
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(_("%(name)s joined the programme, at the end of the rotation.", name=community.name),
+            flash(with_names(_("%(name)s joined the programme, at the end of the rotation."), name=bdi(community.name)),
                   "success")
             return redirect(url_for("programmes.communities"))
     return render_template(
@@ -88,7 +89,8 @@ def deactivate(community_id):
     community = _community(community_id)
     if EmptyForm().validate_on_submit():
         services.deactivate_community(community, current_user)
-        flash(_("%(name)s is inactive: it no longer chairs or votes.", name=community.name), "success")
+        flash(with_names(_("%(name)s is inactive: it no longer chairs or votes."), name=bdi(community.name)),
+              "success")
     return redirect(url_for("programmes.community", community_id=community.id))
 
 
@@ -98,7 +100,8 @@ def reactivate(community_id):
     community = _community(community_id)
     if EmptyForm().validate_on_submit():
         services.reactivate_community(community, current_user)
-        flash(_("%(name)s is active again, at the end of the rotation.", name=community.name), "success")
+        flash(with_names(_("%(name)s is active again, at the end of the rotation."), name=bdi(community.name)),
+              "success")
     return redirect(url_for("programmes.community", community_id=community.id))
 
 

@@ -12,7 +12,7 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
-from salon.i18n import session_time
+from salon.i18n import bdi, session_time, with_names
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.rules import calendar_rules
@@ -188,7 +188,7 @@ def ask(session_id):
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(_("Your request is sent to %(community)s.", community=other.chair.name), "success")
+            flash(with_names(_("Your request is sent to %(community)s."), community=bdi(other.chair.name)), "success")
             return redirect(url_for("schedule.swaps"))
     return _render_session(session, ask=form, status=422)
 

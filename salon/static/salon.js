@@ -1,7 +1,13 @@
-// Asks before buttons that cannot be undone (forms marked data-confirm).
+// Salon's only script: the pages carry no inline script or on…= attribute (the Content-Security-Policy
+// forbids them, salon/security.py); behaviour hangs on data- attributes here.
+
+// Asks before what cannot be undone: a form marked data-confirm="question?", or its submit button marked so
+// (the button's question wins). Add the attribute; nothing else is needed.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  var question = form.getAttribute && form.getAttribute("data-confirm");
+  var button = event.submitter;
+  var question = (button && button.getAttribute("data-confirm")) ||
+    (form.getAttribute && form.getAttribute("data-confirm"));
   if (question && !window.confirm(question)) {
     event.preventDefault();
   }
@@ -34,4 +40,16 @@ document.addEventListener("click", function (event) {
     document.execCommand("copy");
     done();
   }
+});
+
+// A read-only field to copy from (<input data-select-all>): one click selects all of it.
+document.addEventListener("click", function (event) {
+  var field = event.target.closest && event.target.closest("input[data-select-all]");
+  if (field) { field.select(); }
+});
+
+// <button data-print>: opens the browser's print dialog (the printable packet).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-print]");
+  if (button) { window.print(); }
 });

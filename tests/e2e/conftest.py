@@ -171,17 +171,35 @@ def _page_key(url: str) -> str:
     return re.sub(r"/\d+(?=/|$)", "/N", urllib.parse.urlsplit(url).path)
 
 
+# Every Content-Security-Policy violation a page reports, handed to Python as it happens (the binding outlives
+# navigations, a list kept on window would not).
+_CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => window.salonCspViolation(
+    `${e.effectiveDirective} refused ${e.blockedURI || "inline"} (${e.sourceFile || document.URL}:${e.lineNumber})`));"""
+
+
+def watch_csp(context, found: list) -> None:
+    """Record the policy violations of a browser context's pages in `found` (the DOM event, and the console
+    line Chromium writes, in case the event cannot reach the page)."""
+    context.expose_binding("salonCspViolation", lambda source, text: found.append(f"{source['frame'].url}: {text}"))
+    context.add_init_script(_CSP_LISTENER)
+    context.on("console", lambda message: found.append(f"console: {message.text}")
+               if "Content Security Policy" in message.text else None)
+
+
 @pytest.fixture
 def new_page(browser):
     """Pages of a journey. Every page it reached with GET is checked with axe-core afterwards, once per run
-    (pages the journey screenshots are checked as they were shown; see `shot`)."""
-    contexts, reached = [], []
+    (pages the journey screenshots are checked as they were shown; see `shot`). A journey fails if any page
+    reported a Content-Security-Policy violation (`page.csp_violations`, shared by the context's pages)."""
+    contexts, reached, violations = [], [], []
 
     def make(width: int = 360, height: int = 780):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                       device_scale_factor=1)
         contexts.append(context)
+        watch_csp(context, violations)
         page = context.new_page()
+        page.csp_violations = violations
         page.set_default_timeout(15000)
         page.on("request", lambda request: reached.append((context, request.url))
                 if request.is_navigation_request() and request.method == "GET" else None)
@@ -198,6 +216,7 @@ def new_page(browser):
             if page.goto(url).ok:
                 check_accessibility(page, key)
             page.close()
+        assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
     finally:
         for context in contexts:
             context.close()
@@ -205,7 +224,8 @@ def new_page(browser):
 
 def axe_violations(page) -> list[str]:
     """Serious and critical axe-core findings on the page as it is now, one line each."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated, not added as a <script>: the page's Content-Security-Policy refuses inline script.
+    page.evaluate(AXE.read_text())
     found = page.evaluate("""async ([tags, impacts]) => {
         const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
                                                 resultTypes: ['violations']});
