@@ -44,6 +44,22 @@ class CandidateSchema(Strict):
     stands = fields.Bool(dump_only=True, metadata={"description": "accepted the nomination"})
 
 
+class LotRowSchema(Strict):
+    seat_id = fields.Int()
+    public_id = fields.Str(metadata={"description": "the community's name at the draw"})
+    digest = fields.Str()
+    drawn = fields.Bool()
+    command = fields.Str(metadata={"description": "a shell line that recomputes the digest with sha256sum"})
+
+
+class OpenElectionSchema(Strict):
+    reason = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(services.REASONS), metadata={
+        "description": "first or recall (no committee sits); term_end, early (needs note) or by_election while one "
+                       "sits; by default the first the rules allow"})
+    note = fields.Str(load_default="", validate=validate.Length(max=services.NOTE_MAX),
+                      metadata={"description": "why an early election is called (shown on the committee page)"})
+
+
 class ElectionSchema(Strict):
     id = fields.Int()
     state = fields.Str(metadata={"description": "standing, voting, runoff, closed"})
@@ -54,10 +70,16 @@ class ElectionSchema(Strict):
     runoff = fields.Nested(PollSchema, allow_none=True)
     runoff_seats = fields.Int()
     elected = fields.List(fields.Nested(MemberSchema))
+    reason = fields.Str(metadata={"description": "first, recall, term_end, early, by_election"})
+    note = fields.Str(metadata={"description": "the bureau's reason for an early election"})
     lot_seed = fields.Str(allow_none=True, metadata={
-        "description": "SHA-256 (hex) of the runoff's sorted receipt codes joined by newlines"})
-    lot_candidates = fields.List(fields.Int(), metadata={
-        "description": "tied seat ids; sorted, shuffled with random.Random(int(lot_seed, 16)), the first lot_seats win"})
+        "description": "SHA-256 (hex) of lot_seed_text (SPEC §4.1)"})
+    lot_seed_text = fields.Str(metadata={
+        "description": "the lines the seed hashes: 'election <id>', the runoff's close (UTC), its sorted receipt codes"})
+    lot_candidates = fields.List(fields.Int(), metadata={"description": "tied seat ids"})
+    lot = fields.List(fields.Nested(LotRowSchema), metadata={
+        "description": "the tied candidates by SHA-256(lot_seed + ':' + public_id), lowest first; the first "
+                       "lot_seats are drawn"})
     lot_seats = fields.Int(metadata={
         "description": "seats drawn by lot: runoff_seats less those the runoff settled outright (0 without a lot)"})
 
@@ -98,8 +120,10 @@ def _election_out(election, user) -> dict:
             "poll": poll_payload(view.poll, user) if view.poll else None,
             "runoff": poll_payload(view.runoff, user) if view.runoff else None,
             "runoff_seats": election.runoff_seats,
-            "elected": [_member(m) for m in view.term.members] if view.term else [],
-            "lot_seed": election.lot_seed, "lot_candidates": view.lot_candidates, "lot_seats": view.lot_seats}
+            "elected": [_member(m) for m in view.seated],
+            "reason": election.reason, "note": election.note or "",
+            "lot_seed": election.lot_seed, "lot_seed_text": view.lot_seed_text, "lot_candidates": view.lot_candidates,
+            "lot": [vars(row) for row in view.lot_rows], "lot_seats": view.lot_seats}
 
 
 def _election(election_id):
@@ -123,11 +147,13 @@ class Committee(MethodView):
 
 @blp.route("/elections")
 class Elections(MethodView):
+    @blp.arguments(OpenElectionSchema)
     @blp.response(201, ElectionSchema)
-    def post(self):
-        """Open a committee election (bureau); secretaries then stand."""
+    def post(self, data):
+        """Open a committee election (bureau); secretaries then stand. While a committee sits: the next one from
+        a month before a fixed term ends, an early one with a note, or a by-election for vacant places."""
         me = require_bureau()
-        return _election_out(services.open_election(me.programme, me), me)
+        return _election_out(services.open_election(me.programme, me, reason=data["reason"], note=data["note"]), me)
 
 
 @blp.route("/elections/<int:election_id>")
