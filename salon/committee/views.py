@@ -230,8 +230,10 @@ def who_decides(session) -> dict:
     if who.who == topic_rules.COMMITTEE:
         return {"decider": "committee", "members": services.sitting_members(services.sitting_term(programme.id)),
                 "why": "", "deadline": who.deadline}
-    return {"decider": "bureau", "members": [], "why": services.decider_reason_text(who.reason, programme),
-            "deadline": who.deadline}
+    why = services.decider_reason_text(who.reason, programme)
+    if who.reason in (topic_rules.NO_COMMITTEE, topic_rules.RECALL, topic_rules.VACANCY):
+        why = services.standing(programme.id).reason or why  # says whether an election is under way
+    return {"decider": "bureau", "members": [], "why": why, "deadline": who.deadline}
 
 
 def decided_by(decision, counts_published: bool) -> services.DecisionShown:
