@@ -56,8 +56,9 @@ class Walk:
     def seat(self, user) -> int:
         return programmes.seat_of(user).id
 
-    def session(self, closed_at):
-        """The next session, its vote closed at `closed_at` (nomination 0 most approved)."""
+    def session(self, closed_at, voters: int = 3):
+        """The next session, its vote closed at `closed_at` (nomination 0 most approved by `voters` ballots:
+        counts are published from 3)."""
         self.number += 1
         session = Session(programme_id=self.programme.id, number=self.number,
                           starts_at=closed_at + timedelta(days=10), status=SessionStatus.PLANNED)
@@ -73,7 +74,7 @@ class Walk:
         db.session.flush()
         poll = topics.build_poll(session, self.programme, self.bureau, closed_at - timedelta(days=1))
         options = {o.ref_id: o.id for o in poll.questions[0].options}
-        for voter in self.users[4:7]:  # three ballots: counts published
+        for voter in self.users[7 - voters:7]:
             ballots.cast(poll.id, self.seat(voter), [options[noms[0].id]], self.programme.id,
                          closed_at - timedelta(hours=1))
         ballots.close_poll(poll, self.bureau, closed_at)
@@ -276,3 +277,57 @@ def test_a_cancelled_session_is_not_decided_and_a_held_undecided_one_carries_ove
     db.session.flush()
     copy = topics.carry_over(noms[0], walk.users[5], now=held.starts_at + timedelta(hours=3))
     assert copy.session_id == Session_next.id and copy.carried_from_id == noms[0].id
+
+
+def test_the_bureau_is_warned_before_the_deadline_and_told_when_it_passed(world, monkeypatch):
+    walk = Walk(world)
+    election = committee.open_election(walk.programme, walk.bureau, now=walk.start)
+    closed = walk.elect(election, walk.users[:3], [[0, 1, 2]] * 7, walk.start)
+    for session in db.session.scalars(select(Session).where(Session.programme_id == walk.programme.id)):
+        session.status = SessionStatus.HELD  # the fixture's sessions: only ours is coming
+    session, _noms = walk.session(closed + timedelta(hours=1))
+    deadline = closed + timedelta(hours=1, days=walk.programme.decision_deadline_days)
+
+    def tasks_at(moment):
+        monkeypatch.setattr(clock, "utcnow", lambda: moment)
+        return [t.text for t in committee_tasks(walk.bureau)]
+
+    assert not any(f"第 {session.number} 期" in t for t in tasks_at(deadline - timedelta(days=1, minutes=1)))
+    warned = tasks_at(deadline - timedelta(days=1))
+    assert any(f"第 {session.number} 期：委员会须在" in t for t in warned)
+    passed = tasks_at(deadline)
+    assert any(f"第 {session.number} 期：委员会未在" in t and "现由民政局决定" in t for t in passed)
+    member_tasks = [t.text for t in committee_tasks(walk.users[0])]
+    assert not any("记录" in t and str(session.number) in t for t in member_tasks)  # too late to pick
+
+
+def test_who_decided_in_the_packet_and_the_tally_note(world, client):
+    """SPEC §3.5/§4.1: the packet says "由选题委员会确定" with each member's pick; it says "not the most approved"
+    only when counts were published and the pick was not the most approved."""
+    from salon.packets import services as packets
+    from tests.conftest import login
+
+    walk = Walk(world)
+    election = committee.open_election(walk.programme, walk.bureau, now=walk.start)
+    closed = walk.elect(election, walk.users[:3], [[0, 1, 2]] * 7, walk.start)
+    session, noms = walk.session(closed + timedelta(hours=1))
+    committee.record_pick(session, walk.users[0], noms[1].id, "县医保局能到会。", now=closed + timedelta(hours=2))
+    committee.record_pick(session, walk.users[1], noms[1].id, "群众反映最多。", now=closed + timedelta(hours=3))
+    content = packets.packet(session, walk.programme, closed + timedelta(hours=4))
+    assert content.decided_by == "由选题委员会确定" and content.tally_note == "not_most_approved"
+    assert [(m.member, m.rationale) for m in content.member_picks] == [
+        (walk.users[0].display_name, "县医保局能到会。"), (walk.users[1].display_name, "群众反映最多。")]
+
+    # Counts withheld (two ballots): the bureau's pick is explained, never called "not the most approved".
+    walk.programme.bureau_sessions = 99
+    withheld, noms = walk.session(closed + timedelta(days=1), voters=2)
+    topics.decide(withheld, walk.bureau, noms[1].id, "民政局研判。", now=closed + timedelta(days=1, hours=1))
+    content = packets.packet(withheld, walk.programme, closed + timedelta(days=2))
+    assert content.tally_note == "no_tally" and content.decided_why == "本项目前 99 期的议题由民政局确定。"
+    db.session.commit()
+    login(client, walk.bureau.username)
+    page = client.get(f"/packets/sessions/{session.id}").get_data(as_text=True)
+    assert "由选题委员会确定" in page and "县医保局能到会。" in page and "群众反映最多。" in page
+    assert "所选议题并非赞成票最多的推荐" in page
+    page = client.get(f"/packets/sessions/{withheld.id}").get_data(as_text=True)
+    assert "本次投票未公布票数" in page and "所选议题并非赞成票最多的推荐" not in page
