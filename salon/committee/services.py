@@ -598,8 +598,8 @@ def election_view(election: Election, user, now: datetime | None = None) -> Elec
     current = runoff or poll
     mine = [c for c in candidates(election.id) if c.seat_id == seat_id]
     term = db.session.scalar(select(Term).where(Term.election_id == election.id))
-    seated = list(term.members) if term is not None else []
-    if election.reason == "by_election" and election.closed_at is not None and election.term_id:
+    seated = [m for m in term.members if m.joined_how == "elected"] if term is not None else []
+    if term is None and election.reason == "by_election" and election.closed_at is not None and election.term_id:
         seated = list(db.session.scalars(select(Member).where(
             Member.term_id == election.term_id, Member.joined_how == "by_election",
             Member.joined_at == election.closed_at).order_by(Member.id)))
@@ -614,7 +614,7 @@ def election_view(election: Election, user, now: datetime | None = None) -> Elec
         bool(mine and mine[0].accepted_at), bool(mine and mine[0].accepted_at is None),
         current is not None and ballots.has_voted(current.id, seat_id),
         current is not None and ballots.is_eligible(current.id, seat_id), lot_seats,
-        [m for m in seated if m.joined_how != "moved_up"])
+        seated)
 
 
 # --- committee decisions (SPEC §3.3) ------------------------------------------------------------
@@ -736,6 +736,6 @@ def export_rows(view: ElectionView) -> list[list]:
         rows += [[], [_("Drawn by lot"), view.election.lot_seed],
                  [_("Drawn among"), ", ".join(str(s) for s in view.lot_candidates)],
                  [_("Seats drawn"), view.lot_seats]]
-    rows += [[], [_("Elected")]] + ([[m.seat.community.name, m.user.display_name if m.user else ""]
-                                     for m in view.term.members] if view.term else [])
+    rows += [[], [_("Elected")]] + [[m.seat.community.name, m.user.display_name if m.user else ""]
+                                    for m in view.seated]
     return rows

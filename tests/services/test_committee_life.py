@@ -331,3 +331,29 @@ def test_who_decided_in_the_packet_and_the_tally_note(world, client):
     assert "所选议题并非赞成票最多的推荐" in page
     page = client.get(f"/packets/sessions/{withheld.id}").get_data(as_text=True)
     assert "本次投票未公布票数" in page and "所选议题并非赞成票最多的推荐" not in page
+
+
+def test_the_committee_page_shows_who_sits_who_moved_up_and_why(world, client):
+    from tests.conftest import login
+
+    walk = Walk(world)
+    u = walk.users
+    election = committee.open_election(walk.programme, walk.bureau, now=walk.start)
+    walk.elect(election, u[:5], FIRST_BALLOTS, walk.start)
+    walk.hand_over(u[0], "succ_page")
+    db.session.commit()
+    login(client, walk.bureau.username)
+    page = client.get("/committee/").get_data(as_text=True)
+    members = page.split('id="members"')[1].split("</ul>")[0]
+    assert u[0].display_name not in members and "接任succ_page" not in members
+    assert u[3].display_name in members  # the runner-up moved up
+    changes = page.split('id="changes"')[1].split("</ul>")[0]
+    assert "该社区书记已换届；接任者不继承委员席位" in changes and "递补" in changes
+    # An early election needs a reason, which the page then shows.
+    response = client.post("/committee/elections", data={"reason": "early", "note": ""})
+    assert response.status_code == 422 and "请说明提前改选的理由" in response.get_data(as_text=True)
+    response = client.post("/committee/elections", data={"reason": "early", "note": "两名委员换届"})
+    assert response.status_code == 302
+    page = client.get("/committee/").get_data(as_text=True)
+    listed = page.split("<h2>选举</h2>")[1] if "<h2>选举</h2>" in page else page
+    assert "提前改选" in listed and "两名委员换届" in listed
