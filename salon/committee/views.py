@@ -282,7 +282,7 @@ def committee_tasks(user) -> list[Task]:
                 found.append(Task(_("Committee election: you have not voted."),
                                   url_for("committee.vote", election_id=election.id), True))
     member = term is not None and services.is_member(user, term)
-    if member or user.is_bureau:
+    if term is not None and (member or user.is_bureau):  # the deadline matters only while a committee sits
         for item in topics.tasks_state(user, now):
             if item.poll_state != "closed" or item.decided:
                 continue
