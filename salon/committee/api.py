@@ -28,10 +28,25 @@ class MemberSchema(Strict):
     name = fields.Str(allow_none=True)
 
 
+class PlaceSchema(Strict):
+    seat_id = fields.Int()
+    community = fields.Str()
+    name = fields.Str(allow_none=True)
+    joined_how = fields.Str(metadata={"description": "elected, moved_up (into a vacancy) or by_election"})
+    joined_at = DateTime(allow_none=True)
+    replaces = fields.Str(allow_none=True, metadata={"description": "the community whose member's place it filled"})
+    left_at = DateTime(allow_none=True)
+    left_reason = fields.Str(allow_none=True, metadata={"description": "handover or community_left"})
+
+
 class CommitteeSchema(Strict):
     sitting = fields.Bool()
     started_at = DateTime(allow_none=True)
-    members = fields.List(fields.Nested(MemberSchema))
+    ends_at = DateTime(allow_none=True, metadata={"description": "a fixed term's end (SPEC §4.1); null: until recalled"})
+    can_decide = fields.Bool(metadata={"description": "at least 2 members sit (SPEC §4.1)"})
+    members = fields.List(fields.Nested(MemberSchema), metadata={"description": "those sitting now"})
+    places = fields.List(fields.Nested(PlaceSchema), metadata={
+        "description": "every place of the term: who sat, who left and why, who moved up"})
     bureau_decides_because = fields.Str(metadata={"description": "empty while a committee sits"})
     election_id = fields.Int(allow_none=True, metadata={"description": "the election under way, if any"})
     first_election_due = fields.Bool()
@@ -140,6 +155,11 @@ class Committee(MethodView):
         standing = services.standing(programme.id)
         return {"sitting": standing.term is not None,
                 "started_at": standing.term.started_at if standing.term else None,
+                "ends_at": standing.term.ends_at if standing.term else None, "can_decide": standing.can_decide,
+                "places": [{**_member(m), "joined_how": m.joined_how, "joined_at": m.joined_at,
+                            "replaces": m.replaces.seat.community.name if m.replaces else None,
+                            "left_at": m.left_at, "left_reason": m.left_reason}
+                           for m in (standing.history if standing.term else [])],
                 "members": [_member(m) for m in standing.members], "bureau_decides_because": standing.reason,
                 "election_id": standing.election.id if standing.election else None,
                 "first_election_due": services.first_election_due(programme)}

@@ -333,7 +333,7 @@ def test_who_decided_in_the_packet_and_the_tally_note(world, client):
     assert "本次投票未公布票数" in page and "所选议题并非赞成票最多的推荐" not in page
 
 
-def test_the_committee_page_shows_who_sits_who_moved_up_and_why(world, client):
+def test_the_committee_page_shows_who_sits_who_moved_up_and_why(world, client, api):
     from tests.conftest import login
 
     walk = Walk(world)
@@ -349,6 +349,14 @@ def test_the_committee_page_shows_who_sits_who_moved_up_and_why(world, client):
     assert u[3].display_name in members  # the runner-up moved up
     changes = page.split('id="changes"')[1].split("</ul>")[0]
     assert "该社区书记已换届；接任者不继承委员席位" in changes and "递补" in changes
+    # The API says the same.
+    body = api(u[5]).get("/committee").get_json()
+    assert [m["name"] for m in body["members"]] == [u[1].display_name, u[2].display_name, u[3].display_name]
+    assert body["can_decide"] is True and body["ends_at"] is None
+    left = [p for p in body["places"] if p["left_at"]]
+    moved = [p for p in body["places"] if p["joined_how"] == "moved_up"]
+    assert [(p["name"], p["left_reason"]) for p in left] == [(u[0].display_name, "handover")]
+    assert [(p["name"], p["replaces"]) for p in moved] == [(u[3].display_name, left[0]["community"])]
     # An early election needs a reason, which the page then shows.
     response = client.post("/committee/elections", data={"reason": "early", "note": ""})
     assert response.status_code == 422 and "请说明提前改选的理由" in response.get_data(as_text=True)
