@@ -1,4 +1,4 @@
-"""End-to-end harness: the service as in production (gunicorn, PostgreSQL when it answers) and Debian's
+"""End-to-end harness: the service as in production (waitress, PostgreSQL when it answers) and Debian's
 chromium driven by Playwright. Screenshots go to test-artifacts/screenshots/ (git-ignored)."""
 from __future__ import annotations
 
@@ -116,14 +116,14 @@ def _copy_of(demo_url: str, instance: Path) -> str:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory, demo_database):
-    """A copy of the demo database, served by gunicorn as in production."""
+    """A copy of the demo database, served as in production: waitress, one process, 8 threads (`make run`)."""
     instance = tmp_path_factory.mktemp("instance")
     database_url = _copy_of(demo_database, instance)
     server = LiveServer("", database_url, _environment(database_url, instance))
     port = _free_port()
-    log = open(instance / "gunicorn.log", "w")
+    log = open(instance / "waitress.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "salon:create_app()"],
+        [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=8", "--call", "salon:create_app"],
         env=server.env, stdout=log, stderr=subprocess.STDOUT)
     server.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -134,13 +134,13 @@ def live_server(tmp_path_factory, demo_database):
         except Exception:  # noqa: BLE001 - not up yet
             if process.poll() is not None or time.monotonic() > deadline:
                 log.close()
-                raise RuntimeError("gunicorn did not start:\n" + (instance / "gunicorn.log").read_text())
+                raise RuntimeError("waitress did not start:\n" + (instance / "waitress.log").read_text())
             time.sleep(0.2)
     yield server
     process.terminate()
     try:
         process.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # a loaded machine; the workers are of no further use
+    except subprocess.TimeoutExpired:  # a loaded machine; the server is of no further use
         process.kill()
         process.wait(timeout=30)
     log.close()

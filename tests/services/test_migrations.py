@@ -1,13 +1,25 @@
-"""Migrations: an empty database upgraded to head has exactly the schema the models describe."""
+"""Migrations, on every database: pytest-alembic's checks on the revisions in migrations/ (one head; an empty
+database upgraded to head; every revision up one at a time, down again and up again; the models match the
+migrated schema), and the ballot tables' shape."""
+import os
+
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect
+from pytest_alembic.tests import (
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
 
 from salon import MIGRATIONS, create_app
 from salon.extensions import db
 from tests.conftest import BACKENDS, base_config, create_postgres_database, drop_postgres_database
+
+# pytest collects the imported checks here, each run once per database by the fixtures below.
+__all__ = ["test_single_head_revision", "test_upgrade", "test_up_down_consistency",
+           "test_model_definitions_match_ddl"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -20,26 +32,25 @@ def empty_database(request, tmp_path):
         drop_postgres_database(url)
 
 
-def test_upgrade_to_head_matches_the_models(empty_database, tmp_path):
+@pytest.fixture
+def migrating_app(empty_database, tmp_path):
+    """The app on the empty database, in an app context: Flask-Migrate's env.py migrates the app's own engine
+    (it reads current_app), so pytest-alembic is handed that same engine below."""
     app = create_app(base_config(empty_database, str(tmp_path)))
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
-        engine = create_engine(empty_database)
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-        engine.dispose()
-        assert diff == [], f"models and migrations disagree: {diff}"
+        yield app
+        db.session.remove()
+        db.engine.dispose()
 
 
-def test_downgrade_to_base_and_up_again(empty_database, tmp_path):
-    app = create_app(base_config(empty_database, str(tmp_path)))
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-        downgrade(directory=MIGRATIONS, revision="base")
-        engine = create_engine(empty_database)
-        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-        engine.dispose()
-        upgrade(directory=MIGRATIONS)
+@pytest.fixture
+def alembic_config(migrating_app):
+    return {"file": os.path.join(MIGRATIONS, "alembic.ini"), "script_location": MIGRATIONS}
+
+
+@pytest.fixture
+def alembic_engine(migrating_app):
+    return db.engine
 
 
 def test_ballot_tables_stay_without_rowid_on_sqlite(empty_database, tmp_path):
@@ -47,7 +58,6 @@ def test_ballot_tables_stay_without_rowid_on_sqlite(empty_database, tmp_path):
     rowid would record who voted first (salon/ballots/__init__.py, SECRECY)."""
     if not empty_database.startswith("sqlite"):
         pytest.skip("WITHOUT ROWID is SQLite's")
-    from sqlalchemy import text
 
     app = create_app(base_config(empty_database, str(tmp_path)))
     with app.app_context():
