@@ -1,7 +1,7 @@
 """A review's topics fixed when it opens, and an early review's reason (SPEC §4.1)
 
 Revision ID: 0010_review_scope
-Revises: 0008_ballot_hot_rows
+Revises: 0009_committee_life
 Create Date: 2026-12-06 22:10:00
 
 review_topics holds what each review covers: the topics it judges (those the term's committee decided) and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_review_scope'
-down_revision = '0008_ballot_hot_rows'
+down_revision = '0009_committee_life'
 branch_labels = None
 depends_on = None
 

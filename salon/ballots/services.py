@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from salon import clock
 from salon.audit import services as audit
+from salon.ballots import signals
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Question, Receipt, VoterRecord
 from salon.ballots.models import PendingScrub
 from salon.database import POLL_LOCK_SHARED_SQL, lock_poll, lock_programme
@@ -198,6 +199,7 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     _scrub(poll)
     db.session.flush()
     audit.record(poll.programme_id, actor, "poll.close", poll, kind=poll.kind, turnout=turnout(poll.id))
+    signals.poll_closed.send(poll, actor=actor, now=now)  # e.g. an election is counted in the close itself
     return poll
 
 

@@ -1,7 +1,10 @@
 """Pages: the sitting committee (or why the bureau decides), elections, their ballot, a member's pick."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,7 +12,7 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.ballots.views import BallotPage, ballot_page
 from salon.committee import services
-from salon.committee.forms import CandidateForm, ExtendForm, OpenVoteForm, PickForm
+from salon.committee.forms import CandidateForm, ExtendForm, OpenElectionForm, OpenVoteForm, PickForm
 from salon.committee.models import ElectionState
 from salon.errors import Conflict, DomainError
 from salon.exports import table_response
@@ -17,6 +20,7 @@ from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home.tasks import Task
 from salon.i18n import session_time
 from salon.programmes import services as programmes
+from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
 from salon.topics import services as topics
 
@@ -40,19 +44,41 @@ def _my_seat_id():
 def index():
     programme = current_user.programme
     services.advance(programme)
+    return _index_page()
+
+
+def _index_page(form=None, status=200):
+    programme = current_user.programme
     return render_template("committee/index.html", standing=services.standing(programme.id),
                            elections=services.elections(programme.id),
-                           first_due=services.first_election_due(programme), button_form=EmptyForm())
+                           first_due=services.first_election_due(programme), button_form=EmptyForm(),
+                           openable=services.election_openable(programme, clock.utcnow()),
+                           election_form=form or OpenElectionForm(formdata=None),
+                           reason_label=election_reason_label), status
+
+
+def election_reason_label(reason: str) -> str:
+    return {"first": _("the first election"), "recall": _("after a recall"),
+            "term_end": _("the term ends"), "early": _("an early election"),
+            "by_election": _("a by-election for the rest of the term")}.get(reason, reason)
 
 
 @bp.route("/elections", methods=["POST"])
 @bureau_required
 def open_election():
-    if EmptyForm().validate_on_submit():
-        election = services.open_election(current_user.programme, current_user)
+    form = OpenElectionForm()
+    if form.validate_on_submit():
+        try:
+            election = services.open_election(current_user.programme, current_user, reason=form.reason.data or None,
+                                              note=form.note.data or "")
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            show_error(form, exc)
+            return _index_page(form, exc.status)
         flash(_("The election is open: secretaries can stand."), "success")
         return _to(election)
-    return redirect(url_for("committee.index"))
+    return _index_page(form, 422)
 
 
 def _candidate_form(view) -> CandidateForm:
@@ -212,32 +238,52 @@ def pick(session_id):
 
 
 def who_decides(session) -> dict:
-    """For the session page's decision card (SPEC §3.3, §4): who decides this session's topic and why — the
-    sitting committee and its members, or the bureau for the programme's first sessions or while no
-    committee sits (and why none sits). A template global, so the topics room needs nothing from this one."""
+    """For the session page's decision card (SPEC §3.3, §4.1): who decides this session's topic and why — the
+    members sitting today, or the bureau and the reason (first sessions, no committee, a recall, a committee
+    of fewer than 2, the deadline passed). A template global, so the topics room needs nothing from this one."""
     programme = current_user.programme
-    standing = services.standing(programme.id)
-    if topics.decider_for(session, programme) == topic_rules.COMMITTEE:  # the rule lives in salon.rules.topics
-        return {"decider": "committee", "members": standing.members, "why": ""}
-    if (session.number or 0) <= programme.bureau_sessions:
-        return {"decider": "bureau", "members": [],
-                "why": _("The bureau decides the topics of the programme's first %(n)d sessions.",
-                         n=programme.bureau_sessions)}
-    return {"decider": "bureau", "members": [], "why": standing.reason}
+    who = topics.decider_of(session, programme)  # the rule lives in salon.rules.topics
+    if who.who == topic_rules.COMMITTEE:
+        return {"decider": "committee", "members": services.sitting_members(services.sitting_term(programme.id)),
+                "why": "", "deadline": who.deadline}
+    why = services.decider_reason_text(who.reason, programme)
+    if who.reason in (topic_rules.NO_COMMITTEE, topic_rules.RECALL, topic_rules.VACANCY):
+        why = services.standing(programme.id).reason or why  # says whether an election is under way
+    return {"decider": "bureau", "members": [], "why": why, "deadline": who.deadline}
+
+
+def decided_by(decision, counts_published: bool) -> services.DecisionShown:
+    """A template global: the decision as every page shows it (services.shown_decision)."""
+    return services.shown_decision(decision, counts_published)
+
+
+DEADLINE_WARNING = timedelta(days=1)  # the bureau is warned this long before the committee's deadline
 
 
 def committee_tasks(user) -> list[Task]:
-    """SPEC §4 on the home page: the first election, standing, voting, and members' picks."""
+    """SPEC §4, §4.1 on the home page: elections (first, next, by-election), standing, voting, members' picks,
+    and the committee's decision deadline."""
     programme = user.programme
     services.advance(programme)
+    now = clock.utcnow()
     found = []
     if user.is_bureau and services.first_election_due(programme):
         found.append(Task(_("The bureau-decided sessions are held: open the first committee election."),
                           url_for("committee.index"), True))
     election = services.running_election(programme.id)
+    term = services.sitting_term(programme.id)
+    if user.is_bureau and election is None and term is not None:
+        sitting = len(services.sitting_members(term))
+        if sitting < topic_rules.MIN_SITTING:
+            found.append(Task(_("Fewer than 2 members of the committee sit: the bureau decides until a by-election "
+                                "fills the places. Open the by-election."), url_for("committee.index"), True))
+        if term.ends_at is not None and rules.next_election_prompted(term.ends_at, now):
+            found.append(Task(_("The committee's term ends on %(when)s: open the next election; the committee "
+                                "decides until its successor is seated.",
+                                when=format_datetime(term.ends_at, "yyyy-MM-dd")),
+                              url_for("committee.index"), True, due=term.ends_at))
     if election is not None:
         url = url_for("committee.election", election_id=election.id)
-        now = clock.utcnow()
         if election.state == ElectionState.STANDING:
             if user.is_bureau:
                 alarm = services.fewer_candidates_alarm(election, now)
@@ -259,10 +305,24 @@ def committee_tasks(user) -> list[Task]:
             if view.eligible and not view.voted:
                 found.append(Task(_("Committee election: you have not voted."),
                                   url_for("committee.vote", election_id=election.id), True))
-    term = services.sitting_term(programme.id)
-    if term is not None and services.is_member(user, term):
-        for item in topics.tasks_state(user, clock.utcnow()):
-            if item.poll_state == "closed" and not item.decided and not item.bureau_decides:
+    member = term is not None and services.is_member(user, term)
+    if term is not None and (member or user.is_bureau):  # the deadline matters only while a committee sits
+        for item in topics.tasks_state(user, now):
+            if item.poll_state != "closed" or item.decided:
+                continue
+            who = topics.decider_of(item.session, programme, now)
+            if member and who.who == topic_rules.COMMITTEE:
                 found.append(Task(_("Session %(n)d: record your committee pick.", n=item.session.number),
-                                  url_for("committee.pick", session_id=item.session.id), True))
+                                  url_for("committee.pick", session_id=item.session.id), True, due=who.deadline))
+            elif user.is_bureau and who.who == topic_rules.COMMITTEE and who.deadline is not None \
+                    and now >= who.deadline - DEADLINE_WARNING:
+                found.append(Task(_("Session %(n)d: the committee has until %(when)s to reach a majority; then the "
+                                    "bureau decides.", n=item.session.number,
+                                    when=format_datetime(who.deadline, "yyyy-MM-dd HH:mm")),
+                                  url_for("topics.session", session_id=item.session.id), True, due=who.deadline))
+            elif user.is_bureau and who.reason == topic_rules.DEADLINE:
+                found.append(Task(_("Session %(n)d: the committee did not decide by %(when)s; the bureau decides "
+                                    "now.", n=item.session.number,
+                                    when=format_datetime(who.deadline, "yyyy-MM-dd HH:mm")),
+                                  url_for("topics.decide", session_id=item.session.id), True))
     return found

@@ -34,6 +34,11 @@ LABELS = {
     "review_threshold_pct": (_l("Re-election threshold (percent of those present who oppose)"), None),
     "review_quorum": (_l("A review needs more than half of the active communities present"), None),
     "checkin_hours": (_l("Hours a check-in code stays valid"), None),
+    "decision_deadline_days": (_l("Days the committee has to decide after the vote closes"),
+                               _l("Then the bureau decides, and the decision says the committee missed the deadline.")),
+    "committee_term_months": (_l("Committee term (months)"),
+                              _l("0: until a review recalls it. Otherwise the next election is prompted a month "
+                                 "before the end.")),
     "min_ballots_published": (_l("Fewest ballots for per-option counts to be published"), None),
     "guest_link_days": (_l("Days a guest's packet link stays valid"), None),
     "invitation_days": (_l("Days an invitation link stays valid"), None),

@@ -16,8 +16,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
-from salon.committee.models import Pick, Term
-from salon.committee.terms import sitting_term
+from salon.committee.terms import last_term, sitting_members, sitting_term
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
@@ -311,7 +310,8 @@ def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nom
     if community.id != nomination.community_id:
         raise Forbidden(_("Only the nominating community can carry its nomination over."), "nomination_id")
     decision = decision_of(nomination.session_id)
-    if decision is None and nomination.session.status != SessionStatus.CANCELLED:
+    # SPEC §4.1: a cancelled session, or a held one never decided, carries its nominations over like any other.
+    if decision is None and nomination.session.status not in (SessionStatus.CANCELLED, SessionStatus.HELD):
         raise Conflict(_("A nomination can be carried over once its session's topic is decided."),
                        "nomination_id")
     if decision is not None and decision.nomination_id == nomination.id:
@@ -340,8 +340,24 @@ def committee_sitting(programme: Programme) -> bool:
     return sitting_term(programme.id) is not None
 
 
-def decider_for(session: Session, programme: Programme) -> str:
-    return rules.who_decides(session.number or 0, programme.bureau_sessions, committee_sitting(programme))
+def vote_closed_at(session_id: int) -> datetime | None:
+    poll = topic_poll(session_id)
+    return poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None
+
+
+def decider_of(session: Session, programme: Programme, now: datetime | None = None) -> rules.Decider:
+    """Who decides this session's topic now, and why (SPEC §3.3, §4.1; the rule is salon.rules.topics)."""
+    now = now or clock.utcnow()
+    term = sitting_term(programme.id)
+    sitting = len(sitting_members(term)) if term is not None else None
+    last = last_term(programme.id) if term is None else None
+    return rules.decider(session.number or 0, programme.bureau_sessions, sitting,
+                         last is not None and last.end_reason == "recalled", vote_closed_at(session.id),
+                         programme.decision_deadline_days, now)
+
+
+def decider_for(session: Session, programme: Programme, now: datetime | None = None) -> str:
+    return decider_of(session, programme, now).who
 
 
 def decision_of(session_id: int) -> TopicDecision | None:
@@ -360,35 +376,46 @@ def decided_titles(session_ids: list[int]) -> dict[int, tuple[str, datetime]]:
 
 def deciding_terms(decisions: list[TopicDecision]) -> dict[int, int | None]:
     """Which committee term made each decision (session id → term id; None: the bureau decided). SPEC §4.1: a
-    review judges only its own term's decisions. The one place that answers it: read from the picks that chose
-    the decided nomination (each pick records its term), else from the term in office when it was decided."""
-    by_committee = [d for d in decisions if d.decider == rules.COMMITTEE]
-    found: dict[int, int | None] = {d.session_id: None for d in decisions}
-    if not by_committee:
-        return found
-    from_picks = dict(db.session.execute(
-        select(Pick.session_id, func.max(Pick.term_id))
-        .join(TopicDecision, (TopicDecision.session_id == Pick.session_id)
-              & (TopicDecision.nomination_id == Pick.nomination_id))
-        .where(Pick.session_id.in_([d.session_id for d in by_committee])).group_by(Pick.session_id)).all())
-    terms = list(db.session.execute(select(Term.id, Term.started_at, Term.ended_at).where(
-        Term.programme_id == by_committee[0].programme_id)).all())
-    for decision in by_committee:
-        found[decision.session_id] = from_picks.get(decision.session_id) or next(
-            (t.id for t in terms if t.started_at <= decision.decided_at
-             and (t.ended_at is None or decision.decided_at < t.ended_at)), None)
-    return found
+    review judges only its own term's decisions; each decision records the term that made it."""
+    return {d.session_id: d.term_id if d.decider == rules.COMMITTEE else None for d in decisions}
+
+
+def committee_decisions(term_id: int, start: datetime | None = None, end: datetime | None = None
+                        ) -> list[tuple[Session, TopicDecision]]:
+    """The decisions a term's committee made (SPEC §4.1), of sessions starting in [start, end), by date."""
+    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
+             .where(TopicDecision.term_id == term_id, TopicDecision.decider == rules.COMMITTEE))
+    if start is not None:
+        query = query.where(Session.starts_at >= start)
+    if end is not None:
+        query = query.where(Session.starts_at < end)
+    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
+
+
+def bureau_decisions(programme_id: int, start: datetime | None = None, end: datetime | None = None
+                     ) -> list[tuple[Session, TopicDecision]]:
+    """The decisions the bureau made, with their reasons, of sessions starting in [start, end)."""
+    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
+             .where(TopicDecision.programme_id == programme_id, TopicDecision.decider == rules.BUREAU))
+    if start is not None:
+        query = query.where(Session.starts_at >= start)
+    if end is not None:
+        query = query.where(Session.starts_at < end)
+    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
 
 
 def decide(session: Session, user, nomination_id, rationale, now: datetime | None = None) -> TopicDecision:
+    """The bureau decides while the rule says so (SPEC §4.1), recording why."""
     now = now or clock.utcnow()
     programme = user.programme
-    if decider_for(session, programme) != rules.BUREAU:
-        raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
     if not user.is_bureau:
         raise Forbidden(_("Only the bureau can do this."), "decider")
+    who = decider_of(session, programme, now)
+    if who.who != rules.BUREAU:
+        raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
     nomination, rationale, counts, needed = prepare_decision(session, nomination_id, rationale)
-    return record_decision(session, nomination, rules.BUREAU, user, rationale, counts is not None and not needed, now)
+    return record_decision(session, nomination, rules.BUREAU, user, rationale, counts is not None and not needed, now,
+                           reason=who.reason)
 
 
 def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomination, str, dict | None, bool]:
@@ -403,6 +430,8 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
     db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
     if decision_of(session.id) is not None:
         raise Conflict(_("This session's topic has already been decided."), "session_id")
+    if session.status == SessionStatus.CANCELLED:
+        raise Conflict(_("This session is cancelled: its topic is not decided."), "session_id")
     poll = topic_poll(session.id)
     if poll is None:
         raise Conflict(_("Voting for this session has not happened yet."), "poll")
@@ -424,15 +453,19 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
 
 
 def record_decision(session: Session, nomination: Nomination, decider: str, user, rationale: str,
-                    followed_tally: bool, now: datetime) -> TopicDecision:
+                    followed_tally: bool, now: datetime, reason: str = rules.MAJORITY,
+                    term_id: int | None = None) -> TopicDecision:
+    """A committee decision is the committee's (`term_id`), credited to no single member: its members' picks
+    say who picked what (SPEC §3.3, §4.1). A bureau decision names the bureau's user and the reason."""
     decision = TopicDecision(programme_id=session.programme_id, session_id=session.id, nomination_id=nomination.id,
-                             decider=decider, decided_by_id=user.id if user else None, rationale=rationale,
-                             followed_tally=followed_tally, decided_at=now)
+                             decider=decider, decided_by_id=user.id if user and decider == rules.BUREAU else None,
+                             rationale=rationale, followed_tally=followed_tally, decided_at=now,
+                             term_id=term_id if decider == rules.COMMITTEE else None, reason=reason)
     db.session.add(decision)
     db.session.flush()
     _default_agenda(session, nomination)
     audit.record(session.programme_id, user, "topic.decide", session, session=session.number,
-                 nomination=nomination.id, title=nomination.title, decider=decider)
+                 nomination=nomination.id, title=nomination.title, decider=decider, reason=reason)
     return decision
 
 
