@@ -95,10 +95,11 @@ def test_tied_runoff_is_settled_by_lot_anyone_can_redo():
     assert runoff.tied == (2, 3, 4) and runoff.remaining == 2
     receipts = ["ZZZZ-2222-AAAA", "2345-ABCD-EFGH", "MMMM-NNNN-PPPP"]
     seed = rules.lot_seed(receipts)
-    winners = rules.draw_lots(list(runoff.tied), runoff.remaining, seed)
+    winners = rules.draw_lots([4, 2, 3], runoff.remaining, seed)
     # The derivation documented in salon/rules/committee.py, redone by hand:
     redo_seed = hashlib.sha256("\n".join(sorted(receipts)).encode("utf-8")).hexdigest()
     order = sorted([4, 2, 3])
     random.Random(int(redo_seed, 16)).shuffle(order)
-    assert seed == redo_seed and winners == tuple(order[:2])
+    assert seed == redo_seed and winners == tuple(order[:2]) == (2, 3)
+    assert rules.draw_lots([3, 4, 2], runoff.remaining, seed) == winners  # the ids are sorted before the shuffle
     assert rules.lot_seed(list(reversed(receipts))) == seed  # the published order does not matter
