@@ -42,9 +42,9 @@ test: venv axe
 # The two-server test is left out: its servers are other processes, whose clock does not move.
 CLOCK_LAYERS := tests/unit tests/services tests/web --deselect tests/web/test_cluster.py
 test-clock: venv
-	SALON_TEST_CLOCK=+365d $(BIN)/python -m pytest -q $(CLOCK_LAYERS) $(PYTEST_ARGS)
-	SALON_TEST_CLOCK=2028-02-29T10:00:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest -q $(CLOCK_LAYERS) $(PYTEST_ARGS)
-	SALON_TEST_CLOCK=2027-12-31T23:59:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest -q $(CLOCK_LAYERS) $(PYTEST_ARGS)
+	SALON_TEST_CLOCK=+365d $(BIN)/python -m pytest $(CLOCK_LAYERS) $(PYTEST_ARGS)
+	SALON_TEST_CLOCK=2028-02-29T10:00:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest $(CLOCK_LAYERS) $(PYTEST_ARGS)
+	SALON_TEST_CLOCK=2027-12-31T23:59:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest $(CLOCK_LAYERS) $(PYTEST_ARGS)
 
 axe:
 	@if [ -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] && grep -q '"version": "$(AXE_CORE:axe-core@%=%)"' $(AXE_DIR)/node_modules/axe-core/package.json; then :; \
