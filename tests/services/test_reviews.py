@@ -143,6 +143,9 @@ def test_qr_check_in_once_per_seat_and_only_those_present_vote(app, world):
         services.review_of_token(token + "x", world.programme.id)
     with pytest.raises(Conflict):
         services.check_in(found, users[6], now=review.checkin_until)
+    # The check-in page offers the button up to the last moment, not at the deadline itself.
+    assert services.checkin_open(review, now=review.checkin_until - timedelta(seconds=1))
+    assert not services.checkin_open(review, now=review.checkin_until)
     # The code works for the review's own window, fixed at its opening: changing the setting later moves nothing.
     world.programme.checkin_hours = 1
     assert services.checkin_hours(review) == 4
