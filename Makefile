@@ -40,9 +40,10 @@ test: venv axe
 # year in Shanghai on SQLite only. Every moment the product compares comes from Python (salon/clock.py; no SQL reads
 # the database's clock), so the databases cannot differ on a date; the year-ahead run still covers PostgreSQL.
 # The two SQLite runs are single-threaded and share nothing, so they run side by side on a 2-core machine (each
-# one's output printed whole when it ends). The two-server test is left out: its servers are other processes,
-# whose clock does not move. docs/time-in-tests.md says more.
-CLOCK_LAYERS := tests/unit tests/services tests/web --deselect tests/web/test_cluster.py
+# one's output printed whole when it ends). Left out: the tests that serve Salon from other processes (the two-server
+# test, PostgreSQL restarted, Redis gone), whose clock does not move. docs/time-in-tests.md says more.
+CLOCK_LAYERS := tests/unit tests/services tests/web --deselect tests/web/test_cluster.py \
+	--deselect tests/web/test_database_restart.py --deselect tests/web/test_rate_limit_storage.py
 test-clock: venv
 	SALON_TEST_CLOCK=+365d $(BIN)/python -m pytest $(CLOCK_LAYERS) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-clock-leap-day test-clock-year-end
