@@ -111,7 +111,8 @@ def pytest_terminal_summary(terminalreporter):
                                     + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     terminalreporter.write_line(
         f"salon: database tests ran on {' and '.join(BACKENDS)}"
-        + (" (PostgreSQL not reachable: skipped)" if skipped_pg else ""))
+        + ("" if not skipped_pg else " (SALON_TEST_SQLITE_ONLY=1)" if os.environ.get("SALON_TEST_SQLITE_ONLY") == "1"
+           else " (PostgreSQL not reachable: skipped)"))
 
 
 def create_postgres_database(prefix: str = "salon_test", template: str | None = None) -> str:

@@ -130,7 +130,10 @@ def test_database_audit_nothing_pairs_a_seat_with_its_choices(world):
     expected = [sum(1 for p in patterns if j in p) for j in range(len(opts))]
     assert [result.counts[o.id] for o in opts] == expected
     assert result.turnout == len(users) == len(ballots.receipts(poll))
-    for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("poll.%"))):
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("poll.%"))
+                                .order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["poll.open", "poll.close"]  # the loop below has something to check
+    for event in events:
         assert set(event.details) <= {"kind", "eligible", "turnout"}
 
 

@@ -129,6 +129,17 @@ def test_window_last_moment_and_close_moment(world, fixed_now):
     assert poll.state == PollState.CLOSED
 
 
+def test_a_seat_is_made_eligible_until_the_window_ends_and_not_at_its_end(world, fixed_now):
+    """A review's check-in adds seats to its open poll: up to the last moment of the window, not at its end."""
+    closes = NOW + timedelta(hours=1)
+    poll, _q, _opts = make_poll(world, closes=closes)
+    ballots.open_poll(poll, seats(world)[:1], None, NOW)
+    assert ballots.add_eligible(poll.id, seats(world)[1], world.programme.id, closes - timedelta(minutes=1)) is True
+    with pytest.raises(Conflict) as exc:
+        ballots.add_eligible(poll.id, seats(world)[2], world.programme.id, closes)
+    assert exc.value.field == "poll"
+
+
 def test_counts_hidden_until_close_and_withheld_below_minimum(world, fixed_now):
     poll, _q, opts = make_poll(world, min_published=3)
     ballots.open_poll(poll, seats(world), None, NOW)

@@ -44,3 +44,20 @@ def test_planned_months_skip_blackouts_and_a_date_already_passed():
 def test_bad_months_are_refused(text):
     with pytest.raises(ValueError):
         cr.parse_month(text)
+
+
+def test_a_session_starting_this_very_minute_is_no_longer_planned():
+    starts = datetime(2026, 11, 26, 6, 30)  # November's session, 14:30 in Shanghai
+    assert cr.planned_months(starts, 1, RULE, set()) == []
+
+
+@pytest.mark.parametrize("now, expected", [
+    # 00:30 on 1 December in Shanghai is still 30 November in UTC: the months count from Shanghai's December.
+    (datetime(2026, 11, 30, 16, 30), [(2026, 12), (2027, 1), (2027, 2)]),
+    # New Year's night in Shanghai, still New Year's Eve in UTC: from January 2028.
+    (datetime(2027, 12, 31, 16, 30), [(2028, 1), (2028, 2), (2028, 3)]),
+    # 29 February 2028 (a leap day, after February's last Thursday, the 24th): March onwards.
+    (datetime(2028, 2, 29, 2, 0), [(2028, 3), (2028, 4)]),
+])
+def test_planned_months_count_from_the_month_in_the_programmes_zone(now, expected):
+    assert [(y, m) for y, m, _ in cr.planned_months(now, 3, RULE, set())] == expected

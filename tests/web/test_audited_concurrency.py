@@ -26,8 +26,13 @@ def _prepare(world) -> dict:
     ids = dict(topics(world))
     sessions = schedule.sessions(world.programme.id)
     future = [s for s in sessions if s.number is not None and s.number < 100 and s.status.value == "planned"]
+    # Picked by chair, not by position: six months hold five sessions once this month's has passed, and then
+    # the third-last is not the secretary's community's (a request to swap it was a 403 after the last Thursday).
+    a = [s for s in future if s.chair_community_id == world.communities[0].id][-1]  # the secretary's to swap
+    b = [s for s in future if s.chair_community_id != a.chair_community_id][-1]
+    c = [s for s in future if s.id not in (a.id, b.id)][-1]
     ids.update(c1=world.communities[0].id, c2=world.communities[1].id, c3=world.communities[2].id,
-               sec2=world.secretaries[1].id, a=future[-3].id, b=future[-2].id, c=future[-1].id,
+               sec2=world.secretaries[1].id, a=a.id, b=b.id, c=c.id,
                request=world.extra["request"].id, feed=world.extra["feed"].id,
                token=accounts.create_token(world.bureau, "spare")[0].id,
                order=[c.id for c in schedule.rotation_order(world.programme.id)])

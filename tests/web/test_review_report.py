@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pypdf import PdfReader
 from sqlalchemy import event, update
@@ -53,6 +53,7 @@ def _open_review(app, world, topics: int = 1):
         db.session.execute(update(SeatHolding).values(started_at=datetime(2020, 1, 1)))
         db.session.commit()
         start = clock.utcnow() - timedelta(days=200)
+        today = outcomes.today(world.programme)  # the programme's day, on the same clock as everything here
         election = committee.open_election(world.programme, world.bureau, now=start)
         for sec, community in zip(world.secretaries, world.communities):
             committee.nominate(election, sec, community.seat.id, now=start)
@@ -65,9 +66,9 @@ def _open_review(app, world, topics: int = 1):
                 outcomes.add_resolution(session, world.bureau, RESOLUTION)
                 outcomes.add_action(session, world.bureau, {"what": IN_PROGRESS, "owner_unit": "县医保局",
                                                              "status": "in_progress",
-                                                             "due_on": date.today() + timedelta(days=30)})
+                                                             "due_on": today + timedelta(days=30)})
                 outcomes.add_action(session, world.bureau, {"what": OVERDUE, "owner_unit": "县民政局",
-                                                             "due_on": date(2026, 1, 5)})
+                                                             "due_on": today - timedelta(days=30)})
         review = reviews.open_review(world.programme, world.bureau)
         reviews.take_roll(review, world.bureau, [c.seat.id for c in world.communities])
         db.session.commit()
