@@ -20,10 +20,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('early_reason', sa.Text(), nullable=False, server_default=''))
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.alter_column('early_reason', server_default=None)
+    # ADD COLUMN in place: on SQLite, dropping the default afterwards would rebuild `reviews`, which other tables'
+    # rows point at (the rebuild's DROP TABLE fails on a database with reviews), so the default stays there.
+    op.add_column('reviews', sa.Column('early_reason', sa.Text(), nullable=False, server_default=''))
+    if op.get_bind().dialect.name != 'sqlite':
+        op.alter_column('reviews', 'early_reason', server_default=None)
 
     op.create_table('review_topics',
     sa.Column('review_id', sa.Integer(), nullable=False),
@@ -51,5 +52,8 @@ def downgrade():
     with op.batch_alter_table('review_topics', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_topics_programme_id'))
     op.drop_table('review_topics')
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.drop_column('early_reason')
+    if op.get_bind().dialect.name == 'sqlite':
+        # In place (SQLite 3.35+): a batch rebuild of `reviews` fails once other tables' rows point at it.
+        op.execute("ALTER TABLE reviews DROP COLUMN early_reason")
+    else:
+        op.drop_column('reviews', 'early_reason')

@@ -94,7 +94,7 @@ def _candidate_form(view) -> CandidateForm:
 def ranking(view, poll, results) -> list[tuple[str, int | None, bool]]:
     """A closed ballot's candidates by name, most approved first, each marked elected or not (the elected are
     the committee it seated). With counts withheld (SPEC §5) no count and no order by votes: the elected first."""
-    elected = {m.seat_id for m in view.term.members} if view.term else set()
+    elected = {m.seat_id for m in view.seated}
     rows = [(o.label, results.counts.get(o.id, 0) if results.published else None, o.ref_id in elected)
             for q in poll.questions for o in q.options]
     if results.published:

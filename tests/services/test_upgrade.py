@@ -169,6 +169,12 @@ def test_closed_polls_publish_the_same_results(upgraded):
     assert any(was["published"] for was in kept.values())
 
 
+# Pages whose answer depends on the programme's state, not on the role: the matrix's world gets the one, the
+# upgraded demo may get the other. Opening a review shows its confirmation while one may open (SPEC §4.1: from 14
+# days before it is due, earlier with a reason) and otherwise sends the bureau back to the reviews page.
+STATE_DEPENDENT = {("/reviews/new", "bureau"): {200, 302}}
+
+
 def _pages() -> list[tuple[str, dict]]:
     """The pages without ids in their address, with the status the permission matrix gives each role."""
     pages = []
@@ -199,5 +205,6 @@ def test_the_demo_logs_in_and_gets_its_pages(upgraded, who, role):
     assert len(pages) > 20
     for url, status in pages:
         response = client.get(url)
-        assert response.status_code == status, f"{who} {url}: {response.status_code}"
+        allowed = STATE_DEPENDENT.get((url, role), {status})
+        assert response.status_code in allowed, f"{who} {url}: {response.status_code}"
     assert "景翼社区" in client.get("/communities").get_data(as_text=True)
