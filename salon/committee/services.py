@@ -106,8 +106,10 @@ def standing(programme_id: int) -> Standing:
     return Standing(term, members, running_election(programme_id), last)
 
 
-def is_member(user, term: Term | None) -> bool:
-    seat = programmes.seat_of(user) if user.is_secretary else None
+def is_member(user, term: Term | None, seat=None) -> bool:
+    """seat: the user's seat, when the caller already has it."""
+    if seat is None and user.is_secretary:
+        seat = programmes.seat_of(user)
     return seat is not None and seat.id in member_seat_ids(term)
 
 
@@ -329,16 +331,24 @@ def end_term(term: Term, reason: str, actor, now: datetime) -> Term:
 def advance(programme: Programme, now: datetime | None = None) -> list[str]:
     """Close election ballots whose window has ended and count them (lazily and by `salon tick`)."""
     now = now or clock.utcnow()
-    said = []
     ballots.close_due(now, programme.id)
+    said = []
     for election in db.session.scalars(select(Election).where(
             Election.programme_id == programme.id,
             Election.state.in_([ElectionState.VOTING, ElectionState.RUNOFF]))).all():
-        poll = current_poll(election)
-        if poll is not None and poll.state == PollState.CLOSED:
-            count(election, programme, None, now)
-            said.append(_("Committee election counted."))
+        said += count_if_closed(election, programme, now)
     return said
+
+
+def count_if_closed(election: Election | None, programme: Programme, now: datetime) -> list[str]:
+    """advance() for one election (the running one, on the home page), its due polls already closed."""
+    if election is None or election.state not in (ElectionState.VOTING, ElectionState.RUNOFF):
+        return []
+    poll = current_poll(election)
+    if poll is not None and poll.state == PollState.CLOSED:
+        count(election, programme, None, now)
+        return [_("Committee election counted.")]
+    return []
 
 
 def tick(now: datetime) -> list[str]:

@@ -12,6 +12,11 @@ def sitting_term(programme_id: int) -> Term | None:
                              .order_by(Term.id.desc()).limit(1))
 
 
+def sitting_term_of(context) -> Term | None:
+    """sitting_term for a home page (salon.home.tasks.TaskContext), read once for every room that asks."""
+    return context.shared("committee.sitting_term", lambda: sitting_term(context.user.programme_id))
+
+
 def member_seat_ids(term: Term | None) -> set[int]:
     if term is None:
         return set()

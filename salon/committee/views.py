@@ -7,14 +7,16 @@ from flask_login import current_user
 
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
+from salon.ballots.hooks import close_due_polls
 from salon.ballots.views import BallotPage, ballot_page
 from salon.committee import services
+from salon.committee.terms import sitting_term_of
 from salon.committee.forms import CandidateForm, ExtendForm, OpenVoteForm, PickForm
 from salon.committee.models import ElectionState
 from salon.errors import Conflict, DomainError
 from salon.exports import table_response
 from salon.forms import EmptyForm, show_error
-from salon.home.tasks import Task
+from salon.home.tasks import Task, TaskContext
 from salon.programmes import services as programmes
 from salon.rules import topics as topic_rules
 from salon.topics import services as topics
@@ -210,18 +212,31 @@ def who_decides(session) -> dict:
     return {"decider": "bureau", "members": [], "why": standing.reason}
 
 
-def committee_tasks(user) -> list[Task]:
+def _running_election(context: TaskContext):
+    """The election under way (at most one: services.open_election), read once for the home page."""
+    return context.shared("committee.running_election", lambda: services.running_election(context.user.programme_id))
+
+
+def catch_up(context: TaskContext) -> None:
+    """Before the home page's tasks: an election whose ballot has closed is counted (SPEC §4)."""
+    close_due_polls(context)
+    services.count_if_closed(_running_election(context), context.programme, context.now)
+
+
+def committee_tasks(context: TaskContext) -> list[Task]:
     """SPEC §4 on the home page: the first election, standing, voting, and members' picks."""
-    programme = user.programme
-    services.advance(programme)
+    user, programme, now = context.user, context.programme, context.now
     found = []
-    if user.is_bureau and services.first_election_due(programme):
+    term = sitting_term_of(context)
+    election = _running_election(context)
+    if election is not None and election.state == ElectionState.CLOSED:  # counted by the catch-up
+        election = None
+    # A sitting committee or a running election means an election was held: the first is not due.
+    if user.is_bureau and term is None and election is None and services.first_election_due(programme):
         found.append(Task(_("The bureau-decided sessions are held: open the first committee election."),
                           url_for("committee.index"), True))
-    election = services.running_election(programme.id)
     if election is not None:
         url = url_for("committee.election", election_id=election.id)
-        now = clock.utcnow()
         if election.state == ElectionState.STANDING:
             if user.is_bureau:
                 text = (_("Committee election: fewer candidates than seats — extend standing or open the vote.")
@@ -231,13 +246,12 @@ def committee_tasks(user) -> list[Task]:
             elif now < election.standing_until:
                 found.append(Task(_("Committee election: standing is open — stand, or nominate a secretary."), url))
         else:
-            view = services.election_view(election, user)
+            view = services.election_view(election, user, now)
             if view.eligible and not view.voted:
                 found.append(Task(_("Committee election: you have not voted."),
                                   url_for("committee.vote", election_id=election.id), True))
-    term = services.sitting_term(programme.id)
-    if term is not None and services.is_member(user, term):
-        for item in topics.tasks_state(user, clock.utcnow()):
+    if term is not None and services.is_member(user, term, context.seat):
+        for item in topics.tasks_state_of(context):
             if item.poll_state == "closed" and not item.decided and not item.bureau_decides:
                 found.append(Task(_("Session %(n)d: record your committee pick.", n=item.session.number),
                                   url_for("committee.pick", session_id=item.session.id), True))

@@ -68,10 +68,17 @@ def _held_reviews(term_id: int) -> list[Review]:
         .order_by(Review.id)))
 
 
-def due(programme: Programme, now: datetime) -> Term | None:
-    """The sitting term whose review is due (SPEC §4: every N months of service), if any."""
-    term = committee.sitting_term(programme.id)
-    if term is None or open_review_of(programme.id) is not None:
+_UNREAD = object()
+
+
+def due(programme: Programme, now: datetime, term=_UNREAD, current=_UNREAD) -> Term | None:
+    """The sitting term whose review is due (SPEC §4: every N months of service), if any. term (the sitting
+    term) and current (the open review), when the caller has already read them."""
+    if term is _UNREAD:
+        term = committee.sitting_term(programme.id)
+    if current is _UNREAD:
+        current = open_review_of(programme.id) if term is not None else None
+    if term is None or current is not None:
         return None
     held = len(_held_reviews(term.id))
     return term if rules.review_due(term.started_at, held, programme.review_period_months, now) else None
@@ -295,15 +302,24 @@ def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> R
 
 
 def advance(programme: Programme, now: datetime | None = None) -> list[str]:
+    """Apply the rule to an open review whose ballot has closed (SPEC §4; lazily and by `salon tick`)."""
     now = now or clock.utcnow()
-    said = []
     ballots.close_due(now, programme.id)
+    said = []
     for review in db.session.scalars(select(Review).where(Review.programme_id == programme.id,
                                                           Review.state == ReviewState.OPEN)).all():
-        if ballots.get(review.poll_id).state == PollState.CLOSED:
-            _apply_rule(review, programme, None, now)
-            said.append(_("Review closed."))
+        said += apply_if_closed(review, programme, now)
     return said
+
+
+def apply_if_closed(review: Review | None, programme: Programme, now: datetime) -> list[str]:
+    """advance() for one review (the latest, on the home page), its due polls already closed."""
+    if review is None or review.state != ReviewState.OPEN:
+        return []
+    if ballots.get(review.poll_id).state == PollState.CLOSED:
+        _apply_rule(review, programme, None, now)
+        return [_("Review closed.")]
+    return []
 
 
 def tick(now: datetime) -> list[str]:

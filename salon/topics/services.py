@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
-from salon.committee.terms import sitting_term
+from salon.committee.terms import sitting_term, sitting_term_of
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
@@ -69,29 +69,42 @@ def poll_title(poll: Poll) -> str:
 
 
 def upcoming(programme_id: int, now: datetime, limit: int = 3) -> list[tuple[Session, Session | None]]:
-    """The next sessions with the session before each, in two queries whatever the history."""
-    future = list(db.session.scalars(
-        select(Session).where(Session.programme_id == programme_id, Session.status == SessionStatus.PLANNED,
-                              Session.number.is_not(None), Session.starts_at > now)
-        .order_by(Session.number).limit(limit)))
+    """The next sessions with the session before each, in one query whatever the history: the next `limit`
+    planned numbered sessions, and the session before the first of them (the highest number below it that is
+    not cancelled), whose end opens the first one's nominations (SPEC §3.1)."""
+    return [(session, previous) for session, previous, _row in _upcoming(programme_id, now, limit)]
+
+
+def _upcoming(programme_id: int, now: datetime, limit: int, *columns) -> list[tuple[Session, Session | None, object]]:
+    """upcoming(), each session with its row of `columns` (subqueries correlated to the session)."""
+    mine = Session.programme_id == programme_id
+    coming = and_(Session.status == SessionStatus.PLANNED, Session.number.is_not(None), Session.starts_at > now)
+    first = select(func.min(Session.number)).where(mine, coming).scalar_subquery()
+    before = select(func.max(Session.number)).where(mine, Session.status != SessionStatus.CANCELLED,
+                                                    Session.number < first).scalar_subquery()
+    rows = db.session.execute(
+        select(Session, *columns).where(mine, or_(coming, and_(Session.number == before,
+                                                               Session.status != SessionStatus.CANCELLED)))
+        .order_by(Session.number).limit(limit + 1)).all()
+    # The session before, if any, is the first row: its number is below every coming one's.
+    future = [row for row in rows if row[0].status == SessionStatus.PLANNED and row[0].starts_at > now][:limit]
     if not future:
         return []
-    before = db.session.scalar(
-        select(Session).where(Session.programme_id == programme_id, Session.status != SessionStatus.CANCELLED,
-                              Session.number < future[0].number)
-        .order_by(Session.number.desc()).limit(1))
-    return list(zip(future, [before] + future[:-1]))
+    previous = rows[0][0] if rows[0] is not future[0] else None
+    return [(row[0], before_it, row) for row, before_it in zip(future, [previous] + [r[0] for r in future[:-1]])]
 
 
 # --- time-based transitions -------------------------------------------------------------------
 
-def advance(programme: Programme, now: datetime | None = None) -> list[str]:
+def advance(programme: Programme, now: datetime | None = None, polls_closed: bool = False) -> list[str]:
     """Open voting for sessions whose window has begun, close polls whose window has ended.
 
     A window that passed with nobody there to open it (no request, no tick) still ends in a closed poll
-    with no ballots, so the decider can go on rather than being stuck (SPEC §8)."""
+    with no ballots, so the decider can go on rather than being stuck (SPEC §8). polls_closed: the caller has
+    already closed the programme's due polls at `now` (the home page does it once for every room)."""
     now = now or clock.utcnow()
-    said = [_("Voting closed: %(title)s", title=ballots.poll_title(p)) for p in ballots.close_due(now, programme.id)]
+    closed = [] if polls_closed else ballots.close_due(now, programme.id)
+    said = [_("Voting closed: %(title)s", title=ballots.poll_title(p)) for p in closed]
     horizon = timedelta(days=programme.vote_open_days + 1)
     candidates = db.session.scalars(
         select(Session).where(
@@ -339,8 +352,11 @@ def committee_sitting(programme: Programme) -> bool:
     return sitting_term(programme.id) is not None
 
 
-def decider_for(session: Session, programme: Programme) -> str:
-    return rules.who_decides(session.number or 0, programme.bureau_sessions, committee_sitting(programme))
+def decider_for(session: Session, programme: Programme, sitting: bool | None = None) -> str:
+    """sitting: whether a committee sits, when the caller already knows (else it is read)."""
+    if sitting is None:
+        sitting = committee_sitting(programme)
+    return rules.who_decides(session.number or 0, programme.bureau_sessions, sitting)
 
 
 def decision_of(session_id: int) -> TopicDecision | None:
@@ -682,47 +698,54 @@ class TaskState:
     guests: int = 0
 
 
-def tasks_state(user, now: datetime) -> list[TaskState]:
-    """What the home page says about the next sessions, in a fixed number of queries."""
+def tasks_state(user, now: datetime, seat=None, sitting: bool | None = None) -> list[TaskState]:
+    """What the home page says about the next sessions, in a fixed number of queries: the sessions with what
+    the topics room knows of them, then their polls. seat: the secretary's seat; sitting: whether a committee
+    sits (each read when not given)."""
     programme = user.programme
-    pairs = upcoming(programme.id, now)
-    if not pairs:
+    if seat is None and user.is_secretary:
+        seat = programmes.seat_of(user)
+    live = Nomination.withdrawn_at.is_(None)
+    found = _upcoming(
+        programme.id, now, 3,
+        select(TopicVote.poll_id).where(TopicVote.session_id == Session.id, TopicVote.programme_id == programme.id)
+        .scalar_subquery().label("poll_id"),
+        select(Nomination.title).join(TopicDecision, TopicDecision.nomination_id == Nomination.id)
+        .where(TopicDecision.session_id == Session.id).scalar_subquery().label("decided_title"),
+        select(func.count(Nomination.id)).where(Nomination.session_id == Session.id, live)
+        .scalar_subquery().label("nominations"),
+        select(func.count(Nomination.id)).where(Nomination.session_id == Session.id, live,
+                                                Nomination.community_id == (seat.community_id if seat else None))
+        .scalar_subquery().label("mine"),
+        select(func.count(AgendaItem.id)).where(AgendaItem.session_id == Session.id)
+        .scalar_subquery().label("agenda_items"),
+        select(func.count(Guest.id)).where(Guest.session_id == Session.id).scalar_subquery().label("guests"))
+    if not found:
         return []
-    ids = [s.id for s, _prev in pairs]
-    seat = programmes.seat_of(user) if user.is_secretary else None
-    poll_of = dict(db.session.execute(select(TopicVote.session_id, TopicVote.poll_id).where(
-        TopicVote.session_id.in_(ids), TopicVote.programme_id == programme.id)).all())
-    found = ballots.summaries(list(poll_of.values()))
-    polls = {sid: found[pid] for sid, pid in poll_of.items() if pid in found}
-    eligible, voted = ballots.seat_status([p.id for p in polls.values()], seat.id if seat else None)
-    mine = {}
-    if seat is not None:
-        mine = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
-            Nomination.session_id.in_(ids), Nomination.community_id == seat.community_id,
-            Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
-    decided = dict(db.session.execute(
-        select(TopicDecision.session_id, Nomination.title).join(Nomination, Nomination.id == TopicDecision.nomination_id)
-        .where(TopicDecision.session_id.in_(ids))).all())
-    counts, turnouts, items, invited = {}, {}, {}, {}
-    if user.is_bureau:
-        counts = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
-            Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
-        turnouts = {p.id: ballots.turnout(p.id) for p in polls.values() if p.state == PollState.OPEN}
-        items = dict(db.session.execute(select(AgendaItem.session_id, func.count(AgendaItem.id)).where(
-            AgendaItem.session_id.in_(ids)).group_by(AgendaItem.session_id)).all())
-        invited = dict(db.session.execute(select(Guest.session_id, func.count(Guest.id)).where(
-            Guest.session_id.in_(ids)).group_by(Guest.session_id)).all())
+    if sitting is None:
+        sitting = committee_sitting(programme)
+    summaries = ballots.summaries([row.poll_id for _s, _p, row in found if row.poll_id is not None],
+                                  seat.id if seat else None, turnout=user.is_bureau)
+    bureau = user.is_bureau
     out = []
-    for session, previous in pairs:
-        poll = polls.get(session.id)
+    for session, previous, row in found:
+        poll = summaries.get(row.poll_id)
         frame = windows(session, programme, previous)
         out.append(TaskState(
             session=session, nominating=poll is None and frame.nominating(now),
-            my_nominations=mine.get(session.id, 0) if seat is not None else None,
-            poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.id in eligible,
-            voted=poll is not None and poll.id in voted, decided=session.id in decided,
-            bureau_decides=decider_for(session, programme) == rules.BUREAU, frame=frame,
-            nominations=counts.get(session.id, 0), poll=poll,
-            turnout=turnouts.get(poll.id, 0) if poll is not None else 0, decided_title=decided.get(session.id),
-            agenda_items=items.get(session.id, 0), guests=invited.get(session.id, 0)))
+            my_nominations=row.mine if seat is not None else None,
+            poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.eligible,
+            voted=poll is not None and poll.voted, decided=row.decided_title is not None,
+            bureau_decides=decider_for(session, programme, sitting) == rules.BUREAU, frame=frame,
+            nominations=row.nominations if bureau else 0, poll=poll,
+            turnout=poll.turnout if poll is not None and bureau and poll.state == PollState.OPEN else 0,
+            decided_title=row.decided_title, agenda_items=row.agenda_items if bureau else 0,
+            guests=row.guests if bureau else 0))
     return out
+
+
+def tasks_state_of(context) -> list[TaskState]:
+    """tasks_state for a home page (salon.home.tasks.TaskContext), computed once for every room that reads it
+    (topics, the committee's picks, the packets)."""
+    return context.shared("topics.tasks_state", lambda: tasks_state(
+        context.user, context.now, context.seat, sitting_term_of(context) is not None))

@@ -10,11 +10,12 @@ from flask_login import current_user
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 
+from salon.ballots.hooks import close_due_polls
 from salon.ballots.views import BallotPage, OptionDetail, ballot_page
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
 from salon.home import notices
-from salon.home.tasks import Task
+from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.topics import limits, services
@@ -269,13 +270,18 @@ def remove_guest(session_id, guest_id):
     return redirect(url_for("topics.agenda", session_id=session.id))
 
 
-def topic_tasks(user) -> list[Task]:
+def catch_up(context: TaskContext) -> None:
+    """Before the home page's tasks: voting opened or closed as the sessions' windows say (SPEC §3, §8)."""
+    close_due_polls(context)
+    services.advance(context.programme, context.now, polls_closed=True)
+
+
+def topic_tasks(context: TaskContext) -> list[Task]:
     """SPEC §3 on the home page: open windows, and whether this person has acted; for the bureau, every step of
     the next sessions that waits for it, each with a link to where it is done and a notice for the group."""
-    now = clock.utcnow()
-    services.advance(user.programme, now)
+    user, now = context.user, context.now
     found = []
-    pending = services.tasks_state(user, now)
+    pending = services.tasks_state_of(context)
     for item in pending:
         session = item.session
         url = url_for("sessions.page", session_id=session.id)
