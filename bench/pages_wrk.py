@@ -125,8 +125,9 @@ def main() -> int:
                 headers = ["-H", f"Cookie: {cookies[who]}"] if who else []
                 pids = bench.server_pids(server)
                 before_load, web, db_before = bench.load(), bench.cpu_seconds(pids), bench.backend_cpu(url)
-                out = subprocess.run([wrk, "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-                                      *headers, f"http://127.0.0.1:{port}{path}"],
+                # --timeout: a slow page is a slow page, not a socket error (wrk's default gives up after 2 s).
+                out = subprocess.run([wrk, "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s",
+                                      "--latency", *headers, f"http://127.0.0.1:{port}{path}"],
                                      capture_output=True, text=True, check=True).stdout
                 web = bench.cpu_seconds(pids) - web
                 db_after = bench.backend_cpu(url)

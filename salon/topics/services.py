@@ -421,11 +421,13 @@ def record_decision(session: Session, nomination: Nomination, decider: str, user
 
 # --- agenda and guests ------------------------------------------------------------------------
 
-def can_manage(user, session: Session) -> bool:
-    """The bureau and the session's chair edit the agenda and the guests (SPEC §3.4)."""
+def can_manage(user, session: Session, seat=None) -> bool:
+    """The bureau and the session's chair edit the agenda and the guests (SPEC §3.4). seat: the secretary's,
+    when the caller has it."""
     if user.is_bureau:
         return True
-    seat = programmes.seat_of(user) if user.is_secretary else None
+    if seat is None and user.is_secretary:
+        seat = programmes.seat_of(user)
     return seat is not None and session.chair_community_id is not None and seat.community_id == session.chair_community_id
 
 
@@ -560,6 +562,7 @@ class SessionTopic:
     decision: TopicDecision | None
     decider: str
     my_community_id: int | None
+    my_seat_id: int | None
     voted: bool
     eligible: bool
     manage: bool
@@ -584,6 +587,8 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
         .order_by(Nomination.id).options(joinedload(Nomination.community))))
     poll = topic_poll(session.id)
     seat = programmes.seat_of(user) if user.is_secretary else None
+    # Whether the seat may vote and has voted, in one query (none without a seat).
+    mine = ballots.summaries([poll.id], seat.id)[poll.id] if poll is not None and seat is not None else None
     results = ballots.results(poll) if poll is not None else None
     carried = set(db.session.scalars(select(Nomination.carried_from_id).where(
         Nomination.carried_from_id.in_([n.id for n in nominations])))) if nominations else set()
@@ -592,10 +597,9 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
         nominations=nominations, poll=poll, results=results,
         receipts=ballots.receipts(poll) if poll is not None else [],
         decision=decision_of(session.id), decider=decider_for(session, programme),
-        my_community_id=seat.community_id if seat else None,
-        voted=poll is not None and ballots.has_voted(poll.id, seat.id if seat else None),
-        eligible=poll is not None and ballots.is_eligible(poll.id, seat.id if seat else None),
-        manage=can_manage(user, session), carried=carried)
+        my_community_id=seat.community_id if seat else None, my_seat_id=seat.id if seat else None,
+        voted=mine is not None and mine.voted, eligible=mine is not None and mine.eligible,
+        manage=can_manage(user, session, seat), carried=carried)
 
 
 @dataclass

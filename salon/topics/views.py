@@ -131,7 +131,8 @@ def vote(session_id):
     return ballot_page(BallotPage(
         view.poll, heading=_("Session %(n)d", n=view.session.number) if view.session.number else "",
         back_url=url_for("sessions.page", session_id=view.session.id),
-        action_url=url_for("topics.vote", session_id=view.session.id), seat_id=_my_seat_id(),
+        action_url=url_for("topics.vote", session_id=view.session.id), seat_id=view.my_seat_id,
+        voted=view.voted, eligible=view.eligible,
         intro=_("Approve 1 to %(k)d nominations, or none for a blank ballot.",
                 k=view.poll.questions[0].max_choices),
         details=_details(view)))
@@ -147,10 +148,6 @@ def _details(view) -> dict:
             if n is not None:
                 found[option.id] = OptionDetail(n.community.name, n.problem, n.hoped_result, n.outside_units)
     return found
-
-
-def _my_seat_id():
-    return programmes.seat_id_of(current_user)
 
 
 @bp.route("/sessions/<int:session_id>/results")
