@@ -380,8 +380,8 @@ def main() -> int:
         for server in servers:  # the checks close the polls: nothing may be serving
             bench.stop(server)
         problems = check(url, plan, out["cast"])
-        print(f"check: {len(plan['polls'])} polls closed; turnout = voter records = receipts = published = ballots "
-              f"answered, every receipt shown published, counters = choices sent: "
+        print(f"check: {len(plan['polls'])} polls closed; turnout = voter records = receipts = published, every "
+              f"receipt shown published, turnout and counters between what was answered and what was sent: "
               f"{'OK in every poll' if not problems else f'MISMATCH in {len(problems)}'}")
         for line in problems[:10]:
             print("  ", line)
