@@ -17,7 +17,6 @@ from salon.forms import EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
-from salon.programmes import services as programmes
 from salon.topics import limits, services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm
 
