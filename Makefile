@@ -11,7 +11,14 @@ THREADS ?= 8
 AXE_CORE := axe-core@4.14.1
 AXE_DIR := .cache/axe
 
-.PHONY: run test venv axe i18n bench clean
+# @noble/curves (audited secp256k1 for the sealed ballots, SPEC §5.1) and its one dependency @noble/hashes come
+# from the npm registry, pinned, with their MIT licence files, into a git-ignored folder under the static files:
+# the pages serve it themselves, nothing from a CDN (SPEC §8). Without npm the vote page cannot seal in the
+# browser and the server seals on arrival instead (SPEC §5.1).
+NOBLE_CURVES := @noble/curves@2.4.0
+VENDOR_DIR := salon/static/vendor
+
+.PHONY: run test venv axe vendor i18n bench release-fixture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +30,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
-run: venv
+run: venv vendor
 	$(BIN)/salon migrate
 	$(BIN)/salon demo --if-empty
 	@echo
@@ -31,13 +38,18 @@ run: venv
 	@echo
 	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call salon:create_app
 
-test: venv axe
+test: venv axe vendor
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 axe:
 	@if [ -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] && grep -q '"version": "$(AXE_CORE:axe-core@%=%)"' $(AXE_DIR)/node_modules/axe-core/package.json; then :; \
 	elif command -v npm >/dev/null; then npm install --prefix $(AXE_DIR) --no-audit --no-fund --no-save --loglevel=error $(AXE_CORE); \
 	else echo "make: npm not found: the accessibility checks (axe-core) will be skipped"; fi
+
+vendor:
+	@if [ -f $(VENDOR_DIR)/node_modules/@noble/curves/LICENSE ] && grep -q '"version": "$(NOBLE_CURVES:@noble/curves@%=%)"' $(VENDOR_DIR)/node_modules/@noble/curves/package.json; then :; \
+	elif command -v npm >/dev/null; then npm install --prefix $(VENDOR_DIR) --no-audit --no-fund --no-save --no-package-lock --loglevel=error $(NOBLE_CURVES); \
+	else echo "make: npm not found: the browser cannot seal ballots (the server seals them on arrival)"; fi
 
 # Re-extract the strings and merge them into the catalogues; then translate and `make i18n-compile`.
 i18n: venv
@@ -50,5 +62,9 @@ i18n-compile: venv
 bench: venv
 	$(BIN)/python bench/ballots.py
 
+# When a release is cut: the upgrade test's database of this release (docs/upgrades.md). Needs PostgreSQL.
+release-fixture: venv
+	$(BIN)/python tools/release_fixture.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts .cache
+	rm -rf $(VENV) .pytest_cache test-artifacts .cache $(VENDOR_DIR)

@@ -6,7 +6,7 @@ bounded). What it shows (issue 10):
     token on server B; the token votes through B;
   * the log-in rate limit is one limit across both servers (counters in Redis, a database number of its own
     that is flushed before and after, nothing else);
-  * server B is killed with SIGKILL (its whole process group, master and workers) in the middle of a ballot
+  * server B is killed with SIGKILL (its whole process group) in the middle of a ballot
     burst through haproxy; every ballot then either has its receipt (201) or got an error; a ballot that got
     an error is sent again once and is then either counted (201) or answered "already voted" (409: it had
     been committed just before the kill, and its receipt was lost with the answer); nothing is half-counted:
@@ -151,9 +151,9 @@ def _cast(port: int, path: str, token: str, choice: list[int], conn=None) -> tup
 
 
 class Cluster:
-    def __init__(self, seats: int, workers: int = 1, threads: int = 4, options: int = 4,
+    def __init__(self, seats: int, threads: int = 4, options: int = 4,
                  account_limit: str = "3 per 5 minutes"):
-        self.seats, self.workers, self.threads, self.options = seats, workers, threads, options
+        self.seats, self.threads, self.options = seats, threads, options
         self.account_limit = account_limit
         self.servers: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}
@@ -187,12 +187,12 @@ class Cluster:
         self.secretary = self._give_a_password()
         for name in ("a", "b"):
             self.ports[name] = bench.free_port()
-            # Its own process group, so that SIGKILL takes the master and its workers down at once.
+            # waitress, as production serves (one process, threads); its own process group, so that SIGKILL
+            # takes down all it started.
             self.servers[name] = subprocess.Popen(
-                [os.path.join(bench.ROOT, ".venv/bin/gunicorn"), "--workers", str(self.workers), "--worker-class",
-                 "gthread", "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.ports[name]}",
-                 "--keep-alive", "30", "--log-level", "error", "salon:create_app()"],
-                env=self.env, cwd=bench.ROOT, start_new_session=True)
+                [os.path.join(bench.ROOT, ".venv/bin/waitress-serve"), f"--listen=127.0.0.1:{self.ports[name]}",
+                 f"--threads={self.threads}", "--channel-timeout=60", "--call", "salon:create_app"],
+                stdout=subprocess.DEVNULL, env=self.env, cwd=bench.ROOT, start_new_session=True)
         self.port = bench.free_port()
         config = os.path.join(self.tmp, "haproxy.cfg")
         with open(config, "w") as fh:
@@ -392,9 +392,9 @@ def main(args) -> int:
     if why:
         print(f"cluster: cannot run: {why}")
         return 2
-    with Cluster(seats=args.seats, workers=max(1, args.workers // 2), threads=args.threads,
+    with Cluster(seats=args.seats, threads=args.threads,
                  options=args.options) as cluster:
-        print(f"cluster: 2 servers (gunicorn, {cluster.workers} gthread workers × {cluster.threads} threads each) "
+        print(f"cluster: 2 servers (waitress, 1 process × {cluster.threads} threads each) "
               f"behind haproxy, one PostgreSQL, Redis {REDIS_URL}; {args.seats} seats; machine load {bench.load()}")
         token = cluster.session_crosses_servers()
         print(f"  logged in through A, created an API token on B with that session: {token[:8]}…")

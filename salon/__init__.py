@@ -13,6 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("SALON_INSTANCE_PATH") or None,
                 instance_relative_config=True)
     _configure(app, test_config)
+    _secure_responses(app)
     _bind_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
@@ -80,6 +81,13 @@ def _register_errors(app: Flask) -> None:
     from salon import errors
 
     errors.register(app)
+
+
+def _secure_responses(app: Flask) -> None:
+    """First, so that its after_request hook runs last: it sees whatever response the others settled on."""
+    from salon import security
+
+    security.init_app(app)
 
 
 def _register_commands(app: Flask) -> None:

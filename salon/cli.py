@@ -10,18 +10,20 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
 
 from salon import clock
 from salon.extensions import db
+from salon.sealed import board as sealed_board
 
 # Features add their time-based transitions here: callables (now) -> list of strings said.
 TICKERS: list = []
 
 
 def register(app: Flask) -> None:
-    for command in (create_programme, demo, migrate_command, tick, backup, restore, audit_group):
+    for command in (create_programme, demo, migrate_command, tick, backup, restore, audit_group,
+                    verify_board_command, check_secrecy):
         app.cli.add_command(command)
 
 
@@ -146,15 +148,21 @@ def backup(path):
 
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option("--yes", is_flag=True, hidden=True, help="accepted for old scripts; restore never replaces anything")
 @with_appcontext
 def restore(path, yes):
-    """Replace the database with the backup at PATH. Stop the web processes first."""
-    if not yes:
-        click.confirm("This replaces every record in the database. Continue?", abort=True)
+    """Restore the backup at PATH into the configured database, which must be new and empty: restore never
+    overwrites data (create the database first; then point SALON_DATABASE_URL at it)."""
     url = _database_url()
+    tables = inspect(db.engine).get_table_names()
     db.session.remove()
     db.engine.dispose()
+    if tables:
+        # pg_restore --clean would drop and recreate only the backup's own tables and leave any other (a later
+        # migration's) beside them: a database that is neither the backup nor what it replaced.
+        raise click.ClickException(
+            f"the database already holds {len(tables)} tables ({', '.join(sorted(tables)[:3])}, …); restore only "
+            "into a new, empty database")
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(path)
         target = sqlite3.connect(url.database)
@@ -163,8 +171,7 @@ def restore(path, yes):
         source.close()
         target.close()
     elif url.get_backend_name() == "postgresql":
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              "--dbname", _libpq_url(url), path])
+        _run(["pg_restore", "--no-owner", "--single-transaction", "--dbname", _libpq_url(url), path])
     else:
         raise click.ClickException(f"restore does not support {url.get_backend_name()}")
     click.echo(f"database restored from {path}")
@@ -198,3 +205,39 @@ def audit_verify(programme_id):
     click.echo(f"audit log BROKEN at programme {broken.programme_id}, event {broken.seq}: {broken.reason} "
                f"({checked} events before it verified)")
     sys.exit(1)
+
+
+@click.command("verify")
+@click.argument("board", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--receipt", default=None, help="a ballot's fingerprint: is it on the board?")
+def verify_board_command(board, receipt):
+    """Check a poll's bulletin board from the board alone (SPEC §5.1; the same check as tools/verify_board.py)."""
+    ok, lines = sealed_board.report(board.read_bytes(), receipt)
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        raise SystemExit(1)
+
+
+@click.command("check-secrecy")
+@click.option("--lang", default=None, help="zh_Hans (the default) or en")
+@with_appcontext
+def check_secrecy(lang):
+    """Warn where the database's logging, archiving or replication would keep plain ballot data (SPEC §5).
+    Exits 1 when there is a warning; notes alone exit 0. docs/secrecy-leaks.md explains each finding."""
+    from flask_babel import force_locale
+
+    from salon.ballots import secrecy
+
+    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        told = secrecy.said(secrecy.check())
+        for item in told:
+            finding = item.finding
+            where = f"{finding.setting} = {finding.value}" if finding.value else finding.setting
+            click.echo(f"{finding.severity.upper()}  {where}")
+            click.echo(f"  {item.what}")
+            click.echo(f"  -> {item.change}")
+    warned = sum(1 for item in told if item.warning)
+    click.echo(f"{warned} warnings, {len(told) - warned} notes ({db.engine.dialect.name})")
+    if warned:
+        raise SystemExit(1)

@@ -184,13 +184,49 @@ def _idle_check(idle_limit: float):
     return check
 
 
+def _postgresql_session(dbapi_connection, _record) -> None:
+    """Once per new connection, in its own transaction: no parameter values in the server's log. No plan
+    setting: plan_cache_mode stays PostgreSQL's default (auto) for every statement, and only the ballot's fast
+    path runs on the generic plan (salon.ballots.fast.GENERIC_PLAN says why)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        _quiet_parameter_logging(cursor, dbapi_connection.info.server_version)
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
+
+
+# Settings that make the server's log record a statement's parameter values: for a ballot, the seat's token hash,
+# the choices and the receipt in one line (docs/secrecy-leaks.md). 0 keeps the values out (the statement's text,
+# with placeholders only, may still be logged). Only the first may be set by any role; the others need a
+# superuser or, from PostgreSQL 15, GRANT SET ON PARAMETER. Where the role may not, `salon check-secrecy` and
+# the bureau's settings page warn instead (salon.ballots.secrecy).
+QUIET_SETTINGS = ("log_parameter_max_length_on_error", "log_parameter_max_length",
+                  "auto_explain.log_parameter_max_length")
+
+
+def quiet_settings_allowed(cursor, server_version: int) -> list[str]:
+    """Which of QUIET_SETTINGS the connection's role may set (those of a module not loaded are not listed)."""
+    allowed = "context = 'user' OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
+    if server_version >= 150000:
+        allowed += " OR has_parameter_privilege(name, 'SET')"
+    cursor.execute(f"SELECT name FROM pg_settings WHERE name = ANY(%s) AND ({allowed}) ORDER BY name",
+                   [list(QUIET_SETTINGS)])
+    return [name for (name,) in cursor.fetchall()]
+
+
+def _quiet_parameter_logging(cursor, server_version: int) -> None:
+    """For the app's own connections: no parameter values in the server's log, where the role may say so."""
+    for name in quiet_settings_allowed(cursor, server_version):
+        cursor.execute(f"SET {name} = 0")  # a name from QUIET_SETTINGS
+
+
 def configure_engine(engine: Engine, idle_limit: float = 10.0) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:
-        # No session settings: plan_cache_mode stays PostgreSQL's default (auto) for every statement, and only
-        # the ballot's fast path runs on the generic plan (salon.ballots.fast.GENERIC_PLAN says why).
+        event.listen(engine, "connect", _postgresql_session)
         event.listen(engine.pool, "checkin", _idle_since_checkin)
         event.listen(engine.pool, "checkout", _idle_check(idle_limit))
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, current_app, jsonify, render_template, request
+import psycopg
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import exc as sql_errors
 from werkzeug.exceptions import HTTPException
 
 from salon.database import MAX_ID
@@ -172,11 +174,28 @@ _JSON_CONTROL = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
 _JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+def text_error(value: str) -> str | None:
+    """Why a string cannot be stored as text, or None: the one check that every form field and body share."""
+    if _is_control(value):
+        return _("Control characters are not allowed.")
+    if _is_lone_surrogate(value):
+        return _("Not valid text: a lone UTF-16 surrogate.")
+    return None
+
+
 def reject_control_characters() -> None:
-    """NUL and other control characters cannot be stored (PostgreSQL refuses NUL): say which field."""
+    """NUL and other control characters cannot be stored (PostgreSQL refuses NUL): say which field.
+
+    A page's form is answered by its own page, the error under the field (salon.forms.Form checks every
+    field); here the input is only noted, and `refuse_unchecked_text` stops a request whose page did not."""
     sources = [request.args.to_dict(flat=False)] if request.args else []
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        sources.append(request.form.to_dict(flat=False))
+        form = request.form.to_dict(flat=False)
+        if wants_json():
+            sources.append(form)
+        else:
+            g.bad_text_field = _first_control_character(form, "body") or _first_control_character(
+                form, "body", _is_lone_surrogate)
     # Cheap look at the raw body first; parse only when it may hold one (the ballot path stays fast).
     if request.is_json:
         raw = request.get_data(cache=True)
@@ -237,9 +256,75 @@ def _too_large_message() -> str:
     return _("What you sent is too large: at most %(n)d KiB.", n=limit // 1024)
 
 
+def refuse_unchecked_text(response):
+    """A page that accepted a form with a control character in an input no form field checked (a field the
+    page does not know): nothing of it is kept, and the answer names the input."""
+    field = g.get("bad_text_field")
+    if field and response.status_code < 400:
+        from salon.extensions import db
+
+        db.session.rollback()
+        message = f"{field}: {_('Control characters are not allowed.')}"
+        return current_app.make_response((render_template("errors/error.html", status=422, message=message),
+                                          422))
+    return response
+
+
+# Seconds a client is asked to wait (Retry-After) when the database cannot be reached. A PostgreSQL restart
+# takes a few seconds; Salon then serves again at once, without a restart of its own (docs/faults.md).
+RETRY_AFTER_SECONDS = 3
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """An error that says the database cannot answer now, not that the request is wrong: the server is down,
+    restarting or refusing connections, a connection was cut (the pool replaces it), the pool had no
+    connection to give in time, or the server gave up on the transaction (deadlock, serialisation, lock or
+    statement timeout). Nothing of the request was committed; the same request may succeed when sent again.
+    psycopg's own error arrives unwrapped from the paths that use the driver's cursor (the ballot, the token
+    check) and from the pool when it cannot connect."""
+    if isinstance(error, (sql_errors.OperationalError, sql_errors.DisconnectionError, sql_errors.TimeoutError,
+                          psycopg.OperationalError)):
+        return True
+    return isinstance(error, sql_errors.DBAPIError) and error.connection_invalidated
+
+
+def _end_failed_transaction() -> None:
+    """Roll back what the request did. On a connection the database has cut, the rollback fails as well:
+    SQLAlchemy then discards that connection and every other one the pool held from before the cut, so the
+    next request connects afresh (that is what makes Salon recover from a database restart on its own)."""
+    from salon.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - whatever failed, the session must be left usable
+        db.session.close()
+
+
+def _database_unavailable_answer():
+    """503 with Retry-After: JSON on the API, a page otherwise. Nothing here may touch the database."""
+    from salon.extensions import login
+
+    _end_failed_transaction()
+    # Who is asking was read from the database, and their objects expired with the rollback: the answer is
+    # given as to a visitor (language from the session cookie or Accept-Language), so that it cannot fail too.
+    g.api_user = None
+    g._login_user = login.anonymous_user()
+    current_app.logger.warning("database unavailable on %s %s", request.method, request.path)
+    message = _http_message(503)
+    if wants_json():
+        response, status = json_error(503, message)
+    else:
+        response, status = current_app.make_response(
+            (render_template("errors/error.html", status=503, message=message), 503)), 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
+
+
 def register(app: Flask) -> None:
     app.before_request(reject_deep_json)
     app.before_request(reject_control_characters)
+    # Registered after salon.database's commit hook, so it runs before it (Flask runs them in reverse).
+    app.after_request(refuse_unchecked_text)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
@@ -250,6 +335,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
+        if status == 500 and database_unavailable(getattr(exc, "original_exception", None)):
+            return _database_unavailable_answer()  # raised where no handler runs: the commit after the view
         if wants_json():
             fields = _smorest_fields(exc)
             message = _http_message(status)
@@ -275,9 +362,9 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
-        from salon.extensions import db
-
-        db.session.rollback()  # the failed transaction must not break the error page too
+        if database_unavailable(exc):
+            return _database_unavailable_answer()
+        _end_failed_transaction()  # the failed transaction must not break the error page too
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return json_error(500, _("Something went wrong on our side."))
@@ -294,4 +381,5 @@ def _http_message(status: int) -> str:
         413: _("What you sent is too large."),
         422: _("Some fields are not valid."),
         429: _("Too many attempts. Please wait a few minutes and try again."),
+        503: _("The service is briefly unavailable. Please try again in a few seconds."),
     }.get(status, _("Something went wrong on our side."))

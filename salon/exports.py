@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 
 from flask import Response
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from salon.errors import NotFound
@@ -17,9 +19,28 @@ EXPORT_DOC = {"200": {"description": "The table as CSV (UTF-8 with BOM) or XLSX,
                                   XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def table_response(rows: list[list], name: str, fmt: str) -> Response:
+SHEET_NAME_MAX = 31  # what spreadsheet programs allow for a sheet's name
+
+
+def heading(programme: str, title: str, day: date | datetime, start: date | datetime,
+            end: date | datetime | None) -> list[list]:
+    """The first lines of every export: the programme, what the table is, its date and the period it covers, so
+    a file read on its own says what it is."""
+    return [[programme], [title], [_("Date"), format_date(day, "long")],
+            [_("Period covered"), f"{format_date(start, 'long')} – {format_date(end, 'long') if end else ''}"], []]
+
+
+def _sheet_name(title: str) -> str:
+    cleaned = "".join(" " if c in "[]:*?/\\" else c for c in title).strip()
+    return cleaned[:SHEET_NAME_MAX] or "Salon"
+
+
+def table_response(rows: list[list], name: str, fmt: str, title: str | None = None,
+                   head: list[list] | None = None) -> Response:
+    """The table as a file. `head` (exports.heading) goes first; `title` names the XLSX sheet."""
     if fmt not in FORMATS:
         raise NotFound(_("Not found."), "fmt")
+    rows = (head or []) + rows
     if fmt == "csv":
         out = io.StringIO()
         csv.writer(out).writerows(rows)
@@ -29,6 +50,8 @@ def table_response(rows: list[list], name: str, fmt: str) -> Response:
 
     book = Workbook()
     sheet = book.active
+    if title:
+        sheet.title = _sheet_name(title)
     for row in rows:
         sheet.append(row)
     data = io.BytesIO()

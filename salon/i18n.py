@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from salon.extensions import babel
 
@@ -37,11 +38,27 @@ def session_time(moment) -> str:
     return f"{format_date(moment, 'full')} {format_time(moment, 'short')}"
 
 
+def bdi(value):
+    """A name typed by someone, isolated from the text around it (`{{ community.name|bdi }}`): a right-to-left
+    name or a stray U+202E cannot reorder the sentence it sits in. Nothing stays nothing (`|bdi or '—'`).
+    Only for element content: <title>, <option>, <textarea> and attribute values cannot hold markup."""
+    if value is None or value == "":
+        return value
+    return Markup("<bdi>%s</bdi>") % value
+
+
+def with_names(sentence: str, **values) -> Markup:
+    """A sentence from Python that names someone, as markup for a page: `sentence` is the translation asked for
+    without its values (`_("%(name)s joined.")`), each value is escaped, and names come wrapped by bdi()."""
+    return escape(sentence) % values
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     app.jinja_env.globals.update(session_time=session_time, format_date=format_date,
                                  format_datetime=format_datetime, format_time=format_time)
+    app.add_template_filter(bdi, "bdi")
 
     @app.context_processor
     def language_names():

@@ -13,6 +13,7 @@ from salon.accounts.models import User
 from salon.errors import DomainError
 from salon.extensions import db, limiter
 from salon.forms import EmptyForm, show_error
+from salon.i18n import bdi, with_names
 from salon.programmes.services import get_scoped
 
 from salon.programmes import services as programme_services
@@ -133,7 +134,7 @@ def people():
             show_error(form, exc)
         else:
             link = url_for("accounts.accept_invitation", token=token, _external=True)
-            flash(_("Invitation created for %(name)s. Send them the link below.", name=user.display_name),
+            flash(with_names(_("Invitation created for %(name)s. Send them the link below."), name=bdi(user.display_name)),
                   "success")
             form = InviteColleagueForm(formdata=None)
     users = db.session.scalars(select(User).where(User.programme_id == current_user.programme_id)

@@ -71,6 +71,8 @@ class BallotSchema(Strict):
 
 
 class ReceiptSchema(Strict):
+    """The same length in bytes whatever was chosen (docs/secrecy-leaks.md): the receipt code has a fixed form,
+    so no padding field is needed; the answer is never compressed."""
     poll_id = fields.Int()
     receipt = fields.Str(metadata={"description": "Keep it: it appears in the list published at the close."})
 

@@ -170,7 +170,10 @@ def answer(poll_id: int):
               "now": clock.utcnow(), "seal": seal, "counter_shards": counter_shards, "code": code,
               "options": "{%s}" % ",".join(map(str, increments)), "shards": "{%s}" % ",".join(map(str, shards)),
               "expected": len(increments)}
-    pooled = engine.raw_connection()
+    try:
+        pooled = engine.raw_connection()
+    except psycopg.Error:
+        return None  # no connection to be had (the database restarting): the regular path answers 503
     connection: psycopg.Connection = pooled.driver_connection
     try:
         # One round trip: the statement (between the plan setting and its reset) is its own transaction,

@@ -1,12 +1,13 @@
 """Where the ballot engine plugs into the platform: the bureau's home page says when a closed poll's
-ballots are still to be erased from the database files (SPEC §5; services.scrub_pending)."""
+ballots are still to be erased from the database files (SPEC §5; services.scrub_pending), and when a setting of
+the database keeps ballot data in its logs, archives or replicas (salon.ballots.secrecy)."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from salon.ballots import services
+from salon.ballots import secrecy, services
 from salon.ballots.models import PendingScrub
 from salon.extensions import db
 from salon.home.tasks import Task, TaskContext, provider
@@ -33,6 +34,18 @@ def scrub_tasks(context: TaskContext) -> list[Task]:
                  None, True)]
 
 
+def secrecy_tasks(context: TaskContext) -> list[Task]:
+    if not context.user.is_bureau:
+        return []
+    warned = [item for item in secrecy.said(secrecy.check()) if item.warning]
+    if not warned:
+        return []
+    return [Task(_("%(n)d settings of the database keep ballot data in its logs, archives or replicas: ask the "
+                   "site admin to change them.", n=len(warned)),
+                 url_for("programmes.settings", _anchor="secrecy"), True, detail=warned[0].what)]
+
+
 def init_app(app: Flask) -> None:
-    """Register the home page's task (once per process: the provider list ignores a repeat)."""
+    """Register the home page's tasks (once per process: the provider list ignores a repeat)."""
     provider(scrub_tasks)
+    provider(secrecy_tasks)

@@ -14,6 +14,7 @@ import logging
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from salon import clock
 from salon.audit import services as audit
+from salon.ballots import signals
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Question, Receipt, VoterRecord
 from salon.ballots.models import PendingScrub
 from salon.database import POLL_LOCK_SHARED_SQL, lock_poll, lock_programme
@@ -155,6 +157,32 @@ def add_eligible(poll_id: int, seat_id: int, programme_id: int, now: datetime | 
     return added == 1
 
 
+def remove_eligible(poll_id: int, seat_id: int, programme_id: int) -> bool:
+    """Take a seat's eligibility back in an open poll (a seat marked present at a review by mistake) before it
+    has voted. True if it was removed; Conflict once the seat has voted (its ballot stays counted).
+
+    The poll's lock, exclusive, waits for any ballot of the poll in flight, so "has not voted" read after it
+    holds until the commit: a ballot of the seat that starts later finds it no longer eligible."""
+    lock_programme(programme_id)  # lock order: salon/database.py
+    lock_poll(poll_id, shared=False)
+    poll = db.session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    if poll is None or poll.programme_id != programme_id:
+        raise NotFound(_("Not found."), "poll_id")
+    if poll.state != PollState.OPEN:
+        raise Conflict(_("Voting has closed; the roll can no longer change."), "poll")
+    if has_voted(poll_id, seat_id):
+        raise Conflict(_("This community has already voted: it stays on the roll and its ballot stays counted."),
+                       "seat_id")
+    removed = db.session.execute(delete(EligibleSeat).where(EligibleSeat.poll_id == poll_id,
+                                                            EligibleSeat.seat_id == seat_id),
+                                 execution_options={"preserve_rowcount": True}).rowcount
+    if removed == 1:
+        db.session.execute(update(Poll).where(Poll.id == poll_id).values(eligible_count=Poll.eligible_count - 1))
+        db.session.refresh(poll)
+    return removed == 1
+
+
 def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     """open → closed. The poll's lock, exclusive, waits for every ballot in flight (they hold it shared) to
     commit; the statements after it see them all."""
@@ -171,6 +199,7 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     _scrub(poll)
     db.session.flush()
     audit.record(poll.programme_id, actor, "poll.close", poll, kind=poll.kind, turnout=turnout(poll.id))
+    signals.poll_closed.send(poll, actor=actor, now=now)  # e.g. an election is counted in the close itself
     return poll
 
 
@@ -537,6 +566,22 @@ def check_choices(poll: Poll, choices: list[int]) -> None:
 _UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # random bytes at or above it are dropped: every letter equally likely
 
 
+RECEIPT_TYPED_MAX = 40  # what a receipt lookup accepts as typed (spaces, hyphens) before normalising
+
+
+def normalise_receipt(typed) -> str:
+    """A receipt code as a voter may type it — with spaces, without hyphens, in any case, full-width from a
+    Chinese keyboard — in the published form "ABCD-EFGH-JKMN". Whatever cannot be a code comes back cleaned
+    but unformatted, so it matches nothing."""
+    if not isinstance(typed, str):
+        return ""
+    cleaned = "".join(c for c in unicodedata.normalize("NFKC", typed[:RECEIPT_TYPED_MAX]).upper()
+                      if c.isalnum())
+    if len(cleaned) == 12 and all(c in RECEIPT_ALPHABET for c in cleaned):
+        return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+    return cleaned
+
+
 def new_receipt_code() -> str:
     """12 letters from RECEIPT_ALPHABET, uniformly at random (one call for the random bytes, not twelve)."""
     letters: list[str] = []
@@ -739,6 +784,7 @@ class PollSummary:
     eligible: bool = False  # the seat asked about may vote in it
     voted: bool = False  # the seat asked about has voted in it
     turnout: int = 0  # when asked for
+    closed_at: datetime | None = None
 
 
 def summaries(poll_ids: list[int], seat_id: int | None = None, turnout: bool = False) -> dict[int, PollSummary]:
@@ -746,7 +792,7 @@ def summaries(poll_ids: list[int], seat_id: int | None = None, turnout: bool = F
     each, and (turnout=True) how many have voted: in one query (for lists and home pages)."""
     if not poll_ids:
         return {}
-    columns = [Poll.id, Poll.state, Poll.closes_at, Poll.eligible_count]
+    columns = [Poll.id, Poll.state, Poll.closes_at, Poll.eligible_count, Poll.closed_at]
     if seat_id is not None:
         columns += [exists().where(EligibleSeat.poll_id == Poll.id, EligibleSeat.seat_id == seat_id).label("eligible"),
                     exists().where(VoterRecord.poll_id == Poll.id, VoterRecord.seat_id == seat_id).label("voted")]
@@ -758,7 +804,7 @@ def summaries(poll_ids: list[int], seat_id: int | None = None, turnout: bool = F
         found[row.id] = PollSummary(row.id, row.state, row.closes_at, row.eligible_count,
                                     bool(row.eligible) if seat_id is not None else False,
                                     bool(row.voted) if seat_id is not None else False,
-                                    row.turnout if turnout else 0)
+                                    row.turnout if turnout else 0, row.closed_at)
     return found
 
 

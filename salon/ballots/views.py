@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import flash, render_template, request
+from flask import flash, get_template_attribute, render_template, request
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from salon.ballots import services
 from salon.ballots.models import Poll, PollState
@@ -31,6 +32,8 @@ class BallotPage:
     # Whether the seat has voted and may vote, when the room has just read them (else read here).
     voted: bool | None = None
     eligible: bool | None = None
+    # What a seat that may not vote is told, when the room knows why (a review: not checked in).
+    not_eligible: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,53 @@ def submitted_choices(questions: list[ShownQuestion]) -> list[int]:
         raise ValidationFailed(_("Not an option of this poll."), "choices")
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """The choice-dependent parts of the confirmation page, and the padding that makes the page, and the cast
+    request its form sends, the same size in bytes whatever was chosen (docs/secrecy-leaks.md): an access log
+    or an observer of the encrypted connection sees sizes, and without padding the size names the choices."""
+    listings: list[Markup]
+    fields: Markup
+    request_pad: str  # the value of a hidden `pad` field the cast ignores
+    page_pad: str  # spaces inside an HTML comment at the end of the page
+
+
+def _size(text: str) -> int:
+    return len(str(text).encode("utf-8"))
+
+
+def _confirmation(questions: list[ShownQuestion], chosen: list[int]) -> Confirmation:
+    """Each question's part padded to its longest possible rendering: the `max_choices` options whose label
+    and id take the most bytes, or the blank answer if that is longer. The bound depends on the poll only."""
+    listing = get_template_attribute("ballots/_picked.html", "listing")
+    fields = get_template_attribute("ballots/_picked.html", "fields")
+
+    def posted(options) -> int:  # the cast request's bytes for these options: `&choices=<id>` each
+        return sum(len("&choices=") + len(str(oid)) for oid, _label in options)
+
+    listings, shown_fields, page_pad, request_pad = [], [], 0, 0
+    for q in questions:
+        k = min(1 if q.kind == rules.SINGLE else q.max_choices, len(q.options))
+        picked = [(oid, label) for oid, label in q.options if oid in chosen]
+        shown = listing(q, [label for _oid, label in picked])
+        hidden = fields([oid for oid, _label in picked])
+        # The request: padded to the k options with the longest ids, with a hidden `pad` field of letters.
+        most_posted = sum(sorted((posted([o]) for o in q.options), reverse=True)[:k])
+        letters = most_posted - posted(picked)
+        # The page holds the listing, the hidden fields and those letters: an option adds its listed label and
+        # a hidden field but takes as many letters away as its id posts, so the largest page lists the k longest
+        # labels (or the blank answer, if that is longer).
+        widest = sorted(q.options, key=lambda o: _size(escape(o[1])), reverse=True)[:k]
+        largest = max(_size(listing(q, [])) + most_posted,
+                      _size(listing(q, [label for _oid, label in widest])) + _size(fields([oid for oid, _ in widest]))
+                      + most_posted - posted(widest))
+        page_pad += largest - _size(shown) - _size(hidden) - letters
+        request_pad += letters
+        listings.append(shown)
+        shown_fields.append(hidden)
+    return Confirmation(listings, Markup("").join(shown_fields), "x" * request_pad, " " * page_pad)
+
+
 def ballot_page(page: BallotPage, now: datetime | None = None):
     """GET: the ballot. POST: the confirmation, then (confirmed=1) the cast and the receipt."""
     poll = page.poll
@@ -88,12 +138,18 @@ def ballot_page(page: BallotPage, now: datetime | None = None):
     except DomainError as exc:
         return render_template("ballots/vote.html", error=exc.message, chosen=[], **context), exc.status
     if request.form.get("confirmed") != "1":
-        picked = [(q, [label for oid, label in q.options if oid in chosen]) for q in questions]
-        return render_template("ballots/confirm.html", chosen=chosen, picked=picked, **context)
+        return _private(render_template("ballots/confirm.html", confirmation=_confirmation(questions, chosen),
+                                        **context))
     try:
         receipt = services.cast(poll.id, page.seat_id, chosen, poll.programme_id, now)
     except DomainError as exc:
         flash(exc.message, "error")
         context["voted"] = services.has_voted(poll.id, page.seat_id)
         return render_template("ballots/vote.html", **context), exc.status
-    return render_template("ballots/receipt.html", page=page, receipt=receipt)
+    return _private(render_template("ballots/receipt.html", page=page, receipt=receipt))
+
+
+def _private(body: str):
+    """Pages that name the choices or the receipt: kept out of every cache (the voter's browser included),
+    and no proxy may compress them (compression would make their size depend on the choices again)."""
+    return body, 200, {"Cache-Control": "private, no-store, no-transform"}

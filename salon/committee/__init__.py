@@ -14,6 +14,15 @@ def init_app(app) -> None:
 
     app.register_blueprint(views.bp)
     app.add_template_global(views.who_decides, "who_decides")
+    app.add_template_global(views.decided_by, "decided_by")
+    # Cross-room reactions (STYLE): an election is counted in its poll's close (SPEC §4.1); a seat changing
+    # hands or a community leaving vacates a member's place. Connecting again is a no-op in blinker.
+    from salon.ballots import signals as ballot_signals
+    from salon.programmes import signals as programme_signals
+
+    ballot_signals.poll_closed.connect(services.poll_closed)
+    programme_signals.seat_handed_over.connect(services.seat_changed)
+    programme_signals.community_left.connect(services.seat_changed)
     if _wired:
         return
     _wired = True

@@ -8,11 +8,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from salon.api import require_bureau
+from salon.api import next_page_headers, require_bureau
 from salon.committee.models import ElectionState
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
-from salon.api.schemas import DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.schedule.api import PAGE_DEFAULT, PAGE_MAX
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
 from salon.committee.services import EXTEND_MAX_DAYS
@@ -28,10 +29,25 @@ class MemberSchema(Strict):
     name = fields.Str(allow_none=True)
 
 
+class PlaceSchema(Strict):
+    seat_id = fields.Int()
+    community = fields.Str()
+    name = fields.Str(allow_none=True)
+    joined_how = fields.Str(metadata={"description": "elected, moved_up (into a vacancy) or by_election"})
+    joined_at = DateTime(allow_none=True)
+    replaces = fields.Str(allow_none=True, metadata={"description": "the community whose member's place it filled"})
+    left_at = DateTime(allow_none=True)
+    left_reason = fields.Str(allow_none=True, metadata={"description": "handover or community_left"})
+
+
 class CommitteeSchema(Strict):
     sitting = fields.Bool()
     started_at = DateTime(allow_none=True)
-    members = fields.List(fields.Nested(MemberSchema))
+    ends_at = DateTime(allow_none=True, metadata={"description": "a fixed term's end (SPEC §4.1); null: until recalled"})
+    can_decide = fields.Bool(metadata={"description": "at least 2 members sit (SPEC §4.1)"})
+    members = fields.List(fields.Nested(MemberSchema), metadata={"description": "those sitting now"})
+    places = fields.List(fields.Nested(PlaceSchema), metadata={
+        "description": "every place of the term: who sat, who left and why, who moved up"})
     bureau_decides_because = fields.Str(metadata={"description": "empty while a committee sits"})
     election_id = fields.Int(allow_none=True, metadata={"description": "the election under way, if any"})
     first_election_due = fields.Bool()
@@ -44,6 +60,22 @@ class CandidateSchema(Strict):
     stands = fields.Bool(dump_only=True, metadata={"description": "accepted the nomination"})
 
 
+class LotRowSchema(Strict):
+    seat_id = fields.Int()
+    public_id = fields.Str(metadata={"description": "the community's name at the draw"})
+    digest = fields.Str()
+    drawn = fields.Bool()
+    command = fields.Str(metadata={"description": "a shell line that recomputes the digest with sha256sum"})
+
+
+class OpenElectionSchema(Strict):
+    reason = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(services.REASONS), metadata={
+        "description": "first or recall (no committee sits); term_end, early (needs note) or by_election while one "
+                       "sits; by default the first the rules allow"})
+    note = fields.Str(load_default="", validate=validate.Length(max=services.NOTE_MAX),
+                      metadata={"description": "why an early election is called (shown on the committee page)"})
+
+
 class ElectionSchema(Strict):
     id = fields.Int()
     state = fields.Str(metadata={"description": "standing, voting, runoff, closed"})
@@ -54,10 +86,16 @@ class ElectionSchema(Strict):
     runoff = fields.Nested(PollSchema, allow_none=True)
     runoff_seats = fields.Int()
     elected = fields.List(fields.Nested(MemberSchema))
+    reason = fields.Str(metadata={"description": "first, recall, term_end, early, by_election"})
+    note = fields.Str(metadata={"description": "the bureau's reason for an early election"})
     lot_seed = fields.Str(allow_none=True, metadata={
-        "description": "SHA-256 (hex) of the runoff's sorted receipt codes joined by newlines"})
-    lot_candidates = fields.List(fields.Int(), metadata={
-        "description": "tied seat ids; sorted, shuffled with random.Random(int(lot_seed, 16)), the first lot_seats win"})
+        "description": "SHA-256 (hex) of lot_seed_text (SPEC §4.1)"})
+    lot_seed_text = fields.Str(metadata={
+        "description": "the lines the seed hashes: 'election <id>', the runoff's close (UTC), its sorted receipt codes"})
+    lot_candidates = fields.List(fields.Int(), metadata={"description": "tied seat ids"})
+    lot = fields.List(fields.Nested(LotRowSchema), metadata={
+        "description": "the tied candidates by SHA-256(lot_seed + ':' + public_id), lowest first; the first "
+                       "lot_seats are drawn"})
     lot_seats = fields.Int(metadata={
         "description": "seats drawn by lot: runoff_seats less those the runoff settled outright (0 without a lot)"})
 
@@ -98,8 +136,10 @@ def _election_out(election, user) -> dict:
             "poll": poll_payload(view.poll, user) if view.poll else None,
             "runoff": poll_payload(view.runoff, user) if view.runoff else None,
             "runoff_seats": election.runoff_seats,
-            "elected": [_member(m) for m in view.term.members] if view.term else [],
-            "lot_seed": election.lot_seed, "lot_candidates": view.lot_candidates, "lot_seats": view.lot_seats}
+            "elected": [_member(m) for m in view.seated],
+            "reason": election.reason, "note": election.note or "",
+            "lot_seed": election.lot_seed, "lot_seed_text": view.lot_seed_text, "lot_candidates": view.lot_candidates,
+            "lot": [vars(row) for row in view.lot_rows], "lot_seats": view.lot_seats}
 
 
 def _election(election_id):
@@ -116,18 +156,54 @@ class Committee(MethodView):
         standing = services.standing(programme.id)
         return {"sitting": standing.term is not None,
                 "started_at": standing.term.started_at if standing.term else None,
+                "ends_at": standing.term.ends_at if standing.term else None, "can_decide": standing.can_decide,
+                "places": [{**_member(m), "joined_how": m.joined_how, "joined_at": m.joined_at,
+                            "replaces": m.replaces.seat.community.name if m.replaces else None,
+                            "left_at": m.left_at, "left_reason": m.left_reason}
+                           for m in (standing.history if standing.term else [])],
                 "members": [_member(m) for m in standing.members], "bureau_decides_because": standing.reason,
                 "election_id": standing.election.id if standing.election else None,
                 "first_election_due": services.first_election_due(programme)}
 
 
+class ElectionListItemSchema(Strict):
+    id = fields.Int()
+    state = fields.Str(metadata={"description": "standing, voting, runoff, closed"})
+    reason = fields.Str(metadata={"description": "why it was held: first, recall, term_end"})
+    seats = fields.Int()
+    standing_until = DateTime()
+    created_at = DateTime()
+    closed_at = DateTime(allow_none=True)
+
+
+class ElectionPageQuery(Strict):
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
+                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
+                                                 "omit for the first (newest) page"})
+    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
+                       metadata={"description": f"elections per page (1–{PAGE_MAX})"})
+
+
 @blp.route("/elections")
 class Elections(MethodView):
+    @blp.arguments(ElectionPageQuery, location="query")
+    @blp.response(200, ElectionListItemSchema(many=True), headers=NEXT_PAGE_HEADERS)
+    def get(self, args):
+        """The programme's elections, newest first, a page at a time (cursor pagination: follow the
+        X-Next-Cursor header, or the Link header, until it is absent)."""
+        services.advance(g.api_user.programme)
+        page, last = services.election_page(g.api_user.programme_id, args["cursor"], args["limit"])
+        return ([{"id": e.id, "state": e.state.value, "reason": e.reason, "seats": e.seats,
+                  "standing_until": e.standing_until, "created_at": e.created_at, "closed_at": e.closed_at}
+                 for e in page], 200, next_page_headers(last and last.id, args["limit"], "api_committee.Elections"))
+
+    @blp.arguments(OpenElectionSchema)
     @blp.response(201, ElectionSchema)
-    def post(self):
-        """Open a committee election (bureau); secretaries then stand."""
+    def post(self, data):
+        """Open a committee election (bureau); secretaries then stand. While a committee sits: the next one from
+        a month before a fixed term ends, an early one with a note, or a by-election for vacant places."""
         me = require_bureau()
-        return _election_out(services.open_election(me.programme, me), me)
+        return _election_out(services.open_election(me.programme, me, reason=data["reason"], note=data["note"]), me)
 
 
 @blp.route("/elections/<int:election_id>")
@@ -207,7 +283,8 @@ class ElectionExport(MethodView):
         if election.state != ElectionState.CLOSED:
             raise Conflict(_("Export once the election has closed."), "election")
         return table_response(services.export_rows(services.election_view(election, me)),
-                              f"election-{election.id}", fmt)
+                              f"election-{election.id}", fmt, _("Committee election"),
+                              services.export_heading(election, me.programme))
 
 
 def _picks_out(session) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salon.clock import utcnow
@@ -26,7 +26,10 @@ class Election(db.Model):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     state: Mapped[ElectionState] = mapped_column(Enum(ElectionState, native_enum=False, length=16),
                                                  default=ElectionState.STANDING)
-    reason: Mapped[str] = mapped_column(String(16), default="first")  # first, recall, term_end
+    reason: Mapped[str] = mapped_column(String(16), default="first")  # first, recall, term_end, early, by_election
+    note: Mapped[str] = mapped_column(String(500), default="")  # the bureau's reason for an early election
+    # A by-election's term. No foreign key: see migration 0009 (SQLite would rebuild this referenced table).
+    term_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     seats: Mapped[int] = mapped_column(Integer, default=3)
     standing_until: Mapped[datetime] = mapped_column(DateTime)
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("ballot_polls.id"), nullable=True, unique=True)
@@ -34,6 +37,7 @@ class Election(db.Model):
     runoff_seats: Mapped[int] = mapped_column(Integer, default=0)
     lot_seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lot_candidates: Mapped[str] = mapped_column(String(500), default="")  # sorted seat ids drawn among, "3,5,9"
+    lot_entries: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[seat id, public id], …] as drawn
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -68,22 +72,38 @@ class Term(db.Model):
     election_id: Mapped[int | None] = mapped_column(ForeignKey("committee_elections.id"), nullable=True,
                                                     unique=True)
     started_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # a fixed term's end (SPEC §4.1)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # completed, recalled
 
-    members: Mapped[list["Member"]] = relationship(order_by="Member.seat_id", viewonly=True)
+    members: Mapped[list["Member"]] = relationship(order_by="Member.id", viewonly=True)
 
 
 class Member(db.Model):
+    """A person's place on a term's committee (SPEC §4.1: membership is personal). The place is theirs while
+    they hold the seat they sat for; a hand-over of that seat or the community leaving ends it (`left_at`),
+    and the successor in the seat does not inherit it. Rows are kept: the page shows who sat when."""
+
     __tablename__ = "committee_members"
 
-    term_id: Mapped[int] = mapped_column(ForeignKey("committee_terms.id"), primary_key=True)
-    seat_id: Mapped[int] = mapped_column(ForeignKey("seats.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("committee_terms.id"), index=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("seats.id"))
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    joined_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # None: from the term's start
+    joined_how: Mapped[str] = mapped_column(String(16), default="elected")  # elected, moved_up, by_election
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("committee_members.id"), nullable=True)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    left_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # handover, community_left
 
     seat = relationship("Seat")
     user = relationship("User")
+    replaces = relationship("Member", remote_side=[id])
+
+    @property
+    def sitting(self) -> bool:
+        return self.left_at is None and self.user_id is not None
 
 
 class Pick(db.Model):
@@ -103,4 +123,5 @@ class Pick(db.Model):
     picked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user = relationship("User")
+    seat = relationship("Seat")
     nomination = relationship("Nomination")

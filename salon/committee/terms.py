@@ -1,10 +1,12 @@
-"""Whether a committee sits: read by the topics room (who decides), below the committee's services."""
+"""Whether a committee sits and who sits on it: read by the topics room (who decides), below the committee's
+services."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from salon.committee.models import Member, Term
 from salon.extensions import db
+from salon.programmes.models import Community, Seat, SeatHolding
 
 
 def sitting_term(programme_id: int) -> Term | None:
@@ -17,7 +19,54 @@ def sitting_term_of(context) -> Term | None:
     return context.shared("committee.sitting_term", lambda: sitting_term(context.user.programme_id))
 
 
-def member_seat_ids(term: Term | None) -> set[int]:
+def last_term(programme_id: int) -> Term | None:
+    return db.session.scalar(select(Term).where(Term.programme_id == programme_id)
+                             .order_by(Term.id.desc()).limit(1))
+
+
+def sitting_members(term: Term | None) -> list[Member]:
+    """SPEC §4.1: the members who sit now — their place not vacated, and still holding the seat they sat for in
+    a community that has not left (so a hand-over not yet recorded as a vacancy already counts as one)."""
     if term is None:
-        return set()
-    return set(db.session.scalars(select(Member.seat_id).where(Member.term_id == term.id)))
+        return []
+    return list(db.session.scalars(
+        select(Member).join(Seat, Seat.id == Member.seat_id).join(Community, Community.id == Seat.community_id)
+        .join(SeatHolding, (SeatHolding.seat_id == Member.seat_id) & (SeatHolding.user_id == Member.user_id)
+              & SeatHolding.ended_at.is_(None))
+        .where(Member.term_id == term.id, Member.left_at.is_(None), Community.active.is_(True))
+        .order_by(Member.id)))
+
+
+def members_now(term: Term | None) -> list[tuple[Member, bool]]:
+    """The term's members whose place is not recorded as vacant, each with whether they sit now (as
+    sitting_members says), in one statement: a member who does not sit but has a user is a vacancy not yet
+    recorded (salon.committee.services.reconcile)."""
+    if term is None:
+        return []
+    sits = (SeatHolding.id.is_not(None) & Community.active.is_(True)).label("sits")
+    return [(member, bool(sitting)) for member, sitting in db.session.execute(
+        select(Member, sits).join(Seat, Seat.id == Member.seat_id).join(Community, Community.id == Seat.community_id)
+        .outerjoin(SeatHolding, (SeatHolding.seat_id == Member.seat_id) & (SeatHolding.user_id == Member.user_id)
+                   & SeatHolding.ended_at.is_(None))
+        .where(Member.term_id == term.id, Member.left_at.is_(None))
+        .order_by(Member.id))]
+
+
+def members_now_of(context) -> list[tuple[Member, bool]]:
+    """members_now of the sitting term for a home page (salon.home.tasks.TaskContext), read once."""
+    return context.shared("committee.members_now", lambda: members_now(sitting_term_of(context)))
+
+
+def sitting_members_of(context) -> list[Member]:
+    """sitting_members of the sitting term for a home page, from members_now_of."""
+    return [member for member, sits in members_now_of(context) if sits]
+
+
+def last_term_of(context) -> Term | None:
+    """last_term for a home page, read once (only asked while no committee sits)."""
+    return context.shared("committee.last_term", lambda: last_term(context.user.programme_id))
+
+
+def member_seat_ids(term: Term | None) -> set[int]:
+    """The seats of the members sitting now (each sitting member holds the seat they sat for)."""
+    return {m.seat_id for m in sitting_members(term)}

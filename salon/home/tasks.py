@@ -48,6 +48,10 @@ class TaskContext:
             self._shared[key] = compute()
         return self._shared[key]
 
+    def forget(self, key: str) -> None:
+        """The fact changed (a catch-up step wrote it): the next shared(key, …) computes it again."""
+        self._shared.pop(key, None)
+
 
 _providers: list[Callable[[TaskContext], list[Task]]] = []
 _catch_ups: list[Callable[[TaskContext], object]] = []

@@ -46,9 +46,27 @@ def can_write(user, session: Session) -> bool:
     return topics.can_manage(user, session)
 
 
+def owns(user, item: ActionItem) -> bool:
+    """The secretary of the community that owns the action item (its owner unit is that community)."""
+    if item.owner_community_id is None or not user.is_secretary:
+        return False
+    seat = programmes.seat_of(user)
+    return seat is not None and seat.community_id == item.owner_community_id
+
+
+def can_report(user, item: ActionItem, session: Session) -> bool:
+    """Who records an action item's progress: the bureau and the chair (SPEC §6), and the owning community's
+    secretary for their own community's items (issue 15)."""
+    return can_write(user, session) or owns(user, item)
+
+
 def _check_write(user, session: Session, now: datetime) -> None:
     if not can_write(user, session):
         raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    _check_recordable(session, now)
+
+
+def _check_recordable(session: Session, now: datetime) -> None:
     if session.status == SessionStatus.CANCELLED or session.number is None:
         raise Conflict(_("This session was cancelled: it has nothing to record."), "session_id")
     if now < session.starts_at:
@@ -326,9 +344,15 @@ def update_action(item: ActionItem, user, data: dict, now: datetime | None = Non
         due_on = None
     note = clean_text(data.get("note"), "note", limits.UPDATE_NOTE_MAX, False)
     session = db.session.get(Session, item.session_id)
-    _check_write(user, session, now)
     new_status = status if status is not None and status != item.status else None
     new_due = due_on is not _UNSET and due_on != item.due_on
+    if not can_write(user, session):
+        if not owns(user, item):
+            raise Forbidden(_("Only the bureau, this session's chair and the owning community's secretary can do "
+                              "this."), "item_id")
+        if new_due:
+            raise Forbidden(_("Only the bureau and this session's chair change the due date."), "due_on")
+    _check_recordable(session, now)
     if new_status is None and not new_due and not note:
         raise ValidationFailed(_("Change the status or the due date, or write a note."), "note")
     if db.session.scalar(select(func.count(ActionUpdate.id)).where(ActionUpdate.action_item_id == item.id)) \

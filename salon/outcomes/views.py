@@ -139,6 +139,9 @@ def action(item_id):
     item = services.get_action(item_id, current_user.programme_id)
     session = _session(item.session_id)
     form = UpdateForm(data={"status": item.status, "due_on": item.due_on})
+    writer = services.can_write(current_user, session)
+    if not writer:  # the owning community's secretary reports progress; the due date stays the chair's
+        del form.due_on
     if form.validate_on_submit():
         try:
             services.update_action(item, current_user, form.values())
@@ -149,7 +152,7 @@ def action(item_id):
             return redirect(url_for("outcomes.action", item_id=item.id))
     today = services.today(current_user.programme)
     return render_template("outcomes/action.html", item=item, session=session, form=form,
-                           updates=services.updates(item.id), can_write=services.can_write(current_user, session),
+                           updates=services.updates(item.id), can_write=services.can_report(current_user, item, session),
                            overdue=rules.is_overdue(item.due_on, item.status, today),
                            status_label=services.status_label), 422 if form.errors else 200
 

@@ -13,6 +13,7 @@ from salon.errors import Forbidden
 from salon.outcomes import limits
 from salon.packets import services
 from salon.packets.document import packet_pdf
+from salon.topics.api import MemberPickSchema
 
 blp = Blueprint("api_packets", __name__, description="The session packet and its guest links")
 
@@ -75,7 +76,12 @@ class PacketSchema(Strict):
     turnout = fields.Int()
     eligible = fields.Int()
     counts_published = fields.Bool()
-    decided_by = fields.Str()
+    decided_by = fields.Str(metadata={"description": "the bureau's user, or the committee as a whole"})
+    decider = fields.Str(metadata={"description": "bureau or committee"})
+    decided_why = fields.Str(metadata={"description": "why the bureau decided (SPEC §4.1), empty for the committee"})
+    member_picks = fields.List(fields.Nested(MemberPickSchema),
+                               metadata={"description": "a committee decision: each member's signed pick"})
+    tally_note = fields.Str(metadata={"description": "not_most_approved (counts published), no_tally, or empty"})
     rationale = fields.Str()
     followed_tally = fields.Bool()
     agenda = fields.List(fields.Nested(AgendaLineSchema))

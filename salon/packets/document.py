@@ -59,11 +59,20 @@ def _brief(p: Packet) -> list:
         out.append(pdf.table([[_("Nomination"), _("Community")]] +
                              [[line.title + ((" · " + _("decided")) if line.chosen else ""), line.community] for line in p.tally],
                              [WIDTH - 45 * mm, 45 * mm]))
-    out.append(pdf.keep(pdf.para(_("The decision"), "h2"),
-                        pdf.para(_("Decided by %(who)s", who=p.decided_by)),
-                        pdf.para(p.rationale or "—")))
-    if not p.followed_tally:
+    if p.decider == "committee":
+        decided = [pdf.para(p.decided_by)] + [
+            pdf.para(f"{m.community} · {m.member}：{m.title}" + (f" — {m.rationale}" if m.rationale else ""))
+            for m in p.member_picks]
+    else:
+        decided = [pdf.para(_("Decided by %(who)s", who=p.decided_by))]
+        if p.decided_why:
+            decided.append(pdf.para(p.decided_why, "small"))
+        decided.append(pdf.para(p.rationale or "—"))
+    out.append(pdf.keep(pdf.para(_("The decision"), "h2"), *decided))
+    if p.tally_note == "not_most_approved":
         out.append(pdf.para(_("The pick is not the most approved nomination; the rationale says why."), "small"))
+    elif p.tally_note == "no_tally":
+        out.append(pdf.para(_("No tally was published for this vote; the rationale explains the pick."), "small"))
     return out
 
 

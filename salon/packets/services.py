@@ -26,6 +26,7 @@ from salon.packets.models import GuestLink
 from salon.programmes import services as programmes
 from salon.programmes.models import Programme
 from salon.schedule.models import Session, SessionStatus
+from salon.committee import services as committee
 from salon.topics import services as topics
 
 LINK_SALT = "salon.packets.guest-link"
@@ -87,6 +88,10 @@ class Packet:
     previous_resolutions: list[outcomes.ResolutionState] = field(default_factory=list)
     previous_actions: list[outcomes.ActionState] = field(default_factory=list)
     generated: str = ""
+    decider: str = ""  # bureau or committee
+    decided_why: str = ""  # the bureau's reason (SPEC §4.1), e.g. the committee missed its deadline
+    member_picks: list = field(default_factory=list)  # committee decisions: each member's signed pick
+    tally_note: str = ""  # salon.rules.topics.tally_note: "not_most_approved", "no_tally" or ""
 
     def status_label(self, status: str) -> str:
         return outcomes.status_label(status)
@@ -131,7 +136,7 @@ def packet(session: Session, programme: Programme, now: datetime | None = None) 
               for c in programmes.communities(programme.id, active_only=True)]
     signin += [SigninLine(g.name, g.unit, "guest") for g in guests]
     signin += [SigninLine("", "", "blank")] * BLANK_SIGNIN_ROWS
-    decided_by = decision.decided_by.display_name if decision.decided_by else _("the bureau")
+    shown = committee.shown_decision(decision, published)
     out = Packet(
         session_id=session.id, programme=programme.name, bureau=programme.bureau_name or "", number=session.number,
         date=_date_text(starts), time=f"{starts:%H:%M}–{ends:%H:%M}", venue=session.venue or "",
@@ -141,12 +146,14 @@ def packet(session: Session, programme: Programme, now: datetime | None = None) 
         title=chosen.title, problem=chosen.problem, hoped_result=chosen.hoped_result,
         outside_units=chosen.outside_units, nominating_community=chosen.community.name, tally=tally,
         turnout=result.turnout if result else 0, eligible=result.eligible if result else 0,
-        counts_published=published, decided_by=decided_by, rationale=decision.rationale,
+        counts_published=published, decided_by=shown.by, rationale=decision.rationale,
         followed_tally=decision.followed_tally,
         agenda=[AgendaLine(f"{_local(t.starts_at, zone):%H:%M}", f"{_local(t.ends_at, zone):%H:%M}", t.item.title,
                            t.item.lead, t.item.note) for t in topics.agenda(session)],
         guests=[(g.name, g.unit) for g in guests], signin=signin,
-        generated=f"{_local(now, zone):%Y-%m-%d %H:%M}")
+        generated=f"{_local(now, zone):%Y-%m-%d %H:%M}", decider=shown.decider,
+        decided_why=shown.reason_text if shown.decider == "bureau" else "", member_picks=shown.picks,
+        tally_note=shown.tally_note)
     previous = topics.previous_session(session)
     if previous is not None:
         summary = outcomes.summaries(programme.id, [previous.id], outcomes.today(programme, now))[previous.id]

@@ -36,6 +36,8 @@ class CommunitySchema(Strict):
     rotation_position = fields.Int(dump_only=True, allow_none=True)
     is_sample = fields.Bool(dump_only=True)
     secretary = fields.Str(dump_only=True, allow_none=True)
+    seat_id = fields.Int(dump_only=True, allow_none=True, metadata={
+        "description": "the community's seat: what elections (candidates) and a review's roll name"})
 
 
 class CommunityPatchSchema(Strict):
@@ -43,11 +45,14 @@ class CommunityPatchSchema(Strict):
     active = fields.Bool()
 
 
-def _community_out(community: Community, holders: dict) -> dict:
+def _community_out(community: Community, holders: dict, seats: dict | None = None) -> dict:
     holder = holders.get(community.id)
+    seat_id = (seats or {}).get(community.id)
+    if seats is None:
+        seat_id = services.seat_ids_by_community(community.programme_id).get(community.id)
     return {"id": community.id, "name": community.name, "active": community.active,
             "rotation_position": community.rotation_position, "is_sample": community.is_sample,
-            "secretary": holder.display_name if holder else None}
+            "secretary": holder.display_name if holder else None, "seat_id": seat_id}
 
 
 @blp.route("/programme")
@@ -72,8 +77,8 @@ class Communities(MethodView):
     def get(self):
         """The programme's communities in rotation order, inactive ones last."""
         pid = g.api_user.programme_id
-        holders = services.holders_by_community(pid)
-        return [_community_out(c, holders) for c in services.communities(pid)]
+        holders, seats = services.holders_by_community(pid), services.seat_ids_by_community(pid)
+        return [_community_out(c, holders, seats) for c in services.communities(pid)]
 
     @blp.arguments(CommunitySchema)
     @blp.response(201, CommunitySchema)

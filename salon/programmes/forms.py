@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from salon.forms import Form
 from salon.programmes.services import SETTINGS
 
 WEEKDAYS = [SelectChoice(0, _l("Monday")), SelectChoice(1, _l("Tuesday")), SelectChoice(2, _l("Wednesday")),
@@ -34,6 +34,11 @@ LABELS = {
     "review_threshold_pct": (_l("Re-election threshold (percent of those present who oppose)"), None),
     "review_quorum": (_l("A review needs more than half of the active communities present"), None),
     "checkin_hours": (_l("Hours a check-in code stays valid"), None),
+    "decision_deadline_days": (_l("Days the committee has to decide after the vote closes"),
+                               _l("Then the bureau decides, and the decision says the committee missed the deadline.")),
+    "committee_term_months": (_l("Committee term (months)"),
+                              _l("0: until a review recalls it. Otherwise the next election is prompted a month "
+                                 "before the end.")),
     "min_ballots_published": (_l("Fewest ballots for per-option counts to be published"), None),
     "guest_link_days": (_l("Days a guest's packet link stays valid"), None),
     "invitation_days": (_l("Days an invitation link stays valid"), None),
@@ -61,14 +66,14 @@ def _field(setting):
 NOT_YET_BUILT: frozenset[str] = frozenset()  # every setting's feature exists (committee, reviews, guest links)
 SHOWN = tuple(s.name for s in SETTINGS if s.name not in NOT_YET_BUILT)
 
-SettingsForm = type("SettingsForm", (FlaskForm,), {s.name: _field(s) for s in SETTINGS if s.name in SHOWN})
+SettingsForm = type("SettingsForm", (Form,), {s.name: _field(s) for s in SETTINGS if s.name in SHOWN})
 
 
-class CommunityForm(FlaskForm):
+class CommunityForm(Form):
     name = StringField(_l("Community name"), validators=[DataRequired(), Length(max=80)])
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(Form):
     display_name = StringField(_l("New secretary's name"), validators=[DataRequired(), Length(max=80)])
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=40)],
                            description=_l("Lower-case letters, digits, dots, dashes or underscores."),

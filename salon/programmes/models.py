@@ -46,6 +46,8 @@ class Programme(db.Model):
     review_threshold_pct: Mapped[int] = mapped_column(Integer, default=60)
     review_quorum: Mapped[bool] = mapped_column(Boolean, default=True)
     checkin_hours: Mapped[int] = mapped_column(Integer, default=4)
+    decision_deadline_days: Mapped[int] = mapped_column(Integer, default=3)  # §4.1: then the bureau decides
+    committee_term_months: Mapped[int] = mapped_column(Integer, default=0)  # §4.1: 0 = until recalled
 
     # §5 secrecy
     min_ballots_published: Mapped[int] = mapped_column(Integer, default=3)

@@ -15,6 +15,7 @@ from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
+from salon.programmes import signals
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
 
 
@@ -72,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("review_threshold_pct", int, 1, 99),
     Setting("review_quorum", bool),
     Setting("checkin_hours", int, 1, 24),
+    Setting("decision_deadline_days", int, 1, 30),  # SPEC §4.1: then the bureau decides
+    Setting("committee_term_months", int, 0, 60),  # SPEC §4.1: 0 = until recalled
     Setting("min_ballots_published", int, 1, 50),
     Setting("guest_link_days", int, 1, 60),
     Setting("invitation_days", int, 1, 60),
@@ -214,6 +217,7 @@ def deactivate_community(community: Community, actor: User) -> Community:
     community.rotation_position = None
     audit.record(community.programme_id, actor, "community.deactivate", community, name=community.name)
     _schedule().community_left(community, actor)
+    signals.community_left.send(community, actor=actor, now=community.deactivated_at)
     return community
 
 
@@ -256,6 +260,11 @@ def community_counts(programme_id: int):
             select(func.count(Community.id)).where(*active, ~held).scalar_subquery())
 
 
+def seat_ids_by_community(programme_id: int) -> dict[int, int]:
+    """Community id → its seat's id, in one query (API clients name seats in elections and the roll)."""
+    return dict(db.session.execute(select(Seat.community_id, Seat.id).where(Seat.programme_id == programme_id)).all())
+
+
 def seat_of(user: User) -> Seat | None:
     return db.session.scalar(
         select(Seat).join(SeatHolding, SeatHolding.seat_id == Seat.id)
@@ -289,6 +298,7 @@ def hand_over_seat(community: Community, actor: User | None, username: str, disp
     audit.record(community.programme_id, actor, "seat.handover", community,
                  community=community.name, to=new_user.username,
                  previous=previous.user.username if previous else None)
+    signals.seat_handed_over.send(community, actor=actor, now=now)
     token = None if password else accounts.invite(new_user, actor)
     return new_user, token
 

@@ -6,8 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from salon.accounts.auth import bureau_required, login_required
+from salon.ballots import secrecy
 from salon.errors import DomainError
 from salon.forms import EmptyForm, show_error
+from salon.i18n import bdi, with_names
 from salon.programmes import services
 from salon.programmes.forms import SHOWN, CommunityForm, HandoverForm, SettingsForm
 from salon.programmes.models import Community
@@ -33,7 +35,8 @@ def settings():
         else:
             flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("programmes.settings"))
-    return render_template("programmes/settings.html", form=form, shown=SHOWN), 422 if form.errors else 200
+    return render_template("programmes/settings.html", form=form, shown=SHOWN,
+                           secrecy=secrecy.said(secrecy.check())), 422 if form.errors else 200
 
 
 @bp.route("/communities", methods=["GET", "POST"])
@@ -49,7 +52,7 @@ def communities():
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(_("%(name)s joined the programme, at the end of the rotation.", name=community.name),
+            flash(with_names(_("%(name)s joined the programme, at the end of the rotation."), name=bdi(community.name)),
                   "success")
             return redirect(url_for("programmes.communities"))
     return render_template(
@@ -86,7 +89,8 @@ def deactivate(community_id):
     community = _community(community_id)
     if EmptyForm().validate_on_submit():
         services.deactivate_community(community, current_user)
-        flash(_("%(name)s is inactive: it no longer chairs or votes.", name=community.name), "success")
+        flash(with_names(_("%(name)s is inactive: it no longer chairs or votes."), name=bdi(community.name)),
+              "success")
     return redirect(url_for("programmes.community", community_id=community.id))
 
 
@@ -96,7 +100,8 @@ def reactivate(community_id):
     community = _community(community_id)
     if EmptyForm().validate_on_submit():
         services.reactivate_community(community, current_user)
-        flash(_("%(name)s is active again, at the end of the rotation.", name=community.name), "success")
+        flash(with_names(_("%(name)s is active again, at the end of the rotation."), name=bdi(community.name)),
+              "success")
     return redirect(url_for("programmes.community", community_id=community.id))
 
 

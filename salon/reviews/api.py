@@ -6,13 +6,15 @@ from flask import Response, g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from salon.api import require_bureau
+from salon.api import next_page_headers, require_bureau
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
 from salon.reviews.models import ReviewState
-from salon.api.schemas import DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.reviews.models import REASON_MAX
+from salon.schedule.api import PAGE_DEFAULT, PAGE_MAX
 from salon.ballots.api import PollSchema, poll_payload
 from salon.errors import Forbidden
 from salon.reviews import services
@@ -41,15 +43,29 @@ class TopicRowSchema(Strict):
     title = fields.Str()
     counts = fields.Dict(keys=fields.Str(), values=fields.Int(), allow_none=True, metadata={
         "description": "effective / partly / not_effective / no_view; null when withheld (SPEC §5)"})
+    no_answer = fields.Int(allow_none=True, metadata={
+        "description": "ballots that left this topic unanswered; with counts it adds up to the turnout"})
     resolutions = fields.List(fields.Nested(TopicResolutionSchema), metadata={
         "description": "the session's resolutions"})
     actions = fields.List(fields.Nested(TopicActionSchema), metadata={
         "description": "the session's action items and how far each got"})
 
 
+class ApartSchema(Strict):
+    session_id = fields.Int()
+    number = fields.Int(allow_none=True)
+    title = fields.Str()
+    decided_by = fields.Str(metadata={"description": "bureau or other_term (an earlier committee)"})
+
+
 class ReviewSchema(Strict):
     id = fields.Int()
     state = fields.Str(metadata={"description": "open or closed"})
+    early_reason = fields.Str(metadata={"description": "why it was held early; empty when held in time"})
+    present_seat_ids = fields.List(fields.Int(), metadata={"description": "the seats on the roll"})
+    turnout = fields.Int(metadata={"description": "ballots cast"})
+    apart = fields.List(fields.Nested(ApartSchema), metadata={
+        "description": "topics of the period listed apart, not judged (SPEC §4.1)"})
     period_start = DateTime()
     period_end = DateTime()
     checkin_until = DateTime()
@@ -66,6 +82,42 @@ class ReviewSchema(Strict):
     i_present = fields.Bool()
     topics = fields.List(fields.Nested(TopicRowSchema))
     poll = fields.Nested(PollSchema)
+
+
+class OpenReviewSchema(Strict):
+    reason = fields.Str(validate=validate.Length(max=REASON_MAX), metadata={
+        "description": "why the review is held now; required when it opens earlier than 14 days before it falls "
+                       "due (SPEC §4.1)"})
+    confirm_empty = fields.Bool(load_default=False, metadata={
+        "description": "open even though no topic decided by the committee was held in the period (without it, "
+                       "such a review is refused with 409)"})
+
+
+class ReviewListItemSchema(Strict):
+    id = fields.Int()
+    state = fields.Str(metadata={"description": "open or closed"})
+    opened_at = DateTime()
+    closed_at = DateTime(allow_none=True)
+    period_start = DateTime()
+    period_end = DateTime()
+    early_reason = fields.Str()
+    present = fields.Int(allow_none=True)
+    oppose = fields.Int(allow_none=True)
+    outcome = fields.Str(allow_none=True, metadata={"description": "stands, triggered (re-election) or void"})
+    election_id = fields.Int(allow_none=True)
+
+
+class ReviewPageQuery(Strict):
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
+                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
+                                                 "omit for the first (newest) page"})
+    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
+                       metadata={"description": f"reviews per page (1–{PAGE_MAX})"})
+
+
+class RollOffSchema(Strict):
+    seat_id = fields.Int(strict=True, required=True, metadata={"description": "a seat on the roll that has not voted"})
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=REASON_MAX))
 
 
 class RollSchema(Strict):
@@ -90,7 +142,12 @@ def _out(review, user) -> dict:
             "active_communities": review.active_communities, "outcome": review.outcome,
             "arithmetic": view.arithmetic, "next_step": view.next_step, "election_id": review.election_id,
             "present_count": len(view.present_seats), "i_present": view.i_present,
+            "early_reason": review.early_reason or "", "present_seat_ids": view.present_seats,
+            "turnout": view.results.turnout,
+            "apart": [{"session_id": a.session_id, "number": a.number, "title": a.title, "decided_by": a.decided_by}
+                      for a in view.apart],
             "topics": [{"session_id": t.session_id, "number": t.number, "title": t.title, "counts": t.counts,
+                        "no_answer": t.no_answer,
                         "resolutions": [{"number": r.number, "text": r.text}
                                         for r in (t.outcomes.resolutions if t.outcomes else [])],
                         "actions": [{"what": a.what, "owner_unit": a.owner_unit, "due_on": a.due_on,
@@ -106,11 +163,28 @@ def _review(review_id):
 
 @blp.route("/reviews")
 class Reviews(MethodView):
+    @blp.arguments(ReviewPageQuery, location="query")
+    @blp.response(200, ReviewListItemSchema(many=True), headers=NEXT_PAGE_HEADERS)
+    def get(self, args):
+        """The programme's reviews, newest first, a page at a time (cursor pagination: follow the X-Next-Cursor
+        header, or the Link header, until it is absent)."""
+        services.advance(g.api_user.programme)
+        page, last = services.review_page(g.api_user.programme_id, args["cursor"], args["limit"])
+        return ([{"id": r.id, "state": r.state.value, "opened_at": r.opened_at, "closed_at": r.closed_at,
+                  "period_start": r.period_start, "period_end": r.period_end, "early_reason": r.early_reason or "",
+                  "present": r.present, "oppose": r.oppose, "outcome": r.outcome, "election_id": r.election_id}
+                 for r in page], 200, next_page_headers(last and last.id, args["limit"], "api_reviews.Reviews"))
+
+    @blp.arguments(OpenReviewSchema, required=False)
     @blp.response(201, ReviewSchema)
-    def post(self):
-        """Hold the half-year review now (bureau): the ballot opens; attendance makes seats eligible."""
+    def post(self, data):
+        """Hold the half-year review now (bureau): the ballot opens; attendance makes seats eligible. From 14
+        days before it falls due; earlier needs `reason`; one per period (a void one is held again). With no
+        topic to judge it needs `confirm_empty` (409 otherwise)."""
         me = require_bureau()
-        return _out(services.open_review(me.programme, me), me)
+        data = data or {}
+        return _out(services.open_review(me.programme, me, reason=data.get("reason", ""),
+                                         confirm_empty=data.get("confirm_empty", False)), me)
 
 
 @blp.route("/reviews/<int:review_id>")
@@ -129,6 +203,17 @@ class ReviewRoll(MethodView):
         """Mark seats present (the bureau or the chair)."""
         review = _review(review_id)
         services.take_roll(review, g.api_user, data["seat_ids"])
+        return _out(review, g.api_user)
+
+
+@blp.route("/reviews/<int:review_id>/roll/off")
+class ReviewRollOff(MethodView):
+    @blp.arguments(RollOffSchema)
+    @blp.response(200, ReviewSchema)
+    def post(self, data, review_id):
+        """Take a seat off the roll with a reason (the bureau or the chair), until that seat has voted (409)."""
+        review = _review(review_id)
+        services.take_off_roll(review, g.api_user, data["seat_id"], data["reason"])
         return _out(review, g.api_user)
 
 
@@ -196,4 +281,5 @@ class ReviewExport(MethodView):
         if review.state != ReviewState.CLOSED:
             raise Conflict(_("Export once the review has closed."), "review")
         return table_response(services.export_rows(review, services.review_view(review, me)),
-                              f"review-{review.id}", fmt)
+                              f"review-{review.id}", fmt, _("Half-year review"),
+                              services.export_heading(review, me.programme))

@@ -4,12 +4,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salon.clock import utcnow
 from salon.extensions import db
 
+REASON_MAX = 500  # an early review's reason, a roll correction's reason: form, API schema and service read it
 
 class ReviewState(str, enum.Enum):
     OPEN = "open"  # attendance and the secret ballot
@@ -40,6 +41,8 @@ class Review(db.Model):
     oppose: Mapped[int | None] = mapped_column(Integer, nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # stands, triggered, void
     election_id: Mapped[int | None] = mapped_column(ForeignKey("committee_elections.id"), nullable=True)
+    # SPEC §4.1: opened before 14 days ahead of its due day, with this reason ("" when opened in time).
+    early_reason: Mapped[str] = mapped_column(Text, default="")
 
     chair = relationship("Community")
 
@@ -54,3 +57,17 @@ class ReviewAttendance(db.Model):
     seat_id: Mapped[int] = mapped_column(ForeignKey("seats.id"), primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     how: Mapped[str] = mapped_column(String(8), default="roll")  # roll, qr
+
+
+class ReviewTopic(db.Model):
+    """A topic the review covers, fixed when it opens (SPEC §4.1): the held sessions of its period whose topic
+    this term's committee decided are judged (a question on the ballot); those the bureau or another committee
+    decided are listed apart, not judged."""
+
+    __tablename__ = "review_topics"
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("salon_sessions.id"), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    judged: Mapped[bool] = mapped_column(Boolean, default=True)
+    decided_by: Mapped[str] = mapped_column(String(16))  # committee (this term), bureau, other_term

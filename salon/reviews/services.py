@@ -12,29 +12,33 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, literal, select
 
-from salon import clock
+from salon import clock, exports
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee import services as committee
-from salon.committee.models import Term
-from salon.database import lock_programme
+from salon.committee.models import ElectionState, Term
+from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.outcomes import services as outcomes
 from salon.outcomes.services import SessionOutcome
 from salon.extensions import db
+from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme, Seat
-from salon.reviews.models import ReviewAttendance, Review, ReviewState
+from salon.reviews.models import REASON_MAX, ReviewAttendance, Review, ReviewState, ReviewTopic
 from salon.rules import ballots as ballot_rules
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
+from salon.schedule import services as schedule
 from salon.schedule.models import Session, SessionStatus
+from salon.topics import services as topics
 from salon.topics.models import Nomination, TopicDecision
 
 POLL_KIND = "review"
+OTHER_TERM = "other_term"  # decided by an earlier committee: listed apart, not judged (SPEC §4.1)
 OVERALL = "overall"
 EFFECT_CODES = ("effective", "partly", "not_effective", "no_view")
 OVERALL_CODES = ("support", "oppose", "abstain")
@@ -56,6 +60,19 @@ def reviews(programme_id: int, limit: int = 20) -> list[Review]:
                                    .order_by(Review.id.desc()).limit(limit)))
 
 
+def review_page(programme_id: int, cursor=None, limit: int = 20) -> tuple[list[Review], Review | None]:
+    """One page of the programme's reviews, newest first, by keyset (cursor: the id of the last review of the
+    previous page). Returns the page and the cursor for the next one (None on the last)."""
+    query = select(Review).where(Review.programme_id == programme_id)
+    if cursor not in (None, ""):
+        anchor = db.session.get(Review, as_id(cursor)) if as_id(cursor) else None
+        if anchor is None or anchor.programme_id != programme_id:
+            raise ValidationFailed(_("This cursor does not belong to any page of reviews."), "cursor")
+        query = query.where(Review.id < anchor.id)
+    found = list(db.session.scalars(query.order_by(Review.id.desc()).limit(limit + 1)))
+    return found[:limit], (found[limit - 1] if len(found) > limit else None)
+
+
 def open_review_of(programme_id: int) -> Review | None:
     return db.session.scalar(select(Review).where(Review.programme_id == programme_id,
                                                   Review.state == ReviewState.OPEN).limit(1))
@@ -68,30 +85,106 @@ def _held_reviews(term_id: int) -> list[Review]:
         .order_by(Review.id)))
 
 
+def held_count(term_id: int):
+    """How many of the term's reviews counted (as _held_reviews), a scalar subquery to select with others."""
+    return (select(func.count(Review.id)).where(
+        Review.term_id == term_id, Review.state == ReviewState.CLOSED, Review.outcome != rules.VOID)
+        .scalar_subquery())
+
+
+def latest_review(programme_id: int, term_id: int | None) -> tuple[Review | None, int]:
+    """The programme's latest review and how many reviews of the term `term_id` counted, in one statement (the
+    home page; a review opens only while none is open, so the open one, if any, is the latest)."""
+    held = held_count(term_id) if term_id is not None else literal(0)
+    row = db.session.execute(select(Review, held).where(Review.programme_id == programme_id)
+                             .order_by(Review.id.desc()).limit(1)).first()
+    return (row[0], int(row[1])) if row is not None else (None, 0)  # no review at all: none counted
+
+
+def window(programme: Programme, term: Term, held: int | None = None) -> rules.ReviewWindow:
+    """When the term's next review may open and falls due (SPEC §4.1). held: how many of its reviews counted,
+    when the caller has read it."""
+    if held is None:
+        held = len(_held_reviews(term.id))
+    return rules.review_window(term.started_at, held, programme.review_period_months)
+
+
+def next_window(programme: Programme) -> rules.ReviewWindow | None:
+    """The sitting committee's next review, for the reviews page and the API; None when no committee sits."""
+    term = committee.sitting_term(programme.id)
+    return window(programme, term) if term is not None else None
+
+
 _UNREAD = object()
 
 
-def due(programme: Programme, now: datetime, term=_UNREAD, current=_UNREAD) -> Term | None:
-    """The sitting term whose review is due (SPEC §4: every N months of service), if any. term (the sitting
-    term) and current (the open review), when the caller has already read them."""
+def due(programme: Programme, now: datetime, grace: bool = True, term=_UNREAD, current=_UNREAD,
+        held: int | None = None) -> Term | None:
+    """The sitting term whose review may be opened without a reason (SPEC §4.1: from 14 days before it falls
+    due; with grace=False only once it has fallen due), if any and if no review is open. term (the sitting
+    term), current (the open review) and held (how many of the term's reviews counted), when the caller has
+    already read them."""
     if term is _UNREAD:
         term = committee.sitting_term(programme.id)
     if current is _UNREAD:
         current = open_review_of(programme.id) if term is not None else None
     if term is None or current is not None:
         return None
-    held = len(_held_reviews(term.id))
-    return term if rules.review_due(term.started_at, held, programme.review_period_months, now) else None
+    slot = window(programme, term, held)
+    if not grace:
+        return term if now >= slot.due_at else None
+    return term if slot.opening(now) == rules.OPEN else None
 
 
-def topics_in_period(term: Term, start: datetime, end: datetime) -> list[tuple[Session, Nomination]]:
-    """The topics the committee chose that were held in the period (SPEC §4)."""
-    return [(session, nomination) for session, nomination in db.session.execute(
-        select(Session, Nomination).join(TopicDecision, TopicDecision.session_id == Session.id)
+def _period_start(programme_id: int, term: Term) -> datetime:
+    """Where the next review's period starts: where the programme's last counted review's period ended, else
+    where the first committee's service started. Periods follow one another, so nothing held falls between
+    two reviews: the sessions between a recall and the next term are in the next review, listed apart."""
+    last = db.session.scalar(select(Review.period_end).where(
+        Review.programme_id == programme_id, Review.state == ReviewState.CLOSED, Review.outcome != rules.VOID)
+        .order_by(Review.period_end.desc()).limit(1))
+    if last is not None:
+        return last
+    first = db.session.scalar(select(func.min(Term.started_at)).where(Term.programme_id == programme_id))
+    return min(first, term.started_at) if first is not None else term.started_at
+
+
+@dataclass
+class Covered:
+    """A held topic of the review's period: judged when this term's committee decided it (SPEC §4.1)."""
+    session: Session
+    title: str
+    decided_by: str  # committee (this term), bureau, other_term
+
+    @property
+    def judged(self) -> bool:
+        return self.decided_by == topic_rules.COMMITTEE
+
+
+def covered_topics(term: Term, start: datetime, end: datetime) -> list[Covered]:
+    """The decided topics held in [start, end), in session order, each marked by who decided it. Sessions
+    whose time has passed are marked held first (they are marked lazily), so one held earlier on the day the
+    review opens is in its list."""
+    schedule.mark_past_held(term.programme_id, end)
+    found = list(db.session.execute(
+        select(Session, Nomination.title, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
         .join(Nomination, Nomination.id == TopicDecision.nomination_id)
         .where(Session.programme_id == term.programme_id, Session.status == SessionStatus.HELD,
-               TopicDecision.decider == topic_rules.COMMITTEE, Session.starts_at >= start, Session.starts_at < end)
-        .order_by(Session.number))]
+               Session.starts_at >= start, Session.starts_at < end)
+        .order_by(Session.starts_at, Session.id)).all())
+    terms = topics.deciding_terms([decision for _s, _t, decision in found])
+    covered = []
+    for session, title, decision in found:
+        deciding = terms.get(session.id)
+        by = (topic_rules.BUREAU if deciding is None else
+              topic_rules.COMMITTEE if deciding == term.id else OTHER_TERM)
+        covered.append(Covered(session, title, by))
+    return covered
+
+
+def topics_in_period(term: Term, start: datetime, end: datetime) -> list[tuple[Session, str]]:
+    """The topics a review of the period judges: those this term's committee decided (SPEC §4.1)."""
+    return [(c.session, c.title) for c in covered_topics(term, start, end) if c.judged]
 
 
 def outcomes_for(programme: Programme, session_ids: list[int], now: datetime | None = None) -> dict[int, SessionOutcome]:
@@ -142,36 +235,115 @@ def _chair_of_next_session(programme_id: int, now: datetime) -> int | None:
         Session.starts_at >= now - timedelta(days=1)).order_by(Session.starts_at).limit(1))
 
 
-def open_review(programme: Programme, actor, now: datetime | None = None) -> Review:
-    """The bureau holds the review now: the ballot opens with nobody eligible; attendance adds seats."""
-    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
+@dataclass
+class Opening:
+    """What opening a review now would do (SPEC §4.1), for the confirmation page and the service's own checks:
+    the period it covers, the topics it would judge and those listed apart, and whether it is early."""
+    term: Term
+    window: rules.ReviewWindow
+    period_start: datetime
+    period_end: datetime
+    covered: list[Covered]
+    opening: str  # rules.OPEN, EARLY or REFUSED
+
+    @property
+    def judged(self) -> list[Covered]:
+        return [c for c in self.covered if c.judged]
+
+    @property
+    def apart(self) -> list[Covered]:
+        return [c for c in self.covered if not c.judged]
+
+    @property
+    def early(self) -> bool:
+        return self.opening == rules.EARLY
+
+
+def opening(programme: Programme, now: datetime | None = None) -> Opening:
+    """What a review opened now would cover; refused when no committee sits or a review is open."""
     now = now or clock.utcnow()
     term = committee.sitting_term(programme.id)
     if term is None:
         raise Conflict(_("No committee sits: there is nothing to review."), "review")
     if open_review_of(programme.id) is not None:
         raise Conflict(_("A review is already open."), "review")
-    held = _held_reviews(term.id)
-    start = held[-1].period_end if held else term.started_at
-    chosen = topics_in_period(term, start, now)
+    start = _period_start(programme.id, term)
+    slot = window(programme, term)
+    return Opening(term, slot, start, now, covered_topics(term, start, now), slot.opening(now))
+
+
+def check_reason(reason) -> str:
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise ValidationFailed(_("Not a valid text."), "reason")
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(_("At most %(n)d characters.", n=REASON_MAX), "reason")
+    return reason
+
+
+def open_review(programme: Programme, actor, now: datetime | None = None, reason: str | None = "",
+                confirm_empty: bool = False) -> Review:
+    """The bureau holds the review now: the ballot opens with nobody eligible; attendance adds seats.
+
+    SPEC §4.1: one review per period; from 14 days before it falls due, earlier only with a reason; its list
+    of topics is fixed here. With no topic to judge it opens only when the bureau confirms it knows."""
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
+    now = now or clock.utcnow()
+    reason = check_reason(reason)
+    plan = opening(programme, now)
+    if plan.opening == rules.REFUSED:
+        raise Conflict(_("This period's review has been held; the next review falls due on %(due)s and can be "
+                         "opened from %(opens)s.", due=session_time(plan.window.due_at),
+                         opens=session_time(plan.window.period_starts)), "review")
+    if plan.early and not reason:
+        raise ValidationFailed(_("The review falls due on %(due)s; opening it before %(opens)s needs a reason.",
+                                 due=session_time(plan.window.due_at),
+                                 opens=session_time(plan.window.opens_from)), "reason")
+    if not plan.judged and not confirm_empty:
+        raise Conflict(_("No topic decided by this committee was held in the period: the review would judge no "
+                         "topic, only the overall question. Confirm to open it anyway."), "confirm_empty")
     closes = now + timedelta(hours=programme.checkin_hours)
     poll = ballots.create_poll(programme.id, POLL_KIND, closes_at=closes, opens_at=now, min_published=programme.min_ballots_published)
-    for session, nomination in chosen:
-        question = ballots.add_question(poll, nomination.title, ballot_rules.SINGLE, ref_id=session.id)
+    for covered in plan.judged:
+        question = ballots.add_question(poll, covered.title, ballot_rules.SINGLE, ref_id=covered.session.id)
         for code in EFFECT_CODES:
             ballots.add_option(question, code=code)
     overall = ballots.add_question(poll, kind=ballot_rules.SINGLE, code=OVERALL)
     for code in OVERALL_CODES:
         ballots.add_option(overall, code=code)
     ballots.open_poll(poll, [], actor, now)
-    review = Review(programme_id=programme.id, term_id=term.id, poll_id=poll.id, period_start=start,
+    review = Review(programme_id=programme.id, term_id=plan.term.id, poll_id=poll.id, period_start=plan.period_start,
                     period_end=now, chair_community_id=_chair_of_next_session(programme.id, now),
                     checkin_until=closes, opened_at=now, threshold_pct=programme.review_threshold_pct,
-                    quorum_required=programme.review_quorum)
+                    quorum_required=programme.review_quorum, early_reason=reason if plan.early else "")
     db.session.add(review)
     db.session.flush()
-    audit.record(programme.id, actor, "review.open", review, topics=len(chosen))
+    for covered in plan.covered:
+        db.session.add(ReviewTopic(review_id=review.id, session_id=covered.session.id, programme_id=programme.id,
+                                   judged=covered.judged, decided_by=covered.decided_by))
+    db.session.flush()
+    details = {"topics": len(plan.judged), "apart": len(plan.apart)}
+    if plan.early:
+        details["early_reason"] = reason
+    audit.record(programme.id, actor, "review.open", review, **details)
     return review
+
+
+def fixed_topics(review: Review) -> list[tuple[ReviewTopic, Session, str]]:
+    """The review's list as fixed when it opened, in session order, with each topic's title."""
+    return list(db.session.execute(
+        select(ReviewTopic, Session, Nomination.title).join(Session, Session.id == ReviewTopic.session_id)
+        .join(TopicDecision, TopicDecision.session_id == Session.id)
+        .join(Nomination, Nomination.id == TopicDecision.nomination_id)
+        .where(ReviewTopic.review_id == review.id).order_by(Session.starts_at, Session.id)).all())
+
+
+def decided_by_label(code: str) -> str:
+    return {topic_rules.BUREAU: _("decided by the bureau"),
+            OTHER_TERM: _("decided by an earlier committee"),
+            topic_rules.COMMITTEE: _("decided by this committee")}.get(code, code)
 
 
 def can_take_roll(user, review: Review) -> bool:
@@ -202,14 +374,33 @@ def take_roll(review: Review, user, seat_ids, now: datetime | None = None) -> in
         raise ValidationFailed(_("Choose at least one community."), "seat_ids")
     active = set(db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
         Seat.programme_id == review.programme_id, Community.active.is_(True))))
-    marked = 0
     for seat_id in seat_ids:
         if isinstance(seat_id, bool) or not isinstance(seat_id, int) or seat_id not in active:
             raise ValidationFailed(_("Not an active community of this programme."), "seat_ids")
-    for seat_id in sorted(set(seat_ids)):
-        marked += _attend(review, seat_id, "roll", now)
-    audit.record(review.programme_id, user, "review.roll", review, marked=marked)
+    added = [seat_id for seat_id in sorted(set(seat_ids)) if _attend(review, seat_id, "roll", now)]
+    marked = len(added)
+    audit.record(review.programme_id, user, "review.roll", review, marked=marked, seat_ids=added)
     return marked
+
+
+def take_off_roll(review: Review, user, seat_id, reason, now: datetime | None = None) -> None:
+    """SPEC §4.1: the bureau or the chair takes a seat off the roll, with a reason, until that seat has voted
+    (then it stays: its ballot is counted). Audited with the reason."""
+    lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py)
+    if not can_take_roll(user, review):
+        raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
+    if review.state != ReviewState.OPEN:
+        raise Conflict(_("The review has closed; the roll can no longer change."), "review")
+    if isinstance(seat_id, bool) or not isinstance(seat_id, int) or seat_id not in present_seats(review.id):
+        raise ValidationFailed(_("This community is not on the roll."), "seat_id")
+    reason = check_reason(reason)
+    if not reason:
+        raise ValidationFailed(_("Say why the community comes off the roll."), "reason")
+    ballots.remove_eligible(review.poll_id, seat_id, review.programme_id)
+    db.session.execute(delete(ReviewAttendance).where(ReviewAttendance.review_id == review.id,
+                                                      ReviewAttendance.seat_id == seat_id))
+    db.session.flush()
+    audit.record(review.programme_id, user, "review.roll_off", review, seat_id=seat_id, reason=reason)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -352,7 +543,16 @@ def arithmetic(review: Review) -> str:
 
 
 def next_step(review: Review) -> str:
+    """What happens next, as it stands now: a recall's election is described as it is today (open, or closed
+    with a new committee seated), not as it was when the review closed."""
     if review.outcome == rules.TRIGGERED:
+        election = committee.get_election(review.election_id, review.programme_id) if review.election_id else None
+        if election is not None and election.state == ElectionState.CLOSED:
+            successor = db.session.scalar(select(Term).where(Term.election_id == election.id))
+            if successor is not None:
+                return _("The committee's term ended as recalled. The election it opened closed on %(when)s and "
+                         "a new committee has sat since then.", when=session_time(election.closed_at))
+            return _("The committee's term ended as recalled. The election it opened has closed.")
         return _("The committee's term ended as recalled; the bureau decides topics meanwhile, and an election "
                  "is open (sitting members may stand again).")
     if review.outcome == rules.VOID:
@@ -369,6 +569,20 @@ class TopicRow:
     title: str
     counts: dict[str, int] | None  # effectiveness code → n, when published
     outcomes: SessionOutcome | None  # its resolutions and action items (SPEC §4)
+    no_answer: int | None = None  # ballots that left this topic unanswered, when published: counts add up
+
+
+@dataclass
+class ApartRow:
+    """A topic of the period listed apart, not judged (SPEC §4.1): decided by the bureau or another committee."""
+    session_id: int
+    number: int | None
+    title: str
+    decided_by: str
+
+    @property
+    def label(self) -> str:
+        return decided_by_label(self.decided_by)
 
 
 @dataclass
@@ -385,6 +599,18 @@ class ReviewView:
     i_present: bool
     voted: bool
     roll: bool
+    apart: list[ApartRow]
+    my_seat_id: int | None = None
+
+    @property
+    def present(self) -> int:
+        """Present: at the close, as the rule counted; while open, checked in so far."""
+        return self.review.present if self.review.present is not None else len(self.present_seats)
+
+    @property
+    def turnout_text(self) -> str:
+        return _("Present %(p)d · voted %(v)d (%(pct)s of those present)", p=self.present, v=self.results.turnout,
+                 pct=rules.percent_text(self.results.turnout, self.present))
 
 
 def review_view(review: Review, user, now: datetime | None = None) -> ReviewView:
@@ -405,12 +631,22 @@ def review_view(review: Review, user, now: datetime | None = None) -> ReviewView
             overall = by_code.get(question.id) if result.published else None
             continue
         session = sessions.get(question.ref_id)
-        rows.append(TopicRow(question.ref_id, session.number if session else None, question.text,
-                             by_code.get(question.id) if result.published else None, extra.get(question.ref_id)))
+        counts = by_code.get(question.id, {}) if result.published else None
+        rows.append(TopicRow(question.ref_id, session.number if session else None, question.text, counts,
+                             extra.get(question.ref_id),
+                             result.turnout - sum(counts.values()) if counts is not None else None))
+    apart = [ApartRow(topic.session_id, session.number, title, topic.decided_by)
+             for topic, session, title in fixed_topics(review) if not topic.judged]
     present = present_seats(review.id)
     return ReviewView(review, poll, result, rows, overall, ballots.receipts(poll), arithmetic(review),
                       next_step(review), present, seat is not None and seat.id in present,
-                      ballots.has_voted(poll.id, seat.id if seat else None), can_take_roll(user, review))
+                      ballots.has_voted(poll.id, seat.id if seat else None), can_take_roll(user, review), apart,
+                      seat.id if seat else None)
+
+
+def export_heading(review: Review, programme: Programme) -> list[list]:
+    return exports.heading(programme.name, _("Half-year review"), review.opened_at, review.period_start,
+                           review.period_end)
 
 
 def export_rows(review: Review, view: ReviewView) -> list[list]:

@@ -18,12 +18,13 @@ from salon.ballots.views import BallotPage, ballot_page
 from salon.committee.terms import sitting_term_of
 from salon.errors import Conflict, DomainError, Forbidden, NotFound
 from salon.exports import FORMATS, table_response
-from salon.forms import EmptyForm
+from salon.forms import EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.reviews import services
+from salon.reviews.forms import CloseReviewForm, OpenReviewForm, RollOffForm
 from salon.reviews.document import pdf_response
 from salon.reviews.models import ReviewState
 from salon.rules import committee as rules
@@ -53,17 +54,43 @@ def index():
     programme = current_user.programme
     services.advance(programme)
     return render_template("reviews/index.html", reviews=services.reviews(programme.id),
-                           due=services.due(programme, clock.utcnow()), button_form=EmptyForm())
+                           due=services.due(programme, clock.utcnow()), upcoming=services.next_window(programme),
+                           open_now=services.open_review_of(programme.id))
+
+
+def _confirm_page(form, status: int = 200):
+    try:
+        plan = services.opening(current_user.programme)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reviews.index"))
+    return render_template("reviews/open.html", plan=plan, form=form, rules=rules,
+                           decided_by_label=services.decided_by_label), status
+
+
+@bp.route("/new")
+@bureau_required
+def confirm_open():
+    """Before the review opens (it cannot be undone): what it covers, whether it is early, what happens."""
+    return _confirm_page(OpenReviewForm())
 
 
 @bp.route("/", methods=["POST"])
 @bureau_required
 def open_review():
-    if EmptyForm().validate_on_submit():
-        review = services.open_review(current_user.programme, current_user)
-        flash(_("The review is open: take the roll or show the check-in code."), "success")
-        return _to(review)
-    return redirect(url_for("reviews.index"))
+    form = OpenReviewForm()
+    if not form.validate_on_submit():
+        return _confirm_page(form, 422)
+    try:
+        review = services.open_review(current_user.programme, current_user, reason=form.reason.data,
+                                      confirm_empty=form.confirm_empty.data)
+    except DomainError as exc:
+        if exc.field not in ("reason", "confirm_empty"):
+            raise
+        show_error(form, exc)
+        return _confirm_page(form, exc.status)
+    flash(_("The review is open: take the roll or show the check-in code."), "success")
+    return _to(review)
 
 
 @bp.route("/<int:review_id>")
@@ -71,8 +98,11 @@ def open_review():
 def review(review_id):
     view = services.review_view(_review(review_id), current_user)
     communities = programmes.communities(current_user.programme_id, active_only=True) if view.roll else []
+    off_form = RollOffForm()
+    off_form.seat_id.choices = [(c.seat.id, c.name) for c in communities if c.seat.id in view.present_seats]
     return render_template("reviews/review.html", view=view, communities=communities, button_form=EmptyForm(),
-                           rules=rules, **_outcome_helpers())
+                           off_form=off_form, close_form=CloseReviewForm(), rules=rules,
+                           decided_by_label=services.decided_by_label, **_outcome_helpers())
 
 
 @bp.route("/<int:review_id>/roll", methods=["POST"])
@@ -89,6 +119,31 @@ def roll(review_id):
             flash(exc.message, "error")
             return _to(review)
         flash(_("%(n)d marked present.", n=marked), "success")
+    return _to(review)
+
+
+@bp.route("/<int:review_id>/roll/off", methods=["POST"])
+@login_required
+def roll_off(review_id):
+    """Take a seat off the roll, with a reason, until it has voted (SPEC §4.1)."""
+    review = _review(review_id)
+    form = RollOffForm()
+    form.seat_id.choices = [(seat_id, "") for seat_id in services.present_seats(review.id)]
+    if not services.can_take_roll(current_user, review):
+        raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
+    if form.validate_on_submit():
+        try:
+            services.take_off_roll(review, current_user, form.seat_id.data, form.reason.data)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            flash(exc.message, "error")
+            return _to(review)
+        flash(_("Taken off the roll."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
     return _to(review)
 
 
@@ -140,16 +195,23 @@ def vote(review_id):
         view.poll, heading=_("Half-year review"), back_url=url_for("reviews.review", review_id=review.id),
         action_url=url_for("reviews.vote", review_id=review.id), seat_id=_my_seat_id(),
         intro=_("Only those present vote. For each topic: was it effective? Then: do you support the committee's "
-                "choice of topics?"), notes=notes))
+                "choice of topics?"), notes=notes,
+        not_eligible=_("You are not checked in: only those present vote. Check in by scanning the code shown at "
+                       "the venue, or ask the chair to mark you present.")))
 
 
 @bp.route("/<int:review_id>/close", methods=["POST"])
 @bureau_required
 def close(review_id):
+    """Closing cannot be undone: the form carries an "I understand" box the page asks to tick (and, with
+    JavaScript, a confirmation), so the close is confirmed with or without a script."""
     review = _review(review_id)
-    if EmptyForm().validate_on_submit():
+    form = CloseReviewForm()
+    if form.validate_on_submit():
         services.close_review(review, current_user.programme, current_user)
         flash(_("The review is closed."), "success")
+    elif form.is_submitted() and "understood" in form.errors:
+        flash(_("Tick the box to confirm that you want to close the review."), "error")
     return _to(review)
 
 
@@ -177,7 +239,8 @@ def export(review_id, fmt):
     if review.state != ReviewState.CLOSED:
         raise Conflict(_("Export once the review has closed."), "review")
     return table_response(services.export_rows(review, services.review_view(review, current_user)),
-                          f"review-{review.id}", fmt)
+                          f"review-{review.id}", fmt, _("Half-year review"),
+                          services.export_heading(review, current_user.programme))
 
 
 CHECKIN_STAGE = "review_checkin"
@@ -193,25 +256,30 @@ def checkin_notice(programme, link, deadline, hours) -> str:
 
 
 def _latest_review(context: TaskContext):
-    """The programme's latest review, read once for the home page. A review opens only while none is open
-    (services.open_review), so the open one, if any, is the latest."""
-    return context.shared("reviews.latest", lambda: next(iter(services.reviews(context.user.programme_id, 1)), None))
+    """The programme's latest review and how many of the sitting term's reviews counted, read once for the home
+    page (services.latest_review)."""
+    return context.shared("reviews.latest", lambda: services.latest_review(
+        context.user.programme_id, getattr(sitting_term_of(context), "id", None)))
 
 
 def catch_up(context: TaskContext) -> None:
-    """Before the home page's tasks: a review whose ballot has closed gets its outcome (SPEC §4)."""
+    """Before the home page's tasks: a review whose ballot has closed gets its outcome (SPEC §4); a recall ends
+    the term, so what the page read of the committee and the reviews is read again."""
     close_due_polls(context)
-    services.apply_if_closed(_latest_review(context), context.programme, context.now)
+    if services.apply_if_closed(_latest_review(context)[0], context.programme, context.now):
+        for key in ("reviews.latest", "committee.sitting_term", "committee.members_now", "committee.last_term"):
+            context.forget(key)
 
 
 def review_tasks(context: TaskContext) -> list[Task]:
     """SPEC §4 on the home page: a review due (bureau), check in and vote (secretaries), a void review."""
     user, programme, now = context.user, context.programme, context.now
     found = []
-    latest = _latest_review(context)
+    latest, held = _latest_review(context)
     current = latest if latest is not None and latest.state == ReviewState.OPEN else None
     void_again = user.is_bureau and current is None and latest is not None and latest.outcome == rules.VOID
-    if user.is_bureau and not void_again and services.due(programme, now, sitting_term_of(context), current):
+    if user.is_bureau and not void_again \
+            and services.due(programme, now, False, sitting_term_of(context), current, held) is not None:
         found.append(Task(_("The committee's half-year review is due: hold it."), url_for("reviews.index"), True))
     if current is not None and user.is_bureau and now < current.checkin_until:
         link = url_for("reviews.review", review_id=current.id, _external=True)

@@ -1,23 +1,29 @@
-"""Rules of the committee (SPEC §4): the re-election rule, quorum, when a review is due, the election tally,
-the runoff and the lot. Pure: no Flask, no database; time is passed in.
+"""Rules of the committee (SPEC §4, §4.1): the re-election rule, quorum, when a review is due, the election
+tally, the runoff, the lot and who moves up into a vacancy. Pure: no Flask, no database; time is passed in.
 
-The lot, exactly (anyone can redo it with the published data alone):
+The lot, exactly (SPEC §4.1; anyone can redo it with the published data alone, in any language):
 
-    import hashlib, random
-    receipts = sorted(published_receipt_codes_of_the_runoff)        # as published, e.g. "2345-ABCD-EFGH"
-    seed = hashlib.sha256("\\n".join(receipts).encode("utf-8")).hexdigest()
-    order = sorted(tied_candidate_ids)                               # the ids shown on the result page
-    random.Random(int(seed, 16)).shuffle(order)
-    winners = order[:remaining_seats]
+    seed   = the hex SHA-256 of the text lines  "election <id>", "<runoff close, YYYY-MM-DDTHH:MM:SSZ>", then the
+             runoff's receipt codes sorted, joined by "\n" (no final newline). The election id and the close
+             time are in the seed so that a runoff nobody voted in (no receipts) still gets a seed nobody
+             could know before the draw, and one that differs between elections.
+    digest = hex SHA-256 of  seed + ":" + public id   (UTF-8), for each tied candidate
+    order  = the tied candidates by digest, lowest first (public id breaks an impossible tie)
+    the first `remaining seats` of the order win.
 
-`lot_seed` and `draw_lots` below are those lines."""
+A candidate's **public id** is their community's name as shown on the result page at the draw (stored with the
+election, so a later rename does not change a published draw). On the command line:
+
+    printf '%s' 'SEED:社区名' | sha256sum
+
+No random-number generator is involved; `lot_seed`, `lot_digest`, `lot_order` and `draw_lots` below are those
+lines, and tests check them against digests computed once with sha256sum."""
 from __future__ import annotations
 
 import calendar
 import hashlib
-import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # --- the half-year review -------------------------------------------------------------------------
 
@@ -73,7 +79,46 @@ def review_due(service_started: datetime, reviews_held: int, period_months: int,
     return now >= review_due_at(service_started, reviews_held, period_months)
 
 
+EARLY_DAYS = 14  # SPEC §4.1: a review can be opened from this many days before it falls due
+OPEN = "open"  # may open now
+EARLY = "early"  # may open now with a reason
+REFUSED = "refused"  # this period's review has been held
+
+
+@dataclass(frozen=True)
+class ReviewWindow:
+    """When the review of one period of service may open (SPEC §4.1). The period is the `number`-th of the
+    committee's service; its review falls due at `due_at`, may open without a reason from `opens_from` (14
+    days before), with a reason from `period_starts` (the period's own beginning), and not before: one review
+    per period. The reviews held (counted: not void) fix which period is next, never when they were held, so
+    an early review does not move the next due date."""
+    number: int
+    period_starts: datetime
+    opens_from: datetime
+    due_at: datetime
+
+    def opening(self, now: datetime) -> str:
+        if now < self.period_starts:
+            return REFUSED
+        return EARLY if now < self.opens_from else OPEN
+
+
+def review_window(service_started: datetime, reviews_held: int, period_months: int,
+                  early_days: int = EARLY_DAYS) -> ReviewWindow:
+    due_at = review_due_at(service_started, reviews_held, period_months)
+    return ReviewWindow(reviews_held + 1, add_months(service_started, period_months * reviews_held),
+                        due_at - timedelta(days=early_days), due_at)
+
+
 # --- elections ------------------------------------------------------------------------------------
+
+FEWER_ALARM_DAYS = 2  # "fewer candidates than seats" is an alarm only this close to the end of standing
+
+
+def fewer_candidates_alarm(standing: int, seats: int, standing_until: datetime, now: datetime) -> bool:
+    """Too few stand, and standing is about to close (the last FEWER_ALARM_DAYS days, or over): before that,
+    secretaries are still expected to stand, and an alarm from the first minute says nothing."""
+    return standing < seats and now >= standing_until - timedelta(days=FEWER_ALARM_DAYS)
 
 @dataclass(frozen=True)
 class ElectionTally:
@@ -103,13 +148,56 @@ def election_tally(approvals: dict[int, int], seats: int) -> ElectionTally:
     return ElectionTally(above, tuple(sorted(at_cut)), seats - len(above), ranking)
 
 
-def lot_seed(receipts: list[str]) -> str:
-    """The seed of a lot: SHA-256 of the runoff's sorted receipt codes joined by newlines (hex)."""
-    return hashlib.sha256("\n".join(sorted(receipts)).encode("utf-8")).hexdigest()
+def lot_seed_text(receipts: list[str], election_id: int, closed_at: datetime) -> str:
+    """What the seed hashes: the election, the close (to the second, UTC) and the sorted receipt codes."""
+    lines = [f"election {election_id}", closed_at.strftime("%Y-%m-%dT%H:%M:%SZ")] + sorted(receipts)
+    return "\n".join(lines)
 
 
-def draw_lots(candidates: list[int], seats: int, seed: str) -> tuple[int, ...]:
-    """Sort the tied candidates' ids, shuffle with random.Random(int(seed, 16)), take the first `seats`."""
-    order = sorted(candidates)
-    random.Random(int(seed, 16)).shuffle(order)
-    return tuple(order[:seats])
+def lot_seed(receipts: list[str], election_id: int, closed_at: datetime) -> str:
+    """The seed of a lot (hex SHA-256 of `lot_seed_text`)."""
+    return hashlib.sha256(lot_seed_text(receipts, election_id, closed_at).encode("utf-8")).hexdigest()
+
+
+def lot_digest(seed: str, public_id: str) -> str:
+    """SPEC §4.1: hex SHA-256 of seed + ":" + the candidate's public id."""
+    return hashlib.sha256(f"{seed}:{public_id}".encode("utf-8")).hexdigest()
+
+
+def lot_order(entries: list[tuple[int, str]], seed: str) -> list[tuple[int, str, str]]:
+    """(candidate, public id, digest) ordered by digest, lowest first."""
+    rows = [(candidate, public_id, lot_digest(seed, public_id)) for candidate, public_id in entries]
+    return sorted(rows, key=lambda row: (row[2], row[1]))
+
+
+def draw_lots(entries: list[tuple[int, str]], seats: int, seed: str) -> tuple[int, ...]:
+    """SPEC §4.1: the first `seats` of the tied candidates ordered by digest."""
+    return tuple(candidate for candidate, _p, _d in lot_order(entries, seed)[:seats])
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A candidate of an election as the vacancy rule sees them."""
+    candidate: int
+    public_id: str
+    approvals: int
+    runoff_approvals: int = 0
+
+
+def succession(candidates: list[Standing], seed: str) -> list[int]:
+    """SPEC §4.1: who moves up into a vacancy, in order — the most approved first; among equal approvals, the
+    more approved in the runoff; then the same lot (lowest digest of the same seed first). The caller skips
+    those already seated and those who no longer hold a seat."""
+    ordered = sorted(candidates, key=lambda c: (-c.approvals, -c.runoff_approvals, lot_digest(seed, c.public_id),
+                                                c.public_id))
+    return [c.candidate for c in ordered]
+
+
+def fixed_term_end(started_at: datetime, term_months: int) -> datetime | None:
+    """SPEC §4.1: a term runs until recalled (0 months), or `term_months` months from its start."""
+    return add_months(started_at, term_months) if term_months > 0 else None
+
+
+def next_election_prompted(ends_at: datetime | None, now: datetime) -> bool:
+    """SPEC §4.1: the bureau is prompted to open the next election a month before a fixed term ends."""
+    return ends_at is not None and now >= add_months(ends_at, -1)

@@ -47,22 +47,61 @@ def topic_windows(starts_at: datetime, previous_ends_at: datetime | None, tz: st
     return TopicWindows(previous_ends_at, nominate_closes, vote_opens, vote_closes)
 
 
+# Why a decision was made by whom (stored on the decision, SPEC §4.1).
+MAJORITY = "majority"  # the committee's majority of picks
+BUREAU_SESSIONS = "bureau_sessions"  # the programme's first sessions
+NO_COMMITTEE = "no_committee"  # no committee has sat yet (or none sits, for no reason below)
+RECALL = "recall"  # the last committee was recalled; the bureau decides until the next is elected
+VACANCY = "vacancy"  # fewer than 2 members sit: the committee cannot decide
+DEADLINE = "deadline"  # the committee did not reach a majority in time
+MIN_SITTING = 2
+
+
+@dataclass(frozen=True)
+class Decider:
+    who: str  # BUREAU or COMMITTEE
+    reason: str
+    deadline: datetime | None = None  # when the committee's time runs out (committee, vote closed)
+
+
+def decider(session_number: int, bureau_sessions: int, sitting: int | None, recalled: bool,
+            vote_closed_at: datetime | None, deadline_days: int, now: datetime) -> Decider:
+    """SPEC §3.3, §4.1: the bureau decides the first `bureau_sessions` sessions; while no committee sits
+    (`sitting` None; `recalled` when the last term was recalled); while fewer than 2 members sit; and once
+    `deadline_days` have passed since the vote closed without a committee majority. Otherwise the committee."""
+    if session_number <= bureau_sessions:
+        return Decider(BUREAU, BUREAU_SESSIONS)
+    if sitting is None:
+        return Decider(BUREAU, RECALL if recalled else NO_COMMITTEE)
+    if sitting < MIN_SITTING:
+        return Decider(BUREAU, VACANCY)
+    deadline = vote_closed_at + timedelta(days=deadline_days) if vote_closed_at is not None else None
+    if deadline is not None and now >= deadline:
+        return Decider(BUREAU, DEADLINE, deadline)
+    return Decider(COMMITTEE, MAJORITY, deadline)
+
+
 def who_decides(session_number: int, bureau_sessions: int, committee_sitting: bool) -> str:
-    """SPEC §3.3: the bureau decides the first `bureau_sessions` sessions and whenever no committee sits."""
+    """SPEC §3.3 without time: the bureau decides the first `bureau_sessions` sessions and whenever no
+    committee sits (see `decider` for the whole rule of §4.1)."""
     if session_number <= bureau_sessions or not committee_sitting:
         return BUREAU
     return COMMITTEE
 
 
-def majority(committee_size: int) -> int:
-    return committee_size // 2 + 1
+def majority(sitting: int) -> int:
+    """SPEC §4.1: more than half of the members sitting on the day of the pick (3 → 2, 2 → 2, 4 → 3)."""
+    return sitting // 2 + 1
 
 
-def committee_pick(picks: list[tuple[str, int]], committee_size: int) -> int | None:
-    """The first nomination picked by a majority of the committee (2 of 3), in the order picks were
-    recorded; each member's latest pick counts. None while no nomination has a majority."""
+def committee_pick(picks: list[tuple[str, int]], sitting: int) -> int | None:
+    """The first nomination picked by a majority of the members sitting (2 of 3), in the order picks were
+    recorded; each member's latest pick counts (the caller passes only sitting members' picks). None while no
+    nomination has a majority, and always None with fewer than 2 sitting (the bureau decides)."""
+    if sitting < MIN_SITTING:
+        return None
     latest: dict[str, int] = {}
-    need = majority(committee_size)
+    need = majority(sitting)
     for member, nomination_id in picks:
         latest[member] = nomination_id
         support = sum(1 for chosen in latest.values() if chosen == nomination_id)
@@ -84,3 +123,15 @@ def rationale_required(pick: int, counts: dict[int, int] | None) -> bool:
     if counts is None:
         return True
     return pick not in most_approved(counts)
+
+
+NOT_MOST_APPROVED = "not_most_approved"
+NO_TALLY = "no_tally"
+
+
+def tally_note(followed_tally: bool, counts_published: bool) -> str:
+    """What a decision says about the tally (SPEC §3.3): a pick against published counts is "not the most
+    approved"; with counts withheld there was no tally to follow (which says nothing about the counts)."""
+    if followed_tally:
+        return ""
+    return NOT_MOST_APPROVED if counts_published else NO_TALLY

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from salon import cli, clock, demo, navigation
 from salon.extensions import db
-from salon.i18n import session_time
+from salon.i18n import bdi, session_time, with_names
 from salon.home.tasks import Task, TaskContext, provider
 from salon.rules import calendar_rules
 from salon.schedule import services
@@ -64,8 +64,8 @@ def schedule_tasks(context: TaskContext) -> list:
     duty = services.next_duty(community.id, now)
     if duty is not None:
         found.append(Task(
-            _("%(community)s chairs No. %(number)d on %(when)s.", community=community.name, number=duty.number,
-              when=session_time(duty.starts_at)),
+            with_names(_("%(community)s chairs No. %(number)d on %(when)s."), community=bdi(community.name),
+                       number=duty.number, when=session_time(duty.starts_at)),
             url_for("schedule.index", _anchor=f"session-{duty.id}"), duty.starts_at - now < timedelta(days=30)))
     asking = db.session.scalar(select(func.count(SwapRequest.id)).where(
         SwapRequest.to_community_id == community.id, SwapRequest.status == SwapStatus.PENDING))

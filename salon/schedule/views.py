@@ -12,7 +12,7 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
-from salon.i18n import session_time
+from salon.i18n import bdi, session_time, with_names
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.rules import calendar_rules
@@ -20,6 +20,7 @@ from salon.schedule import ical, services
 from salon.schedule.forms import (AskSwapForm, BlackoutForm, BureauSwapForm, EditSessionForm, FeedForm,
                                   GenerateForm)
 from salon.schedule.models import SessionStatus
+from salon.topics import services as topics
 
 bp = Blueprint("schedule", __name__)
 
@@ -187,7 +188,7 @@ def ask(session_id):
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(_("Your request is sent to %(community)s.", community=other.chair.name), "success")
+            flash(with_names(_("Your request is sent to %(community)s."), community=bdi(other.chair.name)), "success")
             return redirect(url_for("schedule.swaps"))
     return _render_session(session, ask=form, status=422)
 
@@ -361,6 +362,7 @@ def feed(token):
         chosen = services.feed_sessions(programme.id, calendar_feed.community_id)
         name = _("%(programme)s — chair duties of %(community)s", programme=programme.name,
                  community=calendar_feed.community.name)
-    body = ical.build(programme, chosen, name)
+    body = ical.build(programme, chosen, name, topics.decided_titles([s.id for s in chosen]),
+                      lambda s: url_for("sessions.page", session_id=s.id, _external=True))
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": 'inline; filename="salon.ics"', "Cache-Control": "private, max-age=300"})

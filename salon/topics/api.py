@@ -9,7 +9,9 @@ from marshmallow import fields, validate
 from salon import clock
 from salon.api import require_bureau
 from salon.api.schemas import DateTime, Strict
+from salon.ballots import services as ballots
 from salon.ballots.api import PollSchema, poll_payload
+from salon.committee import services as committee
 from salon.topics import limits, services
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
 
@@ -37,6 +39,14 @@ class NominationPatchSchema(Strict):
     outside_units = fields.Str(validate=validate.Length(max=UNITS_MAX))
 
 
+class MemberPickSchema(Strict):
+    community = fields.Str()
+    member = fields.Str()
+    title = fields.Str()
+    rationale = fields.Str()
+    with_decision = fields.Bool(metadata={"description": "picked the decided nomination"})
+
+
 class DecisionSchema(Strict):
     session_id = fields.Int(dump_only=True)
     nomination_id = fields.Int(required=True, strict=True)
@@ -44,9 +54,18 @@ class DecisionSchema(Strict):
     rationale = fields.Str(load_default="", validate=validate.Length(max=RATIONALE_MAX),
                            metadata={"description": "mandatory when the pick is not the most approved"})
     decider = fields.Str(dump_only=True, metadata={"description": "bureau or committee"})
-    decided_by = fields.Str(dump_only=True, allow_none=True)
+    decided_by = fields.Str(dump_only=True, allow_none=True,
+                            metadata={"description": "the bureau's user; for the committee, the committee as a whole"})
     decided_at = DateTime(dump_only=True)
     followed_tally = fields.Bool(dump_only=True)
+    reason = fields.Str(dump_only=True, metadata={
+        "description": "majority (the committee), or why the bureau decided: bureau_sessions, no_committee, recall, "
+                       "vacancy, deadline"})
+    reason_text = fields.Str(dump_only=True, metadata={"description": "the bureau's reason in words"})
+    term_id = fields.Int(dump_only=True, allow_none=True, metadata={"description": "the deciding committee's term"})
+    tally_note = fields.Str(dump_only=True, metadata={"description": "not_most_approved, no_tally, or empty"})
+    member_picks = fields.List(fields.Nested(MemberPickSchema), dump_only=True,
+                               metadata={"description": "a committee decision: each member's signed pick"})
 
 
 class WindowSchema(Strict):
@@ -102,10 +121,14 @@ def _session(session_id):
 def _decision_out(decision) -> dict | None:
     if decision is None:
         return None
+    poll = services.topic_poll(decision.session_id)
+    shown = committee.shown_decision(decision, poll is not None and ballots.results(poll).published)
     return {"session_id": decision.session_id, "nomination_id": decision.nomination_id,
             "title": decision.nomination.title, "rationale": decision.rationale, "decider": decision.decider,
-            "decided_by": decision.decided_by.display_name if decision.decided_by else None,
-            "decided_at": decision.decided_at, "followed_tally": decision.followed_tally}
+            "decided_by": decision.decided_by.display_name if decision.decided_by else shown.by,
+            "decided_at": decision.decided_at, "followed_tally": decision.followed_tally,
+            "reason": decision.reason, "reason_text": shown.reason_text, "term_id": decision.term_id,
+            "tally_note": shown.tally_note, "member_picks": shown.picks}
 
 
 def _agenda_out(timed) -> dict:

@@ -1,14 +1,14 @@
 """Forms of the topic pages: nominate, decide, the agenda and guests (the vote page is the ballot engine's)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from salon.forms import Form
 from salon.topics import limits
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
 
 
-class NominationForm(FlaskForm):
+class NominationForm(Form):
     title = StringField(_l("Topic"), validators=[DataRequired(), Length(max=TITLE_MAX)],
                         description=_l("At most %(n)d characters.", n=TITLE_MAX))
     problem = TextAreaField(_l("The problem and real cases behind it"),
@@ -23,13 +23,13 @@ class NominationForm(FlaskForm):
                 ("title", "problem", "hoped_result", "outside_units")}
 
 
-class DecideForm(FlaskForm):
+class DecideForm(Form):
     nomination_id = RadioField(_l("The topic"), coerce=int, validators=[DataRequired()])
     rationale = TextAreaField(_l("Rationale"), validators=[Optional(), Length(max=RATIONALE_MAX)],
                               description=_l("Mandatory when the pick is not the most approved nomination."))
 
 
-class AgendaRowForm(FlaskForm):
+class AgendaRowForm(Form):
     class Meta:
         csrf = False
 
@@ -41,7 +41,7 @@ class AgendaRowForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=limits.AGENDA_NOTE.max)])
 
 
-class AgendaForm(FlaskForm):
+class AgendaForm(Form):
     items = FieldList(FormField(AgendaRowForm), min_entries=1, max_entries=limits.AGENDA_ITEMS_MAX)
 
     def values(self) -> list[dict]:
@@ -54,7 +54,7 @@ class AgendaForm(FlaskForm):
         return rows
 
 
-class GuestForm(FlaskForm):
+class GuestForm(Form):
     name = StringField(_l("Guest's name"), validators=[DataRequired(), Length(max=limits.GUEST_NAME.max)])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=limits.GUEST_UNIT.max)],
                        description=_l("e.g. 县医保局"))

@@ -67,6 +67,10 @@ class TopicDecision(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     rationale: Mapped[str] = mapped_column(Text, default="")
     followed_tally: Mapped[bool] = mapped_column(Boolean, default=True)
+    # SPEC §4.1: the term whose committee decided (None: the bureau), and why this decider (salon.rules.topics
+    # MAJORITY, or the bureau's reason: BUREAU_SESSIONS, NO_COMMITTEE, RECALL, VACANCY, DEADLINE).
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("committee_terms.id"), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(16), default="")
     decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     nomination = relationship("Nomination")

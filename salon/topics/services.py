@@ -16,7 +16,8 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
-from salon.committee.terms import sitting_term, sitting_term_of
+from salon.committee.terms import (last_term, last_term_of, sitting_members, sitting_members_of, sitting_term,
+                                   sitting_term_of)
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
@@ -323,7 +324,8 @@ def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nom
     if community.id != nomination.community_id:
         raise Forbidden(_("Only the nominating community can carry its nomination over."), "nomination_id")
     decision = decision_of(nomination.session_id)
-    if decision is None and nomination.session.status != SessionStatus.CANCELLED:
+    # SPEC §4.1: a cancelled session, or a held one never decided, carries its nominations over like any other.
+    if decision is None and nomination.session.status not in (SessionStatus.CANCELLED, SessionStatus.HELD):
         raise Conflict(_("A nomination can be carried over once its session's topic is decided."),
                        "nomination_id")
     if decision is not None and decision.nomination_id == nomination.id:
@@ -352,26 +354,111 @@ def committee_sitting(programme: Programme) -> bool:
     return sitting_term(programme.id) is not None
 
 
-def decider_for(session: Session, programme: Programme, sitting: bool | None = None) -> str:
-    """sitting: whether a committee sits, when the caller already knows (else it is read)."""
-    if sitting is None:
-        sitting = committee_sitting(programme)
-    return rules.who_decides(session.number or 0, programme.bureau_sessions, sitting)
+def vote_closed_at(session_id: int) -> datetime | None:
+    poll = topic_poll(session_id)
+    return poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None
+
+
+@dataclass(frozen=True)
+class CommitteeFacts:
+    """What the decider rule reads of the committee: how many members sit (None: no committee sits), and
+    whether the last term was recalled."""
+    sitting: int | None
+    recalled: bool
+
+
+def committee_facts(programme: Programme) -> CommitteeFacts:
+    term = sitting_term(programme.id)
+    if term is not None:
+        return CommitteeFacts(len(sitting_members(term)), False)
+    last = last_term(programme.id)
+    return CommitteeFacts(None, last is not None and last.end_reason == "recalled")
+
+
+def committee_facts_of(context) -> CommitteeFacts:
+    """committee_facts for a home page (salon.home.tasks.TaskContext), from the facts the committee room shares."""
+    if sitting_term_of(context) is not None:
+        return CommitteeFacts(len(sitting_members_of(context)), False)
+    last = last_term_of(context)
+    return CommitteeFacts(None, last is not None and last.end_reason == "recalled")
+
+
+_UNREAD = object()
+
+
+def decider_of(session: Session, programme: Programme, now: datetime | None = None,
+               facts: CommitteeFacts | None = None, closed_at=_UNREAD) -> rules.Decider:
+    """Who decides this session's topic now, and why (SPEC §3.3, §4.1; the rule is salon.rules.topics).
+    facts and closed_at (when its vote closed), when the caller has already read them."""
+    now = now or clock.utcnow()
+    if facts is None:
+        facts = committee_facts(programme)
+    if closed_at is _UNREAD:
+        closed_at = vote_closed_at(session.id)
+    return rules.decider(session.number or 0, programme.bureau_sessions, facts.sitting, facts.recalled, closed_at,
+                         programme.decision_deadline_days, now)
+
+
+def decider_for(session: Session, programme: Programme, now: datetime | None = None) -> str:
+    return decider_of(session, programme, now).who
 
 
 def decision_of(session_id: int) -> TopicDecision | None:
     return db.session.scalar(select(TopicDecision).where(TopicDecision.session_id == session_id))
 
 
+def decided_titles(session_ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    """Session id → its decided topic's title and when it was decided, in one query (calendar feeds)."""
+    if not session_ids:
+        return {}
+    return {session_id: (title, decided_at) for session_id, title, decided_at in db.session.execute(
+        select(TopicDecision.session_id, Nomination.title, TopicDecision.decided_at)
+        .join(Nomination, Nomination.id == TopicDecision.nomination_id)
+        .where(TopicDecision.session_id.in_(session_ids)))}
+
+
+def deciding_terms(decisions: list[TopicDecision]) -> dict[int, int | None]:
+    """Which committee term made each decision (session id → term id; None: the bureau decided). SPEC §4.1: a
+    review judges only its own term's decisions; each decision records the term that made it."""
+    return {d.session_id: d.term_id if d.decider == rules.COMMITTEE else None for d in decisions}
+
+
+def committee_decisions(term_id: int, start: datetime | None = None, end: datetime | None = None
+                        ) -> list[tuple[Session, TopicDecision]]:
+    """The decisions a term's committee made (SPEC §4.1), of sessions starting in [start, end), by date."""
+    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
+             .where(TopicDecision.term_id == term_id, TopicDecision.decider == rules.COMMITTEE))
+    if start is not None:
+        query = query.where(Session.starts_at >= start)
+    if end is not None:
+        query = query.where(Session.starts_at < end)
+    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
+
+
+def bureau_decisions(programme_id: int, start: datetime | None = None, end: datetime | None = None
+                     ) -> list[tuple[Session, TopicDecision]]:
+    """The decisions the bureau made, with their reasons, of sessions starting in [start, end)."""
+    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
+             .where(TopicDecision.programme_id == programme_id, TopicDecision.decider == rules.BUREAU))
+    if start is not None:
+        query = query.where(Session.starts_at >= start)
+    if end is not None:
+        query = query.where(Session.starts_at < end)
+    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
+
+
 def decide(session: Session, user, nomination_id, rationale, now: datetime | None = None) -> TopicDecision:
+    """The bureau decides while the rule says so (SPEC §4.1), recording why."""
     now = now or clock.utcnow()
     programme = user.programme
-    if decider_for(session, programme) != rules.BUREAU:
-        raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
     if not user.is_bureau:
         raise Forbidden(_("Only the bureau can do this."), "decider")
+    who = decider_of(session, programme, now)
+    if who.who != rules.BUREAU:
+        raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
     nomination, rationale, counts, needed = prepare_decision(session, nomination_id, rationale)
-    return record_decision(session, nomination, rules.BUREAU, user, rationale, counts is not None and not needed, now)
+    return record_decision(session, nomination, rules.BUREAU, user, rationale, counts is not None and not needed, now,
+                           reason=who.reason)
 
 
 def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomination, str, dict | None, bool]:
@@ -386,6 +473,8 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
     db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
     if decision_of(session.id) is not None:
         raise Conflict(_("This session's topic has already been decided."), "session_id")
+    if session.status == SessionStatus.CANCELLED:
+        raise Conflict(_("This session is cancelled: its topic is not decided."), "session_id")
     poll = topic_poll(session.id)
     if poll is None:
         raise Conflict(_("Voting for this session has not happened yet."), "poll")
@@ -407,15 +496,19 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
 
 
 def record_decision(session: Session, nomination: Nomination, decider: str, user, rationale: str,
-                    followed_tally: bool, now: datetime) -> TopicDecision:
+                    followed_tally: bool, now: datetime, reason: str = rules.MAJORITY,
+                    term_id: int | None = None) -> TopicDecision:
+    """A committee decision is the committee's (`term_id`), credited to no single member: its members' picks
+    say who picked what (SPEC §3.3, §4.1). A bureau decision names the bureau's user and the reason."""
     decision = TopicDecision(programme_id=session.programme_id, session_id=session.id, nomination_id=nomination.id,
-                             decider=decider, decided_by_id=user.id if user else None, rationale=rationale,
-                             followed_tally=followed_tally, decided_at=now)
+                             decider=decider, decided_by_id=user.id if user and decider == rules.BUREAU else None,
+                             rationale=rationale, followed_tally=followed_tally, decided_at=now,
+                             term_id=term_id if decider == rules.COMMITTEE else None, reason=reason)
     db.session.add(decision)
     db.session.flush()
     _default_agenda(session, nomination)
     audit.record(session.programme_id, user, "topic.decide", session, session=session.number,
-                 nomination=nomination.id, title=nomination.title, decider=decider)
+                 nomination=nomination.id, title=nomination.title, decider=decider, reason=reason)
     return decision
 
 
@@ -692,7 +785,7 @@ class TaskState:
     eligible: bool
     voted: bool
     decided: bool
-    bureau_decides: bool
+    who: rules.Decider
     frame: rules.TopicWindows | None = None
     nominations: int = 0  # every community's, not withdrawn
     poll: ballots.PollSummary | None = None
@@ -701,11 +794,15 @@ class TaskState:
     agenda_items: int = 0
     guests: int = 0
 
+    @property
+    def bureau_decides(self) -> bool:
+        return self.who.who == rules.BUREAU
 
-def tasks_state(user, now: datetime, seat=None, sitting: bool | None = None) -> list[TaskState]:
+
+def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = None) -> list[TaskState]:
     """What the home page says about the next sessions, in a fixed number of queries: the sessions with what
-    the topics room knows of them, then their polls. seat: the secretary's seat; sitting: whether a committee
-    sits (each read when not given)."""
+    the topics room knows of them, then their polls. seat: the secretary's seat; facts: what the decider rule
+    reads of the committee (each read when not given)."""
     programme = user.programme
     if seat is None and user.is_secretary:
         seat = programmes.seat_of(user)
@@ -726,8 +823,8 @@ def tasks_state(user, now: datetime, seat=None, sitting: bool | None = None) -> 
         select(func.count(Guest.id)).where(Guest.session_id == Session.id).scalar_subquery().label("guests"))
     if not found:
         return []
-    if sitting is None:
-        sitting = committee_sitting(programme)
+    if facts is None:
+        facts = committee_facts(programme)
     summaries = ballots.summaries([row.poll_id for _s, _p, row in found if row.poll_id is not None],
                                   seat.id if seat else None, turnout=user.is_bureau)
     bureau = user.is_bureau
@@ -740,7 +837,9 @@ def tasks_state(user, now: datetime, seat=None, sitting: bool | None = None) -> 
             my_nominations=row.mine if seat is not None else None,
             poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.eligible,
             voted=poll is not None and poll.voted, decided=row.decided_title is not None,
-            bureau_decides=decider_for(session, programme, sitting) == rules.BUREAU, frame=frame,
+            who=decider_of(session, programme, now, facts,
+                           poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None),
+            frame=frame,
             nominations=row.nominations if bureau else 0, poll=poll,
             turnout=poll.turnout if poll is not None and bureau and poll.state == PollState.OPEN else 0,
             decided_title=row.decided_title, agenda_items=row.agenda_items if bureau else 0,
@@ -752,4 +851,4 @@ def tasks_state_of(context) -> list[TaskState]:
     """tasks_state for a home page (salon.home.tasks.TaskContext), computed once for every room that reads it
     (topics, the committee's picks, the packets)."""
     return context.shared("topics.tasks_state", lambda: tasks_state(
-        context.user, context.now, context.seat, sitting_term_of(context) is not None))
+        context.user, context.now, context.seat, committee_facts_of(context)))

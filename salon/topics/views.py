@@ -11,9 +11,10 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 
 from salon.ballots.hooks import close_due_polls
+from salon.ballots import services as ballots
 from salon.ballots.views import BallotPage, OptionDetail, ballot_page
 from salon.errors import DomainError, Forbidden, int_argument
-from salon.forms import EmptyForm, show_error
+from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
@@ -153,7 +154,7 @@ def _details(view) -> dict:
 @login_required
 def results(session_id):
     view = services.session_topic(_session(session_id), current_user)
-    wanted = (request.args.get("receipt") or "").strip().upper()[:20]
+    wanted = ballots.normalise_receipt(request.args.get("receipt") or "")
     return render_template("topics/results.html", view=view, wanted=wanted,
                            found=wanted in view.receipts if wanted else None)
 
@@ -172,9 +173,13 @@ def open_vote(session_id):
 @bureau_required
 def close_vote(session_id):
     session = _session(session_id)
-    if EmptyForm().validate_on_submit():
+    form = ConfirmForm()
+    if form.validate_on_submit():
         services.close_voting(session, current_user)
         flash(_("Voting is closed; the tally and the receipts are published."), "success")
+    elif form.is_submitted() and "understood" in form.errors:
+        flash(_("Tick the box to confirm: this cannot be undone."), "error")
+        return _to_session(session.id)
     return redirect(url_for("topics.results", session_id=session.id))
 
 

@@ -1,4 +1,4 @@
-"""End-to-end harness: the service as in production (gunicorn, PostgreSQL when it answers) and Debian's
+"""End-to-end harness: the service as in production (waitress, PostgreSQL when it answers) and Debian's
 chromium driven by Playwright. Screenshots go to test-artifacts/screenshots/ (git-ignored)."""
 from __future__ import annotations
 
@@ -116,14 +116,14 @@ def _copy_of(demo_url: str, instance: Path) -> str:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory, demo_database):
-    """A copy of the demo database, served by gunicorn as in production."""
+    """A copy of the demo database, served as in production: waitress, one process, 8 threads (`make run`)."""
     instance = tmp_path_factory.mktemp("instance")
     database_url = _copy_of(demo_database, instance)
     server = LiveServer("", database_url, _environment(database_url, instance))
     port = _free_port()
-    log = open(instance / "gunicorn.log", "w")
+    log = open(instance / "waitress.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "salon:create_app()"],
+        [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=8", "--call", "salon:create_app"],
         env=server.env, stdout=log, stderr=subprocess.STDOUT)
     server.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -134,13 +134,13 @@ def live_server(tmp_path_factory, demo_database):
         except Exception:  # noqa: BLE001 - not up yet
             if process.poll() is not None or time.monotonic() > deadline:
                 log.close()
-                raise RuntimeError("gunicorn did not start:\n" + (instance / "gunicorn.log").read_text())
+                raise RuntimeError("waitress did not start:\n" + (instance / "waitress.log").read_text())
             time.sleep(0.2)
     yield server
     process.terminate()
     try:
         process.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # a loaded machine; the workers are of no further use
+    except subprocess.TimeoutExpired:  # a loaded machine; the server is of no further use
         process.kill()
         process.wait(timeout=30)
     log.close()
@@ -171,17 +171,35 @@ def _page_key(url: str) -> str:
     return re.sub(r"/\d+(?=/|$)", "/N", urllib.parse.urlsplit(url).path)
 
 
+# Every Content-Security-Policy violation a page reports, handed to Python as it happens (the binding outlives
+# navigations, a list kept on window would not).
+_CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => window.salonCspViolation(
+    `${e.effectiveDirective} refused ${e.blockedURI || "inline"} (${e.sourceFile || document.URL}:${e.lineNumber})`));"""
+
+
+def watch_csp(context, found: list) -> None:
+    """Record the policy violations of a browser context's pages in `found` (the DOM event, and the console
+    line Chromium writes, in case the event cannot reach the page)."""
+    context.expose_binding("salonCspViolation", lambda source, text: found.append(f"{source['frame'].url}: {text}"))
+    context.add_init_script(_CSP_LISTENER)
+    context.on("console", lambda message: found.append(f"console: {message.text}")
+               if "Content Security Policy" in message.text else None)
+
+
 @pytest.fixture
 def new_page(browser):
     """Pages of a journey. Every page it reached with GET is checked with axe-core afterwards, once per run
-    (pages the journey screenshots are checked as they were shown; see `shot`)."""
-    contexts, reached = [], []
+    (pages the journey screenshots are checked as they were shown; see `shot`). A journey fails if any page
+    reported a Content-Security-Policy violation (`page.csp_violations`, shared by the context's pages)."""
+    contexts, reached, violations = [], [], []
 
     def make(width: int = 360, height: int = 780):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                       device_scale_factor=1)
         contexts.append(context)
+        watch_csp(context, violations)
         page = context.new_page()
+        page.csp_violations = violations
         page.set_default_timeout(15000)
         page.on("request", lambda request: reached.append((context, request.url))
                 if request.is_navigation_request() and request.method == "GET" else None)
@@ -198,6 +216,7 @@ def new_page(browser):
             if page.goto(url).ok:
                 check_accessibility(page, key)
             page.close()
+        assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
     finally:
         for context in contexts:
             context.close()
@@ -205,7 +224,8 @@ def new_page(browser):
 
 def axe_violations(page) -> list[str]:
     """Serious and critical axe-core findings on the page as it is now, one line each."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated, not added as a <script>: the page's Content-Security-Policy refuses inline script.
+    page.evaluate(AXE.read_text())
     found = page.evaluate("""async ([tags, impacts]) => {
         const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
                                                 resultTypes: ['violations']});

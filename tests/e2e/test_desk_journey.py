@@ -65,6 +65,7 @@ def test_a_month_from_the_home_page(live_server, new_page, shot):
     _home(desk)
     assert desk.locator("ul.tasks li[data-stage=voting_open]").count() == 1
     desk.click("ul.tasks li[data-stage=voting_open] a")
+    desk.check("#close-vote-understood")  # an irreversible action: the box, then the dialog
     desk.click(f"form[action$='/topics/sessions/{sid}/close-vote'] button")
     desk.wait_for_url(f"**/topics/sessions/{sid}/results")
 

@@ -1,8 +1,9 @@
 """Hostile text typed into the pages comes back intact and inert (issue 11 §5): script and onerror
 payloads never run (any alert/confirm/prompt fails the test), right-to-left and zero-width characters come
-back as they went in, NUL is refused naming the field, a 10,000-character text is refused naming the field,
-and the calendar feed carries the text unchanged. A lone surrogate cannot leave a browser: its form encoding
-turns it into U+FFFD before the request is sent, so that is what comes back."""
+back as they went in (a name isolated in <bdi> wherever it shows), NUL is refused under its field, a
+10,000-character text is refused naming the field, and the calendar feed carries the text unchanged. A lone
+surrogate cannot leave a browser: its form encoding turns it into U+FFFD before the request is sent, so that is
+what comes back."""
 from __future__ import annotations
 
 import re
@@ -39,6 +40,20 @@ def assert_inert_and_intact(page, *texts: str) -> None:
     assert scripts == ["/static/salon.js"], f"{page.url} runs {scripts}"
 
 
+def bare_names(page, name: str) -> list[str]:
+    """Where the page shows `name` without isolating it (<bdi>): a right-to-left override in it would reorder
+    the text around it. <option> and <textarea> cannot hold markup."""
+    return page.evaluate("""(name) => {
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), bare = [];
+        while (walker.nextNode()) {
+            const node = walker.currentNode;
+            if (node.data.includes(name) && !node.parentElement.closest("bdi, option, textarea"))
+                bare.push(node.parentElement.outerHTML.slice(0, 160));
+        }
+        return bare;
+    }""", name)
+
+
 def field_error(page, name: str) -> bool:
     return page.locator(f".field.has-error :is(input, textarea)[name={name}]").count() == 1
 
@@ -58,6 +73,8 @@ def test_hostile_text_is_shown_intact_and_never_runs(live_server, new_page, shot
     with desk.expect_response(lambda r: r.request.method == "POST") as answer:
         desk.click("form.form button[type=submit]")
     assert answer.value.status == 422
+    desk.wait_for_load_state()
+    assert field_error(desk, "name")  # the error sits under the field, not on an error page
     desk.goto(base + "/communities")
     assert desk.locator("a[href*='/communities/']").count() == before
 
@@ -72,6 +89,7 @@ def test_hostile_text_is_shown_intact_and_never_runs(live_server, new_page, shot
                  f"/schedule/communities/{community}"):
         desk.goto(base + path)
         assert_inert_and_intact(desk, NAME)
+        assert bare_names(desk, NAME) == [], f"{path} shows the name outside <bdi>"
     shot(desk, "hostile-community-1280")
 
     # A secretary nominates with hostile text; 10,000 characters are refused naming the field.

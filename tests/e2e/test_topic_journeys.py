@@ -68,6 +68,7 @@ def test_nominate_vote_decide_agenda_receipt(live_server, new_page, shot):
     assert fits_width(phone)
 
     desk.goto(f"{base}/topics/sessions/{sid}")
+    desk.check("#close-vote-understood")  # an irreversible action: the box, then the dialog
     desk.click(f"form[action$='/topics/sessions/{sid}/close-vote'] button")
     desk.wait_for_url(f"**/topics/sessions/{sid}/results")
     # The demo's committee sits (sec01, sec02 and sec05), so its members decide by signed picks (SPEC §3.3).

@@ -42,7 +42,7 @@ def review_poll(world, users):
         committee.nominate(election, user, programmes.seat_of(user).id)
     committee.open_vote(election, world.programme, world.bureau)
     committee.close_vote(election, world.programme, world.bureau)
-    review = reviews.open_review(world.programme, world.bureau)
+    review = reviews.open_review(world.programme, world.bureau, reason="提前评议（测试）", confirm_empty=True)
     seats = [programmes.seat_of(u).id for u in users]
     random.Random(3).shuffle(seats)
     for seat_id in seats:  # checked in in a random order, as at a venue

@@ -1,4 +1,6 @@
-"""The command line against a real database: programme creation, demo, backup and restore, audit verify."""
+"""The command line against a real database: programme creation, demo, backup and restore, audit verify,
+and the sealed ballots' board verifier."""
+import json
 from datetime import datetime
 
 import pytest
@@ -9,6 +11,7 @@ from salon.audit.models import AuditEvent
 from salon.extensions import db
 from salon.programmes.models import Community, Programme
 from salon.schedule.models import Session, SessionStatus
+from tests.unit.test_sealed_board import VOTES, make_board
 
 
 @pytest.fixture
@@ -76,17 +79,27 @@ def test_tick_runs(cli, world):
     assert "tick done" in cli("tick").output
 
 
-def test_backup_and_restore_round_trip(cli, world, tmp_path):
+def test_restore_refuses_a_database_that_holds_data(cli, world, tmp_path):
+    """Restoring goes into a new, empty database (tests/services/test_backup_restore.py round-trips one); over
+    one that holds tables it would mix the backup with what is there."""
     path = tmp_path / "salon.backup"
-    programme_id = world.programme.id
     cli("backup", str(path))
     assert path.stat().st_size > 0
     db.session.execute(update(Community).values(name=Community.name + "（改）"))
-    db.session.add(Community(programme_id=programme_id, name="备份后新增", rotation_position=99))
     db.session.commit()
     db.session.remove()
-    cli("restore", "--yes", str(path))
-    db.session.remove()
+    result = cli("restore", str(path), ok=False)
+    assert result.exit_code == 1 and "new, empty database" in result.output
     names = set(db.session.scalars(select(Community.name)))
-    assert names == {"景翼社区", "渭运社区", "陕拖社区", "城东社区"}
-    assert "intact" in cli("audit", "verify").output
+    assert names == {"景翼社区（改）", "渭运社区（改）", "陕拖社区（改）", "城东社区（改）"}
+
+
+def test_salon_verify_is_wired_into_the_command_line(cli, tmp_path):
+    board, _ = make_board(VOTES)
+    path = tmp_path / "board.json"
+    path.write_text(json.dumps(board))
+    assert cli("verify", str(path)).output.startswith("OK: poll poll-9, 3 ballots")
+    board["result"][1][0] += 1
+    path.write_text(json.dumps(board))
+    result = cli("verify", str(path), ok=False)
+    assert result.exit_code == 1 and "the published count 3 is not what the trustees decrypted (2)" in result.output

@@ -4,7 +4,6 @@ published receipts alone, and the committee's signed picks deciding a topic (SPE
 from __future__ import annotations
 
 import hashlib
-import random
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from salon.committee.models import ElectionState
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.programmes import services as programmes
+from salon.programmes.models import Seat
 from salon.rules import topics as topic_rules
 from salon.schedule.models import Session, SessionStatus
 from salon.topics import services as topics
@@ -162,11 +162,22 @@ def test_tied_runoff_is_settled_by_lot_that_anyone_can_redo(app, world, api):
     published = me.get(f"/elections/{election.id}").get_json()
     receipts = me.get(f"/polls/{published['runoff']['id']}/receipts").get_json()["receipts"]
     assert len(receipts) == 4
-    seed = hashlib.sha256("\n".join(sorted(receipts)).encode("utf-8")).hexdigest()
+    text = published["lot_seed_text"]  # the election, the moment the runoff closed, its receipts
+    lines = text.split("\n")
+    assert lines[0] == f"election {election.id}" and lines[2:] == sorted(receipts)
+    assert lines[1] == ballots.get(election.runoff_poll_id).closed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    seed = hashlib.sha256(text.encode("utf-8")).hexdigest()
     assert seed == published["lot_seed"]
-    order = sorted(published["lot_candidates"])
-    random.Random(int(seed, 16)).shuffle(order)
-    drawn = set(order[:published["runoff_seats"]])
+    # Every tied candidate's digest, lowest first; the first runoff_seats are drawn.
+    rows = published["lot"]
+    names = {c["seat_id"]: c["community"] for c in published["candidates"]}
+    assert sorted(r["seat_id"] for r in rows) == sorted(published["lot_candidates"])
+    for row in rows:
+        assert row["public_id"] == names[row["seat_id"]]
+        assert row["digest"] == hashlib.sha256(f"{seed}:{row['public_id']}".encode("utf-8")).hexdigest()
+    assert [r["digest"] for r in rows] == sorted(r["digest"] for r in rows)
+    drawn = {r["seat_id"] for r in rows[:published["lot_seats"]]}
+    assert {r["seat_id"] for r in rows if r["drawn"]} == drawn
     elected = {m["seat_id"] for m in published["elected"]}
     assert elected == {seat(users[0])} | drawn
 
@@ -243,10 +254,9 @@ def test_runoff_settling_one_seat_and_tying_on_the_other_draws_only_that_seat(ap
     published = api(users[5]).get(f"/elections/{election.id}").get_json()
     assert published["runoff_seats"] == 2 and published["lot_seats"] == 1
     assert published["lot_candidates"] == sorted([seat(users[2]), seat(users[3])])
-    receipts = api(users[5]).get(f"/polls/{published['runoff']['id']}/receipts").get_json()["receipts"]
-    seed = hashlib.sha256("\n".join(sorted(receipts)).encode("utf-8")).hexdigest()
-    order = sorted(published["lot_candidates"])
-    random.Random(int(seed, 16)).shuffle(order)
+    seed = published["lot_seed"]
+    order = sorted(published["lot_candidates"], key=lambda seat_id: hashlib.sha256(
+        f"{seed}:{programmes.get_scoped(Seat, seat_id, world.programme.id).community.name}".encode()).hexdigest())
     elected = {m["seat_id"] for m in published["elected"]}
     assert len(elected) == 3 and elected == {seat(users[0]), seat(users[1]), order[0]}
     export = api(world.bureau).get(f"/elections/{election.id}/export.csv").get_data(as_text=True)
@@ -266,20 +276,27 @@ def test_the_election_page_prints_the_draw_for_the_seats_the_lot_filled(app, cli
 
     login(client, "sec_a1")
     body = client.get(f"/committee/elections/{election.id}").get_data(as_text=True)
-    assert election.lot_seed in body and "print(order[:1])" in body
-    drawn_among = body.split('id="lot-candidates"')[1].split("</ul>")[0]
-    assert f"#{seat(users[2])} " in drawn_among and f"#{seat(users[3])} " in drawn_among
-    assert f"#{seat(users[1])} " not in drawn_among
+    lot = body.split('id="lot-candidates"')[1].split("</ol>")[0]
+    assert election.lot_seed in body
+    names = {s: programmes.get_scoped(Seat, s, world.programme.id).community.name for s in map(seat, users)}
+    assert names[seat(users[2])] in lot and names[seat(users[3])] in lot and names[seat(users[1])] not in lot
 
-    # The lines printed on the page, run as a reader would paste them, name the seat that was drawn.
-    import contextlib
+    # Each line printed on the page, run in a shell as a reader would paste it, gives the digest printed beside
+    # it; the seed is the SHA-256 of the printed seed text; the lowest digest took the seat.
     import html
-    import io
+    import re
+    import subprocess
 
-    snippet = html.unescape(body.split('<pre class="small">')[1].split("</pre>")[0])
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(snippet, {})  # noqa: S102 - the page's own published lines
-    drawn = eval(out.getvalue())  # noqa: S307 - a printed list of ints
+    seed_text = html.unescape(body.split('id="lot-seed-text">')[1].split("</pre>")[0])
+    assert hashlib.sha256(seed_text.encode()).hexdigest() == election.lot_seed
+    rows = re.findall(r'<code class="digest">([0-9a-f]{64})</code><br><code class="command">(.*?)</code>', lot)
+    assert len(rows) == 2
+    for digest, command in rows:
+        out = subprocess.run(["sh", "-c", html.unescape(command)], capture_output=True, text=True, check=True,
+                             env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"}).stdout
+        assert out.split()[0] == digest
+    assert rows[0][0] < rows[1][0]
+    first = html.unescape(lot.split('data-public-id="')[1].split('"')[0])
+    drawn = next(s for s, name in names.items() if name == first)
     members = {m.seat_id for m in services.standing(world.programme.id).members}
-    assert len(drawn) == 1 and members == {seat(users[0]), seat(users[1]), drawn[0]}
+    assert members == {seat(users[0]), seat(users[1]), drawn}

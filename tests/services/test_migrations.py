@@ -1,13 +1,25 @@
-"""Migrations: an empty database upgraded to head has exactly the schema the models describe."""
+"""Migrations, on every database: pytest-alembic's checks on the revisions in migrations/ (one head; an empty
+database upgraded to head; every revision up one at a time, down again and up again; the models match the
+migrated schema), and the ballot tables' shape."""
+import os
+
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+from pytest_alembic.tests import (
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from salon import MIGRATIONS, create_app
 from salon.extensions import db
 from tests.conftest import BACKENDS, base_config, create_postgres_database, drop_postgres_database
+
+# pytest collects the imported checks here, each run once per database by the fixtures below.
+__all__ = ["test_single_head_revision", "test_upgrade", "test_up_down_consistency",
+           "test_model_definitions_match_ddl"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -20,26 +32,25 @@ def empty_database(request, tmp_path):
         drop_postgres_database(url)
 
 
-def test_upgrade_to_head_matches_the_models(empty_database, tmp_path):
+@pytest.fixture
+def migrating_app(empty_database, tmp_path):
+    """The app on the empty database, in an app context: Flask-Migrate's env.py migrates the app's own engine
+    (it reads current_app), so pytest-alembic is handed that same engine below."""
     app = create_app(base_config(empty_database, str(tmp_path)))
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
-        engine = create_engine(empty_database)
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-        engine.dispose()
-        assert diff == [], f"models and migrations disagree: {diff}"
+        yield app
+        db.session.remove()
+        db.engine.dispose()
 
 
-def test_downgrade_to_base_and_up_again(empty_database, tmp_path):
-    app = create_app(base_config(empty_database, str(tmp_path)))
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-        downgrade(directory=MIGRATIONS, revision="base")
-        engine = create_engine(empty_database)
-        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-        engine.dispose()
-        upgrade(directory=MIGRATIONS)
+@pytest.fixture
+def alembic_config(migrating_app):
+    return {"file": os.path.join(MIGRATIONS, "alembic.ini"), "script_location": MIGRATIONS}
+
+
+@pytest.fixture
+def alembic_engine(migrating_app):
+    return db.engine
 
 
 def test_ballot_tables_stay_without_rowid_on_sqlite(empty_database, tmp_path):
@@ -47,7 +58,6 @@ def test_ballot_tables_stay_without_rowid_on_sqlite(empty_database, tmp_path):
     rowid would record who voted first (salon/ballots/__init__.py, SECRECY)."""
     if not empty_database.startswith("sqlite"):
         pytest.skip("WITHOUT ROWID is SQLite's")
-    from sqlalchemy import text
 
     app = create_app(base_config(empty_database, str(tmp_path)))
     with app.app_context():
@@ -61,3 +71,44 @@ def test_ballot_tables_stay_without_rowid_on_sqlite(empty_database, tmp_path):
                        for fk in inspect(conn).get_foreign_keys(t)}
         engine.dispose()
         assert foreign == {("ballot_voters", "seats")}
+
+
+def test_0009_upgrades_the_demo_without_loss(empty_database, tmp_path, monkeypatch):
+    """The demo's data down to 0008 and up again through 0009_committee_life: every member and decision kept;
+    decisions backfilled with their term (from the picks) and reason (SPEC §4.1)."""
+    from datetime import datetime
+
+    from sqlalchemy import text
+
+    from salon import clock, demo
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
+    app = create_app(base_config(empty_database, str(tmp_path)))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        with app.test_request_context():
+            demo.load()
+            db.session.commit()
+        db.session.remove()
+        engine = create_engine(empty_database)
+
+        def snapshot():
+            with engine.connect() as conn:
+                return (conn.execute(text("SELECT term_id, seat_id, user_id FROM committee_members "
+                                          "ORDER BY term_id, seat_id")).all(),
+                        conn.execute(text("SELECT d.session_id, d.decider, d.nomination_id, d.term_id, d.reason, "
+                                          "s.number FROM topic_decisions d JOIN salon_sessions s "
+                                          "ON s.id = d.session_id ORDER BY d.session_id")).all())
+
+        members, decisions = snapshot()
+        downgrade(directory=MIGRATIONS, revision="0008_ballot_hot_rows")
+        upgrade(directory=MIGRATIONS)
+        after_members, after_decisions = snapshot()
+        engine.dispose()
+    assert members and after_members == members
+    assert [d[:3] for d in after_decisions] == [d[:3] for d in decisions] and len(decisions) >= 10
+    for session_id, decider, _n, term_id, reason, number in after_decisions:
+        if decider == "committee":
+            assert term_id is not None and reason == "majority"
+        else:
+            assert term_id is None and reason == ("bureau_sessions" if number <= 3 else "no_committee")

@@ -171,3 +171,27 @@ def test_summaries_in_a_fixed_number_of_queries(app, world, held, ctx):
     assert both[second.id].count_by_status() == {"open": 1, "in_progress": 0, "done": 1, "dropped": 0}
     # Another programme's session ids give nothing of this one.
     assert services.summaries(world.other_programme.id, [held.id], date(2026, 11, 23))[held.id].resolutions == []
+
+
+def test_the_owning_communitys_secretary_reports_progress_on_its_own_items_only(world, held, ctx):
+    """Issue 15: 渭运社区's secretary (not the chair) updates 渭运社区's item — status and note, not the due date
+    — and no other community's."""
+    own = services.add_action(held, world.bureau, {"what": "入户走访", "owner_unit": "渭运社区",
+                                                   "due_on": date(2026, 12, 1)}, now=NOW)
+    others = services.add_action(held, world.bureau, {"what": "印发通知", "owner_unit": "陕拖社区"}, now=NOW)
+    unit = services.add_action(held, world.bureau, {"what": "核对名单", "owner_unit": "县医保局"}, now=NOW)
+    owner, third = world.secretaries[1], world.secretaries[2]
+    assert services.can_report(owner, own, held) and not services.can_write(owner, held)
+    later = NOW + timedelta(days=2)
+    update = services.update_action(own, owner, {"status": "in_progress", "note": "已走访12户"}, now=later)
+    assert (update.by_id, update.new_status, own.status) == (owner.id, "in_progress", "in_progress")
+    with pytest.raises(Forbidden) as due:
+        services.update_action(own, owner, {"due_on": date(2027, 1, 1), "note": "延期"}, now=later)
+    assert due.value.field == "due_on" and own.due_on == date(2026, 12, 1)
+    for item in (others, unit):
+        assert not services.can_report(owner, item, held)
+        with pytest.raises(Forbidden):
+            services.update_action(item, owner, {"status": "done"}, now=later)
+    assert services.can_report(third, others, held)
+    with pytest.raises(Forbidden):
+        services.update_action(own, third, {"status": "done"}, now=later)

@@ -75,7 +75,7 @@ def held_review(world, users, present: int, oppose: int, support: int = 0, absta
     sit_committee(world, users, start)
     committee_topic(world, users, start + timedelta(days=60))
     assert services.due(world.programme, clock.utcnow()) is not None
-    review = services.open_review(world.programme, world.bureau)
+    review = services.open_review(world.programme, world.bureau, confirm_empty=True)
     services.take_roll(review, world.bureau, [seat(u) for u in users[:present]])
     poll = ballots.get(review.poll_id)
     overall = {o.code: o.id for q in poll.questions if q.code == "overall" for o in q.options}
@@ -122,7 +122,7 @@ def test_without_quorum_the_review_is_void_and_triggers_nothing(world):
 def test_qr_check_in_once_per_seat_and_only_those_present_vote(app, world):
     users = nineteen(world)
     sit_committee(world, users, clock.utcnow() - timedelta(days=200))
-    review = services.open_review(world.programme, world.bureau)
+    review = services.open_review(world.programme, world.bureau, confirm_empty=True)
     db.session.commit()
     poll = ballots.get(review.poll_id)
     with pytest.raises(Forbidden):
@@ -180,7 +180,7 @@ def test_qr_check_ins_racing_the_close_agree_with_present(app, world):
 
     users = nineteen(world)
     sit_committee(world, users, clock.utcnow() - timedelta(days=200))
-    review = services.open_review(world.programme, world.bureau)
+    review = services.open_review(world.programme, world.bureau, confirm_empty=True)
     db.session.commit()
     review_id, programme_id = review.id, world.programme.id
     user_ids = [u.id for u in users[3:15]]
@@ -210,7 +210,7 @@ def test_qr_check_ins_racing_the_close_agree_with_present(app, world):
 def test_same_seat_voting_twice_at_once_counts_once(app, world):
     users = nineteen(world)
     sit_committee(world, users, clock.utcnow() - timedelta(days=200))
-    review = services.open_review(world.programme, world.bureau)
+    review = services.open_review(world.programme, world.bureau, confirm_empty=True)
     services.take_roll(review, world.bureau, [seat(u) for u in users[:10]])
     poll = ballots.get(review.poll_id)
     oppose = next(o.id for q in poll.questions if q.code == "overall" for o in q.options if o.code == "oppose")
@@ -235,7 +235,7 @@ def test_check_ins_and_ballots_racing_the_close_leave_one_ballot_per_voter_and_a
 
     users = nineteen(world)
     sit_committee(world, users, clock.utcnow() - timedelta(days=200))
-    review = services.open_review(world.programme, world.bureau)
+    review = services.open_review(world.programme, world.bureau, confirm_empty=True)
     poll = ballots.get(review.poll_id)
     oppose = next(o.id for q in poll.questions if q.code == "overall" for o in q.options if o.code == "oppose")
     db.session.commit()

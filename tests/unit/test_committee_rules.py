@@ -1,7 +1,5 @@
 """The committee's rules over tables (SPEC §4): the re-election rule, quorum, the election tally, the lot."""
-import hashlib
-import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -90,15 +88,78 @@ def test_fewer_candidates_than_seats_all_win():
     assert rules.election_tally({7: 0, 8: 3}, 3).winners == (8, 7)
 
 
-def test_tied_runoff_is_settled_by_lot_anyone_can_redo():
-    runoff = rules.election_tally({2: 3, 3: 3, 4: 3}, 2)
-    assert runoff.tied == (2, 3, 4) and runoff.remaining == 2
-    receipts = ["ZZZZ-2222-AAAA", "2345-ABCD-EFGH", "MMMM-NNNN-PPPP"]
-    seed = rules.lot_seed(receipts)
-    winners = rules.draw_lots(list(runoff.tied), runoff.remaining, seed)
-    # The derivation documented in salon/rules/committee.py, redone by hand:
-    redo_seed = hashlib.sha256("\n".join(sorted(receipts)).encode("utf-8")).hexdigest()
-    order = sorted([4, 2, 3])
-    random.Random(int(redo_seed, 16)).shuffle(order)
-    assert seed == redo_seed and winners == tuple(order[:2])
-    assert rules.lot_seed(list(reversed(receipts))) == seed  # the published order does not matter
+# Fixed vectors of the SHA-256 lot (SPEC §4.1). The digests were computed once on the command line, e.g.
+#   printf '%s' $'election 7\n2026-12-06T10:00:00Z\n2345-ABCD-EFGH\n7XYZ-QRST-2233' | sha256sum
+#   printf '%s' '9239f7c1…5b59:西苑社区' | sha256sum
+# and are written here as literals: the test checks the code against them, not against itself.
+SEED = "9239f7c19315de8fa6773b2dbec111289d17ff74fad46d2aba6a935b6ddb5b59"
+DIGESTS = {
+    "西苑社区": "b33d62ed1e4307453094b56a36b3ea040dcaeaddeb7b3cb032687db7ec8a5d6d",
+    "东关社区": "fb2b1b52293117a9df10edc484581a848dc3406b196097dbbd415575e19d8fa0",
+    "城关社区": "95ee15c85a38022da4aa1a4548fe2dc3f6da520233bb9104667c84b89d3371f3",
+    "A": "209fc399f335876ed14bb0c110ae66dc0fa49f216ee608c66c8ffa94f41a7dff",
+}
+
+
+def test_lot_seed_fixed_vector():
+    closed = datetime(2026, 12, 6, 10, 0, 0, 123456)  # to the second: what the page prints
+    assert rules.lot_seed(["7XYZ-QRST-2233", "2345-ABCD-EFGH"], 7, closed) == SEED
+    # A runoff nobody voted in still gets a seed of its own, not a fixed known one.
+    empty = rules.lot_seed([], 9, datetime(2027, 1, 2, 3, 4, 5))
+    assert empty == "a28c3bae4bd30c41c1b098c8d87a5179509874ced4d778ff7e81649b7faae57e"
+    assert empty != rules.lot_seed([], 10, datetime(2027, 1, 2, 3, 4, 5))
+
+
+def test_lot_digests_and_order_fixed_vectors():
+    for public_id, digest in DIGESTS.items():
+        assert rules.lot_digest(SEED, public_id) == digest
+    entries = [(3, "西苑社区"), (5, "东关社区"), (9, "城关社区"), (11, "A")]
+    order = rules.lot_order(entries, SEED)
+    assert [candidate for candidate, _p, _d in order] == [11, 9, 3, 5]  # 209f… < 95ee… < b33d… < fb2b…
+    assert rules.draw_lots(entries, 2, SEED) == (11, 9)
+    assert rules.draw_lots(list(reversed(entries)), 1, SEED) == (11,)  # the order given does not matter
+
+
+def test_second_fixed_vector_with_no_receipts():
+    seed = "a28c3bae4bd30c41c1b098c8d87a5179509874ced4d778ff7e81649b7faae57e"
+    assert rules.lot_digest(seed, "北街社区") == "5a9fe30f24e998b6d0b31017da0d8325dd92abb0315ba64ce37d717d168be0f4"
+    assert rules.lot_digest(seed, "南街社区") == "1529079aea112f3f35f085ba90ef36beb07f2032ba395a3799082463c03d2a6e"
+    assert rules.draw_lots([(1, "北街社区"), (2, "南街社区")], 1, seed) == (2,)
+
+
+def test_succession_most_approved_then_runoff_then_the_same_lot():
+    standing = [rules.Standing(3, "西苑社区", 4), rules.Standing(5, "东关社区", 6), rules.Standing(9, "城关社区", 4),
+                rules.Standing(11, "A", 4, runoff_approvals=1)]
+    # 东关 most approved; among the 4s, A won more runoff approvals; then 城关 (95ee…) before 西苑 (b33d…).
+    assert rules.succession(standing, SEED) == [5, 11, 9, 3]
+
+
+def test_fixed_term_and_the_prompt_a_month_before():
+    start = datetime(2026, 1, 31, 8)
+    assert rules.fixed_term_end(start, 0) is None
+    end = rules.fixed_term_end(start, 12)
+    assert end == datetime(2027, 1, 31, 8)
+    assert not rules.next_election_prompted(end, datetime(2026, 12, 31, 7, 59))
+    assert rules.next_election_prompted(end, datetime(2026, 12, 31, 8))
+    assert not rules.next_election_prompted(None, datetime(2030, 1, 1))
+
+
+def test_too_few_candidates_is_an_alarm_only_in_the_last_two_days_of_standing():
+    until = datetime(2026, 3, 10, 8, 0)
+    assert not rules.fewer_candidates_alarm(1, 3, until, until - timedelta(days=2, seconds=1))
+    assert rules.fewer_candidates_alarm(1, 3, until, until - timedelta(days=2))
+    assert rules.fewer_candidates_alarm(2, 3, until, until + timedelta(days=1))  # standing over, still too few
+    assert not rules.fewer_candidates_alarm(3, 3, until, until)  # enough stand: no alarm
+
+
+def test_a_review_window_opens_14_days_before_due_with_a_reason_before_that_one_per_period():
+    start = datetime(2026, 1, 31, 8, 0)
+    first = rules.review_window(start, 0, 6)
+    assert (first.number, first.period_starts, first.due_at) == (1, start, datetime(2026, 7, 31, 8, 0))
+    assert first.opening(first.due_at - timedelta(days=14)) == rules.OPEN
+    assert first.opening(first.due_at - timedelta(days=14, seconds=1)) == rules.EARLY
+    assert first.opening(start) == rules.EARLY
+    second = rules.review_window(start, 1, 6)  # one review held, early or not: the next is due a period later
+    assert (second.period_starts, second.due_at) == (datetime(2026, 7, 31, 8, 0), datetime(2027, 1, 31, 8, 0))
+    assert second.opening(datetime(2026, 7, 31, 7, 59)) == rules.REFUSED
+    assert second.opening(datetime(2026, 7, 31, 8, 0)) == rules.EARLY

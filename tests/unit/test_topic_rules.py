@@ -64,8 +64,34 @@ def test_who_decides_session_n_and_n_plus_1(number, sitting, expected):
     assert rules.who_decides(number, 3, sitting) == expected
 
 
+def test_majority_of_those_sitting_on_the_day():
+    """SPEC §4.1: more than half of the members sitting: 3 sitting need 2, 2 need 2; 1 sitting cannot decide."""
+    assert rules.majority(3) == 2 and rules.majority(2) == 2 and rules.majority(4) == 3
+    assert rules.committee_pick([("甲", 1), ("乙", 1)], 3) == 1
+    assert rules.committee_pick([("甲", 1)], 2) is None
+    assert rules.committee_pick([("甲", 1), ("乙", 1)], 2) == 1
+    assert rules.committee_pick([("甲", 1)], 1) is None  # one member alone never decides: the bureau does
+
+
+NOW = datetime(2026, 12, 10, 8)
+CLOSED = datetime(2026, 12, 7, 8)
+
+
+@pytest.mark.parametrize("number, sitting, recalled, closed, now, expected", [
+    (3, 3, False, CLOSED, NOW - timedelta(days=1), ("bureau", "bureau_sessions")),
+    (4, None, False, CLOSED, NOW - timedelta(days=1), ("bureau", "no_committee")),
+    (4, None, True, CLOSED, NOW - timedelta(days=1), ("bureau", "recall")),
+    (4, 1, False, CLOSED, NOW - timedelta(days=1), ("bureau", "vacancy")),
+    (4, 2, False, CLOSED, NOW - timedelta(microseconds=1), ("committee", "majority")),  # last moment of 3 days
+    (4, 2, False, CLOSED, NOW, ("bureau", "deadline")),  # 3 days after the vote closed
+    (4, 3, False, None, NOW + timedelta(days=30), ("committee", "majority")),  # vote not closed: no deadline yet
+])
+def test_who_decides_with_vacancies_and_the_deadline(number, sitting, recalled, closed, now, expected):
+    who = rules.decider(number, 3, sitting, recalled, closed, 3, now)
+    assert (who.who, who.reason) == expected
+
+
 def test_committee_majority_first_nomination_to_reach_it():
-    assert rules.majority(3) == 2 and rules.majority(4) == 3
     assert rules.committee_pick([("甲", 1)], 3) is None
     assert rules.committee_pick([("甲", 1), ("乙", 2)], 3) is None
     assert rules.committee_pick([("甲", 1), ("乙", 2), ("丙", 2)], 3) == 2

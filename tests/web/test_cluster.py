@@ -1,5 +1,6 @@
 """Two Salon servers behind haproxy on one PostgreSQL and one Redis; one is SIGKILLed in the middle of a ballot
-burst (issue 10). Small and bounded: 60 seats, 1 worker × 4 threads per server, about 20 s.
+burst (issue 10). Small and bounded: 60 seats, each server waitress with 4 threads (as production serves), about
+20 s.
 
 Needs haproxy (Debian's package; `.ci/run` installs it), Redis on 127.0.0.1:6379 (database 9, flushed before
 and after: SALON_CLUSTER_REDIS_URL overrides) and PostgreSQL; skipped, saying which is missing, without them,
@@ -32,7 +33,7 @@ def test_two_servers_one_killed_mid_burst():
         if os.environ.get("SALON_REQUIRE_CLUSTER") == "1":
             pytest.fail(f"cluster test required but {why}")
         pytest.skip(f"cluster test skipped: {why}")
-    with cluster.Cluster(seats=60, workers=1, threads=4, options=3) as c:
+    with cluster.Cluster(seats=60, threads=4, options=3) as c:
         token = c.session_crosses_servers()  # logged in through A, token made on B with A's session
 
         # The log-in limit (3 failures per account here) is one counter in Redis for both servers.

@@ -70,7 +70,7 @@ def test_exports_for_the_bureau_counts_only_where_published(app, client, world, 
         api(user).post(f"/elections/{election['id']}/candidates", json={"seat_id": community.seat.id})
     bureau.post(f"/elections/{election['id']}/voting/open", json={})
     bureau.post(f"/elections/{election['id']}/voting/close")
-    review = bureau.post("/reviews").get_json()
+    review = bureau.post("/reviews", json={"reason": "提前评议（测试）", "confirm_empty": True}).get_json()
     bureau.post(f"/reviews/{review['id']}/roll", json={"seat_ids": [c.seat.id for c in world.communities]})
     overall = next(q for q in review["poll"]["questions"] if q["code"] == "overall")
     oppose = next(o["id"] for o in overall["options"] if o["code"] == "oppose")
@@ -84,7 +84,10 @@ def test_exports_for_the_bureau_counts_only_where_published(app, client, world, 
     assert "支持" not in csv_text and "弃权" not in csv_text  # 1 ballot < 3: only oppose and present published
     xlsx = client.get(f"/committee/elections/{election['id']}/export.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
-    assert [c.value for c in sheet[1]][:2] == ["选题委员会选举", election["id"]]
+    # The file says what it is: the programme, the table, its date and period first, on a named sheet.
+    assert sheet.title == "选题委员会选举"
+    assert [sheet.cell(row=r, column=1).value for r in range(1, 5)] == ["甲县沙龙", "选题委员会选举", "日期", "涵盖期间"]
+    assert ["选题委员会选举", election["id"]] in [[c.value for c in row][:2] for row in sheet.iter_rows()]
     assert client.get(f"/reviews/{review['id']}/export.pdf").status_code == 404
     report = client.get(f"/reviews/{review['id']}/report").get_data(as_text=True)
     assert "反对 1 人 / 参会 3 人 = 33.3%，不高于 60%：委员会继续任职" in report
@@ -138,6 +141,17 @@ def test_bureau_is_prompted_on_the_home_page_to_open_the_first_election_and_told
     assert f"/committee/elections/{election['id']}" in _tasks(_home(secretary))  # stand, or nominate
     api(world.secretaries[0]).post(f"/elections/{election['id']}/candidates",
                                    json={"seat_id": world.communities[0].seat.id})
+    # Standing has just opened: too few stand so far, but that is no alarm yet.
+    assert "候选人少于席位" not in _tasks(_home(client))
+    assert 'id="fewer"' not in client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    with app.test_request_context():  # two days before standing closes, the alarm comes
+        from datetime import timedelta
+
+        from salon import clock
+        from salon.committee.models import Election
+
+        db.session.get(Election, election["id"]).standing_until = clock.utcnow() + timedelta(days=2)
+        db.session.commit()
     tasks = _tasks(_home(client))
     assert "候选人少于席位" in tasks and f"/committee/elections/{election['id']}" in tasks
     body = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
@@ -187,7 +201,7 @@ def test_bureau_is_prompted_when_a_review_is_due_and_to_hold_a_void_one_again(ap
     login(secretary, "sec_a2")
     assert due not in _tasks(_home(secretary))
 
-    review = api(world.bureau).post("/reviews").get_json()
+    review = api(world.bureau).post("/reviews", json={"reason": "提前评议（测试）", "confirm_empty": True}).get_json()
     assert due not in _tasks(_home(client))
     assert f"/reviews/{review['id']}" in _tasks(_home(secretary))  # check in, then vote
     api(world.bureau).post(f"/reviews/{review['id']}/roll", json={"seat_ids": [world.communities[0].seat.id]})
@@ -301,7 +315,7 @@ def test_review_export_through_the_api_matches_the_page_and_xlsx_says_the_same(a
 
     _seat_committee(world, api)
     bureau = api(world.bureau)
-    review = bureau.post("/reviews").get_json()
+    review = bureau.post("/reviews", json={"reason": "提前评议（测试）", "confirm_empty": True}).get_json()
     assert bureau.get(f"/reviews/{review['id']}/export.xlsx").status_code == 409  # still open
     bureau.post(f"/reviews/{review['id']}/roll", json={"seat_ids": [c.seat.id for c in world.communities]})
     overall = next(q for q in review["poll"]["questions"] if q["code"] == "overall")
@@ -314,6 +328,7 @@ def test_review_export_through_the_api_matches_the_page_and_xlsx_says_the_same(a
     rows = _rows(client.get(f"/reviews/{review['id']}/export.csv"))
     assert _rows(bureau.get(f"/reviews/{review['id']}/export.csv")) == rows
     assert ["参会", "3"] in rows and ["反对", "2"] in rows and ["支持", "1"] in rows  # 3 ballots: published
+    assert rows[0] == ["甲县沙龙"] and rows[1] == ["半年评议"] and rows[2][0] == "日期" and rows[3][0] == "涵盖期间"
     assert any("反对 2 人 / 参会 3 人 = 66.7%，高于 60%：委员会改选" in cell for row in rows for cell in row)
     sheet = list(load_workbook(io.BytesIO(bureau.get(f"/reviews/{review['id']}/export.xlsx").data)).active
                  .iter_rows(values_only=True))

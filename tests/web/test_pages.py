@@ -101,7 +101,7 @@ def test_home_tells_the_bureau_about_vacant_seats(as_bureau, world):
 
 def test_home_tells_the_secretary_their_seat(as_secretary, world):
     body = as_secretary.get("/").get_data(as_text=True)
-    assert "您是 景翼社区 的书记" in body
+    assert "您是 <bdi>景翼社区</bdi> 的书记" in body
 
 
 def test_people_page_lists_only_my_programme(as_bureau, world):

@@ -169,7 +169,7 @@ def test_the_review_view_costs_the_same_queries_whatever_the_number_of_topics(ap
     with app.test_request_context():
         db.session.execute(update(SeatHolding).values(started_at=datetime(2020, 1, 1)))
         db.session.commit()
-        start = now - timedelta(days=200)
+        start = now - timedelta(days=400)  # the first review (period 1) late, the second (period 2) due now
         election = committee.open_election(world.programme, world.bureau, now=start)
         for sec, community in zip(world.secretaries, world.communities):
             committee.nominate(election, sec, community.seat.id, now=start)

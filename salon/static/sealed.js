@@ -1,0 +1,354 @@
+// Sealed ballots in the browser (SPEC §5.1): seal(poll, publicKey, questions, choices) encrypts each answer
+// to the poll's joint key and proves the ballot well formed, exactly as salon/sealed/ does on the server
+// (protocol: docs/sealed-ballots.md). Uses @noble/curves (audited), installed by `make vendor` into
+// salon/static/vendor/ from the npm registry — never a CDN. @noble/curves imports '@noble/hashes/…' by
+// bare name: a page that loads this module maps that prefix with an import map to
+// /static/vendor/node_modules/@noble/hashes/ (node resolves it on its own).
+import { secp256k1 } from './vendor/node_modules/@noble/curves/secp256k1.js';
+import { sha256 } from './vendor/node_modules/@noble/hashes/sha2.js';
+
+const Point = secp256k1.Point;
+export const VERSION = 'salon-sealed-1';
+export const N = Point.Fn.ORDER;
+const G = Point.BASE;
+const ZERO = Point.ZERO;
+const encoder = new TextEncoder();
+
+const mod = (a) => ((a % N) + N) % N;
+
+// Secret scalars (nonces) use the constant-time multiplication; published ones (challenges and responses of
+// simulated branches) the faster one. The identity is explicit: multiplying by 0 gives it, never an error.
+function mul(point, k, secret = false) {
+  k = mod(k);
+  if (k === 0n || point.is0()) return ZERO;
+  return secret ? point.multiply(k) : point.multiplyUnsafe(k);
+}
+
+export function pointHex(point) {
+  return point.is0() ? '00' : point.toHex(true);
+}
+
+export function pointFromHex(text) {
+  if (typeof text !== 'string' || !/^0[23][0-9a-f]{64}$/.test(text)) {
+    throw new Error('not a compressed point in lowercase hex');
+  }
+  return Point.fromHex(text); // checks that the point is on the curve
+}
+
+export function scalarHex(k) {
+  return mod(k).toString(16).padStart(64, '0');
+}
+
+function bytesToHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function bytesToBigInt(bytes) {
+  return BigInt('0x' + (bytesToHex(bytes) || '0'));
+}
+
+function uint(value, length) {
+  const out = new Uint8Array(length);
+  let v = BigInt(value);
+  for (let i = length - 1; i >= 0; i--) { out[i] = Number(v & 0xffn); v >>= 8n; }
+  return out;
+}
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) { out.set(part, at); at += part.length; }
+  return out;
+}
+
+function itemBytes(item) {
+  if (item instanceof Point) return item.is0() ? new Uint8Array([0]) : item.toBytes(true);
+  if (typeof item === 'string') return encoder.encode(item);
+  if (typeof item === 'number' || typeof item === 'bigint') return uint(item, 8);
+  throw new Error('cannot hash ' + typeof item);
+}
+
+// H(tag, items…): SHA-256 of the domain tag and each item length-prefixed, read big-endian, mod N.
+export function hashToScalar(tag, ...items) {
+  const parts = [encoder.encode(`${VERSION}/${tag}`)];
+  for (const item of items) {
+    const data = itemBytes(item);
+    parts.push(uint(data.length, 4), data);
+  }
+  return mod(bytesToBigInt(sha256(concat(parts))));
+}
+
+// Nonces for real ballots: uniform enough in 1 … N-1 (64 random bytes reduced).
+export class RandomNonces {
+  scalar() {
+    const bytes = new Uint8Array(64);
+    globalThis.crypto.getRandomValues(bytes);
+    return (bytesToBigInt(bytes) % (N - 1n)) + 1n;
+  }
+}
+
+// Deterministic nonces for the known-answer tests only; the same sequence as SeededNonces in group.py.
+export class SeededNonces {
+  constructor(seed) { this.seed = encoder.encode(seed); this.counter = 0n; }
+  scalar() {
+    for (;;) {
+      this.counter += 1n;
+      const block = concat([encoder.encode(`${VERSION}/test-nonce`), this.seed, uint(this.counter, 8)]);
+      const value = mod(bytesToBigInt(sha256(block)));
+      if (value !== 0n) return value;
+    }
+  }
+}
+
+export function encrypt(publicKey, m, r) {
+  const beta = mul(publicKey, r, true);
+  return { alpha: mul(G, r, true), beta: m === 0 ? beta : beta.add(mul(G, BigInt(m))) };
+}
+
+// Prove that ciphertext = Enc(value; nonce) with value among values, without saying which (CDS). The prover
+// knows the nonce, so a simulated branch's commitments A = s·G − c·α and B = s·h − c·(β − v·G) are computed
+// as (s − c·r)·G and (s − c·r)·h + c·(v − value)·G: multiplications of the two fixed bases, whose tables make
+// them several times cheaper than multiplying the fresh α and β. Same points, so the same proof as group.py's.
+// All scalars that involve the nonce or the value use the constant-time multiplication.
+export function proveOneOf(context, publicKey, ciphertext, values, value, nonce, rng) {
+  const [tag, ...items] = context;
+  const trueIndex = values.indexOf(value);
+  const w = rng.scalar();
+  const simulated = new Map();
+  const commitments = [];
+  values.forEach((candidate, index) => {
+    if (index === trueIndex) {
+      commitments.push(mul(G, w, true), mul(publicKey, w, true));
+      return;
+    }
+    const c = rng.scalar();
+    const s = rng.scalar();
+    simulated.set(index, { c, s });
+    const t = mod(s - c * nonce);
+    commitments.push(mul(G, t, true), mul(publicKey, t, true).add(mul(G, c * BigInt(candidate - value), true)));
+  });
+  const challenge = hashToScalar(tag, ...items, ciphertext.alpha, ciphertext.beta, ...commitments);
+  let cTrue = challenge;
+  for (const branch of simulated.values()) cTrue = mod(cTrue - branch.c);
+  const sTrue = mod(w + cTrue * nonce);
+  return values.map((_, index) => {
+    const branch = simulated.get(index) || { c: cTrue, s: sTrue };
+    return { c: scalarHex(branch.c), s: scalarHex(branch.s) };
+  });
+}
+
+// Every expensive multiplication of a ballot is independent of the choices: the nonces, the encryptions'
+// r·G and r·h, the true branch's w·G and w·h, and a simulated branch's (s − c·r)·G and (s − c·r)·h. So the page
+// calls prepare() while the voter reads (or in a worker), and seal() after the choice only adds points and
+// hashes, plus one multiplication per simulated branch of each sum proof. The nonces are drawn in exactly the
+// order of salon/sealed/ballot.py (per option r, w, c, s; per question then w and the (c, s) pairs), so the
+// ballot is the one group.py's prover makes with the same nonces.
+export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces()) {
+  const publicKey = pointFromHex(publicKeyHex);
+  publicKey.precompute(8, false); // every answer multiplies the same key
+  return {
+    poll, publicKey, questions: questions.map((question) => {
+      if (!(Number.isInteger(question.options) && question.options >= 1 && Number.isInteger(question.min)
+        && Number.isInteger(question.max) && question.min >= 0 && question.min <= question.max
+        && question.max <= question.options)) {
+        throw new Error(`question ${question.id}: need 0 ≤ min ≤ max ≤ options`);
+      }
+      let nonceSum = 0n;
+      const options = [];
+      for (let o = 0; o < question.options; o++) {
+        const r = rng.scalar(), w = rng.scalar(), c = rng.scalar(), s = rng.scalar();
+        const t = mod(s - c * r);
+        nonceSum = mod(nonceSum + r);
+        options.push({ r, w, c, s, alpha: mul(G, r, true), rH: mul(publicKey, r, true), wG: mul(G, w, true),
+          wH: mul(publicKey, w, true), tG: mul(G, t, true), tH: mul(publicKey, t, true), cG: mul(G, c) });
+      }
+      const w = rng.scalar();
+      const pairs = [];
+      for (let b = question.min; b < question.max; b++) {
+        const c = rng.scalar(), s = rng.scalar();
+        const t = mod(s - c * nonceSum);
+        pairs.push({ c, s, tG: mul(G, t, true), tH: mul(publicKey, t, true) });
+      }
+      return { question, options, nonceSum, sum: { w, wG: mul(G, w, true), wH: mul(publicKey, w, true), pairs } };
+    }),
+  };
+}
+
+function finishProof(context, ciphertext, trueIndex, branches, w, wG, wH, nonce) {
+  // branches: for every index but trueIndex, in index order, {c, s, A, B}
+  const [tag, ...items] = context;
+  const commitments = [];
+  const out = [];
+  let cTrue = null;
+  let k = 0;
+  const count = branches.length + 1;
+  for (let index = 0; index < count; index++) {
+    if (index === trueIndex) { commitments.push(wG, wH); out.push(null); continue; }
+    const branch = branches[k++];
+    commitments.push(branch.A, branch.B);
+    out.push(branch);
+  }
+  cTrue = hashToScalar(tag, ...items, ciphertext.alpha, ciphertext.beta, ...commitments);
+  for (const branch of branches) cTrue = mod(cTrue - branch.c);
+  const sTrue = mod(w + cTrue * nonce);
+  return out.map((b) => (b === null ? { c: scalarHex(cTrue), s: scalarHex(sTrue) }
+    : { c: scalarHex(b.c), s: scalarHex(b.s) }));
+}
+
+// choices[q][o] is 0 or 1. Returns the ballot as the server expects it. A prepared ballot seals once.
+export function sealPrepared(prepared, choices) {
+  if (prepared.used) throw new Error('a prepared ballot seals once (its nonces must not be reused)');
+  const { poll, publicKey } = prepared;
+  if (choices.length !== prepared.questions.length) throw new Error('one list of answers per question');
+  const answers = prepared.questions.map(({ question, options, nonceSum, sum }, q) => {
+    const answer = choices[q];
+    if (answer.length !== question.options || answer.some((v) => v !== 0 && v !== 1)) {
+      throw new Error(`question ${question.id}: ${question.options} answers of 0 or 1`);
+    }
+    const total = answer.reduce((a, b) => a + b, 0);
+    if (total < question.min || total > question.max) {
+      throw new Error(`question ${question.id}: between ${question.min} and ${question.max} answers`);
+    }
+    let alphaSum = ZERO;
+    let betaSum = ZERO;
+    const sealedChoices = answer.map((value, option) => {
+      const p = options[option];
+      const ciphertext = { alpha: p.alpha, beta: value === 1 ? p.rH.add(G) : p.rH };
+      // the simulated branch is the other value v: B = (s − c·r)·h + c·(v − value)·G, and v − value = ±1
+      const simulated = { c: p.c, s: p.s, A: p.tG, B: value === 0 ? p.tH.add(p.cG) : p.tH.subtract(p.cG) };
+      const proof = finishProof(['bit', poll, publicKey, question.id, option], ciphertext, value, [simulated],
+        p.w, p.wG, p.wH, p.r);
+      alphaSum = alphaSum.add(ciphertext.alpha);
+      betaSum = betaSum.add(ciphertext.beta);
+      return { alpha: pointHex(ciphertext.alpha), beta: pointHex(ciphertext.beta), proof };
+    });
+    const simulated = [];
+    let k = 0;
+    for (let candidate = question.min; candidate <= question.max; candidate++) {
+      if (candidate === total) continue;
+      const pair = sum.pairs[k++];
+      simulated.push({ c: pair.c, s: pair.s, A: pair.tG,
+        B: pair.tH.add(mul(G, pair.c * BigInt(candidate - total), true)) });
+    }
+    const proof = finishProof(['sum', poll, publicKey, question.id, question.min, question.max],
+      { alpha: alphaSum, beta: betaSum },
+      total - question.min, simulated, sum.w, sum.wG, sum.wH, nonceSum);
+    return { question: question.id, choices: sealedChoices, proof };
+  });
+  prepared.used = true;
+  return { poll, answers };
+}
+
+// questions: [{id, options, min, max}]; choices[q][o] is 0 or 1. Prepare and seal in one go.
+export function seal(poll, publicKeyHex, questions, choices, rng = new RandomNonces()) {
+  return sealPrepared(prepare(poll, publicKeyHex, questions, rng), choices);
+}
+
+// The canonical JSON of docs/sealed-ballots.md: sorted keys, no spaces, non-ASCII escaped (as Python's
+// json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=True)).
+export function canonicalJson(value) {
+  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  if (value !== null && typeof value === 'object') {
+    return '{' + Object.keys(value).sort().map((k) => asciiString(k) + ':' + canonicalJson(value[k])).join(',') + '}';
+  }
+  if (typeof value === 'string') return asciiString(value);
+  if (Number.isInteger(value)) return String(value);
+  throw new Error('only strings, integers, lists and objects');
+}
+
+function asciiString(text) {
+  return JSON.stringify(text)
+    .replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+// The receipt: SHA-256 hex of the ballot's canonical JSON.
+export function fingerprint(ballot) {
+  return bytesToHex(sha256(encoder.encode(canonicalJson(ballot))));
+}
+
+// ---- Trustees (docs/sealed-ballots.md, "Election key"): what a trustee's own device computes. The secrets
+// (coefficients, received shares, the trustee's key) stay on that device; only the returned public parts and,
+// privately to each other trustee, that trustee's share leave it.
+
+// Deal a Feldman VSS of a random secret: k coefficients, their commitments and Schnorr proofs of knowledge.
+// Draws as threshold.deal does: the k coefficients, then one nonce per proof.
+export function deal(term, index, k, rng = new RandomNonces()) {
+  const coefficients = [];
+  for (let j = 0; j < k; j++) coefficients.push(rng.scalar());
+  const commitments = coefficients.map((a) => mul(G, a, true));
+  const proofs = coefficients.map((a, j) => {
+    const w = rng.scalar();
+    const c = hashToScalar('coefficient', term, index, j, commitments[j], mul(G, w, true));
+    return { c: scalarHex(c), s: scalarHex(w + c * a) };
+  });
+  return { term, index, coefficients, public: { index, commitments: commitments.map(pointHex), proofs } };
+}
+
+export function evaluate(coefficients, at) {
+  let value = 0n;
+  for (let j = coefficients.length - 1; j >= 0; j--) value = mod(value * BigInt(at) + coefficients[j]);
+  return value;
+}
+
+// The share a dealer sends, privately, to trustee `recipient` (as 64 hex characters).
+export function shareFor(dealing, recipient) {
+  return scalarHex(evaluate(dealing.coefficients, recipient));
+}
+
+function committedValue(commitmentsHex, at) {
+  let point = ZERO;
+  commitmentsHex.forEach((hex, j) => { point = point.add(mul(pointFromHex(hex), BigInt(at) ** BigInt(j))); });
+  return point;
+}
+
+function scalarFromHex(text) {
+  if (typeof text !== 'string' || !/^[0-9a-f]{64}$/.test(text)) throw new Error('a scalar is 64 lowercase hex');
+  const value = BigInt('0x' + text);
+  if (value >= N) throw new Error('a scalar is below the group order');
+  return value;
+}
+
+// Feldman's check, before the recipient accepts a dealt share.
+export function shareIsValid(commitmentsHex, recipient, shareHex) {
+  return mul(G, scalarFromHex(shareHex), true).equals(committedValue(commitmentsHex, recipient));
+}
+
+// The trustee's key x_l: the sum of the shares received from every dealer, its own included.
+export function trusteeSecret(sharesHex) {
+  return scalarHex(sharesHex.reduce((sum, hex) => mod(sum + scalarFromHex(hex)), 0n));
+}
+
+// allCommitments: {dealer index: [hex…]}. The joint key h and trustee l's verification key X_l.
+export function jointKey(allCommitments) {
+  return pointHex(Object.values(allCommitments).reduce((sum, c) => sum.add(pointFromHex(c[0])), ZERO));
+}
+
+export function verificationKey(allCommitments, trustee) {
+  return pointHex(Object.values(allCommitments).reduce((sum, c) => sum.add(committedValue(c, trustee)), ZERO));
+}
+
+function pointOrIdentityFromHex(text) {
+  return text === '00' ? ZERO : pointFromHex(text);
+}
+
+// Trustee l's factor x_l·A of one tally ciphertext {alpha, beta} (hex; '00' is the identity of an empty poll),
+// with its Chaum–Pedersen proof against X_l. Draws one nonce, as threshold.decryption_factor.
+export function decryptionFactor(poll, publicKeyHex, question, option, trustee, secretHex, ciphertext,
+  rng = new RandomNonces()) {
+  const secret = scalarFromHex(secretHex);
+  const alpha = pointOrIdentityFromHex(ciphertext.alpha);
+  const beta = pointOrIdentityFromHex(ciphertext.beta);
+  const factor = mul(alpha, secret, true);
+  const w = rng.scalar();
+  const c = hashToScalar('decrypt', poll, pointFromHex(publicKeyHex), question, option, trustee,
+    mul(G, secret, true), alpha, beta, factor, mul(G, w, true), mul(alpha, w, true));
+  return { factor: pointHex(factor), proof: { c: scalarHex(c), s: scalarHex(w + c * secret) } };
+}
+
+// Everything one trustee sends after a close: a proven factor per tally ciphertext, as board.trustee_factors.
+export function trusteeFactors(poll, publicKeyHex, questions, tally, trustee, secretHex, rng = new RandomNonces()) {
+  return {
+    trustee, factors: questions.map((question, q) => tally[q].map((ciphertext, o) => decryptionFactor(
+      poll, publicKeyHex, question.id, o, trustee, secretHex, ciphertext, rng))),
+  };
+}

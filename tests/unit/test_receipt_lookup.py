@@ -1,0 +1,22 @@
+"""A receipt code is found however the voter types it (issue 15): spaces, no hyphens, any case, full width."""
+import pytest
+
+from salon.ballots.services import new_receipt_code, normalise_receipt
+
+
+@pytest.mark.parametrize("typed", ["ABCD-EFGH-JKMN", "abcd-efgh-jkmn", "ABCD EFGH JKMN", "abcdefghjkmn",
+                                   " abcd - efgh - jkmn ", "ＡＢＣＤ－ＥＦＧＨ－ＪＫＭＮ", "AbCd\tEfGh\nJkMn"])
+def test_a_receipt_typed_any_way_is_the_published_code(typed):
+    assert normalise_receipt(typed) == "ABCD-EFGH-JKMN"
+
+
+@pytest.mark.parametrize("typed", ["ABCD-EFGH-JKM", "ABCD-EFGH-JKMNP", "ABCD-EFGH-JKM1", "", None, 12])
+def test_what_cannot_be_a_code_matches_nothing(typed):
+    found = normalise_receipt(typed)
+    assert found.count("-") == 0 and len(found) != 14
+
+
+def test_every_new_code_is_its_own_normal_form():
+    for _ in range(200):
+        code = new_receipt_code()
+        assert normalise_receipt(code.lower().replace("-", " ")) == code

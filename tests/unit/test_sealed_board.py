@@ -1,0 +1,145 @@
+"""The bulletin board and its verifier (SPEC §5.1): anyone recomputes everything from the board alone."""
+import copy
+import json
+import random
+
+import pytest
+
+from salon.sealed import ballot as B
+from salon.sealed import board as BD
+from salon.sealed import threshold as T
+from salon.sealed.group import G, Point, SeededNonces
+
+POLL = "poll-9"
+QUESTIONS = [B.Question("topics", 4, 0, 2), B.Question("overall", 3, 1, 1)]
+VOTES = [[[1, 0, 1, 0], [1, 0, 0]], [[0, 0, 0, 0], [0, 1, 0]], [[0, 1, 1, 0], [1, 0, 0]]]
+
+
+def make_board(votes, decrypting=(1, 3), seed="board"):
+    rng = SeededNonces(seed)
+    dealings = [T.deal("term", i, 2, rng) for i in range(1, 4)]
+    key = BD.key_record("term", 2, [d.public() for d in dealings])
+    public_key = Point.from_hex(key["public_key"])
+    secrets = {l: T.trustee_secret({d.index: d.share_for(l) for d in dealings}) for l in range(1, 4)}
+    sealed = [(B.seal(POLL, public_key, QUESTIONS, v, rng), "server" if i == 1 else "voter")
+              for i, v in enumerate(votes)]
+    sums = BD.tally(QUESTIONS, [b for b, _ in sealed])
+    factors = [BD.trustee_factors(POLL, public_key, QUESTIONS, sums, l, secrets[l], rng) for l in decrypting]
+    return BD.build_board(POLL, QUESTIONS, key, sealed, factors), secrets
+
+
+@pytest.fixture(scope="module")
+def board():
+    return make_board(VOTES)[0]
+
+
+def test_a_correct_board_verifies_and_carries_the_counts(board):
+    assert BD.verify_board(board) == []
+    assert board["result"] == [[1, 1, 2, 0], [2, 1, 0]]
+    assert [e["sealed_by"] for e in board["ballots"]].count("server") == 1
+    fingerprints = [e["fingerprint"] for e in board["ballots"]]
+    assert fingerprints == sorted(fingerprints)  # no order of casting
+
+
+def test_a_poll_without_ballots_decrypts_to_zeros_through_the_identity():
+    empty, _ = make_board([], seed="empty")
+    assert empty["tally"][0][0] == {"alpha": "00", "beta": "00"}
+    assert empty["result"] == [[0, 0, 0, 0], [0, 0, 0]]
+    assert BD.verify_board(empty) == []
+
+
+def test_any_k_trustees_give_the_same_board_result():
+    for group in ((1, 2), (2, 3), (1, 2, 3)):
+        other, _ = make_board(VOTES, decrypting=group)
+        assert other["result"] == [[1, 1, 2, 0], [2, 1, 0]] and BD.verify_board(other) == []
+
+
+def test_a_voter_finds_their_fingerprint(board):
+    receipt = board["ballots"][0]["fingerprint"]
+    assert BD.find_receipt(board, receipt)
+    assert not BD.find_receipt(board, "0" * 64)
+    ok, lines = BD.report(json.dumps(board), receipt)
+    assert ok and lines[0].startswith("OK: poll poll-9, 3 ballots") and lines[-1] == f"receipt {receipt}: on the board"
+    ok, lines = BD.report(json.dumps(board), "0" * 64)
+    assert not ok and lines[-1] == f"receipt {'0' * 64}: NOT on the board"
+
+
+def test_a_board_with_one_byte_changed_fails_the_verifier(board):
+    text = json.dumps(board, sort_keys=True, separators=(",", ":"))
+    assert BD.verify_board_json(text) == []
+    sample = random.Random(17)  # seeded: the same positions every run, spread over the whole document
+    positions = sorted(sample.sample(range(len(text)), 90))
+    for section in ("decryptions", "format", "key", "poll", "public_key", "questions", "result", "tally",
+                    "threshold", "sealed_by", "fingerprint"):  # and a few bytes into every part, by name
+        start = text.index(f'"{section}":') + len(section) + 3
+        positions += range(start, start + 6)
+    hexdigits = "0123456789abcdef"
+    for position in positions:
+        old = text[position]
+        new = hexdigits[(hexdigits.index(old) + 1) % 16] if old in hexdigits else ("x" if old != "x" else "y")
+        changed = text[:position] + new + text[position + 1:]
+        assert BD.verify_board_json(changed), f"byte {position} ({old!r} → {new!r}) went unnoticed"
+
+
+def test_a_wrong_decryption_share_on_the_board_is_named(board):
+    bad = copy.deepcopy(board)
+    item = bad["decryptions"][1]["factors"][0][2]
+    item["factor"] = (Point.from_hex(item["factor"]) + G).hex()
+    problems = BD.verify_board(bad)
+    assert "trustee 3: the decryption of question topics option 2 is not proven" in problems
+    assert "only 1 of the 2 trustees needed decrypted with valid proofs" in problems
+
+
+def test_fewer_than_k_decrypting_trustees_fail():
+    short, _ = make_board(VOTES, decrypting=(1, 2))
+    short["decryptions"] = short["decryptions"][:1]
+    assert BD.verify_board(short) == ["only 1 of the 2 trustees needed decrypted with valid proofs"]
+
+
+def test_a_changed_count_a_removed_or_copied_ballot_are_found(board):
+    changed = copy.deepcopy(board)
+    changed["result"][0][0] = 2
+    assert BD.verify_board(changed) == [
+        "question topics option 0: the published count 2 is not what the trustees decrypted (1)"]
+
+    removed = copy.deepcopy(board)
+    removed["ballots"].pop()
+    assert "question topics option 0: the tally is not the sum of the ballots" in BD.verify_board(removed) or \
+        "question topics option 1: the tally is not the sum of the ballots" in BD.verify_board(removed)
+
+    copied = copy.deepcopy(board)
+    copied["ballots"].insert(1, copy.deepcopy(copied["ballots"][0]))
+    problems = BD.verify_board(copied)
+    name = f"ballot {board['ballots'][0]['fingerprint']}"
+    assert f"{name}: ballots must be sorted by fingerprint, each once" in problems
+    assert f"{name}: repeats a ciphertext already on the board (a copied ballot)" in problems
+
+
+def test_a_ballot_of_another_poll_on_the_board_is_found(board):
+    foreign = copy.deepcopy(board)
+    key = Point.from_hex(board["key"]["public_key"])
+    ballot = B.seal("poll-8", key, QUESTIONS, VOTES[0], SeededNonces("foreign"))
+    foreign["ballots"][0] = {"fingerprint": B.fingerprint(ballot), "sealed_by": "voter", "ballot": ballot}
+    foreign["ballots"].sort(key=lambda e: e["fingerprint"])
+    assert f"ballot {B.fingerprint(ballot)}: the ballot belongs to another poll" in BD.verify_board(foreign)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda b: b.update(format="other"),
+    lambda b: b.update(questions=[]),
+    lambda b: b["key"].update(threshold=1),
+    lambda b: b["key"]["trustees"].reverse(),
+    lambda b: b["key"].update(public_key=b["key"]["trustees"][0]["commitments"][0]),
+    lambda b: b["ballots"][0].update(sealed_by="nobody"),
+    lambda b: b["ballots"][0].update(ballot=None),
+    lambda b: b["decryptions"][0].update(trustee=7),
+    lambda b: b["decryptions"].append(copy.deepcopy(b["decryptions"][0])),
+    lambda b: b.update(tally=[]),
+    lambda b: b.update(result=None),
+    lambda b: b.pop("key"),
+])
+def test_malformed_boards_give_problems_not_exceptions(board, damage):
+    bad = copy.deepcopy(board)
+    damage(bad)
+    assert BD.verify_board(bad)
+    assert BD.verify_board_json("{not json") and BD.verify_board([]) and BD.verify_board(None)

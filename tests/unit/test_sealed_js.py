@@ -1,0 +1,146 @@
+"""The browser's sealed.js against the Python room (SPEC §5.1): it reproduces the known-answer vectors byte
+for byte, and the ballots it seals pass the Python verifier. Runs sealed.js under node with @noble/curves from
+`make vendor`; without node or that folder the tests are skipped, saying so (`make test` installs it) —
+except in CI (SALON_REQUIRE_BROWSER, set by .ci/run), where they fail instead."""
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from salon.sealed import ballot as B
+from salon.sealed.group import Point, SeededNonces, base_mul
+from tests.unit import test_sealed_proofs as kat
+
+ROOT = Path(__file__).resolve().parents[2]
+NOBLE = ROOT / "salon" / "static" / "vendor" / "node_modules" / "@noble" / "curves" / "secp256k1.js"
+HAVE_NODE = bool(shutil.which("node") and NOBLE.exists())
+pytestmark = pytest.mark.skipif(not HAVE_NODE and not os.environ.get("SALON_REQUIRE_BROWSER"),
+                                reason="node or @noble/curves missing (run `make vendor`): sealed.js not checked")
+
+
+def node_seal(request: dict) -> dict:
+    done = subprocess.run(["node", str(ROOT / "tools" / "seal_ballot.mjs")], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def test_sealed_js_reproduces_the_python_known_answers():
+    answers = node_seal({"kat": True})
+    assert answers["secret"] == kat.KAT_SECRET and answers["key"] == kat.KAT_KEY
+    assert answers["nonce"] == kat.KAT_NONCE
+    assert answers["hash"] == "55ba75767585b9fb6530432865f99d66aa6464add1c636021958b78e1be8e215"
+    assert answers["ciphertext"] == kat.KAT_CIPHERTEXT_OF_1
+    assert answers["proof"] == kat.KAT_BIT_PROOF
+    assert answers["fingerprint"] == kat.KAT_BALLOT_FINGERPRINT == B.fingerprint(answers["ballot"])
+    assert answers["ballot"] == kat.kat_run()[5]  # and the whole ballot, field by field
+
+
+def test_a_ballot_sealed_by_sealed_js_passes_the_python_verifier_and_a_tampered_one_fails():
+    key = base_mul(SeededNonces("js").scalar())
+    questions = [B.Question("topics", 30, 0, 3), B.Question("overall", 3, 1, 1)]
+    choices = [[0] * 30, [0, 0, 1]]
+    choices[0][4] = choices[0][17] = 1
+    sealed = node_seal({"poll": "poll-红", "public_key": key.hex(), "choices": choices,
+                        "questions": [q.to_json() for q in questions]})  # real random nonces
+    ballot = sealed["ballot"]
+    assert sealed["fingerprint"] == B.fingerprint(ballot)  # canonical JSON agrees, non-ASCII poll id included
+    assert B.verify(ballot, "poll-红", key, questions) == []
+    ballot["answers"][0]["choices"][4]["beta"] = (Point.from_hex(ballot["answers"][0]["choices"][4]["beta"])
+                                                  + base_mul(1)).hex()
+    assert B.verify(ballot, "poll-红", key, questions)
+
+
+def test_sealed_js_refuses_a_ballot_that_breaks_the_rule():
+    request = {"poll": "p", "public_key": base_mul(7).hex(), "questions": [{"id": "q", "options": 3, "min": 1,
+                                                                            "max": 1}],
+               "choices": [[1, 1, 0]]}
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        node_seal(request)
+    assert "between 1 and 1 answers" in refused.value.stderr
+
+
+def test_a_prepared_ballot_seals_whatever_is_chosen_but_only_once():
+    key = base_mul(99)
+    script = f"""
+import * as sealed from {json.dumps(str(ROOT / 'salon' / 'static' / 'sealed.js'))};
+const questions = [{{id: 'q', options: 3, min: 0, max: 2}}];
+const prepared = sealed.prepare('p', {json.dumps(key.hex())}, questions, new sealed.SeededNonces('once'));
+const ballot = sealed.sealPrepared(prepared, [[0, 1, 1]]);
+let again = 'sealed twice';
+try {{ sealed.sealPrepared(prepared, [[1, 0, 0]]); }} catch (e) {{ again = e.message; }}
+console.log(JSON.stringify({{ballot, again}}));
+"""
+    done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    answer = json.loads(done.stdout)
+    assert answer["again"] == "a prepared ballot seals once (its nonces must not be reused)"
+    question = B.Question("q", 3, 0, 2)
+    assert B.verify(answer["ballot"], "p", key, [question]) == []
+    # the same nonces through the Python prover give the same ballot
+    assert answer["ballot"] == B.seal("p", key, [question], [[0, 1, 1]], SeededNonces("once"))
+
+
+def node_module(script: str, data) -> dict:
+    """Run an ES module snippet that imports sealed.js as `S` and reads `data` (JSON) from stdin."""
+    header = (f"import * as S from {json.dumps(str(ROOT / 'salon' / 'static' / 'sealed.js'))};\n"
+              "import { readFileSync } from 'node:fs';\n"
+              "const data = JSON.parse(readFileSync(0, 'utf8'));\n")
+    done = subprocess.run(["node", "--input-type=module", "-e", header + script], input=json.dumps(data),
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def test_the_trustee_functions_of_sealed_js_reproduce_the_threshold_known_answers():
+    from tests.unit import test_sealed_threshold as kt
+
+    answers = node_module("""
+const rng = new S.SeededNonces('salon-kat-threshold');
+const dealings = [1, 2, 3, 4, 5].map((i) => S.deal(data.term, i, 3, rng));
+const commitments = Object.fromEntries(dealings.map((d) => [d.index, d.public.commitments]));
+const secrets = {};
+for (const l of [1, 2, 3, 4, 5]) secrets[l] = S.trusteeSecret(dealings.map((d) => S.shareFor(d, l)));
+const key = S.jointKey(commitments);
+const ciphertext = S.encrypt(S.pointFromHex(key), 1, rng.scalar());
+const factor = S.decryptionFactor('poll-1', key, 'q', 0, 2, secrets[2],
+  { alpha: S.pointHex(ciphertext.alpha), beta: S.pointHex(ciphertext.beta) }, rng);
+console.log(JSON.stringify({ key, x2: S.verificationKey(commitments, 2), proof: dealings[0].public.proofs[0], factor,
+  good: S.shareIsValid(dealings[0].public.commitments, 3, S.shareFor(dealings[0], 3)),
+  bad: S.shareIsValid(dealings[0].public.commitments, 3, S.shareFor(dealings[0], 2)) }));
+""", {"term": kt.TERM})
+    assert answers["key"] == kt.KAT_JOINT_KEY and answers["x2"] == kt.KAT_VERIFICATION_KEY_2
+    assert answers["proof"] == kt.KAT_FIRST_COEFFICIENT_PROOF and answers["factor"] == kt.KAT_FACTOR
+    assert answers["good"] is True and answers["bad"] is False
+
+
+def test_a_whole_poll_run_by_sealed_js_passes_the_python_verifier():
+    """Trustees deal and decrypt in sealed.js, voters seal in sealed.js; the server's part (the tally and the
+    board) is Python's; the board verifies, with a zero-vote option and the 2-of-3 quorum."""
+    from salon.sealed import board as BD
+
+    questions = [B.Question("topics", 4, 0, 2), B.Question("overall", 3, 1, 1)]
+    votes = [[[1, 0, 1, 0], [1, 0, 0]], [[0, 0, 0, 0], [0, 1, 0]], [[0, 1, 1, 0], [1, 0, 0]]]
+    ceremony = node_module("""
+const dealings = [1, 2, 3].map((i) => S.deal('term-js', i, 2));
+const commitments = Object.fromEntries(dealings.map((d) => [d.index, d.public.commitments]));
+const secrets = {};
+for (const l of [1, 2, 3]) secrets[l] = S.trusteeSecret(dealings.map((d) => S.shareFor(d, l)));
+const key = S.jointKey(commitments);
+const ballots = data.votes.map((v) => S.seal('poll-js', key, data.questions, v));
+console.log(JSON.stringify({ dealings: dealings.map((d) => d.public), secrets, key, ballots,
+  fingerprints: ballots.map(S.fingerprint) }));
+""", {"questions": [q.to_json() for q in questions], "votes": votes})
+    key = BD.key_record("term-js", 2, ceremony["dealings"])
+    assert key["public_key"] == ceremony["key"]
+    assert ceremony["fingerprints"] == [B.fingerprint(b) for b in ceremony["ballots"]]
+    sums = BD.tally(questions, ceremony["ballots"])
+    factors = node_module("""
+console.log(JSON.stringify([1, 3].map((t) => S.trusteeFactors('poll-js', data.key, data.questions, data.tally, t,
+  data.secrets[t]))));
+""", {"key": ceremony["key"], "questions": [q.to_json() for q in questions], "secrets": ceremony["secrets"],
+      "tally": BD.tally_json(sums)})
+    board = BD.build_board("poll-js", questions, key, [(b, "voter") for b in ceremony["ballots"]], factors)
+    assert board["result"] == [[1, 1, 2, 0], [2, 1, 0]]
+    assert BD.verify_board(board) == []
