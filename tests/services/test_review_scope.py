@@ -66,7 +66,7 @@ def topic(world, held_at, decided_at, term=None, status=SessionStatus.HELD, titl
     db.session.flush()
     db.session.add(TopicDecision(programme_id=world.programme.id, session_id=session.id, nomination_id=nomination.id,
                                  decider=topic_rules.COMMITTEE if term else topic_rules.BUREAU, rationale="",
-                                 decided_at=decided_at))
+                                 decided_at=decided_at, term_id=term.id if term is not None else None))
     if term is not None:
         for member in term.members[:2]:
             db.session.add(Pick(programme_id=world.programme.id, session_id=session.id, term_id=term.id,

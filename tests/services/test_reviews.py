@@ -65,7 +65,8 @@ def committee_topic(world, users, when):
     db.session.add(nomination)
     db.session.flush()
     db.session.add(TopicDecision(programme_id=world.programme.id, session_id=session.id, nomination_id=nomination.id,
-                                 decider=topic_rules.COMMITTEE, rationale="", decided_at=when))
+                                 decider=topic_rules.COMMITTEE, rationale="", decided_at=when,
+                                 term_id=committee.sitting_term(world.programme.id).id))
     db.session.flush()
     return session
 

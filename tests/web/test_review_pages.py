@@ -209,7 +209,7 @@ def test_the_election_page_shows_turnout_closes_after_confirming_and_names_the_e
     assert bureau.get(f"/elections/{election['id']}").get_json()["state"] == "closed"
     page = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
     ranked = re.search(r'<ol class="rows tally" id="ranking-1">(.*?)</ol>', page, re.S).group(1)
-    names = re.findall(r"<li><span>([^<]*)</span>", ranked)
+    names = re.findall(r"<li><span>(?:<bdi>)?([^<]*)(?:</bdi>)?</span>", ranked)  # names isolated in <bdi>
     assert [n.split(" · ")[0] for n in names] == ["景翼社区", "渭运社区", "陕拖社区"]
     assert ranked.count("当选") == 3 and "未当选" not in ranked and "#" not in ranked
 

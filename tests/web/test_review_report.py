@@ -41,7 +41,8 @@ def _committee_topic(world, number: int, when: datetime, title: str) -> Session:
     db.session.add(nomination)
     db.session.flush()
     db.session.add(TopicDecision(programme_id=world.programme.id, session_id=session.id, nomination_id=nomination.id,
-                                 decider=topic_rules.COMMITTEE, rationale="", decided_at=when))
+                                 decider=topic_rules.COMMITTEE, rationale="", decided_at=when,
+                                 term_id=committee.sitting_term(world.programme.id).id))
     db.session.flush()
     return session
 
