@@ -185,18 +185,11 @@ def _idle_check(idle_limit: float):
 
 
 def _postgresql_session(dbapi_connection, _record) -> None:
-    """Prepared statements always run their generic plan (once per new connection, in its own transaction).
-
-    psycopg prepares a statement once a connection has run it five times. With PostgreSQL's default
-    (plan_cache_mode = auto) the server then plans it anew on every execution whenever its cost estimates
-    make a plan for the actual values look cheaper; for the ballot's fast-path statement (salon.ballots.fast)
-    that happened in some runs and not others, and planning it cost more than running it: bench/ballots.py
-    measured PostgreSQL CPU per ballot at 0.91–1.07 ms with plans forced per execution against 0.43–0.56 ms
-    with the generic plan (2026-12-04). Salon's queries are keyed lookups within one programme, where the
-    generic plan is the plan the values would give anyway."""
+    """Once per new connection, in its own transaction: no parameter values in the server's log. No plan
+    setting: plan_cache_mode stays PostgreSQL's default (auto) for every statement, and only the ballot's fast
+    path runs on the generic plan (salon.ballots.fast.GENERIC_PLAN says why)."""
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
         _quiet_parameter_logging(cursor, dbapi_connection.info.server_version)
     finally:
         cursor.close()

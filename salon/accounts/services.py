@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from salon.accounts.models import ApiToken, Invitation, Role, User
@@ -330,7 +331,8 @@ def load_session_user(session_id: str) -> User | None:
         user_id, version = (int(x) for x in session_id.split(":"))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
+    # Its programme comes in the same query: nearly every page shows it.
+    user = db.session.get(User, user_id, options=[joinedload(User.programme)])
     if user is None or user.session_version != version or not user.active:
         return None
     return user

@@ -8,7 +8,8 @@ ORM session, webargs and flask-smorest, for a request whose every valid form is 
 What it does: for the common case only — a bearer token of the right form, a small JSON body that is
 exactly {"choices": [int, …]}, choices that fit the poll's questions, and a poll this process has already
 seen open — it checks the token and the poll, takes the poll's lock, records the seat, stores the receipt
-and counts, all in ONE statement (CAST_SQL) that is its own transaction: one round trip, where the floor needs
+and counts, all in ONE statement (CAST_SQL) that is its own transaction (with only its plan setting
+around it, GENERIC_PLAN): one round trip, where the floor needs
 four (BEGIN,
 two statements, COMMIT) and the regular path five. It uses the engine's pooled DB-API connection directly
 (no ORM session is created for the request) and answers without webargs or flask-smorest.
@@ -99,6 +100,20 @@ CAST_SQL = (
     " FROM (SELECT (SELECT count(*) FROM receipt) AS recorded, (SELECT count(*) FROM counted) AS counted) AS done")
 
 
+# The statement runs on its generic plan, and nothing else does. psycopg prepares a statement once a connection
+# has run it five times; with PostgreSQL's default (plan_cache_mode = auto) the server then plans CAST_SQL anew
+# on every execution whenever its cost estimates make a plan for the actual values look cheaper, which happened
+# in some runs and not others, and planning it cost more than running it: bench/ballots.py measured PostgreSQL
+# CPU per ballot at 0.91–1.07 ms with plans forced per execution against 0.43–0.56 ms with the generic plan
+# (2026-12-04). Setting it for whole connections (as from 2026-12-04 to issue 18) put every page's prepared
+# statements on generic plans too, which cost the home page two thirds of its database time. So the setting is
+# sent with the statement: SET, the statement, RESET in one pipeline (one round trip, one implicit transaction
+# up to the Sync: if the statement fails, the SET is rolled back with it, and the connection goes back to the
+# pool as it came).
+GENERIC_PLAN = "SET plan_cache_mode = force_generic_plan"
+DEFAULT_PLAN = "RESET plan_cache_mode"
+
+
 def _choices() -> list[int] | None:
     """The body's choices when the body is exactly {"choices": [int, …]} (what BallotSchema accepts), else
     None. Integers cannot carry control characters and the body nests two levels, so the body checks of
@@ -161,9 +176,14 @@ def answer(poll_id: int):
         return None  # no connection to be had (the database restarting): the regular path answers 503
     connection: psycopg.Connection = pooled.driver_connection
     try:
-        # One round trip: the statement is its own transaction, committed by PostgreSQL as it ends.
+        # One round trip: the statement (between the plan setting and its reset) is its own transaction,
+        # committed by PostgreSQL at the pipeline's Sync.
         connection.autocommit = True
-        recorded, counted = connection.execute(CAST_SQL, params).fetchone()
+        with connection.pipeline():
+            connection.execute(GENERIC_PLAN)
+            cursor = connection.execute(CAST_SQL, params)
+            connection.execute(DEFAULT_PLAN)
+        recorded, counted = cursor.fetchone()
     except psycopg.Error:
         # An error (the guard above, or a connection lost) rolled the statement back, or it never ran:
         # nothing was counted, and the regular path, on another connection if this one died, decides.

@@ -7,13 +7,21 @@ from flask import Flask, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from salon.ballots import secrecy
+from salon.ballots import secrecy, services
 from salon.ballots.models import PendingScrub
 from salon.extensions import db
-from salon.home.tasks import Task, provider
+from salon.home.tasks import Task, TaskContext, provider
 
 
-def scrub_tasks(user) -> list[Task]:
+def close_due_polls(context: TaskContext) -> list:
+    """The catch-up every voting room starts with (topics, committee, reviews): the programme's polls whose
+    window has ended are closed, once per home page however many rooms ask."""
+    return context.shared("ballots.close_due",
+                          lambda: services.close_due(context.now, context.user.programme_id))
+
+
+def scrub_tasks(context: TaskContext) -> list[Task]:
+    user = context.user
     if not user.is_bureau:
         return []
     pending = db.session.scalar(select(func.count()).select_from(PendingScrub).where(
@@ -26,8 +34,8 @@ def scrub_tasks(user) -> list[Task]:
                  None, True)]
 
 
-def secrecy_tasks(user) -> list[Task]:
-    if not user.is_bureau:
+def secrecy_tasks(context: TaskContext) -> list[Task]:
+    if not context.user.is_bureau:
         return []
     warned = [item for item in secrecy.said(secrecy.check()) if item.warning]
     if not warned:

@@ -87,16 +87,21 @@ class Said:
 def read_postgresql(connection) -> tuple[dict, dict, int, int]:
     """(server settings, the app's session settings, replication slots, standbys) as the rule takes them."""
     names = list(rules.POSTGRESQL_SETTINGS)
-    rows = connection.execute(text("SELECT name, reset_val, setting FROM pg_settings WHERE name = ANY(:names)"),
-                              {"names": names}).all()
+    # One statement (the bureau's home page asks on every view): the counts on every row, and one row with no
+    # setting when none of the names exists.
+    rows = connection.execute(text(
+        "SELECT s.name, s.reset_val, s.setting, c.slots, c.standbys FROM (SELECT"
+        " (SELECT count(*) FROM pg_replication_slots) AS slots, (SELECT count(*) FROM pg_stat_replication) AS standbys)"
+        " AS c LEFT JOIN pg_settings AS s ON s.name = ANY(:names)"), {"names": names}).all()
     server: dict[str, str | None] = {name: None for name in names}
     session: dict[str, str | None] = {}
-    for name, reset_val, setting in rows:
+    slots = standbys = 0
+    for name, reset_val, setting, slots, standbys in rows:
+        if name is None:
+            continue
         server[name] = reset_val
         if name in QUIET_SETTINGS:
             session[name] = setting
-    slots = connection.execute(text("SELECT count(*) FROM pg_replication_slots")).scalar_one()
-    standbys = connection.execute(text("SELECT count(*) FROM pg_stat_replication")).scalar_one()
     return server, session, int(slots), int(standbys)
 
 
@@ -106,8 +111,8 @@ def check() -> list[Finding]:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         return rules.postgresql(*read_postgresql(connection))
-    journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
-    secure_delete = connection.exec_driver_sql("PRAGMA secure_delete").scalar_one()
+    journal, secure_delete = connection.exec_driver_sql(
+        "SELECT j.journal_mode, s.secure_delete FROM pragma_journal_mode() AS j, pragma_secure_delete() AS s").one()
     return rules.sqlite(str(journal), int(secure_delete))
 
 

@@ -781,25 +781,31 @@ class PollSummary:
     state: PollState
     closes_at: datetime
     eligible_count: int
+    eligible: bool = False  # the seat asked about may vote in it
+    voted: bool = False  # the seat asked about has voted in it
+    turnout: int = 0  # when asked for
+    closed_at: datetime | None = None
 
 
-def summaries(poll_ids: list[int]) -> dict[int, PollSummary]:
-    """State, closing time and eligible count of several polls, in one query (for lists and home pages)."""
+def summaries(poll_ids: list[int], seat_id: int | None = None, turnout: bool = False) -> dict[int, PollSummary]:
+    """State, closing time and eligible count of several polls, whether `seat_id` may vote and has voted in
+    each, and (turnout=True) how many have voted: in one query (for lists and home pages)."""
     if not poll_ids:
         return {}
-    return {row.id: PollSummary(row.id, row.state, row.closes_at, row.eligible_count) for row in db.session.execute(
-        select(Poll.id, Poll.state, Poll.closes_at, Poll.eligible_count).where(Poll.id.in_(poll_ids)))}
-
-
-def seat_status(poll_ids: list[int], seat_id: int | None) -> tuple[set[int], set[int]]:
-    """(polls the seat may vote in, polls it has voted in), in two queries."""
-    if seat_id is None or not poll_ids:
-        return set(), set()
-    eligible = set(db.session.scalars(select(EligibleSeat.poll_id).where(
-        EligibleSeat.poll_id.in_(poll_ids), EligibleSeat.seat_id == seat_id)))
-    voted = set(db.session.scalars(select(VoterRecord.poll_id).where(
-        VoterRecord.poll_id.in_(poll_ids), VoterRecord.seat_id == seat_id)))
-    return eligible, voted
+    columns = [Poll.id, Poll.state, Poll.closes_at, Poll.eligible_count, Poll.closed_at]
+    if seat_id is not None:
+        columns += [exists().where(EligibleSeat.poll_id == Poll.id, EligibleSeat.seat_id == seat_id).label("eligible"),
+                    exists().where(VoterRecord.poll_id == Poll.id, VoterRecord.seat_id == seat_id).label("voted")]
+    if turnout:
+        columns.append(select(func.count()).select_from(VoterRecord).where(VoterRecord.poll_id == Poll.id)
+                       .scalar_subquery().label("turnout"))
+    found = {}
+    for row in db.session.execute(select(*columns).where(Poll.id.in_(poll_ids))):
+        found[row.id] = PollSummary(row.id, row.state, row.closes_at, row.eligible_count,
+                                    bool(row.eligible) if seat_id is not None else False,
+                                    bool(row.voted) if seat_id is not None else False,
+                                    row.turnout if turnout else 0, row.closed_at)
+    return found
 
 
 # --- labels: stored as codes, translated when shown -------------------------------------------------

@@ -29,6 +29,9 @@ class BallotPage:
     notes: dict[int, list[str]] = field(default_factory=dict)
     # What a voter may read about an option before choosing it, keyed by option id (a nomination's text).
     details: dict[int, "OptionDetail"] = field(default_factory=dict)
+    # Whether the seat has voted and may vote, when the room has just read them (else read here).
+    voted: bool | None = None
+    eligible: bool | None = None
     # What a seat that may not vote is told, when the room knows why (a review: not checked in).
     not_eligible: str = ""
 
@@ -118,8 +121,8 @@ def ballot_page(page: BallotPage, now: datetime | None = None):
     """GET: the ballot. POST: the confirmation, then (confirmed=1) the cast and the receipt."""
     poll = page.poll
     questions = _questions(page)
-    voted = services.has_voted(poll.id, page.seat_id)
-    eligible = services.is_eligible(poll.id, page.seat_id)
+    voted = services.has_voted(poll.id, page.seat_id) if page.voted is None else page.voted
+    eligible = services.is_eligible(poll.id, page.seat_id) if page.eligible is None else page.eligible
     context = {"page": page, "questions": questions, "voted": voted, "eligible": eligible,
                "form": EmptyForm(), "open": poll.state == PollState.OPEN}
     if request.method != "POST" or not context["open"]:

@@ -35,5 +35,5 @@ def init_app(app) -> None:
     cli.TICKERS.append(services.tick)
     demo_registry.extension(30)(demo.load)
     demo_registry.extension(35)(demo.load_sessions)
-    provider(views.committee_tasks)
+    provider(views.committee_tasks, catch_up=views.catch_up)
     ballots.register_kind(services.POLL_KIND, services.poll_title, services.LABELS)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from salon import clock, exports
 from salon.audit import services as audit
@@ -23,7 +23,7 @@ from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme, Seat
+from salon.programmes.models import Community, Programme, Seat, SeatHolding
 from salon.rules import ballots as ballot_rules
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
@@ -132,9 +132,12 @@ def standing(programme_id: int) -> Standing:
                     list(shown.members) if shown is not None else [], electing)
 
 
-def is_member(user, term: Term | None) -> bool:
-    """Whether the user sits on the term's committee now (the person, not the seat: SPEC §4.1)."""
-    return any(m.user_id == user.id for m in sitting_members(term))
+def is_member(user, term: Term | None, members: list | None = None) -> bool:
+    """Whether the user sits on the term's committee now (the person, not the seat: SPEC §4.1). members: the
+    term's sitting members, when the caller has already read them."""
+    if members is None:
+        members = sitting_members(term)
+    return term is not None and any(m.user_id == user.id for m in members)
 
 
 # --- elections ----------------------------------------------------------------------------------
@@ -468,13 +471,28 @@ def next_in_line(term: Term) -> Candidate | None:
     return None
 
 
-def reconcile(programme_id: int, actor=None, now: datetime | None = None) -> list[str]:
+_UNREAD = object()
+
+
+def _vacated(term: Term) -> bool:
+    """Whether a member's place fell vacant and is not yet recorded, in one statement (the home page asks)."""
+    sits = (select(Member.id).join(Seat, Seat.id == Member.seat_id).join(Community, Community.id == Seat.community_id)
+            .join(SeatHolding, (SeatHolding.seat_id == Member.seat_id) & (SeatHolding.user_id == Member.user_id)
+                  & SeatHolding.ended_at.is_(None))
+            .where(Member.term_id == term.id, Member.left_at.is_(None), Community.active.is_(True)))
+    return bool(db.session.scalar(select(exists().where(
+        Member.term_id == term.id, Member.left_at.is_(None), Member.user_id.is_not(None), Member.id.not_in(sits)))))
+
+
+def reconcile(programme_id: int, actor=None, now: datetime | None = None, term=_UNREAD) -> list[str]:
     """Record the places that fell vacant (a hand-over of the member's seat, their community leaving) and fill
     each with the next in line, audited (SPEC §4.1). Run when a seat changes hands or a community leaves
-    (the programme room's signals), and lazily by `advance`."""
+    (the programme room's signals), and lazily by `advance` and the home page (term: the sitting term, when the
+    caller has read it)."""
     now = now or clock.utcnow()
-    term = sitting_term(programme_id)
-    if term is None:
+    if term is _UNREAD:
+        term = sitting_term(programme_id)
+    if term is None or not _vacated(term):
         return []
     lock_programme(programme_id)  # step 1 of the lock order (salon/database.py)
     sitting = {m.id for m in sitting_members(term)}
@@ -523,17 +541,25 @@ def advance(programme: Programme, now: datetime | None = None) -> list[str]:
     """Close election ballots whose window has ended (the close counts them), record vacancies (lazily and by
     `salon tick`)."""
     now = now or clock.utcnow()
-    said = []
     ballots.close_due(now, programme.id)
+    said = []
     for election in db.session.scalars(select(Election).where(
             Election.programme_id == programme.id,
             Election.state.in_([ElectionState.VOTING, ElectionState.RUNOFF]))).all():
-        poll = current_poll(election)
-        if poll is not None and poll.state == PollState.CLOSED:  # closed before 0009_committee_life
-            count(election, programme, None, poll.closed_at or now)
-            said.append(_("Committee election counted."))
+        said += count_if_closed(election, programme, now)
     said.extend(reconcile(programme.id, None, now))
     return said
+
+
+def count_if_closed(election: Election | None, programme: Programme, now: datetime) -> list[str]:
+    """advance() for one election (the running one, on the home page), its due polls already closed."""
+    if election is None or election.state not in (ElectionState.VOTING, ElectionState.RUNOFF):
+        return []
+    poll = current_poll(election)
+    if poll is not None and poll.state == PollState.CLOSED:  # closed before 0009_committee_life
+        count(election, programme, None, poll.closed_at or now)
+        return [_("Committee election counted.")]
+    return []
 
 
 def tick(now: datetime) -> list[str]:

@@ -14,6 +14,11 @@ def sitting_term(programme_id: int) -> Term | None:
                              .order_by(Term.id.desc()).limit(1))
 
 
+def sitting_term_of(context) -> Term | None:
+    """sitting_term for a home page (salon.home.tasks.TaskContext), read once for every room that asks."""
+    return context.shared("committee.sitting_term", lambda: sitting_term(context.user.programme_id))
+
+
 def last_term(programme_id: int) -> Term | None:
     return db.session.scalar(select(Term).where(Term.programme_id == programme_id)
                              .order_by(Term.id.desc()).limit(1))
@@ -30,6 +35,36 @@ def sitting_members(term: Term | None) -> list[Member]:
               & SeatHolding.ended_at.is_(None))
         .where(Member.term_id == term.id, Member.left_at.is_(None), Community.active.is_(True))
         .order_by(Member.id)))
+
+
+def members_now(term: Term | None) -> list[tuple[Member, bool]]:
+    """The term's members whose place is not recorded as vacant, each with whether they sit now (as
+    sitting_members says), in one statement: a member who does not sit but has a user is a vacancy not yet
+    recorded (salon.committee.services.reconcile)."""
+    if term is None:
+        return []
+    sits = (SeatHolding.id.is_not(None) & Community.active.is_(True)).label("sits")
+    return [(member, bool(sitting)) for member, sitting in db.session.execute(
+        select(Member, sits).join(Seat, Seat.id == Member.seat_id).join(Community, Community.id == Seat.community_id)
+        .outerjoin(SeatHolding, (SeatHolding.seat_id == Member.seat_id) & (SeatHolding.user_id == Member.user_id)
+                   & SeatHolding.ended_at.is_(None))
+        .where(Member.term_id == term.id, Member.left_at.is_(None))
+        .order_by(Member.id))]
+
+
+def members_now_of(context) -> list[tuple[Member, bool]]:
+    """members_now of the sitting term for a home page (salon.home.tasks.TaskContext), read once."""
+    return context.shared("committee.members_now", lambda: members_now(sitting_term_of(context)))
+
+
+def sitting_members_of(context) -> list[Member]:
+    """sitting_members of the sitting term for a home page, from members_now_of."""
+    return [member for member, sits in members_now_of(context) if sits]
+
+
+def last_term_of(context) -> Term | None:
+    """last_term for a home page, read once (only asked while no committee sits)."""
+    return context.shared("committee.last_term", lambda: last_term(context.user.programme_id))
 
 
 def member_seat_ids(term: Term | None) -> set[int]:

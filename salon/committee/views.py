@@ -10,14 +10,16 @@ from flask_login import current_user
 
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
+from salon.ballots.hooks import close_due_polls
 from salon.ballots.views import BallotPage, ballot_page
 from salon.committee import services
+from salon.committee.terms import members_now_of, sitting_members_of, sitting_term_of
 from salon.committee.forms import CandidateForm, ExtendForm, OpenElectionForm, OpenVoteForm, PickForm
 from salon.committee.models import ElectionState
 from salon.errors import Conflict, DomainError
 from salon.exports import table_response
 from salon.forms import ConfirmForm, EmptyForm, show_error
-from salon.home.tasks import Task
+from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.rules import committee as rules
@@ -260,20 +262,36 @@ def decided_by(decision, counts_published: bool) -> services.DecisionShown:
 DEADLINE_WARNING = timedelta(days=1)  # the bureau is warned this long before the committee's deadline
 
 
-def committee_tasks(user) -> list[Task]:
+def _running_election(context: TaskContext):
+    """The election under way (at most one: services.open_election), read once for the home page."""
+    return context.shared("committee.running_election", lambda: services.running_election(context.user.programme_id))
+
+
+def catch_up(context: TaskContext) -> None:
+    """Before the home page's tasks: an election whose ballot has closed is counted (SPEC §4), places that fell
+    vacant are recorded and filled (SPEC §4.1)."""
+    close_due_polls(context)
+    services.count_if_closed(_running_election(context), context.programme, context.now)
+    if any(not sits and member.user_id is not None for member, sits in members_now_of(context)):
+        services.reconcile(context.user.programme_id, None, context.now, sitting_term_of(context))
+        context.forget("committee.members_now")
+
+
+def committee_tasks(context: TaskContext) -> list[Task]:
     """SPEC §4, §4.1 on the home page: elections (first, next, by-election), standing, voting, members' picks,
     and the committee's decision deadline."""
-    programme = user.programme
-    services.advance(programme)
-    now = clock.utcnow()
+    user, programme, now = context.user, context.programme, context.now
     found = []
-    if user.is_bureau and services.first_election_due(programme):
+    term = sitting_term_of(context)
+    election = _running_election(context)
+    if election is not None and election.state == ElectionState.CLOSED:  # counted by the catch-up
+        election = None
+    # A sitting committee or a running election means an election was held: the first is not due.
+    if user.is_bureau and term is None and election is None and services.first_election_due(programme):
         found.append(Task(_("The bureau-decided sessions are held: open the first committee election."),
                           url_for("committee.index"), True))
-    election = services.running_election(programme.id)
-    term = services.sitting_term(programme.id)
     if user.is_bureau and election is None and term is not None:
-        sitting = len(services.sitting_members(term))
+        sitting = len(sitting_members_of(context))
         if sitting < topic_rules.MIN_SITTING:
             found.append(Task(_("Fewer than 2 members of the committee sit: the bureau decides until a by-election "
                                 "fills the places. Open the by-election."), url_for("committee.index"), True))
@@ -291,7 +309,7 @@ def committee_tasks(user) -> list[Task]:
                         if alarm else _("Committee election: open the vote when standing closes."))
                 found.append(Task(text, url, alarm or now >= election.standing_until))
             elif now < election.standing_until:
-                seat_id = programmes.seat_id_of(user)
+                seat_id = context.seat.id if context.seat is not None else programmes.seat_id_of(user)
                 nominated = next((c for c in services.candidates(election.id)
                                   if c.seat_id == seat_id and c.accepted_at is None), None)
                 if nominated is not None:
@@ -301,16 +319,16 @@ def committee_tasks(user) -> list[Task]:
                     found.append(Task(_("Committee election: standing is open — stand, or nominate a secretary."),
                                       url))
         else:
-            view = services.election_view(election, user)
+            view = services.election_view(election, user, now)
             if view.eligible and not view.voted:
                 found.append(Task(_("Committee election: you have not voted."),
                                   url_for("committee.vote", election_id=election.id), True))
-    member = term is not None and services.is_member(user, term)
+    member = term is not None and services.is_member(user, term, sitting_members_of(context))
     if term is not None and (member or user.is_bureau):  # the deadline matters only while a committee sits
-        for item in topics.tasks_state(user, now):
+        for item in topics.tasks_state_of(context):
             if item.poll_state != "closed" or item.decided:
                 continue
-            who = topics.decider_of(item.session, programme, now)
+            who = item.who
             if member and who.who == topic_rules.COMMITTEE:
                 found.append(Task(_("Session %(n)d: record your committee pick.", n=item.session.number),
                                   url_for("committee.pick", session_id=item.session.id), True, due=who.deadline))

@@ -1,12 +1,21 @@
-"""The to-do list on the home page. Each feature registers a provider: (user) -> list of Task.
+"""The to-do list on the home page. Each feature registers a provider: (TaskContext) -> list of Task, and may
+register a catch-up step that brings its time-based state up to date first.
 
 A task links straight to where it is done. It may carry a stage and a copy-ready notice for the county's chat
-group (salon.home.notices), a due time, and a line of detail."""
+group (salon.home.notices), a due time, and a line of detail.
+
+The list is built in two steps so that the programme's state is read once however many rooms look at it
+(issue 18: the bureau's home page ran 39 queries, every room re-reading the same rows): first every room's
+catch-up (closing polls whose window ended, counting an election, …), then every provider, reading state that
+no longer changes during the request. Facts that several rooms read (the next sessions, the sitting committee,
+the polls due to close) are computed once through `TaskContext.shared`, by the room that owns them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -20,17 +29,50 @@ class Task:
     notice: str | None = None  # the copy-ready text for the chat group
 
 
-_providers: list[Callable] = []
+@dataclass
+class TaskContext:
+    """One home page's question: who asks, at what moment, and what several rooms' task functions share."""
+    user: Any
+    now: datetime
+    seat: Any = None  # the secretary's seat (salon.programmes), read once by the page
+    _shared: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def programme(self):
+        return self.user.programme
+
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
+        """compute() the first time `key` is asked for during this page, its answer afterwards. The key is
+        named by the room that owns the fact ("committee.sitting_term")."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
+
+    def forget(self, key: str) -> None:
+        """The fact changed (a catch-up step wrote it): the next shared(key, …) computes it again."""
+        self._shared.pop(key, None)
 
 
-def provider(func: Callable) -> Callable:
-    if func not in _providers:  # a room's init_app runs once per app; register its provider once
+_providers: list[Callable[[TaskContext], list[Task]]] = []
+_catch_ups: list[Callable[[TaskContext], object]] = []
+
+
+def provider(func: Callable[[TaskContext], list[Task]],
+             catch_up: Callable[[TaskContext], object] | None = None) -> Callable:
+    """Register a room's task function, and the step that brings its state up to date before any task is read
+    (a room's init_app runs once per app; a repeat is ignored)."""
+    if func not in _providers:
         _providers.append(func)
+    if catch_up is not None and catch_up not in _catch_ups:
+        _catch_ups.append(catch_up)
     return func
 
 
-def tasks_for(user) -> list[Task]:
+def tasks_for(user, now: datetime, seat=None) -> list[Task]:
+    context = TaskContext(user, now, seat)
+    for step in _catch_ups:
+        step(context)
     found: list[Task] = []
     for func in _providers:
-        found.extend(func(user))
+        found.extend(func(context))
     return sorted(found, key=lambda t: (not t.urgent, t.due is None, t.due or datetime.min))

@@ -8,12 +8,10 @@ from sqlalchemy import func, select
 
 from salon.accounts.auth import login_required
 from salon.accounts.models import Invitation
-from salon.clock import utcnow
-from salon import navigation
+from salon import clock, navigation
 from salon.extensions import db
-from salon.home.tasks import Task, provider, tasks_for
+from salon.home.tasks import Task, TaskContext, provider, tasks_for
 from salon.programmes import services as programmes
-from salon.programmes.models import Community
 
 bp = Blueprint("home", __name__)
 
@@ -25,22 +23,21 @@ def menu():
     return {"nav_items": lambda: navigation.items_for(user) if user.is_authenticated else []}
 
 
-def _platform_tasks(user) -> list[Task]:
+def _platform_tasks(context: TaskContext) -> list[Task]:
+    user = context.user
     if not user.is_bureau:
         return []
     found = []
-    active = db.session.scalar(select(func.count(Community.id)).where(
-        Community.programme_id == user.programme_id, Community.active.is_(True)))
-    holders = programmes.holders_by_community(user.programme_id)
+    pending_invitations = select(func.count(Invitation.id)).where(
+        Invitation.programme_id == user.programme_id, Invitation.used_at.is_(None),
+        Invitation.revoked_at.is_(None), Invitation.expires_at > context.now).scalar_subquery()
+    active, vacant, pending = db.session.execute(
+        select(*programmes.community_counts(user.programme_id), pending_invitations)).one()
     if active == 0:
         found.append(Task(_("Add the communities of your programme."), url_for("programmes.communities"), True))
-    vacant = active - sum(1 for c in programmes.communities(user.programme_id, active_only=True) if c.id in holders)
     if vacant > 0:
         found.append(Task(_("%(n)d communities have no secretary yet: hand their seats over.", n=vacant),
                           url_for("programmes.communities"), True))
-    pending = db.session.scalar(select(func.count(Invitation.id)).where(
-        Invitation.programme_id == user.programme_id, Invitation.used_at.is_(None),
-        Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()))
     if pending:
         found.append(Task(_("%(n)d invitations are waiting to be accepted.", n=pending),
                           url_for("accounts.people")))
@@ -52,7 +49,7 @@ def _platform_tasks(user) -> list[Task]:
 def index():
     seat = programmes.seat_of(current_user) if current_user.is_secretary else None
     return render_template("home/index.html", programme=current_user.programme, seat=seat,
-                           tasks=tasks_for(current_user))
+                           tasks=tasks_for(current_user, clock.utcnow(), seat))
 
 
 def init_app(app) -> None:

@@ -7,10 +7,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from salon import clock
-from salon.home.tasks import Task
+from salon.home.tasks import Task, TaskContext
 from salon.outcomes import services
-from salon.programmes import services as programmes
 
 
 @dataclass(frozen=True)
@@ -36,15 +34,16 @@ def outcome_panel(session) -> Panel | None:
                  packets.has_packet(session))
 
 
-def outcome_tasks(user) -> list[Task]:
+def outcome_tasks(context: TaskContext) -> list[Task]:
     """SPEC §6: overdue items for the bureau, and for a community's secretary the ones their community owns."""
-    today = services.today(user.programme, clock.utcnow())
+    user = context.user
+    today = services.today(user.programme, context.now)
     if user.is_bureau:
         overdue = services.overdue_count(user.programme_id, today)
         if overdue:
             return [Task(_("%(n)d action items are overdue.", n=overdue), url_for("outcomes.overdue"), True)]
         return []
-    seat = programmes.seat_of(user) if user.is_secretary else None
+    seat = context.seat
     if seat is None:
         return []
     mine, _more = services.overdue_page(user.programme_id, today, community_id=seat.community_id, limit=5)

@@ -257,17 +257,11 @@ def open_link(token: str, now: datetime | None = None) -> tuple[GuestLink, Sessi
 
 # --- the home page ---------------------------------------------------------------------------------
 
-def ready_for(user, now: datetime) -> list[Session]:
-    """Upcoming sessions with a decided topic that this person chairs (or, for the bureau, all of them)."""
-    pairs = topics.upcoming(user.programme_id, now)
-    if not pairs:
-        return []
-    ids = [s.id for s, _prev in pairs]
-    decided = set(db.session.scalars(select(topics.TopicDecision.session_id)
-                                     .where(topics.TopicDecision.session_id.in_(ids))))
-    seat = programmes.seat_of(user) if user.is_secretary else None
-    return [s for s, _prev in pairs if s.id in decided
-            and (user.is_bureau or (seat is not None and s.chair_community_id == seat.community_id))]
+def ready_for(user, upcoming: list, seat=None) -> list[Session]:
+    """Upcoming sessions with a decided topic that this person chairs (or, for the bureau, all of them).
+    upcoming: the topics room's view of the next sessions (topics.services.TaskState); seat: the secretary's."""
+    return [item.session for item in upcoming if item.decided
+            and (user.is_bureau or (seat is not None and item.session.chair_community_id == seat.community_id))]
 
 
 def today(programme: Programme) -> date:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import gettext as _
 
-from salon import clock
 from salon.home import notices
-from salon.home.tasks import Task
+from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
 from salon.packets import services
+from salon.topics import services as topics
 
 STAGE = "packet_ready"
 
@@ -22,9 +22,10 @@ def packet_ready_notice(programme, session, link, deadline) -> str:
              venue=session.venue or _("the usual venue"), deadline=session_time(deadline), link=link)
 
 
-def packet_tasks(user) -> list[Task]:
+def packet_tasks(context: TaskContext) -> list[Task]:
+    user = context.user
     found = []
-    for s in services.ready_for(user, clock.utcnow()):
+    for s in services.ready_for(user, topics.tasks_state_of(context), context.seat):
         notice = None
         if user.is_bureau:
             notice = notices.notice(STAGE, programme=user.programme, session=s, deadline=s.starts_at,

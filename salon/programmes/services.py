@@ -250,6 +250,16 @@ def holders_by_community(programme_id: int) -> dict[int, User]:
     return {community_id: user for community_id, user in rows}
 
 
+def community_counts(programme_id: int):
+    """Two scalar subqueries, to select along with others in one statement: the programme's active communities,
+    and those of them whose seat no secretary holds now."""
+    held = (select(Seat.id).join(SeatHolding, SeatHolding.seat_id == Seat.id)
+            .where(Seat.community_id == Community.id, SeatHolding.ended_at.is_(None)).exists())
+    active = (Community.programme_id == programme_id, Community.active.is_(True))
+    return (select(func.count(Community.id)).where(*active).scalar_subquery(),
+            select(func.count(Community.id)).where(*active, ~held).scalar_subquery())
+
+
 def seat_ids_by_community(programme_id: int) -> dict[int, int]:
     """Community id → its seat's id, in one query (API clients name seats in elections and the roll)."""
     return dict(db.session.execute(select(Seat.community_id, Seat.id).where(Seat.programme_id == programme_id)).all())

@@ -25,6 +25,6 @@ def init_app(app) -> None:
     navigation.add(_l("Reviews"), "reviews.index", order=35)
     cli.TICKERS.append(services.tick)
     demo_registry.extension(40)(demo.load)
-    provider(views.review_tasks)
+    provider(views.review_tasks, catch_up=views.catch_up)
     notices.register(views.CHECKIN_STAGE, views.checkin_notice)
     ballots.register_kind(services.POLL_KIND, services.poll_title, services.LABELS)

@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 
 from salon import clock, exports
 from salon.audit import services as audit
@@ -85,9 +85,28 @@ def _held_reviews(term_id: int) -> list[Review]:
         .order_by(Review.id)))
 
 
-def window(programme: Programme, term: Term) -> rules.ReviewWindow:
-    """When the term's next review may open and falls due (SPEC §4.1)."""
-    return rules.review_window(term.started_at, len(_held_reviews(term.id)), programme.review_period_months)
+def held_count(term_id: int):
+    """How many of the term's reviews counted (as _held_reviews), a scalar subquery to select with others."""
+    return (select(func.count(Review.id)).where(
+        Review.term_id == term_id, Review.state == ReviewState.CLOSED, Review.outcome != rules.VOID)
+        .scalar_subquery())
+
+
+def latest_review(programme_id: int, term_id: int | None) -> tuple[Review | None, int]:
+    """The programme's latest review and how many reviews of the term `term_id` counted, in one statement (the
+    home page; a review opens only while none is open, so the open one, if any, is the latest)."""
+    held = held_count(term_id) if term_id is not None else literal(0)
+    row = db.session.execute(select(Review, held).where(Review.programme_id == programme_id)
+                             .order_by(Review.id.desc()).limit(1)).first()
+    return (row[0], int(row[1])) if row is not None else (None, 0)  # no review at all: none counted
+
+
+def window(programme: Programme, term: Term, held: int | None = None) -> rules.ReviewWindow:
+    """When the term's next review may open and falls due (SPEC §4.1). held: how many of its reviews counted,
+    when the caller has read it."""
+    if held is None:
+        held = len(_held_reviews(term.id))
+    return rules.review_window(term.started_at, held, programme.review_period_months)
 
 
 def next_window(programme: Programme) -> rules.ReviewWindow | None:
@@ -96,13 +115,22 @@ def next_window(programme: Programme) -> rules.ReviewWindow | None:
     return window(programme, term) if term is not None else None
 
 
-def due(programme: Programme, now: datetime, grace: bool = True) -> Term | None:
+_UNREAD = object()
+
+
+def due(programme: Programme, now: datetime, grace: bool = True, term=_UNREAD, current=_UNREAD,
+        held: int | None = None) -> Term | None:
     """The sitting term whose review may be opened without a reason (SPEC §4.1: from 14 days before it falls
-    due; with grace=False only once it has fallen due), if any and if no review is open."""
-    term = committee.sitting_term(programme.id)
-    if term is None or open_review_of(programme.id) is not None:
+    due; with grace=False only once it has fallen due), if any and if no review is open. term (the sitting
+    term), current (the open review) and held (how many of the term's reviews counted), when the caller has
+    already read them."""
+    if term is _UNREAD:
+        term = committee.sitting_term(programme.id)
+    if current is _UNREAD:
+        current = open_review_of(programme.id) if term is not None else None
+    if term is None or current is not None:
         return None
-    slot = window(programme, term)
+    slot = window(programme, term, held)
     if not grace:
         return term if now >= slot.due_at else None
     return term if slot.opening(now) == rules.OPEN else None
@@ -465,15 +493,24 @@ def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> R
 
 
 def advance(programme: Programme, now: datetime | None = None) -> list[str]:
+    """Apply the rule to an open review whose ballot has closed (SPEC §4; lazily and by `salon tick`)."""
     now = now or clock.utcnow()
-    said = []
     ballots.close_due(now, programme.id)
+    said = []
     for review in db.session.scalars(select(Review).where(Review.programme_id == programme.id,
                                                           Review.state == ReviewState.OPEN)).all():
-        if ballots.get(review.poll_id).state == PollState.CLOSED:
-            _apply_rule(review, programme, None, now)
-            said.append(_("Review closed."))
+        said += apply_if_closed(review, programme, now)
     return said
+
+
+def apply_if_closed(review: Review | None, programme: Programme, now: datetime) -> list[str]:
+    """advance() for one review (the latest, on the home page), its due polls already closed."""
+    if review is None or review.state != ReviewState.OPEN:
+        return []
+    if ballots.get(review.poll_id).state == PollState.CLOSED:
+        _apply_rule(review, programme, None, now)
+        return [_("Review closed.")]
+    return []
 
 
 def tick(now: datetime) -> list[str]:

@@ -13,12 +13,14 @@ from markupsafe import Markup, escape
 
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
+from salon.ballots.hooks import close_due_polls
 from salon.ballots.views import BallotPage, ballot_page
+from salon.committee.terms import sitting_term_of
 from salon.errors import Conflict, DomainError, Forbidden, NotFound
 from salon.exports import FORMATS, table_response
 from salon.forms import EmptyForm, show_error
 from salon.home import notices
-from salon.home.tasks import Task
+from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.reviews import services
@@ -253,17 +255,32 @@ def checkin_notice(programme, link, deadline, hours) -> str:
              deadline=session_time(deadline), link=link)
 
 
-def review_tasks(user) -> list[Task]:
+def _latest_review(context: TaskContext):
+    """The programme's latest review and how many of the sitting term's reviews counted, read once for the home
+    page (services.latest_review)."""
+    return context.shared("reviews.latest", lambda: services.latest_review(
+        context.user.programme_id, getattr(sitting_term_of(context), "id", None)))
+
+
+def catch_up(context: TaskContext) -> None:
+    """Before the home page's tasks: a review whose ballot has closed gets its outcome (SPEC §4); a recall ends
+    the term, so what the page read of the committee and the reviews is read again."""
+    close_due_polls(context)
+    if services.apply_if_closed(_latest_review(context)[0], context.programme, context.now):
+        for key in ("reviews.latest", "committee.sitting_term", "committee.members_now", "committee.last_term"):
+            context.forget(key)
+
+
+def review_tasks(context: TaskContext) -> list[Task]:
     """SPEC §4 on the home page: a review due (bureau), check in and vote (secretaries), a void review."""
-    programme = user.programme
-    now = clock.utcnow()
-    services.advance(programme, now)
+    user, programme, now = context.user, context.programme, context.now
     found = []
-    latest = services.reviews(programme.id, 1)
-    void_again = user.is_bureau and latest and latest[0].outcome == rules.VOID and services.open_review_of(programme.id) is None
-    if user.is_bureau and not void_again and services.due(programme, now, grace=False) is not None:
+    latest, held = _latest_review(context)
+    current = latest if latest is not None and latest.state == ReviewState.OPEN else None
+    void_again = user.is_bureau and current is None and latest is not None and latest.outcome == rules.VOID
+    if user.is_bureau and not void_again \
+            and services.due(programme, now, False, sitting_term_of(context), current, held) is not None:
         found.append(Task(_("The committee's half-year review is due: hold it."), url_for("reviews.index"), True))
-    current = services.open_review_of(programme.id)
     if current is not None and user.is_bureau and now < current.checkin_until:
         link = url_for("reviews.review", review_id=current.id, _external=True)
         found.append(Task(

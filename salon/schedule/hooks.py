@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from salon import cli, clock, demo, navigation
 from salon.extensions import db
 from salon.i18n import bdi, session_time, with_names
-from salon.home.tasks import Task, provider
+from salon.home.tasks import Task, TaskContext, provider
 from salon.rules import calendar_rules
 from salon.schedule import services
 from salon.schedule.models import Session, SessionStatus, SwapRequest, SwapStatus
@@ -41,27 +41,24 @@ def demo_present(programme, bureau, secretaries):
     services.mark_past_held(programme.id, clock.utcnow())
 
 
-def schedule_tasks(user) -> list:
+def schedule_tasks(context: TaskContext) -> list:
+    user, now = context.user, context.now
     found = []
-    now = clock.utcnow()
     if user.is_bureau:
         pending = db.session.scalar(select(func.count(SwapRequest.id)).where(
             SwapRequest.programme_id == user.programme_id, SwapRequest.status == SwapStatus.PENDING))
         if pending:
             found.append(Task(_("%(n)d swap requests are waiting for an answer.", n=pending),
                               url_for("schedule.swaps"), True))
-        if not services.has_future_sessions(user.programme_id, now) and services.rotation_order(user.programme_id):
+        coming = services.next_planned(user.programme_id, now, chairless_first=True)
+        if coming is None and services.rotation_order(user.programme_id):
             found.append(Task(_("Generate the schedule of the coming months."), url_for("schedule.manage"), True))
-        chairless = db.session.scalar(
-            select(Session).where(Session.programme_id == user.programme_id, Session.status == SessionStatus.PLANNED,
-                                  Session.chair_community_id.is_(None), Session.starts_at > now)
-            .order_by(Session.starts_at).limit(1))
-        if chairless is not None:
+        if coming is not None and coming.chair_community_id is None:
             found.append(Task(_("Session %(n)d on %(when)s has no chair: add communities or regenerate the "
-                                "schedule.", n=chairless.number or 0, when=session_time(chairless.starts_at)),
-                              url_for("schedule.manage"), True, due=chairless.starts_at))
+                                "schedule.", n=coming.number or 0, when=session_time(coming.starts_at)),
+                              url_for("schedule.manage"), True, due=coming.starts_at))
         return found
-    community = services.community_of(user)
+    community = context.seat.community if context.seat is not None else None
     if community is None:
         return found
     duty = services.next_duty(community.id, now)

@@ -119,6 +119,17 @@ def next_duty(community_id: int, now: datetime | None = None) -> Session | None:
         .order_by(Session.starts_at).limit(1))
 
 
+def next_planned(programme_id: int, now: datetime | None = None, chairless_first: bool = False) -> Session | None:
+    """The next planned session (None: nothing is planned ahead); chairless_first: the next one without a
+    chair if there is one, so that one query answers both "is anything planned?" and "does any lack a chair?"."""
+    order = [Session.starts_at]
+    if chairless_first:
+        order.insert(0, Session.chair_community_id.is_(None).desc())
+    return db.session.scalar(
+        select(Session).where(Session.programme_id == programme_id, Session.status == SessionStatus.PLANNED,
+                              Session.starts_at > _now(now)).order_by(*order).limit(1))
+
+
 def has_future_sessions(programme_id: int, now: datetime | None = None) -> bool:
     return bool(db.session.scalar(select(func.count(Session.id)).where(
         Session.programme_id == programme_id, Session.status == SessionStatus.PLANNED,

@@ -27,7 +27,7 @@ def init_app(app) -> None:
     navigation.add(_l("Topics"), "topics.index", order=20)
     cli.TICKERS.append(services.tick)
     schedule_services.CANCEL_HOOKS.append(services.session_cancelled)
-    provider(views.topic_tasks)
+    provider(views.topic_tasks, catch_up=views.catch_up)
     demo_registry.extension(20)(demo.load_topics)
     ballots.register_kind(services.POLL_KIND, services.poll_title,
                           {services.QUESTION_CODE: _l("Which topics do you approve?")})

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
-from salon.committee.terms import last_term, sitting_members, sitting_term
+from salon.committee.terms import (last_term, last_term_of, sitting_members, sitting_members_of, sitting_term,
+                                   sitting_term_of)
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
@@ -69,29 +70,42 @@ def poll_title(poll: Poll) -> str:
 
 
 def upcoming(programme_id: int, now: datetime, limit: int = 3) -> list[tuple[Session, Session | None]]:
-    """The next sessions with the session before each, in two queries whatever the history."""
-    future = list(db.session.scalars(
-        select(Session).where(Session.programme_id == programme_id, Session.status == SessionStatus.PLANNED,
-                              Session.number.is_not(None), Session.starts_at > now)
-        .order_by(Session.number).limit(limit)))
+    """The next sessions with the session before each, in one query whatever the history: the next `limit`
+    planned numbered sessions, and the session before the first of them (the highest number below it that is
+    not cancelled), whose end opens the first one's nominations (SPEC §3.1)."""
+    return [(session, previous) for session, previous, _row in _upcoming(programme_id, now, limit)]
+
+
+def _upcoming(programme_id: int, now: datetime, limit: int, *columns) -> list[tuple[Session, Session | None, object]]:
+    """upcoming(), each session with its row of `columns` (subqueries correlated to the session)."""
+    mine = Session.programme_id == programme_id
+    coming = and_(Session.status == SessionStatus.PLANNED, Session.number.is_not(None), Session.starts_at > now)
+    first = select(func.min(Session.number)).where(mine, coming).scalar_subquery()
+    before = select(func.max(Session.number)).where(mine, Session.status != SessionStatus.CANCELLED,
+                                                    Session.number < first).scalar_subquery()
+    rows = db.session.execute(
+        select(Session, *columns).where(mine, or_(coming, and_(Session.number == before,
+                                                               Session.status != SessionStatus.CANCELLED)))
+        .order_by(Session.number).limit(limit + 1)).all()
+    # The session before, if any, is the first row: its number is below every coming one's.
+    future = [row for row in rows if row[0].status == SessionStatus.PLANNED and row[0].starts_at > now][:limit]
     if not future:
         return []
-    before = db.session.scalar(
-        select(Session).where(Session.programme_id == programme_id, Session.status != SessionStatus.CANCELLED,
-                              Session.number < future[0].number)
-        .order_by(Session.number.desc()).limit(1))
-    return list(zip(future, [before] + future[:-1]))
+    previous = rows[0][0] if rows[0] is not future[0] else None
+    return [(row[0], before_it, row) for row, before_it in zip(future, [previous] + [r[0] for r in future[:-1]])]
 
 
 # --- time-based transitions -------------------------------------------------------------------
 
-def advance(programme: Programme, now: datetime | None = None) -> list[str]:
+def advance(programme: Programme, now: datetime | None = None, polls_closed: bool = False) -> list[str]:
     """Open voting for sessions whose window has begun, close polls whose window has ended.
 
     A window that passed with nobody there to open it (no request, no tick) still ends in a closed poll
-    with no ballots, so the decider can go on rather than being stuck (SPEC §8)."""
+    with no ballots, so the decider can go on rather than being stuck (SPEC §8). polls_closed: the caller has
+    already closed the programme's due polls at `now` (the home page does it once for every room)."""
     now = now or clock.utcnow()
-    said = [_("Voting closed: %(title)s", title=ballots.poll_title(p)) for p in ballots.close_due(now, programme.id)]
+    closed = [] if polls_closed else ballots.close_due(now, programme.id)
+    said = [_("Voting closed: %(title)s", title=ballots.poll_title(p)) for p in closed]
     horizon = timedelta(days=programme.vote_open_days + 1)
     candidates = db.session.scalars(
         select(Session).where(
@@ -345,14 +359,43 @@ def vote_closed_at(session_id: int) -> datetime | None:
     return poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None
 
 
-def decider_of(session: Session, programme: Programme, now: datetime | None = None) -> rules.Decider:
-    """Who decides this session's topic now, and why (SPEC §3.3, §4.1; the rule is salon.rules.topics)."""
-    now = now or clock.utcnow()
+@dataclass(frozen=True)
+class CommitteeFacts:
+    """What the decider rule reads of the committee: how many members sit (None: no committee sits), and
+    whether the last term was recalled."""
+    sitting: int | None
+    recalled: bool
+
+
+def committee_facts(programme: Programme) -> CommitteeFacts:
     term = sitting_term(programme.id)
-    sitting = len(sitting_members(term)) if term is not None else None
-    last = last_term(programme.id) if term is None else None
-    return rules.decider(session.number or 0, programme.bureau_sessions, sitting,
-                         last is not None and last.end_reason == "recalled", vote_closed_at(session.id),
+    if term is not None:
+        return CommitteeFacts(len(sitting_members(term)), False)
+    last = last_term(programme.id)
+    return CommitteeFacts(None, last is not None and last.end_reason == "recalled")
+
+
+def committee_facts_of(context) -> CommitteeFacts:
+    """committee_facts for a home page (salon.home.tasks.TaskContext), from the facts the committee room shares."""
+    if sitting_term_of(context) is not None:
+        return CommitteeFacts(len(sitting_members_of(context)), False)
+    last = last_term_of(context)
+    return CommitteeFacts(None, last is not None and last.end_reason == "recalled")
+
+
+_UNREAD = object()
+
+
+def decider_of(session: Session, programme: Programme, now: datetime | None = None,
+               facts: CommitteeFacts | None = None, closed_at=_UNREAD) -> rules.Decider:
+    """Who decides this session's topic now, and why (SPEC §3.3, §4.1; the rule is salon.rules.topics).
+    facts and closed_at (when its vote closed), when the caller has already read them."""
+    now = now or clock.utcnow()
+    if facts is None:
+        facts = committee_facts(programme)
+    if closed_at is _UNREAD:
+        closed_at = vote_closed_at(session.id)
+    return rules.decider(session.number or 0, programme.bureau_sessions, facts.sitting, facts.recalled, closed_at,
                          programme.decision_deadline_days, now)
 
 
@@ -471,11 +514,13 @@ def record_decision(session: Session, nomination: Nomination, decider: str, user
 
 # --- agenda and guests ------------------------------------------------------------------------
 
-def can_manage(user, session: Session) -> bool:
-    """The bureau and the session's chair edit the agenda and the guests (SPEC §3.4)."""
+def can_manage(user, session: Session, seat=None) -> bool:
+    """The bureau and the session's chair edit the agenda and the guests (SPEC §3.4). seat: the secretary's,
+    when the caller has it."""
     if user.is_bureau:
         return True
-    seat = programmes.seat_of(user) if user.is_secretary else None
+    if seat is None and user.is_secretary:
+        seat = programmes.seat_of(user)
     return seat is not None and session.chair_community_id is not None and seat.community_id == session.chair_community_id
 
 
@@ -610,6 +655,7 @@ class SessionTopic:
     decision: TopicDecision | None
     decider: str
     my_community_id: int | None
+    my_seat_id: int | None
     voted: bool
     eligible: bool
     manage: bool
@@ -634,6 +680,8 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
         .order_by(Nomination.id).options(joinedload(Nomination.community))))
     poll = topic_poll(session.id)
     seat = programmes.seat_of(user) if user.is_secretary else None
+    # Whether the seat may vote and has voted, in one query (none without a seat).
+    mine = ballots.summaries([poll.id], seat.id)[poll.id] if poll is not None and seat is not None else None
     results = ballots.results(poll) if poll is not None else None
     carried = set(db.session.scalars(select(Nomination.carried_from_id).where(
         Nomination.carried_from_id.in_([n.id for n in nominations])))) if nominations else set()
@@ -642,10 +690,9 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
         nominations=nominations, poll=poll, results=results,
         receipts=ballots.receipts(poll) if poll is not None else [],
         decision=decision_of(session.id), decider=decider_for(session, programme),
-        my_community_id=seat.community_id if seat else None,
-        voted=poll is not None and ballots.has_voted(poll.id, seat.id if seat else None),
-        eligible=poll is not None and ballots.is_eligible(poll.id, seat.id if seat else None),
-        manage=can_manage(user, session), carried=carried)
+        my_community_id=seat.community_id if seat else None, my_seat_id=seat.id if seat else None,
+        voted=mine is not None and mine.voted, eligible=mine is not None and mine.eligible,
+        manage=can_manage(user, session, seat), carried=carried)
 
 
 @dataclass
@@ -738,7 +785,7 @@ class TaskState:
     eligible: bool
     voted: bool
     decided: bool
-    bureau_decides: bool
+    who: rules.Decider
     frame: rules.TopicWindows | None = None
     nominations: int = 0  # every community's, not withdrawn
     poll: ballots.PollSummary | None = None
@@ -747,48 +794,61 @@ class TaskState:
     agenda_items: int = 0
     guests: int = 0
 
+    @property
+    def bureau_decides(self) -> bool:
+        return self.who.who == rules.BUREAU
 
-def tasks_state(user, now: datetime) -> list[TaskState]:
-    """What the home page says about the next sessions, in a fixed number of queries."""
+
+def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = None) -> list[TaskState]:
+    """What the home page says about the next sessions, in a fixed number of queries: the sessions with what
+    the topics room knows of them, then their polls. seat: the secretary's seat; facts: what the decider rule
+    reads of the committee (each read when not given)."""
     programme = user.programme
-    pairs = upcoming(programme.id, now)
-    if not pairs:
+    if seat is None and user.is_secretary:
+        seat = programmes.seat_of(user)
+    live = Nomination.withdrawn_at.is_(None)
+    found = _upcoming(
+        programme.id, now, 3,
+        select(TopicVote.poll_id).where(TopicVote.session_id == Session.id, TopicVote.programme_id == programme.id)
+        .scalar_subquery().label("poll_id"),
+        select(Nomination.title).join(TopicDecision, TopicDecision.nomination_id == Nomination.id)
+        .where(TopicDecision.session_id == Session.id).scalar_subquery().label("decided_title"),
+        select(func.count(Nomination.id)).where(Nomination.session_id == Session.id, live)
+        .scalar_subquery().label("nominations"),
+        select(func.count(Nomination.id)).where(Nomination.session_id == Session.id, live,
+                                                Nomination.community_id == (seat.community_id if seat else None))
+        .scalar_subquery().label("mine"),
+        select(func.count(AgendaItem.id)).where(AgendaItem.session_id == Session.id)
+        .scalar_subquery().label("agenda_items"),
+        select(func.count(Guest.id)).where(Guest.session_id == Session.id).scalar_subquery().label("guests"))
+    if not found:
         return []
-    ids = [s.id for s, _prev in pairs]
-    seat = programmes.seat_of(user) if user.is_secretary else None
-    poll_of = dict(db.session.execute(select(TopicVote.session_id, TopicVote.poll_id).where(
-        TopicVote.session_id.in_(ids), TopicVote.programme_id == programme.id)).all())
-    found = ballots.summaries(list(poll_of.values()))
-    polls = {sid: found[pid] for sid, pid in poll_of.items() if pid in found}
-    eligible, voted = ballots.seat_status([p.id for p in polls.values()], seat.id if seat else None)
-    mine = {}
-    if seat is not None:
-        mine = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
-            Nomination.session_id.in_(ids), Nomination.community_id == seat.community_id,
-            Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
-    decided = dict(db.session.execute(
-        select(TopicDecision.session_id, Nomination.title).join(Nomination, Nomination.id == TopicDecision.nomination_id)
-        .where(TopicDecision.session_id.in_(ids))).all())
-    counts, turnouts, items, invited = {}, {}, {}, {}
-    if user.is_bureau:
-        counts = dict(db.session.execute(select(Nomination.session_id, func.count(Nomination.id)).where(
-            Nomination.session_id.in_(ids), Nomination.withdrawn_at.is_(None)).group_by(Nomination.session_id)).all())
-        turnouts = {p.id: ballots.turnout(p.id) for p in polls.values() if p.state == PollState.OPEN}
-        items = dict(db.session.execute(select(AgendaItem.session_id, func.count(AgendaItem.id)).where(
-            AgendaItem.session_id.in_(ids)).group_by(AgendaItem.session_id)).all())
-        invited = dict(db.session.execute(select(Guest.session_id, func.count(Guest.id)).where(
-            Guest.session_id.in_(ids)).group_by(Guest.session_id)).all())
+    if facts is None:
+        facts = committee_facts(programme)
+    summaries = ballots.summaries([row.poll_id for _s, _p, row in found if row.poll_id is not None],
+                                  seat.id if seat else None, turnout=user.is_bureau)
+    bureau = user.is_bureau
     out = []
-    for session, previous in pairs:
-        poll = polls.get(session.id)
+    for session, previous, row in found:
+        poll = summaries.get(row.poll_id)
         frame = windows(session, programme, previous)
         out.append(TaskState(
             session=session, nominating=poll is None and frame.nominating(now),
-            my_nominations=mine.get(session.id, 0) if seat is not None else None,
-            poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.id in eligible,
-            voted=poll is not None and poll.id in voted, decided=session.id in decided,
-            bureau_decides=decider_for(session, programme) == rules.BUREAU, frame=frame,
-            nominations=counts.get(session.id, 0), poll=poll,
-            turnout=turnouts.get(poll.id, 0) if poll is not None else 0, decided_title=decided.get(session.id),
-            agenda_items=items.get(session.id, 0), guests=invited.get(session.id, 0)))
+            my_nominations=row.mine if seat is not None else None,
+            poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.eligible,
+            voted=poll is not None and poll.voted, decided=row.decided_title is not None,
+            who=decider_of(session, programme, now, facts,
+                           poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None),
+            frame=frame,
+            nominations=row.nominations if bureau else 0, poll=poll,
+            turnout=poll.turnout if poll is not None and bureau and poll.state == PollState.OPEN else 0,
+            decided_title=row.decided_title, agenda_items=row.agenda_items if bureau else 0,
+            guests=row.guests if bureau else 0))
     return out
+
+
+def tasks_state_of(context) -> list[TaskState]:
+    """tasks_state for a home page (salon.home.tasks.TaskContext), computed once for every room that reads it
+    (topics, the committee's picks, the packets)."""
+    return context.shared("topics.tasks_state", lambda: tasks_state(
+        context.user, context.now, context.seat, committee_facts_of(context)))

@@ -10,14 +10,14 @@ from flask_login import current_user
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 
+from salon.ballots.hooks import close_due_polls
 from salon.ballots import services as ballots
 from salon.ballots.views import BallotPage, OptionDetail, ballot_page
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home import notices
-from salon.home.tasks import Task
+from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
-from salon.programmes import services as programmes
 from salon.topics import limits, services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm
 
@@ -131,7 +131,8 @@ def vote(session_id):
     return ballot_page(BallotPage(
         view.poll, heading=_("Session %(n)d", n=view.session.number) if view.session.number else "",
         back_url=url_for("sessions.page", session_id=view.session.id),
-        action_url=url_for("topics.vote", session_id=view.session.id), seat_id=_my_seat_id(),
+        action_url=url_for("topics.vote", session_id=view.session.id), seat_id=view.my_seat_id,
+        voted=view.voted, eligible=view.eligible,
         intro=_("Approve 1 to %(k)d nominations, or none for a blank ballot.",
                 k=view.poll.questions[0].max_choices),
         details=_details(view)))
@@ -147,10 +148,6 @@ def _details(view) -> dict:
             if n is not None:
                 found[option.id] = OptionDetail(n.community.name, n.problem, n.hoped_result, n.outside_units)
     return found
-
-
-def _my_seat_id():
-    return programmes.seat_id_of(current_user)
 
 
 @bp.route("/sessions/<int:session_id>/results")
@@ -274,13 +271,18 @@ def remove_guest(session_id, guest_id):
     return redirect(url_for("topics.agenda", session_id=session.id))
 
 
-def topic_tasks(user) -> list[Task]:
+def catch_up(context: TaskContext) -> None:
+    """Before the home page's tasks: voting opened or closed as the sessions' windows say (SPEC §3, §8)."""
+    close_due_polls(context)
+    services.advance(context.programme, context.now, polls_closed=True)
+
+
+def topic_tasks(context: TaskContext) -> list[Task]:
     """SPEC §3 on the home page: open windows, and whether this person has acted; for the bureau, every step of
     the next sessions that waits for it, each with a link to where it is done and a notice for the group."""
-    now = clock.utcnow()
-    services.advance(user.programme, now)
+    user, now = context.user, context.now
     found = []
-    pending = services.tasks_state(user, now)
+    pending = services.tasks_state_of(context)
     for item in pending:
         session = item.session
         url = url_for("sessions.page", session_id=session.id)

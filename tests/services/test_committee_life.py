@@ -16,9 +16,10 @@ from salon.audit.models import AuditEvent
 from salon.ballots import services as ballots
 from salon.committee import services as committee
 from salon.committee.models import ElectionState
-from salon.committee.views import committee_tasks
+from salon.committee.views import catch_up, committee_tasks as room_tasks
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
+from salon.home.tasks import TaskContext
 from salon.programmes import services as programmes
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
@@ -29,6 +30,13 @@ from tests.conftest import PASSWORD
 
 # Ballots of the first election (indexes of candidates u0..u4): u0 6, u1 5, u2 4, u3 3, u4 2 approvals.
 FIRST_BALLOTS = [[0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 1, 3], [0, 3, 4], [3, 4]]
+
+
+def committee_tasks(user):
+    """The committee room's part of the user's home page now: its catch-up, then its tasks."""
+    context = TaskContext(user, clock.utcnow())
+    catch_up(context)
+    return room_tasks(context)
 
 
 @pytest.fixture(autouse=True)

@@ -325,3 +325,40 @@ def test_a_blank_ballot_arriving_during_a_close_is_refused(app, world, poll, fas
     assert ballots.turnout(poll_id) == 2
     with app.test_request_context():
         assert len(ballots.receipts(ballots.get_poll(poll_id, world.programme.id))) == 2
+
+
+def test_only_the_ballot_statement_runs_on_the_generic_plan(app, client, world, poll, fast_answers, database_url):
+    """The fast path's statement runs on its prepared generic plan (planning it per execution cost more than
+    running it); the setting goes with the statement, so the connection goes back to the pool with PostgreSQL's
+    default and the pages' statements keep their own plans (issue 18)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the fast path runs on PostgreSQL only")
+    from sqlalchemy import event
+
+    poll_id, options = poll
+    raws = _tokens(world, 3)
+    assert _cast(client, raws[0], poll_id, options[:1]).status_code == 201  # now the process knows the poll
+    used = []
+
+    def prepare_at_once(dbapi_connection, _record, _proxy):
+        dbapi_connection.prepare_threshold = 0  # psycopg prepares a statement the first time it runs
+        used.append(dbapi_connection)
+
+    event.listen(db.engine, "checkout", prepare_at_once)
+    try:
+        assert _cast(client, raws[1], poll_id, options[1:2]).status_code == 201
+        assert _cast(client, raws[2], poll_id, [options[0], options[2]]).status_code == 201
+    finally:
+        event.remove(db.engine, "checkout", prepare_at_once)
+    assert fast_answers[1:] == [True, True]
+    generic = custom = 0
+    for connection in set(used):  # back in the pool, idle: read their state directly
+        try:
+            assert connection.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
+            for plans in connection.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                            "WHERE statement LIKE 'WITH holder AS%%'"):
+                generic, custom = generic + plans[0], custom + plans[1]
+        finally:
+            connection.rollback()
+            connection.prepare_threshold = 5
+    assert (generic, custom) == (2, 0)

@@ -50,8 +50,8 @@ PAGED = {("bureau", "/schedule?before={oldest_shown}"): (8000, 6),
 def counting():
     seen = []
 
-    def count(*_args):
-        seen.append(1)
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
@@ -106,3 +106,32 @@ def test_pages_cost_the_same_after_ten_years(app, histories):
             failures.append(report[-1])
     print("\n".join(report))
     assert not failures, "pages that grow with history:\n" + "\n".join(failures)
+
+
+# Issue 18: a province's deadline rush queues on the home pages, which asked every room for its tasks, each
+# re-reading the programme's state (39 statements for the bureau). On the demo, at each stage of the month's
+# session (days as in tests/services/test_demo.py), the home pages stay within a fixed number of statements.
+DEMO_DAYS = {"nominating": datetime(2026, 11, 1, 2), "voting": datetime(2026, 11, 14, 2),
+             "picking": datetime(2026, 11, 21, 2), "decided": datetime(2026, 12, 28, 2)}
+HOME_STATEMENTS = {"bureau": 15, "sec01": 15}
+
+
+@pytest.mark.parametrize("stage", DEMO_DAYS)
+def test_the_home_pages_of_the_demo_cost_a_fixed_number_of_statements(app, monkeypatch, stage):
+    from salon import demo
+
+    today = DEMO_DAYS[stage]
+    monkeypatch.setattr(clock, "utcnow", lambda: today)
+    with app.test_request_context():
+        demo.load()
+        db.session.commit()
+    report = {}
+    for username, password in (demo.BUREAU_LOGIN, ("sec01", demo.SECRETARY_PASSWORD)):
+        client = app.test_client()
+        login(client, username, password)
+        assert client.get("/").status_code == 200  # the first view may open or close a poll: not the steady cost
+        with counting() as seen:
+            response = client.get("/")
+        assert response.status_code == 200
+        report[username] = len([s for s in seen if not s.startswith("BEGIN")])  # SQLite's BEGIN IMMEDIATE
+    assert all(report[who] <= most for who, most in HOME_STATEMENTS.items()), (stage, report)
