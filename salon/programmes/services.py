@@ -17,6 +17,7 @@ from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import signals
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
+from salon.rules.topics import MIN_SITTING
 
 
 def get_scoped(model, object_id, programme_id: int, field: str = "id"):
@@ -68,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("vote_close_days", int, 0, 59),
     Setting("approvals_max", int, 1, 20),
     Setting("bureau_sessions", int, 0, 24),
-    Setting("committee_size", int, 1, 9),
+    Setting("committee_size", int, MIN_SITTING, 9),  # fewer could never reach a majority (SPEC §4.1)
     Setting("review_period_months", int, 1, 24),
     Setting("review_threshold_pct", int, 1, 99),
     Setting("review_quorum", bool),

@@ -484,11 +484,14 @@ def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> R
                  outcome=review.outcome)
     if review.outcome == rules.TRIGGERED:
         term = db.session.get(Term, review.term_id)
-        if term.ended_at is None:
+        if term.ended_at is None:  # a successor seated while the review was open has nobody left to recall
             committee.end_term(term, "recalled", actor, now)
-        election = committee.open_election(programme, actor, now, reason="recall")
-        review.election_id = election.id
-        db.session.flush()
+            # An election already under way (the next term's, an early one) chooses the successor; opening
+            # another would be refused and leave the review open for good.
+            election = committee.running_election(programme.id) or committee.open_election(
+                programme, actor, now, reason="recall")
+            review.election_id = election.id
+            db.session.flush()
     return review
 
 

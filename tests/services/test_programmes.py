@@ -33,6 +33,7 @@ def test_settings_have_the_spec_defaults(world):
     ({"vote_close_days": 14}, "vote_close_days"),
     ({"no_such_setting": 1}, "no_such_setting"),
     ({"horizon_months": 24, "committee_size": 99}, "committee_size"),
+    ({"committee_size": 1}, "committee_size"),  # a committee of one could never decide (SPEC §4.1)
 ])
 def test_a_bad_setting_names_its_field_and_changes_nothing(world, values, field):
     with pytest.raises(ValidationFailed) as exc:

@@ -71,7 +71,8 @@ def committee_topic(world, users, when):
     return session
 
 
-def held_review(world, users, present: int, oppose: int, support: int = 0, abstain: int = 0):
+def held_review(world, users, present: int, oppose: int, support: int = 0, abstain: int = 0,
+                early_election: bool = False):
     start = clock.utcnow() - timedelta(days=200)
     sit_committee(world, users, start)
     committee_topic(world, users, start + timedelta(days=60))
@@ -84,6 +85,8 @@ def held_review(world, users, present: int, oppose: int, support: int = 0, absta
     votes = ["oppose"] * oppose + ["support"] * support + ["abstain"] * abstain
     for user, choice in zip(users, votes):
         ballots.cast(poll.id, seat(user), [overall[choice], topic["effective"]], world.programme.id)
+    if early_election:
+        committee.open_election(world.programme, world.bureau, reason="early", note="换届提前")
     return services.close_review(review, world.programme, world.bureau)
 
 
@@ -102,6 +105,21 @@ def test_19_present_12_oppose_triggers_re_election_with_the_arithmetic_in_words(
     view = services.review_view(review, world.bureau)
     assert view.topics[0].title == "网格员减负" and view.topics[0].counts["effective"] == 17
     assert len(view.receipts) == 17 == view.results.turnout
+
+
+def test_a_recall_while_an_election_is_under_way_hands_the_choice_to_that_election(world):
+    """The rule still applies when the bureau has already called an election: the term ends as recalled and the
+    running election chooses the successor (opening a second one would be refused and the review never close)."""
+    users = nineteen(world)
+    review = held_review(world, users, present=19, oppose=12, support=7, early_election=True)
+    assert review.state.value == "closed" and review.outcome == rules.TRIGGERED
+    term = db.session.get(committee.Term, review.term_id)
+    assert term.end_reason == "recalled" and committee.sitting_term(world.programme.id) is None
+    running = committee.running_election(world.programme.id)
+    assert running.reason == "early" and review.election_id == running.id
+    assert db.session.scalars(select(committee.Election.id).where(
+        committee.Election.programme_id == world.programme.id,
+        committee.Election.state != committee.ElectionState.CLOSED)).all() == [running.id]
 
 
 def test_19_present_11_oppose_stands(world):
