@@ -47,6 +47,15 @@ def bdi(value):
     return Markup("<bdi>%s</bdi>") % value
 
 
+def isolate(value):
+    """The same isolation for text that cannot hold markup (<title>, <option>, a confirmation's data-confirm):
+    the name between U+2068 FIRST STRONG ISOLATE and U+2069 POP DIRECTIONAL ISOLATE, which browsers and dialogs
+    treat as <bdi> treats its content. Never for a value a form sends back (an input's value, a <textarea>)."""
+    if value is None or value == "":
+        return value
+    return f"\u2068{value}\u2069"
+
+
 def with_names(sentence: str, **values) -> Markup:
     """A sentence from Python that names someone, as markup for a page: `sentence` is the translation asked for
     without its values (`_("%(name)s joined.")`), each value is escaped, and names come wrapped by bdi()."""
@@ -59,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(session_time=session_time, format_date=format_date,
                                  format_datetime=format_datetime, format_time=format_time)
     app.add_template_filter(bdi, "bdi")
+    app.add_template_filter(isolate, "isolate")
 
     @app.context_processor
     def language_names():

@@ -20,7 +20,7 @@ from salon.errors import Conflict, DomainError
 from salon.exports import table_response
 from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home.tasks import Task, TaskContext
-from salon.i18n import session_time
+from salon.i18n import isolate, session_time
 from salon.programmes import services as programmes
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
@@ -87,7 +87,7 @@ def _candidate_form(view) -> CandidateForm:
     form = CandidateForm()
     taken = {c.seat_id for c in view.candidates}
     holders = programmes.holders_by_community(current_user.programme_id)
-    form.seat_id.choices = [(c.seat.id, f"{c.name} · {holders[c.id].display_name}")
+    form.seat_id.choices = [(c.seat.id, f"{isolate(c.name)} · {isolate(holders[c.id].display_name)}")
                             for c in programmes.communities(current_user.programme_id, active_only=True)
                             if c.id in holders and c.seat.id not in taken]
     return form
@@ -223,7 +223,7 @@ def pick(session_id):
     session = topics.get_session(session_id, current_user.programme_id)
     view = topics.session_topic(session, current_user)
     form = PickForm()
-    form.nomination_id.choices = [(n.id, n.title) for n in view.nominations]
+    form.nomination_id.choices = [(n.id, isolate(n.title)) for n in view.nominations]
     if form.validate_on_submit():
         try:
             services.record_pick(session, current_user, form.nomination_id.data, form.rationale.data)

@@ -9,6 +9,7 @@ from salon import clock
 from salon.accounts.auth import login_required
 from salon.errors import DomainError, int_argument
 from salon.forms import EmptyForm, show_error
+from salon.i18n import isolate
 from salon.outcomes import services
 from salon.outcomes.forms import ActionForm, AttendanceForm, MinutesForm, ResolutionForm, UpdateForm
 from salon.rules import outcomes as rules
@@ -32,8 +33,8 @@ def _form_error(form, exc: DomainError) -> None:
 
 def _attendance_form(record, formdata=True) -> AttendanceForm:
     form = AttendanceForm() if formdata else AttendanceForm(formdata=None)
-    form.community_ids.choices = [(r.id, r.name) for r in record.attendance.communities]
-    form.guest_ids.choices = [(r.id, f"{r.name} ({r.unit})") for r in record.attendance.guests]
+    form.community_ids.choices = [(r.id, isolate(r.name)) for r in record.attendance.communities]
+    form.guest_ids.choices = [(r.id, f"{isolate(r.name)} ({isolate(r.unit)})") for r in record.attendance.guests]
     if not formdata:
         form.community_ids.data = [r.id for r in record.attendance.communities if r.present]
         form.guest_ids.data = [r.id for r in record.attendance.guests if r.present]

@@ -21,7 +21,7 @@ from salon.exports import FORMATS, table_response
 from salon.forms import EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
-from salon.i18n import session_time
+from salon.i18n import isolate, session_time
 from salon.programmes import services as programmes
 from salon.reviews import services
 from salon.reviews.forms import CloseReviewForm, OpenReviewForm, RollOffForm
@@ -99,7 +99,7 @@ def review(review_id):
     view = services.review_view(_review(review_id), current_user)
     communities = programmes.communities(current_user.programme_id, active_only=True) if view.roll else []
     off_form = RollOffForm()
-    off_form.seat_id.choices = [(c.seat.id, c.name) for c in communities if c.seat.id in view.present_seats]
+    off_form.seat_id.choices = [(c.seat.id, isolate(c.name)) for c in communities if c.seat.id in view.present_seats]
     return render_template("reviews/review.html", view=view, communities=communities, button_form=EmptyForm(),
                            off_form=off_form, close_form=CloseReviewForm(), rules=rules,
                            decided_by_label=services.decided_by_label, **_outcome_helpers())

@@ -12,7 +12,7 @@ from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
-from salon.i18n import bdi, session_time, with_names
+from salon.i18n import bdi, isolate, session_time, with_names
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.rules import calendar_rules
@@ -77,7 +77,7 @@ def _other_choices(session, now):
         if other.chair_community_id in (None, session.chair_community_id):
             continue
         label = " · ".join([_("No. %(number)d", number=other.number),
-                            calendar_rules.to_local(other.starts_at, zone).strftime("%Y-%m-%d"), other.chair.name])
+                            calendar_rules.to_local(other.starts_at, zone).strftime("%Y-%m-%d"), isolate(other.chair.name)])
         choices.append((other.id, label))
     return choices
 
@@ -315,7 +315,7 @@ def blackouts():
 
 def _feed_choices():
     return [("", _("Whole programme"))] + [
-        (str(c.id), _("Chair duties of %(community)s", community=c.name))
+        (str(c.id), _("Chair duties of %(community)s", community=isolate(c.name)))
         for c in programmes.communities(current_user.programme_id, active_only=True)]
 
 

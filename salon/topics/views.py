@@ -17,7 +17,7 @@ from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
-from salon.i18n import session_time
+from salon.i18n import isolate, session_time
 from salon.topics import limits, services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm
 
@@ -188,7 +188,7 @@ def close_vote(session_id):
 def decide(session_id):
     view = services.session_topic(_session(session_id), current_user)
     form = DecideForm()
-    form.nomination_id.choices = [(n.id, n.title) for n in view.nominations]
+    form.nomination_id.choices = [(n.id, isolate(n.title)) for n in view.nominations]
     if form.validate_on_submit():
         try:
             services.decide(view.session, current_user, form.nomination_id.data, form.rationale.data)
