@@ -26,15 +26,16 @@ FENCE = re.compile(r"^(```|~~~)")
 INLINE_CODE = re.compile(r"`[^`]*`")
 
 
-def _prose(text: str) -> list[tuple[int, str]]:
-    """The lines outside fenced code blocks, with inline code blanked out (a link inside code is not a link)."""
+def _prose(text: str, keep_code: bool = False) -> list[tuple[int, str]]:
+    """The lines outside fenced code blocks, numbered. Inline code is blanked out (a link inside code is not a
+    link) unless keep_code: a heading's `code` is part of its slug."""
     lines, fenced = [], False
     for number, line in enumerate(text.splitlines(), start=1):
         if FENCE.match(line.lstrip()):
             fenced = not fenced
             continue
         if not fenced:
-            lines.append((number, INLINE_CODE.sub(lambda m: " " * len(m.group()), line)))
+            lines.append((number, line if keep_code else INLINE_CODE.sub(lambda m: " " * len(m.group()), line)))
     return lines
 
 
@@ -49,7 +50,7 @@ def slug(heading: str) -> str:
 def anchors(page: Path) -> set[str]:
     found: set[str] = set()
     seen: dict[str, int] = {}
-    for _, line in _prose_with_code(page.read_text(encoding="utf-8")):
+    for _, line in _prose(page.read_text(encoding="utf-8"), keep_code=True):
         match = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
         if match:
             base = slug(match.group(1))
@@ -57,18 +58,6 @@ def anchors(page: Path) -> set[str]:
             found.add(base if n == 0 else f"{base}-{n}")
             seen[base] = n + 1
     return found
-
-
-def _prose_with_code(text: str) -> list[tuple[int, str]]:
-    """Lines outside fenced code blocks, inline code kept (a heading's `code` is part of its slug)."""
-    lines, fenced = [], False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if FENCE.match(line.lstrip()):
-            fenced = not fenced
-            continue
-        if not fenced:
-            lines.append((number, line))
-    return lines
 
 
 def links(page: Path) -> list[tuple[int, str]]:
