@@ -18,7 +18,7 @@ AXE_DIR := .cache/axe
 NOBLE_CURVES := @noble/curves@2.4.0
 VENDOR_DIR := salon/static/vendor
 
-.PHONY: run test test-clock test-clock-leap-day test-clock-year-end venv axe vendor i18n bench release-fixture clean
+.PHONY: run test test-clock test-clock-year-ahead test-clock-leap-day test-clock-year-end venv axe vendor i18n bench release-fixture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,28 +38,34 @@ run: venv vendor
 	@echo
 	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call salon:create_app
 
+# Every layer on both databases, the browser journeys with them, spread over the machine's cores (pytest-xdist;
+# TEST_JOBS=0 runs in one process), then the clock layers.
+TEST_JOBS ?= auto
+XDIST = -n $(TEST_JOBS)
+
 test: venv axe vendor
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-clock
 
 # The suite must not depend on the day it runs (issue 18): the non-browser layers again with Python's clock moved
-# (SALON_TEST_CLOCK, tests/conftest.py): a year ahead on both databases, then a leap day and the last minute of a
-# year in Shanghai on SQLite only. Every moment the product compares comes from Python (salon/clock.py; no SQL reads
-# the database's clock), so the databases cannot differ on a date; the year-ahead run still covers PostgreSQL.
-# The two SQLite runs are single-threaded and share nothing, so they run side by side on a 2-core machine (each
-# one's output printed whole when it ends). Left out: the tests that serve Salon from other processes (the two-server
-# test, PostgreSQL restarted, Redis gone), whose clock does not move. docs/time-in-tests.md says more.
+# (SALON_TEST_CLOCK, tests/conftest.py): a year ahead on PostgreSQL (production's database), then a leap day and
+# the last minute of a year in Shanghai on SQLite (the embedded default), so that each database runs with a moved
+# clock. Every moment the product compares comes from Python (salon/clock.py; no SQL reads the database's clock), so
+# the databases cannot differ on a date. Without PostgreSQL the year-ahead run falls back to SQLite. Left out: the
+# tests that serve Salon from other processes (the two-server test, PostgreSQL restarted, Redis gone), whose clock
+# does not move. docs/time-in-tests.md says more.
 CLOCK_LAYERS := tests/unit tests/services tests/web --deselect tests/web/test_cluster.py \
 	--deselect tests/web/test_database_restart.py --deselect tests/web/test_rate_limit_storage.py
-test-clock: venv
-	SALON_TEST_CLOCK=+365d $(BIN)/python -m pytest $(CLOCK_LAYERS) $(PYTEST_ARGS)
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-clock-leap-day test-clock-year-end
+test-clock: venv test-clock-year-ahead test-clock-leap-day test-clock-year-end
+
+test-clock-year-ahead: venv
+	SALON_TEST_CLOCK=+365d SALON_TEST_POSTGRES_ONLY=1 $(BIN)/python -m pytest $(XDIST) $(CLOCK_LAYERS) $(PYTEST_ARGS)
 
 test-clock-leap-day: venv
-	SALON_TEST_CLOCK=2028-02-29T10:00:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest $(CLOCK_LAYERS) $(PYTEST_ARGS)
+	SALON_TEST_CLOCK=2028-02-29T10:00:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest $(XDIST) $(CLOCK_LAYERS) $(PYTEST_ARGS)
 
 test-clock-year-end: venv
-	SALON_TEST_CLOCK=2027-12-31T23:59:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest $(CLOCK_LAYERS) $(PYTEST_ARGS)
+	SALON_TEST_CLOCK=2027-12-31T23:59:00+08:00 SALON_TEST_SQLITE_ONLY=1 $(BIN)/python -m pytest $(XDIST) $(CLOCK_LAYERS) $(PYTEST_ARGS)
 
 axe:
 	@if [ -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] && grep -q '"version": "$(AXE_CORE:axe-core@%=%)"' $(AXE_DIR)/node_modules/axe-core/package.json; then :; \

@@ -39,9 +39,14 @@ def _postgres_answers() -> bool:
         return False
 
 
+# Every database test runs on each of BACKENDS: SQLite always, PostgreSQL when it answers (or is required).
+# SALON_TEST_SQLITE_ONLY=1 keeps SQLite alone; SALON_TEST_POSTGRES_ONLY=1 keeps PostgreSQL alone where it answers
+# (the Makefile's year-ahead run: the boundary-date runs cover SQLite).
 BACKENDS = ["sqlite"]
 if os.environ.get("SALON_TEST_SQLITE_ONLY") != "1" and (REQUIRE_POSTGRES or _postgres_answers()):
     BACKENDS.append("postgresql")
+    if os.environ.get("SALON_TEST_POSTGRES_ONLY") == "1":
+        BACKENDS.remove("sqlite")
 
 
 # SALON_TEST_CLOCK moves Python's clock for the whole run, ticking from there, so CI proves the suite does not
@@ -106,13 +111,16 @@ def pytest_terminal_summary(terminalreporter):
     if _layer_seconds:
         parts = [f"{layer} {_layer_seconds[layer]:.0f} s ({_layer_tests[layer]})"
                  for layer in (*LAYERS, "other") if layer in _layer_seconds]
-        terminalreporter.write_line(f"salon: time per layer (tests): {', '.join(parts)}; "
+        workers = getattr(terminalreporter.config.option, "numprocesses", None)
+        summed = f" summed over {workers} workers" if workers else ""
+        terminalreporter.write_line(f"salon: time per layer (tests{summed}): {', '.join(parts)}; "
                                     f"whole run {time.monotonic() - _started:.0f} s, load average "
                                     + " ".join(f"{x:.1f}" for x in os.getloadavg()))
-    terminalreporter.write_line(
-        f"salon: database tests ran on {' and '.join(BACKENDS)}"
-        + ("" if not skipped_pg else " (SALON_TEST_SQLITE_ONLY=1)" if os.environ.get("SALON_TEST_SQLITE_ONLY") == "1"
-           else " (PostgreSQL not reachable: skipped)"))
+    note = ("" if BACKENDS == ["sqlite", "postgresql"]
+            else " (SALON_TEST_POSTGRES_ONLY=1)" if not skipped_pg
+            else " (SALON_TEST_SQLITE_ONLY=1)" if os.environ.get("SALON_TEST_SQLITE_ONLY") == "1"
+            else " (PostgreSQL not reachable: skipped)")
+    terminalreporter.write_line(f"salon: database tests ran on {' and '.join(BACKENDS)}{note}")
 
 
 def create_postgres_database(prefix: str = "salon_test", template: str | None = None) -> str:

@@ -57,6 +57,18 @@ def pytest_terminal_summary(terminalreporter):
                                     f"{' and '.join(map(str, WIDTHS))} px ({'/'.join(AXE_IMPACTS)} rules)")
 
 
+def pytest_sessionfinish(session):
+    # Under pytest-xdist each worker checks its own pages: it hands their names to the controller, which prints
+    # the summary (pytest_testnodedown below).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["axe_pages"] = sorted(_axe_pages)
+
+
+def pytest_testnodedown(node, error):
+    _axe_pages.update(getattr(node, "workeroutput", {}).get("axe_pages", ()))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
