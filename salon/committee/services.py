@@ -321,9 +321,7 @@ def _build_poll(election: Election, programme: Programme, actor, now: datetime, 
         holder = holders.get(seat.community_id)
         label = f"{seat.community.name} · {holder.display_name}" if holder else seat.community.name
         ballots.add_option(question, label, ref_id=seat_id)
-    voters = db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
-        Seat.programme_id == programme.id, Community.active.is_(True))).all()
-    ballots.open_poll(poll, list(voters), actor, now)
+    ballots.open_poll(poll, programmes.active_seats(programme.id), actor, now)
     return poll
 
 

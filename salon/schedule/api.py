@@ -8,14 +8,12 @@ from marshmallow import fields, validate
 
 from salon import clock
 from salon.api import next_page_headers, require_bureau
-from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.schedule import services
 
 blp = Blueprint("api_schedule", __name__, description="The schedule and the rotating chair")
-PAGE_DEFAULT = 20
-PAGE_MAX = 200
 
 
 class SessionSchema(Strict):

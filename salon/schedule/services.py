@@ -95,6 +95,13 @@ def get_session(session_id, programme_id: int, field: str = "session_id") -> Ses
     return programmes.get_scoped(Session, session_id, programme_id, field)
 
 
+def lock_session(session_id: int) -> None:
+    """Step 3 of the lock order (salon/database.py), after lock_programme() where the write records an audit
+    event: the session row FOR UPDATE, so writes that count or number the session's rows (its topic poll and
+    decision, resolutions, action items, packet links) run one at a time."""
+    db.session.execute(select(Session.id).where(Session.id == session_id).with_for_update())
+
+
 def is_future(session: Session, now: datetime | None = None) -> bool:
     return session.starts_at > _now(now)
 
