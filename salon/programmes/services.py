@@ -235,6 +235,14 @@ def reactivate_community(community: Community, actor: User) -> Community:
     return community
 
 
+def get_community(community_id, programme_id: int, field: str = "community_id") -> Community:
+    return get_scoped(Community, community_id, programme_id, field)
+
+
+def get_seat(seat_id, programme_id: int, field: str = "seat_id") -> Seat:
+    return get_scoped(Seat, seat_id, programme_id, field)
+
+
 def lock_community(community_id: int) -> None:
     """Step 3 of the lock order (salon/database.py): the community row FOR UPDATE, so writes that count the
     community's rows (its nominations for a session) run one at a time."""

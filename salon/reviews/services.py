@@ -27,7 +27,7 @@ from salon.outcomes.services import SessionOutcome
 from salon.extensions import db
 from salon.i18n import session_time
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme, Seat
+from salon.programmes.models import Community, Programme
 from salon.reviews.models import REASON_MAX, ReviewAttendance, Review, ReviewState, ReviewTopic
 from salon.rules import ballots as ballot_rules
 from salon.rules import committee as rules

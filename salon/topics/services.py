@@ -22,7 +22,7 @@ from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme, Seat
+from salon.programmes.models import Community, Programme
 from salon.rules import ballots as ballot_rules
 from salon.rules import topics as rules
 from salon.schedule import services as schedule
@@ -145,6 +145,10 @@ def _tick(now: datetime) -> list[str]:
 def _nomination_count(session_id: int) -> int:
     return db.session.scalar(select(func.count(Nomination.id)).where(
         Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None)))
+
+
+def nomination_titled(session_id: int, title: str) -> Nomination | None:
+    return db.session.scalar(select(Nomination).where(Nomination.session_id == session_id, Nomination.title == title))
 
 
 def active_nominations(session_id: int) -> list[Nomination]:
