@@ -222,7 +222,7 @@ def nominate(election: Election, user, seat_id, now: datetime | None = None) -> 
     if me is None:
         raise Forbidden(_("Only a community's secretary can nominate candidates."), "seat")
     _check_standing(election, now)
-    seat = programmes.get_scoped(Seat, seat_id, election.programme_id, "seat_id")
+    seat = programmes.get_seat(seat_id, election.programme_id)
     holding = programmes.current_holding(seat.id)
     if holding is None or not seat.community.active:
         raise ValidationFailed(_("That community has no secretary who could stand."), "seat_id")
