@@ -13,7 +13,10 @@ Lock order (PostgreSQL; SQLite serialises every writer at BEGIN IMMEDIATE, so it
    closing), so a close waits for the ballots in flight and a ballot arriving during a close waits for it.
    It takes no row lock: ballots used to take FOR KEY SHARE on the poll row, and many transactions sharing
    a lock on one row make PostgreSQL create a MultiXact for it, which cost a ballot more than its writes.
-3. The rows the write changes (several rows of one table in primary-key order).
+3. The rows the write changes (several rows of one table in primary-key order). A write that counts or numbers
+   the rows hanging off one parent locks that parent first, FOR UPDATE, through the owning room's service:
+   `schedule.services.lock_session()` (a session's topic poll and decision, resolutions, action items, packet
+   links), `programmes.services.lock_community()` (a community's nominations for a session).
 4. The audit chain's tail: `audit.record()` appends under the lock of step 1.
 
 Casting a ballot takes no programme lock (it records no audit event and must stay concurrent): the poll's

@@ -4,13 +4,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -323,6 +323,18 @@ def deactivate(user: User) -> None:
         update(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None),
                                  Invitation.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
+
+
+def pending_invitations(programme_id: int, now: datetime):
+    """How many of the programme's invitations wait to be accepted: a scalar subquery, for a page that asks
+    for it in the same statement as other counts."""
+    return select(func.count(Invitation.id)).where(
+        Invitation.programme_id == programme_id, Invitation.used_at.is_(None),
+        Invitation.revoked_at.is_(None), Invitation.expires_at > now).scalar_subquery()
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
 
 
 def load_session_user(session_id: str) -> User | None:

@@ -16,6 +16,9 @@ from marshmallow import Schema, ValidationError, fields
 UTC = dt.timezone.utc
 
 
+PAGE_DEFAULT = 20  # rows in a page of a cursor-paginated list, unless `limit` asks for another number
+PAGE_MAX = 200
+
 # The headers of a cursor-paginated list (SPEC §9: a list over the years comes a page at a time).
 NEXT_PAGE_HEADERS = {
     "X-Next-Cursor": {"description": "pass as `cursor` to get the next page; absent on the last page",

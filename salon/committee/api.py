@@ -12,13 +12,12 @@ from salon.api import next_page_headers, require_bureau
 from salon.committee.models import ElectionState
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
-from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
-from salon.schedule.api import PAGE_DEFAULT, PAGE_MAX
+from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
 from salon.committee.services import EXTEND_MAX_DAYS
 from salon.topics import services as topics
-from salon.topics.models import RATIONALE_MAX
+from salon.topics import limits as topic_limits
 
 blp = Blueprint("api_committee", __name__, description="The committee: elections and committee picks")
 
@@ -110,7 +109,7 @@ class OpenVoteSchema(Strict):
 
 class PickSchema(Strict):
     nomination_id = fields.Int(required=True, strict=True)
-    rationale = fields.Str(load_default="", validate=validate.Length(max=RATIONALE_MAX))
+    rationale = fields.Str(load_default="", validate=validate.Length(max=topic_limits.RATIONALE.max))
     member = fields.Str(dump_only=True, metadata={"description": "signed by name"})
     picked_at = DateTime(dump_only=True)
 

@@ -7,20 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
 from salon import clock
 from salon.ballots import services as ballots
 from salon.committee import services
 from salon.committee.terms import member_seat_ids, sitting_term
-from salon.extensions import db
 from salon.outcomes import services as outcomes
 from salon.programmes import services as programmes
 from salon.rules.calendar_rules import to_local
 from salon.schedule import services as schedule
-from salon.schedule.models import Session, SessionStatus
 from salon.topics import services as topics
-from salon.topics.models import Nomination
 
 # (secretary index, nominated by index): 景翼, 渭运 and three sample communities stand.
 STANDING = [(0, 0), (1, 1), (4, 2), (7, 7), (10, 0)]
@@ -95,7 +91,7 @@ PICKING = timedelta(days=2)  # after a vote closes, the members take two days to
 
 def load(programme, bureau, secretaries) -> None:
     with current_app.test_request_context():
-        third = db.session.scalar(select(Session).where(Session.programme_id == programme.id, Session.number == 3))
+        third = schedule.numbered_session(programme.id, 3)
         opened = third.starts_at + timedelta(days=3)
         schedule.mark_past_held(programme.id, opened)
         election = services.open_election(programme, bureau, now=opened)
@@ -118,9 +114,7 @@ def load_sessions(programme, bureau, secretaries) -> None:
     """Sessions 4 onwards, month by month, each only as far as today allows."""
     with current_app.test_request_context():
         now = clock.utcnow()
-        later = list(db.session.scalars(select(Session).where(
-            Session.programme_id == programme.id, Session.number > programme.bureau_sessions,
-            Session.status == SessionStatus.PLANNED).order_by(Session.number)))
+        later = schedule.planned_after(programme.id, programme.bureau_sessions)
         for index, session in enumerate(later):
             previous = topics.previous_session(session)
             frame = topics.windows(session, programme, previous)
@@ -167,8 +161,7 @@ def _play(programme, bureau, secretaries, session, previous, frame, index, now) 
 
 def _nominate(secretaries, session, previous, index, in_progress, when) -> None:
     if index == 0:
-        carried = db.session.scalar(select(Nomination).where(Nomination.session_id == previous.id,
-                                                             Nomination.title == CHOSEN[0][1]))
+        carried = topics.nomination_titled(previous.id, CHOSEN[0][1])
         topics.carry_over(carried, _holder(secretaries, carried), when)
         nominations = []
     elif not in_progress:

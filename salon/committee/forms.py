@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from salon.committee.services import EXTEND_MAX_DAYS, NOTE_MAX
 from salon.forms import Form
-from salon.topics.models import RATIONALE_MAX
+from salon.topics import limits as topic_limits
 
 
 class CandidateForm(Form):
@@ -24,7 +24,7 @@ class OpenVoteForm(Form):
 
 class PickForm(Form):
     nomination_id = RadioField(_l("Your pick"), coerce=int, validators=[DataRequired()])
-    rationale = TextAreaField(_l("Rationale"), validators=[Optional(), Length(max=RATIONALE_MAX)],
+    rationale = TextAreaField(_l("Rationale"), validators=[Optional(), Length(max=topic_limits.RATIONALE.max)],
                               description=_l("Mandatory when the pick is not the most approved nomination."))
 
 

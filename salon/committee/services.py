@@ -222,7 +222,7 @@ def nominate(election: Election, user, seat_id, now: datetime | None = None) -> 
     if me is None:
         raise Forbidden(_("Only a community's secretary can nominate candidates."), "seat")
     _check_standing(election, now)
-    seat = programmes.get_scoped(Seat, seat_id, election.programme_id, "seat_id")
+    seat = programmes.get_seat(seat_id, election.programme_id)
     holding = programmes.current_holding(seat.id)
     if holding is None or not seat.community.active:
         raise ValidationFailed(_("That community has no secretary who could stand."), "seat_id")
@@ -321,9 +321,7 @@ def _build_poll(election: Election, programme: Programme, actor, now: datetime, 
         holder = holders.get(seat.community_id)
         label = f"{seat.community.name} · {holder.display_name}" if holder else seat.community.name
         ballots.add_option(question, label, ref_id=seat_id)
-    voters = db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
-        Seat.programme_id == programme.id, Community.active.is_(True))).all()
-    ballots.open_poll(poll, list(voters), actor, now)
+    ballots.open_poll(poll, programmes.active_seats(programme.id), actor, now)
     return poll
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from salon.accounts.auth import login_required
-from salon.accounts.models import Invitation
+from salon.accounts import services as accounts
 from salon import clock, navigation
 from salon.extensions import db
 from salon.home.tasks import Task, TaskContext, provider, tasks_for
@@ -28,11 +28,9 @@ def _platform_tasks(context: TaskContext) -> list[Task]:
     if not user.is_bureau:
         return []
     found = []
-    pending_invitations = select(func.count(Invitation.id)).where(
-        Invitation.programme_id == user.programme_id, Invitation.used_at.is_(None),
-        Invitation.revoked_at.is_(None), Invitation.expires_at > context.now).scalar_subquery()
-    active, vacant, pending = db.session.execute(
-        select(*programmes.community_counts(user.programme_id), pending_invitations)).one()
+    active, vacant, pending = db.session.execute(select(
+        *programmes.community_counts(user.programme_id), accounts.pending_invitations(user.programme_id, context.now),
+    )).one()
     if active == 0:
         found.append(Task(_("Add the communities of your programme."), url_for("programmes.communities"), True))
     if vacant > 0:

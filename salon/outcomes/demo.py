@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from salon.extensions import db
 from salon.outcomes import services
 from salon.programmes import services as programmes
 from salon.rules.calendar_rules import to_local
-from salon.schedule.models import Session
+from salon.schedule import services as schedule
 from salon.topics import services as topics
 from salon.topics.demo import PROMISE
 
@@ -43,8 +40,7 @@ def load(programme, bureau, secretaries) -> None:
 def _load(programme, bureau, secretaries) -> None:
     community_of = [programmes.seat_of(s).community_id for s in secretaries]
     for number in (1, 2, 3):
-        session = db.session.scalar(select(Session).where(Session.programme_id == programme.id,
-                                                          Session.number == number))
+        session = schedule.numbered_session(programme.id, number)
         if session is None or services.resolutions(session.id):
             continue
         after = session.starts_at + timedelta(minutes=session.duration_minutes)

@@ -23,6 +23,7 @@ from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Minutes,
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
 from salon.rules import outcomes as rules
+from salon.schedule import services as schedule
 from salon.schedule.models import Session, SessionStatus
 from salon.topics import services as topics
 from salon.topics.models import Guest
@@ -254,7 +255,7 @@ def add_resolution(session: Session, user, text, now: datetime | None = None) ->
     now = now or clock.utcnow()
     text = clean_text(text, "text", limits.RESOLUTION_MAX, True)
     _check_write(user, session, now)
-    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    schedule.lock_session(session.id)
     count, top = db.session.execute(select(func.count(Resolution.id), func.max(Resolution.number))
                                     .where(Resolution.session_id == session.id)).one()
     if count >= limits.RESOLUTIONS_PER_SESSION:
@@ -277,7 +278,7 @@ def remove_resolution(resolution: Resolution, user, now: datetime | None = None)
     now = now or clock.utcnow()
     session = db.session.get(Session, resolution.session_id)
     _check_write(user, session, now)
-    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    schedule.lock_session(session.id)
     number = resolution.number
     audit.record(session.programme_id, user, "resolution.remove", resolution, session=session.number, number=number)
     db.session.delete(resolution)
@@ -309,7 +310,7 @@ def add_action(session: Session, user, data: dict, now: datetime | None = None) 
     due_on = clean_due(data.get("due_on"))
     status = clean_status(data.get("status") or rules.OPEN)
     _check_write(user, session, now)
-    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    schedule.lock_session(session.id)
     if db.session.scalar(select(func.count(ActionItem.id)).where(ActionItem.session_id == session.id)) \
             >= limits.ACTIONS_PER_SESSION:
         raise Conflict(_("At most %(n)d items.", n=limits.ACTIONS_PER_SESSION), "what")

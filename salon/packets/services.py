@@ -25,6 +25,7 @@ from salon.outcomes import services as outcomes
 from salon.packets.models import GuestLink
 from salon.programmes import services as programmes
 from salon.programmes.models import Programme
+from salon.schedule import services as schedule
 from salon.schedule.models import Session, SessionStatus
 from salon.committee import services as committee
 from salon.topics import services as topics
@@ -195,7 +196,7 @@ def create_link(session: Session, user, label, now: datetime | None = None) -> G
     if not has_packet(session) or session.status == SessionStatus.CANCELLED:
         raise Conflict(_("This session's topic has not been decided yet: there is no packet."), "session_id")
     lock_programme(session.programme_id)  # the lock order of salon/database.py: programme first
-    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    schedule.lock_session(session.id)
     if db.session.scalar(select(func.count(GuestLink.id)).where(GuestLink.session_id == session.id)) \
             >= limits.GUEST_LINKS_PER_SESSION:
         raise Conflict(_("At most %(n)d items.", n=limits.GUEST_LINKS_PER_SESSION), "label")

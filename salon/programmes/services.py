@@ -235,6 +235,27 @@ def reactivate_community(community: Community, actor: User) -> Community:
     return community
 
 
+def get_community(community_id, programme_id: int, field: str = "community_id") -> Community:
+    return get_scoped(Community, community_id, programme_id, field)
+
+
+def get_seat(seat_id, programme_id: int, field: str = "seat_id") -> Seat:
+    return get_scoped(Seat, seat_id, programme_id, field)
+
+
+def lock_community(community_id: int) -> None:
+    """Step 3 of the lock order (salon/database.py): the community row FOR UPDATE, so writes that count the
+    community's rows (its nominations for a session) run one at a time."""
+    db.session.execute(select(Community.id).where(Community.id == community_id).with_for_update())
+
+
+def active_seats(programme_id: int) -> list[int]:
+    """The ids of the programme's seats whose community is active: the voters of a topic poll, of a committee
+    election, and the roll of a review."""
+    return list(db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
+        Seat.programme_id == programme_id, Community.active.is_(True))))
+
+
 def current_holding(seat_id: int) -> SeatHolding | None:
     return db.session.scalar(select(SeatHolding).where(SeatHolding.seat_id == seat_id,
                                                        SeatHolding.ended_at.is_(None)))

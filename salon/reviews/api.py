@@ -12,9 +12,8 @@ from salon.api import next_page_headers, require_bureau
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
 from salon.reviews.models import ReviewState
-from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
 from salon.reviews.models import REASON_MAX
-from salon.schedule.api import PAGE_DEFAULT, PAGE_MAX
 from salon.ballots.api import PollSchema, poll_payload
 from salon.errors import Forbidden
 from salon.reviews import services

@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
 from salon import clock
 from salon.ballots import services as ballots
 from salon.committee import services as committee
-from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.reviews import services
 from salon.rules import committee as rules
-from salon.schedule.models import Session, SessionStatus
+from salon.schedule import services as schedule
 
 PRESENT = 16  # of 19
 OVERALL = ["support"] * 9 + ["oppose"] * 4 + ["abstain"] * 2  # one present secretary does not vote
@@ -31,9 +29,7 @@ def load(programme, bureau, secretaries) -> None:
         if term is None:
             return
         due = rules.review_due_at(term.started_at, 0, programme.review_period_months)
-        venue = db.session.scalar(select(Session).where(
-            Session.programme_id == programme.id, Session.status == SessionStatus.HELD, Session.starts_at >= due)
-            .order_by(Session.starts_at).limit(1))
+        venue = schedule.first_held_since(programme.id, due)
         if venue is None:
             return
         held = venue.starts_at + timedelta(minutes=venue.duration_minutes)

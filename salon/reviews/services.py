@@ -27,7 +27,7 @@ from salon.outcomes.services import SessionOutcome
 from salon.extensions import db
 from salon.i18n import session_time
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme, Seat
+from salon.programmes.models import Community, Programme
 from salon.reviews.models import REASON_MAX, ReviewAttendance, Review, ReviewState, ReviewTopic
 from salon.rules import ballots as ballot_rules
 from salon.rules import committee as rules
@@ -372,8 +372,7 @@ def take_roll(review: Review, user, seat_ids, now: datetime | None = None) -> in
         raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
     if not isinstance(seat_ids, list) or not seat_ids:
         raise ValidationFailed(_("Choose at least one community."), "seat_ids")
-    active = set(db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
-        Seat.programme_id == review.programme_id, Community.active.is_(True))))
+    active = set(programmes.active_seats(review.programme_id))
     for seat_id in seat_ids:
         if isinstance(seat_id, bool) or not isinstance(seat_id, int) or seat_id not in active:
             raise ValidationFailed(_("Not an active community of this programme."), "seat_ids")

@@ -8,14 +8,11 @@ from marshmallow import fields, validate
 
 from salon import clock
 from salon.api import next_page_headers, require_bureau
-from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
 from salon.programmes import services as programmes
-from salon.programmes.models import Community
 from salon.schedule import services
 
 blp = Blueprint("api_schedule", __name__, description="The schedule and the rotating chair")
-PAGE_DEFAULT = 20
-PAGE_MAX = 200
 
 
 class SessionSchema(Strict):
@@ -204,7 +201,7 @@ class Duties(MethodView):
     def get(self, args, community_id):
         """A community's chair duties, past and future, in date order, a page at a time (cursor pagination:
         follow the X-Next-Cursor header, or the Link header, until it is absent)."""
-        community = programmes.get_scoped(Community, community_id, g.api_user.programme_id, "community_id")
+        community = programmes.get_community(community_id, g.api_user.programme_id)
         page, last = services.session_page(g.api_user.programme_id, args["cursor"], args["limit"],
                                            community_id=community.id)
         return _sessions_out(page), 200, next_page_headers(last and last.id, args["limit"], "api_schedule.Duties",

@@ -3,14 +3,16 @@ programme's time zone as VTIMEZONE/TZID, so calendar apps update events in place
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 
-from salon.programmes.models import Programme
 from salon.schedule.models import Session, SessionStatus
+
+if TYPE_CHECKING:
+    from salon.programmes.models import Programme
 
 
 def uid(session: Session) -> str:

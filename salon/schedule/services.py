@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,16 +14,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from salon import clock
-from salon.accounts.models import User
+from salon.accounts import services as accounts
 from salon.audit import services as audit
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme
 from salon.rules import calendar_rules, rotation
 from salon.rules import topics as rules_topics
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus
+
+if TYPE_CHECKING:
+    from salon.accounts.models import User
+    from salon.programmes.models import Community, Programme
 
 FEED_SALT = "salon.schedule.calendar-feed"
 MAX_MONTHS = 36
@@ -93,6 +97,30 @@ def session_page(programme_id: int, cursor=None, limit: int = 50, *, community_i
 
 def get_session(session_id, programme_id: int, field: str = "session_id") -> Session:
     return programmes.get_scoped(Session, session_id, programme_id, field)
+
+
+def numbered_session(programme_id: int, number: int) -> Session | None:
+    return db.session.scalar(select(Session).where(Session.programme_id == programme_id, Session.number == number))
+
+
+def planned_after(programme_id: int, number: int) -> list[Session]:
+    """The planned sessions numbered after `number`, in order."""
+    return list(db.session.scalars(select(Session).where(
+        Session.programme_id == programme_id, Session.number > number,
+        Session.status == SessionStatus.PLANNED).order_by(Session.number)))
+
+
+def first_held_since(programme_id: int, since: datetime) -> Session | None:
+    return db.session.scalar(select(Session).where(
+        Session.programme_id == programme_id, Session.status == SessionStatus.HELD, Session.starts_at >= since)
+        .order_by(Session.starts_at).limit(1))
+
+
+def lock_session(session_id: int) -> None:
+    """Step 3 of the lock order (salon/database.py), after lock_programme() where the write records an audit
+    event: the session row FOR UPDATE, so writes that count or number the session's rows (its topic poll and
+    decision, resolutions, action items, packet links) run one at a time."""
+    db.session.execute(select(Session.id).where(Session.id == session_id).with_for_update())
 
 
 def is_future(session: Session, now: datetime | None = None) -> bool:
@@ -382,7 +410,7 @@ def edit_session(session: Session, actor: User, day: date | None = None, at: tim
     lock_programme(session.programme_id)  # lock order: salon/database.py
     now = _now(now)
     _require_future_planned(session, now)
-    programme = db.session.get(Programme, session.programme_id)
+    programme = programmes.get_programme(session.programme_id)
     zone = programme.timezone
     local = calendar_rules.to_local(session.starts_at, zone)
     new_day = day if day is not None else local.date()
@@ -438,7 +466,7 @@ def cancel_session(session: Session, actor: User, now: datetime | None = None) -
     db.session.flush()
     audit.record(session.programme_id, actor, "session.cancel", session, number=number, chair=chair)
     _cancelled(session, actor, now)
-    _rebuild(db.session.get(Programme, session.programme_id), now)
+    _rebuild(programmes.get_programme(session.programme_id), now)
     return session
 
 
@@ -454,7 +482,7 @@ def set_locked(session: Session, actor: User, locked: bool, now: datetime | None
         audit.record(session.programme_id, actor, "session.lock" if locked else "session.unlock", session,
                      number=session.number)
         if not locked:
-            _rebuild(db.session.get(Programme, session.programme_id), now)
+            _rebuild(programmes.get_programme(session.programme_id), now)
     return session
 
 
@@ -666,7 +694,7 @@ def create_feed(user: User, community_id=None) -> CalendarFeed:
     lock_programme(user.programme_id)  # lock order: salon/database.py
     community = None
     if community_id not in (None, ""):
-        community = programmes.get_scoped(Community, community_id, user.programme_id, "community_id")
+        community = programmes.get_community(community_id, user.programme_id)
     for feed in feeds_of(user):
         if feed.community_id == (community.id if community else None):
             return feed
@@ -706,7 +734,7 @@ def open_feed(token: str) -> CalendarFeed:
     feed = db.session.get(CalendarFeed, as_id(feed_id)) if as_id(feed_id) else None
     if feed is None or feed.nonce != nonce or feed.revoked_at is not None:
         raise NotFound(_("Not found."), "token")
-    user = db.session.get(User, feed.user_id)
+    user = accounts.get_user(feed.user_id)
     if user is None or not user.active:
         raise NotFound(_("Not found."), "token")
     return feed

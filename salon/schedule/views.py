@@ -14,7 +14,6 @@ from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
 from salon.i18n import bdi, isolate, session_time, with_names
 from salon.programmes import services as programmes
-from salon.programmes.models import Community
 from salon.rules import calendar_rules
 from salon.schedule import ical, services
 from salon.schedule.forms import (AskSwapForm, BlackoutForm, BureauSwapForm, EditSessionForm, FeedForm,
@@ -58,7 +57,7 @@ def _past_page(cursor, now, community_id=None):
 @bp.route("/schedule/communities/<int:community_id>")
 @login_required
 def duties(community_id):
-    community = programmes.get_scoped(Community, community_id, current_user.programme_id, "community_id")
+    community = programmes.get_community(community_id, current_user.programme_id)
     now = clock.utcnow()
     cursor = int_argument("before")
     past, older = _past_page(cursor, now, community.id)

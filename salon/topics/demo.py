@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.schedule.models import Session
+from salon.schedule import services as schedule
 from salon.topics import services
 from salon.topics.models import Nomination, TopicDecision
+
+if TYPE_CHECKING:
+    from salon.schedule.models import Session
 
 # (session number, [(community index, title, problem, hoped result, outside units)], chosen index, rationale)
 SOURCE = [
@@ -43,7 +47,7 @@ PROMISE = "由患者本人书面承诺替代社区开具的证明 (告知承诺�
 
 def _session(programme, number: int) -> Session:
     """One of the schedule's sessions (the schedule's demo lays them on the timeline)."""
-    return db.session.scalar(select(Session).where(Session.programme_id == programme.id, Session.number == number))
+    return schedule.numbered_session(programme.id, number)
 
 
 def load_topics(programme, bureau, secretaries) -> None:

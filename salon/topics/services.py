@@ -22,9 +22,10 @@ from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme, Seat
+from salon.programmes.models import Community, Programme
 from salon.rules import ballots as ballot_rules
 from salon.rules import topics as rules
+from salon.schedule import services as schedule
 from salon.schedule.models import Session, SessionStatus
 from salon.topics import limits
 from salon.topics.models import (HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX, AgendaItem, Guest,
@@ -146,6 +147,10 @@ def _nomination_count(session_id: int) -> int:
         Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None)))
 
 
+def nomination_titled(session_id: int, title: str) -> Nomination | None:
+    return db.session.scalar(select(Nomination).where(Nomination.session_id == session_id, Nomination.title == title))
+
+
 def active_nominations(session_id: int) -> list[Nomination]:
     return list(db.session.scalars(
         select(Nomination).where(Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None))
@@ -156,7 +161,7 @@ def open_voting(session: Session, programme: Programme, actor, now: datetime | N
     """Build the approval poll over the session's nominations and open it for the active communities' seats.
     The bureau may open it early (actor given); nominations freeze from then on."""
     now = now or clock.utcnow()
-    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    schedule.lock_session(session.id)
     if topic_poll(session.id) is not None:
         raise Conflict(_("Voting for this session has already opened."), "poll")
     if session.status != SessionStatus.PLANNED:
@@ -179,9 +184,7 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime) -> 
                                     code=QUESTION_CODE)
     for nomination in nominations:
         ballots.add_option(question, nomination.title, ref_id=nomination.id)
-    seats = db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
-        Seat.programme_id == programme.id, Community.active.is_(True))).all()
-    ballots.open_poll(poll, list(seats), actor, now)
+    ballots.open_poll(poll, programmes.active_seats(programme.id), actor, now)
     return poll
 
 
@@ -243,7 +246,7 @@ def _check_nominating(session: Session, programme: Programme, now: datetime) -> 
 
 
 def _check_limit(session: Session, programme: Programme, community: Community) -> None:
-    db.session.execute(select(Community.id).where(Community.id == community.id).with_for_update())
+    programmes.lock_community(community.id)
     used = db.session.scalar(select(func.count(Nomination.id)).where(
         Nomination.session_id == session.id, Nomination.community_id == community.id,
         Nomination.withdrawn_at.is_(None)))
@@ -470,7 +473,7 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
     if len(rationale) > RATIONALE_MAX:
         raise ValidationFailed(_("At most %(n)d characters.", n=RATIONALE_MAX), "rationale")
     lock_programme(session.programme_id)  # lock order: salon/database.py
-    db.session.execute(select(Session.id).where(Session.id == session.id).with_for_update())
+    schedule.lock_session(session.id)
     if decision_of(session.id) is not None:
         raise Conflict(_("This session's topic has already been decided."), "session_id")
     if session.status == SessionStatus.CANCELLED:

@@ -1,0 +1,1 @@
+"""Salon's own import-linter contract types (registered in .importlinter)."""
