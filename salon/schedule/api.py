@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api import next_page_headers, require_bureau
+from salon.accounts.auth import require_bureau
+from salon.api import next_page_headers
 from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
 from salon.programmes import services as programmes
 from salon.programmes.models import Community

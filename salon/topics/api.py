@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api import require_bureau
+from salon.accounts.auth import require_bureau
 from salon.api.schemas import DateTime, Strict
 from salon.ballots import services as ballots
 from salon.ballots.api import PollSchema, poll_payload
