@@ -18,7 +18,7 @@ AXE_DIR := .cache/axe
 NOBLE_CURVES := @noble/curves@2.4.0
 VENDOR_DIR := salon/static/vendor
 
-.PHONY: run test test-clock test-clock-year-ahead test-clock-leap-day test-clock-year-end venv axe vendor i18n bench release-fixture clean
+.PHONY: run test lint-imports test-clock test-clock-year-ahead test-clock-leap-day test-clock-year-end venv axe vendor i18n bench release-fixture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,14 @@ run: venv vendor
 TEST_JOBS ?= auto
 XDIST = -n $(TEST_JOBS)
 
-test: venv axe vendor
+test: venv axe vendor lint-imports
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-clock
+
+# The architecture's contracts (.importlinter, docs/architecture.md): no import cycle in salon/ or bench/, the
+# layers. Our own contract types are in tools/contracts/, hence the repository root on PYTHONPATH.
+lint-imports: venv
+	PYTHONPATH=$(CURDIR) $(BIN)/lint-imports --no-cache
 
 # The suite must not depend on the day it runs (issue 18): the non-browser layers again with Python's clock moved
 # (SALON_TEST_CLOCK, tests/conftest.py): a year ahead on PostgreSQL (production's database), then a leap day and

@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import ballots as bench  # bench/ballots.py: database, seeding, ports, checks
+import harness as bench  # bench/harness.py: database, seeding, ports, CPU from /proc, load average
 
 REDIS_URL = os.environ.get("SALON_CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/9")
 PASSWORD = "cluster-password-1"

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ballots as bench  # noqa: E402  bench/ballots.py: database, ports, CPU from /proc, load average
+import harness as bench  # noqa: E402  bench/harness.py: database, seeding, ports, CPU from /proc, load average
 from cluster import Browser  # noqa: E402  bench/cluster.py: a client with a cookie jar
 
 PAGES = ["bureau_home", "secretary_home", "session", "vote", "login"]

@@ -296,7 +296,7 @@ def main() -> int:
         args.programmes, args.duration = 10, 60
     sys.path.insert(0, BENCH)
     sys.path.insert(0, os.path.dirname(BENCH))
-    import ballots as bench  # bench/ballots.py: database, ports, CPU from /proc, load average
+    import harness as bench  # bench/harness.py: database, seeding, ports, CPU from /proc, load average
 
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not os.path.exists(haproxy):

@@ -15,11 +15,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure(app, test_config)
     _secure_responses(app)
     _bind_extensions(app)
-    _register_blueprints(app)
+    _wire_rooms(app)
     _register_errors(app)
     _register_commands(app)
     return app
 
+
+# The factory imports the app's parts when it runs, not when `salon` is imported: `import salon.rules.topics` or
+# `salon.sealed` (a unit test, tools/verify_board.py's protocol) must not load Flask's app and every room.
 
 def _configure(app: Flask, test_config: dict | None) -> None:
     from salon import config
@@ -32,8 +35,8 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 
 
 def _bind_extensions(app: Flask) -> None:
-    from salon import database, i18n, models  # noqa: F401 - models: the whole schema for Alembic
-    from salon.extensions import api, csrf, db, limiter, login, migrate
+    from salon import api, database, i18n, models, registry  # noqa: F401 - models: the whole schema for Alembic
+    from salon.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     database.init_app(app)
@@ -42,38 +45,29 @@ def _bind_extensions(app: Flask) -> None:
     limiter.init_app(app)
     api.init_app(app)
     i18n.init_app(app)
-    from salon.accounts import auth
-
-    auth.init_app(app, login)
+    registry.init_app(app)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from salon.accounts.views import bp as accounts_bp
-    from salon.api import register as register_api
-    from salon.audit.views import bp as audit_bp
-    from salon.home import views as home_views
-    from salon.programmes.views import bp as programmes_bp
-    from salon.schedule.views import bp as schedule_bp
-    from salon import committee, reviews, topics
+def _wire_rooms(app: Flask) -> None:
+    """The rooms, each wired by its own init_app (salon/<room>/wiring.py): pages, API, menu entry, home-page
+    tasks, notices, session-page panels, demo steps, ticks and signal receivers, kept on the app's registry
+    (salon.registry). A room comes after the rooms whose signals it answers (docs/architecture.md)."""
+    from salon.accounts import wiring as accounts
+    from salon.audit import wiring as audit
+    from salon.ballots import wiring as ballots
+    from salon.committee import wiring as committee
+    from salon.home import wiring as home
+    from salon.outcomes import wiring as outcomes
+    from salon.packets import wiring as packets
+    from salon.programmes import wiring as programmes
+    from salon.reviews import wiring as reviews
+    from salon.schedule import wiring as schedule
+    from salon.sessions import wiring as sessions
+    from salon.topics import wiring as topics
 
-    home_views.init_app(app)
-    for bp in (accounts_bp, programmes_bp, audit_bp, schedule_bp):
-        app.register_blueprint(bp)
-    topics.init_app(app)
-    committee.init_app(app)
-    reviews.init_app(app)
-    register_api(app)
-    _init_rooms(app)
-
-
-def _init_rooms(app: Flask) -> None:
-    """Rooms that wire themselves: blueprints, API, home-page tasks, session-page panels, demo additions, ticks."""
-    from salon import outcomes, packets
-    from salon.ballots import hooks as ballot_hooks
-    from salon.schedule import hooks as schedule_hooks
-    from salon.sessions import views as session_views
-
-    for room in (schedule_hooks, ballot_hooks, session_views, outcomes, packets):
+    rooms = (accounts, programmes, audit, schedule, ballots, topics, committee, reviews, outcomes, packets,
+             sessions, home)
+    for room in rooms:
         room.init_app(app)
 
 
@@ -91,6 +85,6 @@ def _secure_responses(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from salon.cli import register
+    from salon.commands import register
 
     register(app)

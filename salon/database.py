@@ -99,13 +99,11 @@ def check_lock_order(programme_id: int) -> None:
     log.warning(message)
 
 
-@event.listens_for(OrmSession, "after_begin")
 def _new_transaction(session, _transaction, _connection) -> None:
     session.info.pop(_LOCKS, None)
     session.info.pop(_UNLOCKED_WRITE, None)
 
 
-@event.listens_for(OrmSession, "do_orm_execute")
 def _note_unlocked_statement(state) -> None:
     if state.session.info.get(_LOCKS) or state.session.info.get(_UNLOCKED_WRITE):
         return
@@ -116,7 +114,6 @@ def _note_unlocked_statement(state) -> None:
         state.session.info[_UNLOCKED_WRITE] = f"{type(state.statement).__name__.lower()} {_table_of(state)}"
 
 
-@event.listens_for(OrmSession, "before_flush")
 def _note_unlocked_flush(session, _context, _instances) -> None:
     if session.info.get(_LOCKS) or session.info.get(_UNLOCKED_WRITE):
         return
@@ -234,7 +231,15 @@ def configure_engine(engine: Engine, idle_limit: float = 10.0) -> None:
         event.listen(engine.pool, "checkout", _idle_check(idle_limit))
 
 
+# The lock-order check's listeners, on every ORM session; installed by init_app, never by an import.
+_SESSION_LISTENERS = (("after_begin", _new_transaction), ("do_orm_execute", _note_unlocked_statement),
+                      ("before_flush", _note_unlocked_flush))
+
+
 def init_app(app: Flask) -> None:
+    for name, listener in _SESSION_LISTENERS:
+        if not event.contains(OrmSession, name, listener):
+            event.listen(OrmSession, name, listener)
     with app.app_context():
         configure_engine(db.engine, float(app.config.get("SALON_DB_IDLE_CHECK_SECONDS", 10.0)))
 

@@ -1,6 +1,9 @@
 """The demo programme (SPEC §10), modelled on Fuping County's salon of 2023."""
 from __future__ import annotations
 
+from flask import Flask
+
+from salon import registry
 from salon.programmes import services as programmes
 
 NAME = "富平县社区治理主题沙龙 (示例)"
@@ -13,16 +16,13 @@ REAL = ["景翼社区", "渭运社区", "陕拖社区"]
 SAMPLE = ["东华社区", "西苑社区", "南湖社区", "北塬社区", "城关社区", "杜村社区", "莲湖社区", "荆山社区",
           "温泉社区", "窦村社区", "新庄社区", "迎宾社区", "金城社区", "凤凰社区", "庄里社区", "槐院社区"]
 
-# Features add to the demo here: (order, callable(programme, bureau_user, secretaries)), run by order.
-# The schedule adds sessions at order 10; topics fill them at order 20.
-EXTENSIONS: list = []
 
-
-def extension(order: int):
-    def register(func):
-        EXTENSIONS.append((order, func))
-        return func
-    return register
+def step(app: Flask, order: int, func) -> None:
+    """A room adds to the demo from its init_app: func(programme, bureau_user, secretaries), run by order.
+    The schedule adds sessions at order 10; topics fill them at order 20."""
+    steps = registry.of(app).demo_steps
+    if (order, func) not in steps:
+        steps.append((order, func))
 
 LOGINS_TEXT = (
     "Demo logins:\n"
@@ -44,6 +44,6 @@ def load():
                                                  SECRETARY_PASSWORD)
         user.locale = None
         secretaries.append(user)
-    for _order, extend in sorted(EXTENSIONS, key=lambda item: item[0]):
+    for _order, extend in sorted(registry.of().demo_steps, key=lambda item: item[0]):
         extend(programme, bureau, secretaries)
     return programme

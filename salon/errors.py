@@ -10,6 +10,7 @@ from sqlalchemy import exc as sql_errors
 from werkzeug.exceptions import HTTPException
 
 from salon.database import MAX_ID
+from salon.extensions import db, login
 
 
 class DomainError(Exception):
@@ -261,8 +262,6 @@ def refuse_unchecked_text(response):
     page does not know): nothing of it is kept, and the answer names the input."""
     field = g.get("bad_text_field")
     if field and response.status_code < 400:
-        from salon.extensions import db
-
         db.session.rollback()
         message = f"{field}: {_('Control characters are not allowed.')}"
         return current_app.make_response((render_template("errors/error.html", status=422, message=message),
@@ -292,8 +291,6 @@ def _end_failed_transaction() -> None:
     """Roll back what the request did. On a connection the database has cut, the rollback fails as well:
     SQLAlchemy then discards that connection and every other one the pool held from before the cut, so the
     next request connects afresh (that is what makes Salon recover from a database restart on its own)."""
-    from salon.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - whatever failed, the session must be left usable
@@ -302,8 +299,6 @@ def _end_failed_transaction() -> None:
 
 def _database_unavailable_answer():
     """503 with Retry-After: JSON on the API, a page otherwise. Nothing here may touch the database."""
-    from salon.extensions import login
-
     _end_failed_transaction()
     # Who is asking was read from the database, and their objects expired with the rollback: the answer is
     # given as to a visitor (language from the session cookie or Accept-Language), so that it cannot fail too.

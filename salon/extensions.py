@@ -29,14 +29,6 @@ class Api(_Api):
     def _register_error_handlers(self):
         pass
 
-    def _register_responses(self):
-        # The document's error responses describe the body salon.errors.json_error sends. Imported here:
-        # salon.api imports this module.
-        from salon.api.schemas import ErrorSchema
-
-        self.ERROR_SCHEMA = ErrorSchema
-        super()._register_responses()
-
 
 def _client_address() -> str:
     return request.remote_addr or "unknown"

@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import url_for
+from flask import Flask, url_for
+
+from salon import registry
 
 
 @dataclass(frozen=True)
@@ -15,14 +17,11 @@ class Entry:
     visible: Callable | None = None  # (user) -> bool
 
 
-_entries: list[Entry] = []
-
-
-def add(label, endpoint: str, order: int = 50, visible: Callable | None = None) -> None:
-    _entries.append(Entry(label, endpoint, order, visible))
+def add(app: Flask, label, endpoint: str, order: int = 50, visible: Callable | None = None) -> None:
+    registry.of(app).menu.append(Entry(label, endpoint, order, visible))
 
 
 def items_for(user) -> list[dict]:
     return [{"label": e.label, "url": url_for(e.endpoint)}
-            for e in sorted(_entries, key=lambda e: e.order)
+            for e in sorted(registry.of().menu, key=lambda e: e.order)
             if e.visible is None or e.visible(user)]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from salon.accounts import services
 from salon.accounts.models import User
-from salon.api import require_bureau
+from salon.accounts.auth import require_bureau
 from salon.api.schemas import DateTime, Strict
 from salon.errors import Conflict
 from salon.extensions import db

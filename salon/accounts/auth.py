@@ -4,12 +4,14 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required  # noqa: F401 - re-exported
 
-from salon.errors import Forbidden
+from salon.accounts.services import load_session_user, token_holder, user_and_seat_for_token
+from salon.api import PREFIX, PUBLIC_ENDPOINTS
+from salon.errors import Forbidden, json_error
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -25,8 +27,6 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask, login: LoginManager) -> None:
-    from salon.accounts.services import load_session_user
-
     app.session_interface = CookieSessions()
     login.init_app(app)
     login.login_view = "accounts.login"
@@ -34,6 +34,47 @@ def init_app(app: Flask, login: LoginManager) -> None:
     login.login_message_category = "info"
     login.session_protection = "basic"
     login.user_loader(load_session_user)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value else None
+
+
+def authenticate_api():
+    """The API's guard (a before_request hook, installed by the accounts room): every /api/v1 request but the
+    public ones carries a valid bearer token; g.api_user and g.api_seat_id say whose."""
+    if not request.path.startswith(PREFIX + "/") or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+    fast_path = getattr(view_class, "fast_path", None)
+    if fast_path is not None:
+        # The view may answer the whole request itself (the ballot: salon.ballots.fast); None means it
+        # declined, having changed nothing, and the request goes on down the regular path.
+        answered = fast_path(**request.view_args)
+        if answered is not None:
+            return answered
+    if getattr(view_class, "seat_only", False):
+        # The view acts only through the caller's seat (see salon.ballots.api.PollBallot): no User object.
+        holder = token_holder(_bearer() or "")
+        user, seat_id = holder, (holder.seat_id if holder is not None else None)
+    else:
+        user, seat_id = user_and_seat_for_token(_bearer() or "")
+    if user is None:
+        response = json_error(401, _("A valid bearer token is required (Authorization: Bearer …)."))
+        response[0].headers["WWW-Authenticate"] = "Bearer"
+        return response
+    g.api_user = user  # a User, or a TokenHolder for a seat-only view
+    g.api_seat_id = seat_id  # the seat the user holds now (a secretary's), read with the token
+    return None
+
+
+def require_bureau():
+    """The API: the bureau of the token's programme only."""
+    if not g.api_user.is_bureau:
+        raise Forbidden(_("Only the bureau can do this."))
+    return g.api_user
 
 
 def bureau_required(view):

@@ -14,7 +14,7 @@ from salon.errors import DomainError
 from salon.extensions import db, limiter
 from salon.forms import EmptyForm, show_error
 from salon.i18n import bdi, with_names
-from salon.programmes.services import get_scoped
+from salon.rows import get_scoped
 
 from salon.programmes import services as programme_services
 

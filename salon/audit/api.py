@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from salon.api import require_bureau
+from salon.accounts.auth import require_bureau
 from salon.api.schemas import DateTime, Strict
 from salon.audit import services
 from salon.audit.models import AuditEvent

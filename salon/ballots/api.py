@@ -120,7 +120,7 @@ class PollItem(MethodView):
 @blp.route("/polls/<int:poll_id>/ballot")
 class PollBallot(MethodView):
     # The hottest request of a vote needs only who holds which seat: the token check reads that as plain
-    # values (a TokenHolder) instead of loading a User (see salon.api._authenticate and services.cast).
+    # values (a TokenHolder) instead of loading a User (see salon.accounts.auth.authenticate_api and services.cast).
     seat_only = True
     # On PostgreSQL the common case is answered before any of the above, in one statement (salon.ballots.fast).
     fast_path = staticmethod(fast.answer)

@@ -17,7 +17,7 @@ two statements, COMMIT) and the regular path five. It uses the engine's pooled D
 Why it is safe: it answers only a ballot that was counted. Anything else — a token it does not find, a
 poll closed, changed or not yet seen, a seat not eligible or already voted, a body of another shape, choices
 that do not fit, a database error — leaves nothing written (the statement's transaction rolls back) and
-returns None, and the request continues down the regular path (salon.api._authenticate, webargs,
+returns None, and the request continues down the regular path (salon.accounts.auth.authenticate_api, webargs,
 services.cast), which gives exactly the answers and error messages it always gave. The guarantees are those
 of services.cast, in the same order and with the same locks (salon/database.py): the poll's advisory lock,
 shared, before any write (so a close, which takes it exclusive, waits for the ballots in flight; no row

@@ -3,14 +3,14 @@ ballots are still to be erased from the database files (SPEC §5; services.scrub
 the database keeps ballot data in its logs, archives or replicas (salon.ballots.secrecy)."""
 from __future__ import annotations
 
-from flask import Flask, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from salon.ballots import secrecy, services
 from salon.ballots.models import PendingScrub
 from salon.extensions import db
-from salon.home.tasks import Task, TaskContext, provider
+from salon.home.tasks import Task, TaskContext
 
 
 def close_due_polls(context: TaskContext) -> list:
@@ -43,9 +43,3 @@ def secrecy_tasks(context: TaskContext) -> list[Task]:
     return [Task(_("%(n)d settings of the database keep ballot data in its logs, archives or replicas: ask the "
                    "site admin to change them.", n=len(warned)),
                  url_for("programmes.settings", _anchor="secrecy"), True, detail=warned[0].what)]
-
-
-def init_app(app: Flask) -> None:
-    """Register the home page's tasks (once per process: the provider list ignores a repeat)."""
-    provider(scrub_tasks)
-    provider(secrecy_tasks)

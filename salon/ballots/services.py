@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
-from salon import clock
+from salon import clock, registry
 from salon.audit import services as audit
 from salon.ballots import signals
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Question, Receipt, VoterRecord
@@ -35,6 +35,7 @@ from salon.ballots.models import PendingScrub
 from salon.database import POLL_LOCK_SHARED_SQL, lock_poll, lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.extensions import db
+from salon.rows import get_scoped
 from salon.rules import ballots as rules
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,12 @@ def _scrub(poll: Poll) -> None:
     db.session.info.setdefault("salon_after_commit", set()).add("scrub")
 
 
-@event.listens_for(OrmSession, "after_commit")
+def install_listeners() -> None:
+    """Installed by the room's init_app (never by an import): a closing poll's after-commit step."""
+    if not event.contains(OrmSession, "after_commit", _after_commit):
+        event.listen(OrmSession, "after_commit", _after_commit)
+
+
 def _after_commit(session) -> None:
     if not session.info.pop("salon_after_commit", None):
         return
@@ -663,8 +669,6 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
 # --- reading ----------------------------------------------------------------------------------
 
 def get_poll(poll_id, programme_id: int) -> Poll:
-    from salon.programmes.services import get_scoped
-
     return get_scoped(Poll, poll_id, programme_id, "poll_id")
 
 
@@ -810,23 +814,23 @@ def summaries(poll_ids: list[int], seat_id: int | None = None, turnout: bool = F
 
 # --- labels: stored as codes, translated when shown -------------------------------------------------
 
-_titles: dict[str, object] = {}  # kind → callable(poll) -> str, registered by the owning room's init_app
-_labels: dict[str, object] = {}  # code → lazy string
-
-
-def register_kind(kind: str, title, labels: dict | None = None) -> None:
-    _titles[kind] = title
-    _labels.update(labels or {})
+def register_kind(app, kind: str, title, labels: dict | None = None) -> None:
+    """The owning room's init_app names its kind of poll: title(poll) -> str, and its codes' lazy strings."""
+    wired = registry.of(app)
+    wired.poll_titles[kind] = title
+    wired.poll_labels.update(labels or {})
 
 
 def poll_title(poll: Poll) -> str:
-    compose = _titles.get(poll.kind)
+    compose = registry.of().poll_titles.get(poll.kind)
     return str(compose(poll)) if compose is not None else poll.title
 
 
 def question_text(question: Question) -> str:
-    return str(_labels[question.code]) if question.code in _labels else question.text
+    labels = registry.of().poll_labels
+    return str(labels[question.code]) if question.code in labels else question.text
 
 
 def option_label(option: Option) -> str:
-    return str(_labels[option.code]) if option.code in _labels else option.label
+    labels = registry.of().poll_labels
+    return str(labels[option.code]) if option.code in labels else option.label

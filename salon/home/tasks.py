@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, TypeVar
 
+from flask import Flask
+
+from salon import registry
+
 T = TypeVar("T")
 
 
@@ -53,26 +57,27 @@ class TaskContext:
         self._shared.pop(key, None)
 
 
-_providers: list[Callable[[TaskContext], list[Task]]] = []
-_catch_ups: list[Callable[[TaskContext], object]] = []
-
-
-def provider(func: Callable[[TaskContext], list[Task]],
-             catch_up: Callable[[TaskContext], object] | None = None) -> Callable:
+def provider(app: Flask, func: Callable[[TaskContext], list[Task]],
+             catch_up: Callable[[TaskContext], object] | None = None, order: int = 50) -> Callable:
     """Register a room's task function, and the step that brings its state up to date before any task is read
-    (a room's init_app runs once per app; a repeat is ignored)."""
-    if func not in _providers:
-        _providers.append(func)
-    if catch_up is not None and catch_up not in _catch_ups:
-        _catch_ups.append(catch_up)
+    (on the app's registry, from the room's init_app; a repeat is ignored). Both run by `order`, which also
+    orders tasks of equal urgency and due time."""
+    wired = registry.of(app)
+    if all(f is not func for _o, f in wired.tasks):
+        wired.tasks.append((order, func))
+        wired.tasks.sort(key=lambda item: item[0])
+    if catch_up is not None and all(c is not catch_up for _o, c in wired.catch_ups):
+        wired.catch_ups.append((order, catch_up))
+        wired.catch_ups.sort(key=lambda item: item[0])
     return func
 
 
 def tasks_for(user, now: datetime, seat=None) -> list[Task]:
     context = TaskContext(user, now, seat)
-    for step in _catch_ups:
+    wired = registry.of()
+    for _order, step in wired.catch_ups:
         step(context)
     found: list[Task] = []
-    for func in _providers:
+    for _order, func in wired.tasks:
         found.extend(func(context))
     return sorted(found, key=lambda t: (not t.urgent, t.due is None, t.due or datetime.min))

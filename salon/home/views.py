@@ -10,7 +10,7 @@ from salon.accounts.auth import login_required
 from salon.accounts import services as accounts
 from salon import clock, navigation
 from salon.extensions import db
-from salon.home.tasks import Task, TaskContext, provider, tasks_for
+from salon.home.tasks import Task, TaskContext, tasks_for
 from salon.programmes import services as programmes
 
 bp = Blueprint("home", __name__)
@@ -23,7 +23,7 @@ def menu():
     return {"nav_items": lambda: navigation.items_for(user) if user.is_authenticated else []}
 
 
-def _platform_tasks(context: TaskContext) -> list[Task]:
+def platform_tasks(context: TaskContext) -> list[Task]:
     user = context.user
     if not user.is_bureau:
         return []
@@ -48,9 +48,3 @@ def index():
     seat = programmes.seat_of(current_user) if current_user.is_secretary else None
     return render_template("home/index.html", programme=current_user.programme, seat=seat,
                            tasks=tasks_for(current_user, clock.utcnow(), seat))
-
-
-def init_app(app) -> None:
-    """The home page and the platform's own tasks (the provider list ignores a repeat)."""
-    app.register_blueprint(bp)
-    provider(_platform_tasks)

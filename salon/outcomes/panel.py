@@ -1,37 +1,12 @@
-"""What the session page and the home page show of the after-session record."""
+"""What the home page shows of the after-session record (the session page's panel, which also shows the
+packet, is the packet room's: salon.packets.panel)."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from salon.home.tasks import Task, TaskContext
 from salon.outcomes import services
-
-
-@dataclass(frozen=True)
-class Panel:
-    session_id: int
-    resolutions: int
-    actions: int
-    overdue: int
-    present: int
-    packet: bool
-
-
-def outcome_panel(session) -> Panel | None:
-    """The session page's panel: counts, overdue items, and the packet when the topic is decided."""
-    if session is None or session.number is None or not current_user.is_authenticated:
-        return None
-    from salon.packets import services as packets
-
-    summary = services.summaries(session.programme_id, [session.id],
-                                 services.today(current_user.programme))[session.id]
-    return Panel(session.id, len(summary.resolutions), len(summary.actions),
-                 sum(1 for a in summary.actions if a.overdue), len(summary.present_community_ids),
-                 packets.has_packet(session))
 
 
 def outcome_tasks(context: TaskContext) -> list[Task]:

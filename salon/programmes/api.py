@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon.accounts.api import InvitationSchema, InviteSchema, invitation_payload
-from salon.api import require_bureau
+from salon.accounts.auth import require_bureau
 from salon.api.schemas import Strict
 from salon.programmes import services
 from salon.programmes.models import Community

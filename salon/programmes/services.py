@@ -13,23 +13,12 @@ from salon.accounts.models import Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
-from salon.database import as_id, lock_programme
+from salon.database import lock_programme
 from salon.extensions import db
 from salon.programmes import signals
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
+from salon.rows import get_scoped  # noqa: F401 - the rooms find their rows through it (salon.rows)
 from salon.rules.topics import MIN_SITTING
-
-
-def get_scoped(model, object_id, programme_id: int, field: str = "id"):
-    """A row of the caller's programme, or 404: another programme's ids look exactly like missing ones."""
-    missing = NotFound(_("Nothing here: the page does not exist or is not part of your programme."), field)
-    object_id = as_id(object_id)
-    if object_id is None:
-        raise missing
-    obj = db.session.get(model, object_id)
-    if obj is None or obj.programme_id != programme_id:
-        raise missing
-    return obj
 
 
 def check_name(name: str, field: str = "name", limit: int = 80) -> str:
@@ -136,9 +125,7 @@ def update_settings(programme: Programme, actor: User, values: dict[str, Any]) -
         audit.record(programme.id, actor, "programme.settings", programme,
                      changed={k: clean[k] for k in changed})
     if SCHEDULE_SETTINGS.intersection(changed):
-        from salon.schedule import services as schedule
-
-        schedule.regenerate(programme, actor)
+        signals.schedule_settings_changed.send(programme, actor=actor)
     return changed
 
 
@@ -176,13 +163,6 @@ def _next_position(programme_id: int) -> int:
     return (top or 0) + 1
 
 
-def _schedule():
-    """The schedule follows the communities (SPEC §2): joining and leaving refill the future."""
-    from salon.schedule import services
-
-    return services
-
-
 def add_community(programme: Programme, actor: User | None, name: str, is_sample: bool = False) -> Community:
     """A joining community goes to the end of the rotation order (SPEC §2)."""
     lock_programme(programme.id)  # lock order: salon/database.py
@@ -195,7 +175,7 @@ def add_community(programme: Programme, actor: User | None, name: str, is_sample
     db.session.add(Seat(programme_id=programme.id, community_id=community.id))
     db.session.flush()
     audit.record(programme.id, actor, "community.add", community, name=name)
-    _schedule().community_joined(community, actor)
+    signals.community_joined.send(community, actor=actor)  # the schedule refills the future (SPEC §2)
     return community
 
 
@@ -217,7 +197,6 @@ def deactivate_community(community: Community, actor: User) -> Community:
     community.deactivated_at = utcnow()
     community.rotation_position = None
     audit.record(community.programme_id, actor, "community.deactivate", community, name=community.name)
-    _schedule().community_left(community, actor)
     signals.community_left.send(community, actor=actor, now=community.deactivated_at)
     return community
 
@@ -231,7 +210,7 @@ def reactivate_community(community: Community, actor: User) -> Community:
     community.deactivated_at = None
     community.rotation_position = _next_position(community.programme_id)
     audit.record(community.programme_id, actor, "community.reactivate", community, name=community.name)
-    _schedule().community_joined(community, actor)
+    signals.community_joined.send(community, actor=actor)  # the schedule refills the future (SPEC §2)
     return community
 
 

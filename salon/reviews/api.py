@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from salon.api import next_page_headers, require_bureau
+from salon.accounts.auth import require_bureau
+from salon.api import next_page_headers
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
 from salon.reviews.models import ReviewState

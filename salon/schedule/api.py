@@ -7,9 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api import next_page_headers, require_bureau
+from salon.accounts.auth import require_bureau
+from salon.api import next_page_headers
 from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
 from salon.programmes import services as programmes
+from salon.rules.calendar_rules import to_local
 from salon.schedule import services
 
 blp = Blueprint("api_schedule", __name__, description="The schedule and the rotating chair")
@@ -94,8 +96,6 @@ class FeedSchema(Strict):
 
 
 def session_out(session, zone: str) -> dict:
-    from salon.rules.calendar_rules import to_local
-
     return {"id": session.id, "number": session.number, "starts_at": session.starts_at,
             "local_start": to_local(session.starts_at, zone).isoformat(),
             "duration_minutes": session.duration_minutes, "venue": session.venue,

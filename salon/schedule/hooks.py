@@ -1,17 +1,17 @@
-"""Where the schedule plugs into the platform: the menu, the home to-do list, the demo and `tick`, wired by
-`init_app` (called by the app factory), never at import."""
+"""What the schedule gives the platform: its home-page tasks, its demo steps and its tick, wired by
+salon.schedule.wiring, never at import."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 from flask import url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from salon import cli, clock, demo, navigation
+from salon import clock
 from salon.extensions import db
 from salon.i18n import bdi, session_time, with_names
-from salon.home.tasks import Task, TaskContext, provider
+from salon.home.tasks import Task, TaskContext
 from salon.rules import calendar_rules
 from salon.schedule import services
 from salon.schedule.models import Session, SessionStatus, SwapRequest, SwapStatus
@@ -74,21 +74,5 @@ def schedule_tasks(context: TaskContext) -> list:
     return found
 
 
-def _tick_held(now) -> list[str]:
+def tick_held(now) -> list[str]:
     return [f"session {s.id} (No. {s.number}) held" for s in services.mark_past_held(None, now)]
-
-
-_wired = False
-
-
-def init_app(app) -> None:
-    """The menu entry, home-page tasks, demo data and tick; their registries are per process, so filled once."""
-    global _wired
-    if _wired:
-        return
-    _wired = True
-    navigation.add(_l("Schedule"), "schedule.index", order=10)
-    provider(schedule_tasks)
-    demo.extension(10)(demo_schedule)
-    demo.extension(90)(demo_present)
-    cli.TICKERS.append(_tick_held)

@@ -22,6 +22,7 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rules import calendar_rules, rotation
 from salon.rules import topics as rules_topics
+from salon.schedule import signals
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus
 
 if TYPE_CHECKING:
@@ -223,7 +224,7 @@ def _rebuild(programme: Programme, now: datetime, months: int | None = None) -> 
             continue
         if key in blackout:
             session.status, session.cancelled_reason, session.number = SessionStatus.CANCELLED, "blackout", None
-            _cancelled(session, None, now)
+            signals.session_cancelled.send(session, actor=None, now=now)
             continue
         start = calendar_rules.session_start(year, month, rule)
         if start > now:
@@ -445,15 +446,6 @@ def edit_session(session: Session, actor: User, day: date | None = None, at: tim
     return session
 
 
-# Other rooms react to a session being cancelled (e.g. topics close its vote): callables (session, actor, now).
-CANCEL_HOOKS: list = []
-
-
-def _cancelled(session: Session, actor, now: datetime) -> None:
-    for hook in CANCEL_HOOKS:
-        hook(session, actor, now)
-
-
 def cancel_session(session: Session, actor: User, now: datetime | None = None) -> Session:
     """STATUS:CANCELLED. The rotation moves on: this session's chair takes the next one."""
     lock_programme(session.programme_id)  # lock order: salon/database.py
@@ -465,7 +457,7 @@ def cancel_session(session: Session, actor: User, now: datetime | None = None) -
     session.sequence += 1
     db.session.flush()
     audit.record(session.programme_id, actor, "session.cancel", session, number=number, chair=chair)
-    _cancelled(session, actor, now)
+    signals.session_cancelled.send(session, actor=actor, now=now)
     _rebuild(programmes.get_programme(session.programme_id), now)
     return session
 

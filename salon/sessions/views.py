@@ -22,7 +22,3 @@ def page(session_id):
     return render_template("topics/session.html", view=view, now=clock.utcnow(), button_form=EmptyForm(),
                            schedule=schedule_views.session_context(session),
                            parts=topics.session_parts(view), panels=panels.for_session(session, current_user))
-
-
-def init_app(app) -> None:
-    app.register_blueprint(bp)

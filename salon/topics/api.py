@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api import require_bureau
+from salon.accounts.auth import require_bureau
 from salon.api.schemas import DateTime, Strict
 from salon.ballots import services as ballots
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services as committee
+from salon.errors import NotFound
 from salon.topics import limits, services
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
 
@@ -218,9 +220,6 @@ class SessionDecision(MethodView):
     @blp.response(200, DecisionSchema)
     def get(self, session_id):
         """The decided topic, who decided and the rationale (404 until decided)."""
-        from salon.errors import NotFound
-        from flask_babel import gettext as _
-
         decision = services.decision_of(_session(session_id).id)
         if decision is None:
             raise NotFound(_("This session's topic has not been decided yet."), "session_id")

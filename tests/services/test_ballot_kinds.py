@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -31,7 +32,7 @@ def request_context(app):
 
 def review_like_poll(world, seat_ids, min_published=3):
     now = clock.utcnow()
-    ballots.register_kind("test-review", lambda poll: "评议", {"t_overall": _l("Overall"), "t_oppose": _l("Oppose"),
+    ballots.register_kind(current_app, "test-review", lambda poll: "评议", {"t_overall": _l("Overall"), "t_oppose": _l("Oppose"),
                                                               "t_support": _l("Support")})
     poll = ballots.create_poll(world.programme.id, "test-review", closes_at=now + timedelta(days=1), opens_at=now,
                                min_published=min_published)

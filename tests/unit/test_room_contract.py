@@ -10,9 +10,9 @@ import pytest
 from importlinter import api
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO))
 
-from contracts.rooms import RoomsContract  # noqa: E402  (tools/ is not a package of the repository)
+from tools.contracts.rooms import RoomsContract  # noqa: E402  (tools/ is a folder of scripts, importable from the root)
 
 
 def contract_options() -> tuple[dict, bool]:

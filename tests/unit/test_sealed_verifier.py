@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from salon.cli import verify_board_command
+from salon.commands import verify_board_command
 from tests.unit.test_sealed_board import VOTES, make_board
 
 ROOT = Path(__file__).resolve().parents[2]

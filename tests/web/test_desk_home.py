@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from salon import registry
 from salon.home import notices
 from tests.conftest import login
 from tests.web.test_topics import nominate, sessions  # noqa: F401 - fixture
@@ -47,11 +48,11 @@ def test_notices_are_chinese_and_rooms_can_add_stages(app, world, sessions):  # 
         text = notices.notice("voting_open", programme=world.programme, session=sessions[1],
                               deadline=sessions[1].starts_at, link="http://x/vote")
         assert "投票" in text and "http://x/vote" in text
-        notices.register("test_stage", lambda link: f"看这里 {link}")
+        notices.register(app, "test_stage", lambda link: f"看这里 {link}")
         try:
             assert notices.notice("test_stage", link="L") == "看这里 L"
         finally:
-            notices._builders.pop("test_stage")
+            registry.of(app).notices.pop("test_stage")
 
 
 def test_one_session_page_and_old_addresses_redirect(client, api, world, sessions):  # noqa: F811

@@ -7,7 +7,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import event
 
-from salon import clock
+from salon import clock, registry
 from salon.extensions import db
 from salon.schedule import services
 from salon.schedule.models import Session, SessionStatus
@@ -215,10 +215,8 @@ def test_home_tells_the_chair_of_the_next_duty_and_the_bureau_of_pending_swaps(c
 
 
 def test_tick_marks_past_sessions_held(app, world, schedule, monkeypatch):
-    from salon.cli import TICKERS
-
     later = schedule[0].starts_at.replace(hour=23)
-    said = [line for ticker in TICKERS for line in ticker(later)]
+    said = registry.of(app).run_ticks(later)
     assert said == [f"session {schedule[0].id} (No. 1) held"]
     assert db.session.get(Session, schedule[0].id).status == SessionStatus.HELD
 

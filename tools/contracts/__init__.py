@@ -1,1 +1,1 @@
-"""Salon's own import-linter contract types (registered in .importlinter)."""
+"""Salon's own import-linter contract types (.importlinter at the repository root; `make lint-imports`)."""

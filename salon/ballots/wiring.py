@@ -1,0 +1,18 @@
+"""How the ballot engine plugs into the app (salon.create_app calls init_app): its API, the after-commit step
+that erases a closed poll's ballots from the data files (SPEC §5), and the bureau's home-page warnings
+(salon.ballots.hooks). The rooms that own kinds of poll name them with services.register_kind."""
+from __future__ import annotations
+
+from flask import Flask
+
+from salon import api
+from salon.ballots import api as ballots_api
+from salon.ballots import hooks, services
+from salon.home.tasks import provider
+
+
+def init_app(app: Flask) -> None:
+    api.register_blueprint(ballots_api.blp)
+    services.install_listeners()
+    provider(app, hooks.scrub_tasks, order=50)
+    provider(app, hooks.secrecy_tasks, order=51)

@@ -1,0 +1,25 @@
+"""How the half-year review room plugs into the app (salon.create_app calls init_app): its pages and API, menu
+entry, home-page tasks and the check-in notice for the chat group, tick, demo step, the poll kind it owns."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from salon import api, demo, navigation, registry
+from salon.ballots import services as ballots
+from salon.home import notices
+from salon.home.tasks import provider
+from salon.reviews import api as reviews_api
+from salon.reviews import demo as reviews_demo
+from salon.reviews import services, views
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    api.register_blueprint(reviews_api.blp)
+    navigation.add(app, _l("Reviews"), "reviews.index", order=35)
+    registry.of(app).add_tick(services.tick, order=35)
+    demo.step(app, 40, reviews_demo.load)
+    provider(app, views.review_tasks, catch_up=views.catch_up, order=35)
+    notices.register(app, views.CHECKIN_STAGE, views.checkin_notice)
+    ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS)
