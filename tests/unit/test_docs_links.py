@@ -16,10 +16,6 @@ PAGES = sorted([ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "bench" / "REA
                 *(ROOT / "docs").glob("*.md")])
 README_MAX_LINES = 250
 
-# docs/architecture.md is written on another branch (issue 16's architecture part); until both are merged it may
-# be missing here. Allowed ONLY while absent: once it exists its links and anchors are checked like any other.
-# The lead removes this entry after the merge.
-PENDING = {ROOT / "docs" / "architecture.md"}
 
 LINK = re.compile(r"(?<!!)\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 FENCE = re.compile(r"^(```|~~~)")
@@ -65,7 +61,7 @@ def links(page: Path) -> list[tuple[int, str]]:
             for m in LINK.finditer(line)]
 
 
-def broken_links(page: Path, pending: set[Path] = PENDING, root: Path = ROOT) -> list[str]:
+def broken_links(page: Path, root: Path = ROOT) -> list[str]:
     problems = []
     for number, target in links(page):
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):           # http:, https:, mailto: …
@@ -74,8 +70,7 @@ def broken_links(page: Path, pending: set[Path] = PENDING, root: Path = ROOT) ->
         destination = (page.parent / path_part).resolve() if path_part else page
         where = f"{page.relative_to(root)}:{number}: {target}"
         if not destination.exists():
-            if destination not in pending:
-                problems.append(f"{where}: no such file")
+            problems.append(f"{where}: no such file")
             continue
         if anchor and destination.suffix == ".md" and anchor not in anchors(destination):
             problems.append(f"{where}: no heading with the anchor #{anchor}")
@@ -94,7 +89,7 @@ def test_the_readme_is_at_most_250_lines():
 
 
 def test_the_check_finds_a_broken_link_and_a_missing_anchor(tmp_path):
-    """The check can fail: a missing file, a missing anchor and a pending file that exists are all reported."""
+    """The check can fail: a missing file and a missing anchor are reported; links in code are not links."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "rules.md").write_text("# Rules\n\n## §4.1 The committee through real life\n")
     (tmp_path / "docs" / "architecture.md").write_text("# Architecture\n")
@@ -102,8 +97,8 @@ def test_the_check_finds_a_broken_link_and_a_missing_anchor(tmp_path):
     page.write_text("[ok](docs/rules.md#41-the-committee-through-real-life) [web](https://example.org/x)\n"
                     "[gone](docs/gone.md) [bad anchor](docs/rules.md#41-committee)\n"
                     "`[in code](docs/nowhere.md)`\n```\n[fenced](docs/nowhere.md)\n```\n"
-                    "[pending but present](docs/architecture.md#no-such-heading)\n")
-    problems = broken_links(page, pending={tmp_path / "docs" / "architecture.md"}, root=tmp_path)
+                    "[present, wrong anchor](docs/architecture.md#no-such-heading)\n")
+    problems = broken_links(page, root=tmp_path)
     assert problems == [
         "README.md:2: docs/gone.md: no such file",
         "README.md:2: docs/rules.md#41-committee: no heading with the anchor #41-committee",
