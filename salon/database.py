@@ -70,7 +70,7 @@ def lock_programme(programme_id: int) -> None:
 
 
 # The advisory locks of step 2 use PostgreSQL's two-key form, (POLL_LOCK_CLASS, poll id): a key space apart
-# from the one-key (bigint) form, which ballots.services.SCRUB_LOCK_KEY uses, and POLL_LOCK_CLASS names these
+# from the one-key (bigint) form, which ballots.services.closing.SCRUB_LOCK_KEY uses, and POLL_LOCK_CLASS names these
 # locks among any other two-key ones. Poll ids are PostgreSQL integers, so every poll has its own key.
 POLL_LOCK_CLASS = 0x5A10B011
 POLL_LOCK_SHARED_SQL = f"SELECT pg_advisory_xact_lock_shared({POLL_LOCK_CLASS}, CAST(%(poll_id)s AS integer))"

@@ -117,7 +117,7 @@ class EligibleSeat(db.Model):
 # their poll_id and programme_id name rows there. A ballot inserts into both, and PostgreSQL checks a foreign
 # key by taking FOR KEY SHARE on the row it references: with every ballot of a poll doing so on the same poll
 # and programme rows, those rows' share locks became MultiXacts, the costliest part of a ballot under load
-# (issue 10). What keeps the ids right instead: the ballot engine (services.py, fast.py) is the only writer of
+# (issue 10). What keeps the ids right instead: the ballot engine (services/, fast.py) is the only writer of
 # these tables, and it inserts only in the statement or transaction that read the poll (open, its programme
 # the voter's) under the poll's lock, shared (salon.database.lock_poll), which the close takes exclusive; the
 # close rewrites them from ids it reads there. Polls and programmes are never deleted, so nothing can dangle.

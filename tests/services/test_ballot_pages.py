@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, select, text
 
 from salon import clock
 from salon.ballots import services as ballots
+from salon.ballots.services import closing
 from salon.ballots.models import Counter, PendingScrub
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -251,7 +252,7 @@ def test_postgresql_an_older_snapshot_defers_the_rewrite_until_tick(app, world, 
     reader.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ")
     reader.exec_driver_sql("SELECT count(*) FROM programmes").all()  # holds a snapshot from before the close
     try:
-        monkeypatch.setattr(ballots, "SCRUB_HORIZON_WAIT", 0.2)
+        monkeypatch.setattr(closing, "SCRUB_HORIZON_WAIT", 0.2)
         ballots.close_poll(poll, world.bureau)
         db.session.commit()
         assert db.session.scalar(select(PendingScrub.poll_id)) == poll.id
@@ -280,7 +281,7 @@ def test_postgresql_a_failed_rewrite_is_retried_by_tick(app, world, pages, monke
     def interrupted(engine, wait):
         raise RuntimeError("the server went away")
 
-    monkeypatch.setattr(ballots, "_scrub_postgresql", interrupted)
+    monkeypatch.setattr(closing, "_scrub_postgresql", interrupted)
     ballots.close_poll(poll, world.bureau)
     db.session.commit()  # the close commits; the rewrite fails after it
     assert db.session.scalar(select(PendingScrub.poll_id)) == poll.id
@@ -396,7 +397,7 @@ def test_postgresql_a_table_in_use_defers_the_rewrite_until_tick(app, world, pag
     holder.exec_driver_sql("BEGIN")
     holder.exec_driver_sql("LOCK TABLE ballot_receipts IN ACCESS SHARE MODE")  # a lock, no snapshot
     try:
-        monkeypatch.setattr(ballots, "SCRUB_LOCK_TIMEOUT_MS", 200)
+        monkeypatch.setattr(closing, "SCRUB_LOCK_TIMEOUT_MS", 200)
         ballots.close_poll(poll, world.bureau)
         db.session.commit()
         assert db.session.scalar(select(PendingScrub.poll_id)) == poll.id

@@ -88,3 +88,20 @@ def test_a_kernel_module_reaching_into_a_room_breaks_the_contract(house):
 def test_an_ignored_import_that_no_longer_exists_is_an_error(house):
     with pytest.raises(Exception, match="house.beta.views"):
         check_house({"ignore_imports": ["house.beta.views -> house.alpha.models"]})
+
+
+def test_a_services_package_is_reached_through_its_face_not_its_modules(house):
+    """A room's services split into a package (salon/ballots/services/) stay one public module: the package,
+    whose __init__ re-exports what the others use. Its modules are the room's own; another room importing one
+    of them directly breaks the contract, so there is one way in."""
+    (house / "house/alpha/services.py").unlink()
+    write_package(house, {
+        "house/alpha/services/__init__.py": "from .reading import rows\n\n__all__ = ['rows']\n",
+        "house/alpha/services/reading.py": "from house.alpha.models import ROWS\n\ndef rows():\n    return list(ROWS)\n",
+    })
+    assert check_house().kept
+    write_package(house, {"house/beta/views.py": "from house.alpha.services.reading import rows\n"})
+    check = check_house()
+    assert not check.kept
+    assert [(r["importer"], r["imported"]) for r in check.metadata["reaches"]] == [
+        ("house.beta.views", "house.alpha.services.reading")]

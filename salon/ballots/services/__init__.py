@@ -1,0 +1,43 @@
+"""The ballot engine: running a poll (draft → open → closed), casting a ballot, and what a closed poll
+publishes. The other rooms reach the engine only through this package (`from salon.ballots import services`),
+never through its tables or the modules below; each part lives in a module of its own:
+
+- polls.py: building a poll (questions, options), opening it with its eligible seats, a check-in's change to
+  the roll of an open poll;
+- closing.py: the close (by hand, or `close_due` once the window has ended) and the scrub that erases a closed
+  poll's ballots from the database files (`scrub_pending`, the after-commit listener `install_listeners`);
+- casting.py: casting a ballot in one short transaction, checking choices before the confirmation step, and the
+  receipt codes;
+- open_polls.py: what this process keeps of the polls open (their shape, their seal) and the counting SQL
+  shared with the fast path (salon.ballots.fast);
+- reading.py: eligibility, whether a seat has voted, the turnout, receipts, results and the full tally;
+- overview.py: what rooms ask about several polls at once (states, summaries);
+- labels.py: the titles and labels of each kind of poll, registered by the room that owns it.
+
+Secrecy and the fast path are described in salon/ballots/__init__.py."""
+from __future__ import annotations
+
+from .casting import cast, check_choices, new_receipt_code, normalise_receipt
+from .closing import SCRUBBED_TABLES, close_due, close_poll, install_listeners, scrub_pending, truncate_sqlite_wal
+from .labels import option_label, poll_title, question_text, register_kind
+from .open_polls import COUNT_CTES, cached_shape, open_poll_seal, picks
+from .overview import PollSummary, get, states, summaries
+from .polls import COUNTER_SHARDS, add_eligible, add_option, add_question, create_poll, open_poll, remove_eligible
+from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout
+
+__all__ = [
+    # polls.py
+    "COUNTER_SHARDS", "create_poll", "add_question", "add_option", "open_poll", "add_eligible", "remove_eligible",
+    # closing.py
+    "close_poll", "close_due", "install_listeners", "scrub_pending", "truncate_sqlite_wal", "SCRUBBED_TABLES",
+    # casting.py
+    "cast", "check_choices", "normalise_receipt", "new_receipt_code",
+    # open_polls.py
+    "cached_shape", "open_poll_seal", "picks", "COUNT_CTES",
+    # reading.py
+    "get_poll", "has_voted", "is_eligible", "turnout", "receipts", "Results", "results", "Tally", "tally",
+    # overview.py
+    "get", "states", "PollSummary", "summaries",
+    # labels.py
+    "register_kind", "poll_title", "question_text", "option_label",
+]

@@ -1,0 +1,28 @@
+"""Labels: a poll's title, questions and options are stored as codes by the room that owns the kind of poll,
+and translated when shown."""
+from __future__ import annotations
+
+from salon import registry
+from salon.ballots.models import Option, Poll, Question
+
+
+def register_kind(app, kind: str, title, labels: dict | None = None) -> None:
+    """The owning room's init_app names its kind of poll: title(poll) -> str, and its codes' lazy strings."""
+    wired = registry.of(app)
+    wired.poll_titles[kind] = title
+    wired.poll_labels.update(labels or {})
+
+
+def poll_title(poll: Poll) -> str:
+    compose = registry.of().poll_titles.get(poll.kind)
+    return str(compose(poll)) if compose is not None else poll.title
+
+
+def question_text(question: Question) -> str:
+    labels = registry.of().poll_labels
+    return str(labels[question.code]) if question.code in labels else question.text
+
+
+def option_label(option: Option) -> str:
+    labels = registry.of().poll_labels
+    return str(labels[option.code]) if option.code in labels else option.label

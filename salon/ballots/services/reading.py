@@ -1,0 +1,113 @@
+"""Reading a poll: whether a seat may vote and has voted, the turnout, and what a closed poll publishes
+(receipts, results within SPEC §5) or tells the server alone (the full tally)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Receipt, VoterRecord
+from salon.errors import Conflict
+from salon.extensions import db
+from salon.rows import get_scoped
+from salon.rules import ballots as rules
+
+
+def get_poll(poll_id, programme_id: int) -> Poll:
+    return get_scoped(Poll, poll_id, programme_id, "poll_id")
+
+
+def has_voted(poll_id: int, seat_id: int | None) -> bool:
+    if seat_id is None:
+        return False
+    return db.session.scalar(select(func.count()).select_from(VoterRecord).where(
+        VoterRecord.poll_id == poll_id, VoterRecord.seat_id == seat_id)) > 0
+
+
+def is_eligible(poll_id: int, seat_id: int | None) -> bool:
+    if seat_id is None:
+        return False
+    return db.session.scalar(select(func.count()).select_from(EligibleSeat).where(
+        EligibleSeat.poll_id == poll_id, EligibleSeat.seat_id == seat_id)) > 0
+
+
+def turnout(poll_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(VoterRecord).where(VoterRecord.poll_id == poll_id))
+
+
+def receipts(poll: Poll) -> list[str]:
+    """The sorted receipt codes, published once the poll has closed."""
+    if poll.state != PollState.CLOSED:
+        return []
+    return list(db.session.scalars(select(Receipt.code).where(Receipt.poll_id == poll.id).order_by(Receipt.code)))
+
+
+@dataclass
+class Results:
+    state: PollState
+    turnout: int
+    eligible: int
+    published: bool  # per-option counts shown (closed, and at least min_published ballots)
+    counts: dict[int, int] = field(default_factory=dict)  # option id → n, when published
+    blanks: dict[int, int] = field(default_factory=dict)  # question id → blank answers, when published
+    ref_counts: dict[int, int] = field(default_factory=dict)  # option ref id → n, when published
+
+
+def results(poll: Poll) -> Results:
+    """Counts stay hidden until the close; below the minimum only the turnout is shown (SPEC §5)."""
+    count = turnout(poll.id)
+    published = poll.state == PollState.CLOSED and rules.counts_published(count, poll.min_published)
+    out = Results(poll.state, count, poll.eligible_count, published)
+    if published:
+        for option_id, question_id, ref_id, is_blank, n in db.session.execute(
+                select(Option.id, Option.question_id, Option.ref_id, Option.is_blank, func.sum(Counter.n))
+                .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
+                .group_by(Option.id, Option.question_id, Option.ref_id, Option.is_blank)):
+            n = int(n or 0)
+            if is_blank:
+                out.blanks[question_id] = n
+            else:
+                out.counts[option_id] = n
+                if ref_id is not None:
+                    out.ref_counts[ref_id] = n
+    return out
+
+
+@dataclass
+class Tally:
+    """The full count of a closed poll, for the server's own use (naming winners, finding ties, applying
+    the re-election rule) whatever the publication minimum. What is *shown* still follows SPEC §5."""
+    turnout: int
+    eligible: int
+    counts: dict[int, int]  # option id → n
+    blanks: dict[int, int]  # question id → blank answers
+    by_ref: dict[int, dict[int, int]]  # question id → {option ref id → n}
+    by_code: dict[int, dict[str, int]]  # question id → {option code → n}
+
+
+def tally(poll: Poll) -> Tally:
+    if poll.state != PollState.CLOSED:
+        raise Conflict(_("Voting is still open; decide after it closes."), "poll")
+    out = Tally(turnout(poll.id), poll.eligible_count, {}, {}, {}, {})
+    for option_id, question_id, ref_id, code, is_blank, n in db.session.execute(
+            select(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank, func.sum(Counter.n))
+            .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
+            .group_by(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank)):
+        n = int(n or 0)
+        if is_blank:
+            out.blanks[question_id] = n
+            continue
+        out.counts[option_id] = n
+        if ref_id is not None:
+            out.by_ref.setdefault(question_id, {})[ref_id] = n
+        if code is not None:
+            out.by_code.setdefault(question_id, {})[code] = n
+    return out
+
+
+def question_results(poll: Poll, result: Results) -> list[dict]:
+    """Per question: its options with their counts when published, and its blank answers."""
+    return [{"question": q, "options": [(o, result.counts.get(o.id) if result.published else None)
+                                        for o in q.options],
+             "blank": result.blanks.get(q.id) if result.published else None} for q in poll.questions]
