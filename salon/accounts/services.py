@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from salon.accounts.models import ApiToken, Invitation, Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
-from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.errors import Conflict, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes.models import Programme, SeatHolding
@@ -40,12 +40,7 @@ def check_username(username: str) -> str:
 
 
 def check_display_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("Enter a name."), "display_name")
-    if len(name) > 80:
-        raise ValidationFailed(_("At most 80 characters."), "display_name")
-    return name
+    return clean_text(name, "display_name", 80, required=True, required_message=_("Enter a name."))
 
 
 def check_password(password: str, confirm: str | None = None) -> str:
@@ -194,11 +189,8 @@ def _hash_token(raw: str) -> str:
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     lock_programme(user.programme_id)  # lock order: salon/database.py
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("Give the token a name, e.g. the tool that will use it."), "name")
-    if len(name) > 80:
-        raise ValidationFailed(_("At most 80 characters."), "name")
+    name = clean_text(name, "name", 80, required=True,
+                      required_message=_("Give the token a name, e.g. the tool that will use it."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(programme_id=user.programme_id, user_id=user.id, name=name,
                      token_hash=_hash_token(raw), prefix=raw[:10])

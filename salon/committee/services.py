@@ -20,7 +20,7 @@ from salon.ballots.models import Poll, PollState
 from salon.committee.models import Candidate, Election, ElectionState, Member, Pick, Term
 from salon.committee.terms import last_term, member_seat_ids, sitting_members, sitting_term  # noqa: F401 - views
 from salon.database import as_id, lock_programme
-from salon.errors import Conflict, Forbidden, ValidationFailed
+from salon.errors import Conflict, Forbidden, ValidationFailed, clean_text
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
@@ -167,11 +167,7 @@ def open_election(programme: Programme, actor, now: datetime | None = None, reas
     fills the vacant places for the rest of the term."""
     lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
-    if not isinstance(note, str):
-        raise ValidationFailed(_("Must be text."), "note")
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(_("At most %(n)d characters.", n=NOTE_MAX), "note")
+    note = clean_text(note, "note", NOTE_MAX, allow_none=False)
     if running_election(programme.id) is not None:
         raise Conflict(_("An election is already under way."), "election")
     allowed = election_openable(programme, now)

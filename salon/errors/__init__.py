@@ -14,11 +14,11 @@ from salon.errors.database import (RETRY_AFTER_SECONDS, database_unavailable, da
 from salon.errors.domain import BadInput, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from salon.errors.inputs import (MAX_JSON_DEPTH, int_argument, json_nesting_exceeds, reject_deep_json,
                                  too_large_message)
-from salon.errors.text import reject_control_characters, refuse_unchecked_text, text_error
+from salon.errors.text import clean_text, reject_control_characters, refuse_unchecked_text, text_error
 
 __all__ = ["BadInput", "Conflict", "DomainError", "Forbidden", "MAX_JSON_DEPTH", "NotFound", "RETRY_AFTER_SECONDS",
-           "ValidationFailed", "database_unavailable", "int_argument", "json_error", "json_nesting_exceeds",
-           "register", "text_error", "wants_json"]
+           "ValidationFailed", "clean_text", "database_unavailable", "int_argument", "json_error",
+           "json_nesting_exceeds", "register", "text_error", "wants_json"]
 
 
 def register(app: Flask) -> None:

@@ -56,6 +56,27 @@ def text_error(value: str) -> str | None:
     return None
 
 
+def clean_text(value, field: str, limit: int, required: bool = False, *, allow_none: bool = True,
+               required_message: str | None = None) -> str:
+    """The one check of a text field a service is given: text (None counts as empty unless `allow_none` is
+    off), stripped, present when `required`, at most `limit` characters, and storable (text_error). Page forms
+    and API schemas check the same limits first, from the same constants, and every request's text is checked
+    for what no database can store before a view runs (reject_control_characters)."""
+    if value is None and allow_none:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(_("Must be text."), field)
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(required_message or _("This field is required."), field)
+    if len(value) > limit:
+        raise ValidationFailed(_("At most %(n)d characters.", n=limit), field)
+    problem = text_error(value)
+    if problem:
+        raise ValidationFailed(problem, field)
+    return value
+
+
 def reject_control_characters() -> None:
     """NUL and other control characters cannot be stored (PostgreSQL refuses NUL): say which field.
 

@@ -18,7 +18,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.database import as_id, lock_programme
-from salon.errors import Conflict, Forbidden, NotFound
+from salon.errors import Conflict, Forbidden, NotFound, clean_text
 from salon.extensions import db
 from salon.outcomes import limits
 from salon.outcomes import services as outcomes
@@ -189,7 +189,7 @@ def links(session_id: int) -> list[GuestLink]:
 
 def create_link(session: Session, user, label, now: datetime | None = None) -> GuestLink:
     now = now or clock.utcnow()
-    label = outcomes.clean_text(label, "label", limits.GUEST_LINK_LABEL_MAX, False)
+    label = clean_text(label, "label", limits.GUEST_LINK_LABEL_MAX)
     if not can_share(user, session):
         raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
     if not has_packet(session) or session.status == SessionStatus.CANCELLED:

@@ -12,7 +12,7 @@ from salon.accounts import services as accounts
 from salon.accounts.models import Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
-from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.errors import Conflict, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import signals
@@ -33,12 +33,7 @@ def get_scoped(model, object_id, programme_id: int, field: str = "id"):
 
 
 def check_name(name: str, field: str = "name", limit: int = 80) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("This field is required."), field)
-    if len(name) > limit:
-        raise ValidationFailed(_("At most %(n)d characters.", n=limit), field)
-    return name
+    return clean_text(name, field, limit, required=True)
 
 
 # --- programmes -----------------------------------------------------------------------------
@@ -98,14 +93,7 @@ def _check_setting(setting: Setting, value: Any) -> Any:
             raise ValidationFailed(
                 _("Must be between %(low)d and %(high)d.", low=setting.low, high=setting.high), setting.name)
         return value
-    if not isinstance(value, str):
-        raise ValidationFailed(_("Must be text."), setting.name)
-    value = value.strip()
-    if setting.low and not value:
-        raise ValidationFailed(_("This field is required."), setting.name)
-    if len(value) > setting.high:
-        raise ValidationFailed(_("At most %(n)d characters.", n=setting.high), setting.name)
-    return value
+    return clean_text(value, setting.name, setting.high, required=bool(setting.low), allow_none=False)
 
 
 def update_settings(programme: Programme, actor: User, values: dict[str, Any]) -> list[str]:

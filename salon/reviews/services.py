@@ -21,7 +21,7 @@ from salon.ballots.models import Poll, PollState
 from salon.committee import services as committee
 from salon.committee.models import ElectionState, Term
 from salon.database import as_id, lock_programme
-from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
 from salon.outcomes import services as outcomes
 from salon.outcomes.services import SessionOutcome
 from salon.extensions import db
@@ -273,14 +273,7 @@ def opening(programme: Programme, now: datetime | None = None) -> Opening:
 
 
 def check_reason(reason) -> str:
-    if reason is None:
-        return ""
-    if not isinstance(reason, str):
-        raise ValidationFailed(_("Not a valid text."), "reason")
-    reason = reason.strip()
-    if len(reason) > REASON_MAX:
-        raise ValidationFailed(_("At most %(n)d characters.", n=REASON_MAX), "reason")
-    return reason
+    return clean_text(reason, "reason", REASON_MAX)
 
 
 def open_review(programme: Programme, actor, now: datetime | None = None, reason: str | None = "",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from salon import clock
 from salon.accounts.models import User
 from salon.audit import services as audit
-from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -368,12 +368,7 @@ def _require_future_planned(session: Session, now: datetime, field: str = "sessi
 
 
 def check_venue(venue) -> str:
-    if not isinstance(venue, str):
-        raise ValidationFailed(_("Must be text."), "venue")
-    venue = venue.strip()
-    if len(venue) > 200:
-        raise ValidationFailed(_("At most %(n)d characters.", n=200), "venue")
-    return venue
+    return clean_text(venue, "venue", 200, allow_none=False)
 
 
 def edit_session(session: Session, actor: User, day: date | None = None, at: time | None = None,
@@ -494,14 +489,7 @@ def bureau_swap(a: Session, b: Session, actor: User, now: datetime | None = None
 
 
 def check_message(message) -> str:
-    if message is None:
-        return ""
-    if not isinstance(message, str):
-        raise ValidationFailed(_("Must be text."), "message")
-    message = message.strip()
-    if len(message) > 300:
-        raise ValidationFailed(_("At most %(n)d characters.", n=300), "message")
-    return message
+    return clean_text(message, "message", 300)
 
 
 def request_swap(user: User, session: Session, other: Session, message: str = "",
