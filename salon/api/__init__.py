@@ -11,16 +11,10 @@ PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = {"api-docs.openapi_json"}
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value else None
-
-
 def _authenticate():
     if not request.path.startswith(PREFIX + "/") or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    from salon.accounts.services import token_holder, user_and_seat_for_token
+    from salon.accounts.services import bearer_token, token_holder, user_and_seat_for_token
 
     view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
     fast_path = getattr(view_class, "fast_path", None)
@@ -30,12 +24,13 @@ def _authenticate():
         answered = fast_path(**request.view_args)
         if answered is not None:
             return answered
+    raw = bearer_token(request.headers.get("Authorization")) or ""
     if getattr(view_class, "seat_only", False):
         # The view acts only through the caller's seat (see salon.ballots.api.PollBallot): no User object.
-        holder = token_holder(_bearer() or "")
+        holder = token_holder(raw)
         user, seat_id = holder, (holder.seat_id if holder is not None else None)
     else:
-        user, seat_id = user_and_seat_for_token(_bearer() or "")
+        user, seat_id = user_and_seat_for_token(raw)
     if user is None:
         response = json_error(401, _("A valid bearer token is required (Authorization: Bearer …)."))
         response[0].headers["WWW-Authenticate"] = "Bearer"
