@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from flask import Response, g, url_for
-from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
 from salon.api.schemas import DateTime, Strict
-from salon.errors import Forbidden
 from salon.outcomes import limits
 from salon.packets import services
 from salon.packets.document import packet_pdf
@@ -150,8 +148,7 @@ class SessionGuestLinks(MethodView):
     def get(self, session_id):
         """The session's guest links (the bureau and the session's chair)."""
         session = _session(session_id)
-        if not services.can_share(g.api_user, session):
-            raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+        services.check_share(g.api_user, session)
         now = clock.utcnow()
         return [_link_out(link, now) for link in services.links(session.id)]
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from salon import clock
 from salon.accounts.auth import login_required
-from salon.errors import DomainError, Forbidden
+from salon.errors import DomainError
 from salon.extensions import limiter
 from salon.forms import EmptyForm, show_error
 from salon.packets import services
@@ -59,8 +59,7 @@ def pdf(session_id):
 @login_required
 def links(session_id):
     session = _session(session_id)
-    if not services.can_share(current_user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    services.check_share(current_user, session)
     content = services.packet(session, current_user.programme)
     form = GuestLinkForm()
     created = None

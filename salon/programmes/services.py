@@ -261,6 +261,16 @@ def seat_of(user: User) -> Seat | None:
     )
 
 
+def bureau_or_chair(user, chair_community_id: int | None, seat: Seat | None = None) -> bool:
+    """The bureau, or the secretary of the community that chairs: a session's agenda, guests, outcomes and guest
+    links (SPEC §3.4, §6, §7), a review's roll (SPEC §4). seat: the secretary's, when the caller has it."""
+    if user.is_bureau:
+        return True
+    if seat is None and user.is_secretary:
+        seat = seat_of(user)
+    return seat is not None and chair_community_id is not None and seat.community_id == chair_community_id
+
+
 def seat_id_of(user: User) -> int | None:
     """The seat a secretary holds now (the one that votes), or None for anyone else."""
     seat = seat_of(user) if user.is_secretary else None

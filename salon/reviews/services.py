@@ -341,10 +341,7 @@ def decided_by_label(code: str) -> str:
 
 def can_take_roll(user, review: Review) -> bool:
     """The bureau or the chair (SPEC §4) takes the roll."""
-    if user.is_bureau:
-        return True
-    seat = programmes.seat_of(user) if user.is_secretary else None
-    return seat is not None and review.chair_community_id is not None and seat.community_id == review.chair_community_id
+    return programmes.bureau_or_chair(user, review.chair_community_id)
 
 
 def _attend(review: Review, seat_id: int, how: str, now: datetime) -> bool:

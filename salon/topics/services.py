@@ -499,16 +499,13 @@ def record_decision(session: Session, nomination: Nomination, decider: str, user
 def can_manage(user, session: Session, seat=None) -> bool:
     """The bureau and the session's chair edit the agenda and the guests (SPEC §3.4). seat: the secretary's,
     when the caller has it."""
-    if user.is_bureau:
-        return True
-    if seat is None and user.is_secretary:
-        seat = programmes.seat_of(user)
-    return seat is not None and session.chair_community_id is not None and seat.community_id == session.chair_community_id
+    return programmes.bureau_or_chair(user, session.chair_community_id, seat)
 
 
-def _check_manage(user, session: Session) -> None:
+def check_manage(user, session: Session, field: str = "session_id") -> None:
+    """can_manage, or 403: the one refusal of every room that lets the bureau and the chair act on a session."""
     if not can_manage(user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+        raise Forbidden(_("Only the bureau and this session's chair can do this."), field)
 
 
 DEFAULT_SHARES = (5, 15, 25, 45, 20, 10)  # of 120 minutes
@@ -584,7 +581,7 @@ def clean_agenda(items, session_minutes: int | None = None) -> list[dict]:
 
 def replace_agenda(session: Session, user, items) -> list[TimedItem]:
     lock_programme(session.programme_id)  # lock order: salon/database.py
-    _check_manage(user, session)
+    check_manage(user, session)
     clean = clean_agenda(items, session.duration_minutes)
     db.session.execute(AgendaItem.__table__.delete().where(AgendaItem.session_id == session.id))
     for position, row in enumerate(clean):
@@ -600,7 +597,7 @@ def guests(session_id: int) -> list[Guest]:
 
 def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Guest:
     lock_programme(session.programme_id)  # lock order: salon/database.py
-    _check_manage(user, session)
+    check_manage(user, session)
     guest = Guest(programme_id=session.programme_id, session_id=session.id,
                   name=clean_text(data.get("name", ""), "name", limits.GUEST_NAME.max, True),
                   unit=clean_text(data.get("unit", ""), "unit", limits.GUEST_UNIT.max, True),
@@ -615,7 +612,7 @@ def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Gu
 
 def remove_guest(session: Session, user, guest_id) -> None:
     lock_programme(session.programme_id)  # lock order: salon/database.py
-    _check_manage(user, session)
+    check_manage(user, session)
     guest = programmes.get_scoped(Guest, guest_id, session.programme_id, "guest_id")
     if guest.session_id != session.id:
         raise NotFound(_("Not found."), "guest_id")

@@ -13,7 +13,7 @@ from salon.accounts.auth import bureau_required, login_required
 from salon.ballots.hooks import close_due_polls
 from salon.ballots import services as ballots
 from salon.ballots.views import BallotPage, OptionDetail, ballot_page
-from salon.errors import DomainError, Forbidden, int_argument
+from salon.errors import DomainError, int_argument
 from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
@@ -214,8 +214,7 @@ def agenda(session_id):
 @login_required
 def edit_agenda(session_id):
     session = _session(session_id)
-    if not services.can_manage(current_user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    services.check_manage(current_user, session)
     timed = services.agenda(session)
     form = AgendaForm()
     if request.method == "GET":
@@ -254,8 +253,7 @@ def add_guest(session_id):
         else:
             flash(_("Guest added."), "success")
             return redirect(url_for("topics.agenda", session_id=session.id))
-    if not services.can_manage(current_user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    services.check_manage(current_user, session)
     return render_template("topics/agenda.html", session=session, items=services.agenda(session),
                            decision=services.decision_of(session.id), guests=services.guests(session.id),
                            manage=True, guest_form=form, button_form=EmptyForm()), 422
