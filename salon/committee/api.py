@@ -13,6 +13,7 @@ from salon.committee.models import ElectionState
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
 from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.schedule import services as schedule
 from salon.schedule.api import PAGE_DEFAULT, PAGE_MAX
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
@@ -300,12 +301,12 @@ class SessionPicks(MethodView):
     @blp.response(200, PicksSchema)
     def get(self, session_id):
         """The committee members' picks for a session, signed by name, and the decision."""
-        return _picks_out(topics.get_session(session_id, g.api_user.programme_id))
+        return _picks_out(schedule.session_for(g.api_user, session_id))
 
     @blp.arguments(PickSchema)
     @blp.response(201, PicksSchema)
     def post(self, data, session_id):
         """Record my pick (a member of the sitting committee); the first majority decides."""
-        session = topics.get_session(session_id, g.api_user.programme_id)
+        session = schedule.session_for(g.api_user, session_id)
         services.record_pick(session, g.api_user, data["nomination_id"], data["rationale"])
         return _picks_out(session)

@@ -24,6 +24,7 @@ from salon.i18n import session_time
 from salon.programmes import services as programmes
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
+from salon.schedule import services as schedule
 from salon.topics import services as topics
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
@@ -220,7 +221,7 @@ def export(election_id, fmt):
 @bp.route("/sessions/<int:session_id>/pick", methods=["GET", "POST"])
 @login_required
 def pick(session_id):
-    session = topics.get_session(session_id, current_user.programme_id)
+    session = schedule.session_for(current_user, session_id)
     view = topics.session_topic(session, current_user)
     form = PickForm()
     form.nomination_id.choices = [(n.id, n.title) for n in view.nominations]

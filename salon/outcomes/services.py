@@ -37,10 +37,6 @@ def status_label(status: str) -> str:
 
 # --- who may do what ----------------------------------------------------------------------------
 
-def get_session(session_id, programme_id: int) -> Session:
-    return topics.get_session(session_id, programme_id)
-
-
 def can_write(user, session: Session) -> bool:
     """SPEC §6: the chair or the bureau records what a session produced."""
     return topics.can_manage(user, session)

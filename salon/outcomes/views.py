@@ -12,12 +12,10 @@ from salon.forms import EmptyForm, show_error
 from salon.outcomes import services
 from salon.outcomes.forms import ActionForm, AttendanceForm, MinutesForm, ResolutionForm, UpdateForm
 from salon.rules import outcomes as rules
+from salon.schedule import services as schedule
 
 bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 
-
-def _session(session_id):
-    return services.get_session(session_id, current_user.programme_id)
 
 
 def _to_record(session_id):
@@ -54,13 +52,13 @@ def _page(session, status=200, **forms):
 @bp.route("/sessions/<int:session_id>")
 @login_required
 def session(session_id):
-    return _page(_session(session_id))
+    return _page(schedule.session_for(current_user, session_id))
 
 
 @bp.route("/sessions/<int:session_id>/attendance", methods=["POST"])
 @login_required
 def attendance(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     record = services.session_record(session, current_user)
     form = _attendance_form(record)
     if form.validate_on_submit():
@@ -77,7 +75,7 @@ def attendance(session_id):
 @bp.route("/sessions/<int:session_id>/minutes", methods=["POST"])
 @login_required
 def minutes(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = MinutesForm()
     if form.validate_on_submit():
         try:
@@ -93,7 +91,7 @@ def minutes(session_id):
 @bp.route("/sessions/<int:session_id>/resolutions", methods=["POST"])
 @login_required
 def add_resolution(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = ResolutionForm()
     if form.validate_on_submit():
         try:
@@ -120,7 +118,7 @@ def remove_resolution(resolution_id):
 @bp.route("/sessions/<int:session_id>/actions", methods=["POST"])
 @login_required
 def add_action(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = ActionForm()
     if form.validate_on_submit():
         try:
@@ -137,7 +135,7 @@ def add_action(session_id):
 @login_required
 def action(item_id):
     item = services.get_action(item_id, current_user.programme_id)
-    session = _session(item.session_id)
+    session = schedule.session_for(current_user, item.session_id)
     form = UpdateForm(data={"status": item.status, "due_on": item.due_on})
     writer = services.can_write(current_user, session)
     if not writer:  # the owning community's secretary reports progress; the due date stays the chair's

@@ -167,10 +167,6 @@ def packet(session: Session, programme: Programme, now: datetime | None = None) 
 
 # --- who may open it -------------------------------------------------------------------------------
 
-def get_session(session_id, programme_id: int) -> Session:
-    return topics.get_session(session_id, programme_id)
-
-
 def can_share(user, session: Session) -> bool:
     """The chair and the bureau make and revoke guest links (SPEC §7)."""
     return topics.can_manage(user, session)

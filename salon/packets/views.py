@@ -14,12 +14,10 @@ from salon.forms import EmptyForm, show_error
 from salon.packets import services
 from salon.packets.document import packet_pdf
 from salon.packets.forms import GuestLinkForm
+from salon.schedule import services as schedule
 
 bp = Blueprint("packets", __name__)
 
-
-def _session(session_id):
-    return services.get_session(session_id, current_user.programme_id)
 
 
 def _pdf_response(content, filename: str, private: bool = True) -> Response:
@@ -40,7 +38,7 @@ def _guest_headers(response):
 @bp.route("/packets/sessions/<int:session_id>")
 @login_required
 def page(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     content = services.packet(session, current_user.programme)
     return render_template("packets/packet.html", p=content, guest=False,
                            pdf_url=url_for("packets.pdf", session_id=session.id),
@@ -50,7 +48,7 @@ def page(session_id):
 @bp.route("/packets/sessions/<int:session_id>/packet.pdf")
 @login_required
 def pdf(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     content = services.packet(session, current_user.programme)
     return _pdf_response(content, f"packet-{content.number}.pdf")
 
@@ -58,7 +56,7 @@ def pdf(session_id):
 @bp.route("/packets/sessions/<int:session_id>/links", methods=["GET", "POST"])
 @login_required
 def links(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     services.check_share(current_user, session)
     content = services.packet(session, current_user.programme)
     form = GuestLinkForm()

@@ -92,7 +92,14 @@ def session_page(programme_id: int, cursor=None, limit: int = 50, *, community_i
 
 
 def get_session(session_id, programme_id: int, field: str = "session_id") -> Session:
+    """The one session lookup of every room: a session of that programme, or 404 (another programme's ids
+    look exactly like missing ones)."""
     return programmes.get_scoped(Session, session_id, programme_id, field)
+
+
+def session_for(user, session_id, field: str = "session_id") -> Session:
+    """get_session in the asker's programme (a page's current_user, the API's token holder)."""
+    return get_session(session_id, user.programme_id, field)
 
 
 def is_future(session: Session, now: datetime | None = None) -> bool:

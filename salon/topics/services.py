@@ -37,10 +37,6 @@ AGENDA_MAX_ITEMS = limits.AGENDA_ITEMS_MAX
 
 # --- sessions and their windows --------------------------------------------------------------
 
-def get_session(session_id, programme_id: int) -> Session:
-    return programmes.get_scoped(Session, session_id, programme_id, "session_id")
-
-
 def previous_session(session: Session) -> Session | None:
     """The session with the next lower number that is not cancelled (SPEC §3.1)."""
     if session.number is None:

@@ -18,14 +18,12 @@ from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
+from salon.schedule import services as schedule
 from salon.topics import limits, services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm
 
 bp = Blueprint("topics", __name__, url_prefix="/topics")
 
-
-def _session(session_id):
-    return services.get_session(session_id, current_user.programme_id)
 
 
 def _nomination(nomination_id):
@@ -56,13 +54,13 @@ def index():
 @login_required
 def session(session_id):
     """The old address of a session's topic: the session page shows its whole life now."""
-    return redirect(url_for("sessions.page", session_id=_session(session_id).id), 301)
+    return redirect(url_for("sessions.page", session_id=schedule.session_for(current_user, session_id).id), 301)
 
 
 @bp.route("/sessions/<int:session_id>/nominate", methods=["GET", "POST"])
 @login_required
 def nominate(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = NominationForm()
     if form.validate_on_submit():
         try:
@@ -125,7 +123,7 @@ def carry_over(nomination_id):
 @bp.route("/sessions/<int:session_id>/vote", methods=["GET", "POST"])
 @login_required
 def vote(session_id):
-    view = services.session_topic(_session(session_id), current_user)
+    view = services.session_topic(schedule.session_for(current_user, session_id), current_user)
     if view.poll is None:
         return render_template("topics/vote.html", view=view)
     return ballot_page(BallotPage(
@@ -153,7 +151,7 @@ def _details(view) -> dict:
 @bp.route("/sessions/<int:session_id>/results")
 @login_required
 def results(session_id):
-    view = services.session_topic(_session(session_id), current_user)
+    view = services.session_topic(schedule.session_for(current_user, session_id), current_user)
     wanted = ballots.normalise_receipt(request.args.get("receipt") or "")
     return render_template("topics/results.html", view=view, wanted=wanted,
                            found=wanted in view.receipts if wanted else None)
@@ -162,7 +160,7 @@ def results(session_id):
 @bp.route("/sessions/<int:session_id>/open-vote", methods=["POST"])
 @bureau_required
 def open_vote(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     if EmptyForm().validate_on_submit():
         services.open_voting(session, current_user.programme, current_user)
         flash(_("Voting is open."), "success")
@@ -172,7 +170,7 @@ def open_vote(session_id):
 @bp.route("/sessions/<int:session_id>/close-vote", methods=["POST"])
 @bureau_required
 def close_vote(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.close_voting(session, current_user)
@@ -186,7 +184,7 @@ def close_vote(session_id):
 @bp.route("/sessions/<int:session_id>/decide", methods=["GET", "POST"])
 @bureau_required
 def decide(session_id):
-    view = services.session_topic(_session(session_id), current_user)
+    view = services.session_topic(schedule.session_for(current_user, session_id), current_user)
     form = DecideForm()
     form.nomination_id.choices = [(n.id, n.title) for n in view.nominations]
     if form.validate_on_submit():
@@ -203,7 +201,7 @@ def decide(session_id):
 @bp.route("/sessions/<int:session_id>/agenda")
 @login_required
 def agenda(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     return render_template("topics/agenda.html", session=session, items=services.agenda(session),
                            decision=services.decision_of(session.id), guests=services.guests(session.id),
                            manage=services.can_manage(current_user, session), guest_form=GuestForm(formdata=None),
@@ -213,7 +211,7 @@ def agenda(session_id):
 @bp.route("/sessions/<int:session_id>/agenda/edit", methods=["GET", "POST"])
 @login_required
 def edit_agenda(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     services.check_manage(current_user, session)
     timed = services.agenda(session)
     form = AgendaForm()
@@ -242,7 +240,7 @@ def edit_agenda(session_id):
 @bp.route("/sessions/<int:session_id>/guests", methods=["POST"])
 @login_required
 def add_guest(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = GuestForm()
     if form.validate_on_submit():
         try:
@@ -262,7 +260,7 @@ def add_guest(session_id):
 @bp.route("/sessions/<int:session_id>/guests/<int:guest_id>/remove", methods=["POST"])
 @login_required
 def remove_guest(session_id, guest_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     if EmptyForm().validate_on_submit():
         services.remove_guest(session, current_user, guest_id)
         flash(_("Guest removed."), "success")
