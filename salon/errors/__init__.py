@@ -11,14 +11,14 @@ from werkzeug.exceptions import HTTPException
 from salon.errors.answers import http_message, json_error, smorest_fields, wants_json
 from salon.errors.database import (RETRY_AFTER_SECONDS, database_unavailable, database_unavailable_answer,
                                    end_failed_transaction)
-from salon.errors.domain import BadInput, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from salon.errors.domain import BadInput, Conflict, DomainError, Forbidden, NotFound, ValidationFailed, not_the_forms
 from salon.errors.inputs import (MAX_JSON_DEPTH, int_argument, json_nesting_exceeds, reject_deep_json,
                                  too_large_message)
 from salon.errors.text import clean_text, reject_control_characters, refuse_unchecked_text, text_error
 
 __all__ = ["BadInput", "Conflict", "DomainError", "Forbidden", "MAX_JSON_DEPTH", "NotFound", "RETRY_AFTER_SECONDS",
            "ValidationFailed", "clean_text", "database_unavailable", "int_argument", "json_error",
-           "json_nesting_exceeds", "register", "text_error", "wants_json"]
+           "json_nesting_exceeds", "not_the_forms", "register", "text_error", "wants_json"]
 
 
 def register(app: Flask) -> None:

@@ -36,3 +36,11 @@ class BadInput(DomainError):
     """The request body as a whole cannot be read (nested too deep): 400, naming `body`."""
 
     status = 400
+
+
+def not_the_forms(exc: DomainError) -> None:
+    """A page's form shows the rule's refusals under its fields. What is missing (404) or not the asker's to do
+    (403) is not the form's to show: it goes on to the one error handler (salon.errors.register), which answers it
+    alike in every room, as a page or as JSON."""
+    if isinstance(exc, (NotFound, Forbidden)):
+        raise exc

@@ -22,11 +22,6 @@ def _to_record(session_id):
     return redirect(url_for("outcomes.session", session_id=session_id))
 
 
-def _form_error(form, exc: DomainError) -> None:
-    if exc.status in (403, 404):
-        raise exc
-    show_error(form, exc)
-
 
 def _attendance_form(record, formdata=True) -> AttendanceForm:
     form = AttendanceForm() if formdata else AttendanceForm(formdata=None)
@@ -65,7 +60,7 @@ def attendance(session_id):
         try:
             services.record_attendance(session, current_user, form.community_ids.data or [], form.guest_ids.data or [])
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Attendance saved."), "success")
             return _to_record(session.id)
@@ -81,7 +76,7 @@ def minutes(session_id):
         try:
             services.set_minutes(session, current_user, form.summary.data or "")
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return _to_record(session.id)
@@ -97,7 +92,7 @@ def add_resolution(session_id):
         try:
             resolution = services.add_resolution(session, current_user, form.text.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Resolution %(n)d added.", n=resolution.number), "success")
             return _to_record(session.id)
@@ -124,7 +119,7 @@ def add_action(session_id):
         try:
             services.add_action(session, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Action item added."), "success")
             return _to_record(session.id)
@@ -144,7 +139,7 @@ def action(item_id):
         try:
             services.update_action(item, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("outcomes.action", item_id=item.id))

@@ -65,8 +65,6 @@ def links(session_id):
         try:
             created = services.create_link(session, current_user, form.label.data or "")
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
             show_error(form, exc)
         else:
             flash(_("Guest link created. Send it to the guest; it works until %(date)s.",

@@ -18,7 +18,7 @@ from salon.ballots.views import BallotPage, ballot_page
 from salon.committee.terms import sitting_term_of
 from salon.errors import Conflict, DomainError, Forbidden, NotFound
 from salon.exports import FORMATS, table_response
-from salon.forms import EmptyForm, show_error
+from salon.forms import EmptyForm, flash_error, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
@@ -114,9 +114,7 @@ def roll(review_id):
         try:
             marked = services.take_roll(review, current_user, seat_ids)
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
-            flash(exc.message, "error")
+            flash_error(exc)
             return _to(review)
         flash(_("%(n)d marked present.", n=marked), "success")
     return _to(review)
@@ -135,9 +133,7 @@ def roll_off(review_id):
         try:
             services.take_off_roll(review, current_user, form.seat_id.data, form.reason.data)
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
-            flash(exc.message, "error")
+            flash_error(exc)
             return _to(review)
         flash(_("Taken off the roll."), "success")
     else:

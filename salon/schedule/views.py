@@ -180,8 +180,6 @@ def ask(session_id):
         try:
             other = services.get_session(form.other_session_id.data, current_user.programme_id, "other_session_id")
             services.request_swap(current_user, session, other, form.message.data or "")
-        except Forbidden:
-            raise
         except DomainError as exc:
             show_error(form, exc)
         else:

@@ -30,12 +30,6 @@ def _nomination(nomination_id):
     return services.get_nomination(nomination_id, current_user.programme_id)
 
 
-def _form_error(form, exc: DomainError) -> None:
-    """Permission and existence errors answer 403/404; the rest go under the field at fault."""
-    if exc.status in (403, 404):
-        raise exc
-    show_error(form, exc)
-
 
 def _to_session(session_id):
     return redirect(url_for("sessions.page", session_id=session_id))
@@ -66,7 +60,7 @@ def nominate(session_id):
         try:
             services.nominate(session, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Your nomination was added."), "success")
             return _to_session(session.id)
@@ -91,7 +85,7 @@ def edit_nomination(nomination_id):
         try:
             services.edit_nomination(nomination, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return _to_session(nomination.session_id)
@@ -191,7 +185,7 @@ def decide(session_id):
         try:
             services.decide(view.session, current_user, form.nomination_id.data, form.rationale.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The topic is decided; a default agenda was created."), "success")
             return redirect(url_for("topics.agenda", session_id=view.session.id))
@@ -226,7 +220,7 @@ def edit_agenda(session_id):
             if exc.field in ("minutes", "items") and exc.status == 422:
                 form.items.errors = [e for e in form.items.errors if isinstance(e, str)] + [exc.message]
             else:
-                _form_error(form, exc)
+                show_error(form, exc)
         else:
             flash(_("The agenda was saved."), "success")
             return redirect(url_for("topics.agenda", session_id=session.id))
@@ -247,7 +241,7 @@ def add_guest(session_id):
             services.add_guest(session, current_user, {"name": form.name.data, "unit": form.unit.data,
                                                        "contact": form.contact.data or ""})
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Guest added."), "success")
             return redirect(url_for("topics.agenda", session_id=session.id))
