@@ -27,6 +27,8 @@ class Form(FlaskForm):
     """Every page's form. Besides its own validators, each input is checked for text no database can store
     (NUL and other control characters): the page answers with the error under that input, never a 500."""
 
+    text_refused = False  # set by validate: some input holds text no database can store
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in _inputs(self):
@@ -34,6 +36,7 @@ class Form(FlaskForm):
             problems -= {None, *field.errors}  # a nested row's form may have said so already
             if problems:
                 field.errors = list(field.errors) + sorted(problems)
+                self.text_refused = True
                 valid = False
         return valid
 

@@ -96,13 +96,18 @@ def open_review():
 @bp.route("/<int:review_id>")
 @login_required
 def review(review_id):
-    view = services.review_view(_review(review_id), current_user)
+    return _review_page(_review(review_id))
+
+
+def _review_page(review, off_form=None, close_form=None, status: int = 200):
+    """The review's page; off_form, close_form: a form sent back with its errors under its fields."""
+    view = services.review_view(review, current_user)
     communities = programmes.communities(current_user.programme_id, active_only=True) if view.roll else []
-    off_form = RollOffForm()
+    off_form = off_form or RollOffForm(formdata=None)
     off_form.seat_id.choices = [(c.seat.id, c.name) for c in communities if c.seat.id in view.present_seats]
     return render_template("reviews/review.html", view=view, communities=communities, button_form=EmptyForm(),
-                           off_form=off_form, close_form=CloseReviewForm(), rules=rules,
-                           decided_by_label=services.decided_by_label, **_outcome_helpers())
+                           off_form=off_form, close_form=close_form or CloseReviewForm(formdata=None), rules=rules,
+                           decided_by_label=services.decided_by_label, **_outcome_helpers()), status
 
 
 @bp.route("/<int:review_id>/roll", methods=["POST"])
@@ -136,6 +141,8 @@ def roll_off(review_id):
             flash_error(exc)
             return _to(review)
         flash(_("Taken off the roll."), "success")
+    elif form.text_refused:
+        return _review_page(review, off_form=form, status=422)
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -206,6 +213,8 @@ def close(review_id):
     if form.validate_on_submit():
         services.close_review(review, current_user.programme, current_user)
         flash(_("The review is closed."), "success")
+    elif form.text_refused:
+        return _review_page(review, close_form=form, status=422)
     elif form.is_submitted() and "understood" in form.errors:
         flash(_("Tick the box to confirm that you want to close the review."), "error")
     return _to(review)
