@@ -12,9 +12,8 @@ from salon.api import next_page_headers, require_bureau
 from salon.committee.models import ElectionState
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
-from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict, page_query
 from salon.schedule import services as schedule
-from salon.schedule.api import PAGE_DEFAULT, PAGE_MAX
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
 from salon.committee.services import EXTEND_MAX_DAYS
@@ -177,12 +176,7 @@ class ElectionListItemSchema(Strict):
     closed_at = DateTime(allow_none=True)
 
 
-class ElectionPageQuery(Strict):
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
-                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
-                                                 "omit for the first (newest) page"})
-    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
-                       metadata={"description": f"elections per page (1–{PAGE_MAX})"})
+ElectionPageQuery = page_query("ElectionPageQuery", "elections", "newest")
 
 
 @blp.route("/elections")

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api.schemas import DateTime, Strict
+from salon.api.schemas import ActionLineSchema, DateTime, ResolutionLineSchema, Strict
 from salon.outcomes import limits
 from salon.packets import services
 from salon.packets.document import packet_pdf
@@ -43,19 +43,6 @@ class GuestLineSchema(Strict):
     unit = fields.Str()
 
 
-class PreviousResolutionSchema(Strict):
-    number = fields.Int()
-    text = fields.Str()
-
-
-class PreviousActionSchema(Strict):
-    what = fields.Str()
-    owner_unit = fields.Str()
-    due_on = fields.Date(allow_none=True)
-    status = fields.Str()
-    overdue = fields.Bool()
-
-
 class PacketSchema(Strict):
     session_id = fields.Int()
     number = fields.Int()
@@ -88,8 +75,8 @@ class PacketSchema(Strict):
     signin = fields.List(fields.Nested(SigninLineSchema))
     previous_number = fields.Int(allow_none=True)
     previous_title = fields.Str()
-    previous_resolutions = fields.List(fields.Nested(PreviousResolutionSchema))
-    previous_actions = fields.List(fields.Nested(PreviousActionSchema))
+    previous_resolutions = fields.List(fields.Nested(ResolutionLineSchema))
+    previous_actions = fields.List(fields.Nested(ActionLineSchema))
     pdf_url = fields.Str()
 
 

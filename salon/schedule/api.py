@@ -8,14 +8,12 @@ from marshmallow import fields, validate
 
 from salon import clock
 from salon.api import next_page_headers, require_bureau
-from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict, page_query
 from salon.programmes import services as programmes
 from salon.programmes.models import Community
 from salon.schedule import services
 
 blp = Blueprint("api_schedule", __name__, description="The schedule and the rotating chair")
-PAGE_DEFAULT = 20
-PAGE_MAX = 200
 
 
 class SessionSchema(Strict):
@@ -34,12 +32,7 @@ class SessionSchema(Strict):
     sequence = fields.Int(dump_only=True)
 
 
-class SessionPageQuery(Strict):
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
-                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
-                                                 "omit for the first (oldest) page"})
-    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
-                       metadata={"description": f"sessions per page (1–{PAGE_MAX})"})
+SessionPageQuery = page_query("SessionPageQuery", "sessions", "oldest")
 
 
 class SessionPatchSchema(Strict):

@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from salon import clock
+from salon import clock, paging
 from salon.accounts.models import User
 from salon.audit import services as audit
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
@@ -76,19 +76,16 @@ def session_page(programme_id: int, cursor=None, limit: int = 50, *, community_i
                  until: datetime | None = None, newest_first: bool = False) -> tuple[list[Session], Session | None]:
     """One page of sessions by keyset (cursor: the id of the last session of the previous page), so a page
     costs the same after ten years. Returns the page and the cursor for the next one (None on the last)."""
-    anchor = None
-    if cursor not in (None, ""):
-        anchor = db.session.get(Session, as_id(cursor)) if as_id(cursor) else None
-        if anchor is None or anchor.programme_id != programme_id:
-            raise ValidationFailed(_("This cursor does not belong to any page of sessions."), "cursor")
+    anchor = paging.cursor_row(Session, programme_id, cursor,
+                               _("This cursor does not belong to any page of sessions."))
     query = select(Session).options(joinedload(Session.chair)).where(Session.programme_id == programme_id)
     if community_id is not None:
         query = query.where(Session.chair_community_id == community_id)
     if until is not None:
         query = query.where(Session.starts_at <= until)
     order = (Session.starts_at.desc(), Session.id.desc()) if newest_first else (Session.starts_at, Session.id)
-    found = list(db.session.scalars(_after(query, anchor, newest_first).order_by(*order).limit(limit + 1)))
-    return found[:limit], (found[limit - 1] if len(found) > limit else None)
+    return paging.split_page(list(db.session.scalars(_after(query, anchor, newest_first).order_by(*order)
+                                                     .limit(limit + 1))), limit)
 
 
 def get_session(session_id, programme_id: int, field: str = "session_id") -> Session:
