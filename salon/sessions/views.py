@@ -18,15 +18,11 @@ bp = Blueprint("sessions", __name__)
 @bp.route("/sessions/<int:session_id>")
 @login_required
 def page(session_id):
-    return render_page(schedule.session_for(current_user, session_id))
-
-
-def render_page(session, close_form=None, status: int = 200):
-    """The session page; close_form: the close-vote form sent back with its errors under its box."""
+    session = schedule.session_for(current_user, session_id)
     view = topics.session_topic(session, current_user)
     return render_template("topics/session.html", view=view, now=clock.utcnow(), button_form=EmptyForm(),
-                           close_form=close_form, schedule=schedule_views.session_context(session),
-                           parts=topics.session_parts(view), panels=panels.for_session(session, current_user)), status
+                           schedule=schedule_views.session_context(session),
+                           parts=topics.session_parts(view), panels=panels.for_session(session, current_user))
 
 
 def init_app(app) -> None:

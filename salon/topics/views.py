@@ -19,7 +19,6 @@ from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import session_time
 from salon.schedule import services as schedule
-from salon.sessions.views import render_page as session_page
 from salon.topics import limits, services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm
 
@@ -170,8 +169,8 @@ def close_vote(session_id):
     if form.validate_on_submit():
         services.close_voting(session, current_user)
         flash(_("Voting is closed; the tally and the receipts are published."), "success")
-    elif form.text_refused:
-        return session_page(session, close_form=form, status=422)
+    elif form.text_refused:  # the box sent back with its error under it
+        return render_template("topics/close_vote.html", session=session, form=form), 422
     elif form.is_submitted() and "understood" in form.errors:
         flash(_("Tick the box to confirm: this cannot be undone."), "error")
         return _to_session(session.id)
