@@ -8,12 +8,12 @@ import pytest
 from flask_babel import force_locale, gettext
 
 from tests.conftest import login
-from tests.web.test_permissions import matrix, matrix_app, review, t  # noqa: F401 - fixtures
+from tests.web.test_permissions import _fill, matrix, matrix_app, review, t  # noqa: F401 - fixtures
 
 MISSING = 999999
 
 # (endpoint, who, url, form data, status). who: "bureau", "chair" (secretary 0: chairs session s1 and the
-# review), "member" (secretary 1: chairs neither). OTHER: another session of programme A.
+# review), "member" (secretary 1: chairs neither). OTHER: another session of programme A (test_permissions._fill).
 CASES = [
     # 404 raised inside the handler, by the lookup of a session the form names
     ("schedule.swap", "bureau", lambda w: f"/schedule/sessions/{w.extra['sessions'][0].id}/swap",
@@ -28,7 +28,7 @@ CASES = [
      {"what": "落实", "owner_unit": "县医保局", "status": "open"}, 404),
     ("outcomes.add_resolution", "bureau", lambda w: f"/outcomes/sessions/{MISSING}/resolutions", {"text": "决议"}, 404),
     ("packets.links", "bureau", lambda w: f"/packets/sessions/{MISSING}/links", {"label": "李经理"}, 404),
-    ("reviews.roll", "bureau", lambda w: f"/reviews/{MISSING}/roll", {"seat_ids": "1"}, 404),
+    ("reviews.roll", "bureau", lambda w: f"/reviews/{MISSING}/roll", {"seat_ids": "SEAT3"}, 404),
     ("accounts.revoke_token", "chair", lambda w: f"/account/tokens/{MISSING}/revoke", {}, 404),
     # 403 raised by the service inside the handler (the form itself was valid)
     ("topics.add_guest", "member", lambda w: f"/topics/sessions/{t(w, 's1')}/guests", {"name": "李", "unit": "单位"},
@@ -40,9 +40,9 @@ CASES = [
     ("outcomes.minutes", "member", lambda w: f"/outcomes/sessions/{t(w, 's1')}/minutes", {"summary": "纪要"}, 403),
     # 403 before the form is read
     ("packets.links", "member", lambda w: f"/packets/sessions/{t(w, 's1')}/links", {"label": "李经理"}, 403),
-    ("reviews.roll", "member", lambda w: f"/reviews/{review(w)}/roll", {"seat_ids": "1"}, 403),
+    ("reviews.roll", "member", lambda w: f"/reviews/{review(w)}/roll", {"seat_ids": "SEAT3"}, 403),
     ("schedule.ask", "bureau", lambda w: f"/schedule/sessions/{w.extra['sessions'][0].id}/ask",
-     {"other_session_id": "1"}, 403),
+     {"other_session_id": "OTHER"}, 403),
 ]
 
 
@@ -53,7 +53,7 @@ def test_every_room_answers_a_refused_form_alike(matrix, endpoint, who, url, dat
     user = {"bureau": world.bureau, "chair": world.secretaries[0], "member": world.secretaries[1]}[who]
     client = app.test_client()
     assert login(client, user.username).status_code == 302
-    response = client.post(url(world), data=data)
+    response = client.post(url(world), data=_fill(data, world))
     body = response.get_data(as_text=True)
     assert response.status_code == status, f"{endpoint}: {response.status_code} {body[:300]}"
     assert f"<h1>{status}</h1>" in body, f"{endpoint}: not the error page"  # templates/errors/error.html
