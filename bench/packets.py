@@ -39,6 +39,7 @@ def main() -> None:
     from salon.packets import services
     from salon.packets.document import packet_pdf
     from salon.programmes import services as programmes
+    from salon.schedule import services as schedule
     from salon.programmes.models import SeatHolding
     from salon.schedule.models import SessionStatus
     from tests.outcome_helpers import decided_session, record
@@ -83,7 +84,7 @@ def main() -> None:
                       db.session.scalar(select(func.count(Guest.id)).where(Guest.session_id == session_id)))
 
             def build() -> bytes:
-                s = services.get_session(session_id, programme.id)
+                s = schedule.get_session(session_id, programme.id)
                 return packet_pdf(services.packet(s, programme))
 
             started = time.perf_counter()
@@ -98,7 +99,7 @@ def main() -> None:
                 cpu.append(time.process_time() - started_cpu)
                 db.session.expire_all()
                 started = time.process_time()
-                services.packet(services.get_session(session_id, programme.id), programme)
+                services.packet(schedule.get_session(session_id, programme.id), programme)
                 content_times.append(time.process_time() - started)
     reader = PdfReader(io.BytesIO(body))
     fonts = sorted({str(f.get_object().get("/BaseFont")) for page in reader.pages

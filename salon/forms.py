@@ -9,7 +9,7 @@ from wtforms import BooleanField, SelectMultipleField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from salon.errors import DomainError, text_error
+from salon.errors import DomainError, not_the_forms, text_error
 
 
 def _inputs(fields):
@@ -27,6 +27,8 @@ class Form(FlaskForm):
     """Every page's form. Besides its own validators, each input is checked for text no database can store
     (NUL and other control characters): the page answers with the error under that input, never a 500."""
 
+    text_refused = False  # set by validate: some input holds text no database can store
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in _inputs(self):
@@ -34,6 +36,7 @@ class Form(FlaskForm):
             problems -= {None, *field.errors}  # a nested row's form may have said so already
             if problems:
                 field.errors = list(field.errors) + sorted(problems)
+                self.text_refused = True
                 valid = False
         return valid
 
@@ -57,7 +60,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def show_error(form: FlaskForm, exc: DomainError) -> None:
-    """Put the service's message under the field it names, or at the top of the page."""
+    """Put the service's message under the field it names, or at the top of the page (a 404 or 403 goes on to
+    the error handler: salon.errors.not_the_forms)."""
+    not_the_forms(exc)
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = list(field.errors) + [exc.message]
@@ -65,3 +70,9 @@ def show_error(form: FlaskForm, exc: DomainError) -> None:
         flash(exc.message, "error")
         # Still an error of the form: the page answers 422, and the request's transaction rolls back.
         form.form_errors = list(form.form_errors) + [exc.message]
+
+
+def flash_error(exc: DomainError) -> None:
+    """A button's refusal, said at the top of the page it returns to (a 404 or 403 goes on to the error handler)."""
+    not_the_forms(exc)
+    flash(exc.message, "error")

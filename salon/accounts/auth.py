@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required  # noqa: F401 - re-exported
 
-from salon.accounts.services import load_session_user, token_holder, user_and_seat_for_token
+from salon.accounts.services import bearer_token, load_session_user, token_holder, user_and_seat_for_token
 from salon.api import PREFIX, PUBLIC_ENDPOINTS
 from salon.errors import Forbidden, json_error
 
@@ -36,12 +36,6 @@ def init_app(app: Flask, login: LoginManager) -> None:
     login.user_loader(load_session_user)
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value else None
-
-
 def authenticate_api():
     """The API's guard (a before_request hook, installed by the accounts room): every /api/v1 request but the
     public ones carries a valid bearer token; g.api_user and g.api_seat_id say whose."""
@@ -55,12 +49,13 @@ def authenticate_api():
         answered = fast_path(**request.view_args)
         if answered is not None:
             return answered
+    raw = bearer_token(request.headers.get("Authorization")) or ""
     if getattr(view_class, "seat_only", False):
         # The view acts only through the caller's seat (see salon.ballots.api.PollBallot): no User object.
-        holder = token_holder(_bearer() or "")
+        holder = token_holder(raw)
         user, seat_id = holder, (holder.seat_id if holder is not None else None)
     else:
-        user, seat_id = user_and_seat_for_token(_bearer() or "")
+        user, seat_id = user_and_seat_for_token(raw)
     if user is None:
         response = json_error(401, _("A valid bearer token is required (Authorization: Bearer …)."))
         response[0].headers["WWW-Authenticate"] = "Bearer"

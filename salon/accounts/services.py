@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from salon.accounts.models import ApiToken, Invitation, Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
-from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.errors import Conflict, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes.models import Programme, SeatHolding
@@ -40,12 +40,7 @@ def check_username(username: str) -> str:
 
 
 def check_display_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("Enter a name."), "display_name")
-    if len(name) > 80:
-        raise ValidationFailed(_("At most 80 characters."), "display_name")
-    return name
+    return clean_text(name, "display_name", 80, required=True, required_message=_("Enter a name."))
 
 
 def check_password(password: str, confirm: str | None = None) -> str:
@@ -188,20 +183,45 @@ def set_locale(user: User | None, locale: str) -> str:
 
 # --- API tokens ----------------------------------------------------------------------------
 
-def _hash_token(raw: str) -> str:
+# --- the bearer-token rule: one definition for every API route and the ballot's fast path --------------
+# A token has the form TOKEN_PREFIX + 43 characters (at most TOKEN_MAX are read), arrives as
+# `Authorization: Bearer <token>`, and speaks for its user while it is not revoked and the account is active.
+# The regular path asks it through user_and_seat_for_token / token_holder; the fast ballot statement
+# (salon.ballots.fast) reads the header with bearer_token and the rows with TOKEN_JOIN_SQL and TOKEN_VALID_SQL
+# (tests/web/test_ballot_fast_path.py proves both answer alike for every kind of token).
+TOKEN_MAX = 200
+TOKEN_JOIN_SQL = "users AS u JOIN api_tokens AS t ON t.user_id = u.id"
+TOKEN_VALID_SQL = "t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"
+
+
+def well_formed_token(raw: str | None) -> bool:
+    return bool(raw) and raw.startswith(TOKEN_PREFIX) and len(raw) <= TOKEN_MAX
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header when it has a token's form, else None."""
+    if not header or header[:7].lower() != "bearer ":
+        return None
+    raw = header[7:].strip()
+    return raw if well_formed_token(raw) else None
+
+
+def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _valid_token():
+    """TOKEN_VALID_SQL as SQLAlchemy criteria (the token hash a bound parameter `token_hash`)."""
+    return (ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active.is_(True))
 
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     lock_programme(user.programme_id)  # lock order: salon/database.py
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("Give the token a name, e.g. the tool that will use it."), "name")
-    if len(name) > 80:
-        raise ValidationFailed(_("At most 80 characters."), "name")
+    name = clean_text(name, "name", 80, required=True,
+                      required_message=_("Give the token a name, e.g. the tool that will use it."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(programme_id=user.programme_id, user_id=user.id, name=name,
-                     token_hash=_hash_token(raw), prefix=raw[:10])
+                     token_hash=hash_token(raw), prefix=raw[:10])
     db.session.add(token)
     db.session.flush()
     audit.record(user.programme_id, user, "token.create", token, name=name)
@@ -242,17 +262,16 @@ _token_query = None
 def user_and_seat_for_token(raw: str) -> tuple[User | None, int | None]:
     """The token's user and, for a secretary, the seat they hold now (as seat_of), in one query."""
     global _token_query
-    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+    if not well_formed_token(raw):
         return None, None
     if _token_query is None:  # built once: every API request runs it
         _token_query = (
             select(User, SeatHolding.seat_id).join(ApiToken, ApiToken.user_id == User.id)
             .outerjoin(SeatHolding, and_(SeatHolding.user_id == User.id, SeatHolding.ended_at.is_(None),
                                          User.role == Role.SECRETARY))
-            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
-                   User.active.is_(True))
+            .where(*_valid_token())
             .limit(1))
-    row = db.session.execute(_token_query, {"token_hash": _hash_token(raw)}).first()
+    row = db.session.execute(_token_query, {"token_hash": hash_token(raw)}).first()
     return (row[0], row[1]) if row is not None else (None, None)
 
 
@@ -279,17 +298,16 @@ class TokenHolder(NamedTuple):
 
 _holder_query = None
 _HOLDER_SQL = (
-    "SELECT u.id, u.programme_id, u.role, u.locale, h.seat_id FROM users AS u"
-    " JOIN api_tokens AS t ON t.user_id = u.id"
+    f"SELECT u.id, u.programme_id, u.role, u.locale, h.seat_id FROM {TOKEN_JOIN_SQL}"
     " LEFT OUTER JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL AND u.role = %(secretary)s"
-    " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true LIMIT 1")
+    f" WHERE {TOKEN_VALID_SQL} LIMIT 1")
 
 
 def token_holder(raw: str) -> TokenHolder | None:
     """The token's holder and seat in one Core query (same rules as user_and_seat_for_token), without
     building an ORM object: on the ballot path that was a seventh of the request's CPU."""
     global _holder_query
-    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+    if not well_formed_token(raw):
         return None
     if _holder_query is None:  # built once: every ballot runs it
         _holder_query = (
@@ -297,8 +315,7 @@ def token_holder(raw: str) -> TokenHolder | None:
             .join(ApiToken, ApiToken.user_id == User.id)
             .outerjoin(SeatHolding, and_(SeatHolding.user_id == User.id, SeatHolding.ended_at.is_(None),
                                          User.role == Role.SECRETARY))
-            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
-                   User.active.is_(True))
+            .where(*_valid_token())
             .limit(1))
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
@@ -306,12 +323,12 @@ def token_holder(raw: str) -> TokenHolder | None:
         # SQLAlchemy's execution layer cost more than the query itself. Enums are stored by name.
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(_HOLDER_SQL, {"token_hash": _hash_token(raw), "secretary": Role.SECRETARY.name})
+            cursor.execute(_HOLDER_SQL, {"token_hash": hash_token(raw), "secretary": Role.SECRETARY.name})
             found = cursor.fetchone()
         finally:
             cursor.close()
         return TokenHolder(found[0], found[1], Role[found[2]], found[3], found[4]) if found else None
-    row = connection.execute(_holder_query, {"token_hash": _hash_token(raw)}).first()
+    row = connection.execute(_holder_query, {"token_hash": hash_token(raw)}).first()
     return TokenHolder(*row) if row is not None else None
 
 

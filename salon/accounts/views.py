@@ -12,7 +12,7 @@ from salon.accounts.forms import InviteColleagueForm, LanguageForm, LoginForm, S
 from salon.accounts.models import User
 from salon.errors import DomainError
 from salon.extensions import db, limiter
-from salon.forms import EmptyForm, show_error
+from salon.forms import EmptyForm, flash_error, show_error
 from salon.i18n import bdi, with_names
 from salon.rows import get_scoped
 
@@ -82,7 +82,7 @@ def language():
         try:
             session["locale"] = services.set_locale(current_user, form.locale.data)
         except DomainError as exc:
-            flash(exc.message, "error")
+            flash_error(exc)
     return redirect(safe_next(form.next.data) or url_for("home.index"))
 
 

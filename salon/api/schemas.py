@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 UTC = dt.timezone.utc
 
@@ -26,6 +26,11 @@ NEXT_PAGE_HEADERS = {
     "Link": {"description": 'the next page as `<url>; rel="next"`; absent on the last page',
              "schema": {"type": "string"}},
 }
+
+
+# How many items a page of a cursor-paginated list holds unless ?limit= says otherwise, and at most.
+PAGE_DEFAULT = 20
+PAGE_MAX = 200
 
 
 class Strict(Schema):
@@ -65,3 +70,33 @@ class ErrorSchema(Schema):
     """Every API error: `{"error": {"status": 404, "message": "…", "fields": {"name": ["…"]}}}`."""
 
     error = fields.Nested(ErrorDetail, required=True)
+
+
+def page_query(name: str, items: str, first: str) -> type[Strict]:
+    """The query of a cursor-paginated list (?cursor=, ?limit=; the answer's NEXT_PAGE_HEADERS): `items` names
+    what a page holds ("sessions"), `first` which page comes without a cursor ("oldest", "newest")."""
+    return type(name, (Strict,), {
+        "cursor": fields.Str(load_default=None, validate=validate.Length(max=20),
+                             metadata={"description": "from the X-Next-Cursor header of the previous page; "
+                                                      f"omit for the first ({first}) page"}),
+        "limit": fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
+                            metadata={"description": f"{items} per page (1–{PAGE_MAX})"}),
+    })
+
+
+class ResolutionLineSchema(Strict):
+    """A session's resolution as the other rooms' documents show it (the packet's previous session, a review's
+    topics): salon.outcomes.services.ResolutionState."""
+    number = fields.Int()
+    text = fields.Str()
+
+
+class ActionLineSchema(Strict):
+    """A session's action item and how far it got, as the packet and the review show it
+    (salon.outcomes.services.ActionState)."""
+    what = fields.Str()
+    owner_unit = fields.Str()
+    due_on = fields.Date(allow_none=True)
+    status = fields.Str(metadata={"description": "open, in_progress, done or dropped"})
+    overdue = fields.Bool(metadata={"description": "due date passed in the programme's time zone, neither done "
+                                                   "nor dropped"})

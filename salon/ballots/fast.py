@@ -43,7 +43,6 @@ services.cast records (SECRECY in __init__.py); nothing is logged.
 SQLite (one writer at a time, not a deployment for a province) always takes the regular path."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import psycopg
@@ -51,7 +50,7 @@ from flask import current_app, request
 
 from salon import clock
 from salon.accounts.models import Role
-from salon.accounts.services import TOKEN_PREFIX
+from salon.accounts.services import TOKEN_JOIN_SQL, TOKEN_VALID_SQL, bearer_token, hash_token
 from salon.database import POLL_LOCK_CLASS
 from salon.ballots import services
 from salon.ballots.models import PollState
@@ -69,12 +68,13 @@ MAX_FAST_BODY = 4096
 # them and makes each conditional on the one before. Taking the lock before or after reading the poll makes no
 # difference within one statement, whose snapshot is taken as it starts (see the docstring); after it, nothing
 # waits for a poll the statement cannot see (one being opened, in a transaction not yet committed).
-CAST_SQL = (
-    "WITH holder AS (SELECT u.programme_id, h.seat_id FROM users AS u"
-    " JOIN api_tokens AS t ON t.user_id = u.id"
+HOLDER_CTE = (
+    f"holder AS (SELECT u.programme_id, h.seat_id FROM {TOKEN_JOIN_SQL}"
     " JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
-    " WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"
-    f" AND u.role = '{Role.SECRETARY.name}' LIMIT 1),"
+    f" WHERE {TOKEN_VALID_SQL}"
+    f" AND u.role = '{Role.SECRETARY.name}' LIMIT 1)")
+CAST_SQL = (
+    f"WITH {HOLDER_CTE},"
     " poll AS (SELECT holder.programme_id, holder.seat_id FROM ballot_polls AS p"
     " JOIN holder ON holder.programme_id = p.programme_id"
     f" WHERE p.id = %(poll_id)s AND p.state = '{PollState.OPEN.name}'"
@@ -147,11 +147,8 @@ def answer(poll_id: int):
     if engine.dialect.name != "postgresql":
         return None
     seal, counter_shards = known
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() != "bearer ":
-        return None
-    raw = header[7:].strip()
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+    raw = bearer_token(request.headers.get("Authorization"))
+    if raw is None:
         return None
     choices = _choices()
     shape = services.cached_shape(seal)
@@ -166,7 +163,7 @@ def answer(poll_id: int):
         return None
     code = services.new_receipt_code()
     # The two integer lists go as array literals (text): psycopg adapts a string far faster than a list.
-    params = {"token_hash": hashlib.sha256(raw.encode("utf-8")).hexdigest(), "poll_id": poll_id,
+    params = {"token_hash": hash_token(raw), "poll_id": poll_id,
               "now": clock.utcnow(), "seal": seal, "counter_shards": counter_shards, "code": code,
               "options": "{%s}" % ",".join(map(str, increments)), "shards": "{%s}" % ",".join(map(str, shards)),
               "expected": len(increments)}

@@ -13,7 +13,8 @@ from salon.api import next_page_headers
 from salon.committee.models import ElectionState
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
-from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict, page_query
+from salon.schedule import services as schedule
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services
 from salon.committee.services import EXTEND_MAX_DAYS
@@ -176,12 +177,7 @@ class ElectionListItemSchema(Strict):
     closed_at = DateTime(allow_none=True)
 
 
-class ElectionPageQuery(Strict):
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
-                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
-                                                 "omit for the first (newest) page"})
-    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
-                       metadata={"description": f"elections per page (1–{PAGE_MAX})"})
+ElectionPageQuery = page_query("ElectionPageQuery", "elections", "newest")
 
 
 @blp.route("/elections")
@@ -300,12 +296,12 @@ class SessionPicks(MethodView):
     @blp.response(200, PicksSchema)
     def get(self, session_id):
         """The committee members' picks for a session, signed by name, and the decision."""
-        return _picks_out(topics.get_session(session_id, g.api_user.programme_id))
+        return _picks_out(schedule.session_for(g.api_user, session_id))
 
     @blp.arguments(PickSchema)
     @blp.response(201, PicksSchema)
     def post(self, data, session_id):
         """Record my pick (a member of the sitting committee); the first majority decides."""
-        session = topics.get_session(session_id, g.api_user.programme_id)
+        session = schedule.session_for(g.api_user, session_id)
         services.record_pick(session, g.api_user, data["nomination_id"], data["rationale"])
         return _picks_out(session)

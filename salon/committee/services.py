@@ -13,14 +13,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
-from salon import clock, exports
+from salon import clock, exports, paging
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee.models import Candidate, Election, ElectionState, Member, Pick, Term
 from salon.committee.terms import last_term, member_seat_ids, sitting_members, sitting_term  # noqa: F401 - views
-from salon.database import as_id, lock_programme
-from salon.errors import Conflict, Forbidden, ValidationFailed
+from salon.database import lock_programme
+from salon.errors import Conflict, Forbidden, ValidationFailed, clean_text
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
@@ -63,14 +63,8 @@ def elections(programme_id: int, limit: int = 20) -> list[Election]:
 def election_page(programme_id: int, cursor=None, limit: int = 20) -> tuple[list[Election], Election | None]:
     """One page of the programme's elections, newest first, by keyset (cursor: the id of the last election of
     the previous page). Returns the page and the cursor for the next one (None on the last)."""
-    query = select(Election).where(Election.programme_id == programme_id)
-    if cursor not in (None, ""):
-        anchor = db.session.get(Election, as_id(cursor)) if as_id(cursor) else None
-        if anchor is None or anchor.programme_id != programme_id:
-            raise ValidationFailed(_("This cursor does not belong to any page of elections."), "cursor")
-        query = query.where(Election.id < anchor.id)
-    found = list(db.session.scalars(query.order_by(Election.id.desc()).limit(limit + 1)))
-    return found[:limit], (found[limit - 1] if len(found) > limit else None)
+    return paging.newest_first(Election, programme_id, cursor, limit,
+                               _("This cursor does not belong to any page of elections."))
 
 
 def candidates(election_id: int, accepted_only: bool = False) -> list[Candidate]:
@@ -167,11 +161,7 @@ def open_election(programme: Programme, actor, now: datetime | None = None, reas
     fills the vacant places for the rest of the term."""
     lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
-    if not isinstance(note, str):
-        raise ValidationFailed(_("Must be text."), "note")
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(_("At most %(n)d characters.", n=NOTE_MAX), "note")
+    note = clean_text(note, "note", NOTE_MAX, allow_none=False)
     if running_election(programme.id) is not None:
         raise Conflict(_("An election is already under way."), "election")
     allowed = election_openable(programme, now)

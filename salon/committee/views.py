@@ -18,12 +18,13 @@ from salon.committee.forms import CandidateForm, ExtendForm, OpenElectionForm, O
 from salon.committee.models import ElectionState
 from salon.errors import Conflict, DomainError
 from salon.exports import table_response
-from salon.forms import ConfirmForm, EmptyForm, show_error
+from salon.forms import ConfirmForm, EmptyForm, flash_error, show_error
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import isolate, session_time
 from salon.programmes import services as programmes
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
+from salon.schedule import services as schedule
 from salon.topics import services as topics
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
@@ -74,8 +75,6 @@ def open_election():
             election = services.open_election(current_user.programme, current_user, reason=form.reason.data or None,
                                               note=form.note.data or "")
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
             show_error(form, exc)
             return _index_page(form, exc.status)
         flash(_("The election is open: secretaries can stand."), "success")
@@ -129,8 +128,6 @@ def nominate(election_id):
         try:
             services.nominate(election, current_user, form.seat_id.data)
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
             show_error(form, exc)
         else:
             flash(_("Nominated."), "success")
@@ -171,9 +168,7 @@ def open_vote(election_id):
         try:
             services.open_vote(election, current_user.programme, current_user, fewer_ok=bool(form.fewer_ok.data))
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
-            flash(exc.message, "error")
+            flash_error(exc)
             return _election_page(services.election_view(election, current_user), exc.status, open_form=form)
         flash(_("Voting is open."), "success")
     return _to(election)
@@ -220,7 +215,7 @@ def export(election_id, fmt):
 @bp.route("/sessions/<int:session_id>/pick", methods=["GET", "POST"])
 @login_required
 def pick(session_id):
-    session = topics.get_session(session_id, current_user.programme_id)
+    session = schedule.session_for(current_user, session_id)
     view = topics.session_topic(session, current_user)
     form = PickForm()
     form.nomination_id.choices = [(n.id, isolate(n.title)) for n in view.nominations]
@@ -228,8 +223,6 @@ def pick(session_id):
         try:
             services.record_pick(session, current_user, form.nomination_id.data, form.rationale.data)
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
             show_error(form, exc)
         else:
             flash(_("Your pick is recorded, signed with your name."), "success")

@@ -12,6 +12,7 @@ from salon.api import next_page_headers
 from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict
 from salon.outcomes import limits, services
 from salon.rules import outcomes as rules
+from salon.schedule import services as schedule
 
 blp = Blueprint("api_outcomes", __name__, description="After a session: attendance, minutes, resolutions, "
                                                       "action items")
@@ -87,9 +88,6 @@ class OutcomeSchema(Strict):
     can_write = fields.Bool()
 
 
-def _session(session_id):
-    return services.get_session(session_id, g.api_user.programme_id)
-
 
 def _attendance_out(view) -> dict:
     return {"communities": [vars(r) for r in view.communities], "guests": [vars(r) for r in view.guests]}
@@ -114,7 +112,7 @@ class SessionOutcome(MethodView):
     @blp.response(200, OutcomeSchema)
     def get(self, session_id):
         """What the session produced: attendance, minutes, resolutions, action items."""
-        record = services.session_record(_session(session_id), g.api_user)
+        record = services.session_record(schedule.session_for(g.api_user, session_id), g.api_user)
         minutes = record.minutes
         return {"session_id": record.session.id, "number": record.session.number,
                 "attendance": _attendance_out(record.attendance),
@@ -128,14 +126,14 @@ class SessionAttendance(MethodView):
     @blp.response(200, AttendanceSchema)
     def get(self, session_id):
         """Who was present: every active community (with its secretary) and every guest."""
-        return _attendance_out(services.attendance(_session(session_id)))
+        return _attendance_out(services.attendance(schedule.session_for(g.api_user, session_id)))
 
     @blp.arguments(AttendanceSchema)
     @blp.response(200, AttendanceSchema)
     def put(self, data, session_id):
         """Replace the attendance (the bureau and the session's chair, once the session has begun)."""
-        view = services.record_attendance(_session(session_id), g.api_user, data["community_ids"],
-                                          data["guest_ids"])
+        session = schedule.session_for(g.api_user, session_id)
+        view = services.record_attendance(session, g.api_user, data["community_ids"], data["guest_ids"])
         return _attendance_out(view)
 
 
@@ -145,7 +143,7 @@ class SessionMinutes(MethodView):
     @blp.response(200, MinutesSchema)
     def put(self, data, session_id):
         """Write the minutes summary (the bureau and the session's chair)."""
-        return services.set_minutes(_session(session_id), g.api_user, data["summary"])
+        return services.set_minutes(schedule.session_for(g.api_user, session_id), g.api_user, data["summary"])
 
 
 @blp.route("/sessions/<int:session_id>/resolutions")
@@ -153,13 +151,13 @@ class SessionResolutions(MethodView):
     @blp.response(200, ResolutionSchema(many=True))
     def get(self, session_id):
         """The session's resolutions, numbered."""
-        return services.resolutions(_session(session_id).id)
+        return services.resolutions(schedule.session_for(g.api_user, session_id).id)
 
     @blp.arguments(ResolutionSchema)
     @blp.response(201, ResolutionSchema)
     def post(self, data, session_id):
         """Add a resolution; it takes the next number (the bureau and the session's chair)."""
-        return services.add_resolution(_session(session_id), g.api_user, data["text"])
+        return services.add_resolution(schedule.session_for(g.api_user, session_id), g.api_user, data["text"])
 
 
 @blp.route("/resolutions/<int:resolution_id>")
@@ -175,7 +173,7 @@ class SessionActionItems(MethodView):
     @blp.response(200, ActionItemSchema(many=True))
     def get(self, session_id):
         """The session's action items with status and whether overdue."""
-        session = _session(session_id)
+        session = schedule.session_for(g.api_user, session_id)
         today = services.today(g.api_user.programme)
         return [_item_out(a, today, session.number) for a in services.actions(session.id)]
 
@@ -183,7 +181,7 @@ class SessionActionItems(MethodView):
     @blp.response(201, ActionItemSchema)
     def post(self, data, session_id):
         """Add an action item (the bureau and the session's chair)."""
-        session = _session(session_id)
+        session = schedule.session_for(g.api_user, session_id)
         item = services.add_action(session, g.api_user, data)
         return _item_out(item, services.today(g.api_user.programme), session.number, with_updates=True)
 
@@ -194,7 +192,7 @@ class ActionItemOne(MethodView):
     def get(self, item_id):
         """One action item with its dated updates, newest first."""
         item = services.get_action(item_id, g.api_user.programme_id)
-        session = _session(item.session_id)
+        session = schedule.session_for(g.api_user, item.session_id)
         return _item_out(item, services.today(g.api_user.programme), session.number, with_updates=True)
 
 

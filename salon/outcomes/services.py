@@ -16,7 +16,7 @@ from salon import clock
 from salon.accounts.models import User
 from salon.audit import services as audit
 from salon.database import as_id, lock_programme
-from salon.errors import Conflict, Forbidden, ValidationFailed
+from salon.errors import Conflict, Forbidden, ValidationFailed, clean_text
 from salon.extensions import db
 from salon.outcomes import limits
 from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Minutes, Resolution
@@ -37,10 +37,6 @@ def status_label(status: str) -> str:
 
 
 # --- who may do what ----------------------------------------------------------------------------
-
-def get_session(session_id, programme_id: int) -> Session:
-    return topics.get_session(session_id, programme_id)
-
 
 def can_write(user, session: Session) -> bool:
     """SPEC §6: the chair or the bureau records what a session produced."""
@@ -80,19 +76,6 @@ def today(programme: Programme, now: datetime | None = None) -> date:
 
 
 # --- input ---------------------------------------------------------------------------------------
-
-def clean_text(value, name: str, limit: int, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed(_("Must be text."), name)
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed(_("This field is required."), name)
-    if len(value) > limit:
-        raise ValidationFailed(_("At most %(n)d characters.", n=limit), name)
-    return value
-
 
 def clean_due(value, name: str = "due_on") -> date | None:
     if value is None or value == "":

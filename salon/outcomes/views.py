@@ -13,22 +13,15 @@ from salon.i18n import isolate
 from salon.outcomes import services
 from salon.outcomes.forms import ActionForm, AttendanceForm, MinutesForm, ResolutionForm, UpdateForm
 from salon.rules import outcomes as rules
+from salon.schedule import services as schedule
 
 bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 
-
-def _session(session_id):
-    return services.get_session(session_id, current_user.programme_id)
 
 
 def _to_record(session_id):
     return redirect(url_for("outcomes.session", session_id=session_id))
 
-
-def _form_error(form, exc: DomainError) -> None:
-    if exc.status in (403, 404):
-        raise exc
-    show_error(form, exc)
 
 
 def _attendance_form(record, formdata=True) -> AttendanceForm:
@@ -55,20 +48,20 @@ def _page(session, status=200, **forms):
 @bp.route("/sessions/<int:session_id>")
 @login_required
 def session(session_id):
-    return _page(_session(session_id))
+    return _page(schedule.session_for(current_user, session_id))
 
 
 @bp.route("/sessions/<int:session_id>/attendance", methods=["POST"])
 @login_required
 def attendance(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     record = services.session_record(session, current_user)
     form = _attendance_form(record)
     if form.validate_on_submit():
         try:
             services.record_attendance(session, current_user, form.community_ids.data or [], form.guest_ids.data or [])
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Attendance saved."), "success")
             return _to_record(session.id)
@@ -78,13 +71,13 @@ def attendance(session_id):
 @bp.route("/sessions/<int:session_id>/minutes", methods=["POST"])
 @login_required
 def minutes(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = MinutesForm()
     if form.validate_on_submit():
         try:
             services.set_minutes(session, current_user, form.summary.data or "")
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return _to_record(session.id)
@@ -94,13 +87,13 @@ def minutes(session_id):
 @bp.route("/sessions/<int:session_id>/resolutions", methods=["POST"])
 @login_required
 def add_resolution(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = ResolutionForm()
     if form.validate_on_submit():
         try:
             resolution = services.add_resolution(session, current_user, form.text.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Resolution %(n)d added.", n=resolution.number), "success")
             return _to_record(session.id)
@@ -121,13 +114,13 @@ def remove_resolution(resolution_id):
 @bp.route("/sessions/<int:session_id>/actions", methods=["POST"])
 @login_required
 def add_action(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = ActionForm()
     if form.validate_on_submit():
         try:
             services.add_action(session, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Action item added."), "success")
             return _to_record(session.id)
@@ -138,7 +131,7 @@ def add_action(session_id):
 @login_required
 def action(item_id):
     item = services.get_action(item_id, current_user.programme_id)
-    session = _session(item.session_id)
+    session = schedule.session_for(current_user, item.session_id)
     form = UpdateForm(data={"status": item.status, "due_on": item.due_on})
     writer = services.can_write(current_user, session)
     if not writer:  # the owning community's secretary reports progress; the due date stays the chair's
@@ -147,7 +140,7 @@ def action(item_id):
         try:
             services.update_action(item, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("outcomes.action", item_id=item.id))

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask import Response, g, url_for
-from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api.schemas import DateTime, Strict
-from salon.errors import Forbidden
+from salon.api.schemas import ActionLineSchema, DateTime, ResolutionLineSchema, Strict
 from salon.outcomes import limits
 from salon.packets import services
 from salon.packets.document import packet_pdf
+from salon.schedule import services as schedule
 from salon.topics.api import MemberPickSchema
 
 blp = Blueprint("api_packets", __name__, description="The session packet and its guest links")
@@ -42,19 +41,6 @@ class SigninLineSchema(Strict):
 class GuestLineSchema(Strict):
     name = fields.Str()
     unit = fields.Str()
-
-
-class PreviousResolutionSchema(Strict):
-    number = fields.Int()
-    text = fields.Str()
-
-
-class PreviousActionSchema(Strict):
-    what = fields.Str()
-    owner_unit = fields.Str()
-    due_on = fields.Date(allow_none=True)
-    status = fields.Str()
-    overdue = fields.Bool()
 
 
 class PacketSchema(Strict):
@@ -89,8 +75,8 @@ class PacketSchema(Strict):
     signin = fields.List(fields.Nested(SigninLineSchema))
     previous_number = fields.Int(allow_none=True)
     previous_title = fields.Str()
-    previous_resolutions = fields.List(fields.Nested(PreviousResolutionSchema))
-    previous_actions = fields.List(fields.Nested(PreviousActionSchema))
+    previous_resolutions = fields.List(fields.Nested(ResolutionLineSchema))
+    previous_actions = fields.List(fields.Nested(ActionLineSchema))
     pdf_url = fields.Str()
 
 
@@ -106,9 +92,6 @@ class GuestLinkSchema(Strict):
     url = fields.Str(dump_only=True, allow_none=True, metadata={"description": "while active"})
 
 
-def _session(session_id):
-    return services.get_session(session_id, g.api_user.programme_id)
-
 
 def _link_out(link, now) -> dict:
     state = services.link_state(link, now)
@@ -123,7 +106,7 @@ class SessionPacket(MethodView):
     @blp.response(200, PacketSchema)
     def get(self, session_id):
         """The packet's content (404 until the topic is decided); `pdf_url` is the same as a PDF."""
-        session = _session(session_id)
+        session = schedule.session_for(g.api_user, session_id)
         content = services.packet(session, g.api_user.programme)
         out = dict(vars(content))
         out["guests"] = [{"name": name, "unit": unit} for name, unit in content.guests]
@@ -139,7 +122,7 @@ class SessionPacketPdf(MethodView):
                                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, session_id):
         """The packet as a PDF."""
-        content = services.packet(_session(session_id), g.api_user.programme)
+        content = services.packet(schedule.session_for(g.api_user, session_id), g.api_user.programme)
         return Response(packet_pdf(content), mimetype="application/pdf",
                         headers={"Content-Disposition": f"inline; filename=packet-{content.number}.pdf"})
 
@@ -149,9 +132,8 @@ class SessionGuestLinks(MethodView):
     @blp.response(200, GuestLinkSchema(many=True))
     def get(self, session_id):
         """The session's guest links (the bureau and the session's chair)."""
-        session = _session(session_id)
-        if not services.can_share(g.api_user, session):
-            raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+        session = schedule.session_for(g.api_user, session_id)
+        services.check_share(g.api_user, session)
         now = clock.utcnow()
         return [_link_out(link, now) for link in services.links(session.id)]
 
@@ -160,7 +142,7 @@ class SessionGuestLinks(MethodView):
     def post(self, data, session_id):
         """Create a guest link: it opens this session's packet without an account until it expires (the
         programme's guest_link_days, default 7) or is revoked."""
-        link = services.create_link(_session(session_id), g.api_user, data["label"])
+        link = services.create_link(schedule.session_for(g.api_user, session_id), g.api_user, data["label"])
         return _link_out(link, clock.utcnow())
 
 

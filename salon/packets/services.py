@@ -18,7 +18,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.database import as_id, lock_programme
-from salon.errors import Conflict, Forbidden, NotFound
+from salon.errors import Conflict, NotFound, clean_text
 from salon.extensions import db
 from salon.outcomes import limits
 from salon.outcomes import services as outcomes
@@ -168,13 +168,13 @@ def packet(session: Session, programme: Programme, now: datetime | None = None) 
 
 # --- who may open it -------------------------------------------------------------------------------
 
-def get_session(session_id, programme_id: int) -> Session:
-    return topics.get_session(session_id, programme_id)
-
-
 def can_share(user, session: Session) -> bool:
     """The chair and the bureau make and revoke guest links (SPEC §7)."""
     return topics.can_manage(user, session)
+
+
+def check_share(user, session: Session) -> None:
+    topics.check_manage(user, session)
 
 
 # --- guest links -----------------------------------------------------------------------------------
@@ -190,9 +190,8 @@ def links(session_id: int) -> list[GuestLink]:
 
 def create_link(session: Session, user, label, now: datetime | None = None) -> GuestLink:
     now = now or clock.utcnow()
-    label = outcomes.clean_text(label, "label", limits.GUEST_LINK_LABEL_MAX, False)
-    if not can_share(user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    label = clean_text(label, "label", limits.GUEST_LINK_LABEL_MAX)
+    topics.check_manage(user, session)
     if not has_packet(session) or session.status == SessionStatus.CANCELLED:
         raise Conflict(_("This session's topic has not been decided yet: there is no packet."), "session_id")
     lock_programme(session.programme_id)  # the lock order of salon/database.py: programme first
@@ -222,8 +221,7 @@ def get_link(link_id, programme_id: int) -> GuestLink:
 def revoke_link(link: GuestLink, user, now: datetime | None = None) -> GuestLink:
     now = now or clock.utcnow()
     session = db.session.get(Session, link.session_id)
-    if not can_share(user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "link_id")
+    topics.check_manage(user, session, "link_id")
     if link.revoked_at is None:
         lock_programme(link.programme_id)
         link.revoked_at = now
@@ -262,7 +260,7 @@ def ready_for(user, upcoming: list, seat=None) -> list[Session]:
     """Upcoming sessions with a decided topic that this person chairs (or, for the bureau, all of them).
     upcoming: the topics room's view of the next sessions (topics.services.TaskState); seat: the secretary's."""
     return [item.session for item in upcoming if item.decided
-            and (user.is_bureau or (seat is not None and item.session.chair_community_id == seat.community_id))]
+            and programmes.bureau_or_chair(user, item.session.chair_community_id, seat)]
 
 
 def today(programme: Programme) -> date:

@@ -8,18 +8,16 @@ from flask_login import current_user
 
 from salon import clock
 from salon.accounts.auth import login_required
-from salon.errors import DomainError, Forbidden
+from salon.errors import DomainError
 from salon.extensions import limiter
 from salon.forms import EmptyForm, show_error
 from salon.packets import services
 from salon.packets.document import packet_pdf
 from salon.packets.forms import GuestLinkForm
+from salon.schedule import services as schedule
 
 bp = Blueprint("packets", __name__)
 
-
-def _session(session_id):
-    return services.get_session(session_id, current_user.programme_id)
 
 
 def _pdf_response(content, filename: str, private: bool = True) -> Response:
@@ -40,7 +38,7 @@ def _guest_headers(response):
 @bp.route("/packets/sessions/<int:session_id>")
 @login_required
 def page(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     content = services.packet(session, current_user.programme)
     return render_template("packets/packet.html", p=content, guest=False,
                            pdf_url=url_for("packets.pdf", session_id=session.id),
@@ -50,7 +48,7 @@ def page(session_id):
 @bp.route("/packets/sessions/<int:session_id>/packet.pdf")
 @login_required
 def pdf(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     content = services.packet(session, current_user.programme)
     return _pdf_response(content, f"packet-{content.number}.pdf")
 
@@ -58,9 +56,8 @@ def pdf(session_id):
 @bp.route("/packets/sessions/<int:session_id>/links", methods=["GET", "POST"])
 @login_required
 def links(session_id):
-    session = _session(session_id)
-    if not services.can_share(current_user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    session = schedule.session_for(current_user, session_id)
+    services.check_share(current_user, session)
     content = services.packet(session, current_user.programme)
     form = GuestLinkForm()
     created = None
@@ -68,8 +65,6 @@ def links(session_id):
         try:
             created = services.create_link(session, current_user, form.label.data or "")
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
             show_error(form, exc)
         else:
             flash(_("Guest link created. Send it to the guest; it works until %(date)s.",

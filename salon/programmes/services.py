@@ -12,8 +12,8 @@ from salon.accounts import services as accounts
 from salon.accounts.models import Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
-from salon.errors import Conflict, NotFound, ValidationFailed
-from salon.database import lock_programme
+from salon.errors import Conflict, NotFound, ValidationFailed, clean_text
+from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import signals
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
@@ -22,12 +22,7 @@ from salon.rules.topics import MIN_SITTING
 
 
 def check_name(name: str, field: str = "name", limit: int = 80) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("This field is required."), field)
-    if len(name) > limit:
-        raise ValidationFailed(_("At most %(n)d characters.", n=limit), field)
-    return name
+    return clean_text(name, field, limit, required=True)
 
 
 # --- programmes -----------------------------------------------------------------------------
@@ -87,14 +82,7 @@ def _check_setting(setting: Setting, value: Any) -> Any:
             raise ValidationFailed(
                 _("Must be between %(low)d and %(high)d.", low=setting.low, high=setting.high), setting.name)
         return value
-    if not isinstance(value, str):
-        raise ValidationFailed(_("Must be text."), setting.name)
-    value = value.strip()
-    if setting.low and not value:
-        raise ValidationFailed(_("This field is required."), setting.name)
-    if len(value) > setting.high:
-        raise ValidationFailed(_("At most %(n)d characters.", n=setting.high), setting.name)
-    return value
+    return clean_text(value, setting.name, setting.high, required=bool(setting.low), allow_none=False)
 
 
 def update_settings(programme: Programme, actor: User, values: dict[str, Any]) -> list[str]:
@@ -271,6 +259,16 @@ def seat_of(user: User) -> Seat | None:
         select(Seat).join(SeatHolding, SeatHolding.seat_id == Seat.id)
         .where(SeatHolding.user_id == user.id, SeatHolding.ended_at.is_(None))
     )
+
+
+def bureau_or_chair(user, chair_community_id: int | None, seat: Seat | None = None) -> bool:
+    """The bureau, or the secretary of the community that chairs: a session's agenda, guests, outcomes and guest
+    links (SPEC §3.4, §6, §7), a review's roll (SPEC §4). seat: the secretary's, when the caller has it."""
+    if user.is_bureau:
+        return True
+    if seat is None and user.is_secretary:
+        seat = seat_of(user)
+    return seat is not None and chair_community_id is not None and seat.community_id == chair_community_id
 
 
 def seat_id_of(user: User) -> int | None:

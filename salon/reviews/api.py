@@ -13,7 +13,8 @@ from salon.api import next_page_headers
 from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
 from salon.reviews.models import ReviewState
-from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
+from salon.api.schemas import (NEXT_PAGE_HEADERS, ActionLineSchema, DateTime, ResolutionLineSchema, Strict,
+                                page_query)
 from salon.reviews.models import REASON_MAX
 from salon.ballots.api import PollSchema, poll_payload
 from salon.errors import Forbidden
@@ -21,20 +22,6 @@ from salon.reviews import services
 from salon.reviews.document import review_pdf
 
 blp = Blueprint("api_reviews", __name__, description="The half-year review and the re-election rule")
-
-
-class TopicResolutionSchema(Strict):
-    number = fields.Int()
-    text = fields.Str()
-
-
-class TopicActionSchema(Strict):
-    what = fields.Str()
-    owner_unit = fields.Str()
-    due_on = fields.Date(allow_none=True)
-    status = fields.Str(metadata={"description": "open, in_progress, done or dropped"})
-    overdue = fields.Bool(metadata={"description": "due date passed in the programme's time zone, neither done "
-                                                   "nor dropped"})
 
 
 class TopicRowSchema(Strict):
@@ -45,9 +32,9 @@ class TopicRowSchema(Strict):
         "description": "effective / partly / not_effective / no_view; null when withheld (SPEC §5)"})
     no_answer = fields.Int(allow_none=True, metadata={
         "description": "ballots that left this topic unanswered; with counts it adds up to the turnout"})
-    resolutions = fields.List(fields.Nested(TopicResolutionSchema), metadata={
+    resolutions = fields.List(fields.Nested(ResolutionLineSchema), metadata={
         "description": "the session's resolutions"})
-    actions = fields.List(fields.Nested(TopicActionSchema), metadata={
+    actions = fields.List(fields.Nested(ActionLineSchema), metadata={
         "description": "the session's action items and how far each got"})
 
 
@@ -107,12 +94,7 @@ class ReviewListItemSchema(Strict):
     election_id = fields.Int(allow_none=True)
 
 
-class ReviewPageQuery(Strict):
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
-                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
-                                                 "omit for the first (newest) page"})
-    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
-                       metadata={"description": f"reviews per page (1–{PAGE_MAX})"})
+ReviewPageQuery = page_query("ReviewPageQuery", "reviews", "newest")
 
 
 class RollOffSchema(Strict):

@@ -14,14 +14,14 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, literal, select
 
-from salon import clock, exports
+from salon import clock, exports, paging
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee import services as committee
 from salon.committee.models import ElectionState, Term
-from salon.database import as_id, lock_programme
-from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.database import lock_programme
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
 from salon.outcomes import services as outcomes
 from salon.outcomes.services import SessionOutcome
 from salon.extensions import db
@@ -63,14 +63,8 @@ def reviews(programme_id: int, limit: int = 20) -> list[Review]:
 def review_page(programme_id: int, cursor=None, limit: int = 20) -> tuple[list[Review], Review | None]:
     """One page of the programme's reviews, newest first, by keyset (cursor: the id of the last review of the
     previous page). Returns the page and the cursor for the next one (None on the last)."""
-    query = select(Review).where(Review.programme_id == programme_id)
-    if cursor not in (None, ""):
-        anchor = db.session.get(Review, as_id(cursor)) if as_id(cursor) else None
-        if anchor is None or anchor.programme_id != programme_id:
-            raise ValidationFailed(_("This cursor does not belong to any page of reviews."), "cursor")
-        query = query.where(Review.id < anchor.id)
-    found = list(db.session.scalars(query.order_by(Review.id.desc()).limit(limit + 1)))
-    return found[:limit], (found[limit - 1] if len(found) > limit else None)
+    return paging.newest_first(Review, programme_id, cursor, limit,
+                               _("This cursor does not belong to any page of reviews."))
 
 
 def open_review_of(programme_id: int) -> Review | None:
@@ -273,14 +267,7 @@ def opening(programme: Programme, now: datetime | None = None) -> Opening:
 
 
 def check_reason(reason) -> str:
-    if reason is None:
-        return ""
-    if not isinstance(reason, str):
-        raise ValidationFailed(_("Not a valid text."), "reason")
-    reason = reason.strip()
-    if len(reason) > REASON_MAX:
-        raise ValidationFailed(_("At most %(n)d characters.", n=REASON_MAX), "reason")
-    return reason
+    return clean_text(reason, "reason", REASON_MAX)
 
 
 def open_review(programme: Programme, actor, now: datetime | None = None, reason: str | None = "",
@@ -348,10 +335,7 @@ def decided_by_label(code: str) -> str:
 
 def can_take_roll(user, review: Review) -> bool:
     """The bureau or the chair (SPEC §4) takes the roll."""
-    if user.is_bureau:
-        return True
-    seat = programmes.seat_of(user) if user.is_secretary else None
-    return seat is not None and review.chair_community_id is not None and seat.community_id == review.chair_community_id
+    return programmes.bureau_or_chair(user, review.chair_community_id)
 
 
 def _attend(review: Review, seat_id: int, how: str, now: datetime) -> bool:

@@ -18,7 +18,7 @@ from salon.ballots.views import BallotPage, ballot_page
 from salon.committee.terms import sitting_term_of
 from salon.errors import Conflict, DomainError, Forbidden, NotFound
 from salon.exports import FORMATS, table_response
-from salon.forms import EmptyForm, show_error
+from salon.forms import EmptyForm, flash_error, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import isolate, session_time
@@ -96,13 +96,18 @@ def open_review():
 @bp.route("/<int:review_id>")
 @login_required
 def review(review_id):
-    view = services.review_view(_review(review_id), current_user)
+    return _review_page(_review(review_id))
+
+
+def _review_page(review, off_form=None, close_form=None, status: int = 200):
+    """The review's page; off_form, close_form: a form sent back with its errors under its fields."""
+    view = services.review_view(review, current_user)
     communities = programmes.communities(current_user.programme_id, active_only=True) if view.roll else []
-    off_form = RollOffForm()
+    off_form = off_form or RollOffForm(formdata=None)
     off_form.seat_id.choices = [(c.seat.id, isolate(c.name)) for c in communities if c.seat.id in view.present_seats]
     return render_template("reviews/review.html", view=view, communities=communities, button_form=EmptyForm(),
-                           off_form=off_form, close_form=CloseReviewForm(), rules=rules,
-                           decided_by_label=services.decided_by_label, **_outcome_helpers())
+                           off_form=off_form, close_form=close_form or CloseReviewForm(formdata=None), rules=rules,
+                           decided_by_label=services.decided_by_label, **_outcome_helpers()), status
 
 
 @bp.route("/<int:review_id>/roll", methods=["POST"])
@@ -114,9 +119,7 @@ def roll(review_id):
         try:
             marked = services.take_roll(review, current_user, seat_ids)
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
-            flash(exc.message, "error")
+            flash_error(exc)
             return _to(review)
         flash(_("%(n)d marked present.", n=marked), "success")
     return _to(review)
@@ -135,11 +138,11 @@ def roll_off(review_id):
         try:
             services.take_off_roll(review, current_user, form.seat_id.data, form.reason.data)
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
-            flash(exc.message, "error")
+            flash_error(exc)
             return _to(review)
         flash(_("Taken off the roll."), "success")
+    elif form.text_refused:
+        return _review_page(review, off_form=form, status=422)
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -210,6 +213,8 @@ def close(review_id):
     if form.validate_on_submit():
         services.close_review(review, current_user.programme, current_user)
         flash(_("The review is closed."), "success")
+    elif form.text_refused:
+        return _review_page(review, close_form=form, status=422)
     elif form.is_submitted() and "understood" in form.errors:
         flash(_("Tick the box to confirm that you want to close the review."), "error")
     return _to(review)

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from salon import clock
 from salon.accounts.auth import require_bureau
 from salon.api import next_page_headers
-from salon.api.schemas import NEXT_PAGE_HEADERS, PAGE_DEFAULT, PAGE_MAX, DateTime, Strict
+from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict, page_query
 from salon.programmes import services as programmes
 from salon.rules.calendar_rules import to_local
 from salon.schedule import services
@@ -33,12 +33,7 @@ class SessionSchema(Strict):
     sequence = fields.Int(dump_only=True)
 
 
-class SessionPageQuery(Strict):
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=20),
-                        metadata={"description": "from the X-Next-Cursor header of the previous page; "
-                                                 "omit for the first (oldest) page"})
-    limit = fields.Int(load_default=PAGE_DEFAULT, validate=validate.Range(1, PAGE_MAX),
-                       metadata={"description": f"sessions per page (1–{PAGE_MAX})"})
+SessionPageQuery = page_query("SessionPageQuery", "sessions", "oldest")
 
 
 class SessionPatchSchema(Strict):

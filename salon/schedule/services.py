@@ -13,10 +13,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from salon import clock
+from salon import clock, paging
 from salon.accounts import services as accounts
 from salon.audit import services as audit
-from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -81,22 +81,21 @@ def session_page(programme_id: int, cursor=None, limit: int = 50, *, community_i
                  until: datetime | None = None, newest_first: bool = False) -> tuple[list[Session], Session | None]:
     """One page of sessions by keyset (cursor: the id of the last session of the previous page), so a page
     costs the same after ten years. Returns the page and the cursor for the next one (None on the last)."""
-    anchor = None
-    if cursor not in (None, ""):
-        anchor = db.session.get(Session, as_id(cursor)) if as_id(cursor) else None
-        if anchor is None or anchor.programme_id != programme_id:
-            raise ValidationFailed(_("This cursor does not belong to any page of sessions."), "cursor")
+    anchor = paging.cursor_row(Session, programme_id, cursor,
+                               _("This cursor does not belong to any page of sessions."))
     query = select(Session).options(joinedload(Session.chair)).where(Session.programme_id == programme_id)
     if community_id is not None:
         query = query.where(Session.chair_community_id == community_id)
     if until is not None:
         query = query.where(Session.starts_at <= until)
     order = (Session.starts_at.desc(), Session.id.desc()) if newest_first else (Session.starts_at, Session.id)
-    found = list(db.session.scalars(_after(query, anchor, newest_first).order_by(*order).limit(limit + 1)))
-    return found[:limit], (found[limit - 1] if len(found) > limit else None)
+    return paging.split_page(list(db.session.scalars(_after(query, anchor, newest_first).order_by(*order)
+                                                     .limit(limit + 1))), limit)
 
 
 def get_session(session_id, programme_id: int, field: str = "session_id") -> Session:
+    """The one session lookup of every room: a session of that programme, or 404 (another programme's ids
+    look exactly like missing ones)."""
     return programmes.get_scoped(Session, session_id, programme_id, field)
 
 
@@ -122,6 +121,11 @@ def lock_session(session_id: int) -> None:
     event: the session row FOR UPDATE, so writes that count or number the session's rows (its topic poll and
     decision, resolutions, action items, packet links) run one at a time."""
     db.session.execute(select(Session.id).where(Session.id == session_id).with_for_update())
+
+
+def session_for(user, session_id, field: str = "session_id") -> Session:
+    """get_session in the asker's programme (a page's current_user, the API's token holder)."""
+    return get_session(session_id, user.programme_id, field)
 
 
 def is_future(session: Session, now: datetime | None = None) -> bool:
@@ -397,12 +401,7 @@ def _require_future_planned(session: Session, now: datetime, field: str = "sessi
 
 
 def check_venue(venue) -> str:
-    if not isinstance(venue, str):
-        raise ValidationFailed(_("Must be text."), "venue")
-    venue = venue.strip()
-    if len(venue) > 200:
-        raise ValidationFailed(_("At most %(n)d characters.", n=200), "venue")
-    return venue
+    return clean_text(venue, "venue", 200, allow_none=False)
 
 
 def edit_session(session: Session, actor: User, day: date | None = None, at: time | None = None,
@@ -514,14 +513,7 @@ def bureau_swap(a: Session, b: Session, actor: User, now: datetime | None = None
 
 
 def check_message(message) -> str:
-    if message is None:
-        return ""
-    if not isinstance(message, str):
-        raise ValidationFailed(_("Must be text."), "message")
-    message = message.strip()
-    if len(message) > 300:
-        raise ValidationFailed(_("At most %(n)d characters.", n=300), "message")
-    return message
+    return clean_text(message, "message", 300)
 
 
 def request_swap(user: User, session: Session, other: Session, message: str = "",

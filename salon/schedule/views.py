@@ -24,9 +24,6 @@ from salon.topics import services as topics
 bp = Blueprint("schedule", __name__)
 
 
-def _session(session_id):
-    return services.get_session(session_id, current_user.programme_id)
-
 
 def _my_community():
     return services.community_of(current_user)
@@ -109,7 +106,7 @@ def _render_session(session, edit=None, swap=None, ask=None, status=200):
 @bp.route("/schedule/sessions/<int:session_id>", methods=["GET", "POST"])
 @login_required
 def session(session_id):
-    session = _session(session_id)
+    session = services.session_for(current_user, session_id)
     if request.method == "POST":
         if not current_user.is_bureau:
             raise Forbidden(_("Only the bureau can do this."))
@@ -129,7 +126,7 @@ def session(session_id):
 @bp.route("/schedule/sessions/<int:session_id>/cancel", methods=["POST"])
 @bureau_required
 def cancel(session_id):
-    session = _session(session_id)
+    session = services.session_for(current_user, session_id)
     if EmptyForm().validate_on_submit():
         services.cancel_session(session, current_user)
         flash(_("The session is cancelled; its chair takes the next session."), "success")
@@ -139,7 +136,7 @@ def cancel(session_id):
 @bp.route("/schedule/sessions/<int:session_id>/lock", methods=["POST"])
 @bureau_required
 def lock(session_id):
-    session = _session(session_id)
+    session = services.session_for(current_user, session_id)
     if EmptyForm().validate_on_submit():
         services.set_locked(session, current_user, True)
         flash(_("Locked: regenerating will not change this session."), "success")
@@ -149,7 +146,7 @@ def lock(session_id):
 @bp.route("/schedule/sessions/<int:session_id>/unlock", methods=["POST"])
 @bureau_required
 def unlock(session_id):
-    session = _session(session_id)
+    session = services.session_for(current_user, session_id)
     if EmptyForm().validate_on_submit():
         services.set_locked(session, current_user, False)
         flash(_("Unlocked."), "success")
@@ -159,7 +156,7 @@ def unlock(session_id):
 @bp.route("/schedule/sessions/<int:session_id>/swap", methods=["POST"])
 @bureau_required
 def swap(session_id):
-    session = _session(session_id)
+    session = services.session_for(current_user, session_id)
     form = BureauSwapForm()
     if form.validate_on_submit():
         try:
@@ -176,14 +173,12 @@ def swap(session_id):
 @bp.route("/schedule/sessions/<int:session_id>/ask", methods=["POST"])
 @login_required
 def ask(session_id):
-    session = _session(session_id)
+    session = services.session_for(current_user, session_id)
     form = AskSwapForm()
     if form.validate_on_submit():
         try:
             other = services.get_session(form.other_session_id.data, current_user.programme_id, "other_session_id")
             services.request_swap(current_user, session, other, form.message.data or "")
-        except Forbidden:
-            raise
         except DomainError as exc:
             show_error(form, exc)
         else:

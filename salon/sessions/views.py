@@ -7,6 +7,7 @@ from flask_login import current_user
 from salon import clock
 from salon.accounts.auth import login_required
 from salon.forms import EmptyForm
+from salon.schedule import services as schedule
 from salon.schedule import views as schedule_views
 from salon.sessions import panels
 from salon.topics import services as topics
@@ -17,7 +18,7 @@ bp = Blueprint("sessions", __name__)
 @bp.route("/sessions/<int:session_id>")
 @login_required
 def page(session_id):
-    session = topics.get_session(session_id, current_user.programme_id)
+    session = schedule.session_for(current_user, session_id)
     view = topics.session_topic(session, current_user)
     return render_template("topics/session.html", view=view, now=clock.utcnow(), button_form=EmptyForm(),
                            schedule=schedule_views.session_context(session),

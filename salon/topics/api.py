@@ -14,6 +14,7 @@ from salon.ballots import services as ballots
 from salon.ballots.api import PollSchema, poll_payload
 from salon.committee import services as committee
 from salon.errors import NotFound
+from salon.schedule import services as schedule
 from salon.topics import limits, services
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX
 
@@ -116,9 +117,6 @@ class GuestSchema(Strict):
     contact = fields.Str(load_default="", validate=validate.Length(max=limits.GUEST_CONTACT.max))
 
 
-def _session(session_id):
-    return services.get_session(session_id, g.api_user.programme_id)
-
 
 def _decision_out(decision) -> dict | None:
     if decision is None:
@@ -143,7 +141,7 @@ class SessionTopic(MethodView):
     @blp.response(200, TopicSchema)
     def get(self, session_id):
         """Where a session's topic stands: windows, nominations, the vote, the decision."""
-        view = services.session_topic(_session(session_id), g.api_user)
+        view = services.session_topic(schedule.session_for(g.api_user, session_id), g.api_user)
         frame = view.frame
         return {"session_id": view.session.id, "number": view.session.number, "starts_at": view.session.starts_at,
                 "windows": {"nominate_opens": frame.nominate_opens, "nominate_closes": frame.nominate_closes,
@@ -159,13 +157,13 @@ class SessionNominations(MethodView):
     @blp.response(200, NominationSchema(many=True))
     def get(self, session_id):
         """The session's nominations (withdrawn ones left out)."""
-        return services.active_nominations(_session(session_id).id)
+        return services.active_nominations(schedule.session_for(g.api_user, session_id).id)
 
     @blp.arguments(NominationSchema)
     @blp.response(201, NominationSchema)
     def post(self, data, session_id):
         """Nominate a topic for my community (secretaries, while nominations are open)."""
-        return services.nominate(_session(session_id), g.api_user, data)
+        return services.nominate(schedule.session_for(g.api_user, session_id), g.api_user, data)
 
 
 @blp.route("/nominations/<int:nomination_id>")
@@ -202,7 +200,7 @@ class VotingOpen(MethodView):
     def post(self, session_id):
         """Open voting now, before its window (bureau). Nominations freeze."""
         me = require_bureau()
-        poll = services.open_voting(_session(session_id), me.programme, me)
+        poll = services.open_voting(schedule.session_for(g.api_user, session_id), me.programme, me)
         return poll_payload(poll, me)
 
 
@@ -212,7 +210,7 @@ class VotingClose(MethodView):
     def post(self, session_id):
         """Close voting now (bureau); the tally and the receipts are published."""
         me = require_bureau()
-        return poll_payload(services.close_voting(_session(session_id), me), me)
+        return poll_payload(services.close_voting(schedule.session_for(g.api_user, session_id), me), me)
 
 
 @blp.route("/sessions/<int:session_id>/decision")
@@ -220,7 +218,7 @@ class SessionDecision(MethodView):
     @blp.response(200, DecisionSchema)
     def get(self, session_id):
         """The decided topic, who decided and the rationale (404 until decided)."""
-        decision = services.decision_of(_session(session_id).id)
+        decision = services.decision_of(schedule.session_for(g.api_user, session_id).id)
         if decision is None:
             raise NotFound(_("This session's topic has not been decided yet."), "session_id")
         return _decision_out(decision)
@@ -230,7 +228,8 @@ class SessionDecision(MethodView):
     def post(self, data, session_id):
         """Decide the topic (bureau, while the bureau decides); creates the default agenda."""
         me = require_bureau()
-        return _decision_out(services.decide(_session(session_id), me, data["nomination_id"], data["rationale"]))
+        session = schedule.session_for(g.api_user, session_id)
+        return _decision_out(services.decide(session, me, data["nomination_id"], data["rationale"]))
 
 
 @blp.route("/sessions/<int:session_id>/agenda")
@@ -238,13 +237,14 @@ class SessionAgenda(MethodView):
     @blp.response(200, TimedAgendaSchema)
     def get(self, session_id):
         """The agenda with each item's times."""
-        return _agenda_out(services.agenda(_session(session_id)))
+        return _agenda_out(services.agenda(schedule.session_for(g.api_user, session_id)))
 
     @blp.arguments(AgendaSchema)
     @blp.response(200, AgendaSchema)
     def put(self, data, session_id):
         """Replace the agenda (the bureau and the session's chair)."""
-        return _agenda_out(services.replace_agenda(_session(session_id), g.api_user, data["items"]))
+        session = schedule.session_for(g.api_user, session_id)
+        return _agenda_out(services.replace_agenda(session, g.api_user, data["items"]))
 
 
 @blp.route("/sessions/<int:session_id>/guests")
@@ -252,7 +252,7 @@ class SessionGuests(MethodView):
     @blp.response(200, GuestSchema(many=True))
     def get(self, session_id):
         """The session's guests."""
-        session = _session(session_id)
+        session = schedule.session_for(g.api_user, session_id)
         manage = services.can_manage(g.api_user, session)
         return [{"id": x.id, "name": x.name, "unit": x.unit, "contact": x.contact if manage else ""}
                 for x in services.guests(session.id)]
@@ -261,7 +261,7 @@ class SessionGuests(MethodView):
     @blp.response(201, GuestSchema)
     def post(self, data, session_id):
         """Add a guest (the bureau and the session's chair)."""
-        return services.add_guest(_session(session_id), g.api_user, data)
+        return services.add_guest(schedule.session_for(g.api_user, session_id), g.api_user, data)
 
 
 @blp.route("/sessions/<int:session_id>/guests/<int:guest_id>")
@@ -269,4 +269,4 @@ class SessionGuest(MethodView):
     @blp.response(204)
     def delete(self, session_id, guest_id):
         """Remove a guest (the bureau and the session's chair)."""
-        services.remove_guest(_session(session_id), g.api_user, guest_id)
+        services.remove_guest(schedule.session_for(g.api_user, session_id), g.api_user, guest_id)

@@ -18,7 +18,7 @@ from salon.ballots import services as ballots
 from salon.ballots.models import Poll, PollState
 from salon.committee.terms import (last_term, last_term_of, sitting_members, sitting_members_of, sitting_term,
                                    sitting_term_of)
-from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -37,10 +37,6 @@ AGENDA_MAX_ITEMS = limits.AGENDA_ITEMS_MAX
 
 
 # --- sessions and their windows --------------------------------------------------------------
-
-def get_session(session_id, programme_id: int) -> Session:
-    return programmes.get_scoped(Session, session_id, programme_id, "session_id")
-
 
 def previous_session(session: Session) -> Session | None:
     """The session with the next lower number that is not cancelled (SPEC §3.1)."""
@@ -204,24 +200,10 @@ def close_voting(session: Session, actor, now: datetime | None = None) -> Poll:
 
 # --- nominations ------------------------------------------------------------------------------
 
-def _text(data: dict, name: str, limit: int, required: bool) -> str:
-    value = data.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed(_("Must be text."), name)
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed(_("This field is required."), name)
-    if len(value) > limit:
-        raise ValidationFailed(_("At most %(n)d characters.", n=limit), name)
-    return value
-
-
 def clean_nomination(data: dict, partial: bool = False) -> dict:
     spec = (("title", TITLE_MAX, True), ("problem", PROBLEM_MAX, True), ("hoped_result", HOPED_MAX, False),
             ("outside_units", UNITS_MAX, False))
-    return {name: _text(data, name, limit, required) for name, limit, required in spec
+    return {name: clean_text(data.get(name, ""), name, limit, required) for name, limit, required in spec
             if not partial or name in data}
 
 
@@ -467,11 +449,7 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
 def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomination, str, dict | None, bool]:
     """Check that the session can be decided now and that the pick and its rationale are acceptable
     (SPEC §3.3: a pick that is not the most approved needs a rationale). Locks the session row."""
-    if not isinstance(rationale, str) and rationale is not None:
-        raise ValidationFailed(_("Must be text."), "rationale")
-    rationale = (rationale or "").strip()
-    if len(rationale) > RATIONALE_MAX:
-        raise ValidationFailed(_("At most %(n)d characters.", n=RATIONALE_MAX), "rationale")
+    rationale = clean_text(rationale, "rationale", RATIONALE_MAX)
     lock_programme(session.programme_id)  # lock order: salon/database.py
     schedule.lock_session(session.id)
     if decision_of(session.id) is not None:
@@ -520,16 +498,13 @@ def record_decision(session: Session, nomination: Nomination, decider: str, user
 def can_manage(user, session: Session, seat=None) -> bool:
     """The bureau and the session's chair edit the agenda and the guests (SPEC §3.4). seat: the secretary's,
     when the caller has it."""
-    if user.is_bureau:
-        return True
-    if seat is None and user.is_secretary:
-        seat = programmes.seat_of(user)
-    return seat is not None and session.chair_community_id is not None and seat.community_id == session.chair_community_id
+    return programmes.bureau_or_chair(user, session.chair_community_id, seat)
 
 
-def _check_manage(user, session: Session) -> None:
+def check_manage(user, session: Session, field: str = "session_id") -> None:
+    """can_manage, or 403: the one refusal of every room that lets the bureau and the chair act on a session."""
     if not can_manage(user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+        raise Forbidden(_("Only the bureau and this session's chair can do this."), field)
 
 
 DEFAULT_SHARES = (5, 15, 25, 45, 20, 10)  # of 120 minutes
@@ -592,9 +567,10 @@ def clean_agenda(items, session_minutes: int | None = None) -> list[dict]:
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not low <= minutes <= high:
             raise ValidationFailed(_("Item %(i)d: minutes must be a whole number from %(low)d to %(high)d.",
                                      i=index + 1, low=low, high=high), "minutes")
-        clean.append({"title": _text(raw, "title", limits.AGENDA_TITLE.max, True),
-                      "lead": _text(raw, "lead", limits.AGENDA_LEAD.max, False),
-                      "note": _text(raw, "note", limits.AGENDA_NOTE.max, False), "minutes": minutes})
+        clean.append({"title": clean_text(raw.get("title", ""), "title", limits.AGENDA_TITLE.max, True),
+                      "lead": clean_text(raw.get("lead", ""), "lead", limits.AGENDA_LEAD.max, False),
+                      "note": clean_text(raw.get("note", ""), "note", limits.AGENDA_NOTE.max, False),
+                      "minutes": minutes})
     total = sum(row["minutes"] for row in clean)
     if session_minutes is not None and total > session_minutes:
         raise ValidationFailed(_("The items add up to %(total)d minutes, but the session lasts %(max)d: "
@@ -604,7 +580,7 @@ def clean_agenda(items, session_minutes: int | None = None) -> list[dict]:
 
 def replace_agenda(session: Session, user, items) -> list[TimedItem]:
     lock_programme(session.programme_id)  # lock order: salon/database.py
-    _check_manage(user, session)
+    check_manage(user, session)
     clean = clean_agenda(items, session.duration_minutes)
     db.session.execute(AgendaItem.__table__.delete().where(AgendaItem.session_id == session.id))
     for position, row in enumerate(clean):
@@ -620,11 +596,11 @@ def guests(session_id: int) -> list[Guest]:
 
 def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Guest:
     lock_programme(session.programme_id)  # lock order: salon/database.py
-    _check_manage(user, session)
+    check_manage(user, session)
     guest = Guest(programme_id=session.programme_id, session_id=session.id,
-                  name=_text(data, "name", limits.GUEST_NAME.max, True),
-                  unit=_text(data, "unit", limits.GUEST_UNIT.max, True),
-                  contact=_text(data, "contact", limits.GUEST_CONTACT.max, False),
+                  name=clean_text(data.get("name", ""), "name", limits.GUEST_NAME.max, True),
+                  unit=clean_text(data.get("unit", ""), "unit", limits.GUEST_UNIT.max, True),
+                  contact=clean_text(data.get("contact", ""), "contact", limits.GUEST_CONTACT.max, False),
                   is_sample=is_sample)
     db.session.add(guest)
     db.session.flush()
@@ -635,7 +611,7 @@ def add_guest(session: Session, user, data: dict, is_sample: bool = False) -> Gu
 
 def remove_guest(session: Session, user, guest_id) -> None:
     lock_programme(session.programme_id)  # lock order: salon/database.py
-    _check_manage(user, session)
+    check_manage(user, session)
     guest = programmes.get_scoped(Guest, guest_id, session.programme_id, "guest_id")
     if guest.session_id != session.id:
         raise NotFound(_("Not found."), "guest_id")

@@ -13,30 +13,22 @@ from salon.accounts.auth import bureau_required, login_required
 from salon.ballots.hooks import close_due_polls
 from salon.ballots import services as ballots
 from salon.ballots.views import BallotPage, OptionDetail, ballot_page
-from salon.errors import DomainError, Forbidden, int_argument
+from salon.errors import DomainError, int_argument
 from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home import notices
 from salon.home.tasks import Task, TaskContext
 from salon.i18n import isolate, session_time
+from salon.schedule import services as schedule
 from salon.topics import limits, services
 from salon.topics.forms import AgendaForm, DecideForm, GuestForm, NominationForm
 
 bp = Blueprint("topics", __name__, url_prefix="/topics")
 
 
-def _session(session_id):
-    return services.get_session(session_id, current_user.programme_id)
-
 
 def _nomination(nomination_id):
     return services.get_nomination(nomination_id, current_user.programme_id)
 
-
-def _form_error(form, exc: DomainError) -> None:
-    """Permission and existence errors answer 403/404; the rest go under the field at fault."""
-    if exc.status in (403, 404):
-        raise exc
-    show_error(form, exc)
 
 
 def _to_session(session_id):
@@ -56,19 +48,19 @@ def index():
 @login_required
 def session(session_id):
     """The old address of a session's topic: the session page shows its whole life now."""
-    return redirect(url_for("sessions.page", session_id=_session(session_id).id), 301)
+    return redirect(url_for("sessions.page", session_id=schedule.session_for(current_user, session_id).id), 301)
 
 
 @bp.route("/sessions/<int:session_id>/nominate", methods=["GET", "POST"])
 @login_required
 def nominate(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = NominationForm()
     if form.validate_on_submit():
         try:
             services.nominate(session, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Your nomination was added."), "success")
             return _to_session(session.id)
@@ -93,7 +85,7 @@ def edit_nomination(nomination_id):
         try:
             services.edit_nomination(nomination, current_user, form.values())
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return _to_session(nomination.session_id)
@@ -125,7 +117,7 @@ def carry_over(nomination_id):
 @bp.route("/sessions/<int:session_id>/vote", methods=["GET", "POST"])
 @login_required
 def vote(session_id):
-    view = services.session_topic(_session(session_id), current_user)
+    view = services.session_topic(schedule.session_for(current_user, session_id), current_user)
     if view.poll is None:
         return render_template("topics/vote.html", view=view)
     return ballot_page(BallotPage(
@@ -153,7 +145,7 @@ def _details(view) -> dict:
 @bp.route("/sessions/<int:session_id>/results")
 @login_required
 def results(session_id):
-    view = services.session_topic(_session(session_id), current_user)
+    view = services.session_topic(schedule.session_for(current_user, session_id), current_user)
     wanted = ballots.normalise_receipt(request.args.get("receipt") or "")
     return render_template("topics/results.html", view=view, wanted=wanted,
                            found=wanted in view.receipts if wanted else None)
@@ -162,7 +154,7 @@ def results(session_id):
 @bp.route("/sessions/<int:session_id>/open-vote", methods=["POST"])
 @bureau_required
 def open_vote(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     if EmptyForm().validate_on_submit():
         services.open_voting(session, current_user.programme, current_user)
         flash(_("Voting is open."), "success")
@@ -172,11 +164,13 @@ def open_vote(session_id):
 @bp.route("/sessions/<int:session_id>/close-vote", methods=["POST"])
 @bureau_required
 def close_vote(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.close_voting(session, current_user)
         flash(_("Voting is closed; the tally and the receipts are published."), "success")
+    elif form.text_refused:  # the box sent back with its error under it
+        return render_template("topics/close_vote.html", session=session, form=form), 422
     elif form.is_submitted() and "understood" in form.errors:
         flash(_("Tick the box to confirm: this cannot be undone."), "error")
         return _to_session(session.id)
@@ -186,14 +180,14 @@ def close_vote(session_id):
 @bp.route("/sessions/<int:session_id>/decide", methods=["GET", "POST"])
 @bureau_required
 def decide(session_id):
-    view = services.session_topic(_session(session_id), current_user)
+    view = services.session_topic(schedule.session_for(current_user, session_id), current_user)
     form = DecideForm()
     form.nomination_id.choices = [(n.id, isolate(n.title)) for n in view.nominations]
     if form.validate_on_submit():
         try:
             services.decide(view.session, current_user, form.nomination_id.data, form.rationale.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The topic is decided; a default agenda was created."), "success")
             return redirect(url_for("topics.agenda", session_id=view.session.id))
@@ -203,7 +197,7 @@ def decide(session_id):
 @bp.route("/sessions/<int:session_id>/agenda")
 @login_required
 def agenda(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     return render_template("topics/agenda.html", session=session, items=services.agenda(session),
                            decision=services.decision_of(session.id), guests=services.guests(session.id),
                            manage=services.can_manage(current_user, session), guest_form=GuestForm(formdata=None),
@@ -213,9 +207,8 @@ def agenda(session_id):
 @bp.route("/sessions/<int:session_id>/agenda/edit", methods=["GET", "POST"])
 @login_required
 def edit_agenda(session_id):
-    session = _session(session_id)
-    if not services.can_manage(current_user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    session = schedule.session_for(current_user, session_id)
+    services.check_manage(current_user, session)
     timed = services.agenda(session)
     form = AgendaForm()
     if request.method == "GET":
@@ -229,7 +222,7 @@ def edit_agenda(session_id):
             if exc.field in ("minutes", "items") and exc.status == 422:
                 form.items.errors = [e for e in form.items.errors if isinstance(e, str)] + [exc.message]
             else:
-                _form_error(form, exc)
+                show_error(form, exc)
         else:
             flash(_("The agenda was saved."), "success")
             return redirect(url_for("topics.agenda", session_id=session.id))
@@ -243,19 +236,18 @@ def edit_agenda(session_id):
 @bp.route("/sessions/<int:session_id>/guests", methods=["POST"])
 @login_required
 def add_guest(session_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     form = GuestForm()
     if form.validate_on_submit():
         try:
             services.add_guest(session, current_user, {"name": form.name.data, "unit": form.unit.data,
                                                        "contact": form.contact.data or ""})
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Guest added."), "success")
             return redirect(url_for("topics.agenda", session_id=session.id))
-    if not services.can_manage(current_user, session):
-        raise Forbidden(_("Only the bureau and this session's chair can do this."), "session_id")
+    services.check_manage(current_user, session)
     return render_template("topics/agenda.html", session=session, items=services.agenda(session),
                            decision=services.decision_of(session.id), guests=services.guests(session.id),
                            manage=True, guest_form=form, button_form=EmptyForm()), 422
@@ -264,7 +256,7 @@ def add_guest(session_id):
 @bp.route("/sessions/<int:session_id>/guests/<int:guest_id>/remove", methods=["POST"])
 @login_required
 def remove_guest(session_id, guest_id):
-    session = _session(session_id)
+    session = schedule.session_for(current_user, session_id)
     if EmptyForm().validate_on_submit():
         services.remove_guest(session, current_user, guest_id)
         flash(_("Guest removed."), "success")

@@ -362,3 +362,48 @@ def test_only_the_ballot_statement_runs_on_the_generic_plan(app, client, world, 
             connection.rollback()
             connection.prepare_threshold = 5
     assert (generic, custom) == (2, 0)
+
+
+TOKEN_CASES = ["valid", "deactivated", "revoked", "wrong prefix", "wrong role", "unknown", "malformed", "no scheme",
+               "too long"]
+
+
+@pytest.mark.parametrize("how", TOKEN_CASES)
+def test_the_fast_statement_and_the_regular_check_agree_on_every_kind_of_token(app, world, how, database_url):
+    """The bearer-token rule has one definition (salon.accounts.services: bearer_token for the header,
+    TOKEN_JOIN_SQL and TOKEN_VALID_SQL for the rows); the ballot's statement reads it in raw SQL for speed
+    (salon.ballots.fast.HOLDER_CTE). Both must find the same holder and seat, or none, for every kind of
+    token. API tokens do not expire: a deactivated account is what ends a token short of its revocation."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the fast statement runs on PostgreSQL only")
+    from salon.ballots import fast
+
+    secretary = world.bureau if how == "wrong role" else world.secretaries[0]
+    token, raw = accounts.create_token(secretary, "phone")
+    if how == "revoked":
+        accounts.revoke_token(secretary, token.id)
+    elif how == "deactivated":
+        accounts.deactivate(secretary)
+    db.session.commit()
+    header = {"wrong prefix": f"Bearer xyz_{raw[4:]}", "unknown": f"Bearer {raw[:-4]}AAAA",
+              "malformed": f"Bearer{raw}", "no scheme": raw, "too long": f"Bearer {raw}{'A' * 200}"}.get(
+        how, f"bearer  {raw} " if how == "valid" else f"Bearer {raw}")
+
+    found = accounts.bearer_token(header)
+    with app.test_request_context():
+        holder = accounts.token_holder(found or "")
+        regular = (holder.programme_id, holder.seat_id) if holder and holder.is_secretary and holder.seat_id else None
+        user, seat_id = accounts.user_and_seat_for_token(found or "")
+        assert (holder is None) == (user is None)
+        assert holder is None or (holder.id, holder.seat_id) == (user.id, seat_id)
+        statement = None
+        if found is not None:
+            cursor = db.session.connection().connection.cursor()  # the driver's own, as the fast path runs it
+            cursor.execute(f"WITH {fast.HOLDER_CTE} SELECT programme_id, seat_id FROM holder",
+                           {"token_hash": accounts.hash_token(found)})
+            row = cursor.fetchone()
+            statement = tuple(row) if row is not None else None
+        db.session.rollback()
+    assert statement == regular
+    expected = (world.programme.id, world.communities[0].seat.id) if how == "valid" else None
+    assert regular == expected

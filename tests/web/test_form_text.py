@@ -18,10 +18,9 @@ from tests.web.test_permissions import CASES, _fill, matrix, matrix_app, t  # no
 # Inputs no form field reads (a checkbox list, the ballot's confirmation, the language switch that always
 # redirects): the request still ends 422 naming the input (salon.errors.refuse_unchecked_text), on the error page.
 NOT_FORM_FIELDS = {("reviews.roll", "seat_ids"), ("topics.vote", "confirmed"), ("accounts.language", "locale")}
-# Forms merged from issue 15 whose pages do not yet show a field's error under it: refused (422) and nothing
-# kept, but the page does not say which input. To be fixed in those templates; listed so the gap is visible.
-ERROR_NOT_SHOWN = {("reviews.close", "understood"), ("reviews.roll_off", "seat_id"), ("reviews.roll_off", "reason"),
-                   ("topics.close_vote", "understood")}
+# Forms whose pages do not show a field's error under it (none left: the review close, the roll-off and the
+# topics' close-vote forms show theirs since issue 16).
+ERROR_NOT_SHOWN: set[tuple[str, str]] = set()
 
 
 def message(app) -> str:
