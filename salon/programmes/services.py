@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from salon.accounts import services as accounts
 from salon.accounts.models import Role, User
@@ -254,6 +255,70 @@ def active_seats(programme_id: int) -> list[int]:
     election, and the roll of a review."""
     return list(db.session.scalars(select(Seat.id).join(Community, Community.id == Seat.community_id).where(
         Seat.programme_id == programme_id, Community.active.is_(True))))
+
+
+def all_programmes() -> list[Programme]:
+    """Every programme, in id order (the ticks walk them)."""
+    return list(db.session.scalars(select(Programme).order_by(Programme.id)))
+
+
+def active_community_count(programme_id: int) -> int:
+    return db.session.scalar(select(func.count(Community.id)).where(
+        Community.programme_id == programme_id, Community.active.is_(True)))
+
+
+def community_ids_among(programme_id: int, community_ids: list[int]) -> set[int]:
+    """Which of community_ids are the programme's communities."""
+    return set(db.session.scalars(select(Community.id).where(Community.programme_id == programme_id,
+                                                             Community.id.in_(community_ids or [0]))))
+
+
+def community_id_named(programme_id: int, name: str) -> int | None:
+    return db.session.scalar(select(Community.id).where(Community.programme_id == programme_id,
+                                                        Community.name == name))
+
+
+def roll_communities(programme_id: int, also_ids: list[int]) -> list[Community]:
+    """The programme's active communities and those of also_ids (inactive ones recorded on a roll), in
+    rotation order."""
+    return list(db.session.scalars(
+        select(Community).where(Community.programme_id == programme_id,
+                                or_(Community.active.is_(True), Community.id.in_(also_ids or [0])))
+        .order_by(Community.rotation_position, Community.id)))
+
+
+def seats_by_id(seat_ids: list[int]) -> dict[int, Seat]:
+    return {seat.id: seat for seat in db.session.scalars(select(Seat).where(Seat.id.in_(seat_ids)))}
+
+
+def community_names_of_seats(seat_ids: list[int]) -> dict[int, str]:
+    """Seat id → its community's name, in one query."""
+    if not seat_ids:
+        return {}
+    return dict(db.session.execute(select(Seat.id, Community.name).join(Community, Community.id == Seat.community_id)
+                                   .where(Seat.id.in_(seat_ids))).all())
+
+
+def sitting_holdings():
+    """The seats held now in communities that have not left, as (seat_id, user_id): a subquery for a room to
+    join its rows to in one statement (the committee's sitting members)."""
+    return (select(SeatHolding.seat_id, SeatHolding.user_id).join(Seat, Seat.id == SeatHolding.seat_id)
+            .join(Community, Community.id == Seat.community_id)
+            .where(SeatHolding.ended_at.is_(None), Community.active.is_(True)).subquery())
+
+
+def holders_at(programme_id: int, community_ids: list[int], moment: datetime) -> dict[int, tuple[int, int | None]]:
+    """Community id → (seat id, the user holding the seat at `moment`), in one query."""
+    rows = db.session.execute(
+        select(Seat.community_id, Seat.id, SeatHolding.user_id)
+        .outerjoin(SeatHolding, and_(SeatHolding.seat_id == Seat.id, SeatHolding.started_at <= moment,
+                                     or_(SeatHolding.ended_at.is_(None), SeatHolding.ended_at > moment)))
+        .where(Seat.programme_id == programme_id, Seat.community_id.in_(community_ids or [0]))).all()
+    out: dict[int, tuple[int, int | None]] = {}
+    for community_id, seat_id, user_id in rows:
+        if community_id not in out or user_id is not None:
+            out[community_id] = (seat_id, user_id)
+    return out
 
 
 def current_holding(seat_id: int) -> SeatHolding | None:

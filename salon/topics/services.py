@@ -147,6 +147,11 @@ def _nomination_count(session_id: int) -> int:
         Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None)))
 
 
+def nomination_by_id(nomination_id: int | None) -> Nomination | None:
+    """A nomination by its id, unscoped (the caller holds a row that names it)."""
+    return db.session.get(Nomination, nomination_id) if nomination_id is not None else None
+
+
 def nomination_titled(session_id: int, title: str) -> Nomination | None:
     return db.session.scalar(select(Nomination).where(Nomination.session_id == session_id, Nomination.title == title))
 
@@ -426,28 +431,34 @@ def deciding_terms(decisions: list[TopicDecision]) -> dict[int, int | None]:
     return {d.session_id: d.term_id if d.decider == rules.COMMITTEE else None for d in decisions}
 
 
+def with_decisions(sessions, *columns):
+    """sessions (a select of the schedule room's sessions, schedule.in_order() and the like) joined to their
+    decisions, selecting `columns` (TopicDecision and the like) after each session, in one statement."""
+    return (sessions.add_columns(*columns)
+            .join(TopicDecision, TopicDecision.session_id == sessions.selected_columns.id))
+
+
+def decided_sessions(sessions) -> list[tuple[Session, str, TopicDecision]]:
+    """The sessions of `sessions` (as with_decisions) that have a decided topic, each with the topic's title
+    and the decision, in the order of `sessions`."""
+    return list(db.session.execute(with_decisions(sessions, Nomination.title, TopicDecision)
+                                   .join(Nomination, Nomination.id == TopicDecision.nomination_id)).all())
+
+
 def committee_decisions(term_id: int, start: datetime | None = None, end: datetime | None = None
                         ) -> list[tuple[Session, TopicDecision]]:
     """The decisions a term's committee made (SPEC §4.1), of sessions starting in [start, end), by date."""
-    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
-             .where(TopicDecision.term_id == term_id, TopicDecision.decider == rules.COMMITTEE))
-    if start is not None:
-        query = query.where(Session.starts_at >= start)
-    if end is not None:
-        query = query.where(Session.starts_at < end)
-    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
+    query = with_decisions(schedule.starting_between(start, end), TopicDecision).where(
+        TopicDecision.term_id == term_id, TopicDecision.decider == rules.COMMITTEE)
+    return [(s, d) for s, d in db.session.execute(query).all()]
 
 
 def bureau_decisions(programme_id: int, start: datetime | None = None, end: datetime | None = None
                      ) -> list[tuple[Session, TopicDecision]]:
     """The decisions the bureau made, with their reasons, of sessions starting in [start, end)."""
-    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
-             .where(TopicDecision.programme_id == programme_id, TopicDecision.decider == rules.BUREAU))
-    if start is not None:
-        query = query.where(Session.starts_at >= start)
-    if end is not None:
-        query = query.where(Session.starts_at < end)
-    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
+    query = with_decisions(schedule.starting_between(start, end), TopicDecision).where(
+        TopicDecision.programme_id == programme_id, TopicDecision.decider == rules.BUREAU)
+    return [(s, d) for s, d in db.session.execute(query).all()]
 
 
 def decide(session: Session, user, nomination_id, rationale, now: datetime | None = None) -> TopicDecision:
