@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
 from salon.accounts import services as accounts
-from salon.accounts.models import Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed
@@ -19,6 +18,9 @@ from salon.extensions import db
 from salon.programmes import signals
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
 from salon.rules.topics import MIN_SITTING
+
+if TYPE_CHECKING:
+    from salon.accounts.models import User
 
 
 def get_scoped(model, object_id, programme_id: int, field: str = "id"):
@@ -148,7 +150,7 @@ def create_programme(name: str, bureau_name: str, username: str, display_name: s
     programme = Programme(name=check_name(name, "name", 120), bureau_name=(bureau_name or "").strip()[:120])
     db.session.add(programme)
     db.session.flush()
-    user = accounts.create_user(programme, Role.BUREAU, username, display_name, password)
+    user = accounts.create_user(programme, accounts.Role.BUREAU, username, display_name, password)
     audit.record(programme.id, None, "programme.create", programme, name=programme.name)
     audit.record(programme.id, None, "account.create", user, username=user.username, role="bureau")
     return programme, user
@@ -329,10 +331,9 @@ def current_holding(seat_id: int) -> SeatHolding | None:
 def holders_by_community(programme_id: int) -> dict[int, User]:
     """Community id → the secretary holding its seat now, in one query."""
     rows = db.session.execute(
-        select(Seat.community_id, User)
-        .join(SeatHolding, SeatHolding.seat_id == Seat.id)
-        .join(User, User.id == SeatHolding.user_id)
-        .where(Seat.programme_id == programme_id, SeatHolding.ended_at.is_(None))
+        accounts.with_users(select(Seat.community_id).join(SeatHolding, SeatHolding.seat_id == Seat.id)
+                            .where(Seat.programme_id == programme_id, SeatHolding.ended_at.is_(None)),
+                            SeatHolding.user_id)
     ).all()
     return {community_id: user for community_id, user in rows}
 
@@ -374,7 +375,7 @@ def hand_over_seat(community: Community, actor: User | None, username: str, disp
     lock_programme(community.programme_id)  # lock order: salon/database.py
     seat = community.seat
     now = utcnow()
-    new_user = accounts.create_user(community.programme, Role.SECRETARY, username, display_name, password)
+    new_user = accounts.create_user(community.programme, accounts.Role.SECRETARY, username, display_name, password)
     previous = current_holding(seat.id)
     if previous is not None:
         previous.ended_at = now

@@ -148,6 +148,11 @@ def held_between(programme_id: int, start: datetime, end: datetime):
                                               Session.status == SessionStatus.HELD)
 
 
+def not_cancelled():
+    """The sessions not cancelled, as (id, number): a subquery for a room to join its rows to in one statement."""
+    return select(Session.id, Session.number).where(Session.status != SessionStatus.CANCELLED).subquery()
+
+
 def chair_of_next(programme_id: int, since: datetime) -> int | None:
     """The chair community of the first session not cancelled starting from `since` on."""
     return db.session.scalar(select(Session.chair_community_id).where(

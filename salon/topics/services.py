@@ -625,6 +625,12 @@ def replace_agenda(session: Session, user, items) -> list[TimedItem]:
     return agenda(session)
 
 
+def guest_ids_among(session_id: int, guest_ids: list[int]) -> set[int]:
+    """Which of guest_ids are the session's guests."""
+    return set(db.session.scalars(select(Guest.id).where(Guest.session_id == session_id,
+                                                         Guest.id.in_(guest_ids or [0]))))
+
+
 def guests(session_id: int) -> list[Guest]:
     return list(db.session.scalars(select(Guest).where(Guest.session_id == session_id).order_by(Guest.id)))
 
