@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
@@ -15,14 +16,12 @@ from sqlalchemy.orm import joinedload
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
-from salon.ballots.models import Poll, PollState
 from salon.committee.terms import (last_term, last_term_of, sitting_members, sitting_members_of, sitting_term,
                                    sitting_term_of)
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme
 from salon.rules import ballots as ballot_rules
 from salon.rules import topics as rules
 from salon.schedule import services as schedule
@@ -30,6 +29,10 @@ from salon.schedule.models import Session, SessionStatus
 from salon.topics import limits
 from salon.topics.models import (HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX, AgendaItem, Guest,
                                  Nomination, TopicDecision, TopicVote)
+
+if TYPE_CHECKING:
+    from salon.ballots.models import Poll
+    from salon.programmes.models import Community, Programme
 
 POLL_KIND = "topic"
 QUESTION_CODE = "approve_topics"
@@ -137,7 +140,7 @@ def tick(now: datetime) -> list[str]:
 
 def _tick(now: datetime) -> list[str]:
     said = []
-    for programme in db.session.scalars(select(Programme).order_by(Programme.id)).all():
+    for programme in programmes.all_programmes():
         said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
     return said
 
@@ -196,7 +199,7 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime) -> 
 def session_cancelled(session: Session, actor, now: datetime) -> None:
     """A cancelled session's vote stops: the open poll closes now. Its nominations can be carried over."""
     poll = topic_poll(session.id)
-    if poll is not None and poll.state == PollState.OPEN:
+    if poll is not None and poll.state == ballots.PollState.OPEN:
         ballots.close_poll(poll, actor, now)
 
 
@@ -364,7 +367,7 @@ def committee_sitting(programme: Programme) -> bool:
 
 def vote_closed_at(session_id: int) -> datetime | None:
     poll = topic_poll(session_id)
-    return poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None
+    return poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None
 
 
 @dataclass(frozen=True)
@@ -492,7 +495,7 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
     poll = topic_poll(session.id)
     if poll is None:
         raise Conflict(_("Voting for this session has not happened yet."), "poll")
-    if poll.state != PollState.CLOSED:
+    if poll.state != ballots.PollState.CLOSED:
         raise Conflict(_("Voting is still open; decide after it closes."), "poll")
     nomination_id = as_id(nomination_id)
     nomination = db.session.get(Nomination, nomination_id) if nomination_id else None
@@ -858,10 +861,10 @@ def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = N
             poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.eligible,
             voted=poll is not None and poll.voted, decided=row.decided_title is not None,
             who=decider_of(session, programme, now, facts,
-                           poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None),
+                           poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None),
             frame=frame,
             nominations=row.nominations if bureau else 0, poll=poll,
-            turnout=poll.turnout if poll is not None and bureau and poll.state == PollState.OPEN else 0,
+            turnout=poll.turnout if poll is not None and bureau and poll.state == ballots.PollState.OPEN else 0,
             decided_title=row.decided_title, agenda_items=row.agenda_items if bureau else 0,
             guests=row.guests if bureau else 0))
     return out
