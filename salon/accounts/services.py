@@ -350,6 +350,17 @@ def pending_invitations(programme_id: int, now: datetime):
         Invitation.revoked_at.is_(None), Invitation.expires_at > now).scalar_subquery()
 
 
+def with_users(query, user_id):
+    """query (another room's select) joined to the users its column `user_id` names, selecting each user after
+    the query's columns, in one statement."""
+    return query.add_columns(User).join(User, User.id == user_id)
+
+
+def display_names(user_ids: list[int]) -> dict[int, str]:
+    """User id → display name, in one query."""
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids or [0]))).all())
+
+
 def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,20 +17,22 @@ from sqlalchemy import exists, func, select
 from salon import clock, exports, paging
 from salon.audit import services as audit
 from salon.ballots import services as ballots
-from salon.ballots.models import Poll, PollState
 from salon.committee.models import Candidate, Election, ElectionState, Member, Pick, Term
 from salon.committee.terms import last_term, member_seat_ids, sitting_members, sitting_term  # noqa: F401 - views
 from salon.database import lock_programme
 from salon.errors import Conflict, Forbidden, ValidationFailed, clean_text
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme, Seat, SeatHolding
 from salon.rules import ballots as ballot_rules
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
-from salon.schedule.models import Session, SessionStatus
+from salon.schedule import services as schedule
 from salon.topics import services as topics
-from salon.topics.models import Nomination
+
+if TYPE_CHECKING:
+    from salon.ballots.models import Poll
+    from salon.programmes.models import Community, Programme
+    from salon.schedule.models import Session
 
 POLL_KIND = "election"
 QUESTION_CODE = "elect"
@@ -47,6 +50,20 @@ LABELS = {QUESTION_CODE: _l("Which candidates do you approve for the committee?"
 
 def get_election(election_id, programme_id: int) -> Election:
     return programmes.get_scoped(Election, election_id, programme_id, "election_id")
+
+
+def get_term(term_id: int) -> Term | None:
+    return db.session.get(Term, term_id)
+
+
+def first_term_start(programme_id: int) -> datetime | None:
+    """When the programme's first committee started its service (None: no committee ever sat)."""
+    return db.session.scalar(select(func.min(Term.started_at)).where(Term.programme_id == programme_id))
+
+
+def term_seated_by(election_id: int) -> Term | None:
+    """The term an election seated, if it seated one."""
+    return db.session.scalar(select(Term).where(Term.election_id == election_id))
 
 
 def running_election(programme_id: int) -> Election | None:
@@ -75,9 +92,7 @@ def candidates(election_id: int, accepted_only: bool = False) -> list[Candidate]
 
 
 def held_bureau_sessions(programme: Programme) -> int:
-    return db.session.scalar(select(func.count(Session.id)).where(
-        Session.programme_id == programme.id, Session.status == SessionStatus.HELD, Session.number.is_not(None),
-        Session.number <= programme.bureau_sessions))
+    return schedule.held_numbered_upto(programme.id, programme.bureau_sessions)
 
 
 def first_election_due(programme: Programme) -> bool:
@@ -301,7 +316,7 @@ def open_vote(election: Election, programme: Programme, actor, now: datetime | N
 
 def _build_poll(election: Election, programme: Programme, actor, now: datetime, seat_ids: list[int], k: int,
                 code: str) -> Poll:
-    names = {seat.id: seat for seat in db.session.scalars(select(Seat).where(Seat.id.in_(seat_ids)))}
+    names = programmes.seats_by_id(seat_ids)
     holders = programmes.holders_by_community(programme.id)
     poll = ballots.create_poll(programme.id, POLL_KIND, closes_at=now + timedelta(days=VOTING_DAYS), opens_at=now,
                                min_published=programme.min_ballots_published, subject_id=election.id)
@@ -326,7 +341,7 @@ def close_vote(election: Election, programme: Programme, actor, now: datetime | 
     poll = current_poll(election)
     if poll is None or election.state not in (ElectionState.VOTING, ElectionState.RUNOFF):
         raise Conflict(_("This election has no open ballot."), "election")
-    if poll.state == PollState.OPEN:
+    if poll.state == ballots.PollState.OPEN:
         ballots.close_poll(poll, actor, now)
     else:  # closed before the close counted (data from before 0009_committee_life)
         count(election, programme, actor, now)
@@ -346,7 +361,7 @@ def poll_closed(poll: Poll, actor=None, now: datetime | None = None) -> None:
     current = current_poll(election)
     if current is None or current.id != poll.id:
         return
-    count(election, db.session.get(Programme, election.programme_id), actor, now or poll.closed_at)
+    count(election, programmes.get_programme(election.programme_id), actor, now or poll.closed_at)
 
 
 def _approvals(poll: Poll) -> dict[int, int]:
@@ -358,10 +373,7 @@ def _approvals(poll: Poll) -> dict[int, int]:
 
 def public_ids(seat_ids: list[int]) -> dict[int, str]:
     """A candidate's public id (SPEC §4.1 lot): their community's name, as the result page shows it."""
-    if not seat_ids:
-        return {}
-    return dict(db.session.execute(select(Seat.id, Community.name).join(Community, Community.id == Seat.community_id)
-                                   .where(Seat.id.in_(seat_ids))).all())
+    return programmes.community_names_of_seats(seat_ids)
 
 
 def count(election: Election, programme: Programme, actor, now: datetime) -> Election:
@@ -464,10 +476,9 @@ _UNREAD = object()
 
 def _vacated(term: Term) -> bool:
     """Whether a member's place fell vacant and is not yet recorded, in one statement (the home page asks)."""
-    sits = (select(Member.id).join(Seat, Seat.id == Member.seat_id).join(Community, Community.id == Seat.community_id)
-            .join(SeatHolding, (SeatHolding.seat_id == Member.seat_id) & (SeatHolding.user_id == Member.user_id)
-                  & SeatHolding.ended_at.is_(None))
-            .where(Member.term_id == term.id, Member.left_at.is_(None), Community.active.is_(True)))
+    held = programmes.sitting_holdings()
+    sits = (select(Member.id).join(held, (held.c.seat_id == Member.seat_id) & (held.c.user_id == Member.user_id))
+            .where(Member.term_id == term.id, Member.left_at.is_(None)))
     return bool(db.session.scalar(select(exists().where(
         Member.term_id == term.id, Member.left_at.is_(None), Member.user_id.is_not(None), Member.id.not_in(sits)))))
 
@@ -544,7 +555,7 @@ def count_if_closed(election: Election | None, programme: Programme, now: dateti
     if election is None or election.state not in (ElectionState.VOTING, ElectionState.RUNOFF):
         return []
     poll = current_poll(election)
-    if poll is not None and poll.state == PollState.CLOSED:  # closed before 0009_committee_life
+    if poll is not None and poll.state == ballots.PollState.CLOSED:  # closed before 0009_committee_life
         count(election, programme, None, poll.closed_at or now)
         return [_("Committee election counted.")]
     return []
@@ -555,7 +566,7 @@ def tick(now: datetime) -> list[str]:
 
     with current_app.test_request_context():
         said = []
-        for programme in db.session.scalars(select(Programme).order_by(Programme.id)).all():
+        for programme in programmes.all_programmes():
             said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
         return said
 
@@ -685,7 +696,7 @@ def record_pick(session: Session, user, nomination_id, rationale, now: datetime 
         latest = {(p.seat_id, p.user_id): p for p in recorded}
         reasons = [f"{p.user.display_name}：{p.rationale}" for p in latest.values()
                    if p.nomination_id == chosen and p.rationale]
-        chosen_nomination = db.session.get(Nomination, chosen)
+        chosen_nomination = topics.nomination_by_id(chosen)
         topics.record_decision(session, chosen_nomination, topic_rules.COMMITTEE, user, "\n".join(reasons),
                                counts is not None and not topic_rules.rationale_required(chosen, counts), now,
                                reason=topic_rules.MAJORITY, term_id=term.id)
@@ -727,7 +738,7 @@ class DecisionShown:
 
 
 def shown_decision(decision, counts_published: bool) -> DecisionShown:
-    programme = db.session.get(Programme, decision.programme_id)
+    programme = programmes.get_programme(decision.programme_id)
     lines = [PickLine(p.seat.community.name if p.seat else "", p.user.display_name, p.nomination.title, p.rationale,
                       p.nomination_id == decision.nomination_id) for p in decision_picks(decision)]
     if decision.decider == topic_rules.COMMITTEE:

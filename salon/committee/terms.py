@@ -1,12 +1,13 @@
-"""Whether a committee sits and who sits on it: read by the topics room (who decides), below the committee's
-services."""
+"""Whether a committee sits and who sits on it: the committee's public read module (the rooms contract lists
+it), read by the topics room (who decides) and the reviews room. It sits below the committee's services because
+those call topics.services (a member's pick decides a session's topic), so topics cannot import them."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from salon.committee.models import Member, Term
 from salon.extensions import db
-from salon.programmes.models import Community, Seat, SeatHolding
+from salon.programmes import services as programmes
 
 
 def sitting_term(programme_id: int) -> Term | None:
@@ -29,11 +30,10 @@ def sitting_members(term: Term | None) -> list[Member]:
     a community that has not left (so a hand-over not yet recorded as a vacancy already counts as one)."""
     if term is None:
         return []
+    held = programmes.sitting_holdings()
     return list(db.session.scalars(
-        select(Member).join(Seat, Seat.id == Member.seat_id).join(Community, Community.id == Seat.community_id)
-        .join(SeatHolding, (SeatHolding.seat_id == Member.seat_id) & (SeatHolding.user_id == Member.user_id)
-              & SeatHolding.ended_at.is_(None))
-        .where(Member.term_id == term.id, Member.left_at.is_(None), Community.active.is_(True))
+        select(Member).join(held, (held.c.seat_id == Member.seat_id) & (held.c.user_id == Member.user_id))
+        .where(Member.term_id == term.id, Member.left_at.is_(None))
         .order_by(Member.id)))
 
 
@@ -43,11 +43,11 @@ def members_now(term: Term | None) -> list[tuple[Member, bool]]:
     recorded (salon.committee.services.reconcile)."""
     if term is None:
         return []
-    sits = (SeatHolding.id.is_not(None) & Community.active.is_(True)).label("sits")
+    held = programmes.sitting_holdings()
+    sits = held.c.seat_id.is_not(None).label("sits")
     return [(member, bool(sitting)) for member, sitting in db.session.execute(
-        select(Member, sits).join(Seat, Seat.id == Member.seat_id).join(Community, Community.id == Seat.community_id)
-        .outerjoin(SeatHolding, (SeatHolding.seat_id == Member.seat_id) & (SeatHolding.user_id == Member.user_id)
-                   & SeatHolding.ended_at.is_(None))
+        select(Member, sits)
+        .outerjoin(held, (held.c.seat_id == Member.seat_id) & (held.c.user_id == Member.user_id))
         .where(Member.term_id == term.id, Member.left_at.is_(None))
         .order_by(Member.id))]
 

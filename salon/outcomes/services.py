@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select
 
 from salon import clock
-from salon.accounts.models import User
+from salon.accounts import services as accounts
 from salon.audit import services as audit
 from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, ValidationFailed, clean_text
@@ -21,12 +22,13 @@ from salon.extensions import db
 from salon.outcomes import limits
 from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Minutes, Resolution
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme, Seat, SeatHolding
 from salon.rules import outcomes as rules
 from salon.schedule import services as schedule
-from salon.schedule.models import Session, SessionStatus
 from salon.topics import services as topics
-from salon.topics.models import Guest
+
+if TYPE_CHECKING:
+    from salon.programmes.models import Programme
+    from salon.schedule.models import Session
 
 STATUS_LABELS = {rules.OPEN: _l("open"), rules.IN_PROGRESS: _l("in progress"), rules.DONE: _l("done"),
                  rules.DROPPED: _l("dropped")}
@@ -64,7 +66,7 @@ def _check_write(user, session: Session, now: datetime) -> None:
 
 
 def _check_recordable(session: Session, now: datetime) -> None:
-    if session.status == SessionStatus.CANCELLED or session.number is None:
+    if session.status == schedule.SessionStatus.CANCELLED or session.number is None:
         raise Conflict(_("This session was cancelled: it has nothing to record."), "session_id")
     if now < session.starts_at:
         raise Conflict(_("What a session produced can be recorded once it has begun."), "session_id")
@@ -147,15 +149,9 @@ def attendance(session: Session) -> AttendanceView:
         .where(Attendance.session_id == session.id)).all()
     present_c = {r.community_id: r.holder_id for r in rows if r.community_id is not None}
     present_g = {r.guest_id for r in rows if r.guest_id is not None}
-    communities = db.session.scalars(
-        select(Community).where(Community.programme_id == session.programme_id,
-                                or_(Community.active.is_(True), Community.id.in_(list(present_c) or [0])))
-        .order_by(Community.rotation_position, Community.id)).all()
+    communities = programmes.roll_communities(session.programme_id, list(present_c))
     holders = programmes.holders_by_community(session.programme_id)
-    recorded = dict(db.session.execute(
-        select(SeatHolding.user_id, User.display_name).join(User,
-                                                                       User.id == SeatHolding.user_id)
-        .where(SeatHolding.user_id.in_([h for h in present_c.values() if h] or [0]))).all())
+    recorded = accounts.display_names([h for h in present_c.values() if h])
     out_c = []
     for c in communities:
         holder_id = present_c.get(c.id)
@@ -165,35 +161,19 @@ def attendance(session: Session) -> AttendanceView:
     return AttendanceView(out_c, out_g)
 
 
-def _holders_at(programme_id: int, community_ids: list[int], moment: datetime) -> dict[int, tuple[int, int | None]]:
-    """Community id → (seat id, the user holding the seat at `moment`), in one query."""
-    rows = db.session.execute(
-        select(Seat.community_id, Seat.id, SeatHolding.user_id)
-        .outerjoin(SeatHolding, and_(SeatHolding.seat_id == Seat.id, SeatHolding.started_at <= moment,
-                                     or_(SeatHolding.ended_at.is_(None), SeatHolding.ended_at > moment)))
-        .where(Seat.programme_id == programme_id, Seat.community_id.in_(community_ids or [0]))).all()
-    out: dict[int, tuple[int, int | None]] = {}
-    for community_id, seat_id, user_id in rows:
-        if community_id not in out or user_id is not None:
-            out[community_id] = (seat_id, user_id)
-    return out
-
-
 def record_attendance(session: Session, user, community_ids, guest_ids, now: datetime | None = None) -> AttendanceView:
     """Replace the session's attendance with the communities and guests given (absence is no row)."""
     now = now or clock.utcnow()
     community_ids = _id_list(community_ids, "community_ids", 1000)
     guest_ids = _id_list(guest_ids, "guest_ids", 1000)
     _check_write(user, session, now)
-    known = set(db.session.scalars(select(Community.id).where(Community.programme_id == session.programme_id,
-                                                              Community.id.in_(community_ids or [0]))))
+    known = programmes.community_ids_among(session.programme_id, community_ids)
     if set(community_ids) - known:
         raise ValidationFailed(_("Choose communities of this programme."), "community_ids")
-    guests = set(db.session.scalars(select(Guest.id).where(Guest.session_id == session.id,
-                                                           Guest.id.in_(guest_ids or [0]))))
+    guests = topics.guest_ids_among(session.id, guest_ids)
     if set(guest_ids) - guests:
         raise ValidationFailed(_("Choose guests of this session."), "guest_ids")
-    seats = _holders_at(session.programme_id, community_ids, session.starts_at)
+    seats = programmes.holders_at(session.programme_id, community_ids, session.starts_at)
     db.session.execute(delete(Attendance).where(Attendance.session_id == session.id))
     for community_id in community_ids:
         seat_id, holder_id = seats[community_id]
@@ -259,7 +239,7 @@ def get_resolution(resolution_id, programme_id: int) -> Resolution:
 def remove_resolution(resolution: Resolution, user, now: datetime | None = None) -> None:
     """The later resolutions move up, so the numbers stay 1, 2, 3 …"""
     now = now or clock.utcnow()
-    session = db.session.get(Session, resolution.session_id)
+    session = schedule.session_by_id(resolution.session_id)
     _check_write(user, session, now)
     schedule.lock_session(session.id)
     number = resolution.number
@@ -277,8 +257,7 @@ def remove_resolution(resolution: Resolution, user, now: datetime | None = None)
 
 def _owner_community(programme_id: int, owner_unit: str) -> int | None:
     """An owner named exactly like one of the programme's communities is that community."""
-    return db.session.scalar(select(Community.id).where(Community.programme_id == programme_id,
-                                                        Community.name == owner_unit))
+    return programmes.community_id_named(programme_id, owner_unit)
 
 
 def actions(session_id: int) -> list[ActionItem]:
@@ -327,7 +306,7 @@ def update_action(item: ActionItem, user, data: dict, now: datetime | None = Non
     if data.get("clear_due"):
         due_on = None
     note = clean_text(data.get("note"), "note", limits.UPDATE_NOTE_MAX, False)
-    session = db.session.get(Session, item.session_id)
+    session = schedule.session_by_id(item.session_id)
     new_status = status if status is not None and status != item.status else None
     new_due = due_on is not _UNSET and due_on != item.due_on
     if not can_write(user, session):
@@ -401,7 +380,7 @@ def summaries(programme_id: int, session_ids, today_: date | None = None) -> dic
     if not ids:
         return out
     if today_ is None:
-        today_ = today(db.session.get(Programme, programme_id))
+        today_ = today(programmes.get_programme(programme_id))
     for r in db.session.scalars(select(Resolution).where(Resolution.programme_id == programme_id,
                                                          Resolution.session_id.in_(ids))
                                 .order_by(Resolution.session_id, Resolution.number)):
@@ -440,11 +419,11 @@ OVERDUE_PAGE = 20
 
 
 def _overdue_query(programme_id: int, today_: date, community_id: int | None):
-    query = (select(ActionItem, Session.number)
-             .join(Session, Session.id == ActionItem.session_id)
+    kept = schedule.not_cancelled()
+    query = (select(ActionItem, kept.c.number)
+             .join(kept, kept.c.id == ActionItem.session_id)
              .where(ActionItem.programme_id == programme_id, ActionItem.due_on.is_not(None),
-                    ActionItem.due_on < today_, ActionItem.status.not_in(list(rules.FINISHED)),
-                    Session.status != SessionStatus.CANCELLED))
+                    ActionItem.due_on < today_, ActionItem.status.not_in(list(rules.FINISHED))))
     if community_id is not None:
         query = query.where(ActionItem.owner_community_id == community_id)
     return query
@@ -502,5 +481,5 @@ def session_record(session: Session, user, now: datetime | None = None) -> Sessi
         resolutions=resolutions(session.id), actions=items,
         overdue={a.id for a in items if rules.is_overdue(a.due_on, a.status, today_)},
         can_write=can_write(user, session),
-        recordable=session.status != SessionStatus.CANCELLED and session.number is not None
+        recordable=session.status != schedule.SessionStatus.CANCELLED and session.number is not None
         and now >= session.starts_at, today=today_)

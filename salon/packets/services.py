@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -24,11 +25,13 @@ from salon.outcomes import limits
 from salon.outcomes import services as outcomes
 from salon.packets.models import GuestLink
 from salon.programmes import services as programmes
-from salon.programmes.models import Programme
 from salon.schedule import services as schedule
-from salon.schedule.models import Session, SessionStatus
 from salon.committee import services as committee
 from salon.topics import services as topics
+
+if TYPE_CHECKING:
+    from salon.programmes.models import Programme
+    from salon.schedule.models import Session
 
 LINK_SALT = "salon.packets.guest-link"
 BLANK_SIGNIN_ROWS = 3
@@ -117,7 +120,7 @@ def packet(session: Session, programme: Programme, now: datetime | None = None) 
     """Everything the packet shows. A session without a decided topic has no packet."""
     now = now or clock.utcnow()
     decision = topics.decision_of(session.id)
-    if decision is None or session.number is None or session.status == SessionStatus.CANCELLED:
+    if decision is None or session.number is None or session.status == schedule.SessionStatus.CANCELLED:
         raise NotFound(_("This session's topic has not been decided yet: there is no packet."), "session_id")
     zone = ZoneInfo(programme.timezone or "Asia/Shanghai")
     starts = _local(session.starts_at, zone)
@@ -192,14 +195,14 @@ def create_link(session: Session, user, label, now: datetime | None = None) -> G
     now = now or clock.utcnow()
     label = clean_text(label, "label", limits.GUEST_LINK_LABEL_MAX)
     topics.check_manage(user, session)
-    if not has_packet(session) or session.status == SessionStatus.CANCELLED:
+    if not has_packet(session) or session.status == schedule.SessionStatus.CANCELLED:
         raise Conflict(_("This session's topic has not been decided yet: there is no packet."), "session_id")
     lock_programme(session.programme_id)  # the lock order of salon/database.py: programme first
     schedule.lock_session(session.id)
     if db.session.scalar(select(func.count(GuestLink.id)).where(GuestLink.session_id == session.id)) \
             >= limits.GUEST_LINKS_PER_SESSION:
         raise Conflict(_("At most %(n)d items.", n=limits.GUEST_LINKS_PER_SESSION), "label")
-    programme = db.session.get(Programme, session.programme_id)
+    programme = programmes.get_programme(session.programme_id)
     link = GuestLink(programme_id=session.programme_id, session_id=session.id, label=label,
                      nonce=secrets.token_hex(8), created_by_id=user.id, created_at=now,
                      expires_at=now + timedelta(days=programme.guest_link_days))
@@ -220,7 +223,7 @@ def get_link(link_id, programme_id: int) -> GuestLink:
 
 def revoke_link(link: GuestLink, user, now: datetime | None = None) -> GuestLink:
     now = now or clock.utcnow()
-    session = db.session.get(Session, link.session_id)
+    session = schedule.session_by_id(link.session_id)
     topics.check_manage(user, session, "link_id")
     if link.revoked_at is None:
         lock_programme(link.programme_id)
@@ -248,8 +251,8 @@ def open_link(token: str, now: datetime | None = None) -> tuple[GuestLink, Sessi
     link = db.session.get(GuestLink, as_id(link_id)) if as_id(link_id) else None
     if link is None or not secrets.compare_digest(str(nonce), link.nonce) or link_state(link, now) != "active":
         raise gone
-    session = db.session.get(Session, link.session_id)
-    if session is None or not has_packet(session) or session.status == SessionStatus.CANCELLED:
+    session = schedule.session_by_id(link.session_id)
+    if session is None or not has_packet(session) or session.status == schedule.SessionStatus.CANCELLED:
         raise gone
     return link, session
 
@@ -268,4 +271,4 @@ def today(programme: Programme) -> date:
 
 
 def programme_of(session: Session) -> Programme:
-    return db.session.get(Programme, session.programme_id)
+    return programmes.get_programme(session.programme_id)

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from salon.accounts import services as accounts
-from salon.accounts.models import Role, User
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed, clean_text
@@ -19,6 +19,9 @@ from salon.programmes import signals
 from salon.programmes.models import Community, Programme, Seat, SeatHolding
 from salon.rows import get_scoped  # noqa: F401 - the rooms find their rows through it (salon.rows)
 from salon.rules.topics import MIN_SITTING
+
+if TYPE_CHECKING:
+    from salon.accounts.models import User
 
 
 def check_name(name: str, field: str = "name", limit: int = 80) -> str:
@@ -122,7 +125,7 @@ def create_programme(name: str, bureau_name: str, username: str, display_name: s
     programme = Programme(name=check_name(name, "name", 120), bureau_name=(bureau_name or "").strip()[:120])
     db.session.add(programme)
     db.session.flush()
-    user = accounts.create_user(programme, Role.BUREAU, username, display_name, password)
+    user = accounts.create_user(programme, accounts.Role.BUREAU, username, display_name, password)
     audit.record(programme.id, None, "programme.create", programme, name=programme.name)
     audit.record(programme.id, None, "account.create", user, username=user.username, role="bureau")
     return programme, user
@@ -223,6 +226,70 @@ def active_seats(programme_id: int) -> list[int]:
         Seat.programme_id == programme_id, Community.active.is_(True))))
 
 
+def all_programmes() -> list[Programme]:
+    """Every programme, in id order (the ticks walk them)."""
+    return list(db.session.scalars(select(Programme).order_by(Programme.id)))
+
+
+def active_community_count(programme_id: int) -> int:
+    return db.session.scalar(select(func.count(Community.id)).where(
+        Community.programme_id == programme_id, Community.active.is_(True)))
+
+
+def community_ids_among(programme_id: int, community_ids: list[int]) -> set[int]:
+    """Which of community_ids are the programme's communities."""
+    return set(db.session.scalars(select(Community.id).where(Community.programme_id == programme_id,
+                                                             Community.id.in_(community_ids or [0]))))
+
+
+def community_id_named(programme_id: int, name: str) -> int | None:
+    return db.session.scalar(select(Community.id).where(Community.programme_id == programme_id,
+                                                        Community.name == name))
+
+
+def roll_communities(programme_id: int, also_ids: list[int]) -> list[Community]:
+    """The programme's active communities and those of also_ids (inactive ones recorded on a roll), in
+    rotation order."""
+    return list(db.session.scalars(
+        select(Community).where(Community.programme_id == programme_id,
+                                or_(Community.active.is_(True), Community.id.in_(also_ids or [0])))
+        .order_by(Community.rotation_position, Community.id)))
+
+
+def seats_by_id(seat_ids: list[int]) -> dict[int, Seat]:
+    return {seat.id: seat for seat in db.session.scalars(select(Seat).where(Seat.id.in_(seat_ids)))}
+
+
+def community_names_of_seats(seat_ids: list[int]) -> dict[int, str]:
+    """Seat id → its community's name, in one query."""
+    if not seat_ids:
+        return {}
+    return dict(db.session.execute(select(Seat.id, Community.name).join(Community, Community.id == Seat.community_id)
+                                   .where(Seat.id.in_(seat_ids))).all())
+
+
+def sitting_holdings():
+    """The seats held now in communities that have not left, as (seat_id, user_id): a subquery for a room to
+    join its rows to in one statement (the committee's sitting members)."""
+    return (select(SeatHolding.seat_id, SeatHolding.user_id).join(Seat, Seat.id == SeatHolding.seat_id)
+            .join(Community, Community.id == Seat.community_id)
+            .where(SeatHolding.ended_at.is_(None), Community.active.is_(True)).subquery())
+
+
+def holders_at(programme_id: int, community_ids: list[int], moment: datetime) -> dict[int, tuple[int, int | None]]:
+    """Community id → (seat id, the user holding the seat at `moment`), in one query."""
+    rows = db.session.execute(
+        select(Seat.community_id, Seat.id, SeatHolding.user_id)
+        .outerjoin(SeatHolding, and_(SeatHolding.seat_id == Seat.id, SeatHolding.started_at <= moment,
+                                     or_(SeatHolding.ended_at.is_(None), SeatHolding.ended_at > moment)))
+        .where(Seat.programme_id == programme_id, Seat.community_id.in_(community_ids or [0]))).all()
+    out: dict[int, tuple[int, int | None]] = {}
+    for community_id, seat_id, user_id in rows:
+        if community_id not in out or user_id is not None:
+            out[community_id] = (seat_id, user_id)
+    return out
+
+
 def current_holding(seat_id: int) -> SeatHolding | None:
     return db.session.scalar(select(SeatHolding).where(SeatHolding.seat_id == seat_id,
                                                        SeatHolding.ended_at.is_(None)))
@@ -231,10 +298,9 @@ def current_holding(seat_id: int) -> SeatHolding | None:
 def holders_by_community(programme_id: int) -> dict[int, User]:
     """Community id → the secretary holding its seat now, in one query."""
     rows = db.session.execute(
-        select(Seat.community_id, User)
-        .join(SeatHolding, SeatHolding.seat_id == Seat.id)
-        .join(User, User.id == SeatHolding.user_id)
-        .where(Seat.programme_id == programme_id, SeatHolding.ended_at.is_(None))
+        accounts.with_users(select(Seat.community_id).join(SeatHolding, SeatHolding.seat_id == Seat.id)
+                            .where(Seat.programme_id == programme_id, SeatHolding.ended_at.is_(None)),
+                            SeatHolding.user_id)
     ).all()
     return {community_id: user for community_id, user in rows}
 
@@ -286,7 +352,7 @@ def hand_over_seat(community: Community, actor: User | None, username: str, disp
     lock_programme(community.programme_id)  # lock order: salon/database.py
     seat = community.seat
     now = utcnow()
-    new_user = accounts.create_user(community.programme, Role.SECRETARY, username, display_name, password)
+    new_user = accounts.create_user(community.programme, accounts.Role.SECRETARY, username, display_name, password)
     previous = current_holding(seat.id)
     if previous is not None:
         previous.ended_at = now

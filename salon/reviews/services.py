@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,25 +18,26 @@ from sqlalchemy import delete, func, literal, select
 from salon import clock, exports, paging
 from salon.audit import services as audit
 from salon.ballots import services as ballots
-from salon.ballots.models import Poll, PollState
 from salon.committee import services as committee
-from salon.committee.models import ElectionState, Term
-from salon.database import lock_programme
+from salon.database import as_id, lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
 from salon.outcomes import services as outcomes
 from salon.outcomes.services import SessionOutcome
 from salon.extensions import db
 from salon.i18n import session_time
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme
 from salon.reviews.models import REASON_MAX, ReviewAttendance, Review, ReviewState, ReviewTopic
 from salon.rules import ballots as ballot_rules
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
 from salon.schedule import services as schedule
-from salon.schedule.models import Session, SessionStatus
 from salon.topics import services as topics
-from salon.topics.models import Nomination, TopicDecision
+
+if TYPE_CHECKING:
+    from salon.ballots.models import Poll
+    from salon.committee.models import Term
+    from salon.programmes.models import Programme
+    from salon.schedule.models import Session
 
 POLL_KIND = "review"
 OTHER_TERM = "other_term"  # decided by an earlier committee: listed apart, not judged (SPEC §4.1)
@@ -139,7 +141,7 @@ def _period_start(programme_id: int, term: Term) -> datetime:
         .order_by(Review.period_end.desc()).limit(1))
     if last is not None:
         return last
-    first = db.session.scalar(select(func.min(Term.started_at)).where(Term.programme_id == programme_id))
+    first = committee.first_term_start(programme_id)
     return min(first, term.started_at) if first is not None else term.started_at
 
 
@@ -160,12 +162,7 @@ def covered_topics(term: Term, start: datetime, end: datetime) -> list[Covered]:
     whose time has passed are marked held first (they are marked lazily), so one held earlier on the day the
     review opens is in its list."""
     schedule.mark_past_held(term.programme_id, end)
-    found = list(db.session.execute(
-        select(Session, Nomination.title, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
-        .join(Nomination, Nomination.id == TopicDecision.nomination_id)
-        .where(Session.programme_id == term.programme_id, Session.status == SessionStatus.HELD,
-               Session.starts_at >= start, Session.starts_at < end)
-        .order_by(Session.starts_at, Session.id)).all())
+    found = topics.decided_sessions(schedule.held_between(term.programme_id, start, end))
     terms = topics.deciding_terms([decision for _s, _t, decision in found])
     covered = []
     for session, title, decision in found:
@@ -224,9 +221,7 @@ def outcome_notes(outcome: SessionOutcome | None) -> list[str]:
 # --- opening, attendance, check-in ----------------------------------------------------------------
 
 def _chair_of_next_session(programme_id: int, now: datetime) -> int | None:
-    return db.session.scalar(select(Session.chair_community_id).where(
-        Session.programme_id == programme_id, Session.status != SessionStatus.CANCELLED,
-        Session.starts_at >= now - timedelta(days=1)).order_by(Session.starts_at).limit(1))
+    return schedule.chair_of_next(programme_id, now - timedelta(days=1))
 
 
 @dataclass
@@ -320,11 +315,10 @@ def open_review(programme: Programme, actor, now: datetime | None = None, reason
 
 def fixed_topics(review: Review) -> list[tuple[ReviewTopic, Session, str]]:
     """The review's list as fixed when it opened, in session order, with each topic's title."""
-    return list(db.session.execute(
-        select(ReviewTopic, Session, Nomination.title).join(Session, Session.id == ReviewTopic.session_id)
-        .join(TopicDecision, TopicDecision.session_id == Session.id)
-        .join(Nomination, Nomination.id == TopicDecision.nomination_id)
-        .where(ReviewTopic.review_id == review.id).order_by(Session.starts_at, Session.id)).all())
+    sessions = schedule.in_order()
+    fixed = (sessions.add_columns(ReviewTopic).join(ReviewTopic, ReviewTopic.session_id == sessions.selected_columns.id)
+             .where(ReviewTopic.review_id == review.id))
+    return [(topic, session, title) for session, topic, title, _decision in topics.decided_sessions(fixed)]
 
 
 def decided_by_label(code: str) -> str:
@@ -441,7 +435,7 @@ def close_review(review: Review, programme: Programme, actor, now: datetime | No
     if review.state != ReviewState.OPEN:
         raise Conflict(_("The review has already closed."), "review")
     poll = ballots.get(review.poll_id)
-    if poll.state == PollState.OPEN:
+    if poll.state == ballots.PollState.OPEN:
         ballots.close_poll(poll, actor, now)
     return _apply_rule(review, programme, actor, now)
 
@@ -456,8 +450,7 @@ def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> R
     present = db.session.scalar(select(func.count()).select_from(ReviewAttendance).where(ReviewAttendance.review_id == review.id))
     review.present = present
     review.oppose = tally.by_code.get(overall.id, {}).get("oppose", 0)
-    review.active_communities = db.session.scalar(select(func.count(Community.id)).where(
-        Community.programme_id == programme.id, Community.active.is_(True)))
+    review.active_communities = programmes.active_community_count(programme.id)
     review.outcome = rules.review_outcome(review.oppose, present, review.threshold_pct, review.active_communities,
                                           review.quorum_required)
     review.state = ReviewState.CLOSED
@@ -466,7 +459,7 @@ def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> R
     audit.record(programme.id, actor, "review.close", review, present=present, oppose=review.oppose,
                  outcome=review.outcome)
     if review.outcome == rules.TRIGGERED:
-        term = db.session.get(Term, review.term_id)
+        term = committee.get_term(review.term_id)
         if term.ended_at is None:  # a successor seated while the review was open has nobody left to recall
             committee.end_term(term, "recalled", actor, now)
             # An election already under way (the next term's, an early one) chooses the successor; opening
@@ -493,7 +486,7 @@ def apply_if_closed(review: Review | None, programme: Programme, now: datetime) 
     """advance() for one review (the latest, on the home page), its due polls already closed."""
     if review is None or review.state != ReviewState.OPEN:
         return []
-    if ballots.get(review.poll_id).state == PollState.CLOSED:
+    if ballots.get(review.poll_id).state == ballots.PollState.CLOSED:
         _apply_rule(review, programme, None, now)
         return [_("Review closed.")]
     return []
@@ -502,7 +495,7 @@ def apply_if_closed(review: Review | None, programme: Programme, now: datetime) 
 def tick(now: datetime) -> list[str]:
     with current_app.test_request_context():
         said = []
-        for programme in db.session.scalars(select(Programme).order_by(Programme.id)).all():
+        for programme in programmes.all_programmes():
             said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
         return said
 
@@ -533,8 +526,8 @@ def next_step(review: Review) -> str:
     with a new committee seated), not as it was when the review closed."""
     if review.outcome == rules.TRIGGERED:
         election = committee.get_election(review.election_id, review.programme_id) if review.election_id else None
-        if election is not None and election.state == ElectionState.CLOSED:
-            successor = db.session.scalar(select(Term).where(Term.election_id == election.id))
+        if election is not None and election.state == committee.ElectionState.CLOSED:
+            successor = committee.term_seated_by(election.id)
             if successor is not None:
                 return _("The committee's term ended as recalled. The election it opened closed on %(when)s and "
                          "a new committee has sat since then.", when=session_time(election.closed_at))
@@ -608,8 +601,7 @@ def review_view(review: Review, user, now: datetime | None = None) -> ReviewView
     if result.published:
         tally = ballots.tally(poll)
         by_code = tally.by_code
-    sessions = {s.id: s for s in db.session.scalars(select(Session).where(
-        Session.id.in_([q.ref_id for q in poll.questions if q.ref_id is not None])))}
+    sessions = schedule.sessions_by_id([q.ref_id for q in poll.questions if q.ref_id is not None])
     extra = outcomes_for(user.programme, list(sessions), now)
     rows, overall = [], None
     for question in poll.questions:

@@ -116,6 +116,57 @@ def first_held_since(programme_id: int, since: datetime) -> Session | None:
         .order_by(Session.starts_at).limit(1))
 
 
+def session_by_id(session_id: int | None) -> Session | None:
+    """A session by its id, unscoped (the caller holds a row that names it); None when there is none."""
+    return db.session.get(Session, session_id) if session_id is not None else None
+
+
+def sessions_by_id(session_ids: list[int]) -> dict[int, Session]:
+    """Session id → session, in one query."""
+    return {s.id: s for s in db.session.scalars(select(Session).where(Session.id.in_(session_ids)))}
+
+
+def in_order():
+    """Every session in date order, a select for a room to join its own rows to (by its
+    `.selected_columns.id`) and filter, in one statement."""
+    return select(Session).order_by(Session.starts_at, Session.id)
+
+
+def starting_between(start: datetime | None = None, end: datetime | None = None):
+    """The sessions starting in [start, end) (either end open), as in_order()."""
+    query = in_order()
+    if start is not None:
+        query = query.where(Session.starts_at >= start)
+    if end is not None:
+        query = query.where(Session.starts_at < end)
+    return query
+
+
+def held_between(programme_id: int, start: datetime, end: datetime):
+    """The programme's held sessions starting in [start, end), as in_order()."""
+    return starting_between(start, end).where(Session.programme_id == programme_id,
+                                              Session.status == SessionStatus.HELD)
+
+
+def not_cancelled():
+    """The sessions not cancelled, as (id, number): a subquery for a room to join its rows to in one statement."""
+    return select(Session.id, Session.number).where(Session.status != SessionStatus.CANCELLED).subquery()
+
+
+def chair_of_next(programme_id: int, since: datetime) -> int | None:
+    """The chair community of the first session not cancelled starting from `since` on."""
+    return db.session.scalar(select(Session.chair_community_id).where(
+        Session.programme_id == programme_id, Session.status != SessionStatus.CANCELLED,
+        Session.starts_at >= since).order_by(Session.starts_at).limit(1))
+
+
+def held_numbered_upto(programme_id: int, number: int) -> int:
+    """How many numbered sessions up to `number` were held."""
+    return db.session.scalar(select(func.count(Session.id)).where(
+        Session.programme_id == programme_id, Session.status == SessionStatus.HELD, Session.number.is_not(None),
+        Session.number <= number))
+
+
 def lock_session(session_id: int) -> None:
     """Step 3 of the lock order (salon/database.py), after lock_programme() where the write records an audit
     event: the session row FOR UPDATE, so writes that count or number the session's rows (its topic poll and

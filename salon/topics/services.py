@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
@@ -15,14 +16,12 @@ from sqlalchemy.orm import joinedload
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
-from salon.ballots.models import Poll, PollState
 from salon.committee.terms import (last_term, last_term_of, sitting_members, sitting_members_of, sitting_term,
                                    sitting_term_of)
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.programmes.models import Community, Programme
 from salon.rules import ballots as ballot_rules
 from salon.rules import topics as rules
 from salon.schedule import services as schedule
@@ -30,6 +29,10 @@ from salon.schedule.models import Session, SessionStatus
 from salon.topics import limits
 from salon.topics.models import (HOPED_MAX, PROBLEM_MAX, RATIONALE_MAX, TITLE_MAX, UNITS_MAX, AgendaItem, Guest,
                                  Nomination, TopicDecision, TopicVote)
+
+if TYPE_CHECKING:
+    from salon.ballots.models import Poll
+    from salon.programmes.models import Community, Programme
 
 POLL_KIND = "topic"
 QUESTION_CODE = "approve_topics"
@@ -133,7 +136,7 @@ def tick(now: datetime) -> list[str]:
 
 def _tick(now: datetime) -> list[str]:
     said = []
-    for programme in db.session.scalars(select(Programme).order_by(Programme.id)).all():
+    for programme in programmes.all_programmes():
         said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
     return said
 
@@ -141,6 +144,11 @@ def _tick(now: datetime) -> list[str]:
 def _nomination_count(session_id: int) -> int:
     return db.session.scalar(select(func.count(Nomination.id)).where(
         Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None)))
+
+
+def nomination_by_id(nomination_id: int | None) -> Nomination | None:
+    """A nomination by its id, unscoped (the caller holds a row that names it)."""
+    return db.session.get(Nomination, nomination_id) if nomination_id is not None else None
 
 
 def nomination_titled(session_id: int, title: str) -> Nomination | None:
@@ -187,7 +195,7 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime) -> 
 def session_cancelled(session: Session, actor, now: datetime) -> None:
     """A cancelled session's vote stops: the open poll closes now. Its nominations can be carried over."""
     poll = topic_poll(session.id)
-    if poll is not None and poll.state == PollState.OPEN:
+    if poll is not None and poll.state == ballots.PollState.OPEN:
         ballots.close_poll(poll, actor, now)
 
 
@@ -341,7 +349,7 @@ def committee_sitting(programme: Programme) -> bool:
 
 def vote_closed_at(session_id: int) -> datetime | None:
     poll = topic_poll(session_id)
-    return poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None
+    return poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None
 
 
 @dataclass(frozen=True)
@@ -408,28 +416,34 @@ def deciding_terms(decisions: list[TopicDecision]) -> dict[int, int | None]:
     return {d.session_id: d.term_id if d.decider == rules.COMMITTEE else None for d in decisions}
 
 
+def with_decisions(sessions, *columns):
+    """sessions (a select of the schedule room's sessions, schedule.in_order() and the like) joined to their
+    decisions, selecting `columns` (TopicDecision and the like) after each session, in one statement."""
+    return (sessions.add_columns(*columns)
+            .join(TopicDecision, TopicDecision.session_id == sessions.selected_columns.id))
+
+
+def decided_sessions(sessions) -> list[tuple[Session, str, TopicDecision]]:
+    """The sessions of `sessions` (as with_decisions) that have a decided topic, each with the topic's title
+    and the decision, in the order of `sessions`."""
+    return list(db.session.execute(with_decisions(sessions, Nomination.title, TopicDecision)
+                                   .join(Nomination, Nomination.id == TopicDecision.nomination_id)).all())
+
+
 def committee_decisions(term_id: int, start: datetime | None = None, end: datetime | None = None
                         ) -> list[tuple[Session, TopicDecision]]:
     """The decisions a term's committee made (SPEC §4.1), of sessions starting in [start, end), by date."""
-    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
-             .where(TopicDecision.term_id == term_id, TopicDecision.decider == rules.COMMITTEE))
-    if start is not None:
-        query = query.where(Session.starts_at >= start)
-    if end is not None:
-        query = query.where(Session.starts_at < end)
-    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
+    query = with_decisions(schedule.starting_between(start, end), TopicDecision).where(
+        TopicDecision.term_id == term_id, TopicDecision.decider == rules.COMMITTEE)
+    return [(s, d) for s, d in db.session.execute(query).all()]
 
 
 def bureau_decisions(programme_id: int, start: datetime | None = None, end: datetime | None = None
                      ) -> list[tuple[Session, TopicDecision]]:
     """The decisions the bureau made, with their reasons, of sessions starting in [start, end)."""
-    query = (select(Session, TopicDecision).join(TopicDecision, TopicDecision.session_id == Session.id)
-             .where(TopicDecision.programme_id == programme_id, TopicDecision.decider == rules.BUREAU))
-    if start is not None:
-        query = query.where(Session.starts_at >= start)
-    if end is not None:
-        query = query.where(Session.starts_at < end)
-    return [(s, d) for s, d in db.session.execute(query.order_by(Session.starts_at, Session.id)).all()]
+    query = with_decisions(schedule.starting_between(start, end), TopicDecision).where(
+        TopicDecision.programme_id == programme_id, TopicDecision.decider == rules.BUREAU)
+    return [(s, d) for s, d in db.session.execute(query).all()]
 
 
 def decide(session: Session, user, nomination_id, rationale, now: datetime | None = None) -> TopicDecision:
@@ -459,7 +473,7 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
     poll = topic_poll(session.id)
     if poll is None:
         raise Conflict(_("Voting for this session has not happened yet."), "poll")
-    if poll.state != PollState.CLOSED:
+    if poll.state != ballots.PollState.CLOSED:
         raise Conflict(_("Voting is still open; decide after it closes."), "poll")
     nomination_id = as_id(nomination_id)
     nomination = db.session.get(Nomination, nomination_id) if nomination_id else None
@@ -588,6 +602,12 @@ def replace_agenda(session: Session, user, items) -> list[TimedItem]:
     db.session.flush()
     audit.record(session.programme_id, user, "agenda.edit", session, session=session.number, items=len(clean))
     return agenda(session)
+
+
+def guest_ids_among(session_id: int, guest_ids: list[int]) -> set[int]:
+    """Which of guest_ids are the session's guests."""
+    return set(db.session.scalars(select(Guest.id).where(Guest.session_id == session_id,
+                                                         Guest.id.in_(guest_ids or [0]))))
 
 
 def guests(session_id: int) -> list[Guest]:
@@ -817,10 +837,10 @@ def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = N
             poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.eligible,
             voted=poll is not None and poll.voted, decided=row.decided_title is not None,
             who=decider_of(session, programme, now, facts,
-                           poll.closed_at if poll is not None and poll.state == PollState.CLOSED else None),
+                           poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None),
             frame=frame,
             nominations=row.nominations if bureau else 0, poll=poll,
-            turnout=poll.turnout if poll is not None and bureau and poll.state == PollState.OPEN else 0,
+            turnout=poll.turnout if poll is not None and bureau and poll.state == ballots.PollState.OPEN else 0,
             decided_title=row.decided_title, agenda_items=row.agenda_items if bureau else 0,
             guests=row.guests if bureau else 0))
     return out
