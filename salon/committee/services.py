@@ -561,16 +561,6 @@ def count_if_closed(election: Election | None, programme: Programme, now: dateti
     return []
 
 
-def tick(now: datetime) -> list[str]:
-    from flask import current_app
-
-    with current_app.test_request_context():
-        said = []
-        for programme in programmes.all_programmes():
-            said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
-        return said
-
-
 def poll_title(poll: Poll) -> str:
     return _("Committee election")
 

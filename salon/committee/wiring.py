@@ -14,6 +14,7 @@ from salon.committee import api as committee_api
 from salon.committee import demo as committee_demo
 from salon.committee import services, views
 from salon.home.tasks import provider
+from salon.programmes import services as programmes
 from salon.programmes import signals as programme_signals
 
 
@@ -27,7 +28,7 @@ def init_app(app: Flask) -> None:
     programme_signals.seat_handed_over.connect(services.seat_changed)
     programme_signals.community_left.connect(services.seat_changed)
     navigation.add(app, _l("Committee"), "committee.index", order=30)
-    registry.of(app).add_tick(services.tick, order=30)
+    registry.of(app).add_tick(programmes.each_programme(services.advance), order=30)
     demo.step(app, 30, committee_demo.load)
     demo.step(app, 35, committee_demo.load_sessions)
     provider(app, views.committee_tasks, catch_up=views.catch_up, order=30)

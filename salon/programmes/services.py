@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
@@ -229,6 +230,16 @@ def active_seats(programme_id: int) -> list[int]:
 def all_programmes() -> list[Programme]:
     """Every programme, in id order (the ticks walk them)."""
     return list(db.session.scalars(select(Programme).order_by(Programme.id)))
+
+
+def each_programme(advance: Callable[[Programme, datetime], list[str]]) -> Callable[[datetime], list[str]]:
+    """A tick for `salon tick` (salon.registry) made of a room's step for one programme: `advance(programme,
+    now)` for every programme in id order, in a request context (the lines it says are translated, its links
+    built), each line it says prefixed by the programme's name. The one loop over the programmes of the ticks."""
+    def tick(now: datetime) -> list[str]:
+        with current_app.test_request_context():
+            return [f"{programme.name}: {line}" for programme in all_programmes() for line in advance(programme, now)]
+    return tick
 
 
 def active_community_count(programme_id: int) -> int:

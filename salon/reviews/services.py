@@ -492,14 +492,6 @@ def apply_if_closed(review: Review | None, programme: Programme, now: datetime) 
     return []
 
 
-def tick(now: datetime) -> list[str]:
-    with current_app.test_request_context():
-        said = []
-        for programme in programmes.all_programmes():
-            said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
-        return said
-
-
 def poll_title(poll: Poll) -> str:
     return _("Half-year review")
 

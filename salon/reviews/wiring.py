@@ -9,6 +9,7 @@ from salon import api, demo, navigation, registry
 from salon.ballots import services as ballots
 from salon.home import notices
 from salon.home.tasks import provider
+from salon.programmes import services as programmes
 from salon.reviews import api as reviews_api
 from salon.reviews import demo as reviews_demo
 from salon.reviews import services, views
@@ -18,7 +19,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     api.register_blueprint(reviews_api.blp)
     navigation.add(app, _l("Reviews"), "reviews.index", order=35)
-    registry.of(app).add_tick(services.tick, order=35)
+    registry.of(app).add_tick(programmes.each_programme(services.advance), order=35)
     demo.step(app, 40, reviews_demo.load)
     provider(app, views.review_tasks, catch_up=views.catch_up, order=35)
     notices.register(app, views.CHECKIN_STAGE, views.checkin_notice)

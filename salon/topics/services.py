@@ -127,20 +127,6 @@ def advance(programme: Programme, now: datetime | None = None, polls_closed: boo
     return said
 
 
-def tick(now: datetime) -> list[str]:
-    from flask import current_app
-
-    with current_app.test_request_context():
-        return _tick(now)
-
-
-def _tick(now: datetime) -> list[str]:
-    said = []
-    for programme in programmes.all_programmes():
-        said.extend(f"{programme.name}: {line}" for line in advance(programme, now))
-    return said
-
-
 def _nomination_count(session_id: int) -> int:
     return db.session.scalar(select(func.count(Nomination.id)).where(
         Nomination.session_id == session_id, Nomination.withdrawn_at.is_(None)))

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from salon import api, demo, navigation, registry
 from salon.ballots import services as ballots
 from salon.home.tasks import provider
+from salon.programmes import services as programmes
 from salon.schedule import signals as schedule_signals
 from salon.topics import api as topics_api
 from salon.topics import demo as topics_demo
@@ -19,7 +20,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     api.register_blueprint(topics_api.blp)
     navigation.add(app, _l("Topics"), "topics.index", order=20)
-    registry.of(app).add_tick(services.tick, order=20)
+    registry.of(app).add_tick(programmes.each_programme(services.advance), order=20)
     schedule_signals.session_cancelled.connect(services.session_cancelled)
     provider(app, views.topic_tasks, catch_up=views.catch_up, order=20)
     notices.init_app(app)

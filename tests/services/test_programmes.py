@@ -1,4 +1,6 @@
 """Programme management: settings, communities joining and leaving, seats changing hands."""
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import select
 
@@ -108,3 +110,21 @@ def test_get_scoped_hides_other_programmes(world):
     with pytest.raises(NotFound):
         services.get_scoped(Community, "not-a-number", world.programme.id)
     assert services.get_scoped(Community, str(world.communities[0].id), world.programme.id)
+
+
+def test_each_programme_runs_a_rooms_step_for_every_programme_and_names_it(world):
+    """The ticks' one loop over the programmes (salon tick): every programme in id order, inside a request
+    context (what a step says is translated), each line it says under its programme's name."""
+    from flask import has_request_context
+    from flask_babel import gettext as _
+
+    seen = []
+
+    def step(programme, now):
+        assert has_request_context()
+        seen.append(programme.id)
+        return [_("Review closed."), "two"] if programme.id == world.programme.id else []
+
+    said = services.each_programme(step)(datetime(2027, 3, 1, tzinfo=timezone.utc))
+    assert seen == sorted(seen) and world.programme.id in seen and len(seen) >= 2
+    assert said == [f"{world.programme.name}: {_('Review closed.')}", f"{world.programme.name}: two"]
