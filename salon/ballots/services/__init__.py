@@ -17,6 +17,8 @@ never through its tables or the modules below; each part lives in a module of it
 Secrecy and the fast path are described in salon/ballots/__init__.py."""
 from __future__ import annotations
 
+from salon.ballots.models import PollState
+
 from .casting import cast, check_choices, new_receipt_code, normalise_receipt
 from .closing import SCRUBBED_TABLES, close_due, close_poll, install_listeners, scrub_pending, truncate_sqlite_wal
 from .labels import option_label, poll_title, question_text, register_kind
@@ -26,6 +28,8 @@ from .polls import COUNTER_SHARDS, add_eligible, add_option, add_question, creat
 from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout
 
 __all__ = [
+    # a poll's states, for the rooms that compare with them (salon.ballots.models)
+    "PollState",
     # polls.py
     "COUNTER_SHARDS", "create_poll", "add_question", "add_option", "open_poll", "add_eligible", "remove_eligible",
     # closing.py

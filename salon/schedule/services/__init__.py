@@ -17,6 +17,8 @@ modules below; services only flush, the request commits. Each part lives in a mo
 - feeds.py: calendar feeds: subscriptions, their signed tokens, revoking and opening one."""
 from __future__ import annotations
 
+from salon.schedule.models import SessionStatus
+
 from .communities import community_joined, community_left
 from .feeds import create_feed, feed_token, feeds_of, get_feed, open_feed, revoke_feed
 from .history import PAST_PAGE, feed_sessions, session_page
@@ -27,6 +29,8 @@ from .swaps import accept_request, bureau_swap, decline_request, get_request, in
 from .upkeep import MAX_MONTHS, generate, mark_past_held, regenerate
 
 __all__ = [
+    # a session's states, for the rooms that compare with them (salon.schedule.models)
+    "SessionStatus",
     # reading.py
     "sessions", "numbered_session", "planned_after", "first_held_since", "community_of", "next_duty", "next_planned",
     # history.py
