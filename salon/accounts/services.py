@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from salon.accounts.models import ApiToken, Invitation, Role, User
+from salon.accounts.models import ApiToken, Invitation, Role, User  # Role: what the rooms name roles with
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed, clean_text

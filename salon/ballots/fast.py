@@ -49,8 +49,7 @@ import psycopg
 from flask import current_app, request
 
 from salon import clock
-from salon.accounts.models import Role
-from salon.accounts.services import TOKEN_JOIN_SQL, TOKEN_VALID_SQL, bearer_token, hash_token
+from salon.accounts.services import TOKEN_JOIN_SQL, TOKEN_VALID_SQL, Role, bearer_token, hash_token
 from salon.database import POLL_LOCK_CLASS
 from salon.ballots import services
 from salon.ballots.models import PollState
