@@ -11,7 +11,7 @@ from salon import clock
 from salon.accounts.auth import require_bureau
 from salon.api.schemas import DateTime, Strict
 from salon.ballots import services as ballots
-from salon.ballots.api import PollSchema, poll_payload
+from salon.ballots.schemas import PollSchema, poll_payload
 from salon.committee import services as committee
 from salon.errors import NotFound
 from salon.schedule import services as schedule
