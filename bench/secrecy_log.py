@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 def run(admin_url: str, log_path: str, role: str | None) -> None:
     from salon import clock, create_app
     from salon.accounts import services as accounts
-    from salon.ballots import secrecy
+    from salon import secrecy
     from salon.ballots import services as ballots
     from salon.extensions import db
     from salon.programmes import services as programmes

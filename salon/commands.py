@@ -19,7 +19,7 @@ from salon import clock, registry
 from salon import demo as demo_module
 from salon.accounts import services as accounts
 from salon.audit import services as audit
-from salon.ballots import secrecy
+from salon import secrecy
 from salon.ballots.services import scrub_pending
 from salon.errors import DomainError
 from salon.extensions import db

@@ -200,7 +200,7 @@ def _postgresql_session(dbapi_connection, _record) -> None:
 # the choices and the receipt in one line (docs/secrecy-leaks.md). 0 keeps the values out (the statement's text,
 # with placeholders only, may still be logged). Only the first may be set by any role; the others need a
 # superuser or, from PostgreSQL 15, GRANT SET ON PARAMETER. Where the role may not, `salon check-secrecy` and
-# the bureau's settings page warn instead (salon.ballots.secrecy).
+# the bureau's settings page warn instead (salon.secrecy).
 QUIET_SETTINGS = ("log_parameter_max_length_on_error", "log_parameter_max_length",
                   "auto_explain.log_parameter_max_length")
 

@@ -15,6 +15,9 @@ SECRETARY_PASSWORD = "demo-secretary-2023"
 REAL = ["景翼社区", "渭运社区", "陕拖社区"]
 SAMPLE = ["东华社区", "西苑社区", "南湖社区", "北塬社区", "城关社区", "杜村社区", "莲湖社区", "荆山社区",
           "温泉社区", "窦村社区", "新庄社区", "迎宾社区", "金城社区", "凤凰社区", "庄里社区", "槐院社区"]
+# The source's outcome of session 3, told by two rooms' demos: the topics room's agenda note and the outcomes
+# room's first resolution.
+PROMISE = "由患者本人书面承诺替代社区开具的证明 (告知承诺制)。"
 
 
 def step(app: Flask, order: int, func) -> None:

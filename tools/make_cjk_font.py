@@ -1,4 +1,4 @@
-"""Rebuild salon/packets/fonts/WenQuanYiMicroHei.ttf from Debian's fonts-wqy-microhei package.
+"""Rebuild salon/fonts/WenQuanYiMicroHei.ttf from Debian's fonts-wqy-microhei package.
 
     apt-get download fonts-wqy-microhei && dpkg-deb -x fonts-wqy-microhei_*.deb /tmp/wqy
     .venv/bin/python tools/make_cjk_font.py /tmp/wqy/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
@@ -16,7 +16,7 @@ RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x2000, 0x206F), (0x2100, 0x218F), (0x21
           (0x2500, 0x257F), (0x25A0, 0x25FF), (0x2600, 0x26FF), (0x2700, 0x27BF), (0x3000, 0x303F),
           (0x3040, 0x30FF), (0x3200, 0x33FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
           (0xFE30, 0xFE4F), (0xFF00, 0xFFEF)]
-OUT = Path(__file__).resolve().parents[1] / "salon" / "packets" / "fonts" / "WenQuanYiMicroHei.ttf"
+OUT = Path(__file__).resolve().parents[1] / "salon" / "fonts" / "WenQuanYiMicroHei.ttf"
 
 
 def main(source: str) -> None:

@@ -1,7 +1,7 @@
 """API: who am I, my tokens, the bureau's people and invitations."""
 from __future__ import annotations
 
-from flask import g, url_for
+from flask import g
 from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -11,21 +11,13 @@ from sqlalchemy import select
 from salon.accounts import services
 from salon.accounts.models import User
 from salon.accounts.auth import require_bureau
+from salon.accounts.schemas import InvitationSchema, InviteSchema, UserSchema, invitation_payload
 from salon.api.schemas import DateTime, Strict
 from salon.errors import Conflict
 from salon.extensions import db
 from salon.programmes import services as programmes
 
 blp = Blueprint("api_accounts", __name__, description="Accounts, tokens and invitations")
-
-
-class UserSchema(Strict):
-    id = fields.Int(dump_only=True)
-    username = fields.Str()
-    display_name = fields.Str()
-    role = fields.Function(lambda u: u.role.value)
-    active = fields.Bool()
-    locale = fields.Str(allow_none=True)
 
 
 class MeSchema(UserSchema):
@@ -51,20 +43,6 @@ class TokenSchema(Strict):
 
 class NewTokenSchema(TokenSchema):
     token = fields.Str(dump_only=True, metadata={"description": "Shown once; only a hash is stored."})
-
-
-class InviteSchema(Strict):
-    username = fields.Str(required=True, validate=validate.Length(min=3, max=40))
-    display_name = fields.Str(required=True, validate=validate.Length(min=1, max=80))
-
-
-class InvitationSchema(Strict):
-    user = fields.Nested(UserSchema)
-    invitation_url = fields.Str()
-
-
-def invitation_payload(user: User, token: str) -> dict:
-    return {"user": user, "invitation_url": url_for("accounts.accept_invitation", token=token, _external=True)}
 
 
 @blp.route("/me")

@@ -5,22 +5,24 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from salon.accounts.models import ApiToken, Invitation, Role, User
+from salon.accounts.models import ApiToken, Invitation, Role, User  # Role: what the rooms name roles with
 from salon.audit import services as audit
 from salon.clock import utcnow
 from salon.errors import Conflict, NotFound, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
-from salon.programmes.models import Programme, SeatHolding
+
+if TYPE_CHECKING:
+    from salon.programmes.models import Programme
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,39}$")
 MIN_PASSWORD = 8
@@ -186,8 +188,9 @@ def set_locale(user: User | None, locale: str) -> str:
 # --- the bearer-token rule: one definition for every API route and the ballot's fast path --------------
 # A token has the form TOKEN_PREFIX + 43 characters (at most TOKEN_MAX are read), arrives as
 # `Authorization: Bearer <token>`, and speaks for its user while it is not revoked and the account is active.
-# The regular path asks it through user_and_seat_for_token / token_holder; the fast ballot statement
-# (salon.ballots.fast) reads the header with bearer_token and the rows with TOKEN_JOIN_SQL and TOKEN_VALID_SQL
+# The API guard asks it through token_query (salon.accounts.auth: user_and_seat_for_token, token_holder, which
+# add the seat held now from salon.programmes.services); the fast ballot statement (salon.ballots.fast) reads
+# the header with bearer_token and the rows with TOKEN_JOIN_SQL and TOKEN_VALID_SQL
 # (tests/web/test_ballot_fast_path.py proves both answer alike for every kind of token).
 TOKEN_MAX = 200
 TOKEN_JOIN_SQL = "users AS u JOIN api_tokens AS t ON t.user_id = u.id"
@@ -252,84 +255,17 @@ def _revoke_all_tokens(user: User) -> None:
     )
 
 
+def token_query(*columns):
+    """A select of `columns` over the user a valid token speaks for, at most one row: TOKEN_JOIN_SQL and
+    TOKEN_VALID_SQL as SQLAlchemy, the token's hash a bound parameter `token_hash`. A caller adds what else it
+    reads in the same statement (the API guard: the seat held now, salon.accounts.auth)."""
+    return select(*columns).join(ApiToken, ApiToken.user_id == User.id).where(*_valid_token()).limit(1)
+
+
 def user_for_token(raw: str) -> User | None:
-    return user_and_seat_for_token(raw)[0]
-
-
-_token_query = None
-
-
-def user_and_seat_for_token(raw: str) -> tuple[User | None, int | None]:
-    """The token's user and, for a secretary, the seat they hold now (as seat_of), in one query."""
-    global _token_query
-    if not well_formed_token(raw):
-        return None, None
-    if _token_query is None:  # built once: every API request runs it
-        _token_query = (
-            select(User, SeatHolding.seat_id).join(ApiToken, ApiToken.user_id == User.id)
-            .outerjoin(SeatHolding, and_(SeatHolding.user_id == User.id, SeatHolding.ended_at.is_(None),
-                                         User.role == Role.SECRETARY))
-            .where(*_valid_token())
-            .limit(1))
-    row = db.session.execute(_token_query, {"token_hash": hash_token(raw)}).first()
-    return (row[0], row[1]) if row is not None else (None, None)
-
-
-class TokenHolder(NamedTuple):
-    """Who a bearer token speaks for, as plain values rather than a loaded User: all an endpoint needs when
-    it acts only through the caller's seat (casting a ballot). It answers the questions the request's
-    plumbing asks of a user (authenticated? which language? which role?)."""
-    id: int
-    programme_id: int
-    role: Role
-    locale: str | None
-    seat_id: int | None  # the seat a secretary holds now, as seat_of
-
-    is_authenticated = True
-
-    @property
-    def is_bureau(self) -> bool:
-        return self.role == Role.BUREAU
-
-    @property
-    def is_secretary(self) -> bool:
-        return self.role == Role.SECRETARY
-
-
-_holder_query = None
-_HOLDER_SQL = (
-    f"SELECT u.id, u.programme_id, u.role, u.locale, h.seat_id FROM {TOKEN_JOIN_SQL}"
-    " LEFT OUTER JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL AND u.role = %(secretary)s"
-    f" WHERE {TOKEN_VALID_SQL} LIMIT 1")
-
-
-def token_holder(raw: str) -> TokenHolder | None:
-    """The token's holder and seat in one Core query (same rules as user_and_seat_for_token), without
-    building an ORM object: on the ballot path that was a seventh of the request's CPU."""
-    global _holder_query
     if not well_formed_token(raw):
         return None
-    if _holder_query is None:  # built once: every ballot runs it
-        _holder_query = (
-            select(User.id, User.programme_id, User.role, User.locale, SeatHolding.seat_id)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .outerjoin(SeatHolding, and_(SeatHolding.user_id == User.id, SeatHolding.ended_at.is_(None),
-                                         User.role == Role.SECRETARY))
-            .where(*_valid_token())
-            .limit(1))
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        # The same query as plain SQL on the DB-API cursor of the session's connection (same transaction):
-        # SQLAlchemy's execution layer cost more than the query itself. Enums are stored by name.
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(_HOLDER_SQL, {"token_hash": hash_token(raw), "secretary": Role.SECRETARY.name})
-            found = cursor.fetchone()
-        finally:
-            cursor.close()
-        return TokenHolder(found[0], found[1], Role[found[2]], found[3], found[4]) if found else None
-    row = connection.execute(_holder_query, {"token_hash": hash_token(raw)}).first()
-    return TokenHolder(*row) if row is not None else None
+    return db.session.scalar(token_query(User), {"token_hash": hash_token(raw)})
 
 
 def deactivate(user: User) -> None:

@@ -100,3 +100,12 @@ class ActionLineSchema(Strict):
     status = fields.Str(metadata={"description": "open, in_progress, done or dropped"})
     overdue = fields.Bool(metadata={"description": "due date passed in the programme's time zone, neither done "
                                                    "nor dropped"})
+
+
+class MemberPickSchema(Strict):
+    """A committee member's signed pick behind a decision, as the topic's decision and the packet show it."""
+    community = fields.Str()
+    member = fields.Str()
+    title = fields.Str()
+    rationale = fields.Str()
+    with_decision = fields.Bool(metadata={"description": "picked the decided nomination"})

@@ -43,7 +43,7 @@ Flask + psycopg endpoint doing the same writes) in the same run (issue 10). What
     shared, the poll row, one statement for every write (seat recorded only if eligible and not yet voted → receipt
     only if recorded → counter shards locked in key order and incremented only if the receipt was stored),
     COMMIT. Concurrency and secrecy are those described above and in services/casting.py.
-  * The regular path's token check reads the holder and seat as plain values (accounts.services.token_holder,
+  * The regular path's token check reads the holder and seat as plain values (accounts.auth.token_holder,
     asked for by api.PollBallot.seat_only), not a User object: loading the user was a seventh of the request.
   * The poll's lock is a PostgreSQL advisory lock (salon.database.lock_poll: shared by ballots and check-ins,
     exclusive for opening and closing), not a row lock: with every ballot sharing a lock on the one poll

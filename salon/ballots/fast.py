@@ -49,18 +49,18 @@ import psycopg
 from flask import current_app, request
 
 from salon import clock
-from salon.accounts.models import Role
-from salon.accounts.services import TOKEN_JOIN_SQL, TOKEN_VALID_SQL, bearer_token, hash_token
+from salon.accounts.services import TOKEN_JOIN_SQL, TOKEN_VALID_SQL, Role, bearer_token, hash_token
 from salon.database import POLL_LOCK_CLASS
 from salon.ballots import services
 from salon.ballots.models import PollState
 from salon.extensions import db
+from salon.programmes.services import SEAT_HELD_SQL
 from salon.rules import ballots as rules
 
 # A ballot body is a few dozen bytes; anything larger (up to the app's limit) takes the regular path.
 MAX_FAST_BODY = 4096
 
-# The token check of accounts.services.token_holder (a secretary's active account, a token not revoked, the
+# The token check of accounts.auth.token_holder (a secretary's active account, a token not revoked, the
 # seat held now), the poll row of services.cast (open, in the holder's programme, before its closing time,
 # the opening this process knows: same seal and shard count), the poll's lock, shared (salon.database.lock_poll;
 # taken once, only for a poll found: a CTE calling a volatile function runs once, and the EXISTS on it gates
@@ -70,7 +70,7 @@ MAX_FAST_BODY = 4096
 # waits for a poll the statement cannot see (one being opened, in a transaction not yet committed).
 HOLDER_CTE = (
     f"holder AS (SELECT u.programme_id, h.seat_id FROM {TOKEN_JOIN_SQL}"
-    " JOIN seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
+    f" JOIN {SEAT_HELD_SQL}"
     f" WHERE {TOKEN_VALID_SQL}"
     f" AND u.role = '{Role.SECRETARY.name}' LIMIT 1)")
 CAST_SQL = (

@@ -1,13 +1,14 @@
 """Where the ballot engine plugs into the platform: the bureau's home page says when a closed poll's
 ballots are still to be erased from the database files (SPEC §5; services.scrub_pending), and when a setting of
-the database keeps ballot data in its logs, archives or replicas (salon.ballots.secrecy)."""
+the database keeps ballot data in its logs, archives or replicas (salon.secrecy)."""
 from __future__ import annotations
 
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from salon.ballots import secrecy, services
+from salon import secrecy
+from salon.ballots import services
 from salon.ballots.models import PendingScrub
 from salon.extensions import db
 from salon.home.tasks import Task, TaskContext

@@ -15,7 +15,7 @@ from salon.errors import Conflict
 from salon.exports import EXPORT_DOC, table_response
 from salon.api.schemas import NEXT_PAGE_HEADERS, DateTime, Strict, page_query
 from salon.schedule import services as schedule
-from salon.ballots.api import PollSchema, poll_payload
+from salon.ballots.schemas import PollSchema, poll_payload
 from salon.committee import services
 from salon.committee.services import EXTEND_MAX_DAYS
 from salon.topics import services as topics

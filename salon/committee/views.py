@@ -11,7 +11,7 @@ from flask_login import current_user
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.ballots.hooks import close_due_polls
-from salon.ballots.views import BallotPage, ballot_page
+from salon.ballots.vote_page import BallotPage, ballot_page
 from salon.committee import services
 from salon.committee.terms import members_now_of, sitting_members_of, sitting_term_of
 from salon.committee.forms import CandidateForm, ExtendForm, OpenElectionForm, OpenVoteForm, PickForm

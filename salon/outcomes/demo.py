@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from salon.demo import PROMISE
 from salon.outcomes import services
 from salon.programmes import services as programmes
 from salon.rules.calendar_rules import to_local
 from salon.schedule import services as schedule
 from salon.topics import services as topics
-from salon.topics.demo import PROMISE
 
 ORDER = 30
 ABSENT = {1: (5, 12), 2: (9,), 3: (4, 14, 17)}  # community indexes absent at each session (示例)

@@ -7,12 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from salon import clock
-from salon.api.schemas import ActionLineSchema, DateTime, ResolutionLineSchema, Strict
+from salon.api.schemas import ActionLineSchema, DateTime, MemberPickSchema, ResolutionLineSchema, Strict
 from salon.outcomes import limits
 from salon.packets import services
 from salon.packets.document import packet_pdf
 from salon.schedule import services as schedule
-from salon.topics.api import MemberPickSchema
 
 blp = Blueprint("api_packets", __name__, description="The session packet and its guest links")
 

@@ -1,4 +1,4 @@
-"""The session packet as a PDF (SPEC §7), laid out with salon.packets.pdf.
+"""The session packet as a PDF (SPEC §7), laid out with salon.pdf.
 
 Page 1: the cover (programme, 第N期, date, time, venue, chair) and the agenda. Then the topic brief, the guests
 and the previous session's resolutions and action items; ruled lines for notes fill the rest of that page (or a
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from salon.packets import pdf
-from salon.packets.pdf import WIDTH, mm
+from salon import pdf
+from salon.pdf import WIDTH, mm
 from salon.packets.services import Packet
 
 

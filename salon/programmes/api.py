@@ -6,8 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from salon.accounts.api import InvitationSchema, InviteSchema, invitation_payload
 from salon.accounts.auth import require_bureau
+from salon.accounts.schemas import InvitationSchema, InviteSchema, invitation_payload
 from salon.api.schemas import Strict
 from salon.programmes import services
 from salon.programmes.models import Community

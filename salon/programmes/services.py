@@ -279,6 +279,18 @@ def community_names_of_seats(seat_ids: list[int]) -> dict[int, str]:
                                    .where(Seat.id.in_(seat_ids))).all())
 
 
+# The seat a user holds now, for a statement over users (aliased u) that another room writes in SQL: the ballot's
+# fast path (salon.ballots.fast) and the API guard's token check (salon.accounts.auth).
+SEAT_HELD_SQL = "seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
+
+
+def with_seat_held(query, user_id, *conditions):
+    """query (another room's select over users) outer-joined to the seat its column `user_id` names holds now
+    (when `conditions` hold too), selecting the seat's id after the query's columns, in one statement."""
+    return query.add_columns(SeatHolding.seat_id).outerjoin(
+        SeatHolding, and_(SeatHolding.user_id == user_id, SeatHolding.ended_at.is_(None), *conditions))
+
+
 def sitting_holdings():
     """The seats held now in communities that have not left, as (seat_id, user_id): a subquery for a room to
     join its rows to in one statement (the committee's sitting members)."""

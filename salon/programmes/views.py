@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from salon.accounts.auth import bureau_required, login_required
-from salon.ballots import secrecy
+from salon import secrecy
 from salon.errors import DomainError
 from salon.forms import EmptyForm, show_error
 from salon.i18n import bdi, with_names

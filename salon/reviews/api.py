@@ -16,7 +16,7 @@ from salon.reviews.models import ReviewState
 from salon.api.schemas import (NEXT_PAGE_HEADERS, ActionLineSchema, DateTime, ResolutionLineSchema, Strict,
                                 page_query)
 from salon.reviews.models import REASON_MAX
-from salon.ballots.api import PollSchema, poll_payload
+from salon.ballots.schemas import PollSchema, poll_payload
 from salon.errors import Forbidden
 from salon.reviews import services
 from salon.reviews.document import review_pdf

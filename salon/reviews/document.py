@@ -1,4 +1,4 @@
-"""The half-year review report as a PDF (SPEC §4), laid out with the shared renderer salon.packets.pdf.
+"""The half-year review report as a PDF (SPEC §4), laid out with the shared renderer salon.pdf.
 
 The same content as the printable report page: the rule's arithmetic in words, what happens next, turnout,
 the per-topic effectiveness (counts only where SPEC §5 lets them be published) and each topic's resolutions and
@@ -9,8 +9,8 @@ from flask import Response
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from salon.packets import pdf
-from salon.packets.pdf import WIDTH, mm
+from salon import pdf
+from salon.pdf import WIDTH, mm
 from salon.reviews import services
 from salon.reviews.services import EFFECT_CODES, LABELS, ReviewView
 

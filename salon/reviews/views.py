@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from salon import clock
 from salon.accounts.auth import bureau_required, login_required
 from salon.ballots.hooks import close_due_polls
-from salon.ballots.views import BallotPage, ballot_page
+from salon.ballots.vote_page import BallotPage, ballot_page
 from salon.committee.terms import sitting_term_of
 from salon.errors import Conflict, DomainError, Forbidden, NotFound
 from salon.exports import FORMATS, table_response

@@ -2,7 +2,7 @@
 reach logs; "a copy of the database" includes its write-ahead log, archives and replicas). docs/secrecy-leaks.md
 says what each finding means and how it was established.
 
-Pure: the caller reads the settings (salon.ballots.secrecy) and passes them in as text, None when unreadable.
+Pure: the caller reads the settings (salon.secrecy) and passes them in as text, None when unreadable.
 What Salon's ballot statements carry: they bind their values as parameters (psycopg, server-side binding), so a
 logged statement's text holds only placeholders; the values appear in a log only through the parameter logging
 of log_parameter_max_length(_on_error) and auto_explain.log_parameter_max_length. Prepared statements run their
@@ -28,7 +28,7 @@ PARAMETER_LOGGING = ("log_parameter_max_length", "log_parameter_max_length_on_er
 
 @dataclass(frozen=True)
 class Finding:
-    code: str  # stable; the texts are in salon.ballots.secrecy
+    code: str  # stable; the texts are in salon.secrecy
     severity: str
     setting: str
     value: str = ""

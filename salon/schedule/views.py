@@ -14,11 +14,10 @@ from salon.errors import DomainError, Forbidden, int_argument
 from salon.forms import EmptyForm, show_error
 from salon.i18n import bdi, isolate, session_time, with_names
 from salon.programmes import services as programmes
-from salon.rules import calendar_rules
 from salon.schedule import ical, services
 from salon.schedule.forms import (AskSwapForm, BlackoutForm, BureauSwapForm, EditSessionForm, FeedForm,
                                   GenerateForm)
-from salon.schedule.models import SessionStatus
+from salon.schedule.session_part import session_context
 from salon.topics import services as topics
 
 bp = Blueprint("schedule", __name__)
@@ -62,41 +61,6 @@ def duties(community_id):
     shown = [s for s in past[::-1] if s.starts_at < now] + coming
     return render_template("schedule/duties.html", community=community, now=now, mine=_my_community(),
                            sessions=shown, older=older, cursor=cursor)
-
-
-def _other_choices(session, now):
-    zone = current_user.programme.timezone
-    choices = []
-    for other in services.sessions(session.programme_id, since=now):
-        if other.id == session.id or other.status != SessionStatus.PLANNED or other.starts_at <= now:
-            continue
-        if other.chair_community_id in (None, session.chair_community_id):
-            continue
-        label = " · ".join([_("No. %(number)d", number=other.number),
-                            calendar_rules.to_local(other.starts_at, zone).strftime("%Y-%m-%d"), isolate(other.chair.name)])
-        choices.append((other.id, label))
-    return choices
-
-
-def session_context(session, edit=None, swap=None, ask=None) -> dict:
-    """What the schedule part of a session's page shows: date, venue, chair, and the forms for the person."""
-    now = clock.utcnow()
-    zone = current_user.programme.timezone
-    local = calendar_rules.to_local(session.starts_at, zone)
-    editable = session.status == SessionStatus.PLANNED and session.starts_at > now
-    mine = _my_community()
-    if edit is None:
-        edit = EditSessionForm(formdata=None, date=local.date(), time=local.time().replace(tzinfo=None),
-                               venue=session.venue)
-    is_chair = mine is not None and mine.id == session.chair_community_id
-    wants_choices = editable and (current_user.is_bureau or is_chair)
-    choices = _other_choices(session, now) if wants_choices else []
-    swap = swap or BureauSwapForm(formdata=None)
-    swap.other_session_id.choices = choices
-    ask = ask or AskSwapForm(formdata=None)
-    ask.other_session_id.choices = choices
-    return dict(session=session, edit=edit, swap=swap, ask=ask, editable=editable, is_chair=is_chair, mine=mine,
-                button_form=EmptyForm(), now=now, holders=programmes.holders_by_community(session.programme_id))
 
 
 def _render_session(session, edit=None, swap=None, ask=None, status=200):

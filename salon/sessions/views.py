@@ -8,7 +8,7 @@ from salon import clock
 from salon.accounts.auth import login_required
 from salon.forms import EmptyForm
 from salon.schedule import services as schedule
-from salon.schedule import views as schedule_views
+from salon.schedule.session_part import session_context
 from salon.sessions import panels
 from salon.topics import services as topics
 
@@ -21,5 +21,5 @@ def page(session_id):
     session = schedule.session_for(current_user, session_id)
     view = topics.session_topic(session, current_user)
     return render_template("topics/session.html", view=view, now=clock.utcnow(), button_form=EmptyForm(),
-                           schedule=schedule_views.session_context(session),
+                           schedule=session_context(session),
                            parts=topics.session_parts(view), panels=panels.for_session(session, current_user))

@@ -9,9 +9,9 @@ from marshmallow import fields, validate
 
 from salon import clock
 from salon.accounts.auth import require_bureau
-from salon.api.schemas import DateTime, Strict
+from salon.api.schemas import DateTime, MemberPickSchema, Strict
 from salon.ballots import services as ballots
-from salon.ballots.api import PollSchema, poll_payload
+from salon.ballots.schemas import PollSchema, poll_payload
 from salon.committee import services as committee
 from salon.errors import NotFound
 from salon.schedule import services as schedule
@@ -40,14 +40,6 @@ class NominationPatchSchema(Strict):
     problem = fields.Str(validate=validate.Length(min=1, max=PROBLEM_MAX))
     hoped_result = fields.Str(validate=validate.Length(max=HOPED_MAX))
     outside_units = fields.Str(validate=validate.Length(max=UNITS_MAX))
-
-
-class MemberPickSchema(Strict):
-    community = fields.Str()
-    member = fields.Str()
-    title = fields.Str()
-    rationale = fields.Str()
-    with_decision = fields.Bool(metadata={"description": "picked the decided nomination"})
 
 
 class DecisionSchema(Strict):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from salon.ballots import services as ballots
+from salon.demo import PROMISE
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.schedule import services as schedule
@@ -42,7 +43,6 @@ SOURCE = [
           "网格员减负议题建议顺延至下期。"),
 ]
 GUESTS = [("王科长 (示例)", "县医保局", "0913-0000000 (示例)"), ("李经理 (示例)", "某保险公司 (示例)", "")]
-PROMISE = "由患者本人书面承诺替代社区开具的证明 (告知承诺制)。"
 
 
 def _session(programme, number: int) -> Session:

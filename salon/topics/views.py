@@ -12,7 +12,7 @@ from salon.accounts.auth import bureau_required, login_required
 
 from salon.ballots.hooks import close_due_polls
 from salon.ballots import services as ballots
-from salon.ballots.views import BallotPage, OptionDetail, ballot_page
+from salon.ballots.vote_page import BallotPage, OptionDetail, ballot_page
 from salon.errors import DomainError, int_argument
 from salon.forms import ConfirmForm, EmptyForm, show_error
 from salon.home import notices

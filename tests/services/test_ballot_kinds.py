@@ -19,7 +19,7 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.ballots.models import EligibleSeat
 from salon.programmes.models import Seat
-from salon.ballots.views import BallotPage, ballot_page
+from salon.ballots.vote_page import BallotPage, ballot_page
 from salon.rules import ballots as rules
 from flask_login import login_user
 

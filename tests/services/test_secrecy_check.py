@@ -6,7 +6,7 @@ import pytest
 from psycopg import errors
 from sqlalchemy import text
 
-from salon.ballots import secrecy
+from salon import secrecy
 from salon.database import quiet_settings_allowed
 from salon.extensions import db
 from salon.rules import secrecy as rules

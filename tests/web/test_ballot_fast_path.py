@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from salon import clock
+from salon.accounts import auth
 from salon.accounts import services as accounts
 from salon.ballots import services as ballots
 from salon.extensions import db
@@ -391,9 +392,9 @@ def test_the_fast_statement_and_the_regular_check_agree_on_every_kind_of_token(a
 
     found = accounts.bearer_token(header)
     with app.test_request_context():
-        holder = accounts.token_holder(found or "")
+        holder = auth.token_holder(found or "")
         regular = (holder.programme_id, holder.seat_id) if holder and holder.is_secretary and holder.seat_id else None
-        user, seat_id = accounts.user_and_seat_for_token(found or "")
+        user, seat_id = auth.user_and_seat_for_token(found or "")
         assert (holder is None) == (user is None)
         assert holder is None or (holder.id, holder.seat_id) == (user.id, seat_id)
         statement = None

@@ -1,10 +1,10 @@
 """The bureau is told, on its settings page and its home page, where the database keeps ballot data
-(salon.ballots.secrecy); secretaries are not."""
+(salon.secrecy); secretaries are not."""
 from __future__ import annotations
 
 import pytest
 
-from salon.ballots import secrecy
+from salon import secrecy
 from salon.rules import secrecy as rules
 from tests.conftest import login
 

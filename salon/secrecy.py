@@ -1,6 +1,8 @@
 """Where the database itself would keep plain ballot data: its logs, archives and replicas (SPEC §5). Reads the
 settings, asks the rule (salon.rules.secrecy) and says each finding in the reader's language with what to change.
-Shown by `salon check-secrecy` (for the site admin) and on the bureau's settings page and home page."""
+Shown by `salon check-secrecy` (for the site admin) and on the bureau's settings page and home page.
+It reads the database server's settings and no room's tables, so it sits below the rooms, beside salon.database
+(which sets the settings it checks on every connection)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """A small PDF renderer for Salon's printed documents (the session packet, the half-year review report …).
 
 A4 pages with Chinese as real, extractable text: every glyph comes from the CJK font the project ships
-(salon/packets/fonts, Apache-2.0), embedded as a subset of the glyphs used — never a system font, never a
+(salon/fonts, Apache-2.0), embedded as a subset of the glyphs used — never a system font, never a
 download — and no PDF base-14 font is referenced, so the file shows the same in any viewer on any machine.
 Built on reportlab's platypus: text wraps by CJK rules, tables split only between rows (repeating their header),
 and `keep` holds a heading with what follows. Rooms build a list of flowables with the helpers here and call
