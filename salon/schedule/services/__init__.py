@@ -3,7 +3,7 @@ schedule only through this package (`from salon.schedule import services`), neve
 modules below; services only flush, the request commits. Each part lives in a module of its own:
 
 - reading.py: a programme's sessions (or one community's duties), a session by its number or id, the planned
-  sessions ahead, selects of sessions for other rooms to join their rows to, the secretary's community and its
+  sessions ahead, the session before or after one, selects of sessions for other rooms to join their rows to, the secretary's community and its
   next duty, the pending swap requests;
 - history.py: reading whose cost does not grow with the years (SPEC §9): a calendar feed's sessions (the past
   year and the future) and the pages of past sessions by keyset;
@@ -24,9 +24,10 @@ from .communities import community_joined, community_left
 from .feeds import create_feed, feed_token, feeds_of, get_feed, open_feed, revoke_feed
 from .history import PAST_PAGE, feed_sessions, session_page
 from .order import MAX_BLACKOUTS, draw_lots, reorder, rotation_order, set_blackouts
-from .reading import (chair_of_next, community_of, first_held_since, held_between, held_numbered_upto, in_order,
-                      next_duty, next_planned, not_cancelled, numbered_session, planned_after, session_by_id,
-                      sessions, sessions_by_id, starting_between)
+from .reading import (chair_of_next, coming_with_previous, community_of, first_held_since, held_between,
+                      held_numbered_upto, in_order, next_duty, next_numbered, next_planned, not_cancelled, numbered,
+                      numbered_session, numbers, past_numbered, planned_after, planned_numbered, previous_session,
+                      session_by_id, sessions, sessions_by_id, starting_between)
 from .single_sessions import cancel_session, edit_session, get_session, lock_session, session_for, set_locked
 from .swaps import accept_request, bureau_swap, decline_request, get_request, inbox, request_swap, withdraw_request
 from .upkeep import MAX_MONTHS, generate, mark_past_held, regenerate
@@ -37,7 +38,8 @@ __all__ = [
     # reading.py
     "sessions", "numbered_session", "planned_after", "first_held_since", "community_of", "next_duty", "next_planned",
     "session_by_id", "sessions_by_id", "in_order", "starting_between", "held_between", "not_cancelled",
-    "chair_of_next", "held_numbered_upto",
+    "chair_of_next", "held_numbered_upto", "numbers", "numbered", "planned_numbered", "past_numbered",
+    "coming_with_previous", "previous_session", "next_numbered",
     # history.py
     "PAST_PAGE", "feed_sessions", "session_page",
     # upkeep.py

@@ -1,12 +1,13 @@
 """Reading the schedule: a programme's sessions (or one community's duties), a session by its number or id, the
-planned sessions ahead, selects of sessions for other rooms to join their rows to, whether a session is still to
+planned sessions ahead, the session before or after one, selects of sessions for other rooms to join their rows
+to, whether a session is still to
 come or fixed, the secretary's community and its next duty, and the pending swap requests."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from salon import clock
@@ -87,6 +88,71 @@ def held_between(programme_id: int, start: datetime, end: datetime):
 def not_cancelled():
     """The sessions not cancelled, as (id, number): a subquery for a room to join its rows to in one statement."""
     return select(Session.id, Session.number).where(Session.status != SessionStatus.CANCELLED).subquery()
+
+
+def numbers():
+    """Every session as (id, number): a subquery for a room to join its rows to in one statement."""
+    return select(Session.id, Session.number).subquery()
+
+
+def numbered(programme_id: int):
+    """The programme's numbered sessions, newest number first, as in_order()."""
+    return (select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None))
+            .order_by(Session.number.desc()))
+
+
+def planned_numbered(programme_id: int, after: datetime | None = None, until: datetime | None = None):
+    """The programme's planned numbered sessions starting after `after` and up to `until` (either end open),
+    soonest first, as in_order()."""
+    query = (select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
+                                   Session.status == SessionStatus.PLANNED).order_by(Session.starts_at))
+    if after is not None:
+        query = query.where(Session.starts_at > after)
+    if until is not None:
+        query = query.where(Session.starts_at <= until)
+    return query
+
+
+def past_numbered(programme_id: int, now: datetime):
+    """The programme's numbered sessions held or begun by `now`, newest first, as in_order()."""
+    return (select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
+                                  or_(Session.status == SessionStatus.HELD, Session.starts_at <= now))
+            .order_by(Session.starts_at.desc(), Session.id.desc()))
+
+
+def coming_with_previous(programme_id: int, now: datetime, limit: int):
+    """The next `limit` planned numbered sessions after `now` and the session before the first of them (the
+    highest number below it that is not cancelled; it comes first), by number, as in_order(): whatever the
+    history, one statement and at most limit + 1 rows."""
+    mine = Session.programme_id == programme_id
+    coming = and_(Session.status == SessionStatus.PLANNED, Session.number.is_not(None), Session.starts_at > now)
+    first = select(func.min(Session.number)).where(mine, coming).scalar_subquery()
+    before = select(func.max(Session.number)).where(mine, Session.status != SessionStatus.CANCELLED,
+                                                    Session.number < first).scalar_subquery()
+    return (select(Session).where(mine, or_(coming, and_(Session.number == before,
+                                                         Session.status != SessionStatus.CANCELLED)))
+            .order_by(Session.number).limit(limit + 1))
+
+
+def previous_session(session: Session) -> Session | None:
+    """The session with the next lower number that is not cancelled (SPEC §3.1)."""
+    if session.number is None:
+        return None
+    return db.session.scalar(
+        select(Session).where(Session.programme_id == session.programme_id, Session.number < session.number,
+                              Session.status != SessionStatus.CANCELLED)
+        .order_by(Session.number.desc()).limit(1))
+
+
+def next_numbered(session: Session) -> Session | None:
+    """The next planned numbered session: by number, or by date for a cancelled session (it has no number)."""
+    query = select(Session).where(Session.programme_id == session.programme_id, Session.id != session.id,
+                                  Session.status == SessionStatus.PLANNED, Session.number.is_not(None))
+    if session.number is not None:
+        query = query.where(Session.number > session.number).order_by(Session.number)
+    else:
+        query = query.where(Session.starts_at > session.starts_at).order_by(Session.starts_at)
+    return db.session.scalar(query.limit(1))
 
 
 def chair_of_next(programme_id: int, since: datetime) -> int | None:

@@ -20,7 +20,6 @@ from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.rules import topics as rules
 from salon.schedule import services as schedule
-from salon.schedule.models import Session, SessionStatus
 from salon.topics.models import RATIONALE_MAX, Nomination, TopicDecision
 
 from .agenda_and_guests import _default_agenda
@@ -29,6 +28,7 @@ from .voting import active_nominations
 
 if TYPE_CHECKING:
     from salon.programmes.models import Programme
+    from salon.schedule.models import Session
 
 def committee_sitting(programme: Programme) -> bool:
     """SPEC §3.3/§4: a committee sits from its election's close until its term ends (completed, recalled)."""
@@ -156,7 +156,7 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
     schedule.lock_session(session.id)
     if decision_of(session.id) is not None:
         raise Conflict(_("This session's topic has already been decided."), "session_id")
-    if session.status == SessionStatus.CANCELLED:
+    if session.status == schedule.SessionStatus.CANCELLED:
         raise Conflict(_("This session is cancelled: its topic is not decided."), "session_id")
     poll = topic_poll(session.id)
     if poll is None:

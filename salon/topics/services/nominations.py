@@ -12,7 +12,8 @@ from salon import clock
 from salon.errors import Conflict, Forbidden, NotFound, clean_text
 from salon.extensions import db
 from salon.programmes import services as programmes
-from salon.schedule.models import Session, SessionStatus
+from salon.schedule import services as schedule
+from salon.schedule.services import SessionStatus
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, TITLE_MAX, UNITS_MAX, Nomination
 
 from .deciding import decision_of
@@ -20,6 +21,7 @@ from .sessions import previous_session, topic_poll, windows
 
 if TYPE_CHECKING:
     from salon.programmes.models import Community, Programme
+    from salon.schedule.models import Session
 
 def clean_nomination(data: dict, partial: bool = False) -> dict:
     spec = (("title", TITLE_MAX, True), ("problem", PROBLEM_MAX, True), ("hoped_result", HOPED_MAX, False),
@@ -112,17 +114,6 @@ def withdraw(nomination: Nomination, user, now: datetime | None = None) -> Nomin
     return nomination
 
 
-def next_session(session: Session) -> Session | None:
-    """The next planned session: by number, or by date for a cancelled session (it has no number)."""
-    query = select(Session).where(Session.programme_id == session.programme_id, Session.id != session.id,
-                                  Session.status == SessionStatus.PLANNED, Session.number.is_not(None))
-    if session.number is not None:
-        query = query.where(Session.number > session.number).order_by(Session.number)
-    else:
-        query = query.where(Session.starts_at > session.starts_at).order_by(Session.starts_at)
-    return db.session.scalar(query.limit(1))
-
-
 def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nomination:
     """An unchosen nomination moves, as a copy, to the next session, by its own community (SPEC §3.1)."""
     now = now or clock.utcnow()
@@ -138,7 +129,7 @@ def carry_over(nomination: Nomination, user, now: datetime | None = None) -> Nom
         raise Conflict(_("This nomination was chosen; there is nothing to carry over."), "nomination_id")
     if db.session.scalar(select(Nomination.id).where(Nomination.carried_from_id == nomination.id)):
         raise Conflict(_("This nomination has already been carried over."), "nomination_id")
-    target = next_session(nomination.session)
+    target = schedule.next_numbered(nomination.session)
     if target is None:
         raise Conflict(_("There is no next session to carry it to yet."), "nomination_id")
     programme = user.programme

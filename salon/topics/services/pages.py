@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from salon import clock
@@ -14,7 +14,7 @@ from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rules import topics as rules
-from salon.schedule.models import Session, SessionStatus
+from salon.schedule import services as schedule
 from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision, TopicVote
 
 from .agenda_and_guests import TimedItem, agenda, can_manage, guests
@@ -24,6 +24,7 @@ from .voting import advance
 
 if TYPE_CHECKING:
     from salon.ballots.models import Poll
+    from salon.schedule.models import Session
 
 @dataclass
 class SessionTopic:
@@ -122,8 +123,7 @@ def session_rows(programme_id: int, page: int = 1, per_page: int = 12) -> tuple[
     """The programme's sessions, newest number first, a page at a time: four queries per page."""
     page = max(1, page)
     sessions = list(db.session.scalars(
-        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None))
-        .order_by(Session.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+        schedule.numbered(programme_id).limit(per_page + 1).offset((page - 1) * per_page)))
     more = len(sessions) > per_page
     return _rows(programme_id, sessions[:per_page]), more
 
@@ -142,19 +142,14 @@ def topic_list(programme_id: int, now: datetime, page: int = 1, per_page: int = 
     page = max(1, page)
     active, waiting = [], []
     if page == 1:
-        coming = list(db.session.scalars(
-            select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
-                                  Session.status == SessionStatus.PLANNED, Session.starts_at > now)
-            .order_by(Session.starts_at).limit(48)))
+        coming = list(db.session.scalars(schedule.planned_numbered(programme_id, after=now).limit(48)))
         for index, row in enumerate(_rows(programme_id, coming)):
             if index == 0 or row.nominations or row.poll_state or row.decided_title:
                 active.append(row)
             else:
                 waiting.append(row.session)
     past = list(db.session.scalars(
-        select(Session).where(Session.programme_id == programme_id, Session.number.is_not(None),
-                              or_(Session.status == SessionStatus.HELD, Session.starts_at <= now))
-        .order_by(Session.starts_at.desc(), Session.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+        schedule.past_numbered(programme_id, now).limit(per_page + 1).offset((page - 1) * per_page)))
     return TopicList(active, waiting, _rows(programme_id, past[:per_page]), len(past) > per_page)
 
 
@@ -189,20 +184,19 @@ def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = N
     if seat is None and user.is_secretary:
         seat = programmes.seat_of(user)
     live = Nomination.withdrawn_at.is_(None)
-    found = _upcoming(
-        programme.id, now, 3,
-        select(TopicVote.poll_id).where(TopicVote.session_id == Session.id, TopicVote.programme_id == programme.id)
+    found = _upcoming(programme.id, now, 3, lambda session_id: (
+        select(TopicVote.poll_id).where(TopicVote.session_id == session_id, TopicVote.programme_id == programme.id)
         .scalar_subquery().label("poll_id"),
         select(Nomination.title).join(TopicDecision, TopicDecision.nomination_id == Nomination.id)
-        .where(TopicDecision.session_id == Session.id).scalar_subquery().label("decided_title"),
-        select(func.count(Nomination.id)).where(Nomination.session_id == Session.id, live)
+        .where(TopicDecision.session_id == session_id).scalar_subquery().label("decided_title"),
+        select(func.count(Nomination.id)).where(Nomination.session_id == session_id, live)
         .scalar_subquery().label("nominations"),
-        select(func.count(Nomination.id)).where(Nomination.session_id == Session.id, live,
+        select(func.count(Nomination.id)).where(Nomination.session_id == session_id, live,
                                                 Nomination.community_id == (seat.community_id if seat else None))
         .scalar_subquery().label("mine"),
-        select(func.count(AgendaItem.id)).where(AgendaItem.session_id == Session.id)
+        select(func.count(AgendaItem.id)).where(AgendaItem.session_id == session_id)
         .scalar_subquery().label("agenda_items"),
-        select(func.count(Guest.id)).where(Guest.session_id == Session.id).scalar_subquery().label("guests"))
+        select(func.count(Guest.id)).where(Guest.session_id == session_id).scalar_subquery().label("guests")))
     if not found:
         return []
     if facts is None:

@@ -6,26 +6,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.rules import topics as rules
-from salon.schedule.models import Session, SessionStatus
+from salon.schedule import services as schedule
+from salon.schedule.services import previous_session  # noqa: F401 - the session before one: the schedule's
 from salon.topics.models import TopicVote
 
 if TYPE_CHECKING:
     from salon.ballots.models import Poll
     from salon.programmes.models import Programme
-
-def previous_session(session: Session) -> Session | None:
-    """The session with the next lower number that is not cancelled (SPEC §3.1)."""
-    if session.number is None:
-        return None
-    return db.session.scalar(
-        select(Session).where(Session.programme_id == session.programme_id, Session.number < session.number,
-                              Session.status != SessionStatus.CANCELLED)
-        .order_by(Session.number.desc()).limit(1))
+    from salon.schedule.models import Session
 
 
 def windows(session: Session, programme: Programme, previous: Session | None) -> rules.TopicWindows:
@@ -41,7 +34,8 @@ def topic_poll(session_id: int) -> Poll | None:
 
 def poll_title(poll: Poll) -> str:
     """Composed when shown, in the reader's language (titles are not stored)."""
-    number = db.session.scalar(select(Session.number).join(TopicVote, TopicVote.session_id == Session.id)
+    sessions = schedule.numbers()
+    number = db.session.scalar(select(sessions.c.number).join(TopicVote, TopicVote.session_id == sessions.c.id)
                                .where(TopicVote.poll_id == poll.id))
     return _("Topic of session %(n)d", n=number or 0)
 
@@ -53,19 +47,17 @@ def upcoming(programme_id: int, now: datetime, limit: int = 3) -> list[tuple[Ses
     return [(session, previous) for session, previous, _row in _upcoming(programme_id, now, limit)]
 
 
-def _upcoming(programme_id: int, now: datetime, limit: int, *columns) -> list[tuple[Session, Session | None, object]]:
-    """upcoming(), each session with its row of `columns` (subqueries correlated to the session)."""
-    mine = Session.programme_id == programme_id
-    coming = and_(Session.status == SessionStatus.PLANNED, Session.number.is_not(None), Session.starts_at > now)
-    first = select(func.min(Session.number)).where(mine, coming).scalar_subquery()
-    before = select(func.max(Session.number)).where(mine, Session.status != SessionStatus.CANCELLED,
-                                                    Session.number < first).scalar_subquery()
-    rows = db.session.execute(
-        select(Session, *columns).where(mine, or_(coming, and_(Session.number == before,
-                                                               Session.status != SessionStatus.CANCELLED)))
-        .order_by(Session.number).limit(limit + 1)).all()
+def _upcoming(programme_id: int, now: datetime, limit: int, columns_of=None
+              ) -> list[tuple[Session, Session | None, object]]:
+    """upcoming(), each session with its row of the columns `columns_of(session_id)` gives (subqueries
+    correlated to the session's id)."""
+    query = schedule.coming_with_previous(programme_id, now, limit)
+    if columns_of is not None:
+        query = query.add_columns(*columns_of(query.selected_columns.id))
+    rows = db.session.execute(query).all()
     # The session before, if any, is the first row: its number is below every coming one's.
-    future = [row for row in rows if row[0].status == SessionStatus.PLANNED and row[0].starts_at > now][:limit]
+    future = [row for row in rows
+              if row[0].status == schedule.SessionStatus.PLANNED and row[0].starts_at > now][:limit]
     if not future:
         return []
     previous = rows[0][0] if rows[0] is not future[0] else None

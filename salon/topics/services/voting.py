@@ -16,7 +16,6 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rules import ballots as ballot_rules
 from salon.schedule import services as schedule
-from salon.schedule.models import Session, SessionStatus
 from salon.topics.models import Nomination, TopicVote
 
 from .sessions import topic_poll, windows
@@ -24,6 +23,7 @@ from .sessions import topic_poll, windows
 if TYPE_CHECKING:
     from salon.ballots.models import Poll
     from salon.programmes.models import Programme
+    from salon.schedule.models import Session
 
 POLL_KIND = "topic"
 QUESTION_CODE = "approve_topics"
@@ -39,11 +39,9 @@ def advance(programme: Programme, now: datetime | None = None, polls_closed: boo
     closed = [] if polls_closed else ballots.close_due(now, programme.id)
     said = [_("Voting closed: %(title)s", title=ballots.poll_title(p)) for p in closed]
     horizon = timedelta(days=programme.vote_open_days + 1)
-    candidates = db.session.scalars(
-        select(Session).where(
-            Session.programme_id == programme.id, Session.status == SessionStatus.PLANNED,
-            Session.number.is_not(None), Session.starts_at <= now + horizon,
-            ~select(TopicVote.session_id).where(TopicVote.session_id == Session.id).exists())).all()
+    planned = schedule.planned_numbered(programme.id, until=now + horizon)
+    candidates = db.session.scalars(planned.where(
+        ~select(TopicVote.session_id).where(TopicVote.session_id == planned.selected_columns.id).exists())).all()
     for session in candidates:
         frame = windows(session, programme, None)
         if _nomination_count(session.id) == 0 or now < frame.vote_opens:
@@ -86,7 +84,7 @@ def open_voting(session: Session, programme: Programme, actor, now: datetime | N
     schedule.lock_session(session.id)
     if topic_poll(session.id) is not None:
         raise Conflict(_("Voting for this session has already opened."), "poll")
-    if session.status != SessionStatus.PLANNED:
+    if session.status != schedule.SessionStatus.PLANNED:
         raise Conflict(_("This session is not planned any more."), "session_id")
     return build_poll(session, programme, actor, now)
 
