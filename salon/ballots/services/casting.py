@@ -95,17 +95,21 @@ def _cast_statements(dialect: str) -> dict:
     return built
 
 
-def check_choices(poll: Poll, choices: list[int]) -> None:
-    """Validate a ballot before the confirmation step, with the errors `cast` would give."""
-    shape = _shape(poll.id, poll.seal)
+def _answers(shape, choices: list[int]):
+    """The ballot's answers per question (salon.rules.ballots.sort_ballot), or the error that names `choices`."""
     try:
-        rules.sort_ballot(list(shape.questions), list(choices))
+        return rules.sort_ballot(list(shape.questions), list(choices))
     except rules.BallotRejected as exc:
         if exc.reason == "too_many":
             raise ValidationFailed(_("Choose at most %(n)d.", n=exc.limit), "choices")
         if exc.reason == "duplicate":
             raise ValidationFailed(_("Each option can be chosen only once."), "choices")
         raise ValidationFailed(_("Not an option of this poll."), "choices")
+
+
+def check_choices(poll: Poll, choices: list[int]) -> None:
+    """Validate a ballot before the confirmation step, with the errors `cast` would give."""
+    _answers(_shape(poll.id, poll.seal), choices)
 
 
 _UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # random bytes at or above it are dropped: every letter equally likely
@@ -171,14 +175,7 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
     if seat_id is None:
         raise Forbidden(_("Only a community's secretary can vote."), "seat")
     shape = _shape(poll_id, row.seal)
-    try:
-        answers = rules.sort_ballot(list(shape.questions), list(choices))
-    except rules.BallotRejected as exc:
-        if exc.reason == "too_many":
-            raise ValidationFailed(_("Choose at most %(n)d.", n=exc.limit), "choices")
-        if exc.reason == "duplicate":
-            raise ValidationFailed(_("Each option can be chosen only once."), "choices")
-        raise ValidationFailed(_("Not an option of this poll."), "choices")
+    answers = _answers(shape, choices)
 
     code = new_receipt_code()
     params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
