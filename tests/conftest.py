@@ -106,7 +106,20 @@ def pytest_runtest_logreport(report):
         _layer_tests[layer] += 1
 
 
+_worker_axe_pages: set[str] = set()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A pytest-xdist worker ended: keep the page states its browser journeys checked with axe-core."""
+    _worker_axe_pages.update(getattr(node, "workeroutput", {}).get("axe_pages", ()))
+
+
 def pytest_terminal_summary(terminalreporter):
+    if _layer_tests.get("e2e"):
+        from tests.e2e import conftest as e2e  # its constants; importing it at the top would be a cycle
+
+        e2e.summary(terminalreporter, _worker_axe_pages)
     skipped_pg = "postgresql" not in BACKENDS
     if _layer_seconds:
         parts = [f"{layer} {_layer_seconds[layer]:.0f} s ({_layer_tests[layer]})"

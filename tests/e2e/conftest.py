@@ -45,28 +45,26 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"no chromium at {CHROMIUM}: browser journeys skipped"))
 
 
-def pytest_terminal_summary(terminalreporter):
+def summary(terminalreporter, worker_pages=()) -> None:
+    """The journeys' last lines, printed by tests/conftest.py's summary when e2e tests ran: under pytest-xdist
+    the controller loads no conftest of this folder, so the workers hand over the pages they checked
+    (pytest_sessionfinish below) and the root conftest passes them in."""
+    pages = set(_axe_pages) | set(worker_pages)
     if not HAVE_BROWSER:
         terminalreporter.write_line(f"salon: browser journeys SKIPPED (no chromium at {CHROMIUM}; "
                                     "install Debian's chromium package to run them)")
     elif not HAVE_AXE:
         terminalreporter.write_line(f"salon: accessibility checks SKIPPED (no axe-core at {AXE}; "
                                     "`make axe` installs it with npm)")
-    elif _axe_pages:
-        terminalreporter.write_line(f"salon: axe-core checked {len(_axe_pages)} page states at "
+    elif pages:
+        terminalreporter.write_line(f"salon: axe-core checked {len(pages)} page states at "
                                     f"{' and '.join(map(str, WIDTHS))} px ({'/'.join(AXE_IMPACTS)} rules)")
 
 
 def pytest_sessionfinish(session):
-    # Under pytest-xdist each worker checks its own pages: it hands their names to the controller, which prints
-    # the summary (pytest_testnodedown below).
     workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
+    if workeroutput is not None:  # a pytest-xdist worker: the controller prints the summary
         workeroutput["axe_pages"] = sorted(_axe_pages)
-
-
-def pytest_testnodedown(node, error):
-    _axe_pages.update(getattr(node, "workeroutput", {}).get("axe_pages", ()))
 
 
 def _free_port() -> int:
