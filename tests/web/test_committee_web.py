@@ -270,6 +270,8 @@ def test_election_exports_withhold_approvals_below_the_minimum_and_show_them_abo
     from openpyxl import load_workbook
     import io
 
+    from salon import clock
+
     bureau = api(world.bureau)
     election = bureau.post("/elections").get_json()
     for user, community in zip(world.secretaries, world.communities):
@@ -292,7 +294,7 @@ def test_election_exports_withhold_approvals_below_the_minimum_and_show_them_abo
     # A second election with three ballots publishes each candidate's approvals.
     with app.test_request_context():
         services.end_term(services.sitting_term(world.programme.id), "recalled", world.bureau,
-                          services.clock.utcnow())
+                          clock.utcnow())
         db.session.commit()
     election = bureau.post("/elections").get_json()
     for user, community in zip(world.secretaries, world.communities):
