@@ -1,8 +1,8 @@
 """Who is asking: session cookies for pages, bearer tokens for the API, and role guards for both."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
@@ -10,7 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required  # noqa: F401 - re-exported
 
-from salon.accounts.models import Role, User
+from salon.accounts.models import Role, RoleChecks, User
 from salon.accounts.services import (TOKEN_JOIN_SQL, TOKEN_VALID_SQL, bearer_token, hash_token, load_session_user,
                                      token_query, well_formed_token)
 from salon.api import PREFIX, PUBLIC_ENDPOINTS
@@ -57,7 +57,8 @@ def user_and_seat_for_token(raw: str) -> tuple[User | None, int | None]:
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-class TokenHolder(NamedTuple):
+@dataclass(slots=True)
+class TokenHolder(RoleChecks):
     """Who a bearer token speaks for, as plain values rather than a loaded User: all an endpoint needs when
     it acts only through the caller's seat (casting a ballot). It answers the questions the request's
     plumbing asks of a user (authenticated? which language? which role?)."""
@@ -68,14 +69,6 @@ class TokenHolder(NamedTuple):
     seat_id: int | None  # the seat a secretary holds now, as seat_of
 
     is_authenticated = True
-
-    @property
-    def is_bureau(self) -> bool:
-        return self.role == Role.BUREAU
-
-    @property
-    def is_secretary(self) -> bool:
-        return self.role == Role.SECRETARY
 
 
 _holder_query = None

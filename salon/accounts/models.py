@@ -17,7 +17,21 @@ class Role(str, enum.Enum):
     SECRETARY = "secretary"
 
 
-class User(UserMixin, db.Model):
+class RoleChecks:
+    """`is_bureau` and `is_secretary` of anything with a `role`: a User, or a bearer token's holder
+    (salon.accounts.auth.TokenHolder)."""
+    __slots__ = ()
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role == Role.BUREAU
+
+    @property
+    def is_secretary(self) -> bool:
+        return self.role == Role.SECRETARY
+
+
+class User(RoleChecks, UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,13 +55,6 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
-    @property
-    def is_bureau(self) -> bool:
-        return self.role == Role.BUREAU
-
-    @property
-    def is_secretary(self) -> bool:
-        return self.role == Role.SECRETARY
 
 
 class Invitation(db.Model):

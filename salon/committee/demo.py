@@ -116,7 +116,7 @@ def load_sessions(programme, bureau, secretaries) -> None:
         now = clock.utcnow()
         later = schedule.planned_after(programme.id, programme.bureau_sessions)
         for index, session in enumerate(later):
-            previous = topics.previous_session(session)
+            previous = schedule.previous_session(session)
             frame = topics.windows(session, programme, previous)
             if frame.nominate_opens is None or frame.nominate_opens > now:
                 break  # nominations have not opened yet: nothing has happened to this session or later ones

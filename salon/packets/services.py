@@ -158,7 +158,7 @@ def packet(session: Session, programme: Programme, now: datetime | None = None) 
         generated=f"{_local(now, zone):%Y-%m-%d %H:%M}", decider=shown.decider,
         decided_why=shown.reason_text if shown.decider == "bureau" else "", member_picks=shown.picks,
         tally_note=shown.tally_note)
-    previous = topics.previous_session(session)
+    previous = schedule.previous_session(session)
     if previous is not None:
         summary = outcomes.summaries(programme.id, [previous.id], outcomes.today(programme, now))[previous.id]
         before = topics.decision_of(previous.id)

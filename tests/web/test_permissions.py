@@ -529,11 +529,9 @@ def matrix(matrix_app):
         yield app, load_world(built["ids"])
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint", sorted(CASES))
-def test_role_gets_expected_status(matrix, endpoint, role):
-    app, world = matrix
-    case = CASES[endpoint]
+def open_as(app, world, case: Case, role: str):
+    """The case's request as `role` would send it (logged in on a page, a bearer token on the API): the
+    response and the URL asked for."""
     client = app.test_client()
     headers = {}
     user = {"secretary": world.secretaries[0], "bureau": world.bureau, "other": world.other_bureau}.get(role)
@@ -548,7 +546,15 @@ def test_role_gets_expected_status(matrix, endpoint, role):
         kwargs["data"] = _fill(case.data, world)
     if case.json is not None:
         kwargs["json"] = _fill(case.json, world)
-    response = client.open(url, method=case.method, **kwargs)
+    return client.open(url, method=case.method, **kwargs), url
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(CASES))
+def test_role_gets_expected_status(matrix, endpoint, role):
+    app, world = matrix
+    case = CASES[endpoint]
+    response, url = open_as(app, world, case, role)
     assert response.status_code == case.expect[role], (
         f"{role} {case.method} {url}: {response.status_code} {response.get_data(as_text=True)[:300]}")
     if role == "other" and response.status_code == 200 and not case.extra.get("capability"):

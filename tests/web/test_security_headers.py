@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import login, token_for
-from tests.web.test_permissions import CASES, _fill, matrix, matrix_app  # noqa: F401 - fixtures
+from tests.web.test_permissions import CASES, matrix, matrix_app, open_as  # noqa: F401 - fixtures
 
 # Written out here, not imported from salon.security: the test says what the browser must receive.
 EXPECTED = {
@@ -121,20 +120,7 @@ def test_every_route_answers_with_the_security_headers(matrix, endpoint):  # noq
     app, world = matrix
     case = CASES[endpoint]
     role = _role(case)
-    client, headers = app.test_client(), {}
-    user = {"secretary": world.secretaries[0], "bureau": world.bureau}.get(role)
-    if user is not None:
-        if case.api:
-            headers["Authorization"] = f"Bearer {token_for(user)}"
-        else:
-            assert login(client, user.username).status_code == 302
-    url = case.url(world) if callable(case.url) else case.url
-    kwargs = {"headers": headers}
-    if case.data is not None:
-        kwargs["data"] = _fill(case.data, world)
-    if case.json is not None:
-        kwargs["json"] = _fill(case.json, world)
-    response = client.open(url, method=case.method, **kwargs)
+    response, url = open_as(app, world, case, role)
     assert response.status_code == case.expect[role], f"{role} {case.method} {url}: {response.status_code}"
     referrer = "no-referrer" if endpoint.split()[0] in GUEST_ENDPOINTS else "strict-origin-when-cross-origin"
     assert_defended(response, f"{role} {case.method} {url} ({response.status_code})", referrer)

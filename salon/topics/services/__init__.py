@@ -24,13 +24,13 @@ from .deciding import (bureau_decisions, committee_decisions, committee_sitting,
 from .nominations import carry_over, check_editable, edit_nomination, get_nomination, nominate, withdraw
 from .pages import (SessionParts, SessionTopic, TaskState, TopicList, session_parts, session_topic, tasks_state_of,
                     topic_list)
-from .sessions import poll_title, previous_session, topic_poll, windows
+from .sessions import poll_title, topic_poll, windows
 from .voting import (POLL_KIND, QUESTION_CODE, active_nominations, advance, build_poll, close_voting,
                      nomination_by_id, nomination_titled, open_voting, session_cancelled)
 
 __all__ = [
     # sessions.py
-    "previous_session", "windows", "topic_poll", "poll_title",
+    "windows", "topic_poll", "poll_title",
     # voting.py
     "POLL_KIND", "QUESTION_CODE", "advance", "open_voting", "build_poll", "close_voting", "session_cancelled",
     "active_nominations", "nomination_by_id", "nomination_titled",

@@ -17,7 +17,7 @@ from salon.schedule.services import SessionStatus
 from salon.topics.models import HOPED_MAX, PROBLEM_MAX, TITLE_MAX, UNITS_MAX, Nomination
 
 from .deciding import decision_of
-from .sessions import previous_session, topic_poll, windows
+from .sessions import topic_poll, windows
 
 if TYPE_CHECKING:
     from salon.programmes.models import Community, Programme
@@ -42,7 +42,7 @@ def _my_community(user) -> Community:
 def _check_nominating(session: Session, programme: Programme, now: datetime) -> None:
     if session.status != SessionStatus.PLANNED or session.number is None:
         raise Conflict(_("This session takes no nominations."), "session_id")
-    frame = windows(session, programme, previous_session(session))
+    frame = windows(session, programme, schedule.previous_session(session))
     if topic_poll(session.id) is not None or not frame.nominating(now):
         if frame.nominate_opens is not None and now < frame.nominate_opens:
             raise Conflict(_("Nominations for this session open when the previous session has been held."),

@@ -19,7 +19,7 @@ from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision, To
 
 from .agenda_and_guests import TimedItem, agenda, can_manage, guests
 from .deciding import CommitteeFacts, committee_facts, committee_facts_of, decider_for, decider_of, decision_of
-from .sessions import _upcoming, previous_session, topic_poll, windows
+from .sessions import _upcoming, topic_poll, windows
 from .voting import advance
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
     now = now or clock.utcnow()
     programme = user.programme
     advance(programme, now)
-    previous = previous_session(session)
+    previous = schedule.previous_session(session)
     nominations = list(db.session.scalars(
         select(Nomination).where(Nomination.session_id == session.id, Nomination.withdrawn_at.is_(None))
         .order_by(Nomination.id).options(joinedload(Nomination.community))))

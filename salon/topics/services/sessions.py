@@ -12,7 +12,6 @@ from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.rules import topics as rules
 from salon.schedule import services as schedule
-from salon.schedule.services import previous_session  # noqa: F401 - the session before one: the schedule's
 from salon.topics.models import TopicVote
 
 if TYPE_CHECKING:
