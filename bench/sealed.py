@@ -3,7 +3,8 @@
 Prints each figure as median, p95 and max, with the load average beside it (the machine is shared: CPU time,
 not wall time, where the server is measured), for two shapes of ballot: a topic poll of 30 nominations
 (approve 0 … 3) and a review of 10 topics (each a single choice of 4: effective … no view, plus the overall
-question, a single choice of 3: support, oppose, abstain — salon/reviews/services.py):
+question, a single choice of 3: support, oppose, abstain — salon/reviews/services.py), each single-choice
+question with its blank answer as one more position, as the engine seals it (the seal spec's `blank`):
 (a) the server's CPU per ballot to verify every proof (`time.process_time`, RUNS ballots); target ≤ 15 ms for
     the 30-option ballot (issue 17); and the server's own sealing of a plain ballot (the no-JavaScript path);
 (b) the browser's time to seal: headless Chromium (Debian's /usr/bin/chromium, through Playwright) with the page's
@@ -44,7 +45,8 @@ from salon.sealed import threshold as T  # noqa: E402
 from salon.sealed.group import Point, RandomNonces, base_mul  # noqa: E402
 
 TOPIC_POLL = [B.Question("topics", 30, 0, 3)]
-REVIEW = [B.Question(f"topic-{i}", 4, 1, 1) for i in range(1, 11)] + [B.Question("overall", 3, 1, 1)]
+# a single-choice question's positions: its options, then its blank answer
+REVIEW = [B.Question(f"topic-{i}", 5, 1, 1) for i in range(1, 11)] + [B.Question("overall", 4, 1, 1)]
 CHROMIUM = os.environ.get("SALON_CHROMIUM", "/usr/bin/chromium")
 STATIC = ROOT / "salon" / "static"
 THROTTLE = 4
@@ -86,12 +88,14 @@ def topic_choices(i: int) -> list[list[int]]:
 
 
 def review_choices(i: int) -> list[list[int]]:
-    return [[1 if o == (i + q) % 4 else 0 for o in range(4)] for q in range(10)] + [[1 if o == i % 3 else 0
-                                                                                     for o in range(3)]]
+    """Each question answered (one position in five, the fifth blank), the overall one too."""
+    return [[1 if o == (i + q) % 5 else 0 for o in range(5)] for q in range(10)] + [[1 if o == i % 4 else 0
+                                                                                     for o in range(4)]]
 
 
 SHAPES = [("topic poll, 30 nominations (approve 0 … 3)", TOPIC_POLL, topic_choices),
-          ("review, 10 topics × single choice of 4 + overall single choice of 3", REVIEW, review_choices)]
+          ("review, 10 topics × single choice of 4 + overall single choice of 3, blank answers included",
+           REVIEW, review_choices)]
 
 
 def ceremony(rng, k=2, n=3):

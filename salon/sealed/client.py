@@ -9,10 +9,11 @@ the same code on the command line).
 
 The seal spec (`salon-seal-spec-1`, docs/sealed-ballots.md "Integration") gives the poll's proof context, its
 joint public key and each question's rule; `option_ids` maps a question's ballot positions to the option ids of
-the API. Choices are checked here first, so a refusal names the question and says what is wrong (an answer of
-2, more approvals than allowed, no answer to a single-choice question) before anything is sealed; the proofs
-could not be made for such a ballot anyway. Messages are English, for the developer at a terminal, like the
-verifier's.
+the API (null for a single-choice question's blank answer, at the position `blank`: given as option ids, a
+question with none chosen is answered blank, as a plain cast is). Choices are checked here first, so a refusal
+names the question and says what is wrong (an answer of 2, more approvals than allowed, no answer or two to a
+single-choice question) before anything is sealed; the proofs could not be made for such a ballot anyway.
+Messages are English, for the developer at a terminal, like the verifier's.
 """
 from __future__ import annotations
 
@@ -46,11 +47,14 @@ class SealSpec:
     public_key: Point
     threshold: int
     questions: tuple[Question, ...]
-    option_ids: tuple[tuple[int, ...], ...]
+    option_ids: tuple[tuple[int | None, ...], ...]  # per question, ballot position → option id (None: blank)
+    blanks: tuple[int | None, ...]  # per question, the position of its blank answer, if it has one
 
     def answers_for_options(self, chosen: Iterable[int]) -> list[list[int]]:
-        """Per-question 0/1 lists from the option ids a plain cast sends ([] is a blank ballot), checked."""
-        where = {option: (q, o) for q, ids in enumerate(self.option_ids) for o, option in enumerate(ids)}
+        """Per-question 0/1 lists from the option ids a plain cast sends ([] is a blank ballot), checked. A
+        question with none chosen is answered blank: its blank position (a single-choice question's) is set."""
+        where = {option: (q, o) for q, ids in enumerate(self.option_ids) for o, option in enumerate(ids)
+                 if option is not None}
         answers = [[0] * question.options for question in self.questions]
         problems = []
         for option in chosen:
@@ -65,12 +69,15 @@ class SealSpec:
                 answers[q][o] += 1
         if problems:
             raise InvalidChoice("; ".join(problems))
+        for answer, blank in zip(answers, self.blanks):
+            if blank is not None and not any(answer):
+                answer[blank] = 1
         return self.check(answers, names=self.option_ids)
 
     def check(self, answers, names: Sequence[Sequence] | None = None) -> list[list[int]]:
-        """The per-question 0/1 lists, if they keep every question's rule; InvalidChoice naming each question
-        that does not. `names[q][o]` is how option o of question q is called in messages (default: its
-        position, from 0)."""
+        """The per-question 0/1 lists (a single-choice question's blank answer is its blank position), if they
+        keep every question's rule; InvalidChoice naming each question that does not. `names[q][o]` is how
+        option o of question q is called in messages (default: its position, from 0)."""
         if not isinstance(answers, list) or len(answers) != len(self.questions):
             raise InvalidChoice(f"one list of answers per question: {len(self.questions)} lists expected "
                                 f"(questions {', '.join(q.id for q in self.questions)})")
@@ -78,28 +85,29 @@ class SealSpec:
         for q, (question, answer) in enumerate(zip(self.questions, answers)):
             label = f"question {question.id}"
             if not isinstance(answer, list) or len(answer) != question.options:
-                problems.append(f"{label}: {question.options} answers expected, one 0 or 1 per option")
+                problems.append(f"{label}: {question.options} answers expected, one 0 or 1 per position")
                 continue
             bad = [o for o, value in enumerate(answer) if not _is_int(value) or value not in (0, 1)]
             for o in bad:
-                name = f"option {names[q][o]}" if names else f"position {o}"
+                name = f"option {names[q][o]}" if names and names[q][o] is not None else f"position {o}"
                 problems.append(f"{label}, {name}: an answer of {answer[o]!r}; each answer is 0 or 1")
             if bad:
                 continue
-            problems += _rule_problems(question, sum(answer))
+            problems += _rule_problems(question, sum(answer), self.blanks[q])
         if problems:
             raise InvalidChoice("; ".join(problems))
         return [list(answer) for answer in answers]
 
 
-def _rule_problems(question: Question, total: int) -> list[str]:
+def _rule_problems(question: Question, total: int, blank: int | None) -> list[str]:
     label = f"question {question.id}"
     if question.min == question.max:
         if total == question.min:
             return []
         takes = "exactly one answer" if question.min == 1 else f"exactly {question.min} answers"
         given = "no answer" if total == 0 else f"{total} answers"
-        return [f"{label}: {given}; this question takes {takes}"]
+        hint = f" (position {blank} is its blank answer)" if blank is not None and total == 0 else ""
+        return [f"{label}: {given}; this question takes {takes}{hint}"]
     if total > question.max:
         return [f"{label}: {total} approvals; at most {question.max} allowed"]
     if total < question.min:
@@ -130,7 +138,7 @@ def spec_from_json(data) -> SealSpec:
         raise SpecError("seal spec: `threshold` must be a whole number of at least 2")
     if not isinstance(questions, list) or not questions:
         raise SpecError("seal spec: `questions` must be a non-empty list")
-    parsed, ids, seen = [], [], {}
+    parsed, ids, blanks, seen = [], [], [], {}
     for number, item in enumerate(questions, start=1):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise SpecError(f"seal spec: question {number} needs a string `id`")
@@ -140,10 +148,16 @@ def spec_from_json(data) -> SealSpec:
             raise SpecError(f"seal spec: {error}") from None
         options = item.get("option_ids")
         if (not isinstance(options, list) or len(options) != question.options
-                or not all(_is_int(o) for o in options) or len(set(options)) != len(options)):
+                or not all(_is_int(o) or o is None for o in options) or len(set(options)) != len(options)):
             raise SpecError(f"seal spec: question {question.id}: `option_ids` must list {question.options} "
-                            f"distinct option ids, one per option")
+                            f"distinct option ids, one per position (null once at most: the blank answer)")
+        blank = options.index(None) if None in options else None
+        if item.get("blank", blank) != blank:
+            raise SpecError(f"seal spec: question {question.id}: `blank` must be the position of the null "
+                            f"option id")
         for option in options:
+            if option is None:
+                continue
             if option in seen:
                 raise SpecError(f"seal spec: option {option} is in questions {seen[option]} and {question.id}")
             seen[option] = question.id
@@ -151,7 +165,8 @@ def spec_from_json(data) -> SealSpec:
             raise SpecError(f"seal spec: two questions have the id {question.id}")
         parsed.append(question)
         ids.append(tuple(options))
-    return SealSpec(poll, public_key, threshold, tuple(parsed), tuple(ids))
+        blanks.append(blank)
+    return SealSpec(poll, public_key, threshold, tuple(parsed), tuple(ids), tuple(blanks))
 
 
 def spec_from_text(text: str | bytes, where: str = "the seal spec") -> SealSpec:

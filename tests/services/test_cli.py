@@ -122,7 +122,7 @@ def test_salon_ballot_seal_is_wired_into_the_command_line(cli, tmp_path):
     result = cli("ballot", "seal", str(path), "--choose", "12,15,22")
     ballot = json.loads(result.stdout)["sealed"]
     assert sealed_ballot.verify(ballot, "41:Zq3x", SEAL_KEY, SEAL_QUESTIONS) == []
-    assert opened(ballot) == [[0, 1, 0, 0, 1], [0, 1, 0]]
+    assert opened(ballot) == [[0, 1, 0, 0, 1], [0, 1, 0, 0]]
     assert result.stderr == f"fingerprint (your receipt): {sealed_ballot.fingerprint(ballot)}\n"
     refused = cli("ballot", "seal", str(path), "--choose", "11,12,13,14,21", ok=False)
     assert refused.exit_code == 2 and refused.stdout == ""
