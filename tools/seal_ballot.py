@@ -9,7 +9,8 @@
 Reads the poll's seal spec (a file, `-` for stdin, or the API's poll JSON fetched with --url and the bearer
 token of $SALON_API_TOKEN or --token), prints the body to POST, {"sealed": <ballot>} (--bare: the ballot
 alone), and the ballot's fingerprint — your receipt — on stderr. Exit status 0 when sealed, 2 when the choices
-break the poll's rules (the message names the question), 1 when the spec cannot be read. Needs only Python's
+break the poll's rules (the message names the question) or the command line is wrong, 1 when the spec cannot
+be read. Needs only Python's
 standard library and coincurve; it loads salon/sealed/ next to it (as tools/verify_board.py does) without the
 rest of Salon. `salon ballot seal` is the same on Salon's own command line. Protocol: docs/sealed-ballots.md."""
 import argparse
