@@ -20,7 +20,7 @@ def load_sealed(module: str = "board"):
     except ImportError:
         sys.exit(f"{Path(sys.argv[0]).name or 'this tool'} needs coincurve (libsecp256k1): "
                  f"python -m pip install 'coincurve>=21,<22'")
-    if "sealed" not in sys.modules:
+    if list(getattr(sys.modules.get("sealed"), "__path__", [])) != [str(SEALED)]:  # not loaded yet (by the other tool)
         spec = importlib.util.spec_from_file_location("sealed", SEALED / "__init__.py",
                                                       submodule_search_locations=[str(SEALED)])
         package = importlib.util.module_from_spec(spec)
