@@ -90,8 +90,9 @@ i18n: venv
 i18n-compile: venv
 	$(BIN)/pybabel compile -d salon/translations --statistics
 
-bench: venv
+bench: venv vendor
 	$(BIN)/python bench/ballots.py
+	$(BIN)/python bench/sealed.py
 
 # When a release is cut: the upgrade test's database of this release (docs/upgrades.md). Needs PostgreSQL.
 release-fixture: venv

@@ -1,6 +1,7 @@
 """The commands of the command line (`salon …`, salon.cli), registered by create_app."""
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -26,11 +27,12 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.programmes.models import Programme
 from salon.sealed import board as sealed_board
+from salon.sealed import client as sealed_client
 
 
 def register(app: Flask) -> None:
     for command in (create_programme, demo, migrate_command, tick, backup, restore, audit_group,
-                    verify_board_command, check_secrecy):
+                    verify_board_command, ballot_group, check_secrecy):
         app.cli.add_command(command)
 
 
@@ -201,6 +203,41 @@ def verify_board_command(board, receipt):
         click.echo(line)
     if not ok:
         raise SystemExit(1)
+
+
+@click.group("ballot")
+def ballot_group():
+    """Ballots from the command line (an API client's tools)."""
+
+
+@ballot_group.command("seal")
+@click.argument("spec", required=False, type=click.File("rb"))
+@click.option("--url", default=None, help="the API's poll address (GET /api/v1/polls/ID): its `sealed` member")
+@click.option("--token", envvar="SALON_API_TOKEN", default=None, show_envvar=True,
+              help="the API token sent as a bearer token with --url")
+@click.option("--choose", default=None, help="option ids separated by commas, e.g. 12,15 ('' for a blank ballot)")
+@click.option("--answers", default=None, help="per-question lists of 0 and 1 as JSON, e.g. '[[0,1,0],[1,0]]'")
+@click.option("--bare", is_flag=True, help='print the ballot alone instead of {"sealed": ballot}')
+def ballot_seal(spec, url, token, choose, answers, bare):
+    """Seal a ballot from a poll's seal spec (SPEC §5.1): SPEC is its file, or the API's poll JSON, or - for
+    stdin. Prints the body to POST to /api/v1/polls/ID/ballot and, on stderr, the ballot's fingerprint (the
+    receipt). Exit 2 when the choices break the poll's rules. The same as tools/seal_ballot.py."""
+    if (spec is None) == (url is None):
+        raise click.UsageError("give the seal spec's file (or -) or --url, one of them")
+    try:
+        if url:
+            seal_spec = sealed_client.fetch_spec(url, token)
+        else:
+            name = getattr(spec, "name", "<stdin>")
+            seal_spec = sealed_client.spec_from_text(spec.read(), "stdin" if name == "<stdin>" else name)
+    except sealed_client.SpecError as error:
+        raise click.ClickException(str(error))
+    try:
+        ballot = sealed_client.seal_ballot(seal_spec, sealed_client.answers_from_text(seal_spec, choose, answers))
+    except sealed_client.InvalidChoice as error:
+        raise click.UsageError(f"choices refused: {error}")
+    click.echo(json.dumps(ballot if bare else sealed_client.request_body(ballot), separators=(",", ":")))
+    click.echo(f"fingerprint (your receipt): {sealed_client.fingerprint(ballot)}", err=True)
 
 
 @click.command("check-secrecy")

@@ -12,17 +12,21 @@ from pathlib import Path
 SEALED = Path(__file__).resolve().parent.parent / "salon" / "sealed"
 
 
-def load_sealed():
+def load_sealed(module: str = "board"):
+    """salon/sealed/<module>.py, loaded as sealed.<module> without importing the rest of Salon
+    (tools/seal_ballot.py loads the client this way too)."""
     try:
         import coincurve  # noqa: F401
     except ImportError:
-        sys.exit("verify_board.py needs coincurve (libsecp256k1): python -m pip install 'coincurve>=21,<22'")
-    spec = importlib.util.spec_from_file_location("sealed", SEALED / "__init__.py",
-                                                  submodule_search_locations=[str(SEALED)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sealed"] = module
-    spec.loader.exec_module(module)
-    return importlib.import_module("sealed.board")
+        sys.exit(f"{Path(sys.argv[0]).name or 'this tool'} needs coincurve (libsecp256k1): "
+                 f"python -m pip install 'coincurve>=21,<22'")
+    if list(getattr(sys.modules.get("sealed"), "__path__", [])) != [str(SEALED)]:  # not loaded yet (by the other tool)
+        spec = importlib.util.spec_from_file_location("sealed", SEALED / "__init__.py",
+                                                      submodule_search_locations=[str(SEALED)])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["sealed"] = package
+        spec.loader.exec_module(package)
+    return importlib.import_module(f"sealed.{module}")
 
 
 def main(argv=None) -> int:

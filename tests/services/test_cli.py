@@ -1,6 +1,8 @@
 """The command line against a real database: programme creation, demo, backup and restore, audit verify,
 and the sealed ballots' board verifier."""
+import http.server
 import json
+import threading
 from datetime import datetime
 
 import pytest
@@ -11,7 +13,13 @@ from salon.audit.models import AuditEvent
 from salon.extensions import db
 from salon.programmes.models import Community, Programme
 from salon.schedule.models import Session, SessionStatus
+from salon.sealed import ballot as sealed_ballot
 from tests.unit.test_sealed_board import VOTES, make_board
+from tests.unit.test_sealed_client import PUBLIC_KEY as SEAL_KEY
+from tests.unit.test_sealed_client import SPEC as SEAL_SPEC
+from tests.unit.test_sealed_client import opened
+
+SEAL_QUESTIONS = [sealed_ballot.Question.from_json(q) for q in SEAL_SPEC["questions"]]
 
 
 @pytest.fixture
@@ -103,3 +111,19 @@ def test_salon_verify_is_wired_into_the_command_line(cli, tmp_path):
     path.write_text(json.dumps(board))
     result = cli("verify", str(path), ok=False)
     assert result.exit_code == 1 and "the published count 3 is not what the trustees decrypted (2)" in result.output
+
+
+
+def test_salon_ballot_seal_is_wired_into_the_command_line(cli, tmp_path):
+    """`salon ballot seal` (SPEC §5.1): the body to POST on stdout, its fingerprint on stderr. Its refusals and
+    --url: tests/unit/test_sealed_client.py."""
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(SEAL_SPEC))
+    result = cli("ballot", "seal", str(path), "--choose", "12,15,22")
+    ballot = json.loads(result.stdout)["sealed"]
+    assert sealed_ballot.verify(ballot, "41:Zq3x", SEAL_KEY, SEAL_QUESTIONS) == []
+    assert opened(ballot) == [[0, 1, 0, 0, 1], [0, 1, 0, 0]]
+    assert result.stderr == f"fingerprint (your receipt): {sealed_ballot.fingerprint(ballot)}\n"
+    refused = cli("ballot", "seal", str(path), "--choose", "11,12,13,14,21", ok=False)
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert "choices refused: question 7: 4 approvals; at most 3 allowed" in refused.stderr
