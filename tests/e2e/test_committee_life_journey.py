@@ -1,0 +1,238 @@
+"""The committee through real life (SPEC §4.1, issue 15), on a phone (360 px), from the demo.
+
+The demo's committee was elected with 渭运社区 11 approvals, 景翼社区 9 and 西苑社区 8; 城关社区 (4) and 荆山社区 (3)
+stood and were not elected. First the bureau hands 西苑社区's seat over (换届): the place falls vacant and 城关社区
+moves up; then 城关社区 leaves the programme and 荆山社区 moves up — the committee page says who and why.
+
+Then the half-year review at the venue: the bureau marks three communities present, eight secretaries each open
+the QR code's link on their own phone, check in and vote (seven oppose the committee's choice of topics, one
+supports it); the bureau is asked before closing (dismissed once: nothing changes), then closes; the result page
+spells out 反对 7 人 / 参会 11 人 = 63.6%，高于 60%：委员会改选; in the election it opens four secretaries stand,
+the bureau opens the vote, the eight vote, the bureau closes voting early (asked first), and the new committee
+sits. Every page fits 360 px and passes axe-core (the `shot` and `new_page` fixtures).
+
+The two tests are independent of each other's order: the review's secretaries and roll are communities the
+vacancy test does not touch. Selectors avoid wording except community names and the arithmetic (zh-Hans)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
+from tests.e2e.conftest import fits_width, log_in
+from tests.e2e.test_review_journey import _second_review_due
+
+pytestmark = pytest.mark.e2e
+
+# sec09 … sec16: 杜村, 莲湖, 荆山, 温泉, 窦村, 新庄, 迎宾, 金城 (salon/demo.py); the last one supports.
+VOTERS = [f"sec{n:02d}" for n in range(9, 17)]
+ON_THE_ROLL = ["凤凰社区", "庄里社区", "槐院社区"]  # marked present by the bureau; they do not vote
+STAND = {"sec09": "杜村社区", "sec10": "莲湖社区", "sec12": "温泉社区", "sec13": "窦村社区"}
+
+
+def _members(page) -> list[str]:
+    return [re.sub(r"\s+", " ", line).strip() for line in page.locator("#members li").all_inner_texts()]
+
+
+def _community_page(desk, base: str, name: str) -> None:
+    """The bureau's way to a community: the communities list, then the community's link."""
+    desk.goto(f"{base}/communities")
+    desk.get_by_role("link", name=name, exact=True).click()
+    desk.wait_for_selector("h1")
+    assert fits_width(desk)
+
+
+def test_vacancies_filled_from_the_electing_ranking(live_server, new_page, shot):
+    base = live_server.url
+    desk = new_page(360)
+    asked = []
+    desk.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    log_in(desk, base, *BUREAU_LOGIN)
+    desk.goto(f"{base}/committee/")
+    before = _members(desk)
+    assert sorted(m.split(" ")[0] for m in before) == sorted(["渭运社区", "景翼社区", "西苑社区"])
+    assert desk.locator("#changes").count() == 0
+
+    # 换届: 西苑社区's seat is handed over to a new secretary, who does not inherit the committee place.
+    _community_page(desk, base, "西苑社区")
+    desk.fill("input[name=display_name]", "西苑社区新书记 (示例)")
+    desk.fill("input[name=username]", "xiyuan.new")
+    shot(desk, "life-handover-form-360")
+    desk.click("form[action$='/handover'] button[type=submit]")
+    invitation = desk.locator("input.copy[readonly]")
+    assert "/invite/" in invitation.input_value()
+    shot(desk, "life-handover-done-360")
+    assert fits_width(desk)
+
+    desk.goto(f"{base}/committee/")
+    sitting = [m.split(" ")[0] for m in _members(desk)]
+    assert "西苑社区" not in sitting and "城关社区" in sitting and len(sitting) == 3
+    changes = desk.inner_text("#changes")
+    assert "西苑社区" in changes and "城关社区" in changes
+    assert desk.locator("#why-bureau").count() == 0  # three sit: the committee still decides
+    shot(desk, "life-committee-moved-up-360")
+    assert fits_width(desk)
+
+    # 城关社区 leaves the programme: its place falls vacant too, and the next in line, 荆山社区, moves up.
+    _community_page(desk, base, "城关社区")
+    desk.click("form[action$='/deactivate'] button")
+    desk.wait_for_url(re.compile(r".*/communities/\d+$"))
+    assert asked and "城关社区" in asked[-1]
+    desk.goto(f"{base}/committee/")
+    sitting = [m.split(" ")[0] for m in _members(desk)]
+    assert sorted(sitting) == sorted(["渭运社区", "景翼社区", "荆山社区"])
+    changes = desk.inner_text("#changes")
+    assert "荆山社区" in changes
+    shot(desk, "life-committee-second-vacancy-360")
+    assert fits_width(desk)
+
+    phone = new_page(360)  # the secretary who moved up sees the committee as everyone does
+    log_in(phone, base, "sec11", SECRETARY_PASSWORD)
+    phone.goto(f"{base}/committee/")
+    assert "荆山社区" in phone.inner_text("#members")
+    assert fits_width(phone)
+
+
+def _check_in_and_vote(page, link: str, overall: int, name: str | None, shot) -> None:
+    """A secretary opens the QR code's link, checks in and answers the overall question (0 support, 1 oppose)."""
+    page.goto(link)
+    if name:
+        shot(page, f"{name}-checkin-360")
+        assert fits_width(page)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/vote")
+    page.locator("form.form fieldset").last.locator("input[type=radio]").nth(overall).check()
+    if name:
+        shot(page, f"{name}-vote-360")
+        assert fits_width(page)
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("#cast")
+    page.click("#cast")
+    page.wait_for_selector("#receipt")
+    assert len(page.inner_text("#receipt").strip()) == 14
+
+
+def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, shot):
+    _second_review_due(live_server.database_url)
+    base = live_server.url
+    desk = new_page(360)
+    answer = {"accept": True}
+    asked = []
+
+    def on_dialog(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if answer["accept"] else dialog.dismiss()
+
+    desk.on("dialog", on_dialog)
+    log_in(desk, base, *BUREAU_LOGIN)
+    desk.goto(f"{base}/reviews/")
+    desk.click("#hold-review")
+    desk.wait_for_selector("#open-review")
+    if desk.locator("#no-topic").count():
+        desk.check("input[name=confirm_empty]")
+    desk.click("#open-review")
+    desk.wait_for_url(re.compile(r".*/reviews/\d+$"))
+    review_url = desk.url
+
+    # The roll: three communities marked present by the bureau (present, and they will not vote).
+    for name in ON_THE_ROLL:
+        desk.locator("label.choice", has_text=name).locator("input").check()
+    desk.click("form[action$='/roll'] button[type=submit]")
+    desk.wait_for_url(review_url)
+    desk.click("a[href$='/qr']")
+    desk.wait_for_selector("#qr svg")
+    link = desk.get_attribute("#checkin-link", "href")
+
+    phones = {}
+    for number, login in enumerate(VOTERS):
+        phone = new_page(360)
+        log_in(phone, base, login, SECRETARY_PASSWORD)
+        _check_in_and_vote(phone, link, 0 if login == VOTERS[-1] else 1, "life-review" if number == 0 else None,
+                           shot)
+        phones[login] = phone
+
+    # Closing asks first, in words that say what happens; dismissed, nothing changes.
+    desk.goto(review_url)
+    assert "11" in desk.inner_text("main section.card >> nth=0")  # present so far: 3 on the roll + 8 checked in
+    close = desk.locator("#close-review button[type=submit]")
+    assert "irreversible" in close.get_attribute("class")
+    look = close.evaluate("b => getComputedStyle(b).backgroundColor")
+    plain = desk.locator("form[action$='/roll'] button[type=submit]").evaluate(
+        "b => getComputedStyle(b).backgroundColor")
+    assert look != plain  # the button that cannot be undone looks like no other
+    desk.check("#understood")
+    desk.locator("#close-review").scroll_into_view_if_needed()
+    shot(desk, "life-review-close-360")
+    assert fits_width(desk)
+    answer["accept"] = False
+    close.click()
+    assert asked and "签到" in asked[-1] and "无法撤销" in asked[-1]  # check-in ends; cannot be undone
+    desk.wait_for_timeout(300)
+    desk.goto(review_url)
+    assert desk.locator("#close-review").count() == 1 and desk.locator("#arithmetic").count() == 0
+    answer["accept"] = True
+    desk.check("#understood")
+    desk.locator("#close-review button[type=submit]").click()
+    desk.wait_for_selector("#arithmetic")
+    assert len(asked) == 2
+
+    voter = phones[VOTERS[0]]
+    voter.goto(review_url)
+    arithmetic = voter.inner_text("#arithmetic")
+    assert "反对 7 人 / 参会 11 人 = 63.6%，高于 60%：委员会改选" in arithmetic
+    shot(voter, "life-review-result-360")
+    assert fits_width(voter)
+
+    # The election it opens: four stand, the bureau opens the vote, the eight vote, the bureau closes early.
+    voter.click("#election")
+    voter.wait_for_url("**/committee/elections/*")
+    election_url = voter.url
+    for login in STAND:
+        phone = phones[login]
+        phone.goto(election_url)
+        phone.click("#stand button")
+        phone.wait_for_selector("#candidates")
+    voter.goto(election_url)
+    assert voter.locator("#candidates .badge.ok").count() == len(STAND)
+    shot(voter, "life-election-standing-360")
+    assert fits_width(voter)
+
+    desk.goto(election_url)
+    desk.click("form[action$='/open-vote'] button[type=submit]")
+    desk.wait_for_selector("#turnout")
+    # 莲湖 and 温泉 on every ballot, 杜村 on five and 窦村 on three: no tie for the third seat.
+    approvals = {login: ["莲湖社区", "温泉社区", "杜村社区" if n < 5 else "窦村社区"] for n, login in enumerate(VOTERS)}
+    for number, (login, names) in enumerate(approvals.items()):
+        phone = phones[login]
+        phone.goto(election_url)
+        phone.click("a[href$='/vote']")
+        phone.wait_for_url("**/vote")
+        for name in names:
+            phone.locator("label.choice", has_text=name).locator("input").check()
+        if number == 0:
+            shot(phone, "life-election-vote-360")
+            assert fits_width(phone)
+        phone.click("form.form button[type=submit]")
+        phone.wait_for_selector("#cast")
+        phone.click("#cast")
+        phone.wait_for_selector("#receipt")
+
+    desk.goto(election_url)
+    assert "8" in desk.inner_text("#turnout")
+    desk.check("#close-vote-understood")
+    shot(desk, "life-election-close-360")
+    assert fits_width(desk)
+    before = len(asked)
+    desk.click("#close-vote button[type=submit]")
+    desk.wait_for_selector("#winners")
+    assert len(asked) == before + 1
+    shot(desk, "life-election-result-360")
+    assert fits_width(desk)
+
+    voter.goto(f"{base}/committee/")
+    sitting = [m.split(" ")[0] for m in _members(voter)]
+    assert sorted(sitting) == sorted(["莲湖社区", "温泉社区", "杜村社区"])
+    assert voter.locator("#why-bureau").count() == 0
+    shot(voter, "life-new-committee-360")
+    assert fits_width(voter)
