@@ -373,3 +373,25 @@ def test_the_committee_page_shows_who_sits_who_moved_up_and_why(world, client, a
     page = client.get("/committee/").get_data(as_text=True)
     listed = page.split("<h2>选举</h2>")[1] if "<h2>选举</h2>" in page else page
     assert "提前改选" in listed and "两名委员换届" in listed
+
+
+def test_the_committee_page_tells_the_changes_in_the_order_they_happened(world, client):
+    """A member who moved up and later left: the page says they moved up before it says they left, and each
+    place falls vacant before the next in line moves up into it (all at the fixed clock's one moment)."""
+    from tests.conftest import login
+
+    walk = Walk(world)
+    u = walk.users
+    election = committee.open_election(walk.programme, walk.bureau, now=walk.start)
+    walk.elect(election, u[:5], FIRST_BALLOTS, walk.start)  # u0, u1, u2 sit; u3 then u4 are next in line
+    walk.hand_over(u[0], "succ_order")
+    programmes.deactivate_community(programmes.seat_of(u[3]).community, walk.bureau)
+    db.session.commit()
+    login(client, walk.bureau.username)
+    page = client.get("/committee/").get_data(as_text=True)
+    members = page.split('id="members"')[1].split("</ul>")[0]
+    assert u[4].display_name in members and u[3].display_name not in members
+    lines = page.split('id="changes"')[1].split("</ul>")[0].split("<li>")[1:]
+    said = [(next(n for n in range(5) if u[n].display_name in line),
+             "递补" in line, "离开委员会" in line) for line in lines]
+    assert said == [(0, False, True), (3, True, False), (3, False, True), (4, True, False)]
