@@ -62,6 +62,8 @@ def test_vacancies_filled_from_the_electing_ranking(live_server, new_page, shot)
     desk.click("form[action$='/handover'] button[type=submit]")
     invitation = desk.locator("input.copy[readonly]")
     assert "/invite/" in invitation.input_value()
+    told = desk.inner_text("main")  # the bureau is told what its hand-over did to the committee
+    assert "委员会出现空缺：\u2068西苑社区\u2069" in told and "\u2068城关社区\u2069 递补进入委员会" in told
     shot(desk, "life-handover-done-360")
     assert fits_width(desk)
 
@@ -79,6 +81,10 @@ def test_vacancies_filled_from_the_electing_ranking(live_server, new_page, shot)
     desk.click("form[action$='/deactivate'] button")
     desk.wait_for_url(re.compile(r".*/communities/\d+$"))
     assert asked and "城关社区" in asked[-1]
+    told = desk.inner_text("main")
+    assert "委员会出现空缺：\u2068城关社区\u2069" in told and "\u2068荆山社区\u2069 递补进入委员会" in told
+    shot(desk, "life-community-left-360")
+    assert fits_width(desk)
     desk.goto(f"{base}/committee/")
     sitting = [m.split(" ")[0] for m in _members(desk)]
     assert sorted(sitting) == sorted(["渭运社区", "景翼社区", "荆山社区"])

@@ -395,3 +395,29 @@ def test_the_committee_page_tells_the_changes_in_the_order_they_happened(world, 
     said = [(next(n for n in range(5) if u[n].display_name in line),
              "递补" in line, "离开委员会" in line) for line in lines]
     assert said == [(0, False, True), (3, True, False), (3, False, True), (4, True, False)]
+
+
+def test_the_bureau_is_told_when_its_hand_over_or_a_community_leaving_fills_a_committee_place(world, client):
+    """The hand-over page and the community page after a deactivation say that the member's place fell vacant
+    and who moved up (they said nothing: the bureau learnt it only on the committee page)."""
+    from tests.conftest import login
+
+    walk = Walk(world)
+    u = walk.users
+    election = committee.open_election(walk.programme, walk.bureau, now=walk.start)
+    walk.elect(election, u[:5], FIRST_BALLOTS, walk.start)
+    db.session.commit()
+    login(client, walk.bureau.username)
+    member, runner_up = programmes.seat_of(u[0]).community, programmes.seat_of(u[3]).community
+    page = client.post(f"/communities/{member.id}/handover",
+                       data={"display_name": "新书记", "username": "told_new"}).get_data(as_text=True)
+    assert "/invite/" in page
+    assert f"委员会出现空缺：\u2068{member.name}\u2069。" in page
+    assert f"\u2068{runner_up.name}\u2069 递补进入委员会。" in page
+    # A community that sits on nothing leaves: nothing is said of the committee.
+    bystander = programmes.seat_of(u[6]).community
+    page = client.post(f"/communities/{bystander.id}/deactivate", follow_redirects=True).get_data(as_text=True)
+    assert "委员会出现空缺" not in page
+    page = client.post(f"/communities/{runner_up.id}/deactivate", follow_redirects=True).get_data(as_text=True)
+    assert f"委员会出现空缺：\u2068{runner_up.name}\u2069。" in page
+    assert f"\u2068{programmes.seat_of(u[4]).community.name}\u2069 递补进入委员会。" in page
