@@ -88,8 +88,9 @@ def test_vacancies_filled_from_the_electing_ranking(live_server, new_page, shot)
     desk.goto(f"{base}/committee/")
     sitting = [m.split(" ")[0] for m in _members(desk)]
     assert sorted(sitting) == sorted(["渭运社区", "景翼社区", "荆山社区"])
-    changes = desk.inner_text("#changes")
-    assert "荆山社区" in changes
+    changes = [line.split("：", 1)[1] for line in desk.locator("#changes li").all_inner_texts()]
+    assert [(line.split(" · ")[0], "递补" in line) for line in changes] == [
+        ("西苑社区", False), ("城关社区", True), ("城关社区", False), ("荆山社区", True)]  # as it happened
     shot(desk, "life-committee-second-vacancy-360")
     assert fits_width(desk)
 
@@ -205,8 +206,12 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, sh
     assert fits_width(voter)
 
     desk.goto(election_url)
-    desk.click("form[action$='/open-vote'] button[type=submit]")
+    shot(desk, "life-election-bureau-standing-360")
+    assert fits_width(desk)
+    before = len(asked)
+    desk.click("#open-vote button[type=submit]")  # standing has days to run: asked first, who loses what
     desk.wait_for_selector("#turnout")
+    assert len(asked) == before + 1 and "参选随即结束" in asked[-1]
     # 莲湖 and 温泉 on every ballot, 杜村 on five and 窦村 on three: no tie for the third seat.
     approvals = {login: ["莲湖社区", "温泉社区", "杜村社区" if n < 5 else "窦村社区"] for n, login in enumerate(VOTERS)}
     for number, (login, names) in enumerate(approvals.items()):
