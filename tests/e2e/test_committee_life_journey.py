@@ -16,12 +16,15 @@ vacancy test does not touch. Selectors avoid wording except community names and 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
 from tests.e2e.conftest import fits_width, log_in
 from tests.e2e.test_review_journey import _second_review_due
+from tests.e2e.test_topic_journeys import _future_session
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +32,20 @@ pytestmark = pytest.mark.e2e
 VOTERS = [f"sec{n:02d}" for n in range(9, 17)]
 ON_THE_ROLL = ["凤凰社区", "庄里社区", "槐院社区"]  # marked present by the bureau; they do not vote
 STAND = {"sec09": "杜村社区", "sec10": "莲湖社区", "sec12": "温泉社区", "sec13": "窦村社区"}
+TOPIC = "社区养老服务站如何用起来 (示例)"  # the demo's nomination for the session of the month
+# Each voter's answer on that topic in the review: effective, partly, not effective (radio 0, 1, 2), or blank.
+EFFECT = [0, 0, 0, 1, 1, 1, 2, None]
+
+
+def _held_earlier_today(database_url: str, session_id: int) -> None:
+    """Set-up: the session's day has come and it was held this morning (three hours ago; nobody can make time
+    pass): SPEC §4.1 counts a session held earlier on the review's own day."""
+    engine = create_engine(database_url)
+    starts = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(tzinfo=None, microsecond=0)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE salon_sessions SET starts_at = :s, duration_minutes = 120 WHERE id = :i"),
+                     {"s": starts, "i": session_id})
+    engine.dispose()
 
 
 def _members(page) -> list[str]:
@@ -101,15 +118,20 @@ def test_vacancies_filled_from_the_electing_ranking(live_server, new_page, shot)
     assert fits_width(phone)
 
 
-def _check_in_and_vote(page, link: str, overall: int, name: str | None, shot) -> None:
-    """A secretary opens the QR code's link, checks in and answers the overall question (0 support, 1 oppose)."""
+def _check_in_and_vote(page, link: str, overall: int, effect: int | None, name: str | None, shot) -> None:
+    """A secretary opens the QR code's link, checks in, rates the committee's topic (effect: radio index, None
+    leaves it blank) and answers the overall question (0 support, 1 oppose)."""
     page.goto(link)
     if name:
         shot(page, f"{name}-checkin-360")
         assert fits_width(page)
     page.click("main form button[type=submit]")
     page.wait_for_url("**/vote")
-    page.locator("form.form fieldset").last.locator("input[type=radio]").nth(overall).check()
+    questions = page.locator("form.form fieldset")
+    assert questions.count() == 2  # the one topic the review judges, then the overall question
+    if effect is not None:
+        questions.first.locator("input[type=radio]").nth(effect).check()
+    questions.last.locator("input[type=radio]").nth(overall).check()
     if name:
         shot(page, f"{name}-vote-360")
         assert fits_width(page)
@@ -118,6 +140,49 @@ def _check_in_and_vote(page, link: str, overall: int, name: str | None, shot) ->
     page.click("#cast")
     page.wait_for_selector("#receipt")
     assert len(page.inner_text("#receipt").strip()) == 14
+
+
+def _committee_topic_held_today(base: str, desk, phones: dict, new_page, database_url: str, shot) -> int:
+    """The session of the month as the committee runs it: the bureau opens its vote early, the secretaries
+    vote, the bureau closes the vote, two members pick (a majority); it is held this morning (set-up), and the
+    bureau records a resolution and an action item. Returns the session's id."""
+    sid = _future_session(database_url)
+    desk.goto(f"{base}/topics/sessions/{sid}")
+    desk.click(f"form[action$='/topics/sessions/{sid}/open-vote'] button")
+    desk.wait_for_load_state()
+    for phone in phones.values():
+        phone.goto(f"{base}/topics/sessions/{sid}/vote")
+        phone.locator("label.choice", has_text=TOPIC).locator("input").check()
+        phone.click("form.form button[type=submit]")
+        phone.wait_for_selector("#cast")
+        phone.click("#cast")
+        phone.wait_for_selector("#receipt")
+    desk.goto(f"{base}/topics/sessions/{sid}")
+    desk.check("#close-vote-understood")
+    desk.click(f"form[action$='/topics/sessions/{sid}/close-vote'] button")
+    desk.wait_for_url(f"**/topics/sessions/{sid}/results")
+    for login in ("sec01", "sec02"):  # 景翼社区 and 渭运社区 sit on the committee (with or without the vacancies)
+        member = new_page(360)
+        log_in(member, base, login, SECRETARY_PASSWORD)
+        member.goto(f"{base}/committee/sessions/{sid}/pick")
+        member.locator("label.choice", has_text=TOPIC).locator("input").check()
+        member.click("form.form button[type=submit]")
+        member.wait_for_url(f"**/committee/sessions/{sid}/pick")
+    assert member.locator("#picks li").count() == 2 and member.locator(".badge.ok").count() == 1  # decided
+    _held_earlier_today(database_url, sid)
+    desk.goto(f"{base}/outcomes/sessions/{sid}")
+    desk.fill("form[action$='/resolutions'] textarea[name=text]", "各社区养老服务站每月公布活动安排 (示例)。")
+    desk.click("form[action$='/resolutions'] button[type=submit]")
+    desk.wait_for_url(f"**/outcomes/sessions/{sid}")
+    desk.click("details:has(form[action$='/actions']) summary")
+    desk.fill("form[action$='/actions'] input[name=what]", "编制养老服务站活动清单 (示例)")
+    desk.fill("form[action$='/actions'] input[name=owner_unit]", "县卫健局")
+    desk.select_option("form[action$='/actions'] select[name=status]", "in_progress")
+    desk.click("form[action$='/actions'] button[type=submit]")
+    desk.wait_for_url(f"**/outcomes/sessions/{sid}")
+    shot(desk, "life-session-outcomes-360")
+    assert fits_width(desk)
+    return sid
 
 
 def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, shot):
@@ -133,14 +198,22 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, sh
 
     desk.on("dialog", on_dialog)
     log_in(desk, base, *BUREAU_LOGIN)
+    phones = {}
+    for login in VOTERS:  # each secretary on their own phone
+        phones[login] = new_page(360)
+        log_in(phones[login], base, login, SECRETARY_PASSWORD)
+    sid = _committee_topic_held_today(base, desk, phones, new_page, live_server.database_url, shot)
+
     desk.goto(f"{base}/reviews/")
     desk.click("#hold-review")
     desk.wait_for_selector("#open-review")
-    if desk.locator("#no-topic").count():
-        desk.check("input[name=confirm_empty]")
+    assert desk.locator("#no-topic").count() == 0 and TOPIC in desk.inner_text("main")  # held this morning
+    shot(desk, "life-review-open-360")
+    assert fits_width(desk)
     desk.click("#open-review")
     desk.wait_for_url(re.compile(r".*/reviews/\d+$"))
     review_url = desk.url
+    assert TOPIC in desk.inner_text("#judged")
 
     # The roll: three communities marked present by the bureau (present, and they will not vote).
     for name in ON_THE_ROLL:
@@ -151,13 +224,9 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, sh
     desk.wait_for_selector("#qr svg")
     link = desk.get_attribute("#checkin-link", "href")
 
-    phones = {}
-    for number, login in enumerate(VOTERS):
-        phone = new_page(360)
-        log_in(phone, base, login, SECRETARY_PASSWORD)
-        _check_in_and_vote(phone, link, 0 if login == VOTERS[-1] else 1, "life-review" if number == 0 else None,
-                           shot)
-        phones[login] = phone
+    for number, (login, effect) in enumerate(zip(VOTERS, EFFECT)):
+        _check_in_and_vote(phones[login], link, 0 if login == VOTERS[-1] else 1, effect,
+                           "life-review" if number == 0 else None, shot)
 
     # Closing asks first, in words that say what happens; dismissed, nothing changes.
     desk.goto(review_url)
@@ -173,8 +242,9 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, sh
     shot(desk, "life-review-close-360")
     assert fits_width(desk)
     answer["accept"] = False
+    before = len(asked)
     close.click()
-    assert asked and "签到" in asked[-1] and "无法撤销" in asked[-1]  # check-in ends; cannot be undone
+    assert len(asked) == before + 1 and "签到" in asked[-1] and "无法撤销" in asked[-1]  # check-in ends
     desk.wait_for_timeout(300)
     desk.goto(review_url)
     assert desk.locator("#close-review").count() == 1 and desk.locator("#arithmetic").count() == 0
@@ -182,12 +252,14 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, sh
     desk.check("#understood")
     desk.locator("#close-review button[type=submit]").click()
     desk.wait_for_selector("#arithmetic")
-    assert len(asked) == 2
+    assert len(asked) == before + 2
 
     voter = phones[VOTERS[0]]
     voter.goto(review_url)
     arithmetic = voter.inner_text("#arithmetic")
     assert "反对 7 人 / 参会 11 人 = 63.6%，高于 60%：委员会改选" in arithmetic
+    counts = [int(n) for n in voter.locator(f"#topic-{sid} table.counts td").all_inner_texts()]
+    assert counts == [3, 3, 1, 0, 1]  # effective, partly, not, no view, no answer: adds up to the 8 ballots
     shot(voter, "life-review-result-360")
     assert fits_width(voter)
 
