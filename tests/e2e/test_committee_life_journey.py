@@ -9,7 +9,7 @@ the QR code's link on their own phone, check in and vote (seven oppose the commi
 supports it); the bureau is asked before closing (dismissed once: nothing changes), then closes; the result page
 spells out 反对 7 人 / 参会 11 人 = 63.6%，高于 60%：委员会改选; in the election it opens four secretaries stand,
 the bureau opens the vote, the eight vote, the bureau closes voting early (asked first), and the new committee
-sits. Every page fits 360 px and passes axe-core (the `shot` and `new_page` fixtures).
+sits. Every page fits 360 px (`open_phone`) and passes axe-core (the `shot` and `new_page` fixtures).
 
 The two tests are independent of each other's order: the review's secretaries and roll are communities the
 vacancy test does not touch. Selectors avoid wording except community names and the arithmetic (zh-Hans)."""
@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
-from tests.e2e.conftest import fits_width, log_in
+from tests.e2e.conftest import _page_key, fits_width, log_in
 from tests.e2e.test_review_journey import _second_review_due
 from tests.e2e.test_topic_journeys import _future_session
 
@@ -48,6 +48,31 @@ def _held_earlier_today(database_url: str, session_id: int) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def open_phone(new_page):
+    """new_page at 360 px, each page it reaches remembered; at the end every one of them (one per path) is
+    opened again in its own browser context and must fit 360 px (the `shot`s check the pages as shown)."""
+    seen: list = []
+
+    def make():
+        page = new_page(360)
+        page.on("request", lambda request: seen.append((page.context, request.url))
+                if request.is_navigation_request() and request.method == "GET" else None)
+        return page
+
+    yield make
+    wide, checked = [], set()
+    for context, url in seen:
+        if _page_key(url) in checked:
+            continue
+        checked.add(_page_key(url))
+        page = context.new_page()
+        if page.goto(url).ok and not fits_width(page):
+            wide.append(url)
+        page.close()
+    assert len(checked) >= 5 and not wide, f"wider than 360 px: {wide}"
+
+
 def _members(page) -> list[str]:
     return [re.sub(r"\s+", " ", line).strip() for line in page.locator("#members li").all_inner_texts()]
 
@@ -60,9 +85,9 @@ def _community_page(desk, base: str, name: str) -> None:
     assert fits_width(desk)
 
 
-def test_vacancies_filled_from_the_electing_ranking(live_server, new_page, shot):
+def test_vacancies_filled_from_the_electing_ranking(live_server, open_phone, shot):
     base = live_server.url
-    desk = new_page(360)
+    desk = open_phone()
     asked = []
     desk.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     log_in(desk, base, *BUREAU_LOGIN)
@@ -111,7 +136,7 @@ def test_vacancies_filled_from_the_electing_ranking(live_server, new_page, shot)
     shot(desk, "life-committee-second-vacancy-360")
     assert fits_width(desk)
 
-    phone = new_page(360)  # the secretary who moved up sees the committee as everyone does
+    phone = open_phone()  # the secretary who moved up sees the committee as everyone does
     log_in(phone, base, "sec11", SECRETARY_PASSWORD)
     phone.goto(f"{base}/committee/")
     assert "荆山社区" in phone.inner_text("#members")
@@ -142,7 +167,7 @@ def _check_in_and_vote(page, link: str, overall: int, effect: int | None, name: 
     assert len(page.inner_text("#receipt").strip()) == 14
 
 
-def _committee_topic_held_today(base: str, desk, phones: dict, new_page, database_url: str, shot) -> int:
+def _committee_topic_held_today(base: str, desk, phones: dict, open_phone, database_url: str, shot) -> int:
     """The session of the month as the committee runs it: the bureau opens its vote early, the secretaries
     vote, the bureau closes the vote, two members pick (a majority); it is held this morning (set-up), and the
     bureau records a resolution and an action item. Returns the session's id."""
@@ -162,7 +187,7 @@ def _committee_topic_held_today(base: str, desk, phones: dict, new_page, databas
     desk.click(f"form[action$='/topics/sessions/{sid}/close-vote'] button")
     desk.wait_for_url(f"**/topics/sessions/{sid}/results")
     for login in ("sec01", "sec02"):  # 景翼社区 and 渭运社区 sit on the committee (with or without the vacancies)
-        member = new_page(360)
+        member = open_phone()
         log_in(member, base, login, SECRETARY_PASSWORD)
         member.goto(f"{base}/committee/sessions/{sid}/pick")
         member.locator("label.choice", has_text=TOPIC).locator("input").check()
@@ -185,10 +210,10 @@ def _committee_topic_held_today(base: str, desk, phones: dict, new_page, databas
     return sid
 
 
-def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, shot):
+def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, shot):
     _second_review_due(live_server.database_url)
     base = live_server.url
-    desk = new_page(360)
+    desk = open_phone()
     answer = {"accept": True}
     asked = []
 
@@ -200,9 +225,9 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, new_page, sh
     log_in(desk, base, *BUREAU_LOGIN)
     phones = {}
     for login in VOTERS:  # each secretary on their own phone
-        phones[login] = new_page(360)
+        phones[login] = open_phone()
         log_in(phones[login], base, login, SECRETARY_PASSWORD)
-    sid = _committee_topic_held_today(base, desk, phones, new_page, live_server.database_url, shot)
+    sid = _committee_topic_held_today(base, desk, phones, open_phone, live_server.database_url, shot)
 
     desk.goto(f"{base}/reviews/")
     desk.click("#hold-review")
