@@ -4,12 +4,14 @@ The demo's committee was elected with 渭运社区 11 approvals, 景翼社区 9 
 stood and were not elected. First the bureau hands 西苑社区's seat over (换届): the place falls vacant and 城关社区
 moves up; then 城关社区 leaves the programme and 荆山社区 moves up — the committee page says who and why.
 
-Then the half-year review at the venue: the bureau marks three communities present, eight secretaries each open
-the QR code's link on their own phone, check in and vote (seven oppose the committee's choice of topics, one
-supports it); the bureau is asked before closing (dismissed once: nothing changes), then closes; the result page
-spells out 反对 7 人 / 参会 11 人 = 63.6%，高于 60%：委员会改选; in the election it opens four secretaries stand,
-the bureau opens the vote, the eight vote, the bureau closes voting early (asked first), and the new committee
-sits. Every page fits 360 px (`open_phone`) and passes axe-core (the `shot` and `new_page` fixtures).
+Then a committee topic and the half-year review that judges it: the session of the month is voted on by eight
+secretaries, decided by two members' picks and held that morning, with a resolution and an action item; at the
+review the bureau marks three communities present, the eight each open the QR code's link on their own phone,
+check in, rate the topic and vote (seven oppose the committee's choice of topics, one supports it); the bureau
+is asked before closing (dismissed once: nothing changes), then closes; the result page spells out 反对 7 人 /
+参会 11 人 = 63.6%，高于 60%：委员会改选 and the topic's counts add up to the ballots; in the election it opens
+four secretaries stand, the bureau opens the vote before standing closes (asked first), the eight vote, the
+bureau closes voting early (asked first), and the new committee sits. Every page fits 360 px (`open_phone`) and passes axe-core (the `shot` and `new_page` fixtures).
 
 The two tests are independent of each other's order: the review's secretaries and roll are communities the
 vacancy test does not touch. Selectors avoid wording except community names and the arithmetic (zh-Hans)."""
