@@ -181,7 +181,15 @@ def rename_community(community: Community, actor: User, name: str) -> Community:
     return community
 
 
-def deactivate_community(community: Community, actor: User) -> Community:
+def _tell(signal, community: Community, actor, now: datetime, said: list[str] | None) -> None:
+    """Send a seat's signal; what the receivers say for the person who acted goes into `said` (when given)."""
+    for _receiver, lines in signal.send(community, actor=actor, now=now):
+        if said is not None and isinstance(lines, list):
+            said.extend(str(line) for line in lines)
+
+
+def deactivate_community(community: Community, actor: User, said: list[str] | None = None) -> Community:
+    """The community leaves the programme; said: receives what other rooms say of it (programmes.signals)."""
     lock_programme(community.programme_id)  # lock order: salon/database.py
     if not community.active:
         raise Conflict(_("This community is already inactive."), "active")
@@ -189,7 +197,7 @@ def deactivate_community(community: Community, actor: User) -> Community:
     community.deactivated_at = utcnow()
     community.rotation_position = None
     audit.record(community.programme_id, actor, "community.deactivate", community, name=community.name)
-    signals.community_left.send(community, actor=actor, now=community.deactivated_at)
+    _tell(signals.community_left, community, actor, community.deactivated_at, said)
     return community
 
 
@@ -367,11 +375,11 @@ def seat_id_of(user: User) -> int | None:
 
 
 def hand_over_seat(community: Community, actor: User | None, username: str, display_name: str,
-                   password: str | None = None) -> tuple[User, str | None]:
+                   password: str | None = None, said: list[str] | None = None) -> tuple[User, str | None]:
     """换届: the seat passes to a new secretary; the old holder's account closes; history stays.
 
     Returns the new secretary and their invitation token (None when a password was set directly,
-    as the demo loader does)."""
+    as the demo loader does). said: receives what other rooms say of it (programmes.signals)."""
     lock_programme(community.programme_id)  # lock order: salon/database.py
     seat = community.seat
     now = utcnow()
@@ -386,7 +394,7 @@ def hand_over_seat(community: Community, actor: User | None, username: str, disp
     audit.record(community.programme_id, actor, "seat.handover", community,
                  community=community.name, to=new_user.username,
                  previous=previous.user.username if previous else None)
-    signals.seat_handed_over.send(community, actor=actor, now=now)
+    _tell(signals.seat_handed_over, community, actor, now, said)
     token = None if password else accounts.invite(new_user, actor)
     return new_user, token
 

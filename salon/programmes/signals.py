@@ -1,6 +1,8 @@
 """What the programme room tells other rooms when a seat changes hands, a community joins or leaves, or the
 schedule's settings change (STYLE: cross-room reactions are signals declared by the room that emits them).
-Receivers run in the same transaction."""
+Receivers run in the same transaction. A receiver of seat_handed_over or community_left may return a list of
+sentences for the person who acted (a committee place fell vacant, who moved up): the service hands them to its
+caller's `said` list, and the page shows them."""
 from __future__ import annotations
 
 from blinker import Namespace

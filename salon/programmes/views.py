@@ -88,9 +88,12 @@ def community(community_id):
 def deactivate(community_id):
     community = _community(community_id)
     if EmptyForm().validate_on_submit():
-        services.deactivate_community(community, current_user)
+        said: list[str] = []
+        services.deactivate_community(community, current_user, said=said)
         flash(with_names(_("%(name)s is inactive: it no longer chairs or votes."), name=bdi(community.name)),
               "success")
+        for line in said:  # the committee's place falling vacant, who moved up (SPEC §4.1)
+            flash(line, "success")
     return redirect(url_for("programmes.community", community_id=community.id))
 
 
@@ -111,12 +114,15 @@ def handover(community_id):
     community = _community(community_id)
     form = HandoverForm()
     if form.validate_on_submit():
+        said: list[str] = []
         try:
             user, token = services.hand_over_seat(community, current_user, form.username.data,
-                                                  form.display_name.data)
+                                                  form.display_name.data, said=said)
         except DomainError as exc:
             show_error(form, exc)
         else:
+            for line in said:  # the committee's place falling vacant, who moved up (SPEC §4.1)
+                flash(line, "success")
             link = url_for("accounts.accept_invitation", token=token, _external=True)
             return render_template("accounts/invitation_issued.html", user=user, link=link)
     return render_template("programmes/community.html", community=community,

@@ -197,8 +197,10 @@ def vote(review_id):
     return ballot_page(BallotPage(
         view.poll, heading=_("Half-year review"), back_url=url_for("reviews.review", review_id=review.id),
         action_url=url_for("reviews.vote", review_id=review.id), seat_id=_my_seat_id(),
-        intro=_("Only those present vote. For each topic: was it effective? Then: do you support the committee's "
-                "choice of topics?"), notes=notes,
+        intro=(_("Only those present vote. For each topic: was it effective? Then: do you support the committee's "
+                 "choice of topics?") if view.topics else
+               _("Only those present vote. No topic chosen by the committee was held in the period: the ballot asks "
+                 "only whether you support the committee's choice of topics.")), notes=notes,
         not_eligible=_("You are not checked in: only those present vote. Check in by scanning the code shown at "
                        "the venue, or ask the chair to mark you present.")))
 

@@ -373,3 +373,51 @@ def test_the_committee_page_shows_who_sits_who_moved_up_and_why(world, client, a
     page = client.get("/committee/").get_data(as_text=True)
     listed = page.split("<h2>选举</h2>")[1] if "<h2>选举</h2>" in page else page
     assert "提前改选" in listed and "两名委员换届" in listed
+
+
+def test_the_committee_page_tells_the_changes_in_the_order_they_happened(world, client):
+    """A member who moved up and later left: the page says they moved up before it says they left, and each
+    place falls vacant before the next in line moves up into it (all at the fixed clock's one moment)."""
+    from tests.conftest import login
+
+    walk = Walk(world)
+    u = walk.users
+    election = committee.open_election(walk.programme, walk.bureau, now=walk.start)
+    walk.elect(election, u[:5], FIRST_BALLOTS, walk.start)  # u0, u1, u2 sit; u3 then u4 are next in line
+    walk.hand_over(u[0], "succ_order")
+    programmes.deactivate_community(programmes.seat_of(u[3]).community, walk.bureau)
+    db.session.commit()
+    login(client, walk.bureau.username)
+    page = client.get("/committee/").get_data(as_text=True)
+    members = page.split('id="members"')[1].split("</ul>")[0]
+    assert u[4].display_name in members and u[3].display_name not in members
+    lines = page.split('id="changes"')[1].split("</ul>")[0].split("<li>")[1:]
+    said = [(next(n for n in range(5) if u[n].display_name in line),
+             "递补" in line, "离开委员会" in line) for line in lines]
+    assert said == [(0, False, True), (3, True, False), (3, False, True), (4, True, False)]
+
+
+def test_the_bureau_is_told_when_its_hand_over_or_a_community_leaving_fills_a_committee_place(world, client):
+    """The hand-over page and the community page after a deactivation say that the member's place fell vacant
+    and who moved up (they said nothing: the bureau learnt it only on the committee page)."""
+    from tests.conftest import login
+
+    walk = Walk(world)
+    u = walk.users
+    election = committee.open_election(walk.programme, walk.bureau, now=walk.start)
+    walk.elect(election, u[:5], FIRST_BALLOTS, walk.start)
+    db.session.commit()
+    login(client, walk.bureau.username)
+    member, runner_up = programmes.seat_of(u[0]).community, programmes.seat_of(u[3]).community
+    page = client.post(f"/communities/{member.id}/handover",
+                       data={"display_name": "新书记", "username": "told_new"}).get_data(as_text=True)
+    assert "/invite/" in page
+    assert f"委员会出现空缺：\u2068{member.name}\u2069。" in page
+    assert f"\u2068{runner_up.name}\u2069 递补进入委员会。" in page
+    # A community that sits on nothing leaves: nothing is said of the committee.
+    bystander = programmes.seat_of(u[6]).community
+    page = client.post(f"/communities/{bystander.id}/deactivate", follow_redirects=True).get_data(as_text=True)
+    assert "委员会出现空缺" not in page
+    page = client.post(f"/communities/{runner_up.id}/deactivate", follow_redirects=True).get_data(as_text=True)
+    assert f"委员会出现空缺：\u2068{runner_up.name}\u2069。" in page
+    assert f"\u2068{programmes.seat_of(u[4]).community.name}\u2069 递补进入委员会。" in page

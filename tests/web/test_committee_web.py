@@ -362,3 +362,30 @@ def test_a_secretary_stands_with_one_button_and_a_recalled_member_may_stand_agai
     assert published["candidates"] == [{"seat_id": world.communities[0].seat.id, "community": world.communities[0].name,
                                         "name": world.secretaries[0].display_name, "stands": True}]
     assert 'id="stand"' not in client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+
+
+def test_opening_the_vote_before_standing_closes_asks_first_and_says_who_loses_what(app, client, world, api):
+    """Opening the vote ends standing: before standing_until the page asks first, naming when standing would have
+    closed and how many nominations lapse; once standing has closed there is nothing to lose and it asks nothing."""
+    import re
+    from datetime import timedelta
+
+    from salon import clock
+    from salon.committee.models import Election
+
+    election = api(world.bureau).post("/elections").get_json()
+    for user, community in zip(world.secretaries[:2], world.communities[:2]):
+        api(user).post(f"/elections/{election['id']}/candidates", json={"seat_id": community.seat.id})
+    # sec_a1 nominates 陕拖社区's secretary, who has not accepted yet: that nomination would lapse.
+    api(world.secretaries[0]).post(f"/elections/{election['id']}/candidates",
+                                   json={"seat_id": world.communities[2].seat.id})
+    login(client, "bureau_a")
+    page = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="open-vote"[^>]*>', page, re.S).group(0)
+    assert "参选随即结束" in form and "（1 个）" in form and "无法撤销" in form
+    with app.test_request_context():
+        db.session.get(Election, election["id"]).standing_until = clock.utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    page = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="open-vote"[^>]*>', page, re.S).group(0)
+    assert "data-confirm" not in form

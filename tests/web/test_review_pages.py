@@ -276,3 +276,23 @@ def test_calendar_events_carry_the_topic_and_a_link_and_links_can_be_copied(app,
     assert str(event["url"]).endswith(f"/sessions/{session_id}") and f"/sessions/{session_id}" in str(event["description"])
     created = client.post(f"/packets/sessions/{session_id}/links", data={"label": "县医保局"}).get_data(as_text=True)
     assert 'data-copy="new-link"' in created and "onclick" not in created
+
+
+def test_the_ballot_of_a_review_with_no_topic_does_not_ask_about_each_topic(app, client, world, api):
+    """A review judging no topic (opened with the confirmation): the ballot's words ask only the overall question;
+    they asked to rate each topic, with no topic on the ballot."""
+    _seat_committee(api, world)
+    bureau = api(world.bureau)
+    review = bureau.post("/reviews", json={"reason": "县里要求提前评议", "confirm_empty": True}).get_json()
+    bureau.post(f"/reviews/{review['id']}/roll", json={"seat_ids": [world.communities[0].seat.id]})
+    login(client, world.secretaries[0].username)
+    vote = client.get(f"/reviews/{review['id']}/vote").get_data(as_text=True)
+    assert "选票只问您是否支持委员会的选题" in vote and "请评价每个议题" not in vote
+    assert vote.count('<fieldset class="choices">') == 1
+
+
+def test_the_ballot_of_a_review_with_topics_asks_about_each(app, client, world):
+    with_topic = _open_review(app, world)
+    login(client, "sec_a2")
+    vote = client.get(f"/reviews/{with_topic}/vote").get_data(as_text=True)
+    assert "请评价每个议题是否有效" in vote and TITLE in vote

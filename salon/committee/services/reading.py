@@ -87,6 +87,20 @@ class Standing:
     electing: Election | None = None  # the election that seated the term (its reason and note)
 
     @property
+    def changes(self) -> list[tuple[datetime, str, Member]]:
+        """The term's changes as they happened, oldest first: (when, "left" | "moved_up" | "by_election",
+        member). A member who moved up and later left shows both, in that order; a place falling vacant comes
+        before the one who moved up into it (the same moment)."""
+        found = []
+        for m in self.history:
+            if m.joined_how in ("moved_up", "by_election") and m.joined_at is not None:
+                found.append((m.joined_at, m.replaces_id or m.id, 1, m.joined_how, m))
+            if m.left_at is not None:
+                found.append((m.left_at, m.id, 0, "left", m))
+        return [(when, kind, m) for when, _anchor, _after, kind, m in
+                sorted(found, key=lambda change: change[:3])]
+
+    @property
     def can_decide(self) -> bool:
         return self.term is not None and len(self.members) >= topic_rules.MIN_SITTING
 

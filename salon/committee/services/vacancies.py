@@ -17,6 +17,7 @@ from salon.committee.models import Candidate, Election, ElectionState, Member, T
 from salon.committee.terms import sitting_members, sitting_term
 from salon.database import lock_programme
 from salon.extensions import db
+from salon.i18n import isolate
 from salon.programmes import services as programmes
 from salon.rules import committee as rules
 
@@ -94,7 +95,7 @@ def reconcile(programme_id: int, actor=None, now: datetime | None = None, term=_
         db.session.flush()
         audit.record(programme_id, actor, "committee.vacancy", term, community=member.seat.community.name,
                      member=member.user.display_name if member.user else "", reason=member.left_reason)
-        said.append(_("A place on the committee fell vacant: %(who)s.", who=member.seat.community.name))
+        said.append(_("A place on the committee fell vacant: %(who)s.", who=isolate(member.seat.community.name)))
         successor = next_in_line(term)
         if successor is None:
             continue
@@ -106,13 +107,14 @@ def reconcile(programme_id: int, actor=None, now: datetime | None = None, term=_
         audit.record(programme_id, actor, "committee.move_up", term, community=successor.seat.community.name,
                      member=successor.user.display_name if successor.user else "",
                      replaces=member.seat.community.name)
-        said.append(_("%(who)s moved up onto the committee.", who=successor.seat.community.name))
+        said.append(_("%(who)s moved up onto the committee.", who=isolate(successor.seat.community.name)))
     return said
 
 
-def seat_changed(community: Community, actor=None, now: datetime | None = None) -> None:
-    """Receiver of the programme room's seat_handed_over and community_left signals."""
-    reconcile(community.programme_id, actor, now)
+def seat_changed(community: Community, actor=None, now: datetime | None = None) -> list[str]:
+    """Receiver of the programme room's seat_handed_over and community_left signals: what it says (a place
+    fell vacant, who moved up) is shown to the person who acted."""
+    return reconcile(community.programme_id, actor, now)
 
 
 def advance(programme: Programme, now: datetime | None = None) -> list[str]:
