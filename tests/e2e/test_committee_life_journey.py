@@ -105,6 +105,8 @@ def test_vacancies_filled_from_the_electing_ranking(live_server, open_phone, sho
     shot(desk, "life-handover-form-360")
     desk.click("form[action$='/handover'] button[type=submit]")
     invitation = desk.locator("input.copy[readonly]")
+    assert invitation.count() == 1
+    assert asked and "西苑社区" in asked[-1] and "空缺" in asked[-1]  # the hand-over asked first, saying what happens
     assert "/invite/" in invitation.input_value()
     told = desk.inner_text("main")  # the bureau is told what its hand-over did to the committee
     assert "委员会出现空缺：\u2068西苑社区\u2069" in told and "\u2068城关社区\u2069 递补进入委员会" in told

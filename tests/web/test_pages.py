@@ -82,6 +82,19 @@ def test_handover_page_gives_the_link_and_history(as_bureau, world):
     assert page.index("新书记") < page.index("景翼社区书记")
 
 
+def test_handover_asks_first_saying_what_it_does(as_bureau, world):
+    """A hand-over closes the holder's account and can vacate a committee place: the form asks first, naming the
+    community (isolated) and both consequences."""
+    community = world.communities[0]
+    page = as_bureau.get(f"/communities/{community.id}").get_data(as_text=True)
+    form = page[page.index('action="/communities/%d/handover"' % community.id) - 200:]
+    form = form[:form.index("</form>")]
+    asked = form[form.index('data-confirm="') + len('data-confirm="'):]
+    asked = asked[:asked.index('"')]
+    assert f"\u2068{community.name}\u2069" in asked
+    assert "账号" in asked and "空缺" in asked and "无法撤销" in asked
+
+
 def test_deactivate_button(as_bureau, world):
     cid = world.communities[1].id
     as_bureau.post(f"/communities/{cid}/deactivate")
