@@ -436,14 +436,30 @@ def close_review(review: Review, programme: Programme, actor, now: datetime | No
         raise Conflict(_("The review has already closed."), "review")
     poll = ballots.get(review.poll_id)
     if poll.state == ballots.PollState.OPEN:
-        ballots.close_poll(poll, actor, now)
-    return _apply_rule(review, programme, actor, now)
+        ballots.close_poll(poll, actor, now)  # the close applies the rule (poll_counted)
+    return _apply_rule(review, programme, actor, now)  # a poll closed before the rule was applied in its close
+
+
+def poll_counted(poll: Poll, actor=None, now: datetime | None = None) -> None:
+    """SPEC §4.1: a review's rule is applied as soon as its poll's results are available, which today is in the
+    close itself, whichever path closed the poll (the review's page, another page closing due polls, `salon
+    tick`, the API): a recall ends the term and opens the election in the same transaction. Connected to
+    salon.ballots.signals.poll_counted by the room's init_app."""
+    if poll.kind != POLL_KIND:
+        return
+    review = db.session.scalar(select(Review).where(Review.poll_id == poll.id))
+    if review is None or review.state != ReviewState.OPEN:
+        return
+    _apply_rule(review, programmes.get_programme(review.programme_id), actor, now or poll.closed_at)
 
 
 def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> Review:
     """SPEC §4: re-election when oppose * 100 > threshold * present; present = those checked in at the close;
-    silent, blank and abstain count only in the denominator. Void without quorum."""
+    silent, blank and abstain count only in the denominator. Void without quorum. Applied once: a review
+    already closed is returned as it is."""
     lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
+    if review.state != ReviewState.OPEN:
+        return review
     poll = ballots.get(review.poll_id)
     tally = ballots.tally(poll)
     overall = next(q for q in poll.questions if q.code == OVERALL)
@@ -472,7 +488,9 @@ def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> R
 
 
 def advance(programme: Programme, now: datetime | None = None) -> list[str]:
-    """Apply the rule to an open review whose ballot has closed (SPEC §4; lazily and by `salon tick`)."""
+    """Close the review ballots whose window has ended (their close applies the rule: `poll_counted`), lazily
+    and by `salon tick`; and, as a safety net, apply the rule to an open review whose ballot closed without it
+    (a poll closed before the close applied it)."""
     now = now or clock.utcnow()
     ballots.close_due(now, programme.id)
     said = []
@@ -483,7 +501,8 @@ def advance(programme: Programme, now: datetime | None = None) -> list[str]:
 
 
 def apply_if_closed(review: Review | None, programme: Programme, now: datetime) -> list[str]:
-    """advance() for one review (the latest, on the home page), its due polls already closed."""
+    """The safety net of advance() for one review (the latest, on the home page), its due polls already
+    closed: nothing to do for a review whose poll's close applied the rule."""
     if review is None or review.state != ReviewState.OPEN:
         return []
     if ballots.get(review.poll_id).state == ballots.PollState.CLOSED:
