@@ -356,13 +356,18 @@ def take_roll(review: Review, user, seat_ids, now: datetime | None = None) -> in
             raise ValidationFailed(_("Not an active community of this programme."), "seat_ids")
     added = [seat_id for seat_id in sorted(set(seat_ids)) if _attend(review, seat_id, "roll", now)]
     marked = len(added)
-    audit.record(review.programme_id, user, "review.roll", review, marked=marked, seat_ids=added)
+    audit.record(review.programme_id, user, "review.roll", review, marked=marked, seat_ids=added, how="roll")
     return marked
 
 
 def take_off_roll(review: Review, user, seat_id, reason, now: datetime | None = None) -> None:
     """SPEC §4.1: the bureau or the chair takes a seat off the roll, with a reason, until that seat has voted
-    (then it stays: its ballot is counted). Audited with the reason."""
+    (then it stays: its ballot is counted). Audited with the reason.
+
+    The refusal once the seat has voted tells whoever asks that the seat voted, while SPEC §5 shows who voted
+    to nobody: SPEC requires the refusal, so it says only that the roll can no longer be corrected for this
+    seat, and the refused attempt is audited too (with the reason given), kept even though the refusal rolls
+    the request back, so probing who voted leaves a trace the bureau sees (docs/secrecy.md)."""
     lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py)
     if not can_take_roll(user, review):
         raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
@@ -373,7 +378,14 @@ def take_off_roll(review: Review, user, seat_id, reason, now: datetime | None = 
     reason = check_reason(reason)
     if not reason:
         raise ValidationFailed(_("Say why the community comes off the roll."), "reason")
-    ballots.remove_eligible(review.poll_id, seat_id, review.programme_id)
+    try:
+        ballots.remove_eligible(review.poll_id, seat_id, review.programme_id)
+    except Conflict as refused:
+        if refused.field != "seat_id":  # the poll has closed
+            raise
+        audit.record_refused(review.programme_id, user, "review.roll_off_refused", review, seat_id=seat_id,
+                             reason=reason)
+        raise Conflict(_("The roll can no longer be corrected for this community."), "seat_id") from None
     db.session.execute(delete(ReviewAttendance).where(ReviewAttendance.review_id == review.id,
                                                       ReviewAttendance.seat_id == seat_id))
     db.session.flush()
@@ -412,14 +424,20 @@ def review_of_token(token: str, programme_id: int, now: datetime | None = None) 
 
 
 def check_in(review: Review, user, now: datetime | None = None) -> bool:
-    """Self check-in by the QR code: the secretary's own seat, once."""
+    """Self check-in by the QR code: the secretary's own seat, once; audited like the chair's roll (SPEC §4.1:
+    every roll change is in the audit log): who, which seat, how."""
+    lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     seat = programmes.seat_of(user) if user.is_secretary else None
     if seat is None or not seat.community.active:
         raise Forbidden(_("Only a community's secretary can check in."), "seat")
     if now >= review.checkin_until:
         raise Conflict(_("The review has closed; check-in is over."), "review")
-    return _attend(review, seat.id, "qr", now)
+    added = _attend(review, seat.id, "qr", now)
+    if added:
+        audit.record(review.programme_id, user, "review.checkin", review, seat_id=seat.id,
+                     community=seat.community.name, how="qr")
+    return added
 
 
 def present_seats(review_id: int) -> list[int]:

@@ -212,6 +212,25 @@ def test_a_review_with_no_topic_to_judge_needs_confirmation(world):
     assert [q.code for q in ballots.get(review.poll_id).questions] == ["overall"]
 
 
+def test_a_qr_check_in_is_audited_per_seat(world):
+    """SPEC §4.1: every roll change is in the audit log, self check-in by the QR code included: who, which seat,
+    how; checking in again changes nothing and records nothing."""
+    term = elect(world, NOW - timedelta(days=200))
+    topic(world, NOW - timedelta(days=100), NOW - timedelta(days=110), term)
+    review = services.open_review(world.programme, world.bureau)
+    first, second, _third = world.secretaries
+    services.take_roll(review, world.bureau, [seat(first)])
+    assert services.check_in(review, second) is True
+    assert services.check_in(review, second) is False
+    assert services.check_in(review, first) is False  # already on the chair's roll
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["review.roll", "review.checkin"]))
+                                .order_by(AuditEvent.seq)).all()
+    assert [(e.action, e.actor_id, e.details.get("how")) for e in events] == [
+        ("review.roll", world.bureau.id, "roll"), ("review.checkin", second.id, "qr")]
+    assert events[1].details["seat_id"] == seat(second) and events[1].object_id == str(review.id)
+    assert services.present_seats(review.id) == sorted([seat(first), seat(second)])
+
+
 def test_the_roll_can_be_corrected_with_a_reason_until_the_seat_has_voted(world):
     term = elect(world, NOW - timedelta(days=200))
     topic(world, NOW - timedelta(days=100), NOW - timedelta(days=110), term)
@@ -239,7 +258,11 @@ def test_the_roll_can_be_corrected_with_a_reason_until_the_seat_has_voted(world)
 
     ballots.cast(poll.id, seat(third), [], world.programme.id)
     with pytest.raises(Conflict) as voted:
-        services.take_off_roll(review, world.bureau, seat(third), "误点")
-    assert "已经投票" in voted.value.message or "already voted" in voted.value.message
+        services.take_off_roll(review, chair, seat(third), "误点")
+    # SPEC §5: the words do not say that the seat voted; the attempt is audited (docs/secrecy.md).
+    assert voted.value.field == "seat_id" and voted.value.message == "该社区的点名已不能再更正。"
+    refused = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "review.roll_off_refused")).one()
+    assert (refused.actor_id, refused.details) == (chair.id, {"seat_id": seat(third), "reason": "误点"})
+    assert services.present_seats(review.id) == sorted([seat(chair), seat(third)])
     closed = services.close_review(review, world.programme, world.bureau)
     assert closed.present == 2 and services.review_view(closed, world.bureau).present == 2
