@@ -32,7 +32,8 @@ from .reading import (Standing, candidates, election_page, elections, first_elec
                       get_election, get_term, held_bureau_sessions, is_member, running_election, standing,
                       term_seated_by)
 from .result_page import ElectionView, LotRow, election_view, export_heading, export_rows, shell_line
-from .vacancies import advance, count_if_closed, next_in_line, reconcile, seat_changed, succession_seed
+from .vacancies import (advance, count_if_closed, next_in_line, published_draw, reconcile, seat_changed,
+                        succession_seed)
 
 __all__ = [
     # salon.committee.models and salon.committee.terms, as other rooms and the tests read them here
@@ -47,7 +48,7 @@ __all__ = [
     "fewer_candidates_than_seats", "fewer_candidates_alarm", "open_vote", "current_poll", "close_vote",
     "poll_counted", "public_ids", "count", "end_term", "poll_title",
     # vacancies.py
-    "succession_seed", "next_in_line", "reconcile", "seat_changed", "advance", "count_if_closed",
+    "succession_seed", "published_draw", "next_in_line", "reconcile", "seat_changed", "advance", "count_if_closed",
     # result_page.py
     "ElectionView", "LotRow", "shell_line", "election_view", "export_rows", "export_heading",
     # decisions.py

@@ -36,6 +36,16 @@ def succession_seed(election: Election) -> str:
     return rules.lot_seed(ballots.receipts(poll), election.id, poll.closed_at or election.closed_at)
 
 
+def published_draw(election: Election) -> list[int] | None:
+    """The whole order of the election's lot as its result page published it, for a lot drawn before the
+    SHA-256 lot (migration 0009_committee_life: a seed and the tied seat ids, no public ids): the Python
+    procedure that page printed (rules.legacy_lot_order). None for a SHA-256 lot (its order is the digests',
+    which `rules.succession` recomputes from the same seed) and for an election without a lot."""
+    if not election.lot_seed or election.lot_entries:
+        return None
+    return rules.legacy_lot_order([int(x) for x in election.lot_candidates.split(",") if x], election.lot_seed)
+
+
 def next_in_line(term: Term) -> Candidate | None:
     """The next most-approved candidate of the election that seated the term who still holds their seat and
     has not sat on this term (SPEC §4.1); None when nobody is left."""
@@ -48,7 +58,8 @@ def next_in_line(term: Term) -> Candidate | None:
     names = dict(public_ids(list(stood)))
     names.update({int(seat_id): public_id for seat_id, public_id in (election.lot_entries or [])})
     order = rules.succession([rules.Standing(seat_id, names.get(seat_id, str(seat_id)), first.get(seat_id, 0),
-                                             second.get(seat_id, 0)) for seat_id in stood], succession_seed(election))
+                                             second.get(seat_id, 0)) for seat_id in stood], succession_seed(election),
+                              published_draw(election))
     sat = {(m.seat_id, m.user_id) for m in term.members} | {(None, m.user_id) for m in term.members}
     for seat_id in order:
         candidate = stood[seat_id]
