@@ -630,20 +630,24 @@ def review_view(review: Review, user, now: datetime | None = None) -> ReviewView
     if result.published:
         tally = ballots.tally(poll)
         by_code = tally.by_code
-    sessions = schedule.sessions_by_id([q.ref_id for q in poll.questions if q.ref_id is not None])
-    extra = outcomes_for(user.programme, list(sessions), now)
-    rows, overall = [], None
-    for question in poll.questions:
-        if question.code == OVERALL:
-            overall = by_code.get(question.id) if result.published else None
+    # The review's list as fixed when it opened (review_topics) says what it judges and what is listed apart;
+    # each judged topic's ballot question gives its title as voters saw it and its counts.
+    fixed = fixed_topics(review)
+    questions = {q.ref_id: q for q in poll.questions if q.code != OVERALL and q.ref_id is not None}
+    overall_question = next((q for q in poll.questions if q.code == OVERALL), None)
+    overall = by_code.get(overall_question.id) if result.published and overall_question is not None else None
+    extra = outcomes_for(user.programme, [topic.session_id for topic, _s, _t in fixed if topic.judged], now)
+    rows = []
+    for topic, session, title in fixed:
+        if not topic.judged:
             continue
-        session = sessions.get(question.ref_id)
-        counts = by_code.get(question.id, {}) if result.published else None
-        rows.append(TopicRow(question.ref_id, session.number if session else None, question.text, counts,
-                             extra.get(question.ref_id),
+        question = questions.get(topic.session_id)
+        counts = (by_code.get(question.id, {}) if question is not None else {}) if result.published else None
+        rows.append(TopicRow(topic.session_id, session.number, question.text if question is not None else title,
+                             counts, extra.get(topic.session_id),
                              result.turnout - sum(counts.values()) if counts is not None else None))
     apart = [ApartRow(topic.session_id, session.number, title, topic.decided_by)
-             for topic, session, title in fixed_topics(review) if not topic.judged]
+             for topic, session, title in fixed if not topic.judged]
     present = present_seats(review.id)
     return ReviewView(review, poll, result, rows, overall, ballots.receipts(poll), arithmetic(review),
                       next_step(review), present, seat is not None and seat.id in present,

@@ -123,6 +123,26 @@ def test_a_new_committee_judges_only_its_own_topics_the_rest_listed_apart(world)
                                                                   (late_a.id, services.OTHER_TERM)]
 
 
+def test_the_review_page_follows_the_list_fixed_at_opening(world):
+    """One source for what a review judges: its list fixed at opening (review_topics), not its ballot's
+    questions. A topic the list marks as listed apart is shown apart only, never also as judged; the judged ones
+    keep their ballot question's title and counts."""
+    term = elect(world, NOW - timedelta(days=200))
+    first = topic(world, NOW - timedelta(days=100), NOW - timedelta(days=110), term, title="老旧小区加装电梯")
+    second = topic(world, NOW - timedelta(days=90), NOW - timedelta(days=95), term, title="社区食堂")
+    review = services.open_review(world.programme, world.bureau, now=NOW)
+    view = services.review_view(review, world.bureau, NOW)
+    assert [(t.session_id, t.title) for t in view.topics] == [(first.id, "老旧小区加装电梯"), (second.id, "社区食堂")]
+    assert view.apart == []
+    # Mark the second as another committee's in the fixed list: the page follows the list, not the ballot.
+    db.session.get(ReviewTopic, (review.id, second.id)).judged = False
+    db.session.get(ReviewTopic, (review.id, second.id)).decided_by = services.OTHER_TERM
+    db.session.flush()
+    view = services.review_view(review, world.bureau, NOW)
+    assert [t.session_id for t in view.topics] == [first.id]
+    assert [(a.session_id, a.decided_by) for a in view.apart] == [(second.id, services.OTHER_TERM)]
+
+
 def test_a_session_held_earlier_the_same_day_is_judged_even_if_not_yet_marked_held(world):
     start = NOW - timedelta(days=200)
     term = elect(world, start)

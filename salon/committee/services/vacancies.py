@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.committee.models import Candidate, Election, ElectionState, Member, Term
-from salon.committee.terms import sitting_members, sitting_term
+from salon.committee.terms import members_now, sitting_term, unrecorded_vacancy
 from salon.database import lock_programme
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -75,15 +75,6 @@ def next_in_line(term: Term) -> Candidate | None:
 _UNREAD = object()
 
 
-def _vacated(term: Term) -> bool:
-    """Whether a member's place fell vacant and is not yet recorded, in one statement (the home page asks)."""
-    held = programmes.sitting_holdings()
-    sits = (select(Member.id).join(held, (held.c.seat_id == Member.seat_id) & (held.c.user_id == Member.user_id))
-            .where(Member.term_id == term.id, Member.left_at.is_(None)))
-    return bool(db.session.scalar(select(exists().where(
-        Member.term_id == term.id, Member.left_at.is_(None), Member.user_id.is_not(None), Member.id.not_in(sits)))))
-
-
 def reconcile(programme_id: int, actor=None, now: datetime | None = None, term=_UNREAD) -> list[str]:
     """Record the places that fell vacant (a hand-over of the member's seat, their community leaving) and fill
     each with the next in line, audited (SPEC §4.1). Run when a seat changes hands or a community leaves
@@ -92,13 +83,12 @@ def reconcile(programme_id: int, actor=None, now: datetime | None = None, term=_
     now = now or clock.utcnow()
     if term is _UNREAD:
         term = sitting_term(programme_id)
-    if term is None or not _vacated(term):
+    if term is None or not unrecorded_vacancy(term):
         return []
     lock_programme(programme_id)  # step 1 of the lock order (salon/database.py)
-    sitting = {m.id for m in sitting_members(term)}
     said = []
-    for member in list(term.members):
-        if member.left_at is not None or member.user_id is None or member.id in sitting:
+    for member, sits in members_now(term):
+        if sits or member.user_id is None:
             continue
         member.left_at = now
         member.left_reason = "handover" if member.seat.community.active else "community_left"
