@@ -21,7 +21,7 @@ Lock order (PostgreSQL; SQLite serialises every writer at BEGIN IMMEDIATE, so it
 
 Casting a ballot takes no programme lock (it records no audit event and must stay concurrent): the poll's
 advisory lock, shared, first; then the seat's voter record, the receipt, then its counter shards in key order.
-A check-in takes the shared poll lock, then the poll row (its eligible count). Opening and closing a poll
+A check-in (audited, SPEC §4.1) takes step 1, then the shared poll lock, then the poll row (its eligible count). Opening and closing a poll
 take steps 1, 2 (exclusive), 3, 4. Whatever takes the poll lock takes it before reading the poll: under
 READ COMMITTED each later statement then sees everything a close committed before the lock was granted.
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 from flask import Flask, abort, current_app, has_app_context, request
 from sqlalchemy import column, event, exc, select, table, text
@@ -99,9 +100,40 @@ def check_lock_order(programme_id: int) -> None:
     log.warning(message)
 
 
+_KEEP_IF_REFUSED = "salon_keep_if_refused"
+
+
+def keep_if_refused(write: Callable[[], object]) -> None:
+    """`write` records, in the current transaction, something that must outlast a refusal: the audit event of a
+    refused attempt (salon.audit.services.record_refused). A request answered with an error is rolled back
+    (commit_on_success below); its rollback is then followed by a transaction of its own that runs `write`
+    again and commits. A request that succeeds (a page that shows the refusal as a message) commits the first
+    write, and this one is dropped. Outside a request (the command line, tests) nothing is replayed."""
+    db.session.info.setdefault(_KEEP_IF_REFUSED, []).append(write)
+
+
+def _replay_refused() -> None:
+    """After a refused request's rollback: run what keep_if_refused kept, in a transaction of its own."""
+    writes = db.session.info.pop(_KEEP_IF_REFUSED, None)
+    if not writes:
+        return
+    try:
+        for write in writes:
+            write()
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the refusal's answer stands even if its trace cannot be written
+        log.warning("could not record a refused attempt after its request was rolled back", exc_info=True)
+        db.session.rollback()
+
+
 def _new_transaction(session, _transaction, _connection) -> None:
     session.info.pop(_LOCKS, None)
     session.info.pop(_UNLOCKED_WRITE, None)
+    session.info.pop(_KEEP_IF_REFUSED, None)  # kept for the transaction that ended, not for this one
+
+
+def _committed(session) -> None:
+    session.info.pop(_KEEP_IF_REFUSED, None)  # the first write committed: nothing to replay
 
 
 def _note_unlocked_statement(state) -> None:
@@ -231,9 +263,10 @@ def configure_engine(engine: Engine, idle_limit: float = 10.0) -> None:
         event.listen(engine.pool, "checkout", _idle_check(idle_limit))
 
 
-# The lock-order check's listeners, on every ORM session; installed by init_app, never by an import.
+# The lock-order check's listeners and keep_if_refused's bookkeeping, on every ORM session; installed by
+# init_app, never by an import.
 _SESSION_LISTENERS = (("after_begin", _new_transaction), ("do_orm_execute", _note_unlocked_statement),
-                      ("before_flush", _note_unlocked_flush))
+                      ("before_flush", _note_unlocked_flush), ("after_commit", _committed))
 
 
 def init_app(app: Flask) -> None:
@@ -258,6 +291,7 @@ def init_app(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
+            _replay_refused()
         return response
 
     @app.teardown_request

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from salon.audit.models import AuditEvent
 from salon.clock import utcnow
-from salon.database import check_lock_order, lock_programme
+from salon.database import check_lock_order, keep_if_refused, lock_programme
 from salon.extensions import db
 
 GENESIS = "0" * 64
@@ -34,6 +34,29 @@ def _digest(event: AuditEvent) -> str:
 
 def record(programme_id: int, actor, action: str, obj=None, **details) -> AuditEvent:
     """Append one event. `actor` is a User or None (the command line). Never pass ballot contents."""
+    return _append(programme_id, getattr(actor, "id", None), getattr(actor, "username", None) or "cli", action,
+                   type(obj).__name__.lower() if obj is not None else "",
+                   str(getattr(obj, "id", "") or "") if obj is not None else "",
+                   {k: v for k, v in details.items() if v is not None})
+
+
+def record_refused(programme_id: int, actor, action: str, obj=None, **details) -> AuditEvent:
+    """Append the event of an attempt the service is about to refuse, and keep it although the refusal rolls the
+    request back: if the request ends in an error answer, the same event is appended again, in a transaction of
+    its own, after the rollback (salon.database.keep_if_refused). A page that shows the refusal as a message and
+    commits keeps the first one. Call it just before raising; never pass ballot contents."""
+    event = record(programme_id, actor, action, obj, **details)
+    values = (event.actor_id, event.actor_name, action, event.object_type, event.object_id, dict(event.details))
+
+    def again() -> None:
+        _append(programme_id, *values)
+
+    keep_if_refused(again)
+    return event
+
+
+def _append(programme_id: int, actor_id, actor_name: str, action: str, object_type: str, object_id: str,
+            details: dict) -> AuditEvent:
     # The programme lock (step 1 of the lock order in salon/database.py) also keeps two writers from
     # chaining onto the same last link.
     check_lock_order(programme_id)
@@ -48,12 +71,12 @@ def record(programme_id: int, actor, action: str, obj=None, **details) -> AuditE
         programme_id=programme_id,
         seq=(last.seq + 1) if last else 1,
         created_at=utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "username", None) or "cli",
+        actor_id=actor_id,
+        actor_name=actor_name,
         action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
-        details={k: v for k, v in details.items() if v is not None},
+        object_type=object_type,
+        object_id=object_id,
+        details=details,
         prev_hash=last.hash if last else GENESIS,
     )
     event.hash = _digest(event)

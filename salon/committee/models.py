@@ -101,10 +101,6 @@ class Member(db.Model):
     user = relationship("User")
     replaces = relationship("Member", remote_side=[id])
 
-    @property
-    def sitting(self) -> bool:
-        return self.left_at is None and self.user_id is not None
-
 
 class Pick(db.Model):
     """A committee member's pick of a session's topic, signed by name (SPEC §3.3: accountable, unlike

@@ -25,22 +25,12 @@ def last_term(programme_id: int) -> Term | None:
                              .order_by(Term.id.desc()).limit(1))
 
 
-def sitting_members(term: Term | None) -> list[Member]:
-    """SPEC §4.1: the members who sit now — their place not vacated, and still holding the seat they sat for in
-    a community that has not left (so a hand-over not yet recorded as a vacancy already counts as one)."""
-    if term is None:
-        return []
-    held = programmes.sitting_holdings()
-    return list(db.session.scalars(
-        select(Member).join(held, (held.c.seat_id == Member.seat_id) & (held.c.user_id == Member.user_id))
-        .where(Member.term_id == term.id, Member.left_at.is_(None))
-        .order_by(Member.id)))
-
-
 def members_now(term: Term | None) -> list[tuple[Member, bool]]:
-    """The term's members whose place is not recorded as vacant, each with whether they sit now (as
-    sitting_members says), in one statement: a member who does not sit but has a user is a vacancy not yet
-    recorded (salon.committee.services.reconcile)."""
+    """The term's members whose place is not recorded as vacant, each with whether they sit now, in one
+    statement. The one place that says whether a member sits (SPEC §4.1: membership is personal): their place
+    is not vacated, and they still hold the seat they sat for (the same person in it), in a community that has
+    not left — so a hand-over not yet recorded as a vacancy already counts as one. A member who does not sit
+    but has a user is such a vacancy not yet recorded (salon.committee.services.reconcile)."""
     if term is None:
         return []
     held = programmes.sitting_holdings()
@@ -50,6 +40,16 @@ def members_now(term: Term | None) -> list[tuple[Member, bool]]:
         .outerjoin(held, (held.c.seat_id == Member.seat_id) & (held.c.user_id == Member.user_id))
         .where(Member.term_id == term.id, Member.left_at.is_(None))
         .order_by(Member.id))]
+
+
+def sitting_members(term: Term | None) -> list[Member]:
+    """SPEC §4.1: the members who sit now (as members_now says)."""
+    return [member for member, sits in members_now(term) if sits]
+
+
+def unrecorded_vacancy(term: Term) -> bool:
+    """Whether a member's place fell vacant and is not yet recorded (as members_now says)."""
+    return any(not sits and member.user_id is not None for member, sits in members_now(term))
 
 
 def members_now_of(context) -> list[tuple[Member, bool]]:

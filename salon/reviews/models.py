@@ -48,7 +48,8 @@ class Review(db.Model):
 
 
 class ReviewAttendance(db.Model):
-    """That a seat was present at a review (roll or QR check-in). No time: the order of arrival is not kept."""
+    """That a seat was present at a review (roll or QR check-in). No time here; the audit log records each roll
+    change, check-ins included, with its time (SPEC §4.1), and nothing about ballots."""
 
     __tablename__ = "review_attendance"
     __table_args__ = {"sqlite_with_rowid": False}

@@ -356,13 +356,18 @@ def take_roll(review: Review, user, seat_ids, now: datetime | None = None) -> in
             raise ValidationFailed(_("Not an active community of this programme."), "seat_ids")
     added = [seat_id for seat_id in sorted(set(seat_ids)) if _attend(review, seat_id, "roll", now)]
     marked = len(added)
-    audit.record(review.programme_id, user, "review.roll", review, marked=marked, seat_ids=added)
+    audit.record(review.programme_id, user, "review.roll", review, marked=marked, seat_ids=added, how="roll")
     return marked
 
 
 def take_off_roll(review: Review, user, seat_id, reason, now: datetime | None = None) -> None:
     """SPEC §4.1: the bureau or the chair takes a seat off the roll, with a reason, until that seat has voted
-    (then it stays: its ballot is counted). Audited with the reason."""
+    (then it stays: its ballot is counted). Audited with the reason.
+
+    The refusal once the seat has voted tells whoever asks that the seat voted, while SPEC §5 shows who voted
+    to nobody: SPEC requires the refusal, so it says only that the roll can no longer be corrected for this
+    seat, and the refused attempt is audited too (with the reason given), kept even though the refusal rolls
+    the request back, so probing who voted leaves a trace the bureau sees (docs/secrecy.md)."""
     lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py)
     if not can_take_roll(user, review):
         raise Forbidden(_("Only the bureau and the chair take the roll."), "review")
@@ -373,7 +378,14 @@ def take_off_roll(review: Review, user, seat_id, reason, now: datetime | None = 
     reason = check_reason(reason)
     if not reason:
         raise ValidationFailed(_("Say why the community comes off the roll."), "reason")
-    ballots.remove_eligible(review.poll_id, seat_id, review.programme_id)
+    try:
+        ballots.remove_eligible(review.poll_id, seat_id, review.programme_id)
+    except Conflict as refused:
+        if refused.field != "seat_id":  # the poll has closed
+            raise
+        audit.record_refused(review.programme_id, user, "review.roll_off_refused", review, seat_id=seat_id,
+                             reason=reason)
+        raise Conflict(_("The roll can no longer be corrected for this community."), "seat_id") from None
     db.session.execute(delete(ReviewAttendance).where(ReviewAttendance.review_id == review.id,
                                                       ReviewAttendance.seat_id == seat_id))
     db.session.flush()
@@ -412,14 +424,20 @@ def review_of_token(token: str, programme_id: int, now: datetime | None = None) 
 
 
 def check_in(review: Review, user, now: datetime | None = None) -> bool:
-    """Self check-in by the QR code: the secretary's own seat, once."""
+    """Self check-in by the QR code: the secretary's own seat, once; audited like the chair's roll (SPEC §4.1:
+    every roll change is in the audit log): who, which seat, how."""
+    lock_programme(review.programme_id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     seat = programmes.seat_of(user) if user.is_secretary else None
     if seat is None or not seat.community.active:
         raise Forbidden(_("Only a community's secretary can check in."), "seat")
     if now >= review.checkin_until:
         raise Conflict(_("The review has closed; check-in is over."), "review")
-    return _attend(review, seat.id, "qr", now)
+    added = _attend(review, seat.id, "qr", now)
+    if added:
+        audit.record(review.programme_id, user, "review.checkin", review, seat_id=seat.id,
+                     community=seat.community.name, how="qr")
+    return added
 
 
 def present_seats(review_id: int) -> list[int]:
@@ -436,14 +454,30 @@ def close_review(review: Review, programme: Programme, actor, now: datetime | No
         raise Conflict(_("The review has already closed."), "review")
     poll = ballots.get(review.poll_id)
     if poll.state == ballots.PollState.OPEN:
-        ballots.close_poll(poll, actor, now)
-    return _apply_rule(review, programme, actor, now)
+        ballots.close_poll(poll, actor, now)  # the close applies the rule (poll_counted)
+    return _apply_rule(review, programme, actor, now)  # a poll closed before the rule was applied in its close
+
+
+def poll_counted(poll: Poll, actor=None, now: datetime | None = None) -> None:
+    """SPEC §4.1: a review's rule is applied as soon as its poll's results are available, which today is in the
+    close itself, whichever path closed the poll (the review's page, another page closing due polls, `salon
+    tick`, the API): a recall ends the term and opens the election in the same transaction. Connected to
+    salon.ballots.signals.poll_counted by the room's init_app."""
+    if poll.kind != POLL_KIND:
+        return
+    review = db.session.scalar(select(Review).where(Review.poll_id == poll.id))
+    if review is None or review.state != ReviewState.OPEN:
+        return
+    _apply_rule(review, programmes.get_programme(review.programme_id), actor, now or poll.closed_at)
 
 
 def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> Review:
     """SPEC §4: re-election when oppose * 100 > threshold * present; present = those checked in at the close;
-    silent, blank and abstain count only in the denominator. Void without quorum."""
+    silent, blank and abstain count only in the denominator. Void without quorum. Applied once: a review
+    already closed is returned as it is."""
     lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
+    if review.state != ReviewState.OPEN:
+        return review
     poll = ballots.get(review.poll_id)
     tally = ballots.tally(poll)
     overall = next(q for q in poll.questions if q.code == OVERALL)
@@ -472,7 +506,9 @@ def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> R
 
 
 def advance(programme: Programme, now: datetime | None = None) -> list[str]:
-    """Apply the rule to an open review whose ballot has closed (SPEC §4; lazily and by `salon tick`)."""
+    """Close the review ballots whose window has ended (their close applies the rule: `poll_counted`), lazily
+    and by `salon tick`; and, as a safety net, apply the rule to an open review whose ballot closed without it
+    (a poll closed before the close applied it)."""
     now = now or clock.utcnow()
     ballots.close_due(now, programme.id)
     said = []
@@ -483,7 +519,8 @@ def advance(programme: Programme, now: datetime | None = None) -> list[str]:
 
 
 def apply_if_closed(review: Review | None, programme: Programme, now: datetime) -> list[str]:
-    """advance() for one review (the latest, on the home page), its due polls already closed."""
+    """The safety net of advance() for one review (the latest, on the home page), its due polls already
+    closed: nothing to do for a review whose poll's close applied the rule."""
     if review is None or review.state != ReviewState.OPEN:
         return []
     if ballots.get(review.poll_id).state == ballots.PollState.CLOSED:
@@ -593,20 +630,24 @@ def review_view(review: Review, user, now: datetime | None = None) -> ReviewView
     if result.published:
         tally = ballots.tally(poll)
         by_code = tally.by_code
-    sessions = schedule.sessions_by_id([q.ref_id for q in poll.questions if q.ref_id is not None])
-    extra = outcomes_for(user.programme, list(sessions), now)
-    rows, overall = [], None
-    for question in poll.questions:
-        if question.code == OVERALL:
-            overall = by_code.get(question.id) if result.published else None
+    # The review's list as fixed when it opened (review_topics) says what it judges and what is listed apart;
+    # each judged topic's ballot question gives its title as voters saw it and its counts.
+    fixed = fixed_topics(review)
+    questions = {q.ref_id: q for q in poll.questions if q.code != OVERALL and q.ref_id is not None}
+    overall_question = next((q for q in poll.questions if q.code == OVERALL), None)
+    overall = by_code.get(overall_question.id) if result.published and overall_question is not None else None
+    extra = outcomes_for(user.programme, [topic.session_id for topic, _s, _t in fixed if topic.judged], now)
+    rows = []
+    for topic, session, title in fixed:
+        if not topic.judged:
             continue
-        session = sessions.get(question.ref_id)
-        counts = by_code.get(question.id, {}) if result.published else None
-        rows.append(TopicRow(question.ref_id, session.number if session else None, question.text, counts,
-                             extra.get(question.ref_id),
+        question = questions.get(topic.session_id)
+        counts = (by_code.get(question.id, {}) if question is not None else {}) if result.published else None
+        rows.append(TopicRow(topic.session_id, session.number, question.text if question is not None else title,
+                             counts, extra.get(topic.session_id),
                              result.turnout - sum(counts.values()) if counts is not None else None))
     apart = [ApartRow(topic.session_id, session.number, title, topic.decided_by)
-             for topic, session, title in fixed_topics(review) if not topic.judged]
+             for topic, session, title in fixed if not topic.judged]
     present = present_seats(review.id)
     return ReviewView(review, poll, result, rows, overall, ballots.receipts(poll), arithmetic(review),
                       next_step(review), present, seat is not None and seat.id in present,

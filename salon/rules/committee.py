@@ -17,11 +17,18 @@ election, so a later rename does not change a published draw). On the command li
     printf '%s' 'SEED:社区名' | sha256sum
 
 No random-number generator is involved; `lot_seed`, `lot_digest`, `lot_order` and `draw_lots` below are those
-lines, and tests check them against digests computed once with sha256sum."""
+lines, and tests check them against digests computed once with sha256sum.
+
+A lot drawn before the SHA-256 lot (an election counted before migration 0009_committee_life: `lot_seed` set,
+no `lot_entries`) was published as a Python procedure, which its result page printed: the tied seat ids sorted,
+then `random.Random(int(seed, 16)).shuffle(order)`, the first ones drawn. `legacy_lot_order` reads such a draw
+back, so that a vacancy filled from that election follows the order it published (SPEC §4.1: "the same lot");
+no new lot uses it."""
 from __future__ import annotations
 
 import calendar
 import hashlib
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -175,6 +182,16 @@ def draw_lots(entries: list[tuple[int, str]], seats: int, seed: str) -> tuple[in
     return tuple(candidate for candidate, _p, _d in lot_order(entries, seed)[:seats])
 
 
+def legacy_lot_order(candidates: list[int], seed: str) -> list[int]:
+    """The whole order of a lot drawn before the SHA-256 lot, exactly as its result page published the procedure
+    (`order = sorted(tied ids)`; `random.Random(int(seed, 16)).shuffle(order)`; `order[:seats]` drawn): those
+    after the drawn ones are the runners-up, in this order. CPython's shuffle of an integer seed is what was
+    published; only old draws are read with it."""
+    order = sorted(candidates)
+    random.Random(int(seed, 16)).shuffle(order)
+    return order
+
+
 @dataclass(frozen=True)
 class Standing:
     """A candidate of an election as the vacancy rule sees them."""
@@ -184,12 +201,15 @@ class Standing:
     runoff_approvals: int = 0
 
 
-def succession(candidates: list[Standing], seed: str) -> list[int]:
+def succession(candidates: list[Standing], seed: str, drawn_order: list[int] | None = None) -> list[int]:
     """SPEC §4.1: who moves up into a vacancy, in order — the most approved first; among equal approvals, the
-    more approved in the runoff; then the same lot (lowest digest of the same seed first). The caller skips
-    those already seated and those who no longer hold a seat."""
-    ordered = sorted(candidates, key=lambda c: (-c.approvals, -c.runoff_approvals, lot_digest(seed, c.public_id),
-                                                c.public_id))
+    more approved in the runoff; then the same lot (lowest digest of the same seed first). drawn_order: the
+    published order of a lot drawn before the SHA-256 lot (`legacy_lot_order`), which orders those it drew
+    among (they are exactly the candidates tied on both counts). The caller skips those already seated and
+    those who no longer hold a seat."""
+    rank = {candidate: index for index, candidate in enumerate(drawn_order or ())}
+    ordered = sorted(candidates, key=lambda c: (-c.approvals, -c.runoff_approvals, rank.get(c.candidate, len(rank)),
+                                                lot_digest(seed, c.public_id), c.public_id))
     return [c.candidate for c in ordered]
 
 

@@ -81,14 +81,6 @@ def decider(session_number: int, bureau_sessions: int, sitting: int | None, reca
     return Decider(COMMITTEE, MAJORITY, deadline)
 
 
-def who_decides(session_number: int, bureau_sessions: int, committee_sitting: bool) -> str:
-    """SPEC §3.3 without time: the bureau decides the first `bureau_sessions` sessions and whenever no
-    committee sits (see `decider` for the whole rule of §4.1)."""
-    if session_number <= bureau_sessions or not committee_sitting:
-        return BUREAU
-    return COMMITTEE
-
-
 def majority(sitting: int) -> int:
     """SPEC §4.1: more than half of the members sitting on the day of the pick (3 → 2, 2 → 2, 4 → 3)."""
     return sitting // 2 + 1

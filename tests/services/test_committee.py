@@ -117,7 +117,7 @@ def test_clean_win_seats_the_committee_and_it_decides(world):
     assert election.state == ElectionState.CLOSED and election.lot_seed is None
     standing = services.standing(world.programme.id)
     assert sorted(m.seat_id for m in standing.members) == sorted(seat(u) for u in users[:3])
-    assert topics.committee_sitting(world.programme)
+    assert services.sitting_term(world.programme.id) is not None
     session = Session(programme_id=world.programme.id, number=4, starts_at=clock.utcnow() + timedelta(days=30))
     assert topics.decider_for(session, world.programme) == topic_rules.COMMITTEE
 
@@ -233,7 +233,7 @@ def test_recalled_committee_hands_decisions_back_to_the_bureau(world):
     elect(world, users, 3, [[0, 1, 2]] * 3)
     term = services.sitting_term(world.programme.id)
     services.end_term(term, "recalled", world.bureau, clock.utcnow())
-    assert not topics.committee_sitting(world.programme)
+    assert services.sitting_term(world.programme.id) is None
     standing = services.standing(world.programme.id)
     assert standing.term is None and standing.last_term.end_reason == "recalled"
     with pytest.raises(Conflict):

@@ -123,6 +123,26 @@ def test_a_new_committee_judges_only_its_own_topics_the_rest_listed_apart(world)
                                                                   (late_a.id, services.OTHER_TERM)]
 
 
+def test_the_review_page_follows_the_list_fixed_at_opening(world):
+    """One source for what a review judges: its list fixed at opening (review_topics), not its ballot's
+    questions. A topic the list marks as listed apart is shown apart only, never also as judged; the judged ones
+    keep their ballot question's title and counts."""
+    term = elect(world, NOW - timedelta(days=200))
+    first = topic(world, NOW - timedelta(days=100), NOW - timedelta(days=110), term, title="老旧小区加装电梯")
+    second = topic(world, NOW - timedelta(days=90), NOW - timedelta(days=95), term, title="社区食堂")
+    review = services.open_review(world.programme, world.bureau, now=NOW)
+    view = services.review_view(review, world.bureau, NOW)
+    assert [(t.session_id, t.title) for t in view.topics] == [(first.id, "老旧小区加装电梯"), (second.id, "社区食堂")]
+    assert view.apart == []
+    # Mark the second as another committee's in the fixed list: the page follows the list, not the ballot.
+    db.session.get(ReviewTopic, (review.id, second.id)).judged = False
+    db.session.get(ReviewTopic, (review.id, second.id)).decided_by = services.OTHER_TERM
+    db.session.flush()
+    view = services.review_view(review, world.bureau, NOW)
+    assert [t.session_id for t in view.topics] == [first.id]
+    assert [(a.session_id, a.decided_by) for a in view.apart] == [(second.id, services.OTHER_TERM)]
+
+
 def test_a_session_held_earlier_the_same_day_is_judged_even_if_not_yet_marked_held(world):
     start = NOW - timedelta(days=200)
     term = elect(world, start)
@@ -212,6 +232,25 @@ def test_a_review_with_no_topic_to_judge_needs_confirmation(world):
     assert [q.code for q in ballots.get(review.poll_id).questions] == ["overall"]
 
 
+def test_a_qr_check_in_is_audited_per_seat(world):
+    """SPEC §4.1: every roll change is in the audit log, self check-in by the QR code included: who, which seat,
+    how; checking in again changes nothing and records nothing."""
+    term = elect(world, NOW - timedelta(days=200))
+    topic(world, NOW - timedelta(days=100), NOW - timedelta(days=110), term)
+    review = services.open_review(world.programme, world.bureau)
+    first, second, _third = world.secretaries
+    services.take_roll(review, world.bureau, [seat(first)])
+    assert services.check_in(review, second) is True
+    assert services.check_in(review, second) is False
+    assert services.check_in(review, first) is False  # already on the chair's roll
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["review.roll", "review.checkin"]))
+                                .order_by(AuditEvent.seq)).all()
+    assert [(e.action, e.actor_id, e.details.get("how")) for e in events] == [
+        ("review.roll", world.bureau.id, "roll"), ("review.checkin", second.id, "qr")]
+    assert events[1].details["seat_id"] == seat(second) and events[1].object_id == str(review.id)
+    assert services.present_seats(review.id) == sorted([seat(first), seat(second)])
+
+
 def test_the_roll_can_be_corrected_with_a_reason_until_the_seat_has_voted(world):
     term = elect(world, NOW - timedelta(days=200))
     topic(world, NOW - timedelta(days=100), NOW - timedelta(days=110), term)
@@ -239,7 +278,11 @@ def test_the_roll_can_be_corrected_with_a_reason_until_the_seat_has_voted(world)
 
     ballots.cast(poll.id, seat(third), [], world.programme.id)
     with pytest.raises(Conflict) as voted:
-        services.take_off_roll(review, world.bureau, seat(third), "误点")
-    assert "已经投票" in voted.value.message or "already voted" in voted.value.message
+        services.take_off_roll(review, chair, seat(third), "误点")
+    # SPEC §5: the words do not say that the seat voted; the attempt is audited (docs/secrecy.md).
+    assert voted.value.field == "seat_id" and voted.value.message == "该社区的点名已不能再更正。"
+    refused = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "review.roll_off_refused")).one()
+    assert (refused.actor_id, refused.details) == (chair.id, {"seat_id": seat(third), "reason": "误点"})
+    assert services.present_seats(review.id) == sorted([seat(chair), seat(third)])
     closed = services.close_review(review, world.programme, world.bureau)
     assert closed.present == 2 and services.review_view(closed, world.bureau).present == 2

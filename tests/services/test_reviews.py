@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from salon import clock
+from salon.audit.models import AuditEvent
 from salon.ballots import services as ballots
 from salon.ballots.models import EligibleSeat, Poll
 from salon.committee import services as committee
@@ -21,6 +22,7 @@ from salon.reviews.models import ReviewAttendance, Review
 from salon.rules import committee as rules
 from salon.rules import topics as topic_rules
 from salon.schedule.models import Session, SessionStatus
+from salon.topics import services as topics
 from salon.topics.models import Nomination, TopicDecision
 from tests.conftest import PASSWORD
 
@@ -72,7 +74,7 @@ def committee_topic(world, users, when):
 
 
 def held_review(world, users, present: int, oppose: int, support: int = 0, abstain: int = 0,
-                early_election: bool = False):
+                early_election: bool = False, close: bool = True):
     start = clock.utcnow() - timedelta(days=200)
     sit_committee(world, users, start)
     committee_topic(world, users, start + timedelta(days=60))
@@ -87,6 +89,8 @@ def held_review(world, users, present: int, oppose: int, support: int = 0, absta
         ballots.cast(poll.id, seat(user), [overall[choice], topic["effective"]], world.programme.id)
     if early_election:
         committee.open_election(world.programme, world.bureau, reason="early", note="换届提前")
+    if not close:
+        return review
     return services.close_review(review, world.programme, world.bureau)
 
 
@@ -105,6 +109,42 @@ def test_19_present_12_oppose_triggers_re_election_with_the_arithmetic_in_words(
     view = services.review_view(review, world.bureau)
     assert view.topics[0].title == "网格员减负" and view.topics[0].counts["effective"] == 17
     assert len(view.receipts) == 17 == view.results.turnout
+
+
+CLOSING_PATHS = {
+    # Any page of the programme closes its due polls (the topic pages, another room's home-page catch-up).
+    "close_due": lambda programme, at: ballots.close_due(at, programme.id),
+    "topic pages": lambda programme, at: topics.advance(programme, at),
+    "committee pages": lambda programme, at: committee.advance(programme, at),
+}
+
+
+@pytest.mark.parametrize("path", list(CLOSING_PATHS))
+def test_a_review_closed_by_any_path_applies_the_rule_in_that_close(world, path):
+    """SPEC §4.1: whichever path closes the review's poll once check-in is over, the rule is applied in that
+    close: before any review page, home page or the reviews room's own tick has run, the committee's term has
+    ended as recalled and the election is open, at the moment of the close."""
+    users = nineteen(world)
+    review = held_review(world, users, present=19, oppose=12, support=7, close=False)
+    term_id, review_id = review.term_id, review.id
+    later = review.checkin_until + timedelta(minutes=5)
+    CLOSING_PATHS[path](world.programme, later)
+    db.session.flush()
+    db.session.expire_all()
+    review = db.session.get(Review, review_id)
+    assert (review.state.value, review.outcome, review.closed_at) == ("closed", rules.TRIGGERED, later)
+    term = db.session.get(committee.Term, term_id)
+    assert (term.end_reason, term.ended_at) == ("recalled", later)
+    election = committee.running_election(world.programme.id)
+    assert election is not None and (election.reason, election.created_at) == ("recall", later)
+    assert review.election_id == election.id
+    # One close did it all, in this order: the poll closed, the rule applied, the term ended, the election opened.
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.programme_id == world.programme.id).order_by(AuditEvent.seq))]
+    tail = actions[actions.index("poll.close", actions.index("review.open")):]
+    assert tail[:4] == ["poll.close", "review.close", "committee.end", "election.open"]
+    # The lazy path the pages run afterwards finds nothing left to do.
+    assert services.advance(world.programme, later + timedelta(minutes=1)) == []
 
 
 def test_a_recall_while_an_election_is_under_way_hands_the_choice_to_that_election(world):

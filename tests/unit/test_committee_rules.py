@@ -134,6 +134,26 @@ def test_succession_most_approved_then_runoff_then_the_same_lot():
     assert rules.succession(standing, SEED) == [5, 11, 9, 3]
 
 
+# A lot drawn before the SHA-256 lot (before migration 0009_committee_life): its page published a Python procedure,
+# random.Random(int(seed, 16)).shuffle(sorted(tied seat ids)). Vector computed once with that procedure.
+OLD_SEED = "fbb4144c32783af457860b120f52f0ea1151c23878b0c0bee6f475a1f2216a14"
+
+
+def test_an_old_lot_reads_back_in_the_order_its_page_published():
+    assert rules.legacy_lot_order([3, 5, 9, 11], OLD_SEED) == [9, 3, 5, 11]
+    assert rules.legacy_lot_order([11, 9, 5, 3], OLD_SEED) == [9, 3, 5, 11]  # the tied ids sorted first
+    assert rules.legacy_lot_order([3, 5, 9], OLD_SEED) == [3, 9, 5]
+
+
+def test_succession_from_an_old_lot_follows_its_published_order_not_the_digests():
+    standing = [rules.Standing(3, "西苑社区", 4), rules.Standing(5, "东关社区", 4), rules.Standing(9, "A", 4),
+                rules.Standing(11, "城关社区", 4), rules.Standing(20, "北街社区", 6), rules.Standing(21, "南街社区", 2)]
+    # The SHA-256 digests of the old seed would rank the tied 11, 3, 5, 9; the draw published 9, 3, 5, 11.
+    assert rules.succession(standing, OLD_SEED) == [20, 11, 3, 5, 9, 21]
+    drawn = rules.legacy_lot_order([3, 5, 9, 11], OLD_SEED)
+    assert rules.succession(standing, OLD_SEED, drawn) == [20, 9, 3, 5, 11, 21]
+
+
 def test_fixed_term_and_the_prompt_a_month_before():
     start = datetime(2026, 1, 31, 8)
     assert rules.fixed_term_end(start, 0) is None

@@ -61,7 +61,7 @@ def test_days_before_keeps_wall_clock_across_dst():
     (4, False, rules.BUREAU), (4, True, rules.COMMITTEE),
 ])
 def test_who_decides_session_n_and_n_plus_1(number, sitting, expected):
-    assert rules.who_decides(number, 3, sitting) == expected
+    assert rules.decider(number, 3, 3 if sitting else None, False, None, 3, datetime(2026, 12, 10)).who == expected
 
 
 def test_majority_of_those_sitting_on_the_day():

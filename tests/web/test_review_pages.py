@@ -72,8 +72,35 @@ def test_the_chair_takes_a_seat_off_the_roll_until_it_has_voted(app, world, api)
                                           json={"choices": [overall["options"][0]["id"]]}).status_code == 201
     voted = bureau.post(f"/reviews/{review_id}/roll/off", json={"seat_id": seats[0], "reason": "误点"})
     assert voted.status_code == 409 and list(voted.get_json()["error"]["fields"]) == ["seat_id"]
+    # SPEC §5: the refusal does not say why (that the seat voted) ...
+    assert voted.get_json()["error"]["message"] == "该社区的点名已不能再更正。"
     audit = bureau.get("/audit").get_json()
     assert any(e["action"] == "review.roll_off" for e in audit["events"])
+    # ... but the refused attempt is on the record, although the 409 rolled its request back (the chain holds).
+    refused = [e for e in bureau.get("/audit?verify=true").get_json()["events"]
+               if e["action"] == "review.roll_off_refused"]
+    assert [(e["actor_name"], e["details"]) for e in refused] == [
+        ("bureau_a", {"seat_id": seats[0], "reason": "误点"})]
+    assert bureau.get("/audit?verify=true").get_json()["chain_ok"] is True
+    assert sorted(bureau.get(f"/reviews/{review_id}").get_json()["present_seat_ids"]) == sorted(seats[:2])
+
+
+def test_a_refused_roll_correction_on_the_page_is_audited_once_and_says_only_that(app, client, world, api):
+    """The page shows the refusal as a message and commits: the attempt is recorded once, not twice."""
+    review_id = _open_review(app, world)
+    seats = [c.seat.id for c in world.communities]
+    bureau = api(world.bureau)
+    review = bureau.get(f"/reviews/{review_id}").get_json()
+    overall = next(q for q in review["poll"]["questions"] if q["code"] == "overall")
+    assert api(world.secretaries[1]).post(f"/polls/{review['poll']['id']}/ballot",
+                                          json={"choices": [overall["options"][1]["id"]]}).status_code == 201
+    login(client, "bureau_a")
+    page = client.post(f"/reviews/{review_id}/roll/off", data={"seat_id": seats[1], "reason": "试探"},
+                       follow_redirects=True).get_data(as_text=True)
+    flashes = re.findall(r'<p class="flash flash-(\w+)"[^>]*>(.*?)</p>', page)
+    assert flashes == [("error", "该社区的点名已不能再更正。")]
+    refused = [e for e in bureau.get("/audit").get_json()["events"] if e["action"] == "review.roll_off_refused"]
+    assert [e["details"] for e in refused] == [{"seat_id": seats[1], "reason": "试探"}]
 
 
 def test_opening_on_the_page_asks_first_and_says_what_it_covers(app, client, world, api):

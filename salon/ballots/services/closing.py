@@ -46,7 +46,10 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     _scrub(poll)
     db.session.flush()
     audit.record(poll.programme_id, actor, "poll.close", poll, kind=poll.kind, turnout=turnout(poll.id))
-    signals.poll_closed.send(poll, actor=actor, now=now)  # e.g. an election is counted in the close itself
+    signals.poll_closed.send(poll, actor=actor, now=now)
+    # The results are available at the close (no sealed ballots yet): an election is counted and a review's rule
+    # applied in the close itself, whichever path closed the poll (SPEC §4.1).
+    signals.poll_counted.send(poll, actor=actor, now=now)
     return poll
 
 

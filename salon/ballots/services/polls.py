@@ -135,7 +135,8 @@ def add_eligible(poll_id: int, seat_id: int, programme_id: int, now: datetime | 
 
 def remove_eligible(poll_id: int, seat_id: int, programme_id: int) -> bool:
     """Take a seat's eligibility back in an open poll (a seat marked present at a review by mistake) before it
-    has voted. True if it was removed; Conflict once the seat has voted (its ballot stays counted).
+    has voted. True if it was removed; Conflict on field "seat_id" once the seat has voted (its ballot stays
+    counted), worded so as not to say why: the caller's page must not show who voted (SPEC §5).
 
     The poll's lock, exclusive, waits for any ballot of the poll in flight, so "has not voted" read after it
     holds until the commit: a ballot of the seat that starts later finds it no longer eligible."""
@@ -148,8 +149,7 @@ def remove_eligible(poll_id: int, seat_id: int, programme_id: int) -> bool:
     if poll.state != PollState.OPEN:
         raise Conflict(_("Voting has closed; the roll can no longer change."), "poll")
     if has_voted(poll_id, seat_id):
-        raise Conflict(_("This community has already voted: it stays on the roll and its ballot stays counted."),
-                       "seat_id")
+        raise Conflict(_("The roll can no longer be corrected for this community."), "seat_id")
     removed = db.session.execute(delete(EligibleSeat).where(EligibleSeat.poll_id == poll_id,
                                                             EligibleSeat.seat_id == seat_id),
                                  execution_options={"preserve_rowcount": True}).rowcount

@@ -6,7 +6,7 @@ sits now), never through its tables or the modules below; each part lives in a m
 - reading.py: an election, its candidates, a term, the programme's elections page by page, whether the first
   election is due, who sits now and why the bureau decides when nobody can (`standing`), `is_member`;
 - electing.py: an election step by step: when one may be opened, opening it, nominating and standing, the
-  approval ballot opened and closed, the count in its poll's close (`poll_closed`, connected by the room's
+  approval ballot opened and closed, the count in its poll's close (`poll_counted`, connected by the room's
   init_app), runoff and lot, the winners seated; a term's end (`end_term`); the election poll's kind, labels
   and title;
 - vacancies.py: places falling vacant and the next in line moving up (`reconcile`; `seat_changed`, the
@@ -27,12 +27,13 @@ from .decisions import (DecisionShown, PickLine, decider_reason_text, decision_p
 from .electing import (EXTEND_MAX_DAYS, LABELS, NOTE_MAX, POLL_KIND, QUESTION_CODE, REASONS, RUNOFF_CODE,
                        STANDING_DAYS, VOTING_DAYS, accept, close_vote, count, current_poll, election_openable,
                        end_term, extend_standing, fewer_candidates_alarm, fewer_candidates_than_seats, nominate,
-                       open_election, open_vote, poll_closed, poll_title, public_ids)
+                       open_election, open_vote, poll_counted, poll_title, public_ids)
 from .reading import (Standing, candidates, election_page, elections, first_election_due, first_term_start,
                       get_election, get_term, held_bureau_sessions, is_member, running_election, standing,
                       term_seated_by)
 from .result_page import ElectionView, LotRow, election_view, export_heading, export_rows, shell_line
-from .vacancies import advance, count_if_closed, next_in_line, reconcile, seat_changed, succession_seed
+from .vacancies import (advance, count_if_closed, next_in_line, published_draw, reconcile, seat_changed,
+                        succession_seed)
 
 __all__ = [
     # salon.committee.models and salon.committee.terms, as other rooms and the tests read them here
@@ -45,9 +46,9 @@ __all__ = [
     "POLL_KIND", "QUESTION_CODE", "RUNOFF_CODE", "STANDING_DAYS", "NOTE_MAX", "REASONS", "VOTING_DAYS",
     "EXTEND_MAX_DAYS", "LABELS", "election_openable", "open_election", "nominate", "accept", "extend_standing",
     "fewer_candidates_than_seats", "fewer_candidates_alarm", "open_vote", "current_poll", "close_vote",
-    "poll_closed", "public_ids", "count", "end_term", "poll_title",
+    "poll_counted", "public_ids", "count", "end_term", "poll_title",
     # vacancies.py
-    "succession_seed", "next_in_line", "reconcile", "seat_changed", "advance", "count_if_closed",
+    "succession_seed", "published_draw", "next_in_line", "reconcile", "seat_changed", "advance", "count_if_closed",
     # result_page.py
     "ElectionView", "LotRow", "shell_line", "election_view", "export_rows", "export_heading",
     # decisions.py

@@ -1,6 +1,6 @@
 """An election, step by step (SPEC §4, §4.1): when one may be opened and the bureau opening it, secretaries
 nominated and standing, standing extended, the approval ballot opened and closed, the count in its poll's close
-(`poll_closed`: the most approved win, a tie goes to a runoff, a tied runoff to the SHA-256 lot) and the
+(`poll_counted`: the most approved win, a tie goes to a runoff, a tied runoff to the SHA-256 lot) and the
 winners seated; a term's end (a successor seated, a review's recall); the election poll's title.
 
 The ballots are the engine's (salon.ballots): an election owns its poll (and its runoff's) by foreign key.
@@ -229,7 +229,7 @@ def current_poll(election: Election) -> Poll | None:
 
 
 def close_vote(election: Election, programme: Programme, actor, now: datetime | None = None) -> Election:
-    """Close the election's open ballot (the bureau); the close counts it (`poll_closed`)."""
+    """Close the election's open ballot (the bureau); the close counts it (`poll_counted`)."""
     lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     now = now or clock.utcnow()
     poll = current_poll(election)
@@ -242,10 +242,11 @@ def close_vote(election: Election, programme: Programme, actor, now: datetime | 
     return election
 
 
-def poll_closed(poll: Poll, actor=None, now: datetime | None = None) -> None:
-    """SPEC §4.1: an election is counted and its committee seated in the close of its poll, whichever path
-    closed it (a request, the pages closing due polls, `tick`); the term starts at the close. Connected to
-    salon.ballots.signals.poll_closed by the room's init_app."""
+def poll_counted(poll: Poll, actor=None, now: datetime | None = None) -> None:
+    """SPEC §4.1: an election is counted and its committee seated as soon as its poll's results are available,
+    which today is in the close of its poll, whichever path closed it (a request, the pages closing due polls,
+    `tick`); the term starts at the close. Connected to salon.ballots.signals.poll_counted by the room's
+    init_app."""
     if poll.kind != POLL_KIND:
         return
     election = db.session.scalar(select(Election).where(

@@ -19,7 +19,7 @@ from salon.rules import committee as rules
 
 from .electing import _approvals
 from .reading import candidates
-from .vacancies import advance
+from .vacancies import advance, published_draw
 
 if TYPE_CHECKING:
     from salon.ballots.models import Poll
@@ -66,6 +66,17 @@ class ElectionView:
         return [LotRow(seat_id, public_id, digest, index < self.lot_seats,
                        shell_line(f"{self.election.lot_seed}:{public_id}"))
                 for index, (seat_id, public_id, digest) in enumerate(order)]
+
+    @property
+    def old_lot_rows(self) -> list[tuple[Candidate, bool]]:
+        """A lot drawn before the SHA-256 lot: the tied candidates in the order its published procedure gives
+        (the drawn first), each with whether it was drawn; a vacancy is filled in this order."""
+        order = published_draw(self.election)
+        if not order:
+            return []
+        by_seat = {c.seat_id: c for c in self.candidates}
+        return [(by_seat[seat_id], index < self.lot_seats) for index, seat_id in enumerate(order)
+                if seat_id in by_seat]
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.committee.models import Candidate, Election, ElectionState, Member, Term
-from salon.committee.terms import sitting_members, sitting_term
+from salon.committee.terms import members_now, sitting_term, unrecorded_vacancy
 from salon.database import lock_programme
 from salon.extensions import db
 from salon.i18n import isolate
@@ -37,6 +37,16 @@ def succession_seed(election: Election) -> str:
     return rules.lot_seed(ballots.receipts(poll), election.id, poll.closed_at or election.closed_at)
 
 
+def published_draw(election: Election) -> list[int] | None:
+    """The whole order of the election's lot as its result page published it, for a lot drawn before the
+    SHA-256 lot (migration 0009_committee_life: a seed and the tied seat ids, no public ids): the Python
+    procedure that page printed (rules.legacy_lot_order). None for a SHA-256 lot (its order is the digests',
+    which `rules.succession` recomputes from the same seed) and for an election without a lot."""
+    if not election.lot_seed or election.lot_entries:
+        return None
+    return rules.legacy_lot_order([int(x) for x in election.lot_candidates.split(",") if x], election.lot_seed)
+
+
 def next_in_line(term: Term) -> Candidate | None:
     """The next most-approved candidate of the election that seated the term who still holds their seat and
     has not sat on this term (SPEC §4.1); None when nobody is left."""
@@ -49,7 +59,8 @@ def next_in_line(term: Term) -> Candidate | None:
     names = dict(public_ids(list(stood)))
     names.update({int(seat_id): public_id for seat_id, public_id in (election.lot_entries or [])})
     order = rules.succession([rules.Standing(seat_id, names.get(seat_id, str(seat_id)), first.get(seat_id, 0),
-                                             second.get(seat_id, 0)) for seat_id in stood], succession_seed(election))
+                                             second.get(seat_id, 0)) for seat_id in stood], succession_seed(election),
+                              published_draw(election))
     sat = {(m.seat_id, m.user_id) for m in term.members} | {(None, m.user_id) for m in term.members}
     for seat_id in order:
         candidate = stood[seat_id]
@@ -65,15 +76,6 @@ def next_in_line(term: Term) -> Candidate | None:
 _UNREAD = object()
 
 
-def _vacated(term: Term) -> bool:
-    """Whether a member's place fell vacant and is not yet recorded, in one statement (the home page asks)."""
-    held = programmes.sitting_holdings()
-    sits = (select(Member.id).join(held, (held.c.seat_id == Member.seat_id) & (held.c.user_id == Member.user_id))
-            .where(Member.term_id == term.id, Member.left_at.is_(None)))
-    return bool(db.session.scalar(select(exists().where(
-        Member.term_id == term.id, Member.left_at.is_(None), Member.user_id.is_not(None), Member.id.not_in(sits)))))
-
-
 def reconcile(programme_id: int, actor=None, now: datetime | None = None, term=_UNREAD) -> list[str]:
     """Record the places that fell vacant (a hand-over of the member's seat, their community leaving) and fill
     each with the next in line, audited (SPEC §4.1). Run when a seat changes hands or a community leaves
@@ -82,13 +84,12 @@ def reconcile(programme_id: int, actor=None, now: datetime | None = None, term=_
     now = now or clock.utcnow()
     if term is _UNREAD:
         term = sitting_term(programme_id)
-    if term is None or not _vacated(term):
+    if term is None or not unrecorded_vacancy(term):
         return []
     lock_programme(programme_id)  # step 1 of the lock order (salon/database.py)
-    sitting = {m.id for m in sitting_members(term)}
     said = []
-    for member in list(term.members):
-        if member.left_at is not None or member.user_id is None or member.id in sitting:
+    for member, sits in members_now(term):
+        if sits or member.user_id is None:
             continue
         member.left_at = now
         member.left_reason = "handover" if member.seat.community.active else "community_left"

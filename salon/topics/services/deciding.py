@@ -30,11 +30,6 @@ if TYPE_CHECKING:
     from salon.programmes.models import Programme
     from salon.schedule.models import Session
 
-def committee_sitting(programme: Programme) -> bool:
-    """SPEC §3.3/§4: a committee sits from its election's close until its term ends (completed, recalled)."""
-    return sitting_term(programme.id) is not None
-
-
 def vote_closed_at(session_id: int) -> datetime | None:
     poll = topic_poll(session_id)
     return poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None
