@@ -24,7 +24,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(views.who_decides, "who_decides")
     app.add_template_global(views.decided_by, "decided_by")
     # Connecting again (another app in the same process) is a no-op in blinker.
-    ballot_signals.poll_closed.connect(services.poll_closed)
+    # Counted when the counts exist: in the close of a plain poll, at the trustees' decryption of a sealed one.
+    ballot_signals.poll_counted.connect(services.poll_closed)
     programme_signals.seat_handed_over.connect(services.seat_changed)
     programme_signals.community_left.connect(services.seat_changed)
     navigation.add(app, _l("Committee"), "committee.index", order=30)
