@@ -29,7 +29,7 @@ from .open_polls import COUNT_CTES, cached_shape, open_poll_seal, picks
 from .overview import PollSummary, get, states, summaries
 from .polls import COUNTER_SHARDS, add_eligible, add_option, add_question, create_poll, open_poll, remove_eligible
 from .sealing import (SEAL_SPEC_FORMAT, PollKey, board, board_sealed_by, decryption_request, decryption_status,
-                      get_sealed_poll, is_counted, polls_to_decrypt, record_decryption, register_key_provider,
+                      get_sealed_poll, is_counted, polls_to_decrypt, published_board, sealed_progress, record_decryption, register_key_provider,
                       seal_spec)
 from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout
 
@@ -47,7 +47,7 @@ __all__ = [
     "get_poll", "has_voted", "is_eligible", "turnout", "receipts", "Results", "results", "Tally", "tally",
     # sealing.py (SPEC §5.1)
     "PollKey", "register_key_provider", "seal_spec", "SEAL_SPEC_FORMAT", "polls_to_decrypt", "decryption_request",
-    "record_decryption", "decryption_status", "is_counted", "board", "board_sealed_by", "get_sealed_poll",
+    "record_decryption", "decryption_status", "is_counted", "sealed_progress", "board", "published_board", "board_sealed_by", "get_sealed_poll",
     # overview.py
     "get", "states", "PollSummary", "summaries",
     # labels.py

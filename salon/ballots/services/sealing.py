@@ -264,6 +264,21 @@ def decryption_status(poll: Poll) -> tuple[list[int], int, tuple[tuple[int, int]
     return done, key.threshold, tuple((int(i), int(u)) for i, u in key.trustees)
 
 
+@dataclass(frozen=True)
+class Progress:
+    decrypted: int
+    threshold: int
+    awaited: tuple[int, ...]  # the trustee indexes that have not decrypted
+    awaited_users: tuple[int, ...]  # their user ids (the trustees room names them)
+
+
+def sealed_progress(poll: Poll) -> Progress:
+    """For the pages: how many trustees have decrypted the poll's sums, of the k needed, and who is awaited."""
+    done, k, trustees = decryption_status(poll)
+    awaited = tuple((i, u) for i, u in trustees if i not in done)
+    return Progress(len(done), k, tuple(i for i, _u in awaited), tuple(u for _i, u in awaited))
+
+
 def _sums(key: SealedKey) -> list[list[Ciphertext]]:
     return [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in key.tally]
 
@@ -364,8 +379,12 @@ def fingerprints(poll: Poll) -> list[str]:
 
 
 def board(poll: Poll) -> dict | None:
-    """The poll's bulletin board (salon.sealed.board.build_board) once counted; None before."""
+    """The poll's bulletin board (salon.sealed.board.build_board) once counted; None before, and None when SPEC §5
+    withholds the poll's per-option counts (fewer ballots than its minimum): the board's result would show them."""
     if not poll.sealed or not is_counted(poll):
+        return None
+    turnout = db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.poll_id == poll.id))
+    if not rules.counts_published(turnout, poll.min_published):
         return None
     shape = sealed_shape(poll.id, poll.seal)
     key = db.session.get(SealedKey, poll.id)
@@ -376,6 +395,17 @@ def board(poll: Poll) -> dict | None:
         select(Decryption).where(Decryption.poll_id == poll.id).order_by(Decryption.trustee))]
     return sealed_board.build_board(shape.context, list(shape.questions), key.record, sealed, decryptions,
                                     _sums(key))
+
+
+def published_board(poll: Poll) -> dict:
+    """The board as published: Conflict until the trustees have counted the poll, or when its counts are withheld."""
+    found = board(poll)
+    if found is None:
+        if is_counted(poll):
+            raise Conflict(_("Fewer ballots than the minimum were cast: the counts, and so the bulletin board, "
+                             "are withheld."), "poll")
+        raise Conflict(_("The trustees have not yet decrypted this poll's count."), "poll")
+    return found
 
 
 def board_sealed_by(poll: Poll) -> dict[str, int]:
