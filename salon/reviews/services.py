@@ -436,8 +436,20 @@ def close_review(review: Review, programme: Programme, actor, now: datetime | No
         raise Conflict(_("The review has already closed."), "review")
     poll = ballots.get(review.poll_id)
     if poll.state == ballots.PollState.OPEN:
-        ballots.close_poll(poll, actor, now)
-    return _apply_rule(review, programme, actor, now)
+        ballots.close_poll(poll, actor, now)  # a plain poll is counted in its close: poll_counted applies the rule
+    if review.state == ReviewState.OPEN and ballots.is_counted(poll):
+        _apply_rule(review, programme, actor, now)
+    return review
+
+
+def poll_counted(poll: Poll, actor=None, now: datetime | None = None) -> None:
+    """The rule is applied once the review's ballot is counted: in the close of a plain poll, when the trustees
+    have decrypted a sealed one (SPEC §5.1). Connected to salon.ballots.signals.poll_counted by init_app."""
+    if poll.kind != POLL_KIND:
+        return
+    review = db.session.scalar(select(Review).where(Review.poll_id == poll.id))
+    if review is not None and review.state == ReviewState.OPEN:
+        _apply_rule(review, programmes.get_programme(review.programme_id), actor, now or clock.utcnow())
 
 
 def _apply_rule(review: Review, programme: Programme, actor, now: datetime) -> Review:
@@ -486,7 +498,7 @@ def apply_if_closed(review: Review | None, programme: Programme, now: datetime) 
     """advance() for one review (the latest, on the home page), its due polls already closed."""
     if review is None or review.state != ReviewState.OPEN:
         return []
-    if ballots.get(review.poll_id).state == ballots.PollState.CLOSED:
+    if ballots.is_counted(ballots.get(review.poll_id)):
         _apply_rule(review, programme, None, now)
         return [_("Review closed.")]
     return []

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from salon import api, demo, navigation, registry
 from salon.ballots import services as ballots
+from salon.ballots import signals as ballot_signals
 from salon.home import notices
 from salon.home.tasks import provider
 from salon.programmes import services as programmes
@@ -24,3 +25,4 @@ def init_app(app: Flask) -> None:
     provider(app, views.review_tasks, catch_up=views.catch_up, order=35)
     notices.register(app, views.CHECKIN_STAGE, views.checkin_notice)
     ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS)
+    ballot_signals.poll_counted.connect(services.poll_counted)  # the rule, once the ballot is counted

@@ -4,11 +4,10 @@
 // this script the page's form goes to the server's confirmation step and the server seals the ballot.
 import { canonicalJson, prepare, sealPrepared } from './sealed.js';
 
-const specNode = document.getElementById('seal-spec');
 const form = document.getElementById('ballot-form');
 const panel = document.getElementById('sealed-confirm');
-if (specNode && form && panel) {
-  const spec = JSON.parse(specNode.textContent);
+if (form && form.dataset.sealSpec && panel) {
+  const spec = JSON.parse(form.dataset.sealSpec);
   const list = document.getElementById('sealed-choices');
   const sealedForm = document.getElementById('sealed-form');
   const error = document.getElementById('sealed-error');

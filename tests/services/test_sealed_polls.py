@@ -274,3 +274,65 @@ def test_nothing_plain_about_a_sealed_choice_is_in_any_table(world, fixed_now, s
     assert_nothing_plain()
     assert decrypt(poll, KEY)
     assert [ballots.results(poll).counts[o.id] for o in opts] == [0, 1, 2]
+
+
+# --- the rooms' polls, sealed --------------------------------------------------------------------------------
+
+def test_a_sealed_election_is_counted_when_the_trustees_decrypt(app, world):
+    from salon.committee import services as committee
+    from salon.committee.models import ElectionState
+
+    now = clock.utcnow()
+    with key_provider(app, KEY, kinds={"election"}):
+        election = committee.open_election(world.programme, world.bureau, now=now)
+        for user, community in zip(world.secretaries, world.communities):
+            committee.nominate(election, user, community.seat.id, now=now)
+        poll = committee.open_vote(election, world.programme, world.bureau, now=now)
+        assert poll.sealed
+        spec = ballots.seal_spec(poll)
+        positions = spec["questions"][0]["option_ids"]
+        k = spec["questions"][0]["max"]
+        assert k >= 2
+        first = seal_choices(poll, [[1] * k + [0] * (len(positions) - k)])
+        ballots.cast(poll.id, seats(world)[0], None, world.programme.id, now, sealed=first)
+        ballots.cast(poll.id, seats(world)[1], positions[:k], world.programme.id, now)
+        ballots.cast(poll.id, seats(world)[2], positions[:1], world.programme.id, now)
+        committee.close_vote(election, world.programme, world.bureau, now=now + timedelta(hours=1))
+        assert election.state == ElectionState.VOTING  # closed, not counted: nobody is seated yet
+        assert ballots.results(poll).awaiting_trustees
+        assert decrypt(poll, KEY, trustees=[1, 3])
+    assert election.state != ElectionState.VOTING  # counted by poll_counted: seated (or a runoff)
+    result = ballots.results(poll)
+    assert result.published and result.counts[positions[0]] == 3
+    assert sealed_board.verify_board(ballots.board(poll)) == []
+
+
+def test_a_sealed_review_applies_its_rule_once_counted(app, world):
+    from salon.reviews import services as reviews
+    from salon.reviews.models import ReviewState
+    from tests.services.test_reviews import committee_topic, nineteen, seat, sit_committee
+
+    users = nineteen(world)
+    start = clock.utcnow() - timedelta(days=200)
+    sit_committee(world, users, start)
+    committee_topic(world, users, start + timedelta(days=60))
+    with key_provider(app, KEY, kinds={"review"}):
+        review = reviews.open_review(world.programme, world.bureau, confirm_empty=True)
+        reviews.take_roll(review, world.bureau, [seat(u) for u in users[:5]])
+        poll = ballots.get(review.poll_id)
+        assert poll.sealed
+        overall = {o.code: o.id for q in poll.questions if q.code == "overall" for o in q.options}
+        topic = {o.code: o.id for q in poll.questions if q.code is None for o in q.options}
+        for user in users[:3]:  # 4 of 5 oppose (3 sealed by the server, 1 by the voter); the fifth is silent
+            ballots.cast(poll.id, seat(user), [overall["oppose"], topic["effective"]], world.programme.id)
+        spec = ballots.seal_spec(poll)
+        rows = [[1 if oid == overall["oppose"] or oid == topic["effective"] else 0 for oid in q["option_ids"]]
+                for q in spec["questions"]]
+        assert all(sum(row) == 1 for row in rows)
+        ballots.cast(poll.id, seat(users[3]), None, world.programme.id, sealed=seal_choices(poll, rows))
+        reviews.close_review(review, world.programme, world.bureau)
+        assert review.state == ReviewState.OPEN and ballots.results(poll).awaiting_trustees
+        assert decrypt(poll, KEY, trustees=[2, 3])
+    assert review.state == ReviewState.CLOSED
+    assert (review.present, review.oppose) == (5, 4)
+    assert ballots.results(poll).blanks  # a single-choice question's blank answers are counted

@@ -3,6 +3,7 @@ the voter and one sealed by the server, the vote page sealing in the browser (it
 or, without JavaScript, the server's confirmation step; the bulletin board as API, page and download."""
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -106,7 +107,7 @@ def test_the_vote_page_seals_in_the_browser_or_on_the_server(app, world, api):
     body = page.get_data(as_text=True)
     assert f'<script type="importmap">{IMPORT_MAP}</script>' in body and "sealed-vote.js" in body
     assert f"'{IMPORT_MAP_HASH}'" in page.headers["Content-Security-Policy"]
-    spec = json.loads(body.split('<script type="application/json" id="seal-spec">', 1)[1].split("</script>", 1)[0])
+    spec = json.loads(html.unescape(body.split("data-seal-spec='", 1)[1].split("'", 1)[0]))
     assert spec == poll["sealed"]
     assert "JavaScript is off: the server will seal your ballot" in body
 
