@@ -74,7 +74,7 @@ def test_a_sealed_topic_poll_through_the_api(app, world, api):
     page = app.test_client()
     login(page, "sec_a1")
     waiting = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
-    assert "awaiting the trustees" in waiting
+    assert 'class="awaiting-trustees"' in waiting
 
     assert decrypt(ballots.get(poll["id"]), KEY, trustees=[2, 3])
     db.session.commit()
@@ -88,11 +88,13 @@ def test_a_sealed_topic_poll_through_the_api(app, world, api):
     assert [counts[i] for i in ids] == [1, 2, 0]
 
     results = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
-    assert f"/polls/{poll['id']}/board" in results and "Blank ballots" not in results
+    assert f"/polls/{poll['id']}/board" in results and 'class="awaiting-trustees"' not in results
+    assert "空白票" not in results and "Blank ballots" not in results  # a sealed approval poll counts no blanks
     mine = sealed_ballot.fingerprint(ballot)
     found = page.get(f"/polls/{poll['id']}/board?receipt={mine}").get_data(as_text=True)
-    assert "Your fingerprint is on the board" in found and "verify_board.py" in found
-    assert "not on the board" in page.get(f"/polls/{poll['id']}/board?receipt={'0' * 64}").get_data(as_text=True)
+    assert 'id="fingerprint-found"' in found and "verify_board.py" in found and 'id="board-download"' in found
+    missing = page.get(f"/polls/{poll['id']}/board?receipt={'0' * 64}").get_data(as_text=True)
+    assert 'id="fingerprint-missing"' in missing and 'id="fingerprint-found"' not in missing
     download = page.get(f"/polls/{poll['id']}/board.json")
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
     assert sealed_board.report(download.get_data())[0]
@@ -109,18 +111,18 @@ def test_the_vote_page_seals_in_the_browser_or_on_the_server(app, world, api):
     assert f"'{IMPORT_MAP_HASH}'" in page.headers["Content-Security-Policy"]
     spec = json.loads(html.unescape(body.split("data-seal-spec='", 1)[1].split("'", 1)[0]))
     assert spec == poll["sealed"]
-    assert "JavaScript is off: the server will seal your ballot" in body
+    assert 'id="no-script"' in body  # without JavaScript the page says the server seals
 
     # Without JavaScript: the server's confirmation step, one size whatever was chosen; the server seals.
     choices = [[], [ids[0]], [ids[1]], [ids[0], ids[2]], [ids[1], ids[2]]]
     confirms = [_confirm(voters[0], url, {"choices": [str(c) for c in chosen]}) for chosen in choices]
     _same_size(confirms)
-    assert "the server will seal it when it arrives" in confirms[0].get_data(as_text=True)
+    assert 'id="server-seals"' in confirms[0].get_data(as_text=True)
     receipts = [_cast(voters[i], url, _confirm(voters[i], url, {"choices": [str(c) for c in chosen]}))
                 for i, chosen in ((1, []), (2, [ids[1], ids[2]]))]
     _same_size(receipts)
     assert all(FINGERPRINT.search(r.get_data(as_text=True)) for r in receipts)
-    assert "The server sealed this ballot" in receipts[0].get_data(as_text=True)
+    assert 'id="sealed-by-server"' in receipts[0].get_data(as_text=True)
 
     # With JavaScript: only the sealed ballot is posted (what sealed-vote.js sends), and its receipt page is
     # as long as any other sealed ballot's.
@@ -131,10 +133,15 @@ def test_the_vote_page_seals_in_the_browser_or_on_the_server(app, world, api):
         answer = client.post(url, data={"sealed": sealed_ballot.canonical_json(ballot).decode(), "confirmed": "1"})
         assert answer.status_code == 200, answer.get_data(as_text=True)
         assert FINGERPRINT.search(answer.get_data(as_text=True))[1] == sealed_ballot.fingerprint(ballot)
-        assert "Your browser sealed this ballot" in answer.get_data(as_text=True)
+        assert 'id="sealed-by-voter"' in answer.get_data(as_text=True)
         assert "no-store" in answer.headers["Cache-Control"]
         sealed_pages.append(answer)
     _same_size(sealed_pages)
+    # What the script posts is as long whatever was chosen: fixed-size points and scalars, one sum-proof branch
+    # per allowed total of the question, in every ballot.
+    posted = {len(sealed_ballot.canonical_json(seal_choices(ballots.get(poll["id"]), rows, seed="size")))
+              for rows in ([[0, 0, 0]], [[1, 0, 0]], [[0, 1, 1]])}
+    assert len(posted) == 1, posted
     second = sealed_ballot.canonical_json(seal_choices(ballots.get(poll["id"]), [[0, 0, 1]], seed="c")).decode()
     assert voters[0].post(url, data={"sealed": second, "confirmed": "1"}).status_code == 409  # the seat voted
     assert voters[2].post(url, data={"sealed": "{not json", "confirmed": "1"}).status_code == 422
