@@ -245,7 +245,8 @@ def close_vote(election: Election, programme: Programme, actor, now: datetime | 
 def poll_closed(poll: Poll, actor=None, now: datetime | None = None) -> None:
     """SPEC §4.1: an election is counted and its committee seated in the close of its poll, whichever path
     closed it (a request, the pages closing due polls, `tick`); the term starts at the close. Connected to
-    salon.ballots.signals.poll_closed by the room's init_app."""
+    salon.ballots.signals.poll_counted by the room's init_app: sent in the close of a plain poll, and when the
+    trustees have decrypted a sealed one (SPEC §5.1), which then counts it."""
     if poll.kind != POLL_KIND:
         return
     election = db.session.scalar(select(Election).where(
