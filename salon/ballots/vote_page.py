@@ -185,7 +185,7 @@ def _cast_sealed(page: BallotPage, context: dict, now: datetime | None):
 def _sealing(body: str, spec: dict | None, status: int = 200):
     """A vote page that seals in the browser carries the import map, which its policy allows by hash."""
     if spec is None:
-        return body, status
+        return body if status == 200 else (body, status)  # as the page answered before sealed polls
     return body, status, {"Content-Security-Policy": SEALING_POLICY}
 
 
