@@ -32,6 +32,8 @@ ACTIONS = {
     "invitation.issue": _l("Invitation issued"),
     "minutes.edit": _l("Minutes edited"),
     "poll.close": _l("Voting closed"),
+    "poll.counted": _l("Sealed ballots counted from the trustees' decryptions"),
+    "poll.decrypt": _l("A trustee decrypted a poll's sums"),
     "poll.open": _l("Voting opened"),
     "programme.create": _l("Programme created"),
     "programme.settings": _l("Settings changed"),

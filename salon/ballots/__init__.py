@@ -3,6 +3,10 @@
 Topic votes use it now; reviews and elections will. What it stores, and what it never stores, is
 described in models.py; the limits of the promise are in SECRECY below.
 
+SEALED POLLS (SPEC §5.1) — a poll opened while a trustee key is ready stores only ciphertexts (services/sealing.py,
+docs/sealed-ballots.md "Integration"): no counter moves and no receipt code is written until k trustees have
+decrypted the sums, so nothing below about counters, receipts and the scrub applies to it.
+
 SECRECY — what a copy of the database cannot tell, and the residual limits:
   * Choices exist only as per-option counters. The record that a seat voted (ballot_voters) and the
     receipt codes (ballot_receipts) carry no timestamp, no surrogate id and nothing about choices.

@@ -2,36 +2,49 @@
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validates_schema
 
 from salon import clock
 from salon.api.schemas import Strict
 from salon.ballots import fast, services
 from salon.ballots.models import Poll
-from salon.ballots.schemas import PollSchema, poll_payload
+from salon.ballots.schemas import BoardSchema, PollSchema, poll_payload
 
 blp = Blueprint("api_ballots", __name__, description="Secret ballots: polls, casting, receipts")
 
 
 class BallotSchema(Strict):
-    choices = fields.List(fields.Int(strict=True), required=True, metadata={
-        "description": "Option ids. A question with none chosen is answered blank; [] is a blank ballot."})
+    """Either `choices` or, for a sealed poll (its `sealed` seal spec is not null), `sealed`."""
+    choices = fields.List(fields.Int(strict=True), metadata={
+        "description": "Option ids. A question with none chosen is answered blank; [] is a blank ballot. On a "
+                       "sealed poll the server seals them (marked sealed_by server on the bulletin board)."})
+    sealed = fields.Dict(metadata={
+        "description": "A sealed ballot (docs/sealed-ballots.md, \"Ballot\"), made from the poll's seal spec by "
+                       "`salon ballot seal` or the client module; only for a sealed poll."})
+
+    @validates_schema
+    def one_of(self, data, **_kwargs):
+        if ("choices" in data) == ("sealed" in data):
+            raise ValidationError(_("Send either the choices or a sealed ballot."), "choices")
 
 
 class ReceiptSchema(Strict):
     """The same length in bytes whatever was chosen (docs/secrecy-leaks.md): the receipt code has a fixed form,
     so no padding field is needed; the answer is never compressed."""
     poll_id = fields.Int()
-    receipt = fields.Str(metadata={"description": "Keep it: it appears in the list published at the close."})
+    receipt = fields.Str(metadata={"description": "Keep it: it appears in the list published at the close. On a "
+                                                  "sealed poll, the ballot's fingerprint (64 hex characters)."})
 
 
 class ReceiptListSchema(Strict):
     poll_id = fields.Int()
     state = fields.Str()
     turnout = fields.Int()
-    receipts = fields.List(fields.Str(), metadata={"description": "Sorted; empty until the poll closes."})
+    receipts = fields.List(fields.Str(), metadata={"description": "Sorted; empty until the poll closes. A sealed "
+                                                                  "poll's are its ballots' fingerprints."})
 
 
 def _poll(poll_id) -> Poll:
@@ -62,7 +75,7 @@ class PollBallot(MethodView):
         """Cast my seat's ballot. Final: a second ballot for the seat gets 409. Answers the receipt code."""
         user = g.api_user
         seat_id = g.api_seat_id if user.is_secretary else None
-        code = services.cast(poll_id, seat_id, data["choices"], user.programme_id)
+        code = services.cast(poll_id, seat_id, data.get("choices"), user.programme_id, sealed=data.get("sealed"))
         return {"poll_id": poll_id, "receipt": code}
 
 
@@ -74,3 +87,15 @@ class PollReceipts(MethodView):
         poll = _poll(poll_id)
         return {"poll_id": poll.id, "state": poll.state.value, "turnout": services.turnout(poll.id),
                 "receipts": services.receipts(poll)}
+
+
+@blp.route("/polls/<int:poll_id>/board")
+class PollBoard(MethodView):
+    @blp.response(200, BoardSchema)
+    def get(self, poll_id):
+        """A sealed poll's bulletin board (SPEC §5.1; format salon-sealed-board-1): every sealed ballot by
+        fingerprint, the key, the encrypted tally, the trustees' proven decryptions and the result, once the
+        trustees have counted it. `tools/verify_board.py` and `salon verify` check it. 404 for a poll whose
+        ballots are not sealed, 409 before it is counted."""
+        poll = services.get_sealed_poll(_poll(poll_id).id, g.api_user.programme_id)
+        return services.published_board(poll)

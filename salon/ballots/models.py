@@ -7,7 +7,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salon.clock import utcnow
@@ -42,6 +43,8 @@ class Poll(db.Model):
     seal: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # How many counter rows each option has (set at opening; see Counter).
     counter_shards: Mapped[int] = mapped_column(Integer, default=1)
+    # Opened with a trustee key (SealedKey): its ballots are sealed (SPEC §5.1), never counted in plain.
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     questions: Mapped[list["Question"]] = relationship(
@@ -159,3 +162,61 @@ class PendingScrub(db.Model):
     # PostgreSQL: the closing transaction's id (pg_current_xact_id); the rewrite waits until no snapshot
     # older than it remains, or the old row versions would be copied into the new files.
     closed_xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+# Sealed ballots (SPEC §5.1; docs/sealed-ballots.md): a poll opened while a trustee key was ready keeps that key
+# for life (SealedKey); its ballots are stored as ciphertexts without any voter link (SealedBallot); the close adds
+# them (SealedKey.tally) and k trustees' decryption factors (Decryption) give the counts, written into the poll's
+# counter rows (shard 0) when combined (SealedKey.counted_at).
+
+
+class SealedKey(db.Model):
+    """The trustee key a sealed poll was opened with (a snapshot: the key record never changes for the poll),
+    the encrypted tally computed at its close, and when its counts were combined from the trustees' factors."""
+
+    __tablename__ = "ballot_poll_keys"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True, autoincrement=False)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    term: Mapped[str] = mapped_column(String(64), index=True)  # f"p{programme}-k{trustee term}"
+    threshold: Mapped[int] = mapped_column(Integer)
+    record: Mapped[dict] = mapped_column(JSON)  # salon.sealed.board.key_record(...): public, with public_key
+    trustees: Mapped[list] = mapped_column(JSON)  # [[index, user id], …]
+    tally: Mapped[list | None] = mapped_column(JSON, nullable=True)  # encrypted sums, set by the close
+    counted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SealedBallot(db.Model):
+    """One sealed ballot: its fingerprint (the voter's receipt), the ballot (ciphertexts and proofs) and who
+    sealed it ("voter" in the browser or a client, "server" for a ballot that arrived plain). No seat, no
+    time, no surrogate id; WITHOUT ROWID on SQLite, ordered by fingerprint."""
+
+    __tablename__ = "ballot_sealed"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no foreign key: as VoterRecord
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ballot: Mapped[str] = mapped_column(Text)  # canonical JSON
+    sealed_by: Mapped[str] = mapped_column(String(8))
+
+
+class SealedCiphertext(db.Model):
+    """Each ciphertext's first point (alpha) of a poll's sealed ballots, once: a ballot that repeats one
+    already cast (an answer copied from another voter's ballot) is refused, as the board's verifier would."""
+
+    __tablename__ = "ballot_sealed_alphas"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alpha: Mapped[str] = mapped_column(String(66), primary_key=True)
+
+
+class Decryption(db.Model):
+    """A trustee's proven decryption factors of a closed sealed poll's tally (checked before stored)."""
+
+    __tablename__ = "ballot_decryptions"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True, autoincrement=False)
+    trustee: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    factors: Mapped[list] = mapped_column(JSON)

@@ -39,12 +39,52 @@ class BlankSchema(Strict):
 
 
 class ResultsSchema(Strict):
-    published = fields.Bool(metadata={"description": "false until the close, and below the minimum ballots"})
+    published = fields.Bool(metadata={"description": "false until the close (for a sealed poll: until the "
+                                                    "trustees have decrypted), and below the minimum ballots"})
+    awaiting_trustees = fields.Bool(metadata={"description": "a sealed poll closed, its sums not yet decrypted"})
     turnout = fields.Int()
     eligible = fields.Int()
     counts = fields.List(fields.Nested(CountSchema))
     blank = fields.Int(metadata={"description": "blank answers, summed over the questions"})
-    blanks = fields.List(fields.Nested(BlankSchema), metadata={"description": "blank answers per question"})
+    blanks = fields.List(fields.Nested(BlankSchema), metadata={
+        "description": "blank answers per question; a sealed poll's approval questions count none"})
+
+
+class SealQuestionSchema(Strict):
+    id = fields.Str(metadata={"description": "the question's id, as a string (the proofs are bound to it)"})
+    options = fields.Int(metadata={"description": "ballot positions: the options, and a single-choice "
+                                                  "question's blank answer last"})
+    min = fields.Int()
+    max = fields.Int()
+    option_ids = fields.List(fields.Int(allow_none=True), metadata={
+        "description": "the option id of each ballot position; null for the blank answer"})
+    blank = fields.Int(allow_none=True, metadata={"description": "the blank answer's position, if it has one"})
+
+
+class SealSpecSchema(Strict):
+    format = fields.Str(metadata={"description": "salon-seal-spec-1"})
+    poll = fields.Str(metadata={"description": "the proof context: poll id and opening"})
+    public_key = fields.Str(metadata={"description": "the trustees' joint key (compressed secp256k1 point, hex)"})
+    threshold = fields.Int(metadata={"description": "how many trustees must decrypt the sums"})
+    questions = fields.List(fields.Nested(SealQuestionSchema))
+
+
+class BoardBallotSchema(Strict):
+    fingerprint = fields.Str()
+    sealed_by = fields.Str(metadata={"description": "voter, or server for a ballot that arrived plain"})
+    ballot = fields.Dict()
+
+
+class BoardSchema(Strict):
+    """docs/sealed-ballots.md, "The bulletin board"."""
+    format = fields.Str()
+    poll = fields.Str()
+    questions = fields.List(fields.Dict())
+    key = fields.Dict()
+    ballots = fields.List(fields.Nested(BoardBallotSchema))
+    tally = fields.List(fields.List(fields.Dict()))
+    decryptions = fields.List(fields.Dict())
+    result = fields.List(fields.List(fields.Int()))
 
 
 class PollSchema(Strict):
@@ -59,6 +99,9 @@ class PollSchema(Strict):
     i_voted = fields.Bool()
     questions = fields.List(fields.Nested(QuestionSchema))
     results = fields.Nested(ResultsSchema)
+    sealed = fields.Nested(SealSpecSchema, allow_none=True, metadata={
+        "description": "what a client needs to seal a ballot (SPEC §5.1); null when the poll's ballots are not "
+                       "sealed (no trustee key was ready when it opened)"})
 
 
 def poll_payload(poll: Poll, user) -> dict:
@@ -74,7 +117,9 @@ def poll_payload(poll: Poll, user) -> dict:
                        "options": [{"id": o.id, "label": services.option_label(o), "code": o.code,
                                     "ref_id": o.ref_id} for o in q.options]}
                       for q in poll.questions],
-        "results": {"published": result.published, "turnout": result.turnout, "eligible": result.eligible,
+        "sealed": services.seal_spec(poll),
+        "results": {"published": result.published, "awaiting_trustees": result.awaiting_trustees,
+                    "turnout": result.turnout, "eligible": result.eligible,
                     "counts": [{"option_id": k, "n": v} for k, v in sorted(result.counts.items())],
                     "blank": sum(result.blanks.values()),
                     "blanks": [{"question_id": k, "n": v} for k, v in sorted(result.blanks.items())]},

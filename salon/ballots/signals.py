@@ -11,9 +11,7 @@ _signals = Namespace()
 # result here: see poll_counted.
 poll_closed = _signals.signal("poll-closed")
 
-# Sent by services.close_poll right after poll_closed, in the same transaction and with the same arguments: the
-# poll's results are available (`tally` counts it). A room that acts on the result (an election's count, a
-# review's rule) listens here, not to poll_closed. Today every poll's results are available at its close, so
-# both are sent together; a poll of sealed ballots (SPEC §5.1) will send it later, once its trustees have
-# decrypted the tally, in the transaction that records the decryption.
+# Sent once a poll's counts are available (sender=the poll, actor, now): for a plain poll by services.close_poll
+# right after poll_closed; for a sealed poll (SPEC §5.1) when the k-th trustee's decryption has been recorded
+# (services.record_decryption), possibly long after the close. Rooms that act on a poll's counts listen here.
 poll_counted = _signals.signal("poll-counted")

@@ -3,6 +3,7 @@ checkboxes, single-choice questions as radio groups, several questions on one pa
 then the receipt. The owning room's view finds the poll and the seat and calls `ballot_page`."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,8 @@ from salon.ballots.models import Poll, PollState
 from salon.errors import DomainError, Forbidden, ValidationFailed
 from salon.forms import EmptyForm
 from salon.rules import ballots as rules
+from salon.sealed import ballot as sealed_ballot
+from salon.security import IMPORT_MAP, SEALING_POLICY
 
 
 @dataclass
@@ -123,15 +126,19 @@ def ballot_page(page: BallotPage, now: datetime | None = None):
     questions = _questions(page)
     voted = services.has_voted(poll.id, page.seat_id) if page.voted is None else page.voted
     eligible = services.is_eligible(poll.id, page.seat_id) if page.eligible is None else page.eligible
+    spec = services.seal_spec(poll) if poll.sealed and poll.state == PollState.OPEN else None
     context = {"page": page, "questions": questions, "voted": voted, "eligible": eligible,
-               "form": EmptyForm(), "open": poll.state == PollState.OPEN}
+               "form": EmptyForm(), "open": poll.state == PollState.OPEN, "seal_spec": spec,
+               "import_map": IMPORT_MAP}
     if request.method != "POST" or not context["open"]:
-        return render_template("ballots/vote.html", **context)
+        return _sealing(render_template("ballots/vote.html", **context), spec)
     if page.seat_id is None:
         raise Forbidden(_("Only a community's secretary can vote."), "seat")
     if not context["form"].validate_on_submit():
         flash(_("The form expired; please try again."), "error")
-        return render_template("ballots/vote.html", **context), 422
+        return _sealing(render_template("ballots/vote.html", **context), spec, 422)
+    if spec is not None and "sealed" in request.form:
+        return _cast_sealed(page, context, now)
     try:
         chosen = submitted_choices(questions)
         services.check_choices(poll, chosen)
@@ -139,14 +146,47 @@ def ballot_page(page: BallotPage, now: datetime | None = None):
         return render_template("ballots/vote.html", error=exc.message, chosen=[], **context), exc.status
     if request.form.get("confirmed") != "1":
         return _private(render_template("ballots/confirm.html", confirmation=_confirmation(questions, chosen),
-                                        **context))
+                                        **context))  # no script: a sealed poll's ballot is sealed by the server
     try:
         receipt = services.cast(poll.id, page.seat_id, chosen, poll.programme_id, now)
     except DomainError as exc:
         flash(exc.message, "error")
         context["voted"] = services.has_voted(poll.id, page.seat_id)
-        return render_template("ballots/vote.html", **context), exc.status
-    return _private(render_template("ballots/receipt.html", page=page, receipt=receipt))
+        return _sealing(render_template("ballots/vote.html", **context), spec, exc.status)
+    return _private(render_template("ballots/receipt.html", page=page, receipt=receipt,
+                                    sealed_by="server" if poll.sealed else None))
+
+
+# The largest sealed ballot a vote page posts: MAX_OPTIONS positions of about 450 bytes each, and some room.
+MAX_SEALED_FORM = 500 * sealed_ballot.MAX_OPTIONS
+
+
+def _cast_sealed(page: BallotPage, context: dict, now: datetime | None):
+    """The ballot the page's script sealed in the browser (SPEC §5.1): only the ciphertexts and proofs arrive."""
+    poll = page.poll
+    raw = request.form.get("sealed", "")
+    try:
+        if len(raw) > MAX_SEALED_FORM:
+            raise ValueError("too long")
+        ballot = json.loads(raw)
+    except ValueError:
+        ballot = None
+    try:
+        if not isinstance(ballot, dict):
+            raise ValidationFailed(_("The sealed ballot could not be read; please vote again."), "sealed")
+        receipt = services.cast(poll.id, page.seat_id, None, poll.programme_id, now, sealed=ballot)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        context["voted"] = services.has_voted(poll.id, page.seat_id)
+        return _sealing(render_template("ballots/vote.html", **context), context["seal_spec"], exc.status)
+    return _private(render_template("ballots/receipt.html", page=page, receipt=receipt, sealed_by="voter"))
+
+
+def _sealing(body: str, spec: dict | None, status: int = 200):
+    """A vote page that seals in the browser carries the import map, which its policy allows by hash."""
+    if spec is None:
+        return body if status == 200 else (body, status)  # as the page answered before sealed polls
+    return body, status, {"Content-Security-Policy": SEALING_POLICY}
 
 
 def _private(body: str):

@@ -7,12 +7,14 @@ from flask import Flask
 
 from salon import api
 from salon.ballots import api as ballots_api
-from salon.ballots import hooks, services
+from salon.ballots import hooks, services, views
 from salon.home.tasks import provider
 
 
 def init_app(app: Flask) -> None:
     api.register_blueprint(ballots_api.blp)
+    app.register_blueprint(views.bp)
+    app.add_template_global(services.sealed_progress, "sealed_progress")
     services.install_listeners()
     provider(app, hooks.scrub_tasks, order=50)
     provider(app, hooks.secrecy_tasks, order=51)

@@ -454,15 +454,18 @@ def close_review(review: Review, programme: Programme, actor, now: datetime | No
         raise Conflict(_("The review has already closed."), "review")
     poll = ballots.get(review.poll_id)
     if poll.state == ballots.PollState.OPEN:
-        ballots.close_poll(poll, actor, now)  # the close applies the rule (poll_counted)
-    return _apply_rule(review, programme, actor, now)  # a poll closed before the rule was applied in its close
+        ballots.close_poll(poll, actor, now)  # a plain poll is counted in its close: poll_counted applies the rule
+    if review.state == ReviewState.OPEN and ballots.is_counted(poll):
+        _apply_rule(review, programme, actor, now)  # a poll closed before its close applied the rule
+    return review
 
 
 def poll_counted(poll: Poll, actor=None, now: datetime | None = None) -> None:
-    """SPEC §4.1: a review's rule is applied as soon as its poll's results are available, which today is in the
-    close itself, whichever path closed the poll (the review's page, another page closing due polls, `salon
-    tick`, the API): a recall ends the term and opens the election in the same transaction. Connected to
-    salon.ballots.signals.poll_counted by the room's init_app."""
+    """SPEC §4.1: a review's rule is applied as soon as its poll's counts exist, whichever path closed the poll
+    (the review's page, another page closing due polls, `salon tick`, the API): for a plain poll in the close
+    itself, so a recall ends the term and opens the election in the same transaction; for a sealed poll (SPEC
+    §5.1) when the k-th trustee's decryption is recorded. Connected to salon.ballots.signals.poll_counted by the
+    room's init_app."""
     if poll.kind != POLL_KIND:
         return
     review = db.session.scalar(select(Review).where(Review.poll_id == poll.id))
@@ -523,7 +526,7 @@ def apply_if_closed(review: Review | None, programme: Programme, now: datetime) 
     closed: nothing to do for a review whose poll's close applied the rule."""
     if review is None or review.state != ReviewState.OPEN:
         return []
-    if ballots.get(review.poll_id).state == ballots.PollState.CLOSED:
+    if ballots.is_counted(ballots.get(review.poll_id)):
         _apply_rule(review, programme, None, now)
         return [_("Review closed.")]
     return []

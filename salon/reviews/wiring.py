@@ -28,3 +28,4 @@ def init_app(app: Flask) -> None:
     provider(app, views.review_tasks, catch_up=views.catch_up, order=35)
     notices.register(app, views.CHECKIN_STAGE, views.checkin_notice)
     ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS)
+    ballot_signals.poll_counted.connect(services.poll_counted)  # the rule, once the ballot is counted

@@ -64,7 +64,8 @@ def test_ballot_tables_stay_without_rowid_on_sqlite(empty_database, tmp_path):
         upgrade(directory=MIGRATIONS)
         engine = create_engine(empty_database)
         with engine.connect() as conn:
-            for table in ("ballot_voters", "ballot_receipts", "ballot_eligible_seats"):
+            for table in ("ballot_voters", "ballot_receipts", "ballot_eligible_seats", "ballot_sealed",
+                          "ballot_sealed_alphas"):
                 sql = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table})
                 assert "WITHOUT ROWID" in sql, table
             foreign = {(t, fk["referred_table"]) for t in ("ballot_voters", "ballot_receipts")

@@ -10,6 +10,9 @@ never through its tables or the modules below; each part lives in a module of it
   receipt codes;
 - open_polls.py: what this process keeps of the polls open (their shape, their seal) and the counting SQL
   shared with the fast path (salon.ballots.fast);
+- sealing.py: sealed polls (SPEC §5.1): the trustee key a poll opens with (`register_key_provider`), the seal
+  spec, checking or sealing a ballot before it is cast, the encrypted tally, the trustees' decryptions
+  (`polls_to_decrypt`, `decryption_request`, `record_decryption`, `decryption_status`) and the bulletin board;
 - reading.py: eligibility, whether a seat has voted, the turnout, receipts, results and the full tally;
 - overview.py: what rooms ask about several polls at once (states, summaries);
 - labels.py: the titles and labels of each kind of poll, registered by the room that owns it.
@@ -25,6 +28,9 @@ from .labels import option_label, poll_title, question_text, register_kind
 from .open_polls import COUNT_CTES, cached_shape, open_poll_seal, picks
 from .overview import PollSummary, get, states, summaries
 from .polls import COUNTER_SHARDS, add_eligible, add_option, add_question, create_poll, open_poll, remove_eligible
+from .sealing import (SEAL_SPEC_FORMAT, PollKey, board, board_sealed_by, decryption_request, decryption_status,
+                      get_sealed_poll, is_counted, polls_to_decrypt, published_board, sealed_progress, record_decryption, register_key_provider,
+                      seal_spec)
 from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout
 
 __all__ = [
@@ -39,6 +45,9 @@ __all__ = [
     "cached_shape", "open_poll_seal", "picks", "COUNT_CTES",
     # reading.py
     "get_poll", "has_voted", "is_eligible", "turnout", "receipts", "Results", "results", "Tally", "tally",
+    # sealing.py (SPEC §5.1)
+    "PollKey", "register_key_provider", "seal_spec", "SEAL_SPEC_FORMAT", "polls_to_decrypt", "decryption_request",
+    "record_decryption", "decryption_status", "is_counted", "sealed_progress", "board", "published_board", "board_sealed_by", "get_sealed_poll",
     # overview.py
     "get", "states", "PollSummary", "summaries",
     # labels.py

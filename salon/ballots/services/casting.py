@@ -20,13 +20,15 @@ from sqlalchemy import Integer, bindparam, exists, insert, select, tuple_, updat
 from sqlalchemy.dialects import postgresql, sqlite
 
 from salon import clock
-from salon.ballots.models import Counter, EligibleSeat, Poll, PollState, Receipt, VoterRecord
-from salon.database import POLL_LOCK_SHARED_SQL
+from salon.ballots.models import (Counter, EligibleSeat, Poll, PollState, Receipt, SealedBallot, SealedCiphertext,
+                                  VoterRecord)
+from salon.database import POLL_LOCK_SHARED_SQL, lock_poll
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
 
-from .open_polls import COUNT_CTES, _remember_open, _shape, picks
+from . import sealing
+from .open_polls import COUNT_CTES, _remember_open, _shape, open_poll_seal, picks
 from .reading import has_voted
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -40,6 +42,52 @@ class PollRow(NamedTuple):
     seal: str | None
     programme_id: int
     counter_shards: int
+    sealed: bool
+
+
+def _check_window(row, programme_id: int, seat_id: int | None, now: datetime | None) -> datetime:
+    if row is None or row.programme_id != programme_id:
+        raise NotFound(_("Not found."), "poll_id")
+    now = now or clock.utcnow()
+    if row.state == PollState.DRAFT:
+        raise Conflict(_("Voting has not opened yet."), "poll")
+    if row.state == PollState.CLOSED or now >= row.closes_at:
+        raise Conflict(_("Voting has closed; the ballot was not counted."), "poll")
+    if seat_id is None:
+        raise Forbidden(_("Only a community's secretary can vote."), "seat")
+    return now
+
+
+def _refuse_unrecorded(poll_id: int, seat_id: int) -> None:
+    if has_voted(poll_id, seat_id):
+        raise Conflict(_("Your community has already voted in this poll; a ballot is final."), "seat")
+    raise Forbidden(_("Your community's seat is not eligible in this poll."), "seat")
+
+
+def _cast_sealed(poll_id: int, seat_id: int | None, programme_id: int, now: datetime | None,
+                 prepared: sealing.Prepared) -> str:
+    """The short transaction of a sealed ballot: the poll's lock shared, the window, the seat recorded (eligible,
+    once), the sealed ballot stored by fingerprint and its ciphertexts once each. No counter changes, no receipt
+    code: nothing readable about the choices is written (the receipt is the fingerprint)."""
+    connection = db.session.connection()
+    statements = _cast_statements(connection.dialect.name)
+    lock_poll(poll_id, shared=True)
+    row = connection.execute(statements["poll"], {"poll_id": poll_id}).first()
+    now = _check_window(row, programme_id, seat_id, now)
+    if not row.sealed or row.seal != prepared.seal:
+        sealing.forget_shape(poll_id)  # read again on the next try
+        raise Conflict(_("The poll changed; please reload and vote again."), "poll")
+    params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
+    recorded = connection.execute(statements["voter"], params, execution_options={"preserve_rowcount": True}).rowcount
+    if recorded != 1:
+        _refuse_unrecorded(poll_id, seat_id)
+    stored = connection.execute(statements["alphas"], [{"poll_id": poll_id, "alpha": a} for a in prepared.alphas],
+                                execution_options={"preserve_rowcount": True}).rowcount
+    if stored != len(prepared.alphas):
+        raise ValidationFailed(_("This sealed ballot repeats a ballot already cast."), "sealed")
+    connection.execute(insert(SealedBallot).values(poll_id=poll_id, fingerprint=prepared.fingerprint,
+                                                   ballot=prepared.ballot_json, sealed_by=prepared.sealed_by))
+    return prepared.fingerprint
 
 
 def _cast_statements(dialect: str) -> dict:
@@ -54,14 +102,16 @@ def _cast_statements(dialect: str) -> dict:
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     built = {
         # SQLite: BEGIN IMMEDIATE already made this the only writer, so the poll cannot close under it.
-        "poll": select(polls.c.state, polls.c.closes_at, polls.c.seal, polls.c.programme_id, polls.c.counter_shards)
-        .where(polls.c.id == poll_id),
+        "poll": select(polls.c.state, polls.c.closes_at, polls.c.seal, polls.c.programme_id, polls.c.counter_shards,
+                       polls.c.sealed).where(polls.c.id == poll_id),
         "voter": dialect_insert(voters).from_select(
             ["poll_id", "seat_id", "programme_id"],
             select(poll_id, seat_id, programme_id).where(exists().where(
                 eligible.c.poll_id == poll_id, eligible.c.seat_id == seat_id)))
         .on_conflict_do_nothing(),
         "receipt": insert(receipts_).values(poll_id=poll_id, code=bindparam("code"), programme_id=programme_id),
+        # A sealed ballot's ciphertexts, each once per poll: a copied answer inserts fewer rows than it has.
+        "alphas": dialect_insert(SealedCiphertext.__table__).on_conflict_do_nothing(),
     }
     if dialect == "postgresql":
         # PostgreSQL: plain SQL run on the DB-API cursor of the session's connection (same transaction),
@@ -85,7 +135,7 @@ def _cast_statements(dialect: str) -> dict:
         # read: under READ COMMITTED each later statement takes a new snapshot, so it sees a close that
         # committed while this one waited for the lock (one statement would keep its older snapshot).
         built["lock_sql"] = POLL_LOCK_SHARED_SQL
-        built["poll_sql"] = ("SELECT state, closes_at, seal, programme_id, counter_shards FROM ballot_polls"
+        built["poll_sql"] = ("SELECT state, closes_at, seal, programme_id, counter_shards, sealed FROM ballot_polls"
                              " WHERE id = %(poll_id)s")
     else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), so no lock order to keep.
         built["count"] = update(counters).where(
@@ -140,10 +190,25 @@ def new_receipt_code() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def cast(poll_id: int, seat_id: int | None, choices: list[int], programme_id: int,
-         now: datetime | None = None) -> str:
+def cast(poll_id: int, seat_id: int | None, choices: list[int] | None, programme_id: int,
+         now: datetime | None = None, sealed: dict | None = None) -> str:
     """Cast the seat's ballot; return its receipt code. Choices not given for a question make that
-    answer blank; an empty list is a blank ballot."""
+    answer blank; an empty list is a blank ballot.
+
+    A sealed poll (SPEC §5.1) takes either a ballot sealed by the voter (`sealed`, checked here) or the plain
+    choices, which the server seals; the receipt is then the ballot's fingerprint. Its proofs are checked, or
+    the ballot sealed, before the poll's lock is taken, so the lock is held only for the short writes."""
+    if sealed is not None or open_poll_seal(poll_id) is None:  # a plain poll seen open needs no look-up
+        shape = sealing.sealed_shape(poll_id)
+        if shape is not None:
+            if shape.programme_id != programme_id:
+                raise NotFound(_("Not found."), "poll_id")
+            answers = None if sealed is not None else _answers(_shape(poll_id, shape.seal), choices or [])
+            return _cast_sealed(poll_id, seat_id, programme_id, now, sealing.prepare(shape, answers, sealed))
+        if sealed is not None:
+            raise ValidationFailed(_("This poll's ballots are not sealed: send the choices."), "sealed")
+    if choices is None:
+        raise ValidationFailed(_("Send the choices."), "choices")
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         return _cast(connection, None, poll_id, seat_id, choices, programme_id, now)
@@ -165,15 +230,9 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
         row = None if found is None else PollRow(PollState[found[0]], *found[1:])
     else:
         row = connection.execute(statements["poll"], {"poll_id": poll_id}).first()
-    if row is None or row.programme_id != programme_id:
-        raise NotFound(_("Not found."), "poll_id")
-    now = now or clock.utcnow()
-    if row.state == PollState.DRAFT:
-        raise Conflict(_("Voting has not opened yet."), "poll")
-    if row.state == PollState.CLOSED or now >= row.closes_at:
-        raise Conflict(_("Voting has closed; the ballot was not counted."), "poll")
-    if seat_id is None:
-        raise Forbidden(_("Only a community's secretary can vote."), "seat")
+    now = _check_window(row, programme_id, seat_id, now)
+    if row.sealed:  # opened sealed after this ballot was read as plain: the rare race with the opening
+        raise Conflict(_("The poll changed; please reload and vote again."), "poll")
     shape = _shape(poll_id, row.seal)
     answers = _answers(shape, choices)
 
@@ -188,9 +247,7 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
         recorded = connection.execute(statements["voter"], params,
                                       execution_options={"preserve_rowcount": True}).rowcount
     if recorded != 1:
-        if has_voted(poll_id, seat_id):
-            raise Conflict(_("Your community has already voted in this poll; a ballot is final."), "seat")
-        raise Forbidden(_("Your community's seat is not eligible in this poll."), "seat")
+        _refuse_unrecorded(poll_id, seat_id)
     if dialect != "postgresql":
         connection.execute(statements["receipt"], {**params, "code": code})
         # Last before the commit: the counter rows are what concurrent ballots contend for.

@@ -23,6 +23,7 @@ from salon.database import lock_poll, lock_programme
 from salon.errors import Conflict
 from salon.extensions import db
 
+from . import sealing
 from .reading import turnout
 
 log = logging.getLogger(__name__)
@@ -43,13 +44,17 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     poll.closed_at = now
     if poll.closes_at > now:
         poll.closes_at = now
-    _scrub(poll)
+    if poll.sealed:
+        # SPEC §5.1: the encrypted sums; nothing plain was ever written, so there is nothing to scrub. The
+        # counts come when k trustees have decrypted the sums (sealing.record_decryption sends poll_counted).
+        sealing.tally_at_close(poll)
+    else:
+        _scrub(poll)
     db.session.flush()
     audit.record(poll.programme_id, actor, "poll.close", poll, kind=poll.kind, turnout=turnout(poll.id))
     signals.poll_closed.send(poll, actor=actor, now=now)
-    # The results are available at the close (no sealed ballots yet): an election is counted and a review's rule
-    # applied in the close itself, whichever path closed the poll (SPEC §4.1).
-    signals.poll_counted.send(poll, actor=actor, now=now)
+    if not poll.sealed:
+        signals.poll_counted.send(poll, actor=actor, now=now)  # e.g. an election is counted in the close itself
     return poll
 
 

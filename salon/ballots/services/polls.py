@@ -17,6 +17,7 @@ from salon.errors import Conflict, NotFound, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
 
+from . import sealing
 from .reading import has_voted
 
 # Counter rows per option while a poll is open (see Counter): enough that concurrent ballots rarely pick
@@ -87,16 +88,22 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
     if not option_ids:
         raise Conflict(_("A poll needs at least one question."), "questions")
     seat_ids = sorted(set(seat_ids))
+    # A sealed poll (SPEC §5.1) when a ready trustee key exists for it: its counters (one row per option) stay
+    # at zero until the trustees' decryption writes the counts (sealing.record_decryption).
+    key = sealing.provided_key(poll.programme_id, poll.kind, now) if sealing.can_seal(poll) else None
+    shards = 1 if key is not None else COUNTER_SHARDS
     db.session.execute(insert(Counter), [
         {"option_id": oid, "shard": shard, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0}
-        for oid in sorted(option_ids) for shard in range(COUNTER_SHARDS)])
+        for oid in sorted(option_ids) for shard in range(shards)])
     if seat_ids:
         db.session.execute(insert(EligibleSeat), [
             {"poll_id": poll.id, "seat_id": sid, "programme_id": poll.programme_id} for sid in seat_ids])
     poll.state = PollState.OPEN
     poll.opened_at = now
     poll.seal = secrets.token_hex(16)
-    poll.counter_shards = COUNTER_SHARDS
+    poll.counter_shards = shards
+    if key is not None:
+        sealing.snapshot_key(poll, key)
     if poll.opens_at is None or poll.opens_at > now:
         poll.opens_at = now
     poll.eligible_count = len(seat_ids)

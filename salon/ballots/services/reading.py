@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from salon.ballots.models import Counter, EligibleSeat, Option, Poll, PollState, Receipt, VoterRecord
+from salon.ballots.models import (Counter, EligibleSeat, Option, Poll, PollState, Question, Receipt, SealedBallot,
+                                  SealedKey, VoterRecord)
 from salon.errors import Conflict
 from salon.extensions import db
 from salon.rows import get_scoped
@@ -37,9 +38,13 @@ def turnout(poll_id: int) -> int:
 
 
 def receipts(poll: Poll) -> list[str]:
-    """The sorted receipt codes, published once the poll has closed."""
+    """The sorted receipt codes, published once the poll has closed; a sealed poll's are its ballots'
+    fingerprints (SPEC §5.1), the same list as its bulletin board's."""
     if poll.state != PollState.CLOSED:
         return []
+    if poll.sealed:
+        return list(db.session.scalars(select(SealedBallot.fingerprint).where(SealedBallot.poll_id == poll.id)
+                                       .order_by(SealedBallot.fingerprint)))
     return list(db.session.scalars(select(Receipt.code).where(Receipt.poll_id == poll.id).order_by(Receipt.code)))
 
 
@@ -52,21 +57,43 @@ class Results:
     counts: dict[int, int] = field(default_factory=dict)  # option id → n, when published
     blanks: dict[int, int] = field(default_factory=dict)  # question id → blank answers, when published
     ref_counts: dict[int, int] = field(default_factory=dict)  # option ref id → n, when published
+    sealed: bool = False  # SPEC §5.1: the ballots are sealed
+    awaiting_trustees: bool = False  # sealed, closed, and the trustees have not yet decrypted the sums
+
+
+def _counted(poll: Poll) -> bool:
+    if not poll.sealed:
+        return True
+    return db.session.scalar(select(SealedKey.counted_at).where(SealedKey.poll_id == poll.id)) is not None
+
+
+def _uncounted_blanks(poll: Poll) -> set[int]:
+    """The questions whose blank answers a sealed poll does not count: its approval questions (services/sealing)."""
+    if not poll.sealed:
+        return set()
+    return set(db.session.scalars(select(Question.id).where(Question.poll_id == poll.id,
+                                                            Question.kind == rules.APPROVAL)))
 
 
 def results(poll: Poll) -> Results:
-    """Counts stay hidden until the close; below the minimum only the turnout is shown (SPEC §5)."""
+    """Counts stay hidden until the close; below the minimum only the turnout is shown (SPEC §5). A sealed
+    poll's counts exist only once k trustees have decrypted its sums (SPEC §5.1)."""
     count = turnout(poll.id)
-    published = poll.state == PollState.CLOSED and rules.counts_published(count, poll.min_published)
-    out = Results(poll.state, count, poll.eligible_count, published)
+    closed = poll.state == PollState.CLOSED
+    counted = closed and _counted(poll)
+    published = counted and rules.counts_published(count, poll.min_published)
+    out = Results(poll.state, count, poll.eligible_count, published, sealed=bool(poll.sealed),
+                  awaiting_trustees=closed and not counted)
     if published:
+        skip = _uncounted_blanks(poll)
         for option_id, question_id, ref_id, is_blank, n in db.session.execute(
                 select(Option.id, Option.question_id, Option.ref_id, Option.is_blank, func.sum(Counter.n))
                 .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
                 .group_by(Option.id, Option.question_id, Option.ref_id, Option.is_blank)):
             n = int(n or 0)
             if is_blank:
-                out.blanks[question_id] = n
+                if question_id not in skip:
+                    out.blanks[question_id] = n
             else:
                 out.counts[option_id] = n
                 if ref_id is not None:
@@ -89,14 +116,18 @@ class Tally:
 def tally(poll: Poll) -> Tally:
     if poll.state != PollState.CLOSED:
         raise Conflict(_("Voting is still open; decide after it closes."), "poll")
+    if not _counted(poll):
+        raise Conflict(_("The trustees have not yet decrypted this poll's count."), "poll")
     out = Tally(turnout(poll.id), poll.eligible_count, {}, {}, {}, {})
+    skip = _uncounted_blanks(poll)
     for option_id, question_id, ref_id, code, is_blank, n in db.session.execute(
             select(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank, func.sum(Counter.n))
             .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
             .group_by(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank)):
         n = int(n or 0)
         if is_blank:
-            out.blanks[question_id] = n
+            if question_id not in skip:
+                out.blanks[question_id] = n
             continue
         out.counts[option_id] = n
         if ref_id is not None:

@@ -243,10 +243,10 @@ def close_vote(election: Election, programme: Programme, actor, now: datetime | 
 
 
 def poll_counted(poll: Poll, actor=None, now: datetime | None = None) -> None:
-    """SPEC §4.1: an election is counted and its committee seated as soon as its poll's results are available,
-    which today is in the close of its poll, whichever path closed it (a request, the pages closing due polls,
-    `tick`); the term starts at the close. Connected to salon.ballots.signals.poll_counted by the room's
-    init_app."""
+    """SPEC §4.1: an election is counted and its committee seated as soon as its poll's counts exist, whichever
+    path closed it (a request, the pages closing due polls, `tick`): for a plain poll in its close, where the
+    term starts; for a sealed poll (SPEC §5.1) when the k-th trustee's decryption is recorded. Connected to
+    salon.ballots.signals.poll_counted by the room's init_app."""
     if poll.kind != POLL_KIND:
         return
     election = db.session.scalar(select(Election).where(

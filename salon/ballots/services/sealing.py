@@ -1,0 +1,422 @@
+"""Sealed polls (SPEC §5.1; docs/sealed-ballots.md, "Integration"): the trustee key a poll is opened with,
+what a client needs to seal a ballot (the seal spec), checking or sealing a ballot before it is cast, the
+encrypted tally of the close, the trustees' decryptions, the count, and the bulletin board.
+
+A poll is sealed when, at its opening, the key provider (registered by the trustees room) gives a ready key;
+the poll keeps that key for life. Its ballots are stored only as ciphertexts with their proofs, by fingerprint,
+with no voter link (models.SealedBallot); its counter rows stay at zero until k trustees have decrypted the
+sums, then the combined counts are written into them (shard 0) so every reader of results works unchanged.
+
+Blank answers: a single-choice question (a review's) is sealed with its hidden blank option as one more
+position (last), every answer exactly one of them (min = max = 1), so its blank count is decrypted like any
+option. An approval question (0 … K approvals) is sealed with its visible options only: "no approval" is not a
+sum of the answers, so a sealed approval poll shows no blank count (docs/sealed-ballots.md says why)."""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from salon import clock
+from salon.audit import services as audit
+from salon.ballots import signals
+from salon.ballots.models import Counter, Decryption, Option, Poll, PollState, Question, SealedBallot, SealedKey
+from salon.database import lock_poll, lock_programme
+from salon.errors import Conflict, NotFound, ValidationFailed
+from salon.extensions import db
+from salon.rows import get_scoped
+from salon.rules import ballots as rules
+from salon.sealed import ballot as sealed_ballot
+from salon.sealed import board as sealed_board
+from salon.sealed import threshold
+from salon.sealed.elgamal import Ciphertext, SmallLogs
+from salon.sealed.group import EncodingError, Point
+from salon.sealed.proofs import Branch
+
+SEAL_SPEC_FORMAT = "salon-seal-spec-1"
+SEALED_BY_VOTER = "voter"
+SEALED_BY_SERVER = "server"
+_PROVIDER = "salon_ballot_key_provider"
+
+
+@dataclass(frozen=True)
+class PollKey:
+    """A ready trustee key, as the key provider gives it: `record` is salon.sealed.board.key_record(...)'s output
+    (with `public_key`), `trustees` the (index, user id) pairs of its trustees."""
+    term: str
+    threshold: int
+    record: dict
+    trustees: tuple[tuple[int, int], ...]
+
+
+def register_key_provider(app, provider) -> None:
+    """`provider(programme_id, kind, now) -> PollKey | None`, asked by open_poll (the trustees room's init_app)."""
+    app.extensions[_PROVIDER] = provider
+
+
+def provided_key(programme_id: int, kind: str, now: datetime) -> PollKey | None:
+    provider = current_app.extensions.get(_PROVIDER) if has_app_context() else None
+    return provider(programme_id, kind, now) if provider is not None else None
+
+
+@dataclass(frozen=True)
+class SealedShape:
+    """A sealed poll's questions as the protocol sees them (fixed once the poll is open)."""
+    poll_id: int
+    programme_id: int
+    seal: str  # the poll's opening (Poll.seal)
+    context: str  # the proof context: f"{poll.id}:{poll.seal}"
+    public_key: Point
+    questions: tuple[sealed_ballot.Question, ...]
+    option_ids: tuple[tuple[int | None, ...], ...]  # per question, ballot position → option id (None: blank)
+    blank_ids: tuple[int | None, ...]  # per question, its hidden blank option when sealed as a position
+    question_ids: tuple[int, ...]
+
+
+_shapes: OrderedDict = OrderedDict()
+
+
+def _question_layout(poll_id: int) -> list[tuple[Question, list[Option], Option | None]]:
+    questions = db.session.scalars(select(Question).where(Question.poll_id == poll_id)
+                                   .order_by(Question.position, Question.id)).all()
+    options = db.session.scalars(select(Option).where(Option.poll_id == poll_id)
+                                 .order_by(Option.position, Option.id)).all()
+    layout = []
+    for question in questions:
+        mine = [o for o in options if o.question_id == question.id]
+        layout.append((question, [o for o in mine if not o.is_blank], next((o for o in mine if o.is_blank), None)))
+    return layout
+
+
+def _build_shape(poll_id: int, programme_id: int, seal: str, public_key: str) -> SealedShape:
+    questions, option_ids, blank_ids, question_ids = [], [], [], []
+    for question, options, blank in _question_layout(poll_id):
+        ids: list[int | None] = [o.id for o in options]
+        if question.kind == rules.SINGLE:
+            ids.append(None)  # the blank answer: the last position
+            least = most = 1
+            blank_ids.append(blank.id if blank else None)
+        else:
+            least, most = 0, min(question.max_choices, len(ids))
+            blank_ids.append(None)
+        questions.append(sealed_ballot.Question(str(question.id), len(ids), least, most))
+        option_ids.append(tuple(ids))
+        question_ids.append(question.id)
+    return SealedShape(poll_id, programme_id, seal, f"{poll_id}:{seal}", Point.from_hex(public_key), tuple(questions),
+                       tuple(option_ids), tuple(blank_ids), tuple(question_ids))
+
+
+def can_seal(poll: Poll) -> bool:
+    """Whether the protocol can carry the poll's questions (every question has 1 … MAX_OPTIONS positions)."""
+    for question, options, _blank in _question_layout(poll.id):
+        positions = len(options) + (1 if question.kind == rules.SINGLE else 0)
+        if not 1 <= positions <= sealed_ballot.MAX_OPTIONS:
+            return False
+    return True
+
+
+def sealed_shape(poll_id: int, seal: str | None = None) -> SealedShape | None:
+    """The shape of a sealed poll that has opened; None for a plain poll (or one not opened yet). Cached per
+    opening (the poll's seal); without the seal, the poll row is read first (one small query)."""
+    if seal is None:
+        row = db.session.execute(select(Poll.seal, Poll.sealed).where(Poll.id == poll_id)).first()
+        if row is None or not row.sealed or row.seal is None:
+            return None
+        seal = row.seal
+    cached = _shapes.get(poll_id)
+    if cached is not None and cached.seal == seal:
+        return cached
+    row = db.session.execute(select(Poll.programme_id, SealedKey.record).join(SealedKey, SealedKey.poll_id == Poll.id)
+                             .where(Poll.id == poll_id)).first()
+    if row is None:
+        return None
+    shape = _build_shape(poll_id, row.programme_id, seal, row.record["public_key"])
+    _shapes[poll_id] = shape
+    _shapes.move_to_end(poll_id)
+    while len(_shapes) > 512:
+        _shapes.popitem(last=False)
+    return shape
+
+
+def forget_shape(poll_id: int) -> None:
+    _shapes.pop(poll_id, None)
+
+
+def snapshot_key(poll: Poll, key: PollKey) -> None:
+    """Called by open_poll, in the opening transaction: the poll keeps this key for life."""
+    db.session.add(SealedKey(poll_id=poll.id, programme_id=poll.programme_id, term=key.term,
+                             threshold=key.threshold, record=key.record,
+                             trustees=[[int(i), int(u)] for i, u in key.trustees]))
+    poll.sealed = True
+
+
+def seal_spec(poll: Poll) -> dict | None:
+    """What a client needs to seal a ballot for the poll (null for a plain poll): served by the API and
+    embedded in the vote page. `option_ids` maps ballot positions to the option ids a plain cast would send;
+    `blank` is the position of the hidden blank answer of a single-choice question (option id null)."""
+    if not poll.sealed or poll.state == PollState.DRAFT:
+        return None
+    shape = sealed_shape(poll.id, poll.seal)
+    if shape is None:
+        return None
+    key = db.session.get(SealedKey, poll.id)
+    return {"format": SEAL_SPEC_FORMAT, "poll": shape.context, "public_key": shape.public_key.hex(),
+            "threshold": key.threshold,
+            "questions": [{**q.to_json(), "option_ids": list(ids),
+                           "blank": ids.index(None) if None in ids else None}
+                          for q, ids in zip(shape.questions, shape.option_ids)]}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A sealed ballot checked (or sealed by the server) outside the poll's lock, ready to be stored."""
+    seal: str
+    fingerprint: str
+    ballot_json: str
+    sealed_by: str
+    alphas: tuple[str, ...]
+
+
+def _plain_rows(shape: SealedShape, answers: dict[int, list[int]]) -> list[list[int]]:
+    rows = []
+    for qid, ids in zip(shape.question_ids, shape.option_ids):
+        chosen = set(answers.get(qid) or ())
+        row = [1 if oid in chosen else 0 for oid in ids]
+        if None in ids and not chosen:
+            row[ids.index(None)] = 1  # a single-choice question answered blank
+        rows.append(row)
+    return rows
+
+
+def prepare(shape: SealedShape, answers: dict[int, list[int]] | None, ballot) -> Prepared:
+    """Check a voter's sealed ballot (its proofs, its poll and questions), or seal plain answers on the
+    server (SPEC §5.1: the server then saw the choice, in memory only). Runs before the poll's lock is taken."""
+    if ballot is not None:
+        problems, rows = sealed_ballot.check(ballot, shape.context, shape.public_key, list(shape.questions))
+        if problems or rows is None:
+            raise ValidationFailed(_("The sealed ballot is not valid for this poll: %(problem)s",
+                                     problem=problems[0] if problems else "malformed"), "sealed")
+        by = SEALED_BY_VOTER
+    else:
+        ballot = sealed_ballot.seal(shape.context, shape.public_key, list(shape.questions),
+                                    _plain_rows(shape, answers or {}))
+        rows = sealed_ballot.ballot_ciphertexts(ballot, list(shape.questions))
+        by = SEALED_BY_SERVER
+    alphas = tuple(c.alpha.hex() for row in rows for c in row)
+    if len(set(alphas)) != len(alphas):
+        raise ValidationFailed(_("The sealed ballot repeats a ciphertext."), "sealed")
+    return Prepared(shape.seal, sealed_ballot.fingerprint(ballot),
+                    sealed_ballot.canonical_json(ballot).decode("ascii"), by, alphas)
+
+
+def tally_at_close(poll: Poll) -> None:
+    """In the close: the encrypted sums of the poll's ballots, stored with its key (no plain data to erase)."""
+    shape = sealed_shape(poll.id, poll.seal)
+    key = db.session.get(SealedKey, poll.id)
+    ballots = [json.loads(b) for b in db.session.scalars(select(SealedBallot.ballot)
+                                                         .where(SealedBallot.poll_id == poll.id))]
+    key.tally = sealed_board.tally_json(sealed_board.tally(list(shape.questions), ballots))
+
+
+def is_counted(poll: Poll) -> bool:
+    """A plain poll is counted once closed; a sealed one once k trustees have decrypted its sums."""
+    if poll.state != PollState.CLOSED:
+        return False
+    if not poll.sealed:
+        return True
+    return db.session.scalar(select(SealedKey.counted_at).where(SealedKey.poll_id == poll.id)) is not None
+
+
+def polls_to_decrypt(programme_id: int, term: str, index: int) -> list[Poll]:
+    """Closed sealed polls of that key term, not yet counted, that trustee `index` has not decrypted."""
+    decrypted = select(Decryption.poll_id).where(Decryption.trustee == index)
+    polls = db.session.execute(
+        select(Poll, SealedKey.trustees).join(SealedKey, SealedKey.poll_id == Poll.id)
+        .where(Poll.programme_id == programme_id, Poll.state == PollState.CLOSED, SealedKey.term == term,
+               SealedKey.counted_at.is_(None), SealedKey.tally.is_not(None), Poll.id.not_in(decrypted))
+        .order_by(Poll.closed_at, Poll.id)).all()
+    return [poll for poll, trustees in polls if any(i == index for i, _u in trustees)]
+
+
+def decryption_request(poll: Poll) -> dict:
+    """All a trustee's device needs to compute its factors (sealed.js trusteeFactors,
+    salon.sealed.board.trustee_factors)."""
+    shape = sealed_shape(poll.id, poll.seal)
+    key = db.session.get(SealedKey, poll.id)
+    if shape is None or key is None or key.tally is None:
+        raise Conflict(_("This poll has no sealed tally to decrypt."), "poll")
+    return {"poll": shape.context, "public_key": shape.public_key.hex(),
+            "questions": [q.to_json() for q in shape.questions], "tally": key.tally}
+
+
+def decryption_status(poll: Poll) -> tuple[list[int], int, tuple[tuple[int, int], ...]]:
+    """(trustee indexes that have decrypted, threshold k, (index, user id) of every trustee)."""
+    key = db.session.get(SealedKey, poll.id)
+    if key is None:
+        return [], 0, ()
+    done = list(db.session.scalars(select(Decryption.trustee).where(Decryption.poll_id == poll.id)
+                                   .order_by(Decryption.trustee)))
+    return done, key.threshold, tuple((int(i), int(u)) for i, u in key.trustees)
+
+
+@dataclass(frozen=True)
+class Progress:
+    decrypted: int
+    threshold: int
+    awaited: tuple[int, ...]  # the trustee indexes that have not decrypted
+    awaited_users: tuple[int, ...]  # their user ids (the trustees room names them)
+
+
+def sealed_progress(poll: Poll) -> Progress:
+    """For the pages: how many trustees have decrypted the poll's sums, of the k needed, and who is awaited."""
+    done, k, trustees = decryption_status(poll)
+    awaited = tuple((i, u) for i, u in trustees if i not in done)
+    return Progress(len(done), k, tuple(i for i, _u in awaited), tuple(u for _i, u in awaited))
+
+
+def _sums(key: SealedKey) -> list[list[Ciphertext]]:
+    return [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in key.tally]
+
+
+def _commitments(record: dict) -> dict[int, list[Point]]:
+    return {t["index"]: [Point.from_hex(c) for c in t["commitments"]] for t in record["trustees"]}
+
+
+def _checked_factors(shape: SealedShape, key: SealedKey, index: int, decryption) -> list:
+    if not isinstance(decryption, dict):
+        raise ValidationFailed(_("A decryption is an object with its factors."), "factors")
+    if decryption.get("trustee", index) != index:
+        raise ValidationFailed(_("The decryption names another trustee."), "trustee")
+    factors = decryption.get("factors")
+    questions = shape.questions
+    if not (isinstance(factors, list) and len(factors) == len(questions)
+            and all(isinstance(row, list) and len(row) == q.options for row, q in zip(factors, questions))):
+        raise ValidationFailed(_("One decryption factor is needed for each sum of the tally."), "factors")
+    verification_key = threshold.verification_key(_commitments(key.record), index)
+    sums = _sums(key)
+    clean = []
+    for q, question in enumerate(questions):
+        clean.append([])
+        for o in range(question.options):
+            item = factors[q][o]
+            try:
+                factor = threshold.Factor(index, Point.from_hex(item.get("factor"), allow_identity=True),
+                                          Branch.from_json(item.get("proof")))
+            except (EncodingError, ValueError, AttributeError, TypeError):
+                raise ValidationFailed(_("A decryption factor is malformed."), "factors") from None
+            if not threshold.factor_is_valid(shape.context, shape.public_key, question.id, o, verification_key,
+                                             sums[q][o], factor):
+                raise ValidationFailed(_("A decryption factor is not proven: it was not made with this trustee's "
+                                         "key share, or for another tally."), "factors")
+            clean[-1].append(factor.to_json())
+    return clean
+
+
+def record_decryption(poll: Poll, index: int, decryption: dict, now: datetime | None = None) -> bool:
+    """Check and store trustee `index`'s decryption of a closed sealed poll's sums; at the k-th trustee combine
+    them, write the counts and send poll_counted. Answers whether the poll is now counted."""
+    lock_programme(poll.programme_id)  # lock order: salon/database.py
+    lock_poll(poll.id, shared=False)  # trustees one at a time: the k-th counts exactly once
+    now = now or clock.utcnow()
+    db.session.refresh(poll)
+    key = db.session.scalar(select(SealedKey).where(SealedKey.poll_id == poll.id)
+                            .execution_options(populate_existing=True))
+    if not poll.sealed or key is None:
+        raise Conflict(_("This poll's ballots are not sealed."), "poll")
+    if poll.state != PollState.CLOSED or key.tally is None:
+        raise Conflict(_("Voting is still open; its sums are decrypted after the close."), "poll")
+    if key.counted_at is not None:
+        raise Conflict(_("This poll has already been counted."), "poll")
+    if not any(int(i) == index for i, _u in key.trustees):
+        raise ValidationFailed(_("Not a trustee of this poll's key."), "trustee")
+    if db.session.get(Decryption, (poll.id, index)) is not None:
+        raise Conflict(_("This trustee has already decrypted this poll."), "trustee")
+    factors = _checked_factors(sealed_shape(poll.id, poll.seal), key, index, decryption)
+    db.session.add(Decryption(poll_id=poll.id, trustee=index, programme_id=poll.programme_id, factors=factors))
+    db.session.flush()
+    done = db.session.scalar(select(func.count()).select_from(Decryption).where(Decryption.poll_id == poll.id))
+    audit.record(poll.programme_id, None, "poll.decrypt", poll, trustee=index)
+    if done < key.threshold:
+        return False
+    _count(poll, key, now)
+    return True
+
+
+def _count(poll: Poll, key: SealedKey, now: datetime) -> None:
+    shape = sealed_shape(poll.id, poll.seal)
+    decryptions = db.session.scalars(select(Decryption).where(Decryption.poll_id == poll.id)).all()
+    sums = _sums(key)
+    ballots = db.session.scalar(select(func.count()).select_from(SealedBallot)
+                                .where(SealedBallot.poll_id == poll.id))
+    logs = SmallLogs(ballots)
+    counts: dict[int, int] = {}
+    for q, question in enumerate(shape.questions):
+        for o in range(question.options):
+            combined = threshold.combine({d.trustee: Point.from_hex(d.factors[q][o]["factor"], allow_identity=True)
+                                          for d in decryptions}, key.threshold)
+            m = logs.log(sums[q][o].beta, combined)
+            if m is None:  # cannot happen with proven factors; refuse rather than publish a wrong count
+                raise Conflict(_("The trustees' decryptions do not give a count."), "factors")
+            option_id = shape.option_ids[q][o]
+            counts[option_id if option_id is not None else shape.blank_ids[q]] = m
+    for option_id, n in sorted((k, v) for k, v in counts.items() if k is not None):
+        db.session.execute(update(Counter).where(Counter.option_id == option_id, Counter.shard == 0).values(n=n))
+    key.counted_at = now
+    db.session.flush()
+    audit.record(poll.programme_id, None, "poll.counted", poll, kind=poll.kind,
+                 trustees=len(decryptions))
+    signals.poll_counted.send(poll, actor=None, now=now)
+
+
+def fingerprints(poll: Poll) -> list[str]:
+    return list(db.session.scalars(select(SealedBallot.fingerprint).where(SealedBallot.poll_id == poll.id)
+                                   .order_by(SealedBallot.fingerprint)))
+
+
+def board(poll: Poll) -> dict | None:
+    """The poll's bulletin board (salon.sealed.board.build_board) once counted; None before, and None when SPEC §5
+    withholds the poll's per-option counts (fewer ballots than its minimum): the board's result would show them."""
+    if not poll.sealed or not is_counted(poll):
+        return None
+    turnout = db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.poll_id == poll.id))
+    if not rules.counts_published(turnout, poll.min_published):
+        return None
+    shape = sealed_shape(poll.id, poll.seal)
+    key = db.session.get(SealedKey, poll.id)
+    sealed = [(json.loads(b), by) for b, by in db.session.execute(
+        select(SealedBallot.ballot, SealedBallot.sealed_by).where(SealedBallot.poll_id == poll.id)
+        .order_by(SealedBallot.fingerprint))]
+    decryptions = [{"trustee": d.trustee, "factors": d.factors} for d in db.session.scalars(
+        select(Decryption).where(Decryption.poll_id == poll.id).order_by(Decryption.trustee))]
+    return sealed_board.build_board(shape.context, list(shape.questions), key.record, sealed, decryptions,
+                                    _sums(key))
+
+
+def published_board(poll: Poll) -> dict:
+    """The board as published: Conflict until the trustees have counted the poll, or when its counts are withheld."""
+    found = board(poll)
+    if found is None:
+        if is_counted(poll):
+            raise Conflict(_("Fewer ballots than the minimum were cast: the counts, and so the bulletin board, "
+                             "are withheld."), "poll")
+        raise Conflict(_("The trustees have not yet decrypted this poll's count."), "poll")
+    return found
+
+
+def board_sealed_by(poll: Poll) -> dict[str, int]:
+    """How many of the poll's ballots each party sealed ("voter", "server")."""
+    return {by: n for by, n in db.session.execute(
+        select(SealedBallot.sealed_by, func.count()).where(SealedBallot.poll_id == poll.id)
+        .group_by(SealedBallot.sealed_by))}
+
+
+def get_sealed_poll(poll_id, programme_id: int) -> Poll:
+    poll = get_scoped(Poll, poll_id, programme_id, "poll_id")
+    if not poll.sealed:
+        raise NotFound(_("Not found."), "poll_id")
+    return poll

@@ -1,0 +1,79 @@
+"""Sealed ballots in tests (SPEC §5.1): a ready trustee key made server-side with salon.sealed.threshold.deal and
+seeded nonces (so the trustees' secrets are known to the test), a key provider registered on the test app for the
+test's duration, and a closed poll decrypted by computing each trustee's factors server-side."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from salon.ballots import services as ballots
+from salon.sealed import ballot as sealed_ballot
+from salon.sealed import board as sealed_board
+from salon.sealed import threshold
+from salon.sealed.elgamal import Ciphertext
+from salon.sealed.group import Point, SeededNonces
+
+
+@dataclass(frozen=True)
+class TestKey:
+    term: str
+    threshold: int
+    secrets: dict  # trustee index → xₗ (what each trustee's device would hold)
+    record: dict  # salon.sealed.board.key_record(...)
+    trustees: tuple  # (index, user id) pairs
+
+    def poll_key(self) -> ballots.PollKey:
+        return ballots.PollKey(self.term, self.threshold, self.record, self.trustees)
+
+
+def make_key(term: str = "p1-k1", n: int = 3, k: int | None = None, user_ids=None, seed: str = "tests") -> TestKey:
+    """n trustees, k = n − 1 by default (SPEC §5.1: one may be missing)."""
+    k = n - 1 if k is None else k
+    rng = SeededNonces(f"{seed}/{term}")
+    dealings = [threshold.deal(term, i, k, rng) for i in range(1, n + 1)]
+    secrets = {l: threshold.trustee_secret({d.index: d.share_for(l) for d in dealings}) for l in range(1, n + 1)}
+    record = sealed_board.key_record(term, k, [d.public() for d in dealings])
+    users = list(user_ids) if user_ids is not None else list(range(1, n + 1))
+    return TestKey(term, k, secrets, record, tuple((i, users[i - 1]) for i in range(1, n + 1)))
+
+
+@contextmanager
+def key_provider(app, key: TestKey | None, kinds=None):
+    """While the block runs, polls (of `kinds`, or all) open sealed with `key`."""
+    saved = app.extensions.get("salon_ballot_key_provider")
+
+    def provide(programme_id, kind, now):
+        return key.poll_key() if key is not None and (kinds is None or kind in kinds) else None
+
+    ballots.register_key_provider(app, provide)
+    try:
+        yield key
+    finally:
+        if saved is None:
+            app.extensions.pop("salon_ballot_key_provider", None)
+        else:
+            app.extensions["salon_ballot_key_provider"] = saved
+
+
+def factors_of(poll, key: TestKey, trustee: int, seed: str = "factors") -> dict:
+    """What trustee `trustee`'s device sends for a closed poll (salon.sealed.board.trustee_factors)."""
+    request = ballots.decryption_request(poll)
+    questions = [sealed_ballot.Question.from_json(q) for q in request["questions"]]
+    sums = [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in request["tally"]]
+    return sealed_board.trustee_factors(request["poll"], Point.from_hex(request["public_key"]), questions, sums,
+                                        trustee, key.secrets[trustee], SeededNonces(f"{seed}/{trustee}"))
+
+
+def decrypt(poll, key: TestKey, trustees=None) -> bool:
+    """The trustees (by default the first k: the last one missing) decrypt; answers whether the poll is counted."""
+    counted = False
+    for trustee in trustees or range(1, key.threshold + 1):
+        counted = ballots.record_decryption(poll, trustee, factors_of(poll, key, trustee))
+    return counted
+
+
+def seal_choices(poll, rows, seed: str = "voter") -> dict:
+    """A ballot sealed on the voter's side from its seal spec; `rows[q][o]` is 0 or 1 per ballot position."""
+    spec = ballots.seal_spec(poll)
+    questions = [sealed_ballot.Question.from_json(q) for q in spec["questions"]]
+    return sealed_ballot.seal(spec["poll"], Point.from_hex(spec["public_key"]), questions, rows, SeededNonces(seed))
