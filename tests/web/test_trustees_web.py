@@ -1,0 +1,70 @@
+"""The trustees' pages and the JSON their devices post (SPEC §5.1): only a term's trustees post, the bureau sees
+the status and draws, every step refuses bad input naming the field."""
+from __future__ import annotations
+
+from salon.sealed import threshold
+from salon.sealed.group import SeededNonces
+from salon.trustees import services
+from tests.conftest import login as first_login
+
+
+def login(client, username):
+    client.post("/logout")
+    first_login(client, username)
+
+
+def drawn(world):
+    term = services.announce_draw(world.programme, world.bureau)
+    return services.draw(term, world.bureau)
+
+
+def test_the_bureau_publishes_the_seed_then_draws_from_the_page(client, world):
+    login(client, "bureau_a")
+    page = client.get("/trustees/")
+    assert b"/trustees/announce" in page.data
+    client.post("/trustees/announce")
+    page = client.get("/trustees/")
+    term = services.current_drawn(world.programme.id)
+    assert term.seed.encode() in page.data and f"/trustees/{term.id}/draw".encode() in page.data
+    assert client.post(f"/trustees/{term.id}/draw").status_code == 302
+    page = client.get(f"/trustees/{term.id}")
+    assert page.status_code == 200
+    assert "景翼社区书记".encode() in page.data and b'id="lot"' in page.data
+    # The bureau member who drew is trustee 1: their page carries the device and its import map.
+    assert b'type="importmap"' in page.data and b"trustees.js" in page.data
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'sha256-" in policy and "unsafe-inline" not in policy
+
+
+def test_only_a_terms_trustees_post_and_bad_input_names_the_field(client, world):
+    term = drawn(world)
+    login(client, "bureau_b")  # another programme: the term does not exist for them
+    assert client.get(f"/trustees/{term.id}/device").status_code == 404
+    login(client, "sec_a1")
+    me = next(t for t in term.trustees if t.user.username == "sec_a1")
+    state = client.get(f"/trustees/{term.id}/device").get_json()
+    assert state["me"] == me.index and state["state"] == "dealing"
+    dealing = threshold.deal(term.key_term, me.index, term.threshold, SeededNonces("w")).public()
+    bad = client.post(f"/trustees/{term.id}/device/dealing",
+                      json={"round": 1, "transport_key": dealing["commitments"][0],
+                            "commitments": dealing["commitments"], "proofs": dealing["proofs"][::-1]})
+    assert bad.status_code == 422 and "proofs" in bad.get_json()["error"]["fields"]
+    ok = client.post(f"/trustees/{term.id}/device/dealing",
+                     json={"round": 1, "transport_key": dealing["commitments"][0],
+                           "commitments": dealing["commitments"], "proofs": dealing["proofs"]})
+    assert ok.status_code == 200 and ok.get_json()["trustees"][me.index - 1]["dealt"] is True
+    again = client.post(f"/trustees/{term.id}/device/dealing",
+                        json={"round": 1, "transport_key": dealing["commitments"][0],
+                              "commitments": dealing["commitments"], "proofs": dealing["proofs"]})
+    assert again.status_code == 409
+
+
+def test_the_bureau_sees_who_is_awaited_and_the_home_page_prompts(client, world):
+    login(client, "bureau_a")
+    assert "No trustee key is ready".encode() in client.get("/").data or "没有" in client.get("/").get_data(True)
+    term = drawn(world)
+    page = client.get(f"/trustees/{term.id}").get_data(as_text=True)
+    assert page.count('class="badge off"') == 4  # nobody has dealt
+    login(client, "sec_a2")
+    home = client.get("/").get_data(as_text=True)
+    assert f"/trustees/{term.id}" in home
