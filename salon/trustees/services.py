@@ -486,6 +486,18 @@ def decrypt(term: TrusteeTerm, user, poll_id, decryption, now: datetime | None =
     return ballots.record_decryption(poll, trustee.index, decryption)
 
 
+def polls_awaited(term: TrusteeTerm) -> list[tuple[object, list[str], int, int]]:
+    """The term's closed sealed polls still awaiting decryption, each with who is awaited (names), how many
+    trustees have decrypted, and k: what the term's page shows everyone."""
+    if term.state != READY:
+        return []
+    found: dict[int, object] = {}
+    for t in term.trustees:
+        for poll in ballots.polls_to_decrypt(term.programme_id, term.key_term, t.index):
+            found.setdefault(poll.id, poll)
+    return [(poll, *awaited_names(poll)) for _id, poll in sorted(found.items())]
+
+
 def awaited_names(poll) -> tuple[list[str], int, int]:
     """For a page: who is still awaited for a sealed poll (names), how many have decrypted, and k."""
     done, k, trustees = ballots.decryption_status(poll)

@@ -95,7 +95,7 @@ def term(term_id):
     if trustee is not None and term.state == READY:
         awaiting = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
     return render_template("trustees/term.html", term=term, trustee=trustee, lot=services.lot_rows(term),
-                           awaiting=awaiting, poll_title=ballots.poll_title, kind_label=kind_label,
+                           awaiting=awaiting, awaited=services.polls_awaited(term), poll_title=ballots.poll_title, kind_label=kind_label,
                            storage_key=f"salon-trustee:p{term.programme_id}:k{term.id}:u{current_user.id}")
 
 

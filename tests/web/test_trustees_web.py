@@ -61,10 +61,28 @@ def test_only_a_terms_trustees_post_and_bad_input_names_the_field(client, world)
 
 def test_the_bureau_sees_who_is_awaited_and_the_home_page_prompts(client, world):
     login(client, "bureau_a")
-    assert "No trustee key is ready".encode() in client.get("/").data or "没有" in client.get("/").get_data(True)
+    assert "尚无可用的托管密钥" in client.get("/").get_data(as_text=True)  # the bureau is prompted to draw
     term = drawn(world)
+    assert "尚无可用的托管密钥" not in client.get("/").get_data(as_text=True)  # a draw is under way
     page = client.get(f"/trustees/{term.id}").get_data(as_text=True)
     assert page.count('class="badge off"') == 4  # nobody has dealt
     login(client, "sec_a2")
     home = client.get("/").get_data(as_text=True)
     assert f"/trustees/{term.id}" in home
+
+
+def test_the_term_page_says_who_is_still_awaited_for_a_closed_poll(app, client, world):
+    from tests.services.test_trustees import make_ready
+    from tests import sealed_doubles
+
+    term = drawn(world)
+    make_ready(term)
+    sealed_doubles.closed_sealed_poll(app, world.programme.id, services.poll_key(term), [[0], [1]], poll_id=4242)
+    login(client, "bureau_a")
+    page = client.get(f"/trustees/{term.id}").get_data(as_text=True)
+    assert 'id="awaited"' in page
+    names = "、".join(t.user.display_name for t in term.trustees)
+    assert names in page
+    login(client, "sec_a2")
+    home = client.get("/").get_data(as_text=True)
+    assert f'href="/trustees/{term.id}"' in home  # the decryption task links to the term's page
