@@ -180,6 +180,7 @@ def base_config(database_url: str, instance_path: str) -> dict:
         "SALON_PASSWORD_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "salon.test",
         "SALON_INSTANCE": instance_path,
+        "SALON_DEMO_TRUSTEE_BACKUPS": os.path.join(instance_path, "demo-trustees"),
     }
 
 

@@ -195,14 +195,15 @@ def sync_committee(programme_id: int, now: datetime, actor=None) -> TrusteeTerm 
     return term
 
 
-def announce_draw(programme, actor, now: datetime | None = None) -> TrusteeTerm:
-    """The bureau announces a drawn term: its seed is published now, before the draw (SPEC §5.1, §4.1)."""
+def announce_draw(programme, actor, now: datetime | None = None, seed: str | None = None) -> TrusteeTerm:
+    """The bureau announces a drawn term: its seed is published now, before the draw (SPEC §5.1, §4.1). A seed
+    is random unless given (the demo's is fixed, so the demo draws the same trustees each time)."""
     now = now or utcnow()
     lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     if not announce_due(programme.id, now):
         raise Conflict(_("A drawn term of trustees is already under way, or the ready one does not end within "
                          "%(days)d days.", days=limits.ANNOUNCE_BEFORE_END_DAYS), "term")
-    term = TrusteeTerm(programme_id=programme.id, kind=DRAWN, state=ANNOUNCED, seed=secrets.token_hex(32),
+    term = TrusteeTerm(programme_id=programme.id, kind=DRAWN, state=ANNOUNCED, seed=seed or secrets.token_hex(32),
                        created_by_id=actor.id, created_at=now)
     db.session.add(term)
     db.session.flush()
