@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from salon.accounts import services as accounts
 from salon.audit import services as audit
@@ -89,15 +89,23 @@ def committee_term_for(committee_term_id: int) -> TrusteeTerm | None:
         .order_by(TrusteeTerm.id.desc()).limit(1))
 
 
-def drawn_ready(programme_id: int, now: datetime) -> bool:
-    term = current_drawn(programme_id)
-    return term is not None and serves_new_polls(term, now)
+def home_rows(user) -> list[tuple[TrusteeTerm, Trustee | None]]:
+    """For the home page, in one statement: the terms this user is a trustee of, each with their place, and the
+    programme's current drawn term (with None when they are not its trustee); newest first."""
+    rows = db.session.execute(
+        select(TrusteeTerm, Trustee)
+        .outerjoin(Trustee, (Trustee.term_id == TrusteeTerm.id) & (Trustee.user_id == user.id))
+        .where(TrusteeTerm.programme_id == user.programme_id,
+               or_(Trustee.id.is_not(None), (TrusteeTerm.kind == DRAWN) & TrusteeTerm.retired_at.is_(None)))
+        .order_by(TrusteeTerm.id.desc())).all()
+    return [(term, trustee) for term, trustee in rows]
 
 
-def announce_due(programme_id: int, now: datetime) -> bool:
+def announce_due(programme_id: int, now: datetime, term: TrusteeTerm | None | object = ...) -> bool:
     """The bureau may (and is prompted to) announce a drawn term: none under way, and the ready one, if any,
-    ends within ANNOUNCE_BEFORE_END_DAYS."""
-    term = current_drawn(programme_id)
+    ends within ANNOUNCE_BEFORE_END_DAYS. `term`: the current drawn term, when the caller has read it."""
+    if term is ...:
+        term = current_drawn(programme_id)
     if term is None:
         return True
     if term.state != READY:

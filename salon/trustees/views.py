@@ -18,7 +18,7 @@ from salon.errors.answers import json_error
 from salon.forms import EmptyForm
 from salon.home.tasks import Task, TaskContext
 from salon.trustees import services
-from salon.trustees.models import ANNOUNCED, CHECKING, COMMITTEE, DEALING, READY, SHARING
+from salon.trustees.models import ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY, SHARING
 
 bp = Blueprint("trustees", __name__, url_prefix="/trustees")
 
@@ -177,32 +177,33 @@ def device_decrypt(term, poll_id):
 
 # --- the home page ---------------------------------------------------------------------------------------------
 
-def catch_up(context: TaskContext) -> None:
-    """Before the home page's tasks: a seated committee without its trustees gets them."""
-    services.advance(context.programme, context.now)
-
-
 def trustee_tasks(context: TaskContext) -> list[Task]:
-    """A trustee's step of a ceremony under way, or a closed poll awaiting their decryption (one click); the
-    bureau's prompt to draw trustees when no drawn key is ready."""
+    """A trustee's step of a ceremony under way, or closed polls awaiting their decryption (one click); the
+    bureau's prompt to draw trustees when no drawn key is ready. One statement, plus the engine's question per
+    ready term the user is a trustee of. (A committee's trustees start when it is seated: no catch-up here.)"""
     user, now = context.user, context.now
+    rows = services.home_rows(user)
     found = []
-    for term, trustee in services.terms_of(user):
+    for term, trustee in rows:
+        if trustee is None:
+            continue
         url = url_for("trustees.term", term_id=term.id)
-        if term.state == DEALING and trustee.dealt_at is None or term.state == SHARING and trustee.shared_at is None \
-                or term.state == CHECKING and trustee.confirmed_at is None:
+        if (term.state == DEALING and trustee.dealt_at is None or term.state == SHARING and trustee.shared_at is None
+                or term.state == CHECKING and trustee.confirmed_at is None):
             found.append(Task(_("You are a trustee of the sealed ballots' key: open the key ceremony on your own "
                                 "device."), url, True))
-    if any(term.state == READY for term, _t in services.terms_of(user)):
-        for term, trustee, polls in services.awaiting(user):
-            found.append(Task(_("%(n)d closed polls await your decryption: one click on your own device.",
-                                n=len(polls)), url_for("trustees.term", term_id=term.id), True))
+        elif term.state == READY:
+            polls = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
+            if polls:
+                found.append(Task(_("%(n)d closed polls await your decryption: one click on your own device.",
+                                    n=len(polls)), url, True))
     if user.is_bureau:
-        drawn = services.current_drawn(user.programme_id)
+        drawn = next((term for term, _t in rows if term.kind == DRAWN and term.retired_at is None), None)
         if drawn is not None and drawn.state == ANNOUNCED:
             found.append(Task(_("The trustees' seed is published: draw the trustees."),
                               url_for("trustees.index"), True))
-        elif not services.drawn_ready(user.programme_id, now) and services.announce_due(user.programme_id, now):
+        elif not (drawn is not None and services.serves_new_polls(drawn, now)) \
+                and services.announce_due(user.programme_id, now, drawn):
             found.append(Task(_("No trustee key is ready: new polls are not sealed. Draw the trustees."),
                               url_for("trustees.index"), True))
     return found
