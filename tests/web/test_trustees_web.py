@@ -86,3 +86,35 @@ def test_the_term_page_says_who_is_still_awaited_for_a_closed_poll(app, client, 
     login(client, "sec_a2")
     home = client.get("/").get_data(as_text=True)
     assert f'href="/trustees/{term.id}"' in home  # the decryption task links to the term's page
+
+
+def test_the_ceremony_runs_through_the_api_to_a_ready_key(client, world):
+    from tests.conftest import token_for
+
+    term = drawn(world)
+    tokens = {t.index: {"Authorization": f"Bearer {token_for(t.user)}"} for t in term.trustees}
+    base = f"/api/v1/trustees/terms/{term.id}"
+    dealt = {}
+    for index, headers in tokens.items():
+        dealing = threshold.deal(term.key_term, index, term.threshold, SeededNonces(f"api-{index}"))
+        public = dealing.public()
+        answer = client.post(f"{base}/dealing", headers=headers, json={
+            "round": 1, "transport_key": public["commitments"][0], "commitments": public["commitments"],
+            "proofs": public["proofs"]})
+        assert answer.status_code == 200, answer.get_json()
+        dealt[index] = dealing
+    assert client.get(base, headers=tokens[1]).get_json()["state"] == "sharing"
+    for index, headers in tokens.items():
+        answer = client.post(f"{base}/shares", headers=headers, json={"round": 1, "shares": [
+            {"recipient": other, "ciphertext": "cd" * 60} for other in tokens if other != index]})
+        assert answer.status_code == 200
+    mine = client.get(base, headers=tokens[2]).get_json()
+    assert mine["state"] == "checking" and sorted(s["dealer"] for s in mine["shares"]) == [1, 3, 4]
+    key = threshold.joint_key({i: d.commitments for i, d in dealt.items()}).hex()
+    wrong = client.post(f"{base}/confirm", headers=tokens[1], json={"round": 1, "public_key": mine["trustees"][0]
+                                                                    ["transport_key"]})
+    assert wrong.status_code == 422 and "public_key" in wrong.get_json()["error"]["fields"]
+    for headers in tokens.values():
+        assert client.post(f"{base}/confirm", headers=headers, json={"round": 1, "public_key": key}).status_code == 200
+    listed = client.get("/api/v1/trustees/terms", headers=tokens[3]).get_json()
+    assert listed[0]["state"] == "ready" and listed[0]["public_key"] == key and listed[0]["threshold"] == 3
