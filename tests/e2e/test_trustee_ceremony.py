@@ -5,8 +5,8 @@ ready. The key the server publishes is the one every device computed; each devic
 backup, which restores on a fresh device; then, with a closed sealed poll, three trustees decrypt by one click
 each and the poll counts.
 
-The server runs in this process (waitress in a thread) so that the ballot engine's sealed interfaces, which
-this branch doubles in tests (tests/sealed_doubles.py), are in place."""
+The server runs in this process (waitress in a thread) so that the closed poll can be a test double's
+(tests/sealed_doubles.py): this journey checks the trustees' devices, not the ballot engine."""
 from __future__ import annotations
 
 import json
@@ -46,7 +46,9 @@ def ceremony_server(tmp_path):
     server.close()
 
 
-def test_four_trustees_reach_a_ready_key_and_decrypt_by_one_click(ceremony_server, new_page, shot, tmp_path):
+def test_four_trustees_reach_a_ready_key_and_decrypt_by_one_click(ceremony_server, new_page, shot, tmp_path,
+                                                                  monkeypatch):
+    sealed_doubles.use_fake_polls(monkeypatch)  # the server runs in this process: it answers about the fake poll
     app, base, term_id, programme_id, names = ceremony_server
     pages = {}
     for index, username in sorted(names.items()):

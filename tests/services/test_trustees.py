@@ -259,7 +259,8 @@ def test_topic_polls_use_the_committees_key_when_ready_reviews_and_elections_the
 
 # --- decryption -----------------------------------------------------------------------------------------------
 
-def test_k_trustees_factors_count_a_closed_poll_and_a_wrong_factor_is_refused(app, world):
+def test_k_trustees_factors_count_a_closed_poll_and_a_wrong_factor_is_refused(app, world, monkeypatch):
+    sealed_doubles.use_fake_polls(monkeypatch)
     term = drawn_term(world)
     dealt = make_ready(term)
     secrets = secrets_of(dealt)

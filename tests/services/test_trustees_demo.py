@@ -49,6 +49,7 @@ def test_the_demo_has_ready_trustee_keys_and_backups_that_open_them(app, monkeyp
 
 def test_while_the_demo_loads_a_closed_sealed_poll_is_decrypted_at_once(app, world, monkeypatch, tmp_path):
     monkeypatch.setattr(trustees_demo, "backup_folder", lambda: tmp_path)
+    sealed_doubles.use_fake_polls(monkeypatch)
     with app.test_request_context():
         term = services.draw(services.announce_draw(world.programme, world.bureau), world.bureau)
         secrets = trustees_demo.make_ready(term)

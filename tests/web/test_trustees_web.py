@@ -71,10 +71,11 @@ def test_the_bureau_sees_who_is_awaited_and_the_home_page_prompts(client, world)
     assert f"/trustees/{term.id}" in home
 
 
-def test_the_term_page_says_who_is_still_awaited_for_a_closed_poll(app, client, world):
+def test_the_term_page_says_who_is_still_awaited_for_a_closed_poll(app, client, world, monkeypatch):
     from tests.services.test_trustees import make_ready
     from tests import sealed_doubles
 
+    sealed_doubles.use_fake_polls(monkeypatch)
     term = drawn(world)
     make_ready(term)
     sealed_doubles.closed_sealed_poll(app, world.programme.id, services.poll_key(term), [[0], [1]], poll_id=4242)
