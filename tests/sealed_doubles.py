@@ -15,7 +15,7 @@ from salon.ballots import services as ballots
 from salon.errors import ValidationFailed
 from salon.sealed import ballot as sealed_ballot
 from salon.sealed import board, threshold
-from salon.sealed.elgamal import Ciphertext, SmallLogs, encrypt
+from salon.sealed.elgamal import SmallLogs, encrypt
 from salon.sealed.group import Point, SeededNonces
 from salon.sealed.proofs import Branch
 
@@ -133,4 +133,4 @@ def use_fake_polls(monkeypatch) -> None:
             monkeypatch.setattr(ballots, name, double)
 
 
-__all__ = ["Ciphertext", "install", "closed_sealed_poll", "key_provider", "PollKey", "FakePoll"]
+__all__ = ["install", "use_fake_polls", "closed_sealed_poll", "key_provider", "PollKey", "FakePoll"]

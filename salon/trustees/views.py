@@ -33,11 +33,6 @@ def kind_label(term) -> str:
     return _("The committee's trustees") if term.kind == COMMITTEE else _("Trustees drawn by lot")
 
 
-@bp.app_template_global("trustee_state_label")
-def _state_label_global(state: str) -> str:
-    return state_label(state)
-
-
 @bp.route("/")
 @login_required
 def index():
@@ -45,12 +40,12 @@ def index():
     now = clock.utcnow()
     services.advance(programme, now)
     drawn = services.current_drawn(programme.id)
-    return render_template("trustees/index.html", terms=services.terms(programme.id), drawn=drawn,
-                           announce_due=services.announce_due(programme.id, now),
+    terms, sitting = services.terms(programme.id), _sitting_id(programme.id)
+    return render_template("trustees/index.html", terms=terms, drawn=drawn,
+                           announce_due=services.announce_due(programme.id, now, drawn),
                            entries=services.lot_entries(programme.id) if drawn and drawn.state == ANNOUNCED else [],
                            mine={term.id for term, _t in services.terms_of(current_user)},
-                           serving={t.id for t in services.terms(programme.id)
-                                    if services.serves_new_polls(t, now, _sitting_id(programme.id))},
+                           serving={t.id for t in terms if services.serves_new_polls(t, now, sitting)},
                            kind_label=kind_label, button_form=EmptyForm(), now=now)
 
 
@@ -95,7 +90,8 @@ def term(term_id):
     if trustee is not None and term.state == READY:
         awaiting = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
     return render_template("trustees/term.html", term=term, trustee=trustee, lot=services.lot_rows(term),
-                           awaiting=awaiting, awaited=services.polls_awaited(term), poll_title=ballots.poll_title, kind_label=kind_label,
+                           awaiting=awaiting, awaited=services.polls_awaited(term), poll_title=ballots.poll_title,
+                           kind_label=kind_label,
                            storage_key=f"salon-trustee:p{term.programme_id}:k{term.id}:u{current_user.id}")
 
 

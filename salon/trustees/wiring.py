@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from salon import api, demo, navigation, registry
+from salon import api, navigation, registry
 from salon.ballots import services as ballots
 from salon.ballots import signals as ballot_signals
 from salon.committee import signals as committee_signals
@@ -20,6 +20,7 @@ from salon.trustees import services, views
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     api.register_blueprint(trustees_api.blp)
+    app.add_template_global(views.state_label, "trustee_state_label")
     # Connecting again (another app in the same process) is a no-op in blinker.
     committee_signals.seated.connect(services.committee_seated)
     ballot_signals.poll_closed.connect(trustees_demo.decrypt_closed)  # acts only while the demo loads
