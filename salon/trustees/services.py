@@ -83,6 +83,13 @@ def current_drawn(programme_id: int) -> TrusteeTerm | None:
         .order_by(TrusteeTerm.id.desc()).limit(1))
 
 
+def ready_drawn(programme_id: int) -> TrusteeTerm | None:
+    """The newest ready drawn term not retired (a newer one may be under way meanwhile)."""
+    return db.session.scalar(select(TrusteeTerm).where(
+        TrusteeTerm.programme_id == programme_id, TrusteeTerm.kind == DRAWN, TrusteeTerm.state == READY,
+        TrusteeTerm.retired_at.is_(None)).order_by(TrusteeTerm.id.desc()).limit(1))
+
+
 def committee_term_for(committee_term_id: int) -> TrusteeTerm | None:
     return db.session.scalar(select(TrusteeTerm).where(
         TrusteeTerm.committee_term_id == committee_term_id, TrusteeTerm.retired_at.is_(None))
@@ -130,7 +137,7 @@ def key_for(programme_id: int, kind: str, now: datetime) -> ballots.PollKey | No
             term = committee_term_for(sitting.id)
             if term is not None and serves_new_polls(term, now, sitting.id):
                 return poll_key(term)
-    term = current_drawn(programme_id)
+    term = ready_drawn(programme_id)
     if term is not None and serves_new_polls(term, now):
         return poll_key(term)
     return None

@@ -2,6 +2,8 @@
 ceremony's state machine, which key a new poll uses, and a closed poll's decryption by the trustees' factors."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from salon import clock
@@ -287,3 +289,41 @@ def test_k_trustees_factors_count_a_closed_poll_and_a_wrong_factor_is_refused(ap
     assert services.awaiting(by_index[2].user) == []
     assert services.decrypt(term, by_index[1].user, poll.id, factors(1, secrets[1])) is True
     assert poll.counts == [[3, 1, 3]]
+
+
+def test_the_next_drawn_term_is_announced_a_month_before_the_end_and_takes_over_once_ready(world):
+    now = clock.utcnow()
+    first = drawn_term(world, now)
+    make_ready(first, "first")
+    assert not services.announce_due(world.programme.id, now)
+    later = first.ends_at - timedelta(days=29)
+    assert services.announce_due(world.programme.id, later)
+    second = services.draw(services.announce_draw(world.programme, world.bureau, later), world.bureau, later)
+    assert services.key_for(world.programme.id, "review", later).term == first.key_term  # until the next is ready
+    make_ready(second, "second")
+    assert first.retired_at is not None and second.retired_at is None
+    assert services.key_for(world.programme.id, "review", later).term == second.key_term
+    assert first.state == READY  # it still decrypts the polls that use it
+
+
+def test_tick_gives_a_committee_seated_before_its_trustees_and_a_changed_committee_new_ones(world):
+    sitting = seat_committee(world)
+    made = services.committee_term_for(sitting.id)
+    db.session.delete(made.trustees[0])  # as if the committee had been seated before the trustees room existed
+    for trustee in made.trustees[1:]:
+        db.session.delete(trustee)
+    db.session.flush()
+    db.session.delete(made)
+    db.session.flush()
+    assert services.advance(world.programme, clock.utcnow())  # says what it did
+    again = services.committee_term_for(sitting.id)
+    assert again is not None and len(again.trustees) == 4
+    assert services.advance(world.programme, clock.utcnow()) == []  # nothing more to do
+    from salon.programmes import services as programmes
+
+    programmes.hand_over_seat(world.communities[2], world.bureau, "sec_new", "新书记", "correct horse 1")
+    committee.reconcile(world.programme.id, world.bureau, clock.utcnow())
+    services.advance(world.programme, clock.utcnow())
+    newest = services.committee_term_for(sitting.id)
+    assert newest.id != again.id and again.retired_at is not None
+    assert [t.user_id for t in newest.trustees][1:] == [m.user_id for m in committee.sitting_members(sitting)]
