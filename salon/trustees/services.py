@@ -180,7 +180,7 @@ def committee_seated(committee_term, actor=None, now: datetime | None = None) ->
 def sync_committee(programme_id: int, now: datetime, actor=None) -> TrusteeTerm | None:
     """The sitting committee's term of trustees, started if missing or if its members changed since (a
     by-election); a committee of fewer than 2 members has none (the drawn term serves). Idempotent: the
-    receiver of `seated`, and the catch-up of the home page and `salon tick`."""
+    receiver of `seated`, and the catch-up of `salon tick` and the trustees page."""
     sitting = committee.sitting_term(programme_id)
     if sitting is None:
         return None
@@ -524,7 +524,8 @@ def awaited_names(poll) -> tuple[list[str], int, int]:
 # --- time ----------------------------------------------------------------------------------------------------------
 
 def advance(programme, now: datetime | None = None) -> list[str]:
-    """`salon tick` and the home page: a seated committee without its term of trustees gets one."""
+    """`salon tick` and the trustees page: a seated committee without its term of trustees (seated before this
+    room existed, or its members changed since) gets one."""
     now = now or utcnow()
     sitting = committee.sitting_term(programme.id)
     if sitting is None:
