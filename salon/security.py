@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 
-from flask import Flask, Response, current_app, g, request
-from markupsafe import Markup
+from flask import Flask, Response, request
 
 # No inline script, no event-handler attribute, no inline style: everything comes from salon/static. The
 # check-in QR code is inline SVG markup, not an image URL, so img-src needs nothing beyond 'self'.
@@ -25,6 +23,14 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "frame-ancestors 'none'",
 ))
 
+# The one inline script Salon sends: the import map that lets @noble/curves (salon/static/vendor, `make vendor`)
+# find @noble/hashes by its bare name, on the pages that seal ballots (docs/sealed-ballots.md). An import map
+# cannot be loaded from a file, so those pages' policy (SEALING_POLICY, set by the page itself) allows exactly
+# this text by its SHA-256, and nothing else inline; every other page keeps CONTENT_SECURITY_POLICY.
+IMPORT_MAP = '{"imports":{"@noble/hashes/":"/static/vendor/node_modules/@noble/hashes/"}}'
+IMPORT_MAP_HASH = "sha256-" + base64.b64encode(hashlib.sha256(IMPORT_MAP.encode("utf-8")).digest()).decode("ascii")
+SEALING_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' '{IMPORT_MAP_HASH}'")
+
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
@@ -38,34 +44,9 @@ HEADERS = {
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
-def import_map_text() -> str:
-    """The import map of a page that runs the sealed-ballot modules (docs/sealed-ballots.md, "In the browser"):
-    @noble/curves imports '@noble/hashes/…' by its bare name, which this maps to the vendored copy."""
-    prefix = request.script_root + current_app.static_url_path
-    return json.dumps({"imports": {"@noble/hashes/": f"{prefix}/vendor/node_modules/@noble/hashes/"}},
-                      separators=(",", ":"), sort_keys=True)
-
-
-def import_map() -> Markup:
-    """`{{ import_map() }}` in a page's head. A browser reads an import map only inline, so this response's
-    policy allows exactly this text by its SHA-256 (secure_headers); no other inline script runs, and the map
-    itself is data, not code."""
-    text = import_map_text()
-    g.salon_import_map = text
-    return Markup('<script type="importmap">') + Markup(text) + Markup("</script>")
-
-
-def _policy() -> str:
-    text = g.get("salon_import_map")
-    if text is None:
-        return CONTENT_SECURITY_POLICY
-    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
-    return CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' 'sha256-{digest}'")
-
-
 def secure_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, _policy() if name == "Content-Security-Policy" else value)
+        response.headers.setdefault(name, value)
     # Browsers ignore HSTS received over plain HTTP (RFC 6797 §8.1); send it only where it means something.
     # request.is_secure follows wsgi.url_scheme, which waitress sets from X-Forwarded-Proto only for a proxy
     # named in --trusted-proxy (docs/security.md).
@@ -76,4 +57,3 @@ def secure_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.after_request(secure_headers)
-    app.add_template_global(import_map, "import_map")

@@ -65,7 +65,8 @@ class Device {
   async request(path, body) {
     const options = body === undefined ? {} : {
       method: 'POST', body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': this.root.dataset.csrf },
+      headers: { 'Content-Type': 'application/json',
+                 'X-CSRFToken': this.root.querySelector('input[name=csrf_token]').value },
     };
     const response = await fetch(path, { credentials: 'same-origin', ...options });
     const data = await response.json();

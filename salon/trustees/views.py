@@ -17,6 +17,7 @@ from salon.errors import DomainError, ValidationFailed
 from salon.errors.answers import json_error
 from salon.forms import EmptyForm
 from salon.home.tasks import Task, TaskContext
+from salon.security import IMPORT_MAP, SEALING_POLICY
 from salon.trustees import services
 from salon.trustees.models import ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY, SHARING
 
@@ -89,10 +90,12 @@ def term(term_id):
     awaiting = []
     if trustee is not None and term.state == READY:
         awaiting = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
-    return render_template("trustees/term.html", term=term, trustee=trustee, lot=services.lot_rows(term),
+    body = render_template("trustees/term.html", term=term, trustee=trustee, lot=services.lot_rows(term),
                            awaiting=awaiting, awaited=services.polls_awaited(term), poll_title=ballots.poll_title,
-                           kind_label=kind_label,
+                           kind_label=kind_label, import_map=IMPORT_MAP,
                            storage_key=f"salon-trustee:p{term.programme_id}:k{term.id}:u{current_user.id}")
+    # A trustee's page runs the device's modules: its policy allows the import map by its hash (salon.security).
+    return (body, 200, {"Content-Security-Policy": SEALING_POLICY}) if trustee is not None else body
 
 
 # --- what the trustee's device reads and posts --------------------------------------------------------------
