@@ -14,3 +14,6 @@ TRANSPORT_KEY_HEX = 66
 SHARE_CIPHERTEXT_HEX = 2 * (12 + 32 + 16)
 # The most trustees a term has (the bureau and a committee's members), which bounds every list a device posts.
 MAX_TRUSTEES = 16
+# A retired key still decrypts the polls opened under it; the home page asks the ballot engine about it for this
+# many days after it retired (a poll's window is days long), so its cost does not grow with the years.
+DECRYPT_WINDOW_DAYS = 120

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select, true, update
 
 from salon.accounts import services as accounts
 from salon.audit import services as audit
@@ -523,11 +523,27 @@ def awaited_names(poll) -> tuple[list[str], int, int]:
 
 # --- time ----------------------------------------------------------------------------------------------------------
 
+def _retire_committees_gone(programme_id: int, sitting_id: int | None, now: datetime) -> None:
+    """A committee's trustee term retires when its committee leaves office (it still decrypts its polls)."""
+    gone = (TrusteeTerm.committee_term_id != sitting_id) if sitting_id is not None else true()
+    db.session.execute(update(TrusteeTerm).where(
+        TrusteeTerm.programme_id == programme_id, TrusteeTerm.kind == COMMITTEE, TrusteeTerm.retired_at.is_(None),
+        gone).values(retired_at=now))
+
+
+def may_await_decryption(term: TrusteeTerm, now: datetime) -> bool:
+    """Whether closed polls of this key may still await decryption: ready, and not retired longer ago than
+    DECRYPT_WINDOW_DAYS (which bounds what the home page asks the engine, however many terms the years bring)."""
+    return term.state == READY and (
+        term.retired_at is None or now - term.retired_at <= timedelta(days=limits.DECRYPT_WINDOW_DAYS))
+
+
 def advance(programme, now: datetime | None = None) -> list[str]:
     """`salon tick` and the trustees page: a seated committee without its term of trustees (seated before this
     room existed, or its members changed since) gets one."""
     now = now or utcnow()
     sitting = committee.sitting_term(programme.id)
+    _retire_committees_gone(programme.id, sitting.id if sitting is not None else None, now)
     if sitting is None:
         return []
     before = committee_term_for(sitting.id)

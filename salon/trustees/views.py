@@ -191,7 +191,7 @@ def trustee_tasks(context: TaskContext) -> list[Task]:
                 or term.state == CHECKING and trustee.confirmed_at is None):
             found.append(Task(_("You are a trustee of the sealed ballots' key: open the key ceremony on your own "
                                 "device."), url, True))
-        elif term.state == READY:
+        elif services.may_await_decryption(term, now):
             polls = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
             if polls:
                 found.append(Task(_("%(n)d closed polls await your decryption: one click on your own device.",

@@ -243,10 +243,10 @@ def test_a_committee_of_fewer_than_two_members_has_no_trustees(world):
 def test_topic_polls_use_the_committees_key_when_ready_reviews_and_elections_the_drawn_one(world):
     now = clock.utcnow()
     assert services.key_for(world.programme.id, "topic", now) is None  # nothing ready: not sealed
+    sitting = seat_committee(world)  # first: with a drawn key ready, the election would await its trustees
+    mine = services.committee_term_for(sitting.id)
     drawn = drawn_term(world, now)
     make_ready(drawn, "drawn")
-    sitting = seat_committee(world)
-    mine = services.committee_term_for(sitting.id)
     assert services.key_for(world.programme.id, "topic", now).term == drawn.key_term  # committee not ready
     make_ready(mine, "committee")
     assert services.key_for(world.programme.id, "topic", now).term == mine.key_term
@@ -327,3 +327,15 @@ def test_tick_gives_a_committee_seated_before_its_trustees_and_a_changed_committ
     newest = services.committee_term_for(sitting.id)
     assert newest.id != again.id and again.retired_at is not None
     assert [t.user_id for t in newest.trustees][1:] == [m.user_id for m in committee.sitting_members(sitting)]
+
+
+def test_a_committees_key_retires_with_it_and_is_asked_about_for_a_while_only(world):
+    now = clock.utcnow()
+    sitting = seat_committee(world)
+    term = services.committee_term_for(sitting.id)
+    make_ready(term, "c")
+    committee.end_term(sitting, "recalled", world.bureau, now)
+    services.advance(world.programme, now)
+    assert term.retired_at == now and term.state == READY
+    assert services.may_await_decryption(term, now + timedelta(days=120))
+    assert not services.may_await_decryption(term, now + timedelta(days=121))
