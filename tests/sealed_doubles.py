@@ -75,7 +75,7 @@ def decryption_status(poll):
     return sorted(poll.decryptions), poll.key.threshold, poll.key.trustees
 
 
-def record_decryption(poll, index: int, decryption: dict) -> bool:
+def record_decryption(poll, index: int, decryption: dict, now=None) -> bool:
     commitments = {t["index"]: [Point.from_hex(c) for c in t["commitments"]] for t in poll.key.record["trustees"]}
     public_key = Point.from_hex(poll.key.record["public_key"])
     mine = threshold.verification_key(commitments, index)
