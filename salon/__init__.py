@@ -64,9 +64,10 @@ def _wire_rooms(app: Flask) -> None:
     from salon.schedule import wiring as schedule
     from salon.sessions import wiring as sessions
     from salon.topics import wiring as topics
+    from salon.trustees import wiring as trustees
 
-    rooms = (accounts, programmes, audit, schedule, ballots, topics, committee, reviews, outcomes, packets,
-             sessions, home)
+    rooms = (accounts, programmes, audit, schedule, ballots, topics, committee, reviews, trustees, outcomes,
+             packets, sessions, home)
     for room in rooms:
         room.init_app(app)
 

@@ -10,3 +10,4 @@ from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Minutes,
 from salon.packets.models import GuestLink  # noqa: F401
 from salon.committee.models import Candidate, Election, Member, Pick, Term  # noqa: F401
 from salon.reviews.models import ReviewAttendance, Review  # noqa: F401
+from salon.trustees.models import Trustee, TrusteeShare, TrusteeTerm  # noqa: F401

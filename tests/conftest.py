@@ -20,6 +20,11 @@ from flask.testing import FlaskClient
 
 from salon import create_app
 from salon.extensions import db
+from tests import sealed_doubles
+
+# The ballot engine's sealed-ballot interfaces the trustees room uses, doubled where this branch lacks them
+# (tests/sealed_doubles.py; a no-op once the engine provides them).
+sealed_doubles.install()
 
 POSTGRES_URL = os.environ.get("SALON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("SALON_REQUIRE_POSTGRES") == "1"
@@ -175,6 +180,7 @@ def base_config(database_url: str, instance_path: str) -> dict:
         "SALON_PASSWORD_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "salon.test",
         "SALON_INSTANCE": instance_path,
+        "SALON_DEMO_TRUSTEE_BACKUPS": os.path.join(instance_path, "demo-trustees"),
     }
 
 

@@ -301,6 +301,12 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
+def bureau_members(programme_id: int) -> list[User]:
+    """The programme's active bureau accounts, oldest first (the trustees room names one of them trustee 1)."""
+    return list(db.session.scalars(select(User).where(User.programme_id == programme_id, User.role == Role.BUREAU,
+                                                      User.active.is_(True)).order_by(User.id)))
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: '<id>:<version>', so a reset or new password ends old sessions."""
     try:

@@ -62,6 +62,11 @@ ACTIONS = {
     "token.create": _l("API token created"),
     "token.revoke": _l("API token revoked"),
     "topic.decide": _l("Topic decided"),
+    "trustees.announce": _l("Trustees: seed of a draw published"),
+    "trustees.complaint": _l("Trustees: a share failed its check; key ceremony restarted"),
+    "trustees.draw": _l("Trustees drawn by lot"),
+    "trustees.ready": _l("Trustees: key ready"),
+    "trustees.start": _l("Trustees: a committee's key ceremony started"),
 }
 
 

@@ -47,10 +47,23 @@ def real_ids(world) -> dict[str, int]:
     """Path parameters that name existing rows of the caller's programme, by parameter name."""
     build_schedule(world)
     fixtures = topics(world)
-    return {"community_id": world.communities[0].id, "session_id": fixtures["s1"],
+    return {"term_id": trustee_term(world), "community_id": world.communities[0].id, "session_id": fixtures["s1"],
             "nomination_id": fixtures["own"], "poll_id": fixtures["poll3"], "guest_id": fixtures["guest"],
             "request_id": world.extra["request"].id, "feed_id": world.extra["feed"].id,
             "user_id": world.secretaries[1].id}
+
+
+def trustee_term(world) -> int:
+    """A drawn term of trustees of the caller's programme, dealing (the bureau and every secretary)."""
+    from flask import current_app
+
+    from salon.extensions import db
+    from salon.trustees import services as trustees
+
+    with current_app.test_request_context():
+        term = trustees.draw(trustees.announce_draw(world.programme, world.bureau), world.bureau)
+        db.session.commit()
+    return term.id
 
 
 def _strategy(operation, ids: dict[str, int]):

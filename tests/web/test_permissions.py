@@ -165,6 +165,24 @@ def election(w) -> int:
     return w.extra["election"]
 
 
+def tt(w) -> int:
+    """Programme A's drawn term of trustees, dealing: the bureau and the three secretaries (sec_a1 among them)."""
+    if "trustee_term" not in w.extra:
+        from flask import current_app
+
+        from salon.extensions import db
+        from salon.trustees import services as trustees
+
+        with current_app.test_request_context():
+            term = trustees.draw(trustees.announce_draw(w.programme, w.bureau), w.bureau)
+            db.session.commit()
+        w.extra["trustee_term"] = term.id
+    return w.extra["trustee_term"]
+
+
+POINT = "02" + "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+
+
 def review(w, key: str = "id"):
     """Programme A's open review: a committee elected from c1-c3, c1 chairs the review."""
     if "review" not in w.extra:
@@ -447,6 +465,43 @@ CASES: dict[str, Case] = {
     "api_packets.SessionGuestLinks": api("POST", lambda w: f"/api/v1/sessions/{t(w, 's1')}/guest-links",
                                          json={"label": "李经理"}, secretary=201, bureau=201, other=404),
     "api_packets.GuestLinkItem": api("DELETE", lambda w: f"/api/v1/guest-links/{o(w, 'link')}", other=404),
+    # trustees (SPEC §5.1): everyone of A sees the terms; the bureau announces and draws; only a term's trustees
+    # (here the bureau and every secretary of A) post their device's steps, each refused at the wrong step
+    "trustees.index": page("GET", lambda w: "/trustees/"),
+    "trustees.announce": bureau_page("POST", lambda w: (tt(w), "/trustees/announce")[1], ok=302, other=302),
+    "trustees.draw": bureau_page("POST", lambda w: f"/trustees/{tt(w)}/draw", ok=302),
+    "trustees.term": page("GET", lambda w: f"/trustees/{tt(w)}", other=404),
+    "trustees.device": page("GET", lambda w: f"/trustees/{tt(w)}/device", other=404),
+    "trustees.device_dealing": page("POST", lambda w: f"/trustees/{tt(w)}/device/dealing", json={},
+                                    secretary=422, bureau=422, other=404),
+    "trustees.device_shares": page("POST", lambda w: f"/trustees/{tt(w)}/device/shares", json={"shares": []},
+                                   secretary=409, bureau=409, other=404),
+    "trustees.device_confirm": page("POST", lambda w: f"/trustees/{tt(w)}/device/confirm", json={},
+                                    secretary=409, bureau=409, other=404),
+    "trustees.device_complaint": page("POST", lambda w: f"/trustees/{tt(w)}/device/complaint", json={},
+                                      secretary=409, bureau=409, other=404),
+    "trustees.device_poll": page("GET", lambda w: f"/trustees/{tt(w)}/device/polls/1", secretary=404, bureau=404,
+                                 other=404),
+    "trustees.device_decrypt": page("POST", lambda w: f"/trustees/{tt(w)}/device/polls/1", json={},
+                                    secretary=409, bureau=409, other=404),
+    "api_trustees.Terms": api("GET", "/trustees/terms"),
+    "api_trustees.Terms POST": bureau_api("POST", lambda w: (tt(w), "/api/v1/trustees/terms")[1], ok=409,
+                                          other=201),
+    "api_trustees.TermItem": api("GET", lambda w: f"/api/v1/trustees/terms/{tt(w)}", other=404),
+    "api_trustees.TermDraw": bureau_api("POST", lambda w: f"/api/v1/trustees/terms/{tt(w)}/draw", ok=409),
+    "api_trustees.TermDealing": api("POST", lambda w: f"/api/v1/trustees/terms/{tt(w)}/dealing",
+                                    json={"transport_key": "02" + "00" * 32, "commitments": [], "proofs": []},
+                                    secretary=422, bureau=422, other=404),
+    "api_trustees.TermShares": api("POST", lambda w: f"/api/v1/trustees/terms/{tt(w)}/shares", json={"shares": []},
+                                   secretary=409, bureau=409, other=404),
+    "api_trustees.TermConfirm": api("POST", lambda w: f"/api/v1/trustees/terms/{tt(w)}/confirm",
+                                    json={"public_key": POINT}, secretary=409, bureau=409, other=404),
+    "api_trustees.TermComplaint": api("POST", lambda w: f"/api/v1/trustees/terms/{tt(w)}/complaint",
+                                      json={"dealer": 2}, secretary=409, bureau=409, other=404),
+    "api_trustees.TermDecryption": api("GET", lambda w: f"/api/v1/trustees/terms/{tt(w)}/polls/1/decryption",
+                                       secretary=404, bureau=404, other=404),
+    "api_trustees.TermDecryption POST": api("POST", lambda w: f"/api/v1/trustees/terms/{tt(w)}/polls/1/decryption",
+                                            json={"decryption": {}}, secretary=409, bureau=409, other=404),
 }
 
 

@@ -18,6 +18,7 @@ from salon import clock
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.committee.models import Candidate, Election, ElectionState, Member, Term
+from salon.committee import signals
 from salon.committee.terms import last_term, sitting_members, sitting_term
 from salon.database import lock_programme
 from salon.errors import Conflict, Forbidden, ValidationFailed, clean_text
@@ -327,6 +328,7 @@ def _seat(election: Election, programme: Programme, actor, seat_ids: list[int], 
     db.session.expire(term, ["members"])
     audit.record(programme.id, actor, "election.close", election, seated=len(seat_ids),
                  lot=election.lot_seed is not None, reason=election.reason)
+    signals.seated.send(term, actor=actor, now=now)
     return election
 
 

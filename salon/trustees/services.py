@@ -1,0 +1,553 @@
+"""The trustees' rules (SPEC §5.1; docs/sealed-ballots.md, "Election key" and "Integration").
+
+- Terms: a committee's (the bureau as trustee 1, then the members sitting when it was seated, `committee_seated`,
+  the receiver of the committee room's signal, and `sync_committee`, its catch-up), and a drawn one (the bureau
+  announces it, which publishes the seed; the draw then ranks the secretaries holding a seat by the §4.1 lot and
+  takes the first three). k = n - 1.
+- The ceremony, relayed by the server: `post_dealing` (commitments with proofs of knowledge, checked here, and a
+  transport key), `post_shares` (each other trustee's share, encrypted by the dealer's device to the recipient's
+  transport key: the server sees only ciphertexts), `confirm` (the device checked its shares and computed the
+  same joint key) or `complain` (a share failed Feldman's check: the ceremony restarts). When every trustee has
+  confirmed, the key is ready and its record is `salon.sealed.board.key_record`.
+- Which key a new poll uses (`key_for`, registered with the ballot engine), and what a trustee still has to
+  decrypt (`awaiting`, `decrypt`).
+Writes take the programme's lock first (salon/database.py, step 1) and flush; the request commits."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, or_, select, true, update
+
+from salon.accounts import services as accounts
+from salon.audit import services as audit
+from salon.ballots import services as ballots
+from salon.clock import utcnow
+from salon.committee import services as committee
+from salon.database import lock_programme
+from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.extensions import db
+from salon.programmes import services as programmes
+from salon.rows import get_scoped
+from salon.rules import committee as lot
+from salon.sealed import board, threshold
+from salon.sealed.group import EncodingError, Point
+from salon.sealed.proofs import Branch
+from salon.trustees import limits
+from salon.trustees.models import (ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY, SHARING, Trustee,
+                                   TrusteeShare, TrusteeTerm)
+
+HEX = re.compile(r"^[0-9a-f]*$")
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+def get_term(term_id, programme_id: int) -> TrusteeTerm:
+    return get_scoped(TrusteeTerm, term_id, programme_id, "term_id")
+
+
+def terms(programme_id: int, limit: int = 20) -> list[TrusteeTerm]:
+    return list(db.session.scalars(select(TrusteeTerm).where(TrusteeTerm.programme_id == programme_id)
+                                   .order_by(TrusteeTerm.id.desc()).limit(limit)))
+
+
+def trustee_of(term: TrusteeTerm, user) -> Trustee | None:
+    return next((t for t in term.trustees if t.user_id == user.id), None)
+
+
+def terms_of(user) -> list[tuple[TrusteeTerm, Trustee]]:
+    """The terms this user is a trustee of, newest first, each with their place."""
+    rows = db.session.execute(select(TrusteeTerm, Trustee).join(Trustee, Trustee.term_id == TrusteeTerm.id)
+                              .where(Trustee.user_id == user.id, TrusteeTerm.programme_id == user.programme_id)
+                              .order_by(TrusteeTerm.id.desc())).all()
+    return [(term, trustee) for term, trustee in rows]
+
+
+def serves_new_polls(term: TrusteeTerm, now: datetime, sitting_term_id: int | None = None) -> bool:
+    """A ready key that a poll opened now would use: not retired, a drawn term within its half year, a
+    committee's term while that committee sits."""
+    if term.state != READY or term.retired_at is not None:
+        return False
+    if term.kind == DRAWN:
+        return term.ends_at is None or now < term.ends_at
+    return sitting_term_id is not None and term.committee_term_id == sitting_term_id
+
+
+def current_drawn(programme_id: int) -> TrusteeTerm | None:
+    """The newest drawn term not retired: under way, or ready (however old: `serves_new_polls` says whether)."""
+    return db.session.scalar(select(TrusteeTerm).where(
+        TrusteeTerm.programme_id == programme_id, TrusteeTerm.kind == DRAWN, TrusteeTerm.retired_at.is_(None))
+        .order_by(TrusteeTerm.id.desc()).limit(1))
+
+
+def ready_drawn(programme_id: int) -> TrusteeTerm | None:
+    """The newest ready drawn term not retired (a newer one may be under way meanwhile)."""
+    return db.session.scalar(select(TrusteeTerm).where(
+        TrusteeTerm.programme_id == programme_id, TrusteeTerm.kind == DRAWN, TrusteeTerm.state == READY,
+        TrusteeTerm.retired_at.is_(None)).order_by(TrusteeTerm.id.desc()).limit(1))
+
+
+def committee_term_for(committee_term_id: int) -> TrusteeTerm | None:
+    return db.session.scalar(select(TrusteeTerm).where(
+        TrusteeTerm.committee_term_id == committee_term_id, TrusteeTerm.retired_at.is_(None))
+        .order_by(TrusteeTerm.id.desc()).limit(1))
+
+
+def home_rows(user) -> list[tuple[TrusteeTerm, Trustee | None]]:
+    """For the home page, in one statement: the terms this user is a trustee of, each with their place, and the
+    programme's current drawn term (with None when they are not its trustee); newest first."""
+    rows = db.session.execute(
+        select(TrusteeTerm, Trustee)
+        .outerjoin(Trustee, (Trustee.term_id == TrusteeTerm.id) & (Trustee.user_id == user.id))
+        .where(TrusteeTerm.programme_id == user.programme_id,
+               or_(Trustee.id.is_not(None), (TrusteeTerm.kind == DRAWN) & TrusteeTerm.retired_at.is_(None)))
+        .order_by(TrusteeTerm.id.desc())).all()
+    return [(term, trustee) for term, trustee in rows]
+
+
+def announce_due(programme_id: int, now: datetime, term: TrusteeTerm | None | object = ...) -> bool:
+    """The bureau may (and is prompted to) announce a drawn term: none under way, and the ready one, if any,
+    ends within ANNOUNCE_BEFORE_END_DAYS. `term`: the current drawn term, when the caller has read it."""
+    if term is ...:
+        term = current_drawn(programme_id)
+    if term is None:
+        return True
+    if term.state != READY:
+        return False
+    return term.ends_at is not None and now >= term.ends_at - timedelta(days=limits.ANNOUNCE_BEFORE_END_DAYS)
+
+
+# --- the key a new poll uses (registered with the ballot engine) ----------------------------------------------
+
+def poll_key(term: TrusteeTerm) -> ballots.PollKey:
+    return ballots.PollKey(term=term.key_term, threshold=term.threshold, record=term.key_record,
+                           trustees=tuple((t.index, t.user_id) for t in term.trustees))
+
+
+def key_for(programme_id: int, kind: str, now: datetime) -> ballots.PollKey | None:
+    """SPEC §5.1: a topic poll while a committee sits uses the committee's key if ready, else the drawn one;
+    reviews and elections (which judge or choose the committee) always the drawn one. None: no ready key, the
+    poll is not sealed."""
+    if kind == "topic":
+        sitting = committee.sitting_term(programme_id)
+        if sitting is not None:
+            term = committee_term_for(sitting.id)
+            if term is not None and serves_new_polls(term, now, sitting.id):
+                return poll_key(term)
+    term = ready_drawn(programme_id)
+    if term is not None and serves_new_polls(term, now):
+        return poll_key(term)
+    return None
+
+
+# --- terms -------------------------------------------------------------------------------------------------------
+
+def _bureau_trustee(programme_id: int, actor=None):
+    """Trustee 1: the bureau member who acts, else the one of the newest drawn term still active, else the
+    programme's oldest active bureau account."""
+    if actor is not None and actor.is_bureau:
+        return actor
+    members = accounts.bureau_members(programme_id)
+    drawn = current_drawn(programme_id)
+    if drawn is not None:
+        first = next((t for t in drawn.trustees if t.index == 1), None)
+        if first is not None and any(m.id == first.user_id for m in members):
+            return next(m for m in members if m.id == first.user_id)
+    return members[0] if members else None
+
+
+def _start(term: TrusteeTerm, people: list[tuple[object, int | None, str]], now: datetime) -> TrusteeTerm:
+    """people: (user, seat id, public id) in index order from 1."""
+    for index, (user, seat_id, public_id) in enumerate(people, start=1):
+        db.session.add(Trustee(term_id=term.id, programme_id=term.programme_id, index=index, user_id=user.id,
+                               seat_id=seat_id, public_id=public_id))
+    term.threshold = len(people) - 1
+    term.state = DEALING
+    term.started_at = now
+    db.session.flush()
+    db.session.expire(term, ["trustees"])
+    return term
+
+
+def committee_seated(committee_term, actor=None, now: datetime | None = None) -> None:
+    """Receiver of the committee room's `seated` signal: the new committee's trustees start their ceremony."""
+    sync_committee(committee_term.programme_id, now or utcnow(), actor)
+
+
+def sync_committee(programme_id: int, now: datetime, actor=None) -> TrusteeTerm | None:
+    """The sitting committee's term of trustees, started if missing or if its members changed since (a
+    by-election); a committee of fewer than 2 members has none (the drawn term serves). Idempotent: the
+    receiver of `seated`, and the catch-up of `salon tick` and the trustees page."""
+    sitting = committee.sitting_term(programme_id)
+    if sitting is None:
+        return None
+    members = committee.sitting_members(sitting)
+    current = committee_term_for(sitting.id)
+    wanted = [m.user_id for m in members if m.user_id is not None]
+    if current is not None and [t.user_id for t in current.trustees][1:] == wanted:
+        return current
+    if len(wanted) + 1 < limits.MIN_TRUSTEES:
+        return current
+    bureau = _bureau_trustee(programme_id, actor)
+    if bureau is None:
+        return current
+    lock_programme(programme_id)  # step 1 of the lock order (salon/database.py)
+    if current is not None:
+        current.retired_at = now
+    term = TrusteeTerm(programme_id=programme_id, kind=COMMITTEE, committee_term_id=sitting.id,
+                       created_by_id=bureau.id, created_at=now)
+    db.session.add(term)
+    db.session.flush()
+    names = programmes.community_names_of_seats([m.seat_id for m in members])
+    users = {u.id: u for u in [accounts.get_user(uid) for uid in wanted] if u is not None}
+    people = [(bureau, None, "")] + [(users[m.user_id], m.seat_id, names.get(m.seat_id, ""))
+                                     for m in members if m.user_id in users]
+    _start(term, people, now)
+    audit.record(programme_id, actor, "trustees.start", term, kind=COMMITTEE, trustees=len(people))
+    return term
+
+
+def announce_draw(programme, actor, now: datetime | None = None, seed: str | None = None) -> TrusteeTerm:
+    """The bureau announces a drawn term: its seed is published now, before the draw (SPEC §5.1, §4.1). A seed
+    is random unless given (the demo's is fixed, so the demo draws the same trustees each time)."""
+    now = now or utcnow()
+    lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
+    if not announce_due(programme.id, now):
+        raise Conflict(_("A drawn term of trustees is already under way, or the ready one does not end within "
+                         "%(days)d days.", days=limits.ANNOUNCE_BEFORE_END_DAYS), "term")
+    term = TrusteeTerm(programme_id=programme.id, kind=DRAWN, state=ANNOUNCED, seed=seed or secrets.token_hex(32),
+                       created_by_id=actor.id, created_at=now)
+    db.session.add(term)
+    db.session.flush()
+    audit.record(programme.id, actor, "trustees.announce", term, seed=term.seed)
+    return term
+
+
+def lot_entries(programme_id: int) -> list[tuple[int, str]]:
+    """(seat id, public id = the community's name) of every active community whose seat a secretary holds."""
+    holders = programmes.holders_by_community(programme_id)
+    return [(c.seat.id, c.name) for c in programmes.communities(programme_id, active_only=True) if c.id in holders]
+
+
+def draw_order(entries: list[tuple[int, str]], seed: str) -> list[tuple[int, str, str]]:
+    """SPEC §4.1's ranking (salon.rules.committee.lot_order): (seat id, public id, digest), lowest digest first."""
+    return lot.lot_order(entries, seed)
+
+
+def draw(term: TrusteeTerm, actor, now: datetime | None = None) -> TrusteeTerm:
+    """The draw: the first DRAWN_SECRETARIES of the ranking are trustees 2…, the bureau member drawing is 1; the
+    term serves DRAWN_TERM_MONTHS from now. The ready drawn term before it is retired once this one is ready."""
+    now = now or utcnow()
+    lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
+    if term.kind != DRAWN or term.state != ANNOUNCED:
+        raise Conflict(_("This term has been drawn already."), "term")
+    entries = lot_entries(term.programme_id)
+    if len(entries) + 1 < limits.MIN_TRUSTEES:
+        raise Conflict(_("At least %(n)d secretaries must hold a seat to draw trustees.",
+                         n=limits.MIN_TRUSTEES - 1), "term")
+    holders = programmes.holders_by_community(term.programme_id)
+    by_seat = {c.seat.id: holders[c.id] for c in programmes.communities(term.programme_id, active_only=True)
+               if c.id in holders}
+    chosen = draw_order(entries, term.seed)[:limits.DRAWN_SECRETARIES]
+    term.lot_entries = [[seat_id, public_id] for seat_id, public_id in entries]
+    term.ends_at = lot.add_months(now, limits.DRAWN_TERM_MONTHS)
+    _start(term, [(actor, None, "")] + [(by_seat[seat_id], seat_id, public_id) for seat_id, public_id, _d in chosen],
+           now)
+    audit.record(term.programme_id, actor, "trustees.draw", term, trustees=len(chosen) + 1)
+    return term
+
+
+@dataclass(frozen=True)
+class LotRow:
+    index: int | None  # the trustee index it gave, None if not drawn
+    seat_id: int
+    public_id: str
+    digest: str
+    command: str
+
+
+def lot_rows(term: TrusteeTerm) -> list[LotRow]:
+    """The draw as published: each candidate's digest, lowest first, and the line that recomputes it."""
+    if not term.seed or not term.lot_entries:
+        return []
+    order = draw_order([(int(s), p) for s, p in term.lot_entries], term.seed)
+    return [LotRow(i + 2 if i < limits.DRAWN_SECRETARIES else None, seat_id, public_id, digest,
+                   committee.shell_line(f"{term.seed}:{public_id}"))
+            for i, (seat_id, public_id, digest) in enumerate(order)]
+
+
+# --- the ceremony --------------------------------------------------------------------------------------------------
+
+def _acting(term: TrusteeTerm, user, state: str, what: str) -> Trustee:
+    trustee = trustee_of(term, user)
+    if trustee is None:
+        raise Forbidden(_("Only this term's trustees take part in its key ceremony."))
+    if term.state != state:
+        raise Conflict(_("The ceremony is not at this step (%(what)s): reload the page.", what=what), "state")
+    return trustee
+
+
+def _check_round(term: TrusteeTerm, round_) -> None:
+    if round_ is not None and round_ != term.round:
+        raise Conflict(_("The ceremony has restarted: reload the page."), "round")
+
+
+def _points(values, count: int, field: str) -> list[Point]:
+    if not isinstance(values, list) or len(values) != count:
+        raise ValidationFailed(_("%(field)s: exactly %(n)d expected.", field=field, n=count), field)
+    try:
+        return [Point.from_hex(v) for v in values]
+    except (EncodingError, ValueError, TypeError):
+        raise ValidationFailed(_("%(field)s: each must be a compressed curve point in lowercase hex.",
+                                 field=field), field) from None
+
+
+def post_dealing(term: TrusteeTerm, user, transport_key, commitments, proofs, round_=None,
+                 now: datetime | None = None) -> Trustee:
+    """Step 1: a trustee's transport key, k commitments and their proofs of knowledge (checked here)."""
+    now = now or utcnow()
+    lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
+    db.session.refresh(term)
+    trustee = _acting(term, user, DEALING, _("dealing"))
+    _check_round(term, round_)
+    if trustee.dealt_at is not None:
+        raise Conflict(_("You have dealt already in this round."), "commitments")
+    if not isinstance(transport_key, str) or len(transport_key) != limits.TRANSPORT_KEY_HEX:
+        raise ValidationFailed(_("transport_key: a compressed curve point in lowercase hex (66 characters)."),
+                               "transport_key")
+    _points([transport_key], 1, "transport_key")
+    points = _points(commitments, term.threshold, "commitments")
+    try:
+        branches = [Branch.from_json(p) for p in proofs] if isinstance(proofs, list) else None
+    except (EncodingError, ValueError, TypeError):
+        branches = None
+    if branches is None or len(branches) != term.threshold:
+        raise ValidationFailed(_("proofs: one proof (c, s) per commitment."), "proofs")
+    if not threshold.coefficients_are_proven(term.key_term, trustee.index, points, branches):
+        raise ValidationFailed(_("proofs: a proof of knowledge does not verify."), "proofs")
+    trustee.transport_key = transport_key
+    trustee.commitments = list(commitments)
+    trustee.proofs = [b.to_json() for b in branches]
+    trustee.dealt_at = now
+    db.session.flush()
+    if all(t.dealt_at is not None for t in term.trustees):
+        term.state = SHARING
+        db.session.flush()
+    return trustee
+
+
+def post_shares(term: TrusteeTerm, user, shares, round_=None, now: datetime | None = None) -> Trustee:
+    """Step 2: the dealer's share for each other trustee, encrypted on the dealer's device (AES-GCM, hex of IV,
+    ciphertext and tag). The server cannot read them; it checks their form only."""
+    now = now or utcnow()
+    lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
+    db.session.refresh(term)
+    trustee = _acting(term, user, SHARING, _("sharing"))
+    _check_round(term, round_)
+    if trustee.shared_at is not None:
+        raise Conflict(_("You have sent your shares already in this round."), "shares")
+    others = {t.index for t in term.trustees if t.index != trustee.index}
+    if (not isinstance(shares, list) or len(shares) != len(others)
+            or not all(isinstance(s, dict) and set(s) == {"recipient", "ciphertext"} for s in shares)
+            or {s["recipient"] for s in shares} != others):
+        raise ValidationFailed(_("shares: one encrypted share for each other trustee."), "shares")
+    for share in shares:
+        text = share["ciphertext"]
+        if not isinstance(text, str) or len(text) != limits.SHARE_CIPHERTEXT_HEX or not HEX.match(text):
+            raise ValidationFailed(_("shares: each ciphertext is %(n)d lowercase hex characters.",
+                                     n=limits.SHARE_CIPHERTEXT_HEX), "shares")
+    for share in sorted(shares, key=lambda s: s["recipient"]):
+        db.session.add(TrusteeShare(term_id=term.id, dealer=trustee.index, recipient=share["recipient"],
+                                    ciphertext=share["ciphertext"]))
+    trustee.shared_at = now
+    db.session.flush()
+    if all(t.shared_at is not None for t in term.trustees):
+        term.state = CHECKING
+        db.session.flush()
+    return trustee
+
+
+def shares_for(term: TrusteeTerm, trustee: Trustee) -> list[TrusteeShare]:
+    return list(db.session.scalars(select(TrusteeShare).where(
+        TrusteeShare.term_id == term.id, TrusteeShare.recipient == trustee.index).order_by(TrusteeShare.dealer)))
+
+
+def dealings(term: TrusteeTerm) -> list[dict]:
+    return [{"index": t.index, "commitments": list(t.commitments), "proofs": list(t.proofs)}
+            for t in term.trustees if t.commitments is not None]
+
+
+def joint_key(term: TrusteeTerm) -> str:
+    return threshold.joint_key({t.index: [Point.from_hex(c) for c in t.commitments] for t in term.trustees}).hex()
+
+
+def confirm(term: TrusteeTerm, user, public_key, round_=None, now: datetime | None = None) -> TrusteeTerm:
+    """Step 3: the device opened and checked every share it received and computed this joint key. When every
+    trustee has confirmed, the key is ready and its record published."""
+    now = now or utcnow()
+    lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
+    db.session.refresh(term)
+    trustee = _acting(term, user, CHECKING, _("checking"))
+    _check_round(term, round_)
+    if trustee.confirmed_at is not None:
+        raise Conflict(_("You have confirmed already."), "public_key")
+    if public_key != joint_key(term):
+        raise ValidationFailed(_("public_key: not the joint key of this round's dealings."), "public_key")
+    trustee.confirmed_at = now
+    db.session.flush()
+    if all(t.confirmed_at is not None for t in term.trustees):
+        term.state = READY
+        term.ready_at = now
+        term.key_record = board.key_record(term.key_term, term.threshold, dealings(term))
+        _retire_replaced(term, now)
+        db.session.flush()
+        audit.record(term.programme_id, user, "trustees.ready", term, public_key=term.key_record["public_key"])
+    return term
+
+
+def _retire_replaced(term: TrusteeTerm, now: datetime) -> None:
+    """A new drawn term, once ready, takes over from the one before (which still decrypts its own polls)."""
+    if term.kind != DRAWN:
+        return
+    db.session.execute(update(TrusteeTerm).where(
+        TrusteeTerm.programme_id == term.programme_id, TrusteeTerm.kind == DRAWN, TrusteeTerm.id < term.id,
+        TrusteeTerm.retired_at.is_(None)).values(retired_at=now))
+
+
+def complain(term: TrusteeTerm, user, dealer, round_=None, now: datetime | None = None) -> TrusteeTerm:
+    """A share from `dealer` failed Feldman's check (or would not open): the ceremony restarts, every trustee
+    deals afresh. The complaint (who, against whom) is shown on the term's page and in the audit log."""
+    now = now or utcnow()
+    lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
+    db.session.refresh(term)
+    trustee = _acting(term, user, CHECKING, _("checking"))
+    _check_round(term, round_)
+    indexes = {t.index for t in term.trustees} - {trustee.index}
+    if isinstance(dealer, bool) or dealer not in indexes:
+        raise ValidationFailed(_("dealer: the index of another trustee of this term."), "dealer")
+    term.complaint = {"round": term.round, "by": trustee.index, "against": dealer}
+    _restart(term)
+    audit.record(term.programme_id, user, "trustees.complaint", term, by=trustee.index, against=dealer)
+    return term
+
+
+def _restart(term: TrusteeTerm) -> None:
+    db.session.execute(delete(TrusteeShare).where(TrusteeShare.term_id == term.id))
+    db.session.execute(update(Trustee).where(Trustee.term_id == term.id).values(
+        transport_key=None, commitments=None, proofs=None, dealt_at=None, shared_at=None, confirmed_at=None))
+    term.round += 1
+    term.state = DEALING
+    db.session.flush()
+    db.session.expire(term, ["trustees"])
+
+
+def device_state(term: TrusteeTerm, trustee: Trustee | None) -> dict:
+    """What a trustee's device reads at each step (and the bureau's status view, without shares)."""
+    out = {"term": term.key_term, "id": term.id, "round": term.round, "state": term.state,
+           "threshold": term.threshold, "me": trustee.index if trustee else None,
+           "trustees": [{"index": t.index, "name": t.user.display_name, "community": t.public_id,
+                         "dealt": t.dealt_at is not None, "shared": t.shared_at is not None,
+                         "confirmed": t.confirmed_at is not None, "transport_key": t.transport_key,
+                         "commitments": t.commitments} for t in term.trustees],
+           "shares": [], "public_key": term.key_record["public_key"] if term.key_record else None,
+           "complaint": term.complaint}
+    if trustee is not None and term.state in (CHECKING, READY):
+        out["shares"] = [{"dealer": s.dealer, "ciphertext": s.ciphertext} for s in shares_for(term, trustee)]
+    return out
+
+
+# --- decryption -------------------------------------------------------------------------------------------------
+
+def awaiting(user) -> list[tuple[TrusteeTerm, Trustee, list]]:
+    """Per ready term this user is a trustee of: the closed sealed polls still awaiting their factors."""
+    out = []
+    for term, trustee in terms_of(user):
+        if term.state == READY:
+            polls = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
+            if polls:
+                out.append((term, trustee, polls))
+    return out
+
+
+def poll_of_term(term: TrusteeTerm, trustee: Trustee, poll_id) -> object:
+    """A closed sealed poll of this term that this trustee still has to decrypt, or 404."""
+    for poll in ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index):
+        if str(poll.id) == str(poll_id):
+            return poll
+    raise NotFound(_("This poll awaits no decryption from you."), "poll_id")
+
+
+def decryption_request_for(term: TrusteeTerm, user, poll_id) -> dict:
+    """What the trustee's device needs for a closed poll (ballots.decryption_request) and its index."""
+    trustee = trustee_of(term, user)
+    if trustee is None:
+        raise Forbidden(_("Only this term's trustees decrypt its polls."))
+    return {"trustee": trustee.index, "request": ballots.decryption_request(poll_of_term(term, trustee, poll_id))}
+
+
+def decrypt(term: TrusteeTerm, user, poll_id, decryption, now: datetime | None = None) -> bool:
+    """A trustee's device's factors for a closed poll's sums; the engine checks every proof. Answers whether
+    the poll is now counted (k trustees have decrypted)."""
+    trustee = trustee_of(term, user)
+    if trustee is None:
+        raise Forbidden(_("Only this term's trustees decrypt its polls."))
+    if term.state != READY:
+        raise Conflict(_("This term's key is not ready."), "state")
+    poll = poll_of_term(term, trustee, poll_id)
+    if not isinstance(decryption, dict) or decryption.get("trustee") != trustee.index:
+        raise ValidationFailed(_("decryption: your factors, with your trustee index."), "decryption")
+    return ballots.record_decryption(poll, trustee.index, decryption)
+
+
+def polls_awaited(term: TrusteeTerm) -> list[tuple[object, list[str], int, int]]:
+    """The term's closed sealed polls still awaiting decryption, each with who is awaited (names), how many
+    trustees have decrypted, and k: what the term's page shows everyone."""
+    if term.state != READY:
+        return []
+    found: dict[int, object] = {}
+    for t in term.trustees:
+        for poll in ballots.polls_to_decrypt(term.programme_id, term.key_term, t.index):
+            found.setdefault(poll.id, poll)
+    return [(poll, *awaited_names(poll)) for _id, poll in sorted(found.items())]
+
+
+def awaited_names(poll) -> tuple[list[str], int, int]:
+    """For a page: who is still awaited for a sealed poll (names), how many have decrypted, and k."""
+    done, k, trustees = ballots.decryption_status(poll)
+    names = accounts.display_names([user_id for index, user_id in trustees if index not in set(done)])
+    return [names[u] for i, u in trustees if i not in set(done) and u in names], len(done), k
+
+
+# --- time ----------------------------------------------------------------------------------------------------------
+
+def _retire_committees_gone(programme_id: int, sitting_id: int | None, now: datetime) -> None:
+    """A committee's trustee term retires when its committee leaves office (it still decrypts its polls)."""
+    gone = (TrusteeTerm.committee_term_id != sitting_id) if sitting_id is not None else true()
+    db.session.execute(update(TrusteeTerm).where(
+        TrusteeTerm.programme_id == programme_id, TrusteeTerm.kind == COMMITTEE, TrusteeTerm.retired_at.is_(None),
+        gone).values(retired_at=now))
+
+
+def may_await_decryption(term: TrusteeTerm, now: datetime) -> bool:
+    """Whether closed polls of this key may still await decryption: ready, and not retired longer ago than
+    DECRYPT_WINDOW_DAYS (which bounds what the home page asks the engine, however many terms the years bring)."""
+    return term.state == READY and (
+        term.retired_at is None or now - term.retired_at <= timedelta(days=limits.DECRYPT_WINDOW_DAYS))
+
+
+def advance(programme, now: datetime | None = None) -> list[str]:
+    """`salon tick` and the trustees page: a seated committee without its term of trustees (seated before this
+    room existed, or its members changed since) gets one."""
+    now = now or utcnow()
+    sitting = committee.sitting_term(programme.id)
+    _retire_committees_gone(programme.id, sitting.id if sitting is not None else None, now)
+    if sitting is None:
+        return []
+    before = committee_term_for(sitting.id)
+    after = sync_committee(programme.id, now)
+    if after is not None and after is not before:
+        return [f"{programme.name}: the committee's trustees start their key ceremony"]
+    return []

@@ -1,0 +1,208 @@
+"""Pages: the programme's trustee terms (and the bureau's announce and draw), a term's page where a trustee's own
+device runs the key ceremony and decrypts closed polls (salon/static/trustees.js), and the JSON the device
+reads and posts (the same services as the API; logged-in, CSRF token in a header)."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from salon import clock
+from salon.accounts.auth import bureau_required, login_required
+from salon.ballots import services as ballots
+from salon.committee import services as committee
+from salon.errors import DomainError, ValidationFailed
+from salon.errors.answers import json_error
+from salon.forms import EmptyForm
+from salon.home.tasks import Task, TaskContext
+from salon.security import IMPORT_MAP, SEALING_POLICY
+from salon.trustees import services
+from salon.trustees.models import ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY, SHARING
+
+bp = Blueprint("trustees", __name__, url_prefix="/trustees")
+
+
+def state_label(state: str) -> str:
+    return {ANNOUNCED: _("seed published, not drawn yet"), DEALING: _("trustees are dealing"),
+            SHARING: _("trustees are sending their shares"), CHECKING: _("trustees are checking their shares"),
+            READY: _("key ready")}.get(state, state)
+
+
+def kind_label(term) -> str:
+    return _("The committee's trustees") if term.kind == COMMITTEE else _("Trustees drawn by lot")
+
+
+@bp.route("/")
+@login_required
+def index():
+    programme = current_user.programme
+    now = clock.utcnow()
+    services.advance(programme, now)
+    drawn = services.current_drawn(programme.id)
+    terms, sitting = services.terms(programme.id), _sitting_id(programme.id)
+    return render_template("trustees/index.html", terms=terms, drawn=drawn,
+                           announce_due=services.announce_due(programme.id, now, drawn),
+                           entries=services.lot_entries(programme.id) if drawn and drawn.state == ANNOUNCED else [],
+                           mine={term.id for term, _t in services.terms_of(current_user)},
+                           serving={t.id for t in terms if services.serves_new_polls(t, now, sitting)},
+                           kind_label=kind_label, button_form=EmptyForm(), now=now)
+
+
+def _sitting_id(programme_id: int) -> int | None:
+    sitting = committee.sitting_term(programme_id)
+    return sitting.id if sitting else None
+
+
+@bp.route("/announce", methods=["POST"])
+@bureau_required
+def announce():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            services.announce_draw(current_user.programme, current_user)
+            flash(_("The seed is published: draw the trustees when you are ready."), "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("trustees.index"))
+
+
+@bp.route("/<int:term_id>/draw", methods=["POST"])
+@bureau_required
+def draw(term_id):
+    term = services.get_term(term_id, current_user.programme_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            services.draw(term, current_user)
+            flash(_("The trustees are drawn: each now opens this page on their own device."), "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("trustees.term", term_id=term.id))
+
+
+@bp.route("/<int:term_id>")
+@login_required
+def term(term_id):
+    term = services.get_term(term_id, current_user.programme_id)
+    trustee = services.trustee_of(term, current_user)
+    awaiting = []
+    if trustee is not None and term.state == READY:
+        awaiting = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
+    body = render_template("trustees/term.html", term=term, trustee=trustee, lot=services.lot_rows(term),
+                           awaiting=awaiting, awaited=services.polls_awaited(term), poll_title=ballots.poll_title,
+                           kind_label=kind_label, import_map=IMPORT_MAP,
+                           storage_key=f"salon-trustee:p{term.programme_id}:k{term.id}:u{current_user.id}")
+    # A trustee's page runs the device's modules: its policy allows the import map by its hash (salon.security).
+    return (body, 200, {"Content-Security-Policy": SEALING_POLICY}) if trustee is not None else body
+
+
+# --- what the trustee's device reads and posts --------------------------------------------------------------
+
+def _device(view):
+    """A JSON endpoint of the device: a trustee of the term only; a refusal is the API's error body."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(term_id, **kwargs):
+        try:
+            term = services.get_term(term_id, current_user.programme_id)
+            return view(term, **kwargs)
+        except DomainError as exc:
+            return json_error(exc.status, exc.message, exc.as_fields())
+
+    return wrapped
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("The request body is not valid JSON."), "body")
+    return data
+
+
+@bp.route("/<int:term_id>/device")
+@_device
+def device(term):
+    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+
+
+@bp.route("/<int:term_id>/device/dealing", methods=["POST"])
+@_device
+def device_dealing(term):
+    data = _body()
+    services.post_dealing(term, current_user, data.get("transport_key"), data.get("commitments"),
+                          data.get("proofs"), data.get("round"))
+    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+
+
+@bp.route("/<int:term_id>/device/shares", methods=["POST"])
+@_device
+def device_shares(term):
+    data = _body()
+    services.post_shares(term, current_user, data.get("shares"), data.get("round"))
+    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+
+
+@bp.route("/<int:term_id>/device/confirm", methods=["POST"])
+@_device
+def device_confirm(term):
+    data = _body()
+    services.confirm(term, current_user, data.get("public_key"), data.get("round"))
+    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+
+
+@bp.route("/<int:term_id>/device/complaint", methods=["POST"])
+@_device
+def device_complaint(term):
+    data = _body()
+    services.complain(term, current_user, data.get("dealer"), data.get("round"))
+    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+
+
+@bp.route("/<int:term_id>/device/polls/<int:poll_id>")
+@_device
+def device_poll(term, poll_id):
+    return jsonify(services.decryption_request_for(term, current_user, poll_id))
+
+
+@bp.route("/<int:term_id>/device/polls/<int:poll_id>", methods=["POST"])
+@_device
+def device_decrypt(term, poll_id):
+    counted = services.decrypt(term, current_user, poll_id, _body().get("decryption"))
+    return jsonify({"counted": counted})
+
+
+# --- the home page ---------------------------------------------------------------------------------------------
+
+def trustee_tasks(context: TaskContext) -> list[Task]:
+    """A trustee's step of a ceremony under way, or closed polls awaiting their decryption (one click); the
+    bureau's prompt to draw trustees when no drawn key is ready. One statement, plus the engine's question per
+    ready term the user is a trustee of. (A committee's trustees start when it is seated: no catch-up here.)"""
+    user, now = context.user, context.now
+    rows = services.home_rows(user)
+    found = []
+    for term, trustee in rows:
+        if trustee is None:
+            continue
+        url = url_for("trustees.term", term_id=term.id)
+        if (term.state == DEALING and trustee.dealt_at is None or term.state == SHARING and trustee.shared_at is None
+                or term.state == CHECKING and trustee.confirmed_at is None):
+            found.append(Task(_("You are a trustee of the sealed ballots' key: open the key ceremony on your own "
+                                "device."), url, True))
+        elif services.may_await_decryption(term, now):
+            polls = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
+            if polls:
+                found.append(Task(_("%(n)d closed polls await your decryption: one click on your own device.",
+                                    n=len(polls)), url, True))
+    if user.is_bureau:
+        drawn = next((term for term, _t in rows if term.kind == DRAWN and term.retired_at is None), None)
+        if drawn is not None and drawn.state == ANNOUNCED:
+            found.append(Task(_("The trustees' seed is published: draw the trustees."),
+                              url_for("trustees.index"), True))
+        elif not (drawn is not None and services.serves_new_polls(drawn, now)) \
+                and services.announce_due(user.programme_id, now, drawn):
+            found.append(Task(_("No trustee key is ready: new polls are not sealed. Draw the trustees."),
+                              url_for("trustees.index"), True))
+    return found
