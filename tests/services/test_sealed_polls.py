@@ -85,6 +85,20 @@ def test_a_poll_opens_sealed_only_with_a_ready_key(app, world, fixed_now):
                                    "option_ids": [o.id for o in opts], "blank": None}]}
 
 
+def test_a_poll_remembered_plain_but_sealed_takes_plain_choices_sealed_by_the_server(world, fixed_now, sealed_keys):
+    """A process that remembered another database's poll with this id as open and plain (a restore, or tests
+    sharing a process) must not refuse the ballot: the row says sealed, so the server seals the choices."""
+    from salon.ballots.services import open_polls
+
+    poll, _question, opts = approval_poll(world)
+    open_polls._remember_open(poll.id, "another-databases-poll", 16)
+    receipt = ballots.cast(poll.id, seats(world)[0], [opts[1].id], world.programme.id)
+    assert len(receipt) == 64 and ballots.open_poll_seal(poll.id) is None
+    stored = db.session.scalar(select(SealedBallot).where(SealedBallot.poll_id == poll.id))
+    assert stored is not None and stored.sealed_by == "server"
+    assert not db.session.scalar(select(func.sum(Counter.n)).where(Counter.poll_id == poll.id))
+
+
 def test_approval_poll_sealed_by_voter_and_server_counted_by_k_of_n(world, fixed_now, sealed_keys):
     poll, _question, opts = approval_poll(world)
     s1, s2, s3 = seats(world)

@@ -28,7 +28,7 @@ from salon.extensions import db
 from salon.rules import ballots as rules
 
 from . import sealing
-from .open_polls import COUNT_CTES, _remember_open, _shape, open_poll_seal, picks
+from .open_polls import COUNT_CTES, _remember_open, _shape, forget_open, open_poll_seal, picks
 from .reading import has_voted
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -210,13 +210,23 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int] | None, programme
     if choices is None:
         raise ValidationFailed(_("Send the choices."), "choices")
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        return _cast(connection, None, poll_id, seat_id, choices, programme_id, now)
-    cursor = connection.connection.cursor()
     try:
-        return _cast(connection, cursor, poll_id, seat_id, choices, programme_id, now)
-    finally:
-        cursor.close()
+        if connection.dialect.name != "postgresql":
+            return _cast(connection, None, poll_id, seat_id, choices, programme_id, now)
+        cursor = connection.connection.cursor()
+        try:
+            return _cast(connection, cursor, poll_id, seat_id, choices, programme_id, now)
+        finally:
+            cursor.close()
+    except _SealedAfterAll:
+        # This process remembered the poll open and plain, but its row says sealed: the memory was of another
+        # database's poll with this id (a restore, a test run). Forget it; the server seals the choices.
+        forget_open(poll_id)
+        return cast(poll_id, seat_id, choices, programme_id, now)
+
+
+class _SealedAfterAll(Exception):
+    """The plain path found the poll's row sealed (see cast): nothing was written."""
 
 
 def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[int], programme_id: int,
@@ -231,8 +241,8 @@ def _cast(connection, cursor, poll_id: int, seat_id: int | None, choices: list[i
     else:
         row = connection.execute(statements["poll"], {"poll_id": poll_id}).first()
     now = _check_window(row, programme_id, seat_id, now)
-    if row.sealed:  # opened sealed after this ballot was read as plain: the rare race with the opening
-        raise Conflict(_("The poll changed; please reload and vote again."), "poll")
+    if row.sealed:  # remembered as plain by this process, but sealed: cast takes the sealed path instead
+        raise _SealedAfterAll()
     shape = _shape(poll_id, row.seal)
     answers = _answers(shape, choices)
 

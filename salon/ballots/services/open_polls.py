@@ -69,6 +69,12 @@ def _remember_open(poll_id: int, seal: str | None, counter_shards: int) -> None:
             _open_polls.popitem(last=False)
 
 
+def forget_open(poll_id: int) -> None:
+    """What this process remembered of a poll turned out wrong (the poll row says otherwise: another database
+    behind this process, as after a restore or in a test run): the next ballot reads the row again."""
+    _open_polls.pop(poll_id, None)
+
+
 def picks(answers: dict[int, list[int]], shape: Shape, counter_shards: int) -> tuple[list[int], list[int]]:
     """The counter rows a ballot adds one to: each chosen option (a question's blank option when it has
     none chosen), in key order, each with a shard picked at random."""
