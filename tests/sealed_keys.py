@@ -77,3 +77,26 @@ def seal_choices(poll, rows, seed: str = "voter") -> dict:
     spec = ballots.seal_spec(poll)
     questions = [sealed_ballot.Question.from_json(q) for q in spec["questions"]]
     return sealed_ballot.seal(spec["poll"], Point.from_hex(spec["public_key"]), questions, rows, SeededNonces(seed))
+
+
+
+def demo_trustee_secrets() -> dict:
+    """The demo's trustees' secrets read back from the backup files the demo wrote, in the shape the demo keeps
+    them while it loads (salon.trustees.demo.SECRETS). Put into app.extensions under that name (monkeypatch.setitem),
+    the demo's trustees decrypt each sealed poll at its close (salon.trustees.demo.decrypt_closed): for tests that
+    walk the demo's programme on through later months, whose polls open sealed with the demo's keys."""
+    import json
+
+    from salon.extensions import db
+    from salon.trustees import demo as trustees_demo
+    from salon.trustees.models import TrusteeTerm
+
+    held: dict = {}
+    for path in sorted(trustees_demo.backup_folder().glob("*.json")):
+        backup = json.loads(path.read_text(encoding="utf-8"))
+        term = db.session.get(TrusteeTerm, int(backup["term"].split("-k")[1]))
+        entry = held.setdefault(backup["term"], {"programme_id": term.programme_id, "threshold": term.threshold,
+                                                 "secrets": {}})
+        entry["secrets"][backup["index"]] = int(backup["secret"], 16)
+    assert held, "the demo wrote no trustee backups"
+    return held

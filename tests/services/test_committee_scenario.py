@@ -21,6 +21,8 @@ from salon.rules import topics as topic_rules
 from salon.schedule.models import Session, SessionStatus
 from salon.topics import services as topics
 from salon.topics.models import TopicDecision
+from salon.trustees import demo as trustees_demo
+from tests.sealed_keys import demo_trustee_secrets
 
 TODAY = datetime(2026, 11, 21, 2)
 
@@ -53,6 +55,8 @@ def test_demo_through_first_election_and_two_reviews(app, monkeypatch):
     with app.test_request_context():
         programme = demo.load()
         db.session.flush()
+        # The demo's polls open sealed: its trustees decrypt each at its close, as while the demo loads.
+        monkeypatch.setitem(app.extensions, trustees_demo.SECRETS, demo_trustee_secrets())
         from salon.accounts.models import User
 
         bureau = db.session.scalar(select(User).where(User.username == "bureau"))
