@@ -29,6 +29,7 @@ share and the sums' combined factors both fail to open any single answer.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import shutil
@@ -65,7 +66,14 @@ ROWS = [
 ]
 BALLOT_TABLES = ("ballot_voters", "ballot_sealed", "ballot_sealed_alphas")
 LOCKED_ONLY = {"seats"}  # a row lock (FOR KEY SHARE) by ballot_voters' foreign key to the seat
-STRUCTURAL = {"NEWROOT", "SPLIT_L", "SPLIT_R", "INSERT_UPPER", "INSERT_META"}
+# Records that add no row: an index's new root, upper level or metapage (page splits are the insert itself, kept
+# as one), and the upkeep any transaction may do on pages it visits (pruning dead versions, deduplicating or
+# deleting dead index entries, a hint-bit page image). Their number and size depend on what the pages held
+# before, not on what a ballot holds; other tests' rows share these tables.
+STRUCTURAL = {"NEWROOT", "INSERT_UPPER", "INSERT_META"}
+UPKEEP = {("Heap2", "PRUNE"), ("Heap2", "VACUUM"), ("Heap2", "FREEZE_PAGE"), ("Heap2", "VISIBLE"),
+          ("Btree", "DELETE"), ("Btree", "DEDUP"), ("Btree", "REUSE_PAGE"), ("Btree", "VACUUM"),
+          ("XLOG", "FPI_FOR_HINT")}
 LABELS = ["甲选项-4b1e", "乙选项-9c2d", "丙选项-7a3f", "留任-5e8b", "罢免-2d6c"]
 
 
@@ -126,6 +134,25 @@ class Wal:
         return found
 
 
+def _shape(record: dict) -> tuple:
+    kind = record["type"].replace("+INIT", "")
+    if record["rmgr"] == "Btree" and kind in ("SPLIT_L", "SPLIT_R"):
+        return ("Btree", "INSERT_LEAF", record["relations"][:1], "an index entry")
+    if record["rmgr"] == "Btree" and kind == "INSERT_LEAF":
+        return ("Btree", "INSERT_LEAF", record["relations"][:1], "an index entry")
+    # With a full-page image (the page's first change after a checkpoint, which other databases on this server
+    # cause at any time) the row is inside the image and not counted apart: that length is not compared.
+    return (record["rmgr"], kind, record["relations"], record["length"] - record["fpi"] if not record["fpi"] else None)
+
+
+def _differences(one: list[tuple], other: list[tuple]) -> list[tuple]:
+    """Where two ballots' WAL shapes differ (a length beside a page image matches any length)."""
+    if [s[:3] for s in one] != [s[:3] for s in other]:
+        return [("records", "\n".join(difflib.unified_diff([str(x) for x in one], [str(x) for x in other],
+                                                           lineterm="", n=0)))]
+    return [(a, b) for a, b in zip(one, other) if a[3] is not None and b[3] is not None and a[3] != b[3]]
+
+
 def _wal_bytes(conn, lsn: str, length: int) -> bytes:
     """A record's bytes, with its block data, read from the WAL segment file (page headers skipped)."""
     seg_size = int(conn.scalar(text("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")))
@@ -167,6 +194,10 @@ def _tuples(conn, table: str) -> list[tuple[int, list]]:
                 {"r": table, "b": block}):
             found.append((flags, [bytes(a) if a is not None else None for a in (attrs or [])]))
     return found
+
+
+def _int(raw: bytes) -> int:
+    return int.from_bytes(raw, "little", signed=True)
 
 
 def _varlena_text(raw: bytes) -> str:
@@ -241,6 +272,7 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     assert len(fingerprints) == len(ROWS)
 
     # --- the WAL of each ballot's transaction ----------------------------------------------------------------
+    shapes = []
     for xid, start, end, rows, receipt in cast:
         records = wal.records(start, end)
         own = [r for r in records if r["xid"] == xid]
@@ -249,14 +281,15 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
         assert touched == [], f"a ballot's WAL touches the counters: {touched}"
         for r in own:
             written = set(r["relations"]) - allowed
+            if (r["rmgr"], r["type"]) in UPKEEP:
+                continue
             if r["type"] == "LOCK":
                 assert written <= LOCKED_ONLY, r
             else:
                 assert not written, f"a ballot's transaction wrote {written}: {r}"
-        # A page's first row (INSERT+INIT, the same length) and an index's new root or split depend on how many
-        # rows came before, not on what they hold: left out of the shape.
-        shapes.append([(r["rmgr"], r["type"].replace("+INIT", ""), r["relations"], r["length"] - r["fpi"])
-                       for r in own if r["type"] not in STRUCTURAL])
+        # A page's first row (INSERT+INIT, the same length) is an INSERT; an index page's split is an index entry
+        # inserted (its length is half a page's); STRUCTURAL and UPKEEP records are left out (see above).
+        shapes.append([_shape(r) for r in own if r["type"] not in STRUCTURAL and (r["rmgr"], r["type"]) not in UPKEEP])
         data = b"".join(_wal_bytes(su, r["lsn"], r["length"]) for r in own)
         assert receipt.encode() in data  # the reading works: the fingerprint is in the WAL, in the clear
         for label in LABELS:
@@ -264,12 +297,14 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     # Same shape and size whatever was chosen. The server-sealed ballot's row says "server" rather than "voter"
     # (public: the bulletin board shows who sealed each ballot), one byte more in the ballot_sealed insert.
     voter_shapes = shapes[:-1]
-    assert all(s == voter_shapes[0] for s in voter_shapes), voter_shapes
+    for i, other in enumerate(voter_shapes[1:], 2):
+        assert _differences(voter_shapes[0], other) == [], f"ballot {i}'s WAL differs from ballot 1's"
     server = shapes[-1]
-    assert [s[:3] for s in server] == [s[:3] for s in voter_shapes[0]]
-    assert [b[3] - a[3] for a, b in zip(voter_shapes[0], server)] in (
-        [1 if a[2] and a[2][0] == "ballot_sealed" and a[1] == "INSERT" else 0 for a in voter_shapes[0]],
-        [0] * len(server))
+    differing = _differences(voter_shapes[0], server)
+    assert [(a[:3], b[3] - a[3]) for a, b in differing] in (
+        [], [(("Heap", "INSERT", ("ballot_sealed",)), len("server") - len("voter"))]), differing
+    hidden = sum(1 for s in shapes for x in s if x[3] is None)
+    assert 2 * hidden < sum(len(s) for s in shapes), "page images hid most lengths: this run compared too little"
 
     # --- while open: tables, pages, dump ---------------------------------------------------------------------
     def stored_ballots() -> list[str]:
@@ -285,18 +320,18 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
         tables = _all_rows(su)
         # the counters: every row at zero until decrypted; every version in the pages, dead ones too
         assert {r["n"] for r in tables["ballot_counters"] if r["poll_id"] == poll.id} == {0}, phase
-        heap_counters = _tuples(su, "ballot_counters")
+        # (other tests' rows, dead or alive, may share these pages: this poll's versions are those with its id)
         columns = [c.name for c in Counter.__table__.columns]
-        assert len(heap_counters) == len(tables["ballot_counters"]), f"{phase}: a counter row was rewritten"
-        for _flags, attrs in heap_counters:
-            assert attrs, f"{phase}: a counter row's dead or moved version"
-            assert int.from_bytes(attrs[columns.index("n")], "little") == 0, phase
-        # the stored ballots: well-formed ciphertexts and proofs, all of one length; dead versions too
+        versions = [attrs for _flags, attrs in _tuples(su, "ballot_counters")
+                    if attrs and _int(attrs[columns.index("poll_id")]) == poll.id]
+        assert len(versions) == len(option_ids), f"{phase}: a counter row was updated (more than one version)"
+        assert {_int(attrs[columns.index("n")]) for attrs in versions} == {0}, phase
+        # the stored ballots: well-formed ciphertexts and proofs, all of one length; every version in the pages
         sizes = {check_ballot(b) for b in stored_ballots()}
         assert len(stored_ballots()) == len(ROWS) and len(sizes) == 1, phase
-        sealed_columns = [c.name for c in SealedBallot.__table__.columns]
-        page_ballots = [_varlena_text(attrs[sealed_columns.index("ballot")]) for _f, attrs in _tuples(su, "ballot_sealed")
-                        if attrs]
+        columns = [c.name for c in SealedBallot.__table__.columns]
+        page_ballots = [_varlena_text(attrs[columns.index("ballot")]) for _f, attrs in _tuples(su, "ballot_sealed")
+                        if attrs and _int(attrs[columns.index("poll_id")]) == poll.id]
         assert sorted(page_ballots) == sorted(stored_ballots()), phase
         # no row of any table holds an option id or label beside a seat id of this poll
         seat_columns = _foreign_columns(su, "seats")
