@@ -224,7 +224,7 @@ def _foreign_columns(conn, target: str) -> set[tuple[str, str]]:
     return found
 
 
-def _make_poll(world, seats):
+def _make_poll(world):
     now = clock.utcnow()
     poll = ballots.create_poll(world.programme.id, "test", "库读", closes_at=now + timedelta(days=1), opens_at=now,
                                min_published=1)
@@ -239,7 +239,7 @@ def _make_poll(world, seats):
 def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_choice(app, world, su):
     wal = Wal(su)
     seats = _seats(world, len(ROWS))[:len(ROWS)]
-    poll, questions, options = _make_poll(world, seats)
+    poll, questions, options = _make_poll(world)
     opening = _lsn(su)
     with key_provider(app, KEY):
         ballots.open_poll(poll, seats, world.bureau)
