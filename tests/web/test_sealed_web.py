@@ -178,3 +178,8 @@ def test_the_pages_name_the_trustees_still_awaited(app, world, api):
     db.session.commit()
     results = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
     assert "awaited-trustees" not in results and f"/polls/{poll['id']}/board" in results
+    # The voter finds their receipt, the fingerprint, in the result page's list, pasted in capitals or not.
+    mine = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
+    fingerprint = re.search(r'<ul class="receipts"><li><code>([0-9a-f]{64})</code>', mine).group(1)
+    found = page.get(f"/topics/sessions/{session_id}/results?receipt=+{fingerprint.upper()}+").get_data(as_text=True)
+    assert "flash-success" in found and 'maxlength="80"' in found
