@@ -1,7 +1,8 @@
 """Issue 9's journey: the bureau at a desk (1280 px) and a secretary on a phone (360 px) walk a session's month
 from the home page alone — every step is reached from a task on the home page or a link on the page it leads to;
 no address is typed after logging in. The vote is sealed in the browser (SPEC §5.1); the trustees' decryption,
-one more home-page task, is left to the topic journey (test_topic_journeys.py). Screenshots of the home page, the session page and the topics list."""
+one more home-page task, is left to the topic journey (test_topic_journeys.py). Screenshots of the home page,
+the session page and the topics list."""
 from __future__ import annotations
 
 import pytest
