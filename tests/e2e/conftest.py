@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from salon.trustees.demo import FOLDER as DEMO_TRUSTEES
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 
 CHROMIUM = os.environ.get("SALON_CHROMIUM", "/usr/bin/chromium")
@@ -30,6 +31,9 @@ HAVE_BROWSER = Path(CHROMIUM).exists()
 # axe-core, installed from npm by `make test` (`make axe`) into a git-ignored folder; never from a CDN.
 AXE = Path(os.environ.get("SALON_AXE_JS") or ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
 HAVE_AXE = AXE.exists()
+# The vendored @noble libraries the sealed pages import (`make vendor`), never from a CDN.
+VENDOR = ROOT / "salon" / "static" / "vendor" / "node_modules" / "@noble" / "curves"
+HAVE_VENDOR = VENDOR.exists()
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 AXE_IMPACTS = ("serious", "critical")
 WIDTHS = (360, 1280)
@@ -78,6 +82,7 @@ class LiveServer:
     url: str
     database_url: str
     env: dict
+    instance: Path | None = None  # SALON_INSTANCE_PATH: the demo trustees' backups are in its demo-trustees/
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([sys.executable, "-m", "salon", *args], env=self.env, capture_output=True,
@@ -93,10 +98,16 @@ def _environment(database_url: str, instance: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory):
+def demo_instance(tmp_path_factory) -> Path:
+    """The instance folder the demo is loaded with: the demo writes its trustees' backup files there."""
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="session")
+def demo_database(demo_instance):
     """A database migrated with the demo loaded, once per run (PostgreSQL when available); each module's
     server gets its own copy of it, so no journey sees another's changes."""
-    instance = tmp_path_factory.mktemp("demo")
+    instance = demo_instance
     if "postgresql" in BACKENDS:
         database_url = create_postgres_database("salon_e2e_demo")
     else:
@@ -125,11 +136,14 @@ def _copy_of(demo_url: str, instance: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory, demo_database):
-    """A copy of the demo database, served as in production: waitress, one process, 8 threads (`make run`)."""
+def live_server(tmp_path_factory, demo_database, demo_instance):
+    """A copy of the demo database, served as in production: waitress, one process, 8 threads (`make run`). Its
+    instance folder holds the demo trustees' backup files, as `make run`'s would (instance/demo-trustees/)."""
     instance = tmp_path_factory.mktemp("instance")
     database_url = _copy_of(demo_database, instance)
-    server = LiveServer("", database_url, _environment(database_url, instance))
+    if (demo_instance / DEMO_TRUSTEES).is_dir():
+        shutil.copytree(demo_instance / DEMO_TRUSTEES, instance / DEMO_TRUSTEES)
+    server = LiveServer("", database_url, _environment(database_url, instance), instance)
     port = _free_port()
     log = open(instance / "waitress.log", "w")
     process = subprocess.Popen(
@@ -289,3 +303,116 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit].primary")
     page.wait_for_load_state()
+
+
+# --- sealed ballots (SPEC §5.1): the demo's polls open sealed, its trustees hold ready keys ----------------------
+
+def require_sealing() -> None:
+    """The sealed pages import the vendored @noble libraries (`make vendor`): without them no ballot can be
+    sealed in the browser. Fails under SALON_REQUIRE_BROWSER=1, else skips the journey."""
+    if not HAVE_VENDOR:
+        message = f"the vendored @noble libraries are missing at {VENDOR}: run `make vendor`"
+        if REQUIRE_BROWSER:
+            pytest.fail(message + " (SALON_REQUIRE_BROWSER=1)")
+        pytest.skip(message)
+
+
+@dataclass
+class SealedVote:
+    receipt: str  # the sealed ballot's fingerprint: 64 hex digits
+    seconds: float  # from the click on "cast" to the sealed ballot's request leaving the page
+
+
+def vote_sealed(page, shot=None, name: str | None = None) -> SealedVote:
+    """On a sealed poll's vote page, the choices made: continue, confirm in the page (#sealed-confirm), cast.
+    Checks that the page posts only the sealed ballot (the form's `sealed` field, no choice of any question)
+    and that the receipt is the ballot's fingerprint, sealed by the voter's browser."""
+    require_sealing()
+    assert page.locator("#ballot-form[data-seal-spec]").count() == 1, "this poll is not sealed"
+    page.click("#ballot-form button[type=submit]")
+    page.wait_for_selector("#sealed-confirm:not([hidden])")
+    if shot is not None and name:
+        shot(page, f"{name}-confirm-360")
+        assert fits_width(page)
+    started = time.perf_counter()
+    with page.expect_request(lambda r: r.method == "POST" and r.is_navigation_request()) as posted:
+        page.click("#sealed-form button[type=submit]")
+    seconds = time.perf_counter() - started
+    body = urllib.parse.parse_qs(posted.value.post_data or "", keep_blank_values=True)
+    assert set(body) == {"csrf_token", "sealed", "confirmed"}, f"posted more than the sealed ballot: {sorted(body)}"
+    assert body["sealed"][0].startswith("{")  # the canonical JSON of the sealed ballot, nothing readable beside
+    page.wait_for_selector("#receipt")
+    receipt = page.inner_text("#receipt").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", receipt), receipt
+    assert page.locator("#sealed-by-voter").count() == 1  # the browser sealed it, not the server
+    return SealedVote(receipt, seconds)
+
+
+def poll_id_of(page) -> int:
+    """The sealed poll a result page speaks of (its status line is #sealed-status-<poll id>)."""
+    found = page.locator("[id^=sealed-status-]").first.get_attribute("id")
+    return int(found.rsplit("-", 1)[1])
+
+
+def _open_decryption(page, base_url: str, poll_id: int) -> str | None:
+    """From the trustee's home page, the task that leads to a term with this poll to decrypt; its address."""
+    page.goto(base_url + "/")
+    for href in page.locator("ul.tasks a[href*='/trustees/']").evaluate_all("links => links.map(a => a.href)"):
+        page.goto(href)
+        if page.locator(f"button[data-decrypt$='/polls/{poll_id}']").count():
+            return href
+    return None
+
+
+def trustees_decrypt(new_page, server: LiveServer, poll_id: int, shot=None, name: str | None = None) -> list[str]:
+    """The demo trustees decrypt a closed sealed poll, each on their own browser context (their own device): log
+    in, follow the home page's task, restore their key from its demo backup file (instance/demo-trustees/), and
+    press Decrypt, one click. The bureau (trustee 1 of every term) goes first, then the term's other trustees
+    until the term's page no longer awaits the poll (k of n). Before the k-th, the poll still awaits. Returns
+    the logins that decrypted."""
+    from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
+
+    require_sealing()
+    folder = server.instance / DEMO_TRUSTEES
+    logins, term_url, done = [BUREAU_LOGIN[0]], None, []
+    while logins:
+        login = logins.pop(0)
+        page = new_page(360)
+        log_in(page, server.url, login, BUREAU_LOGIN[1] if login == BUREAU_LOGIN[0] else SECRETARY_PASSWORD)
+        href = _open_decryption(page, server.url, poll_id)
+        assert href is not None, f"{login}'s home page has no task to decrypt poll {poll_id}"
+        storage = page.locator("#device").get_attribute("data-storage-key")  # salon-trustee:p<p>:k<term>:u<user>
+        programme, term = re.match(r"salon-trustee:p(\d+):k(\d+):", storage).groups()
+        if term_url is None:
+            term_url = href
+            logins += sorted(p.name.split(f"-p{programme}-k{term}.json")[0]
+                             for p in folder.glob(f"*-p{programme}-k{term}.json")
+                             if not p.name.startswith(f"{login}-"))
+        page.wait_for_selector("#restore:not([hidden])")  # the demo's key is not on this fresh device
+        page.set_input_files("#restore-file", str(folder / f"{login}-p{programme}-k{term}.json"))
+        page.wait_for_selector("#backup:not([hidden])")
+        page.click(f"button[data-decrypt$='/polls/{poll_id}']")
+        page.wait_for_selector("#decrypt .badge.ok")
+        done.append(login)
+        page.goto(term_url)
+        if shot is not None and name and len(done) == 1:
+            shot(page, f"{name}-trustee-decrypted-360")
+            assert fits_width(page)
+        if page.locator("#awaited").count() == 0:  # k trustees have decrypted: the poll is counted
+            return done
+        assert page.locator("#awaited li").count() >= 1
+    raise AssertionError(f"every trustee decrypted ({done}) and poll {poll_id} is still awaited")
+
+
+def polls_open_unsealed(database_url: str) -> None:
+    """Set-up for journeys about something other than the ballot: the demo's trustee terms are retired (as the
+    bureau would retire a term), so the polls they open are not sealed and count at their close. Decrypting
+    (k trustees, each on their own device) would only add minutes to them; the sealed journeys are
+    test_topic_journeys.py and test_review_journey.py."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE trustee_terms SET retired_at = :now WHERE retired_at IS NULL"),
+                     {"now": datetime.now(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)})
+    engine.dispose()

@@ -13,6 +13,10 @@ is asked before closing (dismissed once: nothing changes), then closes; the resu
 four secretaries stand, the bureau opens the vote before standing closes (asked first), the eight vote, the
 bureau closes voting early (asked first), and the new committee sits. Every page fits 360 px (`open_phone`) and passes axe-core (the `shot` and `new_page` fixtures).
 
+Its polls are not sealed (`polls_open_unsealed`): this journey is about the committee's life, and three sealed
+polls would each wait for three trustees to decrypt on their own devices, minutes that test nothing new here; the
+sealed ballot's journeys are test_topic_journeys.py and test_review_journey.py.
+
 The two tests are independent of each other's order: the review's secretaries and roll are communities the
 vacancy test does not touch. Selectors avoid wording except community names and the arithmetic (zh-Hans)."""
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
-from tests.e2e.conftest import _page_key, fits_width, log_in
+from tests.e2e.conftest import _page_key, fits_width, log_in, polls_open_unsealed
 from tests.e2e.test_review_journey import _second_review_due
 from tests.e2e.test_topic_journeys import _future_session
 
@@ -215,6 +219,7 @@ def _committee_topic_held_today(base: str, desk, phones: dict, open_phone, datab
 
 
 def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, shot):
+    polls_open_unsealed(live_server.database_url)
     _second_review_due(live_server.database_url)
     base = live_server.url
     desk = open_phone()

@@ -1,7 +1,9 @@
 """Journey of the half-year review on a phone (360 px): the bureau holds the review and shows the check-in
-QR code; a secretary opens the QR code's link, checks in, votes (radio groups, confirmation, receipt); the
-bureau closes the review; the result page spells out the arithmetic, and the election it triggers is open: the
-secretary stands with one button, and the committee page says why the bureau decides meanwhile.
+QR code; a secretary opens the QR code's link, checks in, votes (radio groups, confirmation in the page, sealed in the browser, the receipt
+its fingerprint: SPEC §5.1); the bureau closes the review, which then awaits the drawn trustees; three of them
+decrypt by one click each on their own devices; the result page spells out the arithmetic, and the election it
+triggers is open: the secretary stands with one button, and the committee page says why the bureau decides
+meanwhile.
 Selectors avoid wording except the arithmetic itself (zh-Hans, the default)."""
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
-from tests.e2e.conftest import fits_width, log_in
+from tests.e2e.conftest import fits_width, log_in, poll_id_of, require_sealing, trustees_decrypt, vote_sealed
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +42,7 @@ def _second_review_due(database_url: str) -> None:
 
 
 def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, shot):
+    require_sealing()
     _no_quorum(live_server.database_url)
     _second_review_due(live_server.database_url)
     base = live_server.url
@@ -75,10 +78,7 @@ def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, sh
     radios.nth(1).check()  # overall: support, oppose, abstain, blank → oppose
     shot(phone, "review-vote-360")
     assert fits_width(phone)
-    phone.click("form.form button[type=submit]")
-    phone.wait_for_selector("#cast")
-    phone.click("#cast")
-    assert len(phone.inner_text("#receipt").strip()) == 14
+    vote_sealed(phone, shot, "review-vote")
     shot(phone, "review-receipt-360")
 
     desk.goto(review_url)
@@ -87,8 +87,12 @@ def test_qr_check_in_review_ballot_result_and_election(live_server, new_page, sh
     desk.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     desk.check("#understood")
     desk.click("#close-review button")
-    desk.wait_for_selector("#arithmetic")
+    desk.wait_for_selector(".awaiting-trustees")  # sealed: the rule applies once the trustees have counted
     assert asked and "无法撤销" in asked[0]
+    assert desk.locator("#arithmetic").count() == 0 and desk.locator(".awaited-trustees").count() == 1
+    shot(desk, "review-awaiting-360")
+    assert fits_width(desk)
+    assert len(trustees_decrypt(new_page, live_server, poll_id_of(desk))) == 3  # the drawn term: 3 of 4
 
     phone.goto(review_url)
     arithmetic = phone.inner_text("#arithmetic")

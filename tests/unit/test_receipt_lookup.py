@@ -1,4 +1,6 @@
 """A receipt code is found however the voter types it (issue 15): spaces, no hyphens, any case, full width."""
+import re
+
 import pytest
 
 from salon.ballots.services import new_receipt_code, normalise_receipt
@@ -20,3 +22,19 @@ def test_every_new_code_is_its_own_normal_form():
     for _ in range(200):
         code = new_receipt_code()
         assert normalise_receipt(code.lower().replace("-", " ")) == code
+
+
+FINGERPRINT = "0f" * 32
+
+
+@pytest.mark.parametrize("typed", [FINGERPRINT, FINGERPRINT.upper(), f"  {FINGERPRINT}\n",
+                                   FINGERPRINT[:32] + " " + FINGERPRINT[32:], "".join(chr(ord(c) + 0xFEE0) for c in FINGERPRINT)])
+def test_a_sealed_ballots_fingerprint_pasted_any_way_is_the_published_one(typed):
+    """A sealed poll's receipt is its 64-hex fingerprint, published in lowercase (SPEC §5.1)."""
+    assert normalise_receipt(typed) == FINGERPRINT
+
+
+@pytest.mark.parametrize("typed", [FINGERPRINT[:-1], FINGERPRINT + "0", FINGERPRINT[:-1] + "g"])
+def test_what_cannot_be_a_fingerprint_matches_nothing(typed):
+    found = normalise_receipt(typed)
+    assert found != FINGERPRINT and not re.fullmatch(r"[0-9a-f]{64}", found)

@@ -323,3 +323,47 @@ def test_the_ballot_of_a_review_with_topics_asks_about_each(app, client, world):
     login(client, "sec_a2")
     vote = client.get(f"/reviews/{with_topic}/vote").get_data(as_text=True)
     assert "请评价每个议题是否有效" in vote and TITLE in vote
+
+
+def test_a_closed_sealed_review_says_it_awaits_the_trustees_and_offers_nothing_more(app, world):
+    """SPEC §5.1: a sealed review's rule waits for the trustees' count. Meanwhile its page says check-in and
+    voting are closed, how many were present and who is still awaited, and offers neither the vote, the roll nor
+    the close again; once counted it shows the arithmetic."""
+    from datetime import timedelta
+
+    from salon import clock
+    from salon.ballots import services as ballots
+    from salon.extensions import db
+    from salon.reviews import services as reviews
+    from tests.sealed_keys import decrypt, key_provider, make_key
+    from tests.services.test_reviews import committee_topic, nineteen, seat, sit_committee
+
+    with app.test_request_context():
+        users = nineteen(world)
+        start = clock.utcnow() - timedelta(days=200)
+        sit_committee(world, users, start)
+        committee_topic(world, users, start + timedelta(days=60))
+        key = make_key("p1-k7", user_ids=[world.bureau.id, users[5].id, users[6].id])
+        with key_provider(app, key, kinds={"review"}):
+            review = reviews.open_review(world.programme, world.bureau, confirm_empty=True)
+        reviews.take_roll(review, world.bureau, [seat(u) for u in users[:3]])
+        poll = ballots.get(review.poll_id)
+        overall = {o.code: o.id for q in poll.questions if q.code == "overall" for o in q.options}
+        ballots.cast(poll.id, seat(users[0]), [overall["oppose"]], world.programme.id)
+        reviews.close_review(review, world.programme, world.bureau)
+        db.session.commit()
+        review_id, poll_id = review.id, poll.id
+    bureau, present = app.test_client(), app.test_client()
+    login(bureau, world.bureau.username)
+    login(present, users[1].username)  # present, has not voted
+    for client in (bureau, present):
+        page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+        assert 'id="counting"' in page and 'class="awaiting-trustees"' in page and "awaited-trustees" in page
+        assert 'id="vote"' not in page and 'id="close-review"' not in page and "/roll" not in page
+        assert "3" in re.search(r'<section class="card" id="counting">\s*<p>(.*?)</p>', page).group(1)
+
+    with app.test_request_context():
+        assert decrypt(ballots.get(poll_id), key)
+        db.session.commit()
+    page = bureau.get(f"/reviews/{review_id}").get_data(as_text=True)
+    assert 'id="counting"' not in page and 'id="arithmetic"' in page

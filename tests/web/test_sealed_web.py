@@ -26,7 +26,7 @@ KEY = make_key("p1-k9")
 FINGERPRINT = re.compile(r'<code id="receipt">([0-9a-f]{64})</code>')
 
 
-def _sealed_topic_poll(app, world, api, extra_voters: int = 0) -> tuple[int, dict]:
+def _sealed_topic_poll(app, world, api, extra_voters: int = 0, key=KEY) -> tuple[int, dict]:
     with app.test_request_context():
         for i in range(1, extra_voters + 1):
             community = programmes.add_community(world.programme, world.bureau, f"新社区{i}")
@@ -40,7 +40,7 @@ def _sealed_topic_poll(app, world, api, extra_voters: int = 0) -> tuple[int, dic
     for user, title in zip(world.secretaries, ("短", LONG, "中等长度的议题")):
         assert api(user).post(f"/sessions/{session.id}/nominations",
                               json={"title": title, "problem": "问题"}).status_code == 201
-    with key_provider(app, KEY):
+    with key_provider(app, key):
         poll = api(world.bureau).post(f"/sessions/{session.id}/voting/open").get_json()
     return session.id, poll
 
@@ -152,3 +152,34 @@ def _voter(app, username: str):
     client = app.test_client()
     login(client, username)
     return client
+
+
+def test_the_pages_name_the_trustees_still_awaited(app, world, api):
+    """A closed sealed poll's result and board pages say m of k and who is still awaited, by name; a trustee
+    who has decrypted is no longer named, and once k have decrypted nobody is."""
+    trustees = [world.bureau, *world.secretaries[:2]]
+    key = make_key("p1-k8", user_ids=[u.id for u in trustees])
+    session_id, poll = _sealed_topic_poll(app, world, api, key=key)
+    assert api(world.secretaries[2]).post(f"/polls/{poll['id']}/ballot", json={"choices": []}).status_code == 201
+    assert api(world.bureau).post(f"/sessions/{session_id}/voting/close").status_code in (200, 201)
+    assert not decrypt(ballots.get(poll["id"]), key, trustees=[1])
+    db.session.commit()
+    page = app.test_client()
+    login(page, "sec_a3")
+    results = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
+    board = page.get(f"/polls/{poll['id']}/board").get_data(as_text=True)
+    for shown in (results, board):
+        awaited = html.unescape(re.search(r'<span class="awaited-trustees">(.*?)</span>', shown).group(1))
+        assert trustees[1].display_name in awaited and trustees[2].display_name in awaited
+        assert trustees[0].display_name not in awaited
+    assert "1 位，需要 2 位" in results
+
+    assert decrypt(ballots.get(poll["id"]), key, trustees=[3])
+    db.session.commit()
+    results = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
+    assert "awaited-trustees" not in results and f"/polls/{poll['id']}/board" in results
+    # The voter finds their receipt, the fingerprint, in the result page's list, pasted in capitals or not.
+    mine = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
+    fingerprint = re.search(r'<ul class="receipts"><li><code>([0-9a-f]{64})</code>', mine).group(1)
+    found = page.get(f"/topics/sessions/{session_id}/results?receipt=+{fingerprint.upper()}+").get_data(as_text=True)
+    assert "flash-success" in found and 'maxlength="80"' in found

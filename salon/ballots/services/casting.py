@@ -165,17 +165,21 @@ def check_choices(poll: Poll, choices: list[int]) -> None:
 _UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # random bytes at or above it are dropped: every letter equally likely
 
 
-RECEIPT_TYPED_MAX = 40  # what a receipt lookup accepts as typed (spaces, hyphens) before normalising
+RECEIPT_TYPED_MAX = 80  # what a receipt lookup accepts as typed or pasted (spaces, hyphens; a 64-hex fingerprint)
+FINGERPRINT_HEX = 64  # a sealed ballot's receipt: its SHA-256 fingerprint, published in lowercase hex
 
 
 def normalise_receipt(typed) -> str:
     """A receipt code as a voter may type it — with spaces, without hyphens, in any case, full-width from a
-    Chinese keyboard — in the published form "ABCD-EFGH-JKMN". Whatever cannot be a code comes back cleaned
-    but unformatted, so it matches nothing."""
+    Chinese keyboard — in the published form "ABCD-EFGH-JKMN"; a sealed ballot's fingerprint (64 hex digits)
+    in its published lowercase. Whatever cannot be either comes back cleaned but unformatted, so it matches
+    nothing."""
     if not isinstance(typed, str):
         return ""
     cleaned = "".join(c for c in unicodedata.normalize("NFKC", typed[:RECEIPT_TYPED_MAX]).upper()
                       if c.isalnum())
+    if len(cleaned) == FINGERPRINT_HEX and all(c in "0123456789ABCDEF" for c in cleaned):
+        return cleaned.lower()
     if len(cleaned) == 12 and all(c in RECEIPT_ALPHABET for c in cleaned):
         return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
     return cleaned

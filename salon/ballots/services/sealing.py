@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from salon import clock
+from salon.accounts import services as accounts
 from salon.audit import services as audit
 from salon.ballots import signals
 from salon.ballots.models import Counter, Decryption, Option, Poll, PollState, Question, SealedBallot, SealedKey
@@ -269,14 +270,18 @@ class Progress:
     decrypted: int
     threshold: int
     awaited: tuple[int, ...]  # the trustee indexes that have not decrypted
-    awaited_users: tuple[int, ...]  # their user ids (the trustees room names them)
+    awaited_users: tuple[int, ...]  # their user ids
+    awaited_names: tuple[str, ...] = ()  # their display names, in trustee order: what the pages say
 
 
 def sealed_progress(poll: Poll) -> Progress:
-    """For the pages: how many trustees have decrypted the poll's sums, of the k needed, and who is awaited."""
+    """For the pages: how many trustees have decrypted the poll's sums, of the k needed, and who is awaited
+    (by name: a voter reading "awaiting the trustees" learns whom to ask)."""
     done, k, trustees = decryption_status(poll)
     awaited = tuple((i, u) for i, u in trustees if i not in done)
-    return Progress(len(done), k, tuple(i for i, _u in awaited), tuple(u for _i, u in awaited))
+    names = accounts.display_names([u for _i, u in awaited]) if awaited else {}
+    return Progress(len(done), k, tuple(i for i, _u in awaited), tuple(u for _i, u in awaited),
+                    tuple(names[u] for _i, u in awaited if u in names))
 
 
 def _sums(key: SealedKey) -> list[list[Ciphertext]]:
