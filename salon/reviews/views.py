@@ -214,7 +214,11 @@ def close(review_id):
     form = CloseReviewForm()
     if form.validate_on_submit():
         services.close_review(review, current_user.programme, current_user)
-        flash(_("The review is closed."), "success")
+        if review.state == ReviewState.OPEN:  # a sealed ballot: the rule waits for the trustees' count
+            flash(_("Check-in and voting have ended. The rule is applied once the trustees have decrypted the "
+                    "count."), "success")
+        else:
+            flash(_("The review is closed."), "success")
     elif form.text_refused:
         return _review_page(review, close_form=form, status=422)
     elif form.is_submitted() and "understood" in form.errors:

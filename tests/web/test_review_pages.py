@@ -367,3 +367,34 @@ def test_a_closed_sealed_review_says_it_awaits_the_trustees_and_offers_nothing_m
         db.session.commit()
     page = bureau.get(f"/reviews/{review_id}").get_data(as_text=True)
     assert 'id="counting"' not in page and 'id="arithmetic"' in page
+
+
+def test_closing_a_sealed_review_says_the_rule_waits_for_the_trustees(app, world):
+    """The close of a sealed review ends check-in and voting, but the rule waits for the trustees' count: the
+    bureau is told so, not that the review is closed."""
+    from datetime import timedelta
+
+    from salon import clock
+    from salon.extensions import db
+    from salon.reviews import services as reviews
+    from salon.reviews.models import Review, ReviewState
+    from tests.sealed_keys import key_provider, make_key
+    from tests.services.test_reviews import committee_topic, nineteen, seat, sit_committee
+
+    with app.test_request_context():
+        users = nineteen(world)
+        start = clock.utcnow() - timedelta(days=200)
+        sit_committee(world, users, start)
+        committee_topic(world, users, start + timedelta(days=60))
+        key = make_key("p1-k8", user_ids=[world.bureau.id, users[5].id, users[6].id])
+        with key_provider(app, key, kinds={"review"}):
+            review = reviews.open_review(world.programme, world.bureau, confirm_empty=True)
+        reviews.take_roll(review, world.bureau, [seat(u) for u in users[:3]])
+        db.session.commit()
+        review_id = review.id
+    bureau = app.test_client()
+    login(bureau, world.bureau.username)
+    page = bureau.post(f"/reviews/{review_id}/close", data={"understood": "y"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "签到和投票已结束。托管人解密计票后即适用改选规则。" in page and "评议已结束" not in page
+    assert db.session.get(Review, review_id).state == ReviewState.OPEN
