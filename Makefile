@@ -93,6 +93,7 @@ i18n-compile: venv
 bench: venv vendor
 	$(BIN)/python bench/ballots.py
 	$(BIN)/python bench/sealed.py
+	$(BIN)/python bench/sealed_close.py
 
 # When a release is cut: the upgrade test's database of this release (docs/upgrades.md). Needs PostgreSQL.
 release-fixture: venv
