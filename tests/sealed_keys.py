@@ -6,6 +6,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from salon.ballots import services as ballots
 from salon.sealed import ballot as sealed_ballot
 from salon.sealed import board as sealed_board
@@ -91,10 +93,15 @@ def demo_trustee_secrets() -> dict:
     from salon.trustees import demo as trustees_demo
     from salon.trustees.models import TrusteeTerm
 
+    # The folder is the test app's, shared by every demo a worker loads: take only the files of this database's
+    # ready terms whose public key is theirs.
+    terms = {t.key_term: t for t in db.session.scalars(select(TrusteeTerm)) if t.key_record}
     held: dict = {}
     for path in sorted(trustees_demo.backup_folder().glob("*.json")):
         backup = json.loads(path.read_text(encoding="utf-8"))
-        term = db.session.get(TrusteeTerm, int(backup["term"].split("-k")[1]))
+        term = terms.get(backup["term"])
+        if term is None or backup["public_key"] != term.key_record["public_key"]:
+            continue
         entry = held.setdefault(backup["term"], {"programme_id": term.programme_id, "threshold": term.threshold,
                                                  "secrets": {}})
         entry["secrets"][backup["index"]] = int(backup["secret"], 16)

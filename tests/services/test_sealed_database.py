@@ -93,6 +93,10 @@ def su(app):
         assert conn.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_walinspect"))
+        # Earlier tests' rolled-back rows leave dead tuples in these tables, and autovacuum may already have
+        # removed their TOAST chunks while the heap tuples wait: pageinspect cannot detoast those ("missing chunk
+        # number 0"). A plain VACUUM first removes both (the same horizon holds for a table and its TOAST).
+        conn.execute(text("VACUUM ballot_sealed, ballot_sealed_alphas, ballot_voters, ballot_counters"))
         # This server is shared and checkpoints often: a temporary slot (gone with this connection) keeps the
         # WAL from now on, so the whole poll's WAL can still be read at the end.
         conn.execute(text("SELECT pg_create_physical_replication_slot(:n, true, true)"),
