@@ -12,7 +12,6 @@ from salon.ballots import services as ballots
 from salon.sealed import ballot as sealed_ballot
 from salon.sealed import board as sealed_board
 from salon.sealed import threshold
-from salon.sealed.elgamal import Ciphertext
 from salon.sealed.group import Point, SeededNonces
 
 
@@ -59,11 +58,8 @@ def key_provider(app, key: TestKey | None, kinds=None):
 
 def factors_of(poll, key: TestKey, trustee: int, seed: str = "factors") -> dict:
     """What trustee `trustee`'s device sends for a closed poll (salon.sealed.board.trustee_factors)."""
-    request = ballots.decryption_request(poll)
-    questions = [sealed_ballot.Question.from_json(q) for q in request["questions"]]
-    sums = [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in request["tally"]]
-    return sealed_board.trustee_factors(request["poll"], Point.from_hex(request["public_key"]), questions, sums,
-                                        trustee, key.secrets[trustee], SeededNonces(f"{seed}/{trustee}"))
+    return sealed_board.request_factors(ballots.decryption_request(poll), trustee, key.secrets[trustee],
+                                        SeededNonces(f"{seed}/{trustee}"))
 
 
 def decrypt(poll, key: TestKey, trustees=None) -> bool:

@@ -40,6 +40,19 @@ def tally_json(sums: list[list[Ciphertext]]) -> list[list[dict]]:
     return [[c.to_json() for c in row] for row in sums]
 
 
+def tally_from_json(rows) -> list[list[Ciphertext]]:
+    """The inverse of tally_json (a sum of no ballots is the identity, allowed here)."""
+    return [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in rows]
+
+
+def request_factors(request: dict, trustee: int, secret: int, rng) -> dict:
+    """trustee_factors for a decryption request as the server hands it to a device ({poll, public_key, questions,
+    tally}): what trustees.js's trusteeFactors computes in the browser."""
+    questions = [ballots.Question.from_json(q) for q in request["questions"]]
+    return trustee_factors(request["poll"], Point.from_hex(request["public_key"]), questions,
+                           tally_from_json(request["tally"]), trustee, secret, rng)
+
+
 def trustee_factors(poll: str, public_key: Point, questions: Sequence[ballots.Question],
                     sums: list[list[Ciphertext]], trustee: int, secret: int, rng) -> dict:
     """What one trustee's device sends after the close: a proven factor per tally ciphertext."""

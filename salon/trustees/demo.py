@@ -18,9 +18,7 @@ from salon import clock, demo
 from salon.ballots import services as ballots
 from salon.committee import services as committee
 from salon.extensions import db
-from salon.sealed import ballot as sealed_ballot
 from salon.sealed import board, threshold
-from salon.sealed.elgamal import Ciphertext
 from salon.sealed.group import Point, SeededNonces
 from salon.trustees import services
 from salon.trustees.models import DEALING, READY, TrusteeTerm
@@ -109,10 +107,8 @@ def decrypt_closed(poll, actor=None, now=None) -> None:
             if not any(p.id == poll.id for p in ballots.polls_to_decrypt(key["programme_id"], term, index)):
                 continue
             request = ballots.decryption_request(poll)
-            questions = [sealed_ballot.Question.from_json(q) for q in request["questions"]]
-            sums = [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in request["tally"]]
-            factors = board.trustee_factors(request["poll"], Point.from_hex(request["public_key"]), questions, sums,
-                                            index, secret, SeededNonces(f"salon-demo/{request['poll']}/{index}"))
+            factors = board.request_factors(request, index, secret,
+                                            SeededNonces(f"salon-demo/{request['poll']}/{index}"))
             # At the close's moment: the demo lays out its past, and what counting starts (an election seating its
             # committee) happens then, not on the day the demo is loaded.
             if ballots.record_decryption(poll, index, factors, now=now):

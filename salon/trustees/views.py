@@ -125,6 +125,11 @@ def _body() -> dict:
 @bp.route("/<int:term_id>/device")
 @_device
 def device(term):
+    return _device_state(term)
+
+
+def _device_state(term):
+    """What a trustee's device reads after each step: the term's state and its own part."""
     return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
 
 
@@ -134,7 +139,7 @@ def device_dealing(term):
     data = _body()
     services.post_dealing(term, current_user, data.get("transport_key"), data.get("commitments"),
                           data.get("proofs"), data.get("round"))
-    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+    return _device_state(term)
 
 
 @bp.route("/<int:term_id>/device/shares", methods=["POST"])
@@ -142,7 +147,7 @@ def device_dealing(term):
 def device_shares(term):
     data = _body()
     services.post_shares(term, current_user, data.get("shares"), data.get("round"))
-    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+    return _device_state(term)
 
 
 @bp.route("/<int:term_id>/device/confirm", methods=["POST"])
@@ -150,7 +155,7 @@ def device_shares(term):
 def device_confirm(term):
     data = _body()
     services.confirm(term, current_user, data.get("public_key"), data.get("round"))
-    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+    return _device_state(term)
 
 
 @bp.route("/<int:term_id>/device/complaint", methods=["POST"])
@@ -158,7 +163,7 @@ def device_confirm(term):
 def device_complaint(term):
     data = _body()
     services.complain(term, current_user, data.get("dealer"), data.get("round"))
-    return jsonify(services.device_state(term, services.trustee_of(term, current_user)))
+    return _device_state(term)
 
 
 @bp.route("/<int:term_id>/device/polls/<int:poll_id>")

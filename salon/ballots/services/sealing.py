@@ -285,7 +285,7 @@ def sealed_progress(poll: Poll) -> Progress:
 
 
 def _sums(key: SealedKey) -> list[list[Ciphertext]]:
-    return [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in key.tally]
+    return sealed_board.tally_from_json(key.tally)
 
 
 def _commitments(record: dict) -> dict[int, list[Point]]:
