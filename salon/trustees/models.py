@@ -11,15 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from salon.clock import utcnow
 from salon.extensions import db
-
-COMMITTEE = "committee"  # the bureau and the sitting committee's members: topic polls while it sits
-DRAWN = "drawn"  # the bureau and secretaries drawn by lot: reviews, elections, and topic polls otherwise
-
-# The ceremony, step by step: a drawn term's seed is published (announced) before the draw; then every trustee
-# deals (dealing), sends each other trustee their share, encrypted (sharing), checks the shares they received
-# and confirms the joint key (checking); when all have confirmed, the key is ready.
-ANNOUNCED, DEALING, SHARING, CHECKING, READY = "announced", "dealing", "sharing", "checking", "ready"
-STATES = (ANNOUNCED, DEALING, SHARING, CHECKING, READY)
+# The kinds of term and the ceremony's states are the rules' words (salon/rules/trustees.py); the room's modules
+# and its tests import them from here too.
+from salon.rules.trustees import (ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY,  # noqa: F401
+                                  SHARING, STATES)
 
 
 class TrusteeTerm(db.Model):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, true, update
@@ -33,6 +33,7 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rows import get_scoped
 from salon.rules import committee as lot
+from salon.rules import trustees as rules
 from salon.sealed import board, threshold
 from salon.sealed.group import EncodingError, Point
 from salon.sealed.proofs import Branch
@@ -67,13 +68,8 @@ def terms_of(user) -> list[tuple[TrusteeTerm, Trustee]]:
 
 
 def serves_new_polls(term: TrusteeTerm, now: datetime, sitting_term_id: int | None = None) -> bool:
-    """A ready key that a poll opened now would use: not retired, a drawn term within its half year, a
-    committee's term while that committee sits."""
-    if term.state != READY or term.retired_at is not None:
-        return False
-    if term.kind == DRAWN:
-        return term.ends_at is None or now < term.ends_at
-    return sitting_term_id is not None and term.committee_term_id == sitting_term_id
+    """A ready key that a poll opened now would use (salon.rules.trustees.serves_new_polls)."""
+    return rules.serves_new_polls(term, now, sitting_term_id)
 
 
 def current_drawn(programme_id: int) -> TrusteeTerm | None:
@@ -109,15 +105,9 @@ def home_rows(user) -> list[tuple[TrusteeTerm, Trustee | None]]:
 
 
 def announce_due(programme_id: int, now: datetime, term: TrusteeTerm | None | object = ...) -> bool:
-    """The bureau may (and is prompted to) announce a drawn term: none under way, and the ready one, if any,
-    ends within ANNOUNCE_BEFORE_END_DAYS. `term`: the current drawn term, when the caller has read it."""
-    if term is ...:
-        term = current_drawn(programme_id)
-    if term is None:
-        return True
-    if term.state != READY:
-        return False
-    return term.ends_at is not None and now >= term.ends_at - timedelta(days=limits.ANNOUNCE_BEFORE_END_DAYS)
+    """The bureau may (and is prompted to) announce a drawn term (salon.rules.trustees.announce_due). `term`:
+    the current drawn term, when the caller has read it."""
+    return rules.announce_due(current_drawn(programme_id) if term is ... else term, now)
 
 
 # --- the key a new poll uses (registered with the ballot engine) ----------------------------------------------
@@ -128,19 +118,12 @@ def poll_key(term: TrusteeTerm) -> ballots.PollKey:
 
 
 def key_for(programme_id: int, kind: str, now: datetime) -> ballots.PollKey | None:
-    """SPEC §5.1: a topic poll while a committee sits uses the committee's key if ready, else the drawn one;
-    reviews and elections (which judge or choose the committee) always the drawn one. None: no ready key, the
-    poll is not sealed."""
-    if kind == "topic":
-        sitting = committee.sitting_term(programme_id)
-        if sitting is not None:
-            term = committee_term_for(sitting.id)
-            if term is not None and serves_new_polls(term, now, sitting.id):
-                return poll_key(term)
-    term = ready_drawn(programme_id)
-    if term is not None and serves_new_polls(term, now):
-        return poll_key(term)
-    return None
+    """The key a poll of `kind` opened at `now` takes (SPEC §5.1, salon.rules.trustees.key_term_for). None: no
+    ready key, the poll is not sealed."""
+    sitting = committee.sitting_term(programme_id) if kind == rules.TOPIC else None
+    mine = committee_term_for(sitting.id) if sitting is not None else None
+    term = rules.key_term_for(kind, now, mine, ready_drawn(programme_id), sitting.id if sitting else None)
+    return poll_key(term) if term is not None else None
 
 
 # --- terms -------------------------------------------------------------------------------------------------------
@@ -164,7 +147,7 @@ def _start(term: TrusteeTerm, people: list[tuple[object, int | None, str]], now:
     for index, (user, seat_id, public_id) in enumerate(people, start=1):
         db.session.add(Trustee(term_id=term.id, programme_id=term.programme_id, index=index, user_id=user.id,
                                seat_id=seat_id, public_id=public_id))
-    term.threshold = len(people) - 1
+    term.threshold = rules.threshold(len(people))  # k = n - 1; fewer than three refused
     term.state = DEALING
     term.started_at = now
     db.session.flush()
@@ -187,9 +170,9 @@ def sync_committee(programme_id: int, now: datetime, actor=None) -> TrusteeTerm 
     members = committee.sitting_members(sitting)
     current = committee_term_for(sitting.id)
     wanted = [m.user_id for m in members if m.user_id is not None]
-    if current is not None and [t.user_id for t in current.trustees][1:] == wanted:
+    if current is not None and not rules.committee_changed([t.user_id for t in current.trustees][1:], wanted):
         return current
-    if len(wanted) + 1 < limits.MIN_TRUSTEES:
+    if not rules.holds_a_key(len(wanted) + 1):
         return current
     bureau = _bureau_trustee(programme_id, actor)
     if bureau is None:
@@ -217,7 +200,7 @@ def announce_draw(programme, actor, now: datetime | None = None, seed: str | Non
     lock_programme(programme.id)  # step 1 of the lock order (salon/database.py)
     if not announce_due(programme.id, now):
         raise Conflict(_("A drawn term of trustees is already under way, or the ready one does not end within "
-                         "%(days)d days.", days=limits.ANNOUNCE_BEFORE_END_DAYS), "term")
+                         "%(days)d days.", days=rules.ANNOUNCE_BEFORE_END_DAYS), "term")
     term = TrusteeTerm(programme_id=programme.id, kind=DRAWN, state=ANNOUNCED, seed=seed or secrets.token_hex(32),
                        created_by_id=actor.id, created_at=now)
     db.session.add(term)
@@ -245,15 +228,15 @@ def draw(term: TrusteeTerm, actor, now: datetime | None = None) -> TrusteeTerm:
     if term.kind != DRAWN or term.state != ANNOUNCED:
         raise Conflict(_("This term has been drawn already."), "term")
     entries = lot_entries(term.programme_id)
-    if len(entries) + 1 < limits.MIN_TRUSTEES:
+    if not rules.may_draw(len(entries)):
         raise Conflict(_("At least %(n)d secretaries must hold a seat to draw trustees.",
-                         n=limits.MIN_TRUSTEES - 1), "term")
+                         n=rules.MIN_TRUSTEES - 1), "term")
     holders = programmes.holders_by_community(term.programme_id)
     by_seat = {c.seat.id: holders[c.id] for c in programmes.communities(term.programme_id, active_only=True)
                if c.id in holders}
-    chosen = draw_order(entries, term.seed)[:limits.DRAWN_SECRETARIES]
+    chosen = draw_order(entries, term.seed)[:rules.DRAWN_SECRETARIES]
     term.lot_entries = [[seat_id, public_id] for seat_id, public_id in entries]
-    term.ends_at = lot.add_months(now, limits.DRAWN_TERM_MONTHS)
+    term.ends_at = rules.drawn_term_end(now)
     _start(term, [(actor, None, "")] + [(by_seat[seat_id], seat_id, public_id) for seat_id, public_id, _d in chosen],
            now)
     audit.record(term.programme_id, actor, "trustees.draw", term, trustees=len(chosen) + 1)
@@ -274,7 +257,7 @@ def lot_rows(term: TrusteeTerm) -> list[LotRow]:
     if not term.seed or not term.lot_entries:
         return []
     order = draw_order([(int(s), p) for s, p in term.lot_entries], term.seed)
-    return [LotRow(i + 2 if i < limits.DRAWN_SECRETARIES else None, seat_id, public_id, digest,
+    return [LotRow(i + 2 if i < rules.DRAWN_SECRETARIES else None, seat_id, public_id, digest,
                    committee.shell_line(f"{term.seed}:{public_id}"))
             for i, (seat_id, public_id, digest) in enumerate(order)]
 
@@ -532,10 +515,8 @@ def _retire_committees_gone(programme_id: int, sitting_id: int | None, now: date
 
 
 def may_await_decryption(term: TrusteeTerm, now: datetime) -> bool:
-    """Whether closed polls of this key may still await decryption: ready, and not retired longer ago than
-    DECRYPT_WINDOW_DAYS (which bounds what the home page asks the engine, however many terms the years bring)."""
-    return term.state == READY and (
-        term.retired_at is None or now - term.retired_at <= timedelta(days=limits.DECRYPT_WINDOW_DAYS))
+    """Whether closed polls of this key may still await decryption (salon.rules.trustees.may_await_decryption)."""
+    return rules.may_await_decryption(term, now)
 
 
 def advance(programme, now: datetime | None = None) -> list[str]:

@@ -1,0 +1,127 @@
+"""The trustees' rules (salon.rules.trustees, SPEC §5.1) at their boundaries, on plain terms and fixed times."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+
+from salon.rules import trustees as rules
+
+DRAWN_AT = datetime(2026, 8, 31, 9, 30)
+TICK = timedelta(microseconds=1)
+
+
+@dataclass
+class Term:
+    kind: str = rules.DRAWN
+    state: str = rules.READY
+    retired_at: datetime | None = None
+    ends_at: datetime | None = None
+    committee_term_id: int | None = None
+
+
+def drawn(**kw) -> Term:
+    return Term(kind=rules.DRAWN, ends_at=rules.drawn_term_end(DRAWN_AT), **kw)
+
+
+def of_committee(committee_term_id=7, **kw) -> Term:
+    return Term(kind=rules.COMMITTEE, committee_term_id=committee_term_id, **kw)
+
+
+# --- how many hold a key, how many decrypt ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("n,k", [(3, 2), (4, 3), (16, 15)])
+def test_k_is_n_minus_one(n, k):
+    assert rules.holds_a_key(n) and rules.threshold(n) == k
+
+
+@pytest.mark.parametrize("n", [2, 1, 0])
+def test_fewer_than_three_trustees_are_refused(n):
+    assert not rules.holds_a_key(n)
+    with pytest.raises(rules.TooFewTrustees):
+        rules.threshold(n)
+
+
+def test_a_draw_needs_two_secretaries_besides_the_bureau():
+    assert rules.may_draw(2) and not rules.may_draw(1)
+
+
+def test_a_committee_term_changes_with_its_members_in_their_order():
+    assert not rules.committee_changed([5, 6, 7], [5, 6, 7])
+    assert rules.committee_changed([5, 6, 7], [5, 6, 8])  # a seat handed over
+    assert rules.committee_changed([5, 6, 7], [5, 6])  # a member gone
+    assert rules.committee_changed([5, 6, 7], [6, 5, 7])
+
+
+# --- a drawn term's half year -------------------------------------------------------------------------------------
+
+def test_a_drawn_term_serves_half_a_year_its_last_moment_included_its_end_excluded():
+    term = drawn()
+    assert term.ends_at == datetime(2027, 2, 28, 9, 30)  # 31 August + 6 months: the month's last day
+    assert rules.serves_new_polls(term, DRAWN_AT)
+    assert rules.serves_new_polls(term, term.ends_at - TICK)
+    assert not rules.serves_new_polls(term, term.ends_at)
+
+
+@pytest.mark.parametrize("change", [{"state": rules.CHECKING}, {"state": rules.ANNOUNCED},
+                                    {"retired_at": DRAWN_AT}])
+def test_a_key_not_ready_or_retired_serves_no_new_poll(change):
+    assert not rules.serves_new_polls(drawn(**change), DRAWN_AT)
+    assert not rules.serves_new_polls(of_committee(**change), DRAWN_AT, sitting_term_id=7)
+
+
+def test_a_committees_key_serves_while_that_committee_sits_only():
+    term = of_committee(7)
+    assert rules.serves_new_polls(term, DRAWN_AT, sitting_term_id=7)
+    assert not rules.serves_new_polls(term, DRAWN_AT, sitting_term_id=8)  # another committee sits
+    assert not rules.serves_new_polls(term, DRAWN_AT, sitting_term_id=None)  # none sits
+    assert not rules.serves_new_polls(None, DRAWN_AT, 7)
+
+
+# --- which key a new poll takes -----------------------------------------------------------------------------------
+
+def test_a_topic_poll_takes_the_sitting_committees_key_reviews_and_elections_the_drawn_one():
+    mine, lot = of_committee(7), drawn()
+    assert rules.key_term_for(rules.TOPIC, DRAWN_AT, mine, lot, 7) is mine
+    for kind in ("review", "election"):
+        assert rules.key_term_for(kind, DRAWN_AT, mine, lot, 7) is lot
+
+
+def test_a_topic_poll_falls_back_to_the_drawn_key_then_to_none():
+    lot = drawn()
+    assert rules.key_term_for(rules.TOPIC, DRAWN_AT, of_committee(7, state=rules.DEALING), lot, 7) is lot
+    assert rules.key_term_for(rules.TOPIC, DRAWN_AT, of_committee(7), lot, 8) is lot  # not the sitting one
+    assert rules.key_term_for(rules.TOPIC, DRAWN_AT, None, lot, None) is lot
+    assert rules.key_term_for(rules.TOPIC, DRAWN_AT, None, None, None) is None  # not sealed
+
+
+def test_at_the_drawn_terms_end_a_review_finds_no_key():
+    lot = drawn()
+    assert rules.key_term_for("review", lot.ends_at - TICK, None, lot, None) is lot
+    assert rules.key_term_for("review", lot.ends_at, None, lot, None) is None
+
+
+# --- announcing the next drawn term -------------------------------------------------------------------------------
+
+def test_the_next_draw_may_be_announced_from_thirty_days_before_the_end():
+    lot = drawn()
+    opens = lot.ends_at - timedelta(days=rules.ANNOUNCE_BEFORE_END_DAYS)
+    assert rules.announce_due(lot, opens)
+    assert not rules.announce_due(lot, opens - TICK)
+
+
+def test_a_first_draw_is_due_and_none_while_one_is_under_way():
+    assert rules.announce_due(None, DRAWN_AT)
+    for state in (rules.ANNOUNCED, rules.DEALING, rules.SHARING, rules.CHECKING):
+        assert not rules.announce_due(drawn(state=state), DRAWN_AT + timedelta(days=365))
+
+
+# --- how long a retired key is asked about ------------------------------------------------------------------------
+
+def test_a_retired_key_awaits_decryption_for_120_days_then_is_no_longer_asked_about():
+    retired = drawn(retired_at=DRAWN_AT)
+    assert rules.may_await_decryption(drawn(), DRAWN_AT + timedelta(days=3650))  # not retired: always
+    assert rules.may_await_decryption(retired, DRAWN_AT + timedelta(days=120))
+    assert not rules.may_await_decryption(retired, DRAWN_AT + timedelta(days=120) + TICK)
+    assert not rules.may_await_decryption(drawn(state=rules.CHECKING), DRAWN_AT)
