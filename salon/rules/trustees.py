@@ -15,9 +15,11 @@ from salon.rules.committee import add_months
 COMMITTEE, DRAWN = "committee", "drawn"
 # The ceremony, step by step: a drawn term's seed is published (announced) before the draw; then every trustee
 # deals (dealing), sends each other trustee their share, encrypted (sharing), checks the shares they received
-# and confirms the joint key (checking); when all have confirmed, the key is ready.
+# and confirms the joint key (checking); when all have confirmed, the key is ready. A term whose upheld complaints
+# left fewer than MIN_TRUSTEES trustees has failed: it never holds a key.
 ANNOUNCED, DEALING, SHARING, CHECKING, READY = "announced", "dealing", "sharing", "checking", "ready"
-STATES = (ANNOUNCED, DEALING, SHARING, CHECKING, READY)
+FAILED = "failed"
+STATES = (ANNOUNCED, DEALING, SHARING, CHECKING, READY, FAILED)
 # The one kind of poll a sitting committee's key may serve (reviews and elections judge or choose the committee).
 TOPIC = "topic"
 
@@ -82,10 +84,10 @@ def key_term_for(kind: str, now: datetime, committee_term, drawn_term, sitting_t
 
 
 def announce_due(current_drawn, now: datetime) -> bool:
-    """The bureau may (and is prompted to) announce a drawn term: none under way, and the ready one, if any,
-    ends within ANNOUNCE_BEFORE_END_DAYS (from that moment on, included). `current_drawn`: the newest drawn term
+    """The bureau may (and is prompted to) announce a drawn term: none under way (or the last one failed), and
+    the ready one, if any, ends within ANNOUNCE_BEFORE_END_DAYS (from that moment on, included). `current_drawn`: the newest drawn term
     not retired, or None."""
-    if current_drawn is None:
+    if current_drawn is None or current_drawn.state == FAILED:
         return True
     if current_drawn.state != READY:
         return False
@@ -105,3 +107,27 @@ def committee_changed(trustee_user_ids: list[int], member_user_ids: list[int]) -
     """Whether a committee's term of trustees no longer matches its members (a by-election, a seat handed over):
     `trustee_user_ids` are the term's trustees after the bureau (trustee 1), in index order."""
     return list(trustee_user_ids) != list(member_user_ids)
+
+
+# --- complaints in the ceremony (docs/sealed-ballots.md, "Complaints, decided by evidence") ---------------------
+
+def state_after_drop(remaining: int) -> str:
+    """After an upheld complaint drops its dealer: the ceremony restarts (dealing) with those left, k = n − 1 of
+    them, or the term fails if fewer than MIN_TRUSTEES are left."""
+    return DEALING if holds_a_key(remaining) else FAILED
+
+
+def may_complain(state: str, confirmed: bool, dealer: int, dealers: set[int], me: int,
+                 decided_against: set[int]) -> str | None:
+    """Why a trustee may not complain against `dealer` now, or None if they may: at the checking step only,
+    before they confirmed, against another trustee still dealing in this round, once per dealer and round.
+    Answers "state", "confirmed", "dealer" or "decided" (the services word the refusal)."""
+    if state != CHECKING:
+        return "state"
+    if confirmed:
+        return "confirmed"
+    if isinstance(dealer, bool) or dealer not in dealers or dealer == me:
+        return "dealer"
+    if dealer in decided_against:
+        return "decided"
+    return None

@@ -155,9 +155,12 @@ def _verify(board, problems: list[str]) -> None:
     k, term, trustees = key["threshold"], key["term"], key["trustees"]
     _require(2 <= k <= len(trustees), "the key needs 2 ≤ k ≤ n trustees")
     commitments: dict[int, list[Point]] = {}
-    for position, trustee in enumerate(trustees, start=1):
-        _require(isinstance(trustee, dict) and trustee.get("index") == position,
-                 f"trustee {position}: indexes must run 1 … n in order")
+    previous = 0
+    for trustee in trustees:
+        # Indexes are 1 … n, save those of trustees dropped from the ceremony (a bad share): distinct, increasing.
+        _require(isinstance(trustee, dict) and _is_int(trustee.get("index")) and trustee["index"] > previous,
+                 f"trustee after {previous}: indexes must be positive and increasing")
+        position = previous = trustee["index"]
         points = trustee.get("commitments")
         _require(isinstance(points, list) and len(points) == k, f"trustee {position}: {k} commitments expected")
         commitments[position] = [Point.from_hex(c) for c in points]

@@ -352,3 +352,17 @@ export function trusteeFactors(poll, publicKeyHex, questions, tally, trustee, se
       poll, publicKeyHex, question.id, o, trustee, secretHex, ciphertext, rng))),
   };
 }
+
+// A complaint's evidence (docs/sealed-ballots.md, "Complaints, decided by evidence"): the recipient discloses
+// S = t·T_dealer, the ECDH point that opens the dealer's share to it (and nothing else), with a Chaum–Pedersen
+// proof that log_G T_recipient = log_T_dealer S. Draws one nonce, as transport.prove_shared_point.
+export function complaintEvidence(term, round, dealer, recipient, transportSecretHex, dealerKeyHex,
+  rng = new RandomNonces()) {
+  const secret = scalarFromHex(transportSecretHex);
+  const dealerKey = pointFromHex(dealerKeyHex);
+  const shared = mul(dealerKey, secret, true);
+  const w = rng.scalar();
+  const c = hashToScalar('complaint', term, round, dealer, recipient, mul(G, secret, true), dealerKey, shared,
+    mul(G, w, true), mul(dealerKey, w, true));
+  return { shared_point: pointHex(shared), proof: { c: scalarHex(c), s: scalarHex(w + c * secret) } };
+}

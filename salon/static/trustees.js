@@ -8,6 +8,9 @@
 // (noble's getSharedSecret; its x coordinate), HKDF-SHA-256 (salt "salon-trustee-share-1", info the
 // associated data) to an AES-256-GCM key (WebCrypto), with the associated data "<term>:<round>:<dealer>:<recipient>"
 // so a ciphertext opens only for that term, round and pair. Posted as hex: IV (12 bytes) ‖ ciphertext+tag.
+// A share that does not open or fails Feldman's check is complained about with its evidence: the ECDH point that
+// opens it and a proof (sealed.complaintEvidence); the server opens it too and decides at once (upheld: the
+// dealer is dropped, the ceremony restarts; rejected: the share is published and this device uses it).
 import * as sealed from './sealed.js';
 import { secp256k1 } from './vendor/node_modules/@noble/curves/secp256k1.js';
 import { hkdf } from './vendor/node_modules/@noble/hashes/hkdf.js';
@@ -29,9 +32,9 @@ async function shareKey(transportSecretHex, otherPublicHex, aad) {
   return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
 }
 
-export async function encryptShare(transportSecretHex, recipientPublicHex, aad, shareHex) {
+export async function encryptShare(transportSecretHex, recipientPublicHex, aad, shareHex, ivHex = null) {
   const key = await shareKey(transportSecretHex, recipientPublicHex, aad);
-  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const iv = ivHex ? unhex(ivHex) : crypto.getRandomValues(new Uint8Array(12));  // a fixed IV: tests only
   const sealedBytes = new Uint8Array(await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv, additionalData: encoder.encode(aad) }, key, unhex(shareHex)));
   return hex(iv) + hex(sealedBytes);
@@ -54,7 +57,16 @@ class Device {
     this.busy = false;
   }
 
-  say(name) { this.status.textContent = this.root.dataset['msg' + name[0].toUpperCase() + name.slice(1)]; }
+  message(name) { return this.root.dataset['msg' + name[0].toUpperCase() + name.slice(1)]; }
+
+  say(name) { this.status.textContent = this.message(name); }
+
+  // What became of this device's complaint: stays while the ceremony moves on (the status line does not).
+  note(name) {
+    const note = this.root.querySelector('#device-note');
+    note.textContent = this.message(name);
+    note.hidden = false;
+  }
 
   load() {
     try { return JSON.parse(localStorage.getItem(this.storageKey)) || {}; } catch (e) { return {}; }
@@ -77,6 +89,8 @@ class Device {
   // One pass: do whatever step of the ceremony is this trustee's now; answer whether to look again later.
   async step() {
     const state = await this.request(this.base);
+    if (state.state === 'failed') { this.say('failed'); return false; }
+    if (state.me === null) { this.say('dropped'); return false; }
     const me = state.trustees.find((t) => t.index === state.me);
     let kept = this.load();
     if (kept.term !== state.term || kept.round !== state.round) {
@@ -97,7 +111,8 @@ class Device {
       return true;
     }
     if (state.state === 'dealing') { this.say('dealt'); return true; }
-    if ((state.state === 'sharing' || state.state === 'checking') && !kept.coefficients && !kept.secret) {
+    if ((state.state === 'sharing' || state.state === 'checking') && !kept.secret && (!kept.coefficients
+        || hex(secp256k1.getPublicKey(unhex(kept.transport), true)) !== me.transport_key)) {
       this.say('lost');
       return state.state !== 'ready';
     }
@@ -122,15 +137,26 @@ class Device {
       for (const t of state.trustees) commitments[t.index] = t.commitments;
       for (const share of state.shares) {
         const dealer = state.trustees.find((t) => t.index === share.dealer);
-        let value = null;
-        try {
-          value = await decryptShare(kept.transport, dealer.transport_key,
-            associatedData(state.term, state.round, dealer.index, me.index), share.ciphertext);
-        } catch (e) { value = null; }
-        if (value === null || !sealed.shareIsValid(dealer.commitments, me.index, value)) {
-          await this.request(this.base + '/complaint', { round: state.round, dealer: dealer.index });
-          this.save({ term: state.term });
+        // A complaint of ours against this dealer rejected in this round: the share it published is good.
+        const decided = state.complaints.find((c) => c.by === me.index && c.against === dealer.index
+                                                     && c.verdict === 'rejected');
+        let value = decided ? decided.share : null;
+        if (!decided) {
+          try {
+            value = await decryptShare(kept.transport, dealer.transport_key,
+              associatedData(state.term, state.round, dealer.index, me.index), share.ciphertext);
+          } catch (e) { value = null; }
+        }
+        let valid = false;
+        try { valid = value !== null && sealed.shareIsValid(dealer.commitments, me.index, value); } catch (e) { valid = false; }
+        if (!valid) {
           this.say('complained');
+          const evidence = sealed.complaintEvidence(state.term, state.round, dealer.index, me.index, kept.transport,
+            dealer.transport_key);
+          const after = await this.request(this.base + '/complaint',
+            { round: state.round, dealer: dealer.index, evidence });
+          const mine = after.complaints.find((c) => c.by === me.index && c.against === dealer.index);
+          this.note(mine && mine.verdict === 'rejected' ? 'rejected' : 'upheld');
           return true;
         }
         received.push(value);
@@ -225,7 +251,7 @@ class Device {
   }
 }
 
-const root = document.querySelector('[data-trustee-device]');
+const root = typeof document === 'undefined' ? null : document.querySelector('[data-trustee-device]');
 if (root) {
   const device = new Device(root);
   root.querySelector('#backup-download').addEventListener('click', () => device.backup());

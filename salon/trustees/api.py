@@ -20,7 +20,7 @@ class TermSchema(Strict):
     term = fields.Str(metadata={"description": "the key's term string, bound into every proof: p<programme>-k<id>"})
     kind = fields.Str(metadata={"description": "committee (the bureau and the sitting members) or drawn (the "
                                                "bureau and three secretaries drawn by lot)"})
-    state = fields.Str(metadata={"description": "announced, dealing, sharing, checking, ready"})
+    state = fields.Str(metadata={"description": "announced, dealing, sharing, checking, ready, failed"})
     threshold = fields.Int(metadata={"description": "k: trustees needed to decrypt (n - 1)"})
     trustees = fields.Int(metadata={"description": "n"})
     seed = fields.Str(allow_none=True, metadata={"description": "a drawn term's seed, published before the draw"})
@@ -48,23 +48,31 @@ class ShareOutSchema(Strict):
 
 
 class ComplaintSchema(Strict):
-    round = fields.Int()
-    by = fields.Int()
-    against = fields.Int()
+    by = fields.Int(metadata={"description": "the complainer's index"})
+    against = fields.Int(metadata={"description": "the dealer's index"})
+    verdict = fields.Str(metadata={"description": "upheld (the share failed: the dealer is dropped, the ceremony "
+                                                  "restarts) or rejected (the share checks out: it goes on)"})
+    reason = fields.Str(metadata={"description": "does-not-open, fails-check or checks"})
+    share = fields.Str(allow_none=True, metadata={
+        "description": "a rejected complaint's share, as opened from the evidence: the complainer uses it"})
 
 
 class CeremonySchema(Strict):
     term = fields.Str()
     id = fields.Int()
-    round = fields.Int(metadata={"description": "starts at 1; a complaint restarts the ceremony in the next round"})
-    state = fields.Str()
+    round = fields.Int(metadata={"description": "starts at 1; an upheld complaint restarts the ceremony in the next "
+                                                "round without the dealer"})
+    state = fields.Str(metadata={"description": "dealing, sharing, checking, ready, or failed (fewer than three "
+                                                "trustees left)"})
     threshold = fields.Int()
     me = fields.Int(allow_none=True, metadata={"description": "your trustee index; null if you are none"})
-    trustees = fields.List(fields.Nested(TrusteeStateSchema))
+    trustees = fields.List(fields.Nested(TrusteeStateSchema), metadata={
+        "description": "the trustees still in the ceremony"})
+    dropped = fields.List(fields.Int(), metadata={"description": "indexes dropped after an upheld complaint"})
     shares = fields.List(fields.Nested(ShareOutSchema), metadata={
         "description": "the shares dealt to you, encrypted to your transport key (from the checking step)"})
     public_key = fields.Str(allow_none=True)
-    complaint = fields.Nested(ComplaintSchema, allow_none=True)
+    complaints = fields.List(fields.Nested(ComplaintSchema), metadata={"description": "this round's complaints"})
 
 
 class BranchSchema(Strict):
@@ -95,9 +103,23 @@ class ConfirmSchema(Strict):
     public_key = fields.Str(required=True, validate=validate.Length(equal=limits.TRANSPORT_KEY_HEX))
 
 
+class ProofSchema(Strict):
+    c = fields.Str(required=True, validate=validate.Length(equal=64))
+    s = fields.Str(required=True, validate=validate.Length(equal=64))
+
+
+class EvidenceSchema(Strict):
+    shared_point = fields.Str(required=True, validate=validate.Length(equal=limits.TRANSPORT_KEY_HEX), metadata={
+        "description": "S = your transport secret times the dealer's transport key (compressed point, hex)"})
+    proof = fields.Nested(ProofSchema, required=True, metadata={
+        "description": "Chaum–Pedersen proof that S and your transport key share their discrete log "
+                       "(docs/sealed-ballots.md, \"Complaints, decided by evidence\")"})
+
+
 class ComplainSchema(Strict):
     round = fields.Int(load_default=None, strict=True)
     dealer = fields.Int(required=True, strict=True)
+    evidence = fields.Nested(EvidenceSchema, required=True)
 
 
 class DecryptionRequestSchema(Strict):
@@ -117,7 +139,7 @@ class CountedSchema(Strict):
 
 def _term_out(term) -> dict:
     return {"id": term.id, "term": term.key_term, "kind": term.kind, "state": term.state,
-            "threshold": term.threshold, "trustees": len(term.trustees), "seed": term.seed,
+            "threshold": term.threshold, "trustees": len(term.active), "seed": term.seed,
             "started_at": term.started_at, "ready_at": term.ready_at, "ends_at": term.ends_at,
             "retired_at": term.retired_at, "public_key": term.key_record["public_key"] if term.key_record else None}
 
@@ -201,9 +223,10 @@ class TermComplaint(MethodView):
     @blp.arguments(ComplainSchema)
     @blp.response(200, CeremonySchema)
     def post(self, data, term_id):
-        """Step 3, otherwise (a trustee): the share of `dealer` failed its check; the ceremony restarts."""
+        """Step 3, otherwise (a trustee): the share of `dealer` failed, with the evidence that opens it. Decided at
+        once: upheld, the dealer is dropped and the ceremony restarts without them; rejected, it goes on."""
         term = _term(term_id)
-        services.complain(term, g.api_user, data["dealer"], data["round"])
+        services.complain(term, g.api_user, data["dealer"], data["evidence"], data["round"])
         return _state(term)
 
 

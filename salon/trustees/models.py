@@ -13,8 +13,8 @@ from salon.clock import utcnow
 from salon.extensions import db
 # The kinds of term and the ceremony's states are the rules' words (salon/rules/trustees.py); the room's modules
 # and its tests import them from here too.
-from salon.rules.trustees import (ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY,  # noqa: F401
-                                  SHARING, STATES)
+from salon.rules.trustees import (ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, FAILED,  # noqa: F401
+                                  READY, SHARING, STATES)
 
 
 class TrusteeTerm(db.Model):
@@ -28,14 +28,13 @@ class TrusteeTerm(db.Model):
     committee_term_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     state: Mapped[str] = mapped_column(String(16), default=DEALING)
     threshold: Mapped[int] = mapped_column(Integer, default=2)  # k = n - 1
-    # Restarts after a complaint: every trustee deals afresh (the devices compare it with what they kept).
+    # Restarts after an upheld complaint: the dealer is dropped, the others deal afresh (the devices compare it
+    # with what they kept).
     round: Mapped[int] = mapped_column(Integer, default=1)
     # A drawn term's lot (SPEC §4.1 ranking): the seed published before the draw, and [[seat id, public id], …]
     # as drawn among.
     seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lot_entries: Mapped[list | None] = mapped_column(JSON, nullable=True)
-    # The last complaint: {"round", "by", "against"} (trustee indexes), shown on the term's page.
-    complaint: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # salon.sealed.board.key_record(...) once ready: the public key and every trustee's commitments and proofs.
     key_record: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -47,7 +46,14 @@ class TrusteeTerm(db.Model):
     # the polls that use it.
     retired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
+    # Every trustee the term started with, those dropped from its ceremony included (see `active`).
     trustees: Mapped[list["Trustee"]] = relationship(order_by="Trustee.index", viewonly=True)
+    complaints: Mapped[list["TrusteeComplaint"]] = relationship(order_by="TrusteeComplaint.id", viewonly=True)
+
+    @property
+    def active(self) -> list["Trustee"]:
+        """The trustees still in the ceremony (and, once ready, holding the key): not dropped."""
+        return [t for t in self.trustees if t.dropped_at is None]
 
     @property
     def key_term(self) -> str:
@@ -74,6 +80,8 @@ class Trustee(db.Model):
     dealt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     shared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Dropped from the ceremony: a complaint against their share was upheld (the complaint says which).
+    dropped_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     user = relationship("User")
 
@@ -89,3 +97,23 @@ class TrusteeShare(db.Model):
     dealer: Mapped[int] = mapped_column(Integer)
     recipient: Mapped[int] = mapped_column(Integer)
     ciphertext: Mapped[str] = mapped_column(String(120))
+
+
+class TrusteeComplaint(db.Model):
+    """A trustee's complaint against a dealer's share, with its evidence and the verdict anyone can redo from it
+    (salon.sealed.transport.judge_complaint; docs/sealed-ballots.md, "Complaints, decided by evidence")."""
+
+    __tablename__ = "trustee_complaints"
+    __table_args__ = (UniqueConstraint("term_id", "round", "by", "against"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("trustee_terms.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    by: Mapped[int] = mapped_column(Integer)  # the complainer's index
+    against: Mapped[int] = mapped_column(Integer)  # the dealer's index
+    # upheld (the dealer is dropped) or rejected (the share checks out); see salon.sealed.transport.
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(16))  # does-not-open, fails-check, checks
+    # {"ciphertext", "dealer_key", "complainer_key", "commitments", "shared_point", "proof", "share"}: all public.
+    evidence: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

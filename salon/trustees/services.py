@@ -7,8 +7,10 @@
 - The ceremony, relayed by the server: `post_dealing` (commitments with proofs of knowledge, checked here, and a
   transport key), `post_shares` (each other trustee's share, encrypted by the dealer's device to the recipient's
   transport key: the server sees only ciphertexts), `confirm` (the device checked its shares and computed the
-  same joint key) or `complain` (a share failed Feldman's check: the ceremony restarts). When every trustee has
-  confirmed, the key is ready and its record is `salon.sealed.board.key_record`.
+  same joint key) or `complain` (a share failed: the complaint carries the evidence that opens it, and is decided
+  at once — upheld, the dealer is dropped and the ceremony restarts without them; rejected, it goes on). When
+  every trustee still in the ceremony has confirmed, the key is ready and its record is
+  `salon.sealed.board.key_record`.
 - Which key a new poll uses (`key_for`, registered with the ballot engine), and what a trustee still has to
   decrypt (`awaiting`, `decrypt`).
 Writes take the programme's lock first (salon/database.py, step 1) and flush; the request commits."""
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, true, update
+from sqlalchemy import delete, func, or_, select, true, update
 
 from salon.accounts import services as accounts
 from salon.audit import services as audit
@@ -34,12 +36,12 @@ from salon.programmes import services as programmes
 from salon.rows import get_scoped
 from salon.rules import committee as lot
 from salon.rules import trustees as rules
-from salon.sealed import board, threshold
+from salon.sealed import board, threshold, transport
 from salon.sealed.group import EncodingError, Point
 from salon.sealed.proofs import Branch
 from salon.trustees import limits
-from salon.trustees.models import (ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY, SHARING, Trustee,
-                                   TrusteeShare, TrusteeTerm)
+from salon.trustees.models import (ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, FAILED, READY, SHARING,
+                                   Trustee, TrusteeComplaint, TrusteeShare, TrusteeTerm)
 
 HEX = re.compile(r"^[0-9a-f]*$")
 
@@ -56,13 +58,20 @@ def terms(programme_id: int, limit: int = 20) -> list[TrusteeTerm]:
 
 
 def trustee_of(term: TrusteeTerm, user) -> Trustee | None:
-    return next((t for t in term.trustees if t.user_id == user.id), None)
+    """This user's place in the term, if they are still in it (not dropped from its ceremony)."""
+    return next((t for t in term.active if t.user_id == user.id), None)
+
+
+def dropped_from(term: TrusteeTerm, user) -> Trustee | None:
+    """This user's place in the term if they were dropped from its ceremony (an upheld complaint)."""
+    return next((t for t in term.trustees if t.user_id == user.id and t.dropped_at is not None), None)
 
 
 def terms_of(user) -> list[tuple[TrusteeTerm, Trustee]]:
-    """The terms this user is a trustee of, newest first, each with their place."""
+    """The terms this user is a trustee of (not dropped), newest first, each with their place."""
     rows = db.session.execute(select(TrusteeTerm, Trustee).join(Trustee, Trustee.term_id == TrusteeTerm.id)
-                              .where(Trustee.user_id == user.id, TrusteeTerm.programme_id == user.programme_id)
+                              .where(Trustee.user_id == user.id, Trustee.dropped_at.is_(None),
+                                     TrusteeTerm.programme_id == user.programme_id)
                               .order_by(TrusteeTerm.id.desc())).all()
     return [(term, trustee) for term, trustee in rows]
 
@@ -97,7 +106,8 @@ def home_rows(user) -> list[tuple[TrusteeTerm, Trustee | None]]:
     programme's current drawn term (with None when they are not its trustee); newest first."""
     rows = db.session.execute(
         select(TrusteeTerm, Trustee)
-        .outerjoin(Trustee, (Trustee.term_id == TrusteeTerm.id) & (Trustee.user_id == user.id))
+        .outerjoin(Trustee, (Trustee.term_id == TrusteeTerm.id) & (Trustee.user_id == user.id)
+                   & Trustee.dropped_at.is_(None))
         .where(TrusteeTerm.programme_id == user.programme_id,
                or_(Trustee.id.is_not(None), (TrusteeTerm.kind == DRAWN) & TrusteeTerm.retired_at.is_(None)))
         .order_by(TrusteeTerm.id.desc())).all()
@@ -114,7 +124,7 @@ def announce_due(programme_id: int, now: datetime, term: TrusteeTerm | None | ob
 
 def poll_key(term: TrusteeTerm) -> ballots.PollKey:
     return ballots.PollKey(term=term.key_term, threshold=term.threshold, record=term.key_record,
-                           trustees=tuple((t.index, t.user_id) for t in term.trustees))
+                           trustees=tuple((t.index, t.user_id) for t in term.active))
 
 
 def key_for(programme_id: int, kind: str, now: datetime) -> ballots.PollKey | None:
@@ -316,7 +326,7 @@ def post_dealing(term: TrusteeTerm, user, transport_key, commitments, proofs, ro
     trustee.proofs = [b.to_json() for b in branches]
     trustee.dealt_at = now
     db.session.flush()
-    if all(t.dealt_at is not None for t in term.trustees):
+    if all(t.dealt_at is not None for t in term.active):
         term.state = SHARING
         db.session.flush()
     return trustee
@@ -332,7 +342,7 @@ def post_shares(term: TrusteeTerm, user, shares, round_=None, now: datetime | No
     _check_round(term, round_)
     if trustee.shared_at is not None:
         raise Conflict(_("You have sent your shares already in this round."), "shares")
-    others = {t.index for t in term.trustees if t.index != trustee.index}
+    others = {t.index for t in term.active if t.index != trustee.index}
     if (not isinstance(shares, list) or len(shares) != len(others)
             or not all(isinstance(s, dict) and set(s) == {"recipient", "ciphertext"} for s in shares)
             or {s["recipient"] for s in shares} != others):
@@ -347,7 +357,7 @@ def post_shares(term: TrusteeTerm, user, shares, round_=None, now: datetime | No
                                     ciphertext=share["ciphertext"]))
     trustee.shared_at = now
     db.session.flush()
-    if all(t.shared_at is not None for t in term.trustees):
+    if all(t.shared_at is not None for t in term.active):
         term.state = CHECKING
         db.session.flush()
     return trustee
@@ -360,11 +370,11 @@ def shares_for(term: TrusteeTerm, trustee: Trustee) -> list[TrusteeShare]:
 
 def dealings(term: TrusteeTerm) -> list[dict]:
     return [{"index": t.index, "commitments": list(t.commitments), "proofs": list(t.proofs)}
-            for t in term.trustees if t.commitments is not None]
+            for t in term.active if t.commitments is not None]
 
 
 def joint_key(term: TrusteeTerm) -> str:
-    return threshold.joint_key({t.index: [Point.from_hex(c) for c in t.commitments] for t in term.trustees}).hex()
+    return threshold.joint_key({t.index: [Point.from_hex(c) for c in t.commitments] for t in term.active}).hex()
 
 
 def confirm(term: TrusteeTerm, user, public_key, round_=None, now: datetime | None = None) -> TrusteeTerm:
@@ -381,7 +391,7 @@ def confirm(term: TrusteeTerm, user, public_key, round_=None, now: datetime | No
         raise ValidationFailed(_("public_key: not the joint key of this round's dealings."), "public_key")
     trustee.confirmed_at = now
     db.session.flush()
-    if all(t.confirmed_at is not None for t in term.trustees):
+    if all(t.confirmed_at is not None for t in term.active):
         term.state = READY
         term.ready_at = now
         term.key_record = board.key_record(term.key_term, term.threshold, dealings(term))
@@ -400,43 +410,117 @@ def _retire_replaced(term: TrusteeTerm, now: datetime) -> None:
         TrusteeTerm.retired_at.is_(None)).values(retired_at=now))
 
 
-def complain(term: TrusteeTerm, user, dealer, round_=None, now: datetime | None = None) -> TrusteeTerm:
-    """A share from `dealer` failed Feldman's check (or would not open): the ceremony restarts, every trustee
-    deals afresh. The complaint (who, against whom) is shown on the term's page and in the audit log."""
+def complain(term: TrusteeTerm, user, dealer, evidence, round_=None, now: datetime | None = None) -> TrusteeComplaint:
+    """The share from `dealer` failed on this trustee's device (it did not open, or failed Feldman's check). The
+    complaint carries `evidence`: {"shared_point", "proof"}, the ECDH point that opens that share and its proof
+    (salon.sealed.transport). It is decided at once, by anyone's check of the share (transport.judge_complaint):
+    upheld, the dealer is dropped and the ceremony restarts without them (or the term fails, fewer than three
+    left); rejected, the share is published with the complaint and the ceremony goes on (docs/sealed-ballots.md,
+    "Complaints, decided by evidence"). Shown on the term's page and in the audit log."""
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
-    trustee = _acting(term, user, CHECKING, _("checking"))
+    trustee = trustee_of(term, user)
+    if trustee is None:
+        raise Forbidden(_("Only this term's trustees take part in its key ceremony."))
     _check_round(term, round_)
-    indexes = {t.index for t in term.trustees} - {trustee.index}
-    if isinstance(dealer, bool) or dealer not in indexes:
-        raise ValidationFailed(_("dealer: the index of another trustee of this term."), "dealer")
-    term.complaint = {"round": term.round, "by": trustee.index, "against": dealer}
-    _restart(term)
-    audit.record(term.programme_id, user, "trustees.complaint", term, by=trustee.index, against=dealer)
-    return term
+    dealers = {t.index: t for t in term.active}
+    decided = {c.against for c in term.complaints if c.round == term.round and c.by == trustee.index}
+    why = rules.may_complain(term.state, trustee.confirmed_at is not None, dealer, set(dealers), trustee.index,
+                             decided)
+    if why == "state":
+        raise Conflict(_("The ceremony is not at this step (%(what)s): reload the page.", what=_("checking")),
+                       "state")
+    if why == "confirmed":
+        raise Conflict(_("You have confirmed your shares already: you can no longer complain in this round."),
+                       "dealer")
+    if why == "dealer":
+        raise ValidationFailed(_("dealer: the index of another trustee of this term still in its ceremony."),
+                               "dealer")
+    if why == "decided":
+        raise Conflict(_("Your complaint against this trustee has been decided already in this round."), "dealer")
+    accused = dealers[dealer]
+    share = db.session.scalar(select(TrusteeShare).where(
+        TrusteeShare.term_id == term.id, TrusteeShare.dealer == dealer, TrusteeShare.recipient == trustee.index))
+    if not isinstance(evidence, dict) or set(evidence) != {"shared_point", "proof"}:
+        raise ValidationFailed(_("evidence: the point that opens the share (shared_point) and its proof (c, s)."),
+                               "evidence")
+    try:
+        verdict = transport.judge_complaint(
+            term.key_term, term.round, dealer, trustee.index, [Point.from_hex(c) for c in accused.commitments],
+            Point.from_hex(accused.transport_key), Point.from_hex(trustee.transport_key), share.ciphertext,
+            evidence["shared_point"], evidence["proof"])
+    except transport.BadEvidence:
+        raise ValidationFailed(_("evidence: the point does not open your share, or its proof does not verify."),
+                               "evidence") from None
+    complaint = TrusteeComplaint(
+        term_id=term.id, round=term.round, by=trustee.index, against=dealer, verdict=verdict.outcome,
+        reason=verdict.reason, created_at=now,
+        evidence={"ciphertext": share.ciphertext, "dealer_key": accused.transport_key,
+                  "complainer_key": trustee.transport_key, "commitments": list(accused.commitments),
+                  "shared_point": evidence["shared_point"], "proof": dict(evidence["proof"]),
+                  "share": None if verdict.share is None else f"{verdict.share:064x}"})
+    db.session.add(complaint)
+    db.session.flush()
+    audit.record(term.programme_id, user, "trustees.complaint", term, by=trustee.index, against=dealer,
+                 verdict=verdict.outcome, reason=verdict.reason)
+    if verdict.outcome == transport.UPHELD:
+        accused.dropped_at = now
+        db.session.flush()
+        _restart(term, now)
+        audit.record(term.programme_id, user, "trustees.dropped", term, trustee=dealer, state=term.state)
+    db.session.expire(term, ["complaints"])
+    return complaint
 
 
-def _restart(term: TrusteeTerm) -> None:
+def _restart(term: TrusteeTerm, now: datetime) -> None:
+    """After a dealer was dropped: the others deal afresh in the next round, k = n − 1 of those left; or the term
+    fails (salon.rules.trustees.state_after_drop)."""
     db.session.execute(delete(TrusteeShare).where(TrusteeShare.term_id == term.id))
     db.session.execute(update(Trustee).where(Trustee.term_id == term.id).values(
         transport_key=None, commitments=None, proofs=None, dealt_at=None, shared_at=None, confirmed_at=None))
+    db.session.expire(term, ["trustees"])
+    remaining = len(term.active)
     term.round += 1
-    term.state = DEALING
+    term.state = rules.state_after_drop(remaining)
+    if term.state != FAILED:
+        term.threshold = rules.threshold(remaining)
     db.session.flush()
     db.session.expire(term, ["trustees"])
 
 
+def complaint_counts(term_ids: list[int]) -> dict[int, dict[str, int]]:
+    """For the terms' list, in one statement: per term, how many complaints were upheld and rejected."""
+    if not term_ids:
+        return {}
+    out: dict[int, dict[str, int]] = {}
+    for term_id, verdict, count in db.session.execute(
+            select(TrusteeComplaint.term_id, TrusteeComplaint.verdict, func.count())
+            .where(TrusteeComplaint.term_id.in_(term_ids))
+            .group_by(TrusteeComplaint.term_id, TrusteeComplaint.verdict)):
+        out.setdefault(term_id, {})[verdict] = count
+    return out
+
+
+def complaints_of_round(term: TrusteeTerm) -> list[dict]:
+    """This round's decided complaints as a device reads them (a rejected one's share is public)."""
+    return [{"by": c.by, "against": c.against, "verdict": c.verdict, "reason": c.reason,
+             "share": c.evidence.get("share") if c.verdict == transport.REJECTED else None}
+            for c in term.complaints if c.round == term.round]
+
+
 def device_state(term: TrusteeTerm, trustee: Trustee | None) -> dict:
-    """What a trustee's device reads at each step (and the bureau's status view, without shares)."""
+    """What a trustee's device reads at each step (and the bureau's status view, without shares): the trustees
+    still in the ceremony, those dropped, and this round's complaints."""
     out = {"term": term.key_term, "id": term.id, "round": term.round, "state": term.state,
            "threshold": term.threshold, "me": trustee.index if trustee else None,
            "trustees": [{"index": t.index, "name": t.user.display_name, "community": t.public_id,
                          "dealt": t.dealt_at is not None, "shared": t.shared_at is not None,
                          "confirmed": t.confirmed_at is not None, "transport_key": t.transport_key,
-                         "commitments": t.commitments} for t in term.trustees],
+                         "commitments": t.commitments} for t in term.active],
+           "dropped": [t.index for t in term.trustees if t.dropped_at is not None],
            "shares": [], "public_key": term.key_record["public_key"] if term.key_record else None,
-           "complaint": term.complaint}
+           "complaints": complaints_of_round(term)}
     if trustee is not None and term.state in (CHECKING, READY):
         out["shares"] = [{"dealer": s.dealer, "ciphertext": s.ciphertext} for s in shares_for(term, trustee)]
     return out
@@ -491,7 +575,7 @@ def polls_awaited(term: TrusteeTerm) -> list[tuple[object, list[str], int, int]]
     if term.state != READY:
         return []
     found: dict[int, object] = {}
-    for t in term.trustees:
+    for t in term.active:
         for poll in ballots.polls_to_decrypt(term.programme_id, term.key_term, t.index):
             found.setdefault(poll.id, poll)
     return [(poll, *awaited_names(poll)) for _id, poll in sorted(found.items())]

@@ -19,7 +19,7 @@ from salon.forms import EmptyForm
 from salon.home.tasks import Task, TaskContext
 from salon.security import IMPORT_MAP, SEALING_POLICY
 from salon.trustees import services
-from salon.trustees.models import ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, READY, SHARING
+from salon.trustees.models import ANNOUNCED, CHECKING, COMMITTEE, DEALING, DRAWN, FAILED, READY, SHARING
 
 bp = Blueprint("trustees", __name__, url_prefix="/trustees")
 
@@ -27,7 +27,27 @@ bp = Blueprint("trustees", __name__, url_prefix="/trustees")
 def state_label(state: str) -> str:
     return {ANNOUNCED: _("seed published, not drawn yet"), DEALING: _("trustees are dealing"),
             SHARING: _("trustees are sending their shares"), CHECKING: _("trustees are checking their shares"),
-            READY: _("key ready")}.get(state, state)
+            READY: _("key ready"), FAILED: _("failed: fewer than three trustees left")}.get(state, state)
+
+
+def complaint_text(c) -> str:
+    """A complaint and its verdict in words, for the term's page (docs/sealed-ballots.md, "Complaints")."""
+    if c.verdict == "restarted":  # before complaints carried evidence (migration 0013)
+        return _("In round %(round)d trustee %(by)d reported that the share dealt by trustee %(against)d failed "
+                 "its check: the ceremony started again.", round=c.round, by=c.by, against=c.against)
+    said = _("Round %(round)d: trustee %(by)d complained that the share dealt to them by trustee %(against)d "
+             "failed.", round=c.round, by=c.by, against=c.against)
+    if c.verdict == "rejected":
+        return said + " " + _("Rejected: with the key the complainer disclosed, the share opens and checks out "
+                              "against trustee %(against)d’s commitments. It is published below, the complainer "
+                              "uses it, and the ceremony goes on.", against=c.against)
+    if c.reason == "does-not-open":
+        why = _("Upheld: with the key the complainer disclosed (and proved), the share does not open.")
+    else:
+        why = _("Upheld: the share opens with the key the complainer disclosed, but fails the check against "
+                "trustee %(against)d’s commitments.", against=c.against)
+    return said + " " + why + " " + _("Trustee %(against)d is dropped and the ceremony started again without "
+                                      "them.", against=c.against)
 
 
 def kind_label(term) -> str:
@@ -46,6 +66,7 @@ def index():
                            announce_due=services.announce_due(programme.id, now, drawn),
                            entries=services.lot_entries(programme.id) if drawn and drawn.state == ANNOUNCED else [],
                            mine={term.id for term, _t in services.terms_of(current_user)},
+                           complaints=services.complaint_counts([t.id for t in terms]),
                            serving={t.id for t in terms if services.serves_new_polls(t, now, sitting)},
                            kind_label=kind_label, button_form=EmptyForm(), now=now)
 
@@ -91,6 +112,7 @@ def term(term_id):
     if trustee is not None and term.state == READY:
         awaiting = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
     body = render_template("trustees/term.html", term=term, trustee=trustee, lot=services.lot_rows(term),
+                           dropped=services.dropped_from(term, current_user), complaint_text=complaint_text,
                            awaiting=awaiting, awaited=services.polls_awaited(term), poll_title=ballots.poll_title,
                            kind_label=kind_label, import_map=IMPORT_MAP,
                            storage_key=f"salon-trustee:p{term.programme_id}:k{term.id}:u{current_user.id}")
@@ -162,7 +184,7 @@ def device_confirm(term):
 @_device
 def device_complaint(term):
     data = _body()
-    services.complain(term, current_user, data.get("dealer"), data.get("round"))
+    services.complain(term, current_user, data.get("dealer"), data.get("evidence"), data.get("round"))
     return _device_state(term)
 
 

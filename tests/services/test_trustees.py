@@ -191,28 +191,6 @@ def test_the_ready_key_is_the_key_record_of_the_dealings(world):
     assert services.key_for(world.programme.id, "review", clock.utcnow()).record == term.key_record
 
 
-def test_a_complaint_restarts_the_ceremony_and_names_the_dealer(world):
-    term = drawn_term(world)
-    deal_all(term)
-    share_all(term)
-    complainer = term.trustees[2]
-    with pytest.raises(ValidationFailed):  # not a trustee's index
-        services.complain(term, complainer.user, 9)
-    with pytest.raises(ValidationFailed):  # not against oneself
-        services.complain(term, complainer.user, complainer.index)
-    services.complain(term, complainer.user, 2, term.round)
-    assert (term.state, term.round) == (DEALING, 2)
-    assert term.complaint == {"round": 1, "by": 3, "against": 2}
-    assert all(t.dealt_at is None and t.commitments is None and t.transport_key is None for t in term.trustees)
-    assert db.session.query(TrusteeShare).filter_by(term_id=term.id).count() == 0
-    with pytest.raises(Conflict):  # a device still in round 1
-        dealing = threshold.deal(term.key_term, 1, 3, SeededNonces("y")).public()
-        services.post_dealing(term, term.trustees[0].user, dealing["commitments"][0], dealing["commitments"],
-                              dealing["proofs"], 1)
-    make_ready(term, seed="round2")
-    assert term.state == READY
-
-
 # --- who is trustee, and which key a poll uses ----------------------------------------------------------------
 
 def test_a_seated_committee_gets_its_trustees_and_none_without_a_committee(world):
