@@ -7,6 +7,8 @@ changes nothing. The doubles keep "closed sealed polls" in memory per app (`clos
 real ciphertexts), and `record_decryption` checks every factor's proof with salon.sealed, as the engine will."""
 from __future__ import annotations
 
+import itertools
+import sys
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -20,6 +22,10 @@ from salon.sealed.group import Point, SeededNonces
 from salon.sealed.proofs import Branch
 
 KEY = "salon_test_sealed"
+# Where an app keeps the fake polls: a new place for each test that uses them (use_fake_polls), so that a poll a
+# test left undecrypted is not awaited by the next test run on the same app whose term has the same key string.
+POLLS_KEY = "salon_test_sealed_polls"
+_TESTS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,12 @@ class FakePoll:
 
 def _state(app=None) -> dict:
     app = app or current_app
-    return app.extensions.setdefault(KEY, {"provider": None, "polls": []})
+    return app.extensions.setdefault(KEY, {"provider": None})
+
+
+def _polls(app=None) -> list:
+    app = app or current_app
+    return app.extensions.setdefault(POLLS_KEY, [])
 
 
 def register_key_provider(app, provider) -> None:
@@ -62,7 +73,7 @@ def key_provider(app=None):
 
 
 def polls_to_decrypt(programme_id: int, term: str, index: int) -> list:
-    return [p for p in _state()["polls"] if p.programme_id == programme_id and p.key.term == term
+    return [p for p in _polls() if p.programme_id == programme_id and p.key.term == term
             and p.counts is None and index not in p.decryptions]
 
 
@@ -108,7 +119,7 @@ def closed_sealed_poll(app, programme_id: int, key: PollKey, choices: list[list[
             for chosen in choices]
     sums = board.tally_of_ciphertexts([question], rows)
     poll = FakePoll(poll_id, programme_id, key, [question], sums, len(choices))
-    _state(app)["polls"].append(poll)
+    _polls(app).append(poll)
     return poll
 
 
@@ -127,7 +138,8 @@ def install() -> None:
 def use_fake_polls(monkeypatch) -> None:
     """For a test of the trustees room against the engine's decryption interface alone: the engine's
     decryption functions answer about the fake polls of closed_sealed_poll (whether or not the engine has
-    them)."""
+    them), and only about those made in this test."""
+    monkeypatch.setattr(sys.modules[__name__], "POLLS_KEY", f"salon_test_sealed_polls_{next(_TESTS)}")
     for name, double in DOUBLES:
         if name in DECRYPTION:
             monkeypatch.setattr(ballots, name, double)
