@@ -15,12 +15,12 @@ QUESTIONS = [B.Question("topics", 4, 0, 2), B.Question("overall", 3, 1, 1)]
 VOTES = [[[1, 0, 1, 0], [1, 0, 0]], [[0, 0, 0, 0], [0, 1, 0]], [[0, 1, 1, 0], [1, 0, 0]]]
 
 
-def make_board(votes, decrypting=(1, 3), seed="board"):
+def make_board(votes, decrypting=(1, 3), seed="board", indexes=(1, 2, 3)):
     rng = SeededNonces(seed)
-    dealings = [T.deal("term", i, 2, rng) for i in range(1, 4)]
+    dealings = [T.deal("term", i, 2, rng) for i in indexes]
     key = BD.key_record("term", 2, [d.public() for d in dealings])
     public_key = Point.from_hex(key["public_key"])
-    secrets = {l: T.trustee_secret({d.index: d.share_for(l) for d in dealings}) for l in range(1, 4)}
+    secrets = {l: T.trustee_secret({d.index: d.share_for(l) for d in dealings}) for l in indexes}
     sealed = [(B.seal(POLL, public_key, QUESTIONS, v, rng), "server" if i == 1 else "voter")
               for i, v in enumerate(votes)]
     sums = BD.tally(QUESTIONS, [b for b, _ in sealed])
@@ -52,6 +52,18 @@ def test_any_k_trustees_give_the_same_board_result():
     for group in ((1, 2), (2, 3), (1, 2, 3)):
         other, _ = make_board(VOTES, decrypting=group)
         assert other["result"] == [[1, 1, 2, 0], [2, 1, 0]] and BD.verify_board(other) == []
+
+
+def test_a_key_whose_trustee_2_was_dropped_from_the_ceremony_verifies_with_its_gap():
+    # trustee 2's share was bad (docs/sealed-ballots.md, "Complaints"): 1, 3 and 4 made the key, k = 2
+    gap, _ = make_board(VOTES, decrypting=(3, 4), seed="gap", indexes=(1, 3, 4))
+    assert BD.verify_board(gap) == [] and gap["result"] == [[1, 1, 2, 0], [2, 1, 0]]
+    repeated = copy.deepcopy(gap)
+    repeated["key"]["trustees"][1]["index"] = 1  # two trustees 1
+    assert BD.verify_board(repeated)
+    zero = copy.deepcopy(gap)
+    zero["key"]["trustees"][0]["index"] = 0  # index 0 would hold the secret itself
+    assert BD.verify_board(zero)
 
 
 def test_a_voter_finds_their_fingerprint(board):
