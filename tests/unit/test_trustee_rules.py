@@ -125,3 +125,30 @@ def test_a_retired_key_awaits_decryption_for_120_days_then_is_no_longer_asked_ab
     assert rules.may_await_decryption(retired, DRAWN_AT + timedelta(days=120))
     assert not rules.may_await_decryption(retired, DRAWN_AT + timedelta(days=120) + TICK)
     assert not rules.may_await_decryption(drawn(state=rules.CHECKING), DRAWN_AT)
+
+
+# --- complaints in the ceremony ---------------------------------------------------------------------------------
+
+def test_a_dropped_dealer_restarts_the_ceremony_while_three_are_left_and_fails_it_below():
+    assert rules.state_after_drop(3) == rules.DEALING and rules.threshold(3) == 2
+    assert rules.state_after_drop(2) == rules.FAILED
+
+
+def test_a_failed_drawn_term_makes_a_new_draw_due_at_once():
+    assert rules.announce_due(drawn(state=rules.FAILED), DRAWN_AT)
+    assert not rules.serves_new_polls(drawn(state=rules.FAILED), DRAWN_AT)
+
+
+@pytest.mark.parametrize("state,confirmed,dealer,decided,why", [
+    (rules.CHECKING, False, 2, set(), None),
+    (rules.SHARING, False, 2, set(), "state"),
+    (rules.READY, False, 2, set(), "state"),
+    (rules.CHECKING, True, 2, set(), "confirmed"),
+    (rules.CHECKING, False, 3, set(), "dealer"),  # oneself
+    (rules.CHECKING, False, 5, set(), "dealer"),  # dropped, or never a trustee
+    (rules.CHECKING, False, True, set(), "dealer"),  # not an index (True == 1 in Python)
+    (rules.CHECKING, False, 2, {2}, "decided"),  # once per dealer and round
+    (rules.CHECKING, False, 4, {2}, None),  # another dealer still may be
+])
+def test_who_may_complain_against_whom(state, confirmed, dealer, decided, why):
+    assert rules.may_complain(state, confirmed, dealer, {1, 2, 3, 4}, 3, decided) == why
