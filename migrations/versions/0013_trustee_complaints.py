@@ -50,8 +50,9 @@ def upgrade():
             for term_id, c, started, created in old if isinstance(c, dict)]
     if rows:
         op.bulk_insert(complaints, rows)
-    with op.batch_alter_table('trustee_terms', schema=None) as batch_op:
-        batch_op.drop_column('complaint')
+    # A plain ALTER TABLE … DROP COLUMN on both databases (SQLite 3.35 and later): SQLite's batch mode would
+    # rebuild trustee_terms, which three tables reference.
+    op.drop_column('trustee_terms', 'complaint')
 
 
 def downgrade():

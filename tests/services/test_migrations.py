@@ -113,3 +113,34 @@ def test_0009_upgrades_the_demo_without_loss(empty_database, tmp_path, monkeypat
             assert term_id is not None and reason == "majority"
         else:
             assert term_id is None and reason == ("bureau_sessions" if number <= 3 else "no_committee")
+
+
+def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database, tmp_path, monkeypatch):
+    """A term's last complaint (trustee_terms.complaint, before complaints carried evidence) becomes a row of
+    trustee_complaints with the verdict "restarted" on the way up through 0013_trustee_complaints."""
+    import json
+    from datetime import datetime
+
+    from salon import clock, demo
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
+    app = create_app(base_config(empty_database, str(tmp_path)))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        with app.test_request_context():
+            demo.load()
+            db.session.commit()
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="0012_trustees")
+        engine = create_engine(empty_database)
+        with engine.begin() as conn:
+            term_id = conn.execute(text("SELECT min(id) FROM trustee_terms")).scalar()
+            conn.execute(text("UPDATE trustee_terms SET complaint = :c WHERE id = :t"),
+                         {"c": json.dumps({"round": 1, "by": 3, "against": 2}), "t": term_id})
+        upgrade(directory=MIGRATIONS)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT term_id, round, by, against, verdict FROM trustee_complaints")).all()
+            columns = {c["name"] for c in inspect(conn).get_columns("trustee_terms")}
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(term_id, 1, 3, 2, "restarted")]
+    assert "complaint" not in columns
