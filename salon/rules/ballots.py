@@ -1,6 +1,7 @@
 """Rules of a secret ballot (SPEC §5): what a valid ballot is, and what a closed poll may publish."""
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,3 +56,23 @@ def window_open(opens_at: datetime | None, closes_at: datetime | None, now: date
 def counts_published(turnout: int, min_published: int) -> bool:
     """Below the minimum, per-option counts stay withheld and only the turnout is shown (SPEC §5)."""
     return turnout >= min_published
+
+
+EVERY_OPTION = "*"  # in a kind's needs below the minimum: every position of the question
+
+
+def withheld_positions(turnout: int, min_published: int,
+                       positions: Sequence[Sequence[tuple[str | None, str | None]]],
+                       needed_below_minimum: Collection[tuple[str, str]]) -> list[list[bool]]:
+    """Which sums of a sealed poll's tally are never decrypted (SPEC §5, §5.1): none when the counts are
+    published; below the minimum, every sum except those the poll's kind needs to reach its outcome.
+
+    `positions[q][o]` is (question code, option code) of each ballot position (None for an uncoded one or a
+    single-choice question's blank answer); `needed_below_minimum` holds (question code, option code) pairs,
+    EVERY_OPTION for all positions of a question. A topic vote needs nothing (the decider had no tally to
+    follow), an election its approval question (who won), a review its overall question's oppose (the rule)."""
+    if counts_published(turnout, min_published):
+        return [[False] * len(row) for row in positions]
+    return [[not (question is not None and ((question, EVERY_OPTION) in needed_below_minimum
+                                            or (option is not None and (question, option) in needed_below_minimum)))
+             for question, option in row] for row in positions]

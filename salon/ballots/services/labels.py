@@ -6,11 +6,18 @@ from salon import registry
 from salon.ballots.models import Option, Poll, Question
 
 
-def register_kind(app, kind: str, title, labels: dict | None = None) -> None:
-    """The owning room's init_app names its kind of poll: title(poll) -> str, and its codes' lazy strings."""
+def register_kind(app, kind: str, title, labels: dict | None = None, needed_below_minimum=()) -> None:
+    """The owning room's init_app names its kind of poll: title(poll) -> str, and its codes' lazy strings; and
+    what the kind needs decrypted to reach its outcome when fewer ballots than the publication minimum were cast
+    ((question code, option code) pairs, salon.rules.ballots.withheld_positions; default: nothing)."""
     wired = registry.of(app)
     wired.poll_titles[kind] = title
     wired.poll_labels.update(labels or {})
+    wired.poll_needs[kind] = frozenset(needed_below_minimum)
+
+
+def needed_below_minimum(kind: str) -> frozenset:
+    return registry.of().poll_needs.get(kind, frozenset())
 
 
 def poll_title(poll: Poll) -> str:
