@@ -33,4 +33,4 @@ def init_app(app: Flask) -> None:
     demo.step(app, 35, committee_demo.load_sessions)
     provider(app, views.committee_tasks, catch_up=views.catch_up, order=30)
     ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS,
-                          needed_below_minimum=services.NEEDED_BELOW_MINIMUM)
+                          decrypted_below_minimum=services.DECRYPTED_BELOW_MINIMUM)

@@ -28,5 +28,6 @@ def init_app(app: Flask) -> None:
     provider(app, views.review_tasks, catch_up=views.catch_up, order=35)
     notices.register(app, views.CHECKIN_STAGE, views.checkin_notice)
     ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS,
-                          needed_below_minimum=services.NEEDED_BELOW_MINIMUM)
+                          decrypted_below_minimum=services.NEEDED_BELOW_MINIMUM,
+                          published_below_minimum=services.NEEDED_BELOW_MINIMUM)
     ballot_signals.poll_counted.connect(services.poll_counted)  # the rule, once the ballot is counted

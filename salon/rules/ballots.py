@@ -61,18 +61,21 @@ def counts_published(turnout: int, min_published: int) -> bool:
 EVERY_OPTION = "*"  # in a kind's needs below the minimum: every position of the question
 
 
-def withheld_positions(turnout: int, min_published: int,
-                       positions: Sequence[Sequence[tuple[str | None, str | None]]],
-                       needed_below_minimum: Collection[tuple[str, str]]) -> list[list[bool]]:
-    """Which sums of a sealed poll's tally are never decrypted (SPEC §5, §5.1): none when the counts are
-    published; below the minimum, every sum except those the poll's kind needs to reach its outcome.
+def left_out_below_minimum(turnout: int, min_published: int,
+                           positions: Sequence[Sequence[tuple[str | None, str | None]]],
+                           kept: Collection[tuple[str, str]]) -> list[list[bool]]:
+    """Which sums of a sealed poll's tally are left out (SPEC §5, §5.1): none when the counts are published;
+    below the minimum, every sum except those in `kept`. Asked twice of a poll: with what its kind must decrypt
+    to reach its outcome (out: never decrypted, by any trustee), and with what SPEC publishes below the minimum
+    (out: withheld, null on the bulletin board).
 
     `positions[q][o]` is (question code, option code) of each ballot position (None for an uncoded one or a
-    single-choice question's blank answer); `needed_below_minimum` holds (question code, option code) pairs,
-    EVERY_OPTION for all positions of a question. A topic vote needs nothing (the decider had no tally to
-    follow), an election its approval question (who won), a review its overall question's oppose (the rule)."""
+    single-choice question's blank answer); `kept` holds (question code, option code) pairs, EVERY_OPTION for
+    all positions of a question. Decrypted: a topic vote nothing (the decider had no tally to follow), an
+    election its approval question (who won, and a tie for the last seat, need every count), a review its
+    overall question's oppose (the rule). Published: a review's oppose; nothing else."""
     if counts_published(turnout, min_published):
         return [[False] * len(row) for row in positions]
-    return [[not (question is not None and ((question, EVERY_OPTION) in needed_below_minimum
-                                            or (option is not None and (question, option) in needed_below_minimum)))
+    return [[not (question is not None and ((question, EVERY_OPTION) in kept
+                                            or (option is not None and (question, option) in kept)))
              for question, option in row] for row in positions]

@@ -52,20 +52,21 @@ def nothing_withheld(questions: Sequence[ballots.Question]) -> list[list[bool]]:
 
 def request_factors(request: dict, trustee: int, secret: int, rng) -> dict:
     """trustee_factors for a decryption request as the server hands it to a device ({poll, public_key, questions,
-    tally, withheld}): what trustees.js's trusteeFactors computes in the browser."""
+    tally, undecrypted}): what trustees.js's trusteeFactors computes in the browser."""
     questions = [ballots.Question.from_json(q) for q in request["questions"]]
     return trustee_factors(request["poll"], Point.from_hex(request["public_key"]), questions,
-                           tally_from_json(request["tally"]), trustee, secret, rng, request.get("withheld"))
+                           tally_from_json(request["tally"]), trustee, secret, rng, request.get("undecrypted"))
 
 
 def trustee_factors(poll: str, public_key: Point, questions: Sequence[ballots.Question],
                     sums: list[list[Ciphertext]], trustee: int, secret: int, rng,
-                    withheld: Sequence[Sequence[bool]] | None = None) -> dict:
+                    undecrypted: Sequence[Sequence[bool]] | None = None) -> dict:
     """What one trustee's device sends after the close: a proven factor per tally ciphertext, and null for a sum
-    whose count is withheld (`withheld[q][o]`, SPEC §5's publication minimum): that sum is never decrypted."""
-    withheld = withheld or nothing_withheld(questions)
+    marked `undecrypted[q][o]` (below SPEC §5's publication minimum, a count the outcome does not need): that sum
+    is never decrypted."""
+    undecrypted = undecrypted or nothing_withheld(questions)
     return {"trustee": trustee, "factors": [
-        [None if withheld[q][o] else
+        [None if undecrypted[q][o] else
          threshold.decryption_factor(poll, public_key, question.id, o, trustee, secret, sums[q][o], rng).to_json()
          for o in range(question.options)] for q, question in enumerate(questions)]}
 
@@ -77,18 +78,22 @@ def build_board(poll: str, questions: Sequence[ballots.Question], key: dict,
     """`sealed`: (ballot, "voter" | "server") pairs, in any order — the board sorts them by fingerprint, so
     it shows no order of casting. `decryptions`: the factors of at least k trustees (none when every count is
     withheld). `sums`: the tally the trustees decrypted, if already at hand (the sum does not depend on the
-    order). `minimum`: the poll's publication minimum (SPEC §5); `withheld[q][o]`: the sums not decrypted
-    because fewer ballots than the minimum were cast (their factors and result are null)."""
+    order). `minimum`: the poll's publication minimum (SPEC §5); `withheld[q][o]`: the sums whose counts are not
+    published because fewer ballots than the minimum were cast: their factors (if any) are left off the board
+    and their result is null."""
     entries = sorted(({"fingerprint": ballots.fingerprint(b), "sealed_by": by, "ballot": b} for b, by in sealed),
                      key=lambda e: e["fingerprint"])
     if sums is None:
         sums = tally(questions, [e["ballot"] for e in entries])
     withheld = [list(map(bool, row)) for row in (withheld or nothing_withheld(questions))]
+    shown = [] if all(all(row) for row in withheld) else [
+        {"trustee": d["trustee"], "factors": [[None if withheld[q][o] else f for o, f in enumerate(row)]
+                                              for q, row in enumerate(d["factors"])]} for d in decryptions]
     logs = SmallLogs(len(entries))
     board = {"format": FORMAT, "poll": poll, "questions": [q.to_json() for q in questions], "key": key,
              "minimum": minimum, "withheld": withheld, "ballots": entries, "tally": tally_json(sums),
-             "decryptions": sorted(decryptions, key=lambda d: d["trustee"])}
-    factors = {d["trustee"]: d["factors"] for d in decryptions}
+             "decryptions": sorted(shown, key=lambda d: d["trustee"])}
+    factors = {d["trustee"]: d["factors"] for d in shown}
     board["result"] = [
         [None if withheld[q][o] else logs.log(sums[q][o].beta, threshold.combine(
             {t: Point.from_hex(f[q][o]["factor"], allow_identity=True) for t, f in factors.items()},
@@ -113,8 +118,8 @@ def report(text: str | bytes, receipt: str | None = None) -> tuple[bool, list[st
              f"(k = {board['key']['threshold']})"]
     withheld = any(n is None for counts in board["result"] for n in counts)
     if withheld:
-        lines.append(f"  fewer ballots than the minimum of {board['minimum']}: the counts marked withheld were "
-                     f"not decrypted (SPEC §5)")
+        lines.append(f"  fewer ballots than the minimum of {board['minimum']}: the counts marked withheld are not "
+                     f"published (SPEC §5)")
     lines += [f"  {q['id']}: [{', '.join('withheld' if n is None else str(n) for n in counts)}]"
               for q, counts in zip(board["questions"], board["result"])]
     if receipt is None:
@@ -265,8 +270,8 @@ def _verify(board, problems: list[str]) -> None:
                 item = factors[q][o]
                 if withheld[q][o]:
                     if item is not None:
-                        problems.append(f"trustee {trustee}: decrypted question {question.id} option {o}, whose "
-                                        f"count is withheld")
+                        problems.append(f"trustee {trustee}: a decryption of question {question.id} option {o} is "
+                                        f"published, whose count is withheld")
                     points[-1].append(None)
                     continue
                 _require(isinstance(item, dict), f"trustee {trustee}: malformed factor")

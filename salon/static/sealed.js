@@ -346,12 +346,13 @@ export function decryptionFactor(poll, publicKeyHex, question, option, trustee, 
 }
 
 // Everything one trustee sends after a close: a proven factor per tally ciphertext, as board.trustee_factors;
-// null for a sum marked withheld[q][o] (fewer ballots than the publication minimum): that sum is never decrypted.
+// null for a sum marked undecrypted[q][o] (below the publication minimum, a count the poll's outcome does not
+// need): that sum is never decrypted.
 export function trusteeFactors(poll, publicKeyHex, questions, tally, trustee, secretHex, rng = new RandomNonces(),
-  withheld = null) {
+  undecrypted = null) {
   return {
     trustee, factors: questions.map((question, q) => tally[q].map((ciphertext, o) => (
-      withheld && withheld[q][o] ? null
+      undecrypted && undecrypted[q][o] ? null
         : decryptionFactor(poll, publicKeyHex, question.id, o, trustee, secretHex, ciphertext, rng)))),
   };
 }

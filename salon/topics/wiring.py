@@ -28,4 +28,4 @@ def init_app(app: Flask) -> None:
     # Below the publication minimum a topic vote's outcome needs no count (SPEC §5: the decider had no tally to
     # follow), so a sealed one decrypts nothing and is counted at its close.
     ballots.register_kind(app, services.POLL_KIND, services.poll_title,
-                          {services.QUESTION_CODE: _l("Which topics do you approve?")}, needed_below_minimum=())
+                          {services.QUESTION_CODE: _l("Which topics do you approve?")}, decrypted_below_minimum=())

@@ -57,7 +57,7 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     if not poll.sealed:
         signals.poll_counted.send(poll, actor=actor, now=now)  # e.g. an election is counted in the close itself
     else:
-        sealing.count_at_close(poll, now)  # every count withheld (SPEC §5): counted now, with no trustee
+        sealing.count_at_close(poll, now)  # no sum to decrypt below the minimum (SPEC §5): counted now, no trustee
     return poll
 
 

@@ -8,10 +8,12 @@ with no voter link (models.SealedBallot); its counter rows stay at zero until k 
 sums, then the combined counts are written into them (shard 0) so every reader of results works unchanged.
 
 The publication minimum (SPEC §5): when fewer ballots than the poll's minimum were cast, the sums whose counts
-SPEC withholds are never decrypted — not asked of the trustees, refused if sent, left at zero in the counters
-and null on the bulletin board (`withheld`). What a kind still needs below the minimum to reach its outcome it
-names when it registers (labels.register_kind, salon.rules.ballots.withheld_positions): a topic vote nothing,
-so it is counted at its close with no trustee; an election its approval question; a review its oppose sum.
+SPEC withholds are never decrypted (`undecrypted`) — not asked of the trustees, refused if sent, left at zero
+in the counters — unless the poll's kind needs them to reach its outcome, and every count SPEC withholds is null
+on the bulletin board (`withheld`), its decryption factors left off. What a kind decrypts and publishes below
+the minimum it names when it registers (labels.register_kind, salon.rules.ballots.left_out_below_minimum): a
+topic vote nothing, so it is counted at its close with no trustee; an election decrypts its approval question
+(who won needs every count) and publishes none of it; a review decrypts and publishes its oppose sum only.
 
 Blank answers: a single-choice question (a review's) is sealed with its hidden blank option as one more
 position (last), every answer exactly one of them (min = max = 1), so its blank count is decrypted like any
@@ -45,7 +47,7 @@ from salon.sealed.elgamal import Ciphertext, SmallLogs
 from salon.sealed.group import EncodingError, Point
 from salon.sealed.proofs import Branch
 
-from .labels import needed_below_minimum
+from .labels import below_minimum
 
 SEAL_SPEC_FORMAT = "salon-seal-spec-1"
 SEALED_BY_VOTER = "voter"
@@ -248,16 +250,25 @@ def _position_codes(poll_id: int) -> list[list[tuple[str | None, str | None]]]:
     return positions
 
 
-def withheld(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
-    """withheld[q][o]: whether the sum of ballot position o of question q is never decrypted, because fewer
+def undecrypted(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
+    """undecrypted[q][o]: whether the sum of ballot position o of question q is never decrypted, because fewer
     ballots than the poll's minimum were cast and its kind does not need that count for its outcome (SPEC §5).
     Fixed once the poll is closed (its turnout no longer changes)."""
     turnout = sealed_turnout(poll.id) if turnout is None else turnout
-    positions = _position_codes(poll.id)
-    return rules.withheld_positions(turnout, poll.min_published, positions, needed_below_minimum(poll.kind))
+    decrypted, _published = below_minimum(poll.kind)
+    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll.id), decrypted)
 
 
-def withheld_option_ids(poll: Poll) -> set[int]:
+def withheld(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
+    """withheld[q][o]: whether the count of ballot position o of question q is withheld (SPEC §5): null on the
+    bulletin board, its decryption factors left off. Every undecrypted sum is withheld; an election's counts,
+    decrypted below the minimum to name the winners, are withheld too."""
+    turnout = sealed_turnout(poll.id) if turnout is None else turnout
+    _decrypted, published = below_minimum(poll.kind)
+    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll.id), published)
+
+
+def undecrypted_option_ids(poll: Poll) -> set[int]:
     """The option ids (a single-choice question's blank option included) whose counts a closed sealed poll never
     decrypts; empty for a plain poll or when the counts are published."""
     if not poll.sealed or poll.state != PollState.CLOSED:
@@ -265,7 +276,7 @@ def withheld_option_ids(poll: Poll) -> set[int]:
     shape = sealed_shape(poll.id, poll.seal)
     if shape is None:
         return set()
-    mask = withheld(poll)
+    mask = undecrypted(poll)
     out = set()
     for q, row in enumerate(mask):
         for o, hidden in enumerate(row):
@@ -277,10 +288,10 @@ def withheld_option_ids(poll: Poll) -> set[int]:
 
 
 def count_at_close(poll: Poll, now: datetime) -> bool:
-    """In the close, after poll_closed: a sealed poll with no sum to decrypt (every count withheld below the
-    minimum) is counted at once, with no trustee, and poll_counted sent, so the programme goes on. Answers
-    whether it was."""
-    if any(not hidden for row in withheld(poll) for hidden in row):
+    """In the close, after poll_closed: a sealed poll with no sum to decrypt (below the minimum, a kind whose
+    outcome needs no count) is counted at once, with no trustee, and poll_counted sent, so the programme goes
+    on. Answers whether it was."""
+    if any(not hidden for row in undecrypted(poll) for hidden in row):
         return False
     key = db.session.get(SealedKey, poll.id)
     _count(poll, key, now)
@@ -309,14 +320,15 @@ def polls_to_decrypt(programme_id: int, term: str, index: int) -> list[Poll]:
 
 def decryption_request(poll: Poll) -> dict:
     """All a trustee's device needs to compute its factors (sealed.js trusteeFactors,
-    salon.sealed.board.trustee_factors): `withheld[q][o]` marks the sums it must not decrypt (SPEC §5's
+    salon.sealed.board.trustee_factors): `undecrypted[q][o]` marks the sums it must not decrypt (SPEC §5's
     minimum), for which it sends null."""
     shape = sealed_shape(poll.id, poll.seal)
     key = db.session.get(SealedKey, poll.id)
     if shape is None or key is None or key.tally is None:
         raise Conflict(_("This poll has no sealed tally to decrypt."), "poll")
     return {"poll": shape.context, "public_key": shape.public_key.hex(),
-            "questions": [q.to_json() for q in shape.questions], "tally": key.tally, "withheld": withheld(poll)}
+            "questions": [q.to_json() for q in shape.questions], "tally": key.tally,
+            "undecrypted": undecrypted(poll)}
 
 
 def decryption_status(poll: Poll) -> tuple[list[int], int, tuple[tuple[int, int], ...]]:
@@ -411,7 +423,7 @@ def record_decryption(poll: Poll, index: int, decryption: dict, now: datetime | 
         raise ValidationFailed(_("Not a trustee of this poll's key."), "trustee")
     if db.session.get(Decryption, (poll.id, index)) is not None:
         raise Conflict(_("This trustee has already decrypted this poll."), "trustee")
-    mask = withheld(poll)
+    mask = undecrypted(poll)
     if all(all(row) for row in mask):  # counted at the close; kept for a poll closed before this check
         raise Conflict(_("Fewer ballots than the minimum were cast: nothing of this poll is decrypted."), "poll")
     factors = _checked_factors(sealed_shape(poll.id, poll.seal), key, index, decryption, mask)
@@ -426,13 +438,13 @@ def record_decryption(poll: Poll, index: int, decryption: dict, now: datetime | 
 
 
 def _count(poll: Poll, key: SealedKey, now: datetime) -> None:
-    """Combine the trustees' factors of every sum not withheld and write those counts; withheld sums' counters
+    """Combine the trustees' factors of every sum to decrypt and write those counts; undecrypted sums' counters
     stay at zero (nothing of them was decrypted). Sets counted_at and sends poll_counted."""
     shape = sealed_shape(poll.id, poll.seal)
     decryptions = db.session.scalars(select(Decryption).where(Decryption.poll_id == poll.id)).all()
     sums = _sums(key)
     ballots = sealed_turnout(poll.id)
-    mask = withheld(poll, ballots)
+    mask = undecrypted(poll, ballots)
     logs = SmallLogs(ballots)
     counts: dict[int, int] = {}
     for q, question in enumerate(shape.questions):
@@ -452,7 +464,7 @@ def _count(poll: Poll, key: SealedKey, now: datetime) -> None:
     db.session.flush()
     hidden = sum(row.count(True) for row in mask)
     audit.record(poll.programme_id, None, "poll.counted", poll, kind=poll.kind,
-                 trustees=len(decryptions), **({"withheld": hidden} if hidden else {}))
+                 trustees=len(decryptions), **({"undecrypted": hidden} if hidden else {}))
     signals.poll_counted.send(poll, actor=None, now=now)
 
 
@@ -464,8 +476,8 @@ def fingerprints(poll: Poll) -> list[str]:
 def board(poll: Poll) -> dict | None:
     """The poll's bulletin board (salon.sealed.board.build_board) once counted; None before. Below SPEC §5's
     minimum it is published all the same — every ballot, proof and sum, so a voter still finds their fingerprint
-    and anyone checks the ballots and the tally — with the sums never decrypted marked `withheld` (their factors
-    and counts null)."""
+    and anyone checks the ballots and the tally — with the counts SPEC withholds marked `withheld` (their factors
+    left off, their counts null)."""
     if not poll.sealed or not is_counted(poll):
         return None
     shape = sealed_shape(poll.id, poll.seal)
