@@ -234,9 +234,13 @@ def _verify(board, problems: list[str]) -> None:
                     problems.append(f"{name}: repeats a ciphertext already on the board (a copied ballot)")
                 seen_alphas.add(ciphertext.alpha)
         sealed.append(rows)
-    if any(any(row) for row in withheld) and not (minimum is not None and len(entries) < minimum):
+    below = minimum is not None and len(entries) < minimum
+    if any(any(row) for row in withheld) and not below:
         problems.append(f"counts are withheld although {len(entries)} ballots reach the publication minimum "
                         f"({minimum})")
+    if below and not any(any(row) for row in withheld):
+        problems.append(f"every count is published although {len(entries)} ballots are fewer than the publication "
+                        f"minimum ({minimum})")
 
     # the tally: the sum of the ballots
     expected = tally_of_ciphertexts(questions, sealed)
