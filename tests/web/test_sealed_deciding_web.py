@@ -62,3 +62,27 @@ def test_the_decision_form_waits_for_the_trustees_and_names_them(app, world, rol
     page = client.get(url).get_data(as_text=True)
     assert f'id="{fields_id}"' in page and f'id="{fields_id}" disabled' not in page and "decide-waiting" not in page
     assert client.post(url, data={"nomination_id": noms[0], "rationale": ""}).status_code == 302
+
+
+def test_below_the_minimum_the_pages_say_the_counts_are_withheld_and_why(app, world):
+    """A sealed topic vote with one ballot fewer than the minimum: no trustee is awaited, the result page says
+    nothing was decrypted, the board page says how many counts are withheld and its download verifies."""
+    from salon.sealed import board as sealed_board
+
+    key = make_key("p1-k4")
+    with app.test_request_context():
+        with key_provider(app, key, kinds={"topic"}):
+            session, _noms, poll = topic_vote(world, 2, number=1)
+            ballots.close_poll(poll, world.bureau)
+        db.session.commit()
+        session_id, poll_id = session.id, poll.id
+    client = app.test_client()
+    login(client, "sec_a2")
+    results = client.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
+    assert "awaiting-trustees" not in results and 'class="sealed-withheld"' in results
+    assert "未解密任何内容" in results  # nothing was decrypted, by the trustees or anyone else
+    board = client.get(f"/polls/{poll_id}/board").get_data(as_text=True)
+    assert 'id="counts-withheld"' in board and "3 项计票中有 3 项不予公布" in board
+    assert "未请托管人解密" in board  # the trustees were not asked
+    download = client.get(f"/polls/{poll_id}/board.json").get_json()
+    assert sealed_board.verify_board(download) == [] and download["withheld"] == [[True, True, True]]
