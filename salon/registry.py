@@ -8,6 +8,7 @@ each room's `init_app` fills it, and two apps in one process (the tests make man
     demo_steps  what each room adds to the demo programme, by order (salon.demo)
     ticks       time-based transitions run by `salon tick`, by order: callables (now) -> list of strings said
     poll_titles, poll_labels   how the ballot engine names the polls and codes a room owns (salon.ballots)
+    poll_needs  what each kind of sealed poll still decrypts below the publication minimum (salon.ballots)
 
 It imports nothing from salon: every room may import it."""
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Registry:
     ticks: list = field(default_factory=list)
     poll_titles: dict = field(default_factory=dict)
     poll_labels: dict = field(default_factory=dict)
+    poll_needs: dict = field(default_factory=dict)
 
     def add_tick(self, tick: Callable[[datetime], list[str]], order: int) -> None:
         """A room's time-based transitions, run by `order` (topics 20, committee 30, reviews 35, schedule 90)."""

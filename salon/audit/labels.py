@@ -32,7 +32,7 @@ ACTIONS = {
     "invitation.issue": _l("Invitation issued"),
     "minutes.edit": _l("Minutes edited"),
     "poll.close": _l("Voting closed"),
-    "poll.counted": _l("Sealed ballots counted from the trustees' decryptions"),
+    "poll.counted": _l("Sealed ballots counted"),
     "poll.decrypt": _l("A trustee decrypted a poll's sums"),
     "poll.open": _l("Voting opened"),
     "programme.create": _l("Programme created"),

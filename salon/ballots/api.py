@@ -93,9 +93,10 @@ class PollReceipts(MethodView):
 class PollBoard(MethodView):
     @blp.response(200, BoardSchema)
     def get(self, poll_id):
-        """A sealed poll's bulletin board (SPEC §5.1; format salon-sealed-board-1): every sealed ballot by
+        """A sealed poll's bulletin board (SPEC §5.1; format salon-sealed-board-2): every sealed ballot by
         fingerprint, the key, the encrypted tally, the trustees' proven decryptions and the result, once the
-        trustees have counted it. `tools/verify_board.py` and `salon verify` check it. 404 for a poll whose
+        poll is counted; below the publication minimum the sums never decrypted are marked `withheld` (their
+        factors and counts null). `tools/verify_board.py` and `salon verify` check it. 404 for a poll whose
         ballots are not sealed, 409 before it is counted."""
         poll = services.get_sealed_poll(_poll(poll_id).id, g.api_user.programme_id)
         return services.published_board(poll)

@@ -81,10 +81,14 @@ class BoardSchema(Strict):
     poll = fields.Str()
     questions = fields.List(fields.Dict())
     key = fields.Dict()
+    minimum = fields.Int(metadata={"description": "the poll's publication minimum (SPEC §5)"})
+    withheld = fields.List(fields.List(fields.Bool()), metadata={
+        "description": "per tally sum: true when fewer ballots than the minimum were cast and its count is withheld "
+                       "(never decrypted: its factors and its result are null)"})
     ballots = fields.List(fields.Nested(BoardBallotSchema))
     tally = fields.List(fields.List(fields.Dict()))
     decryptions = fields.List(fields.Dict())
-    result = fields.List(fields.List(fields.Int()))
+    result = fields.List(fields.List(fields.Int(allow_none=True)))
 
 
 class PollSchema(Strict):

@@ -13,5 +13,6 @@ poll_closed = _signals.signal("poll-closed")
 
 # Sent once a poll's counts are available (sender=the poll, actor, now): for a plain poll by services.close_poll
 # right after poll_closed; for a sealed poll (SPEC §5.1) when the k-th trustee's decryption has been recorded
-# (services.record_decryption), possibly long after the close. Rooms that act on a poll's counts listen here.
+# (services.record_decryption), possibly long after the close — or in its close, right after poll_closed, when
+# fewer ballots than the minimum leave no sum to decrypt (SPEC §5). Rooms that act on a poll's counts listen here.
 poll_counted = _signals.signal("poll-counted")

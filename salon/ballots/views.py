@@ -28,9 +28,11 @@ def board(poll_id):
     found = services.board(poll)
     decrypted, threshold, trustees = services.decryption_status(poll)
     receipts = services.receipts(poll)
+    withheld = sum(row.count(True) for row in found["withheld"]) if found else 0
+    sums = sum(len(row) for row in found["withheld"]) if found else 0
     return render_template("ballots/board.html", poll=poll, board=found, title=services.poll_title(poll),
                            receipts=receipts, sealed_by=services.board_sealed_by(poll), decrypted=decrypted,
-                           threshold=threshold, trustees=trustees, wanted=wanted,
+                           threshold=threshold, trustees=trustees, wanted=wanted, withheld=withheld, sums=sums,
                            result=services.results(poll),
                            found=(wanted in receipts) if wanted else None)
 

@@ -32,4 +32,5 @@ def init_app(app: Flask) -> None:
     demo.step(app, 30, committee_demo.load)
     demo.step(app, 35, committee_demo.load_sessions)
     provider(app, views.committee_tasks, catch_up=views.catch_up, order=30)
-    ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS)
+    ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS,
+                          decrypted_below_minimum=services.DECRYPTED_BELOW_MINIMUM)

@@ -44,6 +44,10 @@ OTHER_TERM = "other_term"  # decided by an earlier committee: listed apart, not 
 OVERALL = "overall"
 EFFECT_CODES = ("effective", "partly", "not_effective", "no_view")
 OVERALL_CODES = ("support", "oppose", "abstain")
+# SPEC §5: a review always publishes its oppose count (the re-election rule must be checkable); below the
+# publication minimum every other count (support, abstain, blank, each topic's) stays withheld, and a sealed
+# review decrypts, and publishes, only the overall question's oppose sum (salon.rules.ballots.left_out_below_minimum).
+NEEDED_BELOW_MINIMUM = ((OVERALL, "oppose"),)
 LABELS = {
     OVERALL: _l("Overall: do you support the committee's choice of topics?"),
     "effective": _l("Effective"), "partly": _l("Partly effective"), "not_effective": _l("Not effective"),

@@ -27,5 +27,7 @@ def init_app(app: Flask) -> None:
     demo.step(app, 40, reviews_demo.load)
     provider(app, views.review_tasks, catch_up=views.catch_up, order=35)
     notices.register(app, views.CHECKIN_STAGE, views.checkin_notice)
-    ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS)
+    ballots.register_kind(app, services.POLL_KIND, services.poll_title, services.LABELS,
+                          decrypted_below_minimum=services.NEEDED_BELOW_MINIMUM,
+                          published_below_minimum=services.NEEDED_BELOW_MINIMUM)
     ballot_signals.poll_counted.connect(services.poll_counted)  # the rule, once the ballot is counted

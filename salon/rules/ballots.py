@@ -1,6 +1,7 @@
 """Rules of a secret ballot (SPEC §5): what a valid ballot is, and what a closed poll may publish."""
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,3 +56,26 @@ def window_open(opens_at: datetime | None, closes_at: datetime | None, now: date
 def counts_published(turnout: int, min_published: int) -> bool:
     """Below the minimum, per-option counts stay withheld and only the turnout is shown (SPEC §5)."""
     return turnout >= min_published
+
+
+EVERY_OPTION = "*"  # in a kind's needs below the minimum: every position of the question
+
+
+def left_out_below_minimum(turnout: int, min_published: int,
+                           positions: Sequence[Sequence[tuple[str | None, str | None]]],
+                           kept: Collection[tuple[str, str]]) -> list[list[bool]]:
+    """Which sums of a sealed poll's tally are left out (SPEC §5, §5.1): none when the counts are published;
+    below the minimum, every sum except those in `kept`. Asked twice of a poll: with what its kind must decrypt
+    to reach its outcome (out: never decrypted, by any trustee), and with what SPEC publishes below the minimum
+    (out: withheld, null on the bulletin board).
+
+    `positions[q][o]` is (question code, option code) of each ballot position (None for an uncoded one or a
+    single-choice question's blank answer); `kept` holds (question code, option code) pairs, EVERY_OPTION for
+    all positions of a question. Decrypted: a topic vote nothing (the decider had no tally to follow), an
+    election its approval question (who won, and a tie for the last seat, need every count), a review its
+    overall question's oppose (the rule). Published: a review's oppose; nothing else."""
+    if counts_published(turnout, min_published):
+        return [[False] * len(row) for row in positions]
+    return [[not (question is not None and ((question, EVERY_OPTION) in kept
+                                            or (option is not None and (question, option) in kept)))
+             for question, option in row] for row in positions]

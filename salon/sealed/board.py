@@ -16,7 +16,8 @@ from .elgamal import Ciphertext, SmallLogs, add_all
 from .group import EncodingError, Point
 from .proofs import Branch
 
-FORMAT = "salon-sealed-board-1"
+FORMAT = "salon-sealed-board-2"  # board-1 (before the publication minimum was kept): read as nothing withheld
+FORMAT_1 = "salon-sealed-board-1"
 SEALED_BY = ("voter", "server")
 
 
@@ -45,39 +46,56 @@ def tally_from_json(rows) -> list[list[Ciphertext]]:
     return [[Ciphertext.from_json(c, allow_identity=True) for c in row] for row in rows]
 
 
+def nothing_withheld(questions: Sequence[ballots.Question]) -> list[list[bool]]:
+    return [[False] * question.options for question in questions]
+
+
 def request_factors(request: dict, trustee: int, secret: int, rng) -> dict:
     """trustee_factors for a decryption request as the server hands it to a device ({poll, public_key, questions,
-    tally}): what trustees.js's trusteeFactors computes in the browser."""
+    tally, undecrypted}): what trustees.js's trusteeFactors computes in the browser."""
     questions = [ballots.Question.from_json(q) for q in request["questions"]]
     return trustee_factors(request["poll"], Point.from_hex(request["public_key"]), questions,
-                           tally_from_json(request["tally"]), trustee, secret, rng)
+                           tally_from_json(request["tally"]), trustee, secret, rng, request.get("undecrypted"))
 
 
 def trustee_factors(poll: str, public_key: Point, questions: Sequence[ballots.Question],
-                    sums: list[list[Ciphertext]], trustee: int, secret: int, rng) -> dict:
-    """What one trustee's device sends after the close: a proven factor per tally ciphertext."""
+                    sums: list[list[Ciphertext]], trustee: int, secret: int, rng,
+                    undecrypted: Sequence[Sequence[bool]] | None = None) -> dict:
+    """What one trustee's device sends after the close: a proven factor per tally ciphertext, and null for a sum
+    marked `undecrypted[q][o]` (below SPEC §5's publication minimum, a count the outcome does not need): that sum
+    is never decrypted."""
+    undecrypted = undecrypted or nothing_withheld(questions)
     return {"trustee": trustee, "factors": [
-        [threshold.decryption_factor(poll, public_key, question.id, o, trustee, secret, sums[q][o], rng).to_json()
+        [None if undecrypted[q][o] else
+         threshold.decryption_factor(poll, public_key, question.id, o, trustee, secret, sums[q][o], rng).to_json()
          for o in range(question.options)] for q, question in enumerate(questions)]}
 
 
 def build_board(poll: str, questions: Sequence[ballots.Question], key: dict,
                 sealed: Sequence[tuple[dict, str]], decryptions: Sequence[dict],
-                sums: list[list[Ciphertext]] | None = None) -> dict:
+                sums: list[list[Ciphertext]] | None = None, minimum: int = 0,
+                withheld: Sequence[Sequence[bool]] | None = None) -> dict:
     """`sealed`: (ballot, "voter" | "server") pairs, in any order — the board sorts them by fingerprint, so
-    it shows no order of casting. `decryptions`: the factors of at least k trustees. `sums`: the tally the
-    trustees decrypted, if already at hand (the sum does not depend on the order)."""
+    it shows no order of casting. `decryptions`: the factors of at least k trustees (none when every count is
+    withheld). `sums`: the tally the trustees decrypted, if already at hand (the sum does not depend on the
+    order). `minimum`: the poll's publication minimum (SPEC §5); `withheld[q][o]`: the sums whose counts are not
+    published because fewer ballots than the minimum were cast: their factors (if any) are left off the board
+    and their result is null."""
     entries = sorted(({"fingerprint": ballots.fingerprint(b), "sealed_by": by, "ballot": b} for b, by in sealed),
                      key=lambda e: e["fingerprint"])
     if sums is None:
         sums = tally(questions, [e["ballot"] for e in entries])
+    withheld = [list(map(bool, row)) for row in (withheld or nothing_withheld(questions))]
+    shown = [] if all(all(row) for row in withheld) else [
+        {"trustee": d["trustee"], "factors": [[None if withheld[q][o] else f for o, f in enumerate(row)]
+                                              for q, row in enumerate(d["factors"])]} for d in decryptions]
     logs = SmallLogs(len(entries))
     board = {"format": FORMAT, "poll": poll, "questions": [q.to_json() for q in questions], "key": key,
-             "ballots": entries, "tally": tally_json(sums),
-             "decryptions": sorted(decryptions, key=lambda d: d["trustee"])}
-    factors = {d["trustee"]: d["factors"] for d in decryptions}
+             "minimum": minimum, "withheld": withheld, "ballots": entries, "tally": tally_json(sums),
+             "decryptions": sorted(shown, key=lambda d: d["trustee"])}
+    factors = {d["trustee"]: d["factors"] for d in shown}
     board["result"] = [
-        [logs.log(sums[q][o].beta, threshold.combine(
+        [None if withheld[q][o] else logs.log(sums[q][o].beta, threshold.combine(
             {t: Point.from_hex(f[q][o]["factor"], allow_identity=True) for t, f in factors.items()},
             key["threshold"])) for o in range(question.options)]
         for q, question in enumerate(questions)]
@@ -98,7 +116,12 @@ def report(text: str | bytes, receipt: str | None = None) -> tuple[bool, list[st
     lines = [f"OK: poll {board['poll']}, {len(board['ballots'])} ballots, "
              f"{len(board['decryptions'])} of {len(board['key']['trustees'])} trustees decrypted "
              f"(k = {board['key']['threshold']})"]
-    lines += [f"  {q['id']}: {counts}" for q, counts in zip(board["questions"], board["result"])]
+    withheld = any(n is None for counts in board["result"] for n in counts)
+    if withheld:
+        lines.append(f"  fewer ballots than the minimum of {board['minimum']}: the counts marked withheld are not "
+                     f"published (SPEC §5)")
+    lines += [f"  {q['id']}: [{', '.join('withheld' if n is None else str(n) for n in counts)}]"
+              for q, counts in zip(board["questions"], board["result"])]
     if receipt is None:
         return True, lines
     found = find_receipt(board, receipt.strip().lower())
@@ -141,12 +164,23 @@ def verify_board(board) -> list[str]:
 
 
 def _verify(board, problems: list[str]) -> None:
-    _require(isinstance(board, dict) and board.get("format") == FORMAT, f"not a board of format {FORMAT}")
+    _require(isinstance(board, dict) and board.get("format") in (FORMAT, FORMAT_1), f"not a board of format {FORMAT}")
     poll = board.get("poll")
     _require(isinstance(poll, str) and poll != "", "the board names no poll")
     _require(isinstance(board.get("questions"), list) and board["questions"], "the board lists no questions")
     questions = [ballots.Question.from_json(q) for q in board["questions"]]
     _require(len({q.id for q in questions}) == len(questions), "two questions share an id")
+
+    # the publication minimum (SPEC §5): which sums were left undecrypted
+    if board["format"] == FORMAT_1:
+        minimum, withheld = None, nothing_withheld(questions)
+    else:
+        minimum, withheld = board.get("minimum"), board.get("withheld")
+        _require(_is_int(minimum) and minimum >= 0, "the publication minimum is not a whole number")
+        _require(isinstance(withheld, list) and len(withheld) == len(questions)
+                 and all(isinstance(row, list) and len(row) == q.options and all(isinstance(w, bool) for w in row)
+                         for row, q in zip(withheld, questions)),
+                 "withheld must say, for each sum of the tally, true or false")
 
     # the key (docs/sealed-ballots.md, "Election key")
     key = board.get("key")
@@ -203,6 +237,13 @@ def _verify(board, problems: list[str]) -> None:
                     problems.append(f"{name}: repeats a ciphertext already on the board (a copied ballot)")
                 seen_alphas.add(ciphertext.alpha)
         sealed.append(rows)
+    below = minimum is not None and len(entries) < minimum
+    if any(any(row) for row in withheld) and not below:
+        problems.append(f"counts are withheld although {len(entries)} ballots reach the publication minimum "
+                        f"({minimum})")
+    if below and not any(any(row) for row in withheld):
+        problems.append(f"every count is published although {len(entries)} ballots are fewer than the publication "
+                        f"minimum ({minimum})")
 
     # the tally: the sum of the ballots
     expected = tally_of_ciphertexts(questions, sealed)
@@ -234,6 +275,12 @@ def _verify(board, problems: list[str]) -> None:
             points.append([])
             for o in range(question.options):
                 item = factors[q][o]
+                if withheld[q][o]:
+                    if item is not None:
+                        problems.append(f"trustee {trustee}: a decryption of question {question.id} option {o} is "
+                                        f"published, whose count is withheld")
+                    points[-1].append(None)
+                    continue
                 _require(isinstance(item, dict), f"trustee {trustee}: malformed factor")
                 factor = threshold.Factor(trustee, Point.from_hex(item.get("factor"), allow_identity=True),
                                           Branch.from_json(item.get("proof")))
@@ -245,7 +292,8 @@ def _verify(board, problems: list[str]) -> None:
                 points[-1].append(factor.factor)
         if good:
             valid[trustee] = points
-    if len(valid) < k:
+    decrypted = not all(all(row) for row in withheld)
+    if decrypted and len(valid) < k:
         problems.append(f"only {len(valid)} of the {k} trustees needed decrypted with valid proofs")
         return
 
@@ -256,6 +304,11 @@ def _verify(board, problems: list[str]) -> None:
     logs = SmallLogs(len(entries))
     for q, question in enumerate(questions):
         for o in range(question.options):
+            if withheld[q][o]:
+                if result[q][o] is not None:
+                    problems.append(f"question {question.id} option {o}: a count is published although withheld "
+                                    f"({result[q][o]!r})")
+                continue
             combined = threshold.combine({t: points[q][o] for t, points in valid.items()}, k)
             count = logs.log(expected[q][o].beta, combined)
             if count is None or result[q][o] != count or not _is_int(result[q][o]):

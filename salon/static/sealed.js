@@ -345,11 +345,15 @@ export function decryptionFactor(poll, publicKeyHex, question, option, trustee, 
   return { factor: pointHex(factor), proof: { c: scalarHex(c), s: scalarHex(w + c * secret) } };
 }
 
-// Everything one trustee sends after a close: a proven factor per tally ciphertext, as board.trustee_factors.
-export function trusteeFactors(poll, publicKeyHex, questions, tally, trustee, secretHex, rng = new RandomNonces()) {
+// Everything one trustee sends after a close: a proven factor per tally ciphertext, as board.trustee_factors;
+// null for a sum marked undecrypted[q][o] (below the publication minimum, a count the poll's outcome does not
+// need): that sum is never decrypted.
+export function trusteeFactors(poll, publicKeyHex, questions, tally, trustee, secretHex, rng = new RandomNonces(),
+  undecrypted = null) {
   return {
-    trustee, factors: questions.map((question, q) => tally[q].map((ciphertext, o) => decryptionFactor(
-      poll, publicKeyHex, question.id, o, trustee, secretHex, ciphertext, rng))),
+    trustee, factors: questions.map((question, q) => tally[q].map((ciphertext, o) => (
+      undecrypted && undecrypted[q][o] ? null
+        : decryptionFactor(poll, publicKeyHex, question.id, o, trustee, secretHex, ciphertext, rng)))),
   };
 }
 

@@ -229,7 +229,7 @@ class Device {
     try {
       const { trustee, request } = await this.request(button.dataset.decrypt);
       const decryption = sealed.trusteeFactors(request.poll, request.public_key, request.questions,
-        request.tally, trustee, kept.secret);
+        request.tally, trustee, kept.secret, undefined, request.undecrypted);
       await this.request(button.dataset.decrypt, { decryption });
       const done = document.createElement('span');
       done.className = 'badge ok';

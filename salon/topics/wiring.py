@@ -25,5 +25,7 @@ def init_app(app: Flask) -> None:
     provider(app, views.topic_tasks, catch_up=views.catch_up, order=20)
     notices.init_app(app)
     demo.step(app, 20, topics_demo.load_topics)
+    # Below the publication minimum a topic vote's outcome needs no count (SPEC §5: the decider had no tally to
+    # follow), so a sealed one decrypts nothing and is counted at its close.
     ballots.register_kind(app, services.POLL_KIND, services.poll_title,
-                          {services.QUESTION_CODE: _l("Which topics do you approve?")})
+                          {services.QUESTION_CODE: _l("Which topics do you approve?")}, decrypted_below_minimum=())

@@ -107,6 +107,8 @@ def decrypt_closed(poll, actor=None, now=None) -> None:
             if not any(p.id == poll.id for p in ballots.polls_to_decrypt(key["programme_id"], term, index)):
                 continue
             request = ballots.decryption_request(poll)
+            if all(all(row) for row in request.get("undecrypted") or [[False]]):
+                return  # below the minimum with nothing to decrypt: the close counts it right after this signal
             factors = board.request_factors(request, index, secret,
                                             SeededNonces(f"salon-demo/{request['poll']}/{index}"))
             # At the close's moment: the demo lays out its past, and what counting starts (an election seating its

@@ -15,7 +15,9 @@ QUESTIONS = [B.Question("topics", 4, 0, 2), B.Question("overall", 3, 1, 1)]
 VOTES = [[[1, 0, 1, 0], [1, 0, 0]], [[0, 0, 0, 0], [0, 1, 0]], [[0, 1, 1, 0], [1, 0, 0]]]
 
 
-def make_board(votes, decrypting=(1, 3), seed="board", indexes=(1, 2, 3)):
+def make_board(votes, decrypting=(1, 3), seed="board", indexes=(1, 2, 3), minimum=3, undecrypted=None, withheld=None):
+    """A board of `votes` with the publication minimum `minimum` (SPEC §5): the trustees decrypt all but the sums
+    marked `undecrypted`, the board withholds those marked `withheld` (by default: the undecrypted ones)."""
     rng = SeededNonces(seed)
     dealings = [T.deal("term", i, 2, rng) for i in indexes]
     key = BD.key_record("term", 2, [d.public() for d in dealings])
@@ -24,8 +26,10 @@ def make_board(votes, decrypting=(1, 3), seed="board", indexes=(1, 2, 3)):
     sealed = [(B.seal(POLL, public_key, QUESTIONS, v, rng), "server" if i == 1 else "voter")
               for i, v in enumerate(votes)]
     sums = BD.tally(QUESTIONS, [b for b, _ in sealed])
-    factors = [BD.trustee_factors(POLL, public_key, QUESTIONS, sums, l, secrets[l], rng) for l in decrypting]
-    return BD.build_board(POLL, QUESTIONS, key, sealed, factors), secrets
+    factors = [BD.trustee_factors(POLL, public_key, QUESTIONS, sums, l, secrets[l], rng, undecrypted)
+               for l in decrypting]
+    return BD.build_board(POLL, QUESTIONS, key, sealed, factors, minimum=minimum,
+                          withheld=withheld if withheld is not None else undecrypted), secrets
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,7 @@ def test_a_correct_board_verifies_and_carries_the_counts(board):
 
 
 def test_a_poll_without_ballots_decrypts_to_zeros_through_the_identity():
-    empty, _ = make_board([], seed="empty")
+    empty, _ = make_board([], seed="empty", minimum=0)
     assert empty["tally"][0][0] == {"alpha": "00", "beta": "00"}
     assert empty["result"] == [[0, 0, 0, 0], [0, 0, 0]]
     assert BD.verify_board(empty) == []
@@ -81,8 +85,8 @@ def test_a_board_with_one_byte_changed_fails_the_verifier(board):
     assert BD.verify_board_json(text) == []
     sample = random.Random(17)  # seeded: the same positions every run, spread over the whole document
     positions = sorted(sample.sample(range(len(text)), 90))
-    for section in ("decryptions", "format", "key", "poll", "public_key", "questions", "result", "tally",
-                    "threshold", "sealed_by", "fingerprint"):  # and a few bytes into every part, by name
+    for section in ("decryptions", "format", "key", "minimum", "poll", "public_key", "questions", "result", "tally",
+                    "threshold", "sealed_by", "fingerprint", "withheld"):  # and a few bytes into every part, by name
         start = text.index(f'"{section}":') + len(section) + 3
         positions += range(start, start + 6)
     hexdigits = "0123456789abcdef"
@@ -155,3 +159,67 @@ def test_malformed_boards_give_problems_not_exceptions(board, damage):
     damage(bad)
     assert BD.verify_board(bad)
     assert BD.verify_board_json("{not json") and BD.verify_board([]) and BD.verify_board(None)
+
+
+# --- SPEC §5's publication minimum: sums never decrypted, counts withheld ----------------------------------------
+
+TWO = VOTES[:2]  # one ballot fewer than the minimum of 3
+ONLY_OPPOSE = [[True] * 4, [True, False, True]]  # a review's way: only the overall question's second option
+
+
+def test_below_the_minimum_the_trustees_leave_the_undecrypted_sums_alone_and_the_board_verifies():
+    board, _ = make_board(TWO, undecrypted=ONLY_OPPOSE)
+    assert BD.verify_board(board) == []
+    assert board["minimum"] == 3 and board["withheld"] == ONLY_OPPOSE
+    assert board["result"] == [[None] * 4, [None, 1, None]]
+    for decryption in board["decryptions"]:
+        assert [[f is not None for f in row] for row in decryption["factors"]] == [[False] * 4, [False, True, False]]
+    ok, lines = BD.report(json.dumps(board))
+    assert ok and "  topics: [withheld, withheld, withheld, withheld]" in lines
+    assert "  overall: [withheld, 1, withheld]" in lines
+    assert any("fewer ballots than the minimum of 3" in line for line in lines)
+
+
+def test_a_board_with_nothing_decrypted_needs_no_trustee():
+    everything = [[True] * 4, [True] * 3]
+    board, _ = make_board(TWO, decrypting=(), undecrypted=everything)
+    assert board["decryptions"] == [] and BD.verify_board(board) == []
+
+
+def test_counts_decrypted_for_the_outcome_but_withheld_leave_their_factors_off_the_board():
+    """An election below the minimum: decrypted (who won needs them), not published."""
+    everything = [[True] * 4, [True] * 3]
+    board, _ = make_board(TWO, withheld=everything)
+    assert board["decryptions"] == [] and board["result"] == [[None] * 4, [None] * 3]
+    assert BD.verify_board(board) == []
+
+
+def test_withholding_that_does_not_keep_the_minimum_is_found():
+    at_minimum, _ = make_board(VOTES, undecrypted=ONLY_OPPOSE)  # 3 ballots: nothing may be withheld
+    assert BD.verify_board(at_minimum) == [
+        "counts are withheld although 3 ballots reach the publication minimum (3)"]
+    below, _ = make_board(TWO)  # 2 ballots, every count published
+    assert BD.verify_board(below) == [
+        "every count is published although 2 ballots are fewer than the publication minimum (3)"]
+
+
+def test_a_withheld_count_or_its_decryption_on_the_board_is_found():
+    board, _ = make_board(TWO, undecrypted=ONLY_OPPOSE)
+    full, _ = make_board(TWO, withheld=ONLY_OPPOSE)
+    leaked = copy.deepcopy(board)
+    leaked["result"][0][0] = 1
+    assert BD.verify_board(leaked) == ["question topics option 0: a count is published although withheld (1)"]
+    factors = copy.deepcopy(board)
+    factors["decryptions"][0]["factors"][0][0] = make_board(TWO, minimum=0)[0]["decryptions"][0]["factors"][0][0]
+    assert "trustee 1: a decryption of question topics option 0 is published, whose count is withheld" in \
+        BD.verify_board(factors)
+    # the server leaves decrypted-but-withheld factors off: the same factors shown as if never decrypted
+    shown = [[[f and f["factor"] for f in row] for row in d["factors"]] for d in full["decryptions"]]
+    assert shown == [[[f and f["factor"] for f in row] for row in d["factors"]] for d in board["decryptions"]]
+
+
+def test_a_board_of_the_first_format_is_read_as_nothing_withheld(board):
+    old = copy.deepcopy(board)
+    old["format"] = "salon-sealed-board-1"
+    del old["minimum"], old["withheld"]
+    assert BD.verify_board(old) == []

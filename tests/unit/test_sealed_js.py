@@ -144,3 +144,29 @@ console.log(JSON.stringify([1, 3].map((t) => S.trusteeFactors('poll-js', data.ke
     board = BD.build_board("poll-js", questions, key, [(b, "voter") for b in ceremony["ballots"]], factors)
     assert board["result"] == [[1, 1, 2, 0], [2, 1, 0]]
     assert BD.verify_board(board) == []
+
+
+def test_sealed_js_leaves_the_undecrypted_sums_alone_below_the_minimum():
+    """A trustee's device given `undecrypted` (SPEC §5's minimum) sends null for those sums and proven factors for
+    the rest, as board.trustee_factors; the board of the two ballots, with only one sum decrypted, verifies."""
+    from salon.sealed import board as BD
+    from salon.sealed import threshold as T
+    from tests.unit.test_sealed_board import ONLY_OPPOSE, QUESTIONS, TWO
+
+    rng = SeededNonces("js-minimum")
+    dealings = [T.deal("term-m", i, 2, rng) for i in range(1, 4)]
+    key = BD.key_record("term-m", 2, [d.public() for d in dealings])
+    public_key = Point.from_hex(key["public_key"])
+    secrets = {l: T.trustee_secret({d.index: d.share_for(l) for d in dealings}) for l in range(1, 4)}
+    sealed = [B.seal("poll-m", public_key, QUESTIONS, v, rng) for v in TWO]
+    sums = BD.tally(QUESTIONS, sealed)
+    factors = node_module("""
+console.log(JSON.stringify([1, 2].map((t) => S.trusteeFactors('poll-m', data.key, data.questions, data.tally, t,
+  data.secrets[t], undefined, data.undecrypted))));
+""", {"key": key["public_key"], "questions": [q.to_json() for q in QUESTIONS], "tally": BD.tally_json(sums),
+      "secrets": {str(l): f"{secrets[l]:064x}" for l in (1, 2)}, "undecrypted": ONLY_OPPOSE})
+    for decryption in factors:
+        assert [[f is not None for f in row] for row in decryption["factors"]] == [[False] * 4, [False, True, False]]
+    board = BD.build_board("poll-m", QUESTIONS, key, [(b, "voter") for b in sealed], factors, minimum=3,
+                           withheld=ONLY_OPPOSE)
+    assert BD.verify_board(board) == [] and board["result"] == [[None] * 4, [None, 1, None]]

@@ -46,7 +46,8 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
         poll.closes_at = now
     if poll.sealed:
         # SPEC §5.1: the encrypted sums; nothing plain was ever written, so there is nothing to scrub. The
-        # counts come when k trustees have decrypted the sums (sealing.record_decryption sends poll_counted).
+        # counts come when k trustees have decrypted the sums (sealing.record_decryption sends poll_counted), or
+        # at once below the minimum when no sum is to be decrypted (sealing.count_at_close, below).
         sealing.tally_at_close(poll)
     else:
         _scrub(poll)
@@ -55,6 +56,8 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
     signals.poll_closed.send(poll, actor=actor, now=now)
     if not poll.sealed:
         signals.poll_counted.send(poll, actor=actor, now=now)  # e.g. an election is counted in the close itself
+    else:
+        sealing.count_at_close(poll, now)  # no sum to decrypt below the minimum (SPEC §5): counted now, no trustee
     return poll
 
 

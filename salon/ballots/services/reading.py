@@ -14,6 +14,8 @@ from salon.extensions import db
 from salon.rows import get_scoped
 from salon.rules import ballots as rules
 
+from . import sealing
+
 
 def get_poll(poll_id, programme_id: int) -> Poll:
     return get_scoped(Poll, poll_id, programme_id, "poll_id")
@@ -103,14 +105,17 @@ def results(poll: Poll) -> Results:
 
 @dataclass
 class Tally:
-    """The full count of a closed poll, for the server's own use (naming winners, finding ties, applying
-    the re-election rule) whatever the publication minimum. What is *shown* still follows SPEC §5."""
+    """The count of a closed poll, for the server's own use (naming winners, finding ties, applying the
+    re-election rule) whatever the publication minimum. What is *shown* still follows SPEC §5. A sealed poll
+    below the minimum has only the counts its kind needs for its outcome (sealing.undecrypted): the others were
+    never decrypted, and are absent here (their option ids in `undecrypted`)."""
     turnout: int
     eligible: int
     counts: dict[int, int]  # option id → n
     blanks: dict[int, int]  # question id → blank answers
     by_ref: dict[int, dict[int, int]]  # question id → {option ref id → n}
     by_code: dict[int, dict[str, int]]  # question id → {option code → n}
+    undecrypted: set[int] = field(default_factory=set)  # option ids (blank options included) never decrypted
 
 
 def tally(poll: Poll) -> Tally:
@@ -118,12 +123,14 @@ def tally(poll: Poll) -> Tally:
         raise Conflict(_("Voting is still open; decide after it closes."), "poll")
     if not _counted(poll):
         raise Conflict(_("The trustees have not yet decrypted this poll's count."), "poll")
-    out = Tally(turnout(poll.id), poll.eligible_count, {}, {}, {}, {})
+    out = Tally(turnout(poll.id), poll.eligible_count, {}, {}, {}, {}, sealing.undecrypted_option_ids(poll))
     skip = _uncounted_blanks(poll)
     for option_id, question_id, ref_id, code, is_blank, n in db.session.execute(
             select(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank, func.sum(Counter.n))
             .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
             .group_by(Option.id, Option.question_id, Option.ref_id, Option.code, Option.is_blank)):
+        if option_id in out.undecrypted:
+            continue
         n = int(n or 0)
         if is_blank:
             if question_id not in skip:

@@ -7,6 +7,14 @@ the poll keeps that key for life. Its ballots are stored only as ciphertexts wit
 with no voter link (models.SealedBallot); its counter rows stay at zero until k trustees have decrypted the
 sums, then the combined counts are written into them (shard 0) so every reader of results works unchanged.
 
+The publication minimum (SPEC §5): when fewer ballots than the poll's minimum were cast, the sums whose counts
+SPEC withholds are never decrypted (`undecrypted`) — not asked of the trustees, refused if sent, left at zero
+in the counters — unless the poll's kind needs them to reach its outcome, and every count SPEC withholds is null
+on the bulletin board (`withheld`), its decryption factors left off. What a kind decrypts and publishes below
+the minimum it names when it registers (labels.register_kind, salon.rules.ballots.left_out_below_minimum): a
+topic vote nothing, so it is counted at its close with no trustee; an election decrypts its approval question
+(who won needs every count) and publishes none of it; a review decrypts and publishes its oppose sum only.
+
 Blank answers: a single-choice question (a review's) is sealed with its hidden blank option as one more
 position (last), every answer exactly one of them (min = max = 1), so its blank count is decrypted like any
 option. An approval question (0 … K approvals) is sealed with its visible options only: "no approval" is not a
@@ -38,6 +46,8 @@ from salon.sealed import threshold
 from salon.sealed.elgamal import Ciphertext, SmallLogs
 from salon.sealed.group import EncodingError, Point
 from salon.sealed.proofs import Branch
+
+from .labels import below_minimum
 
 SEAL_SPEC_FORMAT = "salon-seal-spec-1"
 SEALED_BY_VOTER = "voter"
@@ -224,6 +234,70 @@ def tally_at_close(poll: Poll) -> None:
     key.tally = sealed_board.tally_json(sealed_board.tally(list(shape.questions), ballots))
 
 
+def sealed_turnout(poll_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.poll_id == poll_id))
+
+
+def _position_codes(poll_id: int) -> list[list[tuple[str | None, str | None]]]:
+    """(question code, option code) of each ballot position, in the order of the sealed shape (a single-choice
+    question's blank answer last, its option code None)."""
+    positions = []
+    for question, options, _blank in _question_layout(poll_id):
+        row = [(question.code, o.code) for o in options]
+        if question.kind == rules.SINGLE:
+            row.append((question.code, None))
+        positions.append(row)
+    return positions
+
+
+def undecrypted(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
+    """undecrypted[q][o]: whether the sum of ballot position o of question q is never decrypted, because fewer
+    ballots than the poll's minimum were cast and its kind does not need that count for its outcome (SPEC §5).
+    Fixed once the poll is closed (its turnout no longer changes)."""
+    turnout = sealed_turnout(poll.id) if turnout is None else turnout
+    decrypted, _published = below_minimum(poll.kind)
+    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll.id), decrypted)
+
+
+def withheld(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
+    """withheld[q][o]: whether the count of ballot position o of question q is withheld (SPEC §5): null on the
+    bulletin board, its decryption factors left off. Every undecrypted sum is withheld; an election's counts,
+    decrypted below the minimum to name the winners, are withheld too."""
+    turnout = sealed_turnout(poll.id) if turnout is None else turnout
+    _decrypted, published = below_minimum(poll.kind)
+    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll.id), published)
+
+
+def undecrypted_option_ids(poll: Poll) -> set[int]:
+    """The option ids (a single-choice question's blank option included) whose counts a closed sealed poll never
+    decrypts; empty for a plain poll or when the counts are published."""
+    if not poll.sealed or poll.state != PollState.CLOSED:
+        return set()
+    shape = sealed_shape(poll.id, poll.seal)
+    if shape is None:
+        return set()
+    mask = undecrypted(poll)
+    out = set()
+    for q, row in enumerate(mask):
+        for o, hidden in enumerate(row):
+            option_id = shape.option_ids[q][o]
+            option_id = option_id if option_id is not None else shape.blank_ids[q]
+            if hidden and option_id is not None:
+                out.add(option_id)
+    return out
+
+
+def count_at_close(poll: Poll, now: datetime) -> bool:
+    """In the close, after poll_closed: a sealed poll with no sum to decrypt (below the minimum, a kind whose
+    outcome needs no count) is counted at once, with no trustee, and poll_counted sent, so the programme goes
+    on. Answers whether it was."""
+    if any(not hidden for row in undecrypted(poll) for hidden in row):
+        return False
+    key = db.session.get(SealedKey, poll.id)
+    _count(poll, key, now)
+    return True
+
+
 def is_counted(poll: Poll) -> bool:
     """A plain poll is counted once closed; a sealed one once k trustees have decrypted its sums."""
     if poll.state != PollState.CLOSED:
@@ -246,13 +320,15 @@ def polls_to_decrypt(programme_id: int, term: str, index: int) -> list[Poll]:
 
 def decryption_request(poll: Poll) -> dict:
     """All a trustee's device needs to compute its factors (sealed.js trusteeFactors,
-    salon.sealed.board.trustee_factors)."""
+    salon.sealed.board.trustee_factors): `undecrypted[q][o]` marks the sums it must not decrypt (SPEC §5's
+    minimum), for which it sends null."""
     shape = sealed_shape(poll.id, poll.seal)
     key = db.session.get(SealedKey, poll.id)
     if shape is None or key is None or key.tally is None:
         raise Conflict(_("This poll has no sealed tally to decrypt."), "poll")
     return {"poll": shape.context, "public_key": shape.public_key.hex(),
-            "questions": [q.to_json() for q in shape.questions], "tally": key.tally}
+            "questions": [q.to_json() for q in shape.questions], "tally": key.tally,
+            "undecrypted": undecrypted(poll)}
 
 
 def decryption_status(poll: Poll) -> tuple[list[int], int, tuple[tuple[int, int], ...]]:
@@ -292,7 +368,7 @@ def _commitments(record: dict) -> dict[int, list[Point]]:
     return {t["index"]: [Point.from_hex(c) for c in t["commitments"]] for t in record["trustees"]}
 
 
-def _checked_factors(shape: SealedShape, key: SealedKey, index: int, decryption) -> list:
+def _checked_factors(shape: SealedShape, key: SealedKey, index: int, decryption, mask: list[list[bool]]) -> list:
     if not isinstance(decryption, dict):
         raise ValidationFailed(_("A decryption is an object with its factors."), "factors")
     if decryption.get("trustee", index) != index:
@@ -309,6 +385,12 @@ def _checked_factors(shape: SealedShape, key: SealedKey, index: int, decryption)
         clean.append([])
         for o in range(question.options):
             item = factors[q][o]
+            if mask[q][o]:
+                if item is not None:
+                    raise ValidationFailed(_("Fewer ballots than the minimum were cast: this count is withheld and "
+                                             "must not be decrypted; send no factor for it."), "factors")
+                clean[-1].append(None)
+                continue
             try:
                 factor = threshold.Factor(index, Point.from_hex(item.get("factor"), allow_identity=True),
                                           Branch.from_json(item.get("proof")))
@@ -341,7 +423,10 @@ def record_decryption(poll: Poll, index: int, decryption: dict, now: datetime | 
         raise ValidationFailed(_("Not a trustee of this poll's key."), "trustee")
     if db.session.get(Decryption, (poll.id, index)) is not None:
         raise Conflict(_("This trustee has already decrypted this poll."), "trustee")
-    factors = _checked_factors(sealed_shape(poll.id, poll.seal), key, index, decryption)
+    mask = undecrypted(poll)
+    if all(all(row) for row in mask):  # counted at the close; kept for a poll closed before this check
+        raise Conflict(_("Fewer ballots than the minimum were cast: nothing of this poll is decrypted."), "poll")
+    factors = _checked_factors(sealed_shape(poll.id, poll.seal), key, index, decryption, mask)
     db.session.add(Decryption(poll_id=poll.id, trustee=index, programme_id=poll.programme_id, factors=factors))
     db.session.flush()
     done = db.session.scalar(select(func.count()).select_from(Decryption).where(Decryption.poll_id == poll.id))
@@ -353,15 +438,19 @@ def record_decryption(poll: Poll, index: int, decryption: dict, now: datetime | 
 
 
 def _count(poll: Poll, key: SealedKey, now: datetime) -> None:
+    """Combine the trustees' factors of every sum to decrypt and write those counts; undecrypted sums' counters
+    stay at zero (nothing of them was decrypted). Sets counted_at and sends poll_counted."""
     shape = sealed_shape(poll.id, poll.seal)
     decryptions = db.session.scalars(select(Decryption).where(Decryption.poll_id == poll.id)).all()
     sums = _sums(key)
-    ballots = db.session.scalar(select(func.count()).select_from(SealedBallot)
-                                .where(SealedBallot.poll_id == poll.id))
+    ballots = sealed_turnout(poll.id)
+    mask = undecrypted(poll, ballots)
     logs = SmallLogs(ballots)
     counts: dict[int, int] = {}
     for q, question in enumerate(shape.questions):
         for o in range(question.options):
+            if mask[q][o]:
+                continue
             combined = threshold.combine({d.trustee: Point.from_hex(d.factors[q][o]["factor"], allow_identity=True)
                                           for d in decryptions}, key.threshold)
             m = logs.log(sums[q][o].beta, combined)
@@ -373,8 +462,9 @@ def _count(poll: Poll, key: SealedKey, now: datetime) -> None:
         db.session.execute(update(Counter).where(Counter.option_id == option_id, Counter.shard == 0).values(n=n))
     key.counted_at = now
     db.session.flush()
+    hidden = sum(row.count(True) for row in mask)
     audit.record(poll.programme_id, None, "poll.counted", poll, kind=poll.kind,
-                 trustees=len(decryptions))
+                 trustees=len(decryptions), **({"undecrypted": hidden} if hidden else {}))
     signals.poll_counted.send(poll, actor=None, now=now)
 
 
@@ -384,12 +474,11 @@ def fingerprints(poll: Poll) -> list[str]:
 
 
 def board(poll: Poll) -> dict | None:
-    """The poll's bulletin board (salon.sealed.board.build_board) once counted; None before, and None when SPEC §5
-    withholds the poll's per-option counts (fewer ballots than its minimum): the board's result would show them."""
+    """The poll's bulletin board (salon.sealed.board.build_board) once counted; None before. Below SPEC §5's
+    minimum it is published all the same — every ballot, proof and sum, so a voter still finds their fingerprint
+    and anyone checks the ballots and the tally — with the counts SPEC withholds marked `withheld` (their factors
+    left off, their counts null)."""
     if not poll.sealed or not is_counted(poll):
-        return None
-    turnout = db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.poll_id == poll.id))
-    if not rules.counts_published(turnout, poll.min_published):
         return None
     shape = sealed_shape(poll.id, poll.seal)
     key = db.session.get(SealedKey, poll.id)
@@ -399,16 +488,13 @@ def board(poll: Poll) -> dict | None:
     decryptions = [{"trustee": d.trustee, "factors": d.factors} for d in db.session.scalars(
         select(Decryption).where(Decryption.poll_id == poll.id).order_by(Decryption.trustee))]
     return sealed_board.build_board(shape.context, list(shape.questions), key.record, sealed, decryptions,
-                                    _sums(key))
+                                    _sums(key), minimum=poll.min_published, withheld=withheld(poll, len(sealed)))
 
 
 def published_board(poll: Poll) -> dict:
-    """The board as published: Conflict until the trustees have counted the poll, or when its counts are withheld."""
+    """The board as published: Conflict until the poll is counted."""
     found = board(poll)
     if found is None:
-        if is_counted(poll):
-            raise Conflict(_("Fewer ballots than the minimum were cast: the counts, and so the bulletin board, "
-                             "are withheld."), "poll")
         raise Conflict(_("The trustees have not yet decrypted this poll's count."), "poll")
     return found
 

@@ -24,7 +24,7 @@ from salon.committee.terms import last_term, member_seat_ids, sitting_members, s
 
 from .decisions import (DecisionShown, PickLine, decider_reason_text, decision_picks, picks, record_pick,
                         shown_decision)
-from .electing import (EXTEND_MAX_DAYS, LABELS, NOTE_MAX, POLL_KIND, QUESTION_CODE, REASONS, RUNOFF_CODE,
+from .electing import (EXTEND_MAX_DAYS, LABELS, DECRYPTED_BELOW_MINIMUM, NOTE_MAX, POLL_KIND, QUESTION_CODE, REASONS, RUNOFF_CODE,
                        STANDING_DAYS, VOTING_DAYS, accept, close_vote, count, current_poll, election_openable,
                        end_term, extend_standing, fewer_candidates_alarm, fewer_candidates_than_seats, nominate,
                        open_election, open_vote, poll_counted, poll_title, public_ids)
@@ -44,7 +44,7 @@ __all__ = [
     "is_member",
     # electing.py
     "POLL_KIND", "QUESTION_CODE", "RUNOFF_CODE", "STANDING_DAYS", "NOTE_MAX", "REASONS", "VOTING_DAYS",
-    "EXTEND_MAX_DAYS", "LABELS", "election_openable", "open_election", "nominate", "accept", "extend_standing",
+    "EXTEND_MAX_DAYS", "LABELS", "DECRYPTED_BELOW_MINIMUM", "election_openable", "open_election", "nominate", "accept", "extend_standing",
     "fewer_candidates_than_seats", "fewer_candidates_alarm", "open_vote", "current_poll", "close_vote",
     "poll_counted", "public_ids", "count", "end_term", "poll_title",
     # vacancies.py

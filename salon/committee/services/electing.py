@@ -42,6 +42,11 @@ NOTE_MAX = 500  # the bureau's reason for an early election: the form, the API s
 REASONS = ("first", "recall", "term_end", "early", "by_election")
 VOTING_DAYS = 7
 EXTEND_MAX_DAYS = 60
+# SPEC §5: below the publication minimum an election's counts are withheld but who won is published, and naming
+# the winners (and a tie for the last seat) needs each candidate's count: a sealed election's approval question is
+# decrypted whatever the turnout (salon.rules.ballots.left_out_below_minimum), and none of its counts is published
+# (the pages show none; the bulletin board marks them withheld, their decryption factors left off).
+DECRYPTED_BELOW_MINIMUM = ((QUESTION_CODE, ballot_rules.EVERY_OPTION), (RUNOFF_CODE, ballot_rules.EVERY_OPTION))
 LABELS = {QUESTION_CODE: _l("Which candidates do you approve for the committee?"),
           RUNOFF_CODE: _l("Runoff: which of the tied candidates do you approve?")}
 

@@ -143,9 +143,21 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
                            reason=who.reason)
 
 
+def awaiting_count_text() -> str:
+    return _("The trustees have not yet decrypted this vote's count: the topic is decided once the count is known.")
+
+
+def awaiting_count(poll) -> bool:
+    """Whether deciding must wait for the trustees (SPEC §3.3, §5.1): the vote is closed and sealed but its count
+    not yet decrypted. A vote below the publication minimum is counted at its close (nothing is decrypted, and no
+    count will come), so deciding goes on at once."""
+    return poll is not None and poll.state == ballots.PollState.CLOSED and not ballots.is_counted(poll)
+
+
 def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomination, str, dict | None, bool]:
     """Check that the session can be decided now and that the pick and its rationale are acceptable
-    (SPEC §3.3: a pick that is not the most approved needs a rationale). Locks the session row."""
+    (SPEC §3.3: a pick that is not the most approved needs a rationale), and that the vote's count is known: a
+    sealed vote waits for its trustees (awaiting_count). Locks the session row."""
     rationale = clean_text(rationale, "rationale", RATIONALE_MAX)
     lock_programme(session.programme_id)  # lock order: salon/database.py
     schedule.lock_session(session.id)
@@ -158,6 +170,8 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
         raise Conflict(_("Voting for this session has not happened yet."), "poll")
     if poll.state != ballots.PollState.CLOSED:
         raise Conflict(_("Voting is still open; decide after it closes."), "poll")
+    if not ballots.is_counted(poll):  # sealed (SPEC §5.1): the tally the pick is weighed against is not known yet
+        raise Conflict(awaiting_count_text(), "poll")
     nomination_id = as_id(nomination_id)
     nomination = db.session.get(Nomination, nomination_id) if nomination_id else None
     if nomination is None or nomination.session_id != session.id or nomination.withdrawn_at is not None:
