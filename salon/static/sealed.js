@@ -6,6 +6,7 @@
 // /static/vendor/node_modules/@noble/hashes/ (node resolves it on its own).
 import { secp256k1 } from './vendor/node_modules/@noble/curves/secp256k1.js';
 import { sha256 } from './vendor/node_modules/@noble/hashes/sha2.js';
+import { normalizeZ } from './vendor/node_modules/@noble/curves/abstract/curve.js';
 
 const Point = secp256k1.Point;
 export const VERSION = 'salon-sealed-1';
@@ -62,6 +63,7 @@ function concat(parts) {
 }
 
 function itemBytes(item) {
+  if (item instanceof Uint8Array) return item; // a point already encoded
   if (item instanceof Point) return item.is0() ? new Uint8Array([0]) : item.toBytes(true);
   if (typeof item === 'string') return encoder.encode(item);
   if (typeof item === 'number' || typeof item === 'bigint') return uint(item, 8);
@@ -137,58 +139,156 @@ export function proveOneOf(context, publicKey, ciphertext, values, value, nonce,
   });
 }
 
-// Every expensive multiplication of a ballot is independent of the choices: the nonces, the encryptions'
-// r·G and r·h, the true branch's w·G and w·h, and a simulated branch's (s − c·r)·G and (s − c·r)·h. So the page
-// calls prepare() while the voter reads (or in a worker), and seal() after the choice only adds points and
-// hashes, plus one multiplication per simulated branch of each sum proof. The nonces are drawn in exactly the
-// order of salon/sealed/ballot.py (per option r, w, c, s; per question then w and the (c, s) pairs), so the
-// ballot is the one group.py's prover makes with the same nonces.
+// ---- Fixed-base tables for sealing. A ballot multiplies only two points: G and the poll's key h, a few hundred
+// times each. A table per base of signed 7-bit windows (for window i, the multiples j·2^(7i)·P, j = 1 … 64:
+// 38 × 64 points, built once per page and key) makes each multiplication 38 additions with no doubling. The
+// walk is noble's constant-time one (every entry of a window read, one addition per window whatever the digit,
+// a zero digit feeding a discarded accumulator), without noble's scalar blinding: blinding guards a long-lived
+// secret multiplied again and again (a trustee's key still goes through noble's blinded multiply), while
+// each nonce of a ballot is drawn for it and multiplied twice. The results stay projective: prepare()
+// normalises all of a ballot's points with one shared inversion (normalizeZ) and encodes each once.
+const WINDOW = 7;
+const WINDOWS = Math.ceil(256 / WINDOW) + 1; // the extra window takes the signed digits' last carry
+const HALF = 2 ** (WINDOW - 1);
+const WINDOW_MASK = BigInt(2 * HALF - 1);
+const WINDOW_SHIFT = BigInt(WINDOW);
+
+class FixedBase {
+  constructor(point) {
+    const table = [];
+    let base = point;
+    for (let w = 0; w < WINDOWS; w++) {
+      let acc = base;
+      for (let i = 0; i < HALF; i++) { table.push(acc); acc = acc.add(base); }
+      base = table[table.length - 1].double(); // 2^7 times this window's base
+    }
+    this.table = table;
+    this.discarded = ZERO;
+  }
+
+  // k·P (projective) for a scalar k; 0 gives the identity.
+  mul(k) {
+    let n = mod(k);
+    const table = this.table;
+    let p = ZERO;
+    let f = G;
+    for (let w = 0; w < WINDOWS; w++) {
+      let digit = Number(n & WINDOW_MASK);
+      n >>= WINDOW_SHIFT;
+      if (digit > HALF) { digit -= 2 * HALF; n += 1n; }
+      const start = w * HALF;
+      const index = Math.abs(digit) - 1;
+      let selected = table[start];
+      for (let i = 1; i < HALF; i++) selected = i === index ? table[start + i] : selected;
+      const negated = selected.negate();
+      if (digit === 0) f = f.add(table[start]);
+      else p = p.add(digit < 0 ? negated : selected);
+    }
+    this.discarded = f;
+    return p;
+  }
+}
+
+let baseTable = null;
+const keyTables = new Map(); // the last few keys' tables, by hex
+
+function tablesFor(publicKeyHex, publicKey) {
+  if (baseTable === null) baseTable = new FixedBase(G);
+  let keyTable = keyTables.get(publicKeyHex);
+  if (keyTable === undefined) {
+    keyTable = new FixedBase(publicKey);
+    keyTables.set(publicKeyHex, keyTable);
+    if (keyTables.size > 4) keyTables.delete(keyTables.keys().next().value);
+  }
+  return [baseTable, keyTable];
+}
+
+function encodePoint(point) {
+  return point.is0() ? new Uint8Array([0]) : point.toBytes(true);
+}
+
+// Normalise every point of `slots` (objects whose fields named in `names` are projective points) with one
+// shared inversion, and store each one's encoding beside it (field + 'Bytes').
+function settle(slots, names) {
+  const points = [];
+  for (const slot of slots) for (const name of names) if (name in slot) points.push(slot[name]);
+  const settled = normalizeZ(Point, points);
+  let at = 0;
+  for (const slot of slots) {
+    for (const name of names) {
+      if (!(name in slot)) continue;
+      slot[name] = settled[at++];
+      slot[name + 'Bytes'] = encodePoint(slot[name]);
+    }
+  }
+}
+
+// Every multiplication of a ballot is independent of the choices: the nonces, the encryptions' r·G and r·h
+// (and β for either answer, r·h and r·h + G), the true branch's w·G and w·h, and a simulated branch's
+// (s − c·r)·G and (s − c·r)·h ± c·G for either answer. So the page calls prepare() while the voter reads, and
+// sealPrepared() after the choice picks among prepared points, adds the question's sums and hashes, plus one
+// multiplication per simulated branch of each sum proof. The nonces are drawn in exactly the order of
+// salon/sealed/ballot.py (per option r, w, c, s; per question then w and the (c, s) pairs), so the ballot is
+// the one group.py's prover makes with the same nonces.
 export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces()) {
   const publicKey = pointFromHex(publicKeyHex);
-  publicKey.precompute(8, false); // every answer multiplies the same key
-  return {
-    poll, publicKey, questions: questions.map((question) => {
+  const [onG, onH] = tablesFor(publicKeyHex, publicKey);
+  const slots = [];
+  const prepared = {
+    poll, publicKey, publicKeyBytes: encodePoint(publicKey), onG, questions: questions.map((question) => {
       if (!(Number.isInteger(question.options) && question.options >= 1 && Number.isInteger(question.min)
         && Number.isInteger(question.max) && question.min >= 0 && question.min <= question.max
         && question.max <= question.options)) {
         throw new Error(`question ${question.id}: need 0 ≤ min ≤ max ≤ options`);
       }
       let nonceSum = 0n;
+      let alphaSum = ZERO;
+      let rHSum = ZERO;
       const options = [];
       for (let o = 0; o < question.options; o++) {
         const r = rng.scalar(), w = rng.scalar(), c = rng.scalar(), s = rng.scalar();
         const t = mod(s - c * r);
         nonceSum = mod(nonceSum + r);
-        options.push({ r, w, c, s, alpha: mul(G, r, true), rH: mul(publicKey, r, true), wG: mul(G, w, true),
-          wH: mul(publicKey, w, true), tG: mul(G, t, true), tH: mul(publicKey, t, true), cG: mul(G, c) });
+        const alpha = onG.mul(r), rH = onH.mul(r), tH = onH.mul(t), cG = onG.mul(c);
+        alphaSum = alphaSum.add(alpha);
+        rHSum = rHSum.add(rH);
+        // beta0/beta1: β when the answer is 0/1; sim0/sim1: the simulated branch's B when the answer is 0/1
+        // (it simulates the other value v: B = (s − c·r)·h + c·(v − answer)·G)
+        const option = { r, w, c, s, alpha, beta0: rH, beta1: rH.add(G), wG: onG.mul(w), wH: onH.mul(w),
+          tG: onG.mul(t), sim0: tH.add(cG), sim1: tH.subtract(cG) };
+        options.push(option);
+        slots.push(option);
       }
       const w = rng.scalar();
       const pairs = [];
       for (let b = question.min; b < question.max; b++) {
         const c = rng.scalar(), s = rng.scalar();
         const t = mod(s - c * nonceSum);
-        pairs.push({ c, s, tG: mul(G, t, true), tH: mul(publicKey, t, true) });
+        pairs.push({ c, s, tG: onG.mul(t), tH: onH.mul(t) });
       }
-      return { question, options, nonceSum, sum: { w, wG: mul(G, w, true), wH: mul(publicKey, w, true), pairs } };
+      const sum = { w, wG: onG.mul(w), wH: onH.mul(w), alphaSum, rHSum, pairs };
+      slots.push(sum, ...pairs);
+      return { question, options, nonceSum, sum };
     }),
   };
+  settle(slots, ['alpha', 'beta0', 'beta1', 'wG', 'wH', 'tG', 'sim0', 'sim1', 'tH', 'alphaSum', 'rHSum']);
+  return prepared;
 }
 
-function finishProof(context, ciphertext, trueIndex, branches, w, wG, wH, nonce) {
-  // branches: for every index but trueIndex, in index order, {c, s, A, B}
+function finishProof(context, alphaBytes, betaBytes, trueIndex, branches, w, wGBytes, wHBytes, nonce) {
+  // branches: for every index but trueIndex, in index order, {c, s, A, B} (A and B encoded)
   const [tag, ...items] = context;
   const commitments = [];
   const out = [];
-  let cTrue = null;
   let k = 0;
   const count = branches.length + 1;
   for (let index = 0; index < count; index++) {
-    if (index === trueIndex) { commitments.push(wG, wH); out.push(null); continue; }
+    if (index === trueIndex) { commitments.push(wGBytes, wHBytes); out.push(null); continue; }
     const branch = branches[k++];
     commitments.push(branch.A, branch.B);
     out.push(branch);
   }
-  cTrue = hashToScalar(tag, ...items, ciphertext.alpha, ciphertext.beta, ...commitments);
+  let cTrue = hashToScalar(tag, ...items, alphaBytes, betaBytes, ...commitments);
   for (const branch of branches) cTrue = mod(cTrue - branch.c);
   const sTrue = mod(w + cTrue * nonce);
   return out.map((b) => (b === null ? { c: scalarHex(cTrue), s: scalarHex(sTrue) }
@@ -198,7 +298,7 @@ function finishProof(context, ciphertext, trueIndex, branches, w, wG, wH, nonce)
 // choices[q][o] is 0 or 1. Returns the ballot as the server expects it. A prepared ballot seals once.
 export function sealPrepared(prepared, choices) {
   if (prepared.used) throw new Error('a prepared ballot seals once (its nonces must not be reused)');
-  const { poll, publicKey } = prepared;
+  const { poll, publicKeyBytes, onG } = prepared;
   if (choices.length !== prepared.questions.length) throw new Error('one list of answers per question');
   const answers = prepared.questions.map(({ question, options, nonceSum, sum }, q) => {
     const answer = choices[q];
@@ -209,30 +309,26 @@ export function sealPrepared(prepared, choices) {
     if (total < question.min || total > question.max) {
       throw new Error(`question ${question.id}: between ${question.min} and ${question.max} answers`);
     }
-    let alphaSum = ZERO;
-    let betaSum = ZERO;
     const sealedChoices = answer.map((value, option) => {
       const p = options[option];
-      const ciphertext = { alpha: p.alpha, beta: value === 1 ? p.rH.add(G) : p.rH };
-      // the simulated branch is the other value v: B = (s − c·r)·h + c·(v − value)·G, and v − value = ±1
-      const simulated = { c: p.c, s: p.s, A: p.tG, B: value === 0 ? p.tH.add(p.cG) : p.tH.subtract(p.cG) };
-      const proof = finishProof(['bit', poll, publicKey, question.id, option], ciphertext, value, [simulated],
-        p.w, p.wG, p.wH, p.r);
-      alphaSum = alphaSum.add(ciphertext.alpha);
-      betaSum = betaSum.add(ciphertext.beta);
-      return { alpha: pointHex(ciphertext.alpha), beta: pointHex(ciphertext.beta), proof };
+      const betaBytes = value === 1 ? p.beta1Bytes : p.beta0Bytes;
+      const simulated = { c: p.c, s: p.s, A: p.tGBytes, B: value === 1 ? p.sim1Bytes : p.sim0Bytes };
+      const proof = finishProof(['bit', poll, publicKeyBytes, question.id, option], p.alphaBytes, betaBytes, value,
+        [simulated], p.w, p.wGBytes, p.wHBytes, p.r);
+      return { alpha: bytesToHex(p.alphaBytes), beta: bytesToHex(betaBytes), proof };
     });
-    const simulated = [];
-    let k = 0;
+    const betaSum = sum.rHSum.add(onG.mul(BigInt(total)));
+    const candidates = [];
     for (let candidate = question.min; candidate <= question.max; candidate++) {
-      if (candidate === total) continue;
-      const pair = sum.pairs[k++];
-      simulated.push({ c: pair.c, s: pair.s, A: pair.tG,
-        B: pair.tH.add(mul(G, pair.c * BigInt(candidate - total), true)) });
+      if (candidate !== total) candidates.push(candidate);
     }
-    const proof = finishProof(['sum', poll, publicKey, question.id, question.min, question.max],
-      { alpha: alphaSum, beta: betaSum },
-      total - question.min, simulated, sum.w, sum.wG, sum.wH, nonceSum);
+    const others = candidates.map((candidate, k) => sum.pairs[k].tH.add(onG.mul(sum.pairs[k].c * BigInt(candidate - total))));
+    const [betaSumPoint, ...simulatedB] = normalizeZ(Point, [betaSum, ...others]);
+    const simulated = candidates.map((_, k) => ({ c: sum.pairs[k].c, s: sum.pairs[k].s, A: sum.pairs[k].tGBytes,
+      B: encodePoint(simulatedB[k]) }));
+    const proof = finishProof(['sum', poll, publicKeyBytes, question.id, question.min, question.max],
+      sum.alphaSumBytes, encodePoint(betaSumPoint), total - question.min, simulated, sum.w, sum.wGBytes,
+      sum.wHBytes, nonceSum);
     return { question: question.id, choices: sealedChoices, proof };
   });
   prepared.used = true;
