@@ -155,13 +155,14 @@ class Bench:
 
         cpu, wall = [], []
         db.session.commit()
+        poll_id = poll.id  # as a request has it (from the URL); poll.id after a commit would reload the row
         before = backend_cpu(self.url)
         for seat, item in zip(self.seat_ids, ballots_or_choices):
             c0, w0 = time.process_time(), time.perf_counter()
             if sealed:
-                ballots.cast(poll.id, seat, None, self.pid, sealed=item)
+                ballots.cast(poll_id, seat, None, self.pid, sealed=item)
             else:
-                ballots.cast(poll.id, seat, item, self.pid)
+                ballots.cast(poll_id, seat, item, self.pid)
             db.session.commit()
             cpu.append(1000 * (time.process_time() - c0))
             wall.append(1000 * (time.perf_counter() - w0))

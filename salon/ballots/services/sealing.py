@@ -13,6 +13,7 @@ option. An approval question (0 … K approvals) is sealed with its visible opti
 sum of the answers, so a sealed approval poll shows no blank count (docs/sealed-ballots.md says why)."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -211,8 +212,8 @@ def prepare(shape: SealedShape, answers: dict[int, list[int]] | None, ballot) ->
     alphas = tuple(c.alpha.hex() for row in rows for c in row)
     if len(set(alphas)) != len(alphas):
         raise ValidationFailed(_("The sealed ballot repeats a ciphertext."), "sealed")
-    return Prepared(shape.seal, sealed_ballot.fingerprint(ballot),
-                    sealed_ballot.canonical_json(ballot).decode("ascii"), by, alphas)
+    canonical = sealed_ballot.canonical_json(ballot)  # once: the stored text and its fingerprint
+    return Prepared(shape.seal, hashlib.sha256(canonical).hexdigest(), canonical.decode("ascii"), by, alphas)
 
 
 def tally_at_close(poll: Poll) -> None:
