@@ -145,6 +145,13 @@ def sealed_shape(poll_id: int, seal: str | None = None) -> SealedShape | None:
     return shape
 
 
+def cached_shape(poll_id: int) -> SealedShape | None:
+    """The shape this process remembers for the poll, not checked against its row: casting uses it to check a
+    sealed ballot without first reading the poll (the seal is compared under the poll's lock), and falls back
+    to sealed_shape() when it turns out stale (another database's poll of this id, a poll opened again)."""
+    return _shapes.get(poll_id)
+
+
 def forget_shape(poll_id: int) -> None:
     _shapes.pop(poll_id, None)
 
