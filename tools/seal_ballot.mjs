@@ -1,7 +1,8 @@
 // Seal a ballot with salon/static/sealed.js under node: `node tools/seal_ballot.mjs < request.json`.
 // request: {"poll", "public_key", "questions": [{id, options, min, max}], "choices": [[0|1…]…],
 //           "seed": optional (test nonces), "repeat": optional (times the sealing, for bench/sealed.py)}
-// or {"kat": true}: the known-answer run of tests/unit/test_sealed_proofs.py, for the cross-check.
+// or {"kat": true}: the known-answer run of tests/unit/test_sealed_proofs.py, for the cross-check;
+// or {"fixed_base": {"points": [hex…], "scalars": [decimal…]}}: every k·P through sealed.js's fixed-base tables.
 // Answers {"ballot", "fingerprint", "ms_per_ballot" (wall), "prepare_cpu_ms" (before the choice),
 // "seal_cpu_ms" (after it)} — or the known answers — as JSON on stdout.
 import { readFileSync } from 'node:fs';
@@ -40,6 +41,10 @@ function cpuMs(work) {
 
 if (request.kat) {
   process.stdout.write(JSON.stringify(knownAnswers()));
+} else if (request.fixed_base) {
+  const { points, scalars } = request.fixed_base;
+  process.stdout.write(JSON.stringify(points.map((point) => scalars.map(
+    (k) => sealed.fixedBaseMulHex(point, BigInt(k))))));
 } else {
   const repeat = request.repeat || 1;
   // the first run also builds the key's table and warms the JIT, as the page's first ballot would

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .group import IDENTITY, G, Point, base_mul, point_sum
+from .group import IDENTITY, G, Point, base_mul, key_mul_add, point_sum
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ ZERO = Ciphertext(IDENTITY, IDENTITY)
 
 
 def encrypt(public_key: Point, m: int, r: int) -> Ciphertext:
-    return Ciphertext(base_mul(r), point_sum((base_mul(m), public_key.mul(r))))
+    return Ciphertext(base_mul(r), key_mul_add(public_key, r, base_mul(m)))
 
 
 def add_all(ciphertexts: Iterable[Ciphertext]) -> Ciphertext:

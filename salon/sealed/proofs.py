@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .elgamal import Ciphertext
-from .group import N, Point, base_mul, hash_to_scalar, mul_add_base, point_sum, scalar_from_hex, scalar_hex
+from .group import N, Point, base_mul, hash_to_scalar, key_mul_add, mul_add_base, point_sum, scalar_from_hex, scalar_hex
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,11 @@ class Branch:
 
 
 def _commitments(public_key: Point, ciphertext: Ciphertext, value: int, c: int, s: int) -> tuple[Point, Point]:
-    """A = s·G − c·α and B = s·h − c·(β − value·G): what an honest prover committed to in this branch."""
+    """A = s·G − c·α and B = s·h − c·(β − value·G): what an honest prover committed to in this branch.
+    s·h through the key's table once the key is in steady use (group.key_mul_add)."""
     minus_c = (N - c) % N
     a = mul_add_base(minus_c, ciphertext.alpha, s)
-    b = point_sum((public_key.mul(s), mul_add_base(minus_c, ciphertext.beta, c * value)))
+    b = key_mul_add(public_key, s, mul_add_base(minus_c, ciphertext.beta, c * value))
     return a, b
 
 
@@ -48,7 +49,7 @@ def prove_one_of(context: tuple, public_key: Point, ciphertext: Ciphertext, valu
     w = rng.scalar()
     for index, candidate in enumerate(values):
         if index == true_index:
-            commitments += [base_mul(w), public_key.mul(w)]
+            commitments += [base_mul(w), key_mul_add(public_key, w)]
         else:
             branch = Branch(rng.scalar(), rng.scalar())
             simulated[index] = branch

@@ -12,6 +12,7 @@ export const VERSION = 'salon-sealed-1';
 export const N = Point.Fn.ORDER;
 const G = Point.BASE;
 const ZERO = Point.ZERO;
+const { x: G_X, y: G_Y } = G.toAffine();
 const encoder = new TextEncoder();
 
 const mod = (a) => ((a % N) + N) % N;
@@ -62,6 +63,7 @@ function concat(parts) {
 }
 
 function itemBytes(item) {
+  if (item instanceof Uint8Array) return item; // a point already encoded
   if (item instanceof Point) return item.is0() ? new Uint8Array([0]) : item.toBytes(true);
   if (typeof item === 'string') return encoder.encode(item);
   if (typeof item === 'number' || typeof item === 'bigint') return uint(item, 8);
@@ -137,58 +139,241 @@ export function proveOneOf(context, publicKey, ciphertext, values, value, nonce,
   });
 }
 
-// Every expensive multiplication of a ballot is independent of the choices: the nonces, the encryptions'
-// r·G and r·h, the true branch's w·G and w·h, and a simulated branch's (s − c·r)·G and (s − c·r)·h. So the page
-// calls prepare() while the voter reads (or in a worker), and seal() after the choice only adds points and
-// hashes, plus one multiplication per simulated branch of each sum proof. The nonces are drawn in exactly the
-// order of salon/sealed/ballot.py (per option r, w, c, s; per question then w and the (c, s) pairs), so the
-// ballot is the one group.py's prover makes with the same nonces.
+// ---- Fixed-base multiplication for sealing. A ballot multiplies only two points, G and the poll's key h, a few
+// hundred times each. Each gets a table of signed 7-bit windows (for window i, the affine multiples j·2^(7i)·P,
+// j = 1 … 64: 38 × 64 points, built once per page and key), so a multiplication is 38 additions of a table
+// point and no doubling. The walk is noble's constant-time one (every entry of a window read, both signs
+// computed, one addition per window whatever the digit, a zero digit feeding a discarded accumulator),
+// without noble's scalar blinding: blinding guards a long-lived secret multiplied again and again (a
+// trustee's key still goes through noble's blinded multiply), while each nonce of a ballot is drawn for it
+// and multiplied twice. The additions are secp256k1's (a = 0) in Jacobian coordinates, mixed with the affine
+// table point (8M + 3S, plain BigInt arithmetic modulo p), about three times cheaper than noble's complete
+// projective formula; the rare exceptional cases (equal or opposite points, the identity) take their own
+// branch. A ballot's points stay Jacobian until prepare() converts them all with one shared inversion.
+// tests/unit/test_sealed_js.py checks these multiplications against noble's on edge scalars.
+const P = Point.Fp.ORDER;
+const WINDOW = 7;
+const WINDOWS = Math.ceil(256 / WINDOW) + 1; // the extra window takes the signed digits' last carry
+const HALF = 2 ** (WINDOW - 1);
+const WINDOW_MASK = BigInt(2 * HALF - 1);
+const WINDOW_SHIFT = BigInt(WINDOW);
+const INFINITY = Object.freeze({ X: 1n, Y: 1n, Z: 0n });
+
+const fadd = (a, b) => { const c = a + b; return c >= P ? c - P : c; };
+const fsub = (a, b) => (a >= b ? a - b : a - b + P);
+const fmul = (a, b) => (a * b) % P;
+
+function jDouble(q) {
+  if (q.Z === 0n || q.Y === 0n) return INFINITY;
+  const a = fmul(q.X, q.X), b = fmul(q.Y, q.Y), c = fmul(b, b);
+  const xb = fadd(q.X, b);
+  const half = fsub(fsub(fmul(xb, xb), a), c);
+  const d = fadd(half, half);
+  const e = fadd(fadd(a, a), a);
+  const x = fsub(fmul(e, e), fadd(d, d));
+  const c8 = fadd(fadd(fadd(c, c), fadd(c, c)), fadd(fadd(c, c), fadd(c, c)));
+  const y = fsub(fmul(e, fsub(d, x)), c8);
+  const z = fmul(fadd(q.Y, q.Y), q.Z);
+  return { X: x, Y: y, Z: z };
+}
+
+// q (Jacobian) + (x, y) (affine, not the identity)
+function jAddAffine(q, x, y) {
+  if (q.Z === 0n) return { X: x, Y: y, Z: 1n };
+  const zz = fmul(q.Z, q.Z);
+  const h = fsub(fmul(x, zz), q.X);
+  const r = fsub(fmul(y, fmul(q.Z, zz)), q.Y);
+  if (h === 0n) return r === 0n ? jDouble(q) : INFINITY;
+  const hh = fmul(h, h), hhh = fmul(h, hh), v = fmul(q.X, hh);
+  const x3 = fsub(fsub(fmul(r, r), hhh), fadd(v, v));
+  return { X: x3, Y: fsub(fmul(r, fsub(v, x3)), fmul(q.Y, hhh)), Z: fmul(q.Z, h) };
+}
+
+// q + o, both Jacobian
+function jAdd(q, o) {
+  if (q.Z === 0n) return o;
+  if (o.Z === 0n) return q;
+  const z1z1 = fmul(q.Z, q.Z), z2z2 = fmul(o.Z, o.Z);
+  const u1 = fmul(q.X, z2z2), u2 = fmul(o.X, z1z1);
+  const s1 = fmul(q.Y, fmul(o.Z, z2z2)), s2 = fmul(o.Y, fmul(q.Z, z1z1));
+  const h = fsub(u2, u1), r = fsub(s2, s1);
+  if (h === 0n) return r === 0n ? jDouble(q) : INFINITY;
+  const hh = fmul(h, h), hhh = fmul(h, hh), v = fmul(u1, hh);
+  const x3 = fsub(fsub(fmul(r, r), hhh), fadd(v, v));
+  return { X: x3, Y: fsub(fmul(r, fsub(v, x3)), fmul(s1, hhh)), Z: fmul(fmul(q.Z, o.Z), h) };
+}
+
+const jNeg = (q) => ({ X: q.X, Y: q.Y === 0n ? 0n : P - q.Y, Z: q.Z });
+
+function jFromPoint(point) {
+  if (point.is0()) return INFINITY;
+  const { x, y } = point.toAffine();
+  return { X: x, Y: y, Z: 1n };
+}
+
+// The affine (x, y) of Jacobian points, one shared inversion (null for the identity).
+function toAffineAll(points) {
+  const inverses = Point.Fp.invertBatch(points.map((q) => q.Z));
+  return points.map((q, i) => {
+    if (q.Z === 0n) return null;
+    const zi = inverses[i], zi2 = fmul(zi, zi);
+    return { x: fmul(q.X, zi2), y: fmul(q.Y, fmul(zi2, zi)) };
+  });
+}
+
+function encodeAffine(affine) {
+  if (affine === null) return new Uint8Array([0]);
+  const out = uint(affine.x, 33);
+  out[0] = affine.y & 1n ? 3 : 2;
+  return out;
+}
+
+class FixedBase {
+  constructor(point) {
+    const entries = [];
+    let base = jFromPoint(point);
+    for (let w = 0; w < WINDOWS; w++) {
+      const [affineBase] = toAffineAll([base]);
+      let acc = base;
+      for (let i = 0; i < HALF; i++) {
+        entries.push(acc);
+        if (i + 1 < HALF) acc = jAddAffine(acc, affineBase.x, affineBase.y);
+      }
+      base = jDouble(acc); // 2^7 times this window's base
+    }
+    const affine = toAffineAll(entries);
+    this.xs = affine.map((e) => e.x);
+    this.ys = affine.map((e) => e.y);
+    this.discarded = INFINITY;
+  }
+
+  // k·P (Jacobian) for a scalar k; 0 gives the identity.
+  mul(k) {
+    let n = mod(k);
+    const { xs, ys } = this;
+    let p = INFINITY;
+    let f = INFINITY;
+    for (let w = 0; w < WINDOWS; w++) {
+      let digit = Number(n & WINDOW_MASK);
+      n >>= WINDOW_SHIFT;
+      if (digit > HALF) { digit -= 2 * HALF; n += 1n; }
+      const start = w * HALF;
+      const index = Math.abs(digit) - 1;
+      let x = xs[start];
+      let y = ys[start];
+      for (let i = 1; i < HALF; i++) {
+        const hit = i === index;
+        x = hit ? xs[start + i] : x;
+        y = hit ? ys[start + i] : y;
+      }
+      const negated = P - y;
+      if (digit === 0) f = jAddAffine(f, xs[start], ys[start]);
+      else p = jAddAffine(p, x, digit < 0 ? negated : y);
+    }
+    this.discarded = f;
+    return p;
+  }
+}
+
+let baseTable = null;
+const keyTables = new Map(); // the last few keys' tables, by hex
+
+function tablesFor(publicKeyHex, publicKey) {
+  if (baseTable === null) baseTable = new FixedBase(G);
+  let keyTable = keyTables.get(publicKeyHex);
+  if (keyTable === undefined) {
+    keyTable = new FixedBase(publicKey);
+    keyTables.set(publicKeyHex, keyTable);
+    if (keyTables.size > 4) keyTables.delete(keyTables.keys().next().value);
+  }
+  return [baseTable, keyTable];
+}
+
+// k·P through the fixed-base tables, as hex: for the tests that compare it with noble's multiply.
+export function fixedBaseMulHex(pointHexText, k) {
+  const point = pointFromHex(pointHexText);
+  const [onG, onP] = tablesFor(pointHexText, point);
+  return bytesToHex(encodeAffine(toAffineAll([(point.equals(G) ? onG : onP).mul(BigInt(k))])[0]));
+}
+
+// Convert the Jacobian points named in `names` of every slot to their encodings (field + 'Bytes'), with one
+// shared inversion.
+function settle(slots, names) {
+  const points = [];
+  for (const slot of slots) for (const name of names) if (name in slot) points.push(slot[name]);
+  const affine = toAffineAll(points);
+  let at = 0;
+  for (const slot of slots) {
+    for (const name of names) if (name in slot) slot[name + 'Bytes'] = encodeAffine(affine[at++]);
+  }
+}
+
+// Every multiplication of a ballot is independent of the choices: the nonces, the encryptions' r·G and r·h
+// (and β for either answer, r·h and r·h + G), the true branch's w·G and w·h, and a simulated branch's
+// (s − c·r)·G and (s − c·r)·h ± c·G for either answer. So the page calls prepare() while the voter reads, and
+// sealPrepared() after the choice picks among prepared points, adds the question's sums and hashes, plus one
+// multiplication per simulated branch of each sum proof. The nonces are drawn in exactly the order of
+// salon/sealed/ballot.py (per option r, w, c, s; per question then w and the (c, s) pairs), so the ballot is
+// the one group.py's prover makes with the same nonces.
 export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces()) {
   const publicKey = pointFromHex(publicKeyHex);
-  publicKey.precompute(8, false); // every answer multiplies the same key
-  return {
-    poll, publicKey, questions: questions.map((question) => {
+  const [onG, onH] = tablesFor(publicKeyHex, publicKey);
+  const slots = [];
+  const prepared = {
+    poll, publicKey, publicKeyBytes: itemBytes(publicKey), onG, questions: questions.map((question) => {
       if (!(Number.isInteger(question.options) && question.options >= 1 && Number.isInteger(question.min)
         && Number.isInteger(question.max) && question.min >= 0 && question.min <= question.max
         && question.max <= question.options)) {
         throw new Error(`question ${question.id}: need 0 ≤ min ≤ max ≤ options`);
       }
       let nonceSum = 0n;
+      let alphaSum = INFINITY;
+      let rHSum = INFINITY;
       const options = [];
       for (let o = 0; o < question.options; o++) {
         const r = rng.scalar(), w = rng.scalar(), c = rng.scalar(), s = rng.scalar();
         const t = mod(s - c * r);
         nonceSum = mod(nonceSum + r);
-        options.push({ r, w, c, s, alpha: mul(G, r, true), rH: mul(publicKey, r, true), wG: mul(G, w, true),
-          wH: mul(publicKey, w, true), tG: mul(G, t, true), tH: mul(publicKey, t, true), cG: mul(G, c) });
+        const alpha = onG.mul(r), rH = onH.mul(r), tH = onH.mul(t), cG = onG.mul(c);
+        alphaSum = jAdd(alphaSum, alpha);
+        rHSum = jAdd(rHSum, rH);
+        // beta0/beta1: β when the answer is 0/1; sim0/sim1: the simulated branch's B when the answer is 0/1
+        // (it simulates the other value v: B = (s − c·r)·h + c·(v − answer)·G)
+        const option = { r, w, c, s, alpha, beta0: rH, beta1: jAddAffine(rH, G_X, G_Y), wG: onG.mul(w),
+          wH: onH.mul(w), tG: onG.mul(t), sim0: jAdd(tH, cG), sim1: jAdd(tH, jNeg(cG)) };
+        options.push(option);
+        slots.push(option);
       }
       const w = rng.scalar();
       const pairs = [];
       for (let b = question.min; b < question.max; b++) {
         const c = rng.scalar(), s = rng.scalar();
         const t = mod(s - c * nonceSum);
-        pairs.push({ c, s, tG: mul(G, t, true), tH: mul(publicKey, t, true) });
+        pairs.push({ c, s, tG: onG.mul(t), tH: onH.mul(t) });
       }
-      return { question, options, nonceSum, sum: { w, wG: mul(G, w, true), wH: mul(publicKey, w, true), pairs } };
+      const sum = { w, wG: onG.mul(w), wH: onH.mul(w), alphaSum, rHSum, pairs };
+      slots.push(sum, ...pairs);
+      return { question, options, nonceSum, sum };
     }),
   };
+  settle(slots, ['alpha', 'beta0', 'beta1', 'wG', 'wH', 'tG', 'sim0', 'sim1', 'alphaSum']);
+  return prepared;
 }
 
-function finishProof(context, ciphertext, trueIndex, branches, w, wG, wH, nonce) {
-  // branches: for every index but trueIndex, in index order, {c, s, A, B}
+function finishProof(context, alphaBytes, betaBytes, trueIndex, branches, w, wGBytes, wHBytes, nonce) {
+  // branches: for every index but trueIndex, in index order, {c, s, A, B} (A and B encoded)
   const [tag, ...items] = context;
   const commitments = [];
   const out = [];
-  let cTrue = null;
   let k = 0;
   const count = branches.length + 1;
   for (let index = 0; index < count; index++) {
-    if (index === trueIndex) { commitments.push(wG, wH); out.push(null); continue; }
+    if (index === trueIndex) { commitments.push(wGBytes, wHBytes); out.push(null); continue; }
     const branch = branches[k++];
     commitments.push(branch.A, branch.B);
     out.push(branch);
   }
-  cTrue = hashToScalar(tag, ...items, ciphertext.alpha, ciphertext.beta, ...commitments);
+  let cTrue = hashToScalar(tag, ...items, alphaBytes, betaBytes, ...commitments);
   for (const branch of branches) cTrue = mod(cTrue - branch.c);
   const sTrue = mod(w + cTrue * nonce);
   return out.map((b) => (b === null ? { c: scalarHex(cTrue), s: scalarHex(sTrue) }
@@ -198,7 +383,7 @@ function finishProof(context, ciphertext, trueIndex, branches, w, wG, wH, nonce)
 // choices[q][o] is 0 or 1. Returns the ballot as the server expects it. A prepared ballot seals once.
 export function sealPrepared(prepared, choices) {
   if (prepared.used) throw new Error('a prepared ballot seals once (its nonces must not be reused)');
-  const { poll, publicKey } = prepared;
+  const { poll, publicKeyBytes, onG } = prepared;
   if (choices.length !== prepared.questions.length) throw new Error('one list of answers per question');
   const answers = prepared.questions.map(({ question, options, nonceSum, sum }, q) => {
     const answer = choices[q];
@@ -209,30 +394,27 @@ export function sealPrepared(prepared, choices) {
     if (total < question.min || total > question.max) {
       throw new Error(`question ${question.id}: between ${question.min} and ${question.max} answers`);
     }
-    let alphaSum = ZERO;
-    let betaSum = ZERO;
     const sealedChoices = answer.map((value, option) => {
       const p = options[option];
-      const ciphertext = { alpha: p.alpha, beta: value === 1 ? p.rH.add(G) : p.rH };
-      // the simulated branch is the other value v: B = (s − c·r)·h + c·(v − value)·G, and v − value = ±1
-      const simulated = { c: p.c, s: p.s, A: p.tG, B: value === 0 ? p.tH.add(p.cG) : p.tH.subtract(p.cG) };
-      const proof = finishProof(['bit', poll, publicKey, question.id, option], ciphertext, value, [simulated],
-        p.w, p.wG, p.wH, p.r);
-      alphaSum = alphaSum.add(ciphertext.alpha);
-      betaSum = betaSum.add(ciphertext.beta);
-      return { alpha: pointHex(ciphertext.alpha), beta: pointHex(ciphertext.beta), proof };
+      const betaBytes = value === 1 ? p.beta1Bytes : p.beta0Bytes;
+      const simulated = { c: p.c, s: p.s, A: p.tGBytes, B: value === 1 ? p.sim1Bytes : p.sim0Bytes };
+      const proof = finishProof(['bit', poll, publicKeyBytes, question.id, option], p.alphaBytes, betaBytes, value,
+        [simulated], p.w, p.wGBytes, p.wHBytes, p.r);
+      return { alpha: bytesToHex(p.alphaBytes), beta: bytesToHex(betaBytes), proof };
     });
-    const simulated = [];
-    let k = 0;
+    const betaSum = jAdd(sum.rHSum, onG.mul(BigInt(total)));
+    const candidates = [];
     for (let candidate = question.min; candidate <= question.max; candidate++) {
-      if (candidate === total) continue;
-      const pair = sum.pairs[k++];
-      simulated.push({ c: pair.c, s: pair.s, A: pair.tG,
-        B: pair.tH.add(mul(G, pair.c * BigInt(candidate - total), true)) });
+      if (candidate !== total) candidates.push(candidate);
     }
-    const proof = finishProof(['sum', poll, publicKey, question.id, question.min, question.max],
-      { alpha: alphaSum, beta: betaSum },
-      total - question.min, simulated, sum.w, sum.wG, sum.wH, nonceSum);
+    const others = candidates.map((candidate, k) => jAdd(sum.pairs[k].tH,
+      onG.mul(sum.pairs[k].c * BigInt(candidate - total))));
+    const [betaSumBytes, ...simulatedB] = toAffineAll([betaSum, ...others]).map(encodeAffine);
+    const simulated = candidates.map((_, k) => ({ c: sum.pairs[k].c, s: sum.pairs[k].s, A: sum.pairs[k].tGBytes,
+      B: simulatedB[k] }));
+    const proof = finishProof(['sum', poll, publicKeyBytes, question.id, question.min, question.max],
+      sum.alphaSumBytes, betaSumBytes, total - question.min, simulated, sum.w, sum.wGBytes,
+      sum.wHBytes, nonceSum);
     return { question: question.id, choices: sealedChoices, proof };
   });
   prepared.used = true;

@@ -147,6 +147,35 @@ def test_approval_poll_sealed_by_voter_and_server_counted_by_k_of_n(world, fixed
         ballots.record_decryption(poll, 1, factors_of(poll, KEY, 1))
 
 
+def test_a_stale_remembered_shape_neither_refuses_nor_accepts_wrongly(world, fixed_now, sealed_keys):
+    """cast checks a sealed ballot against the shape it remembers without reading the poll first; a shape of
+    another opening (another database's poll of this id) is found out and the poll read, whichever way."""
+    from dataclasses import replace
+
+    from salon.ballots.services import sealing
+
+    poll, _question, _opts = approval_poll(world)
+    s1, s2, s3 = seats(world)
+    shape = sealing.sealed_shape(poll.id, poll.seal)
+    # stale context: the ballot's proofs fail against it, then the poll is read and they pass
+    sealing._shapes[poll.id] = replace(shape, seal="another-opening", context=f"{poll.id}:another-opening")
+    first = seal_choices(poll, [[1, 0, 0]], "stale-1")
+    assert ballots.cast(poll.id, s1, None, world.programme.id, sealed=first) == sb.fingerprint(first)
+    assert sealing.cached_shape(poll.id).seal == poll.seal
+    # stale seal but the same context: the proofs pass, the seal under the lock differs, the poll is read
+    sealing._shapes[poll.id] = replace(shape, seal="another-opening")
+    second = seal_choices(poll, [[0, 1, 0]], "stale-2")
+    assert ballots.cast(poll.id, s2, None, world.programme.id, sealed=second) == sb.fingerprint(second)
+    # a ballot made for another poll is refused all the same, and a second ballot of a seat too
+    wrong = copy.deepcopy(seal_choices(poll, [[0, 0, 1]], "stale-3"))
+    wrong["poll"] = "elsewhere"
+    _refused(lambda: ballots.cast(poll.id, s3, None, world.programme.id, sealed=wrong), "sealed")
+    with pytest.raises(Conflict):
+        ballots.cast(poll.id, s1, None, world.programme.id, sealed=seal_choices(poll, [[0, 0, 1]], "stale-4"))
+    assert db.session.scalar(select(func.count()).select_from(SealedBallot)
+                             .where(SealedBallot.poll_id == poll.id)) == 2
+
+
 def _question_id(poll):
     return poll.questions[0].id
 

@@ -38,6 +38,18 @@ def test_sealed_js_reproduces_the_python_known_answers():
     assert answers["ballot"] == kat.kat_run()[5]  # and the whole ballot, field by field
 
 
+def test_the_fixed_base_multiplications_of_sealed_js_agree_with_libsecp256k1_on_edge_scalars():
+    from salon.sealed.group import N
+
+    window = 7
+    scalars = [0, 1, 2, 63, 64, 65, 127, 128, 129, N - 1, N - 2, N - 64, 1 << 255, (1 << 256) % N, (1 << 259) % N,
+               (1 << 260) % N, sum(64 << (window * i) for i in range(36)), sum(65 << (window * i) for i in range(36)) % N,
+               sum(127 << (window * i) for i in range(36)) % N, 0x1234567 << 200]
+    points = [base_mul(1), base_mul(SeededNonces("fixed").scalar())]
+    products = node_seal({"fixed_base": {"points": [p.hex() for p in points], "scalars": [str(k) for k in scalars]}})
+    assert products == [[point.mul(k).hex() for k in scalars] for point in points]
+
+
 def test_a_ballot_sealed_by_sealed_js_passes_the_python_verifier_and_a_tampered_one_fails():
     key = base_mul(SeededNonces("js").scalar())
     questions = [B.Question("topics", 30, 0, 3), B.Question("overall", 3, 1, 1)]

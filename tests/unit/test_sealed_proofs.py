@@ -136,6 +136,41 @@ def test_known_answers(kat):
     assert B.verify(ballot, "poll-1", key, KAT_QUESTIONS) == []
 
 
+@pytest.fixture()
+def key_tables_at_once(monkeypatch):
+    """A key's FixedBase table from its first use (normally after FIXED_BASE_AFTER uses), none cached before."""
+    from salon.sealed import group
+
+    monkeypatch.setattr(group, "FIXED_BASE_AFTER", 1)
+    monkeypatch.setattr(group, "_fixed", type(group._fixed)())
+    monkeypatch.setattr(group, "_uses", {})
+    return group
+
+
+def test_the_key_table_multiplies_as_the_plain_multiplication_on_edge_scalars(key_tables_at_once):
+    key = Point.from_hex(KAT_KEY)
+    scalars = [0, 1, 2, 255, 256, 257, N - 1, N - 2, N, N + 5, 1 << 255, (1 << 256) - 1, 0xFF << 248,
+               int.from_bytes(bytes(range(1, 33)), "big")]
+    for k in scalars:
+        assert key_tables_at_once.key_mul_add(key, k) == key.mul(k)
+        assert key_tables_at_once.key_mul_add(key, k, G, IDENTITY) == key.mul(k) + G
+    assert key_tables_at_once.key_mul_add(key, 5, key.mul(N - 5)) == IDENTITY  # a sum at infinity
+    assert key_tables_at_once.key_mul_add(key, 0) == IDENTITY
+    assert key_tables_at_once.key_mul_add(IDENTITY, 7, G) == G
+    assert len(key_tables_at_once._fixed) == 1  # the table was used, not the plain path
+
+
+def test_known_answers_and_rejections_hold_through_the_key_table(key_tables_at_once):
+    secret, key, nonce, ciphertext, proof, ballot = kat_run()
+    assert [b.to_json() for b in proof] == KAT_BIT_PROOF and B.fingerprint(ballot) == KAT_BALLOT_FINGERPRINT
+    assert B.verify(ballot, "poll-1", key, KAT_QUESTIONS) == []
+    tampered = copy.deepcopy(ballot)
+    tampered["answers"][0]["choices"][1]["proof"][0]["s"] = scalar_hex(
+        scalar_from_hex(tampered["answers"][0]["choices"][1]["proof"][0]["s"]) + 1)
+    assert B.verify(tampered, "poll-1", key, KAT_QUESTIONS)
+    assert key.to_bytes() in key_tables_at_once._fixed
+
+
 def test_the_bit_proof_vector_verifies_and_any_changed_part_fails():
     key = Point.from_hex(KAT_KEY)
     ciphertext = E.Ciphertext.from_json(KAT_CIPHERTEXT_OF_1)

@@ -76,7 +76,7 @@ def _cast_sealed(poll_id: int, seat_id: int | None, programme_id: int, now: date
     now = _check_window(row, programme_id, seat_id, now)
     if not row.sealed or row.seal != prepared.seal:
         sealing.forget_shape(poll_id)  # read again on the next try
-        raise Conflict(_("The poll changed; please reload and vote again."), "poll")
+        raise _PollChanged(_("The poll changed; please reload and vote again."), "poll")
     params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
     recorded = connection.execute(statements["voter"], params, execution_options={"preserve_rowcount": True}).rowcount
     if recorded != 1:
@@ -202,6 +202,22 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int] | None, programme
     A sealed poll (SPEC §5.1) takes either a ballot sealed by the voter (`sealed`, checked here) or the plain
     choices, which the server seals; the receipt is then the ballot's fingerprint. Its proofs are checked, or
     the ballot sealed, before the poll's lock is taken, so the lock is held only for the short writes."""
+    if sealed is not None:
+        cached = sealing.cached_shape(poll_id)
+        if cached is not None and cached.programme_id == programme_id:
+            # The remembered shape spares reading the poll before the proofs are checked; _cast_sealed compares
+            # its seal with the row under the lock. Refused by it or by the proofs, the shape may be stale
+            # (another database's poll of this id): read the poll and try once more, as without a cached shape.
+            try:
+                prepared = sealing.prepare(cached, None, sealed)
+            except ValidationFailed:
+                prepared = None
+            if prepared is not None:
+                try:
+                    return _cast_sealed(poll_id, seat_id, programme_id, now, prepared)
+                except _PollChanged:
+                    pass
+            sealing.forget_shape(poll_id)
     if sealed is not None or open_poll_seal(poll_id) is None:  # a plain poll seen open needs no look-up
         shape = sealing.sealed_shape(poll_id)
         if shape is not None:
@@ -227,6 +243,10 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int] | None, programme
         # database's poll with this id (a restore, a test run). Forget it; the server seals the choices.
         forget_open(poll_id)
         return cast(poll_id, seat_id, choices, programme_id, now)
+
+
+class _PollChanged(Conflict):
+    """A sealed ballot checked against a shape whose seal is no longer the poll's (nothing was written)."""
 
 
 class _SealedAfterAll(Exception):

@@ -21,6 +21,7 @@ option. An approval question (0 … K approvals) is sealed with its visible opti
 sum of the answers, so a sealed approval poll shows no blank count (docs/sealed-ballots.md says why)."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -154,6 +155,13 @@ def sealed_shape(poll_id: int, seal: str | None = None) -> SealedShape | None:
     return shape
 
 
+def cached_shape(poll_id: int) -> SealedShape | None:
+    """The shape this process remembers for the poll, not checked against its row: casting uses it to check a
+    sealed ballot without first reading the poll (the seal is compared under the poll's lock), and falls back
+    to sealed_shape() when it turns out stale (another database's poll of this id, a poll opened again)."""
+    return _shapes.get(poll_id)
+
+
 def forget_shape(poll_id: int) -> None:
     _shapes.pop(poll_id, None)
 
@@ -221,8 +229,8 @@ def prepare(shape: SealedShape, answers: dict[int, list[int]] | None, ballot) ->
     alphas = tuple(c.alpha.hex() for row in rows for c in row)
     if len(set(alphas)) != len(alphas):
         raise ValidationFailed(_("The sealed ballot repeats a ciphertext."), "sealed")
-    return Prepared(shape.seal, sealed_ballot.fingerprint(ballot),
-                    sealed_ballot.canonical_json(ballot).decode("ascii"), by, alphas)
+    canonical = sealed_ballot.canonical_json(ballot)  # once: the stored text and its fingerprint
+    return Prepared(shape.seal, hashlib.sha256(canonical).hexdigest(), canonical.decode("ascii"), by, alphas)
 
 
 def tally_at_close(poll: Poll) -> None:
