@@ -213,6 +213,53 @@ def shared_apps():
             db.engine.dispose()
 
 
+# --- every poll sealed (SPEC §5.1) -------------------------------------------------------------------------------
+# No poll opens without a trustees' key. A test's polls open with the trustees' real key when its programme has one
+# (the demo, the trustees tests); otherwise with TEST_KEY, whose trustees the suite holds: they decrypt at once when
+# such a poll closes (in the closing transaction, at the close's moment), so a test reads counts right after a
+# close, as the trustees would give them later. A test that wants no key at all uses
+# tests.sealed_keys.key_provider(app, None); a test of the plain path of polls opened before migration 0013 uses
+# tests.legacy_polls.legacy_opening.
+TEST_KEY_TERM = "tests-all"
+_test_key: list = []
+
+
+def test_key():
+    from tests.sealed_keys import make_key
+    if not _test_key:
+        _test_key.append(make_key(TEST_KEY_TERM))
+    return _test_key[0]
+
+
+def _trustees_decrypt(poll, now=None, **_kw):
+    """The TEST_KEY trustees, at a poll's close (a poll_closed receiver, connected once for the suite)."""
+    from salon.ballots import services as ballots
+    from salon.ballots.models import SealedKey
+    from tests.sealed_keys import factors_of
+    snapshot = db.session.get(SealedKey, poll.id) if poll.sealed else None
+    if snapshot is not None and snapshot.term == TEST_KEY_TERM:
+        key = test_key()
+        for trustee in range(1, key.threshold + 1):
+            ballots.record_decryption(poll, trustee, factors_of(poll, key, trustee), now=now)
+
+
+def _seal_every_poll(app) -> None:
+    """Wrap the app's key provider once: its real key when there is one, else TEST_KEY."""
+    from salon.ballots import services as ballots
+    from salon.ballots import signals
+    if app.extensions.get("salon_test_sealing"):
+        return
+    app.extensions["salon_test_sealing"] = True
+    signals.poll_closed.connect(_trustees_decrypt, weak=False)
+    real = app.extensions.get("salon_ballot_key_provider")
+
+    def provide(programme_id, kind, now):
+        found = real(programme_id, kind, now) if real is not None else None
+        return found if found is not None else test_key().poll_key()
+
+    ballots.register_key_provider(app, provide)
+
+
 def _app_for(database_url: str, overrides: dict, shared: dict, instance_path: str):
     if overrides:
         app = create_app(base_config(database_url, instance_path) | overrides)
@@ -221,6 +268,7 @@ def _app_for(database_url: str, overrides: dict, shared: dict, instance_path: st
             shared[database_url] = create_app(base_config(database_url, instance_path))
         app = shared[database_url]
     app.test_client_class = IsolatedClient
+    _seal_every_poll(app)
     with app.app_context():
         if database_url not in _schema_ready:
             db.drop_all()
@@ -449,3 +497,5 @@ def api(app, world):
             return call
 
     return ApiClient
+
+

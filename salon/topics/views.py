@@ -318,7 +318,13 @@ def _bureau_tasks(programme, item, now) -> list[Task]:
               when=session_time(frame.nominate_closes)),
             url_for("sessions.page", session_id=session.id, _anchor="when"), True, due=session.starts_at))
     elif item.poll_state is None and now < frame.vote_closes and frame.vote_opens - now < timedelta(days=14):
-        if item.nominations:
+        if item.nominations and not ballots.key_ready(programme.id, services.POLL_KIND, now):
+            found.append(Task(
+                _("Voting for session %(n)d should open %(when)s, but the trustees' key is not ready: voting "
+                  "waits until it is. See the trustees page.", n=session.number,
+                  when=session_time(frame.vote_opens)),
+                url_for("trustees.index"), True, due=frame.vote_opens))
+        elif item.nominations:
             found.append(Task(
                 _("Voting for session %(n)d opens %(when)s over %(count)d nominations; you may open it now.",
                   n=session.number, when=session_time(frame.vote_opens), count=item.nominations),

@@ -230,6 +230,6 @@ def trustee_tasks(context: TaskContext) -> list[Task]:
                               url_for("trustees.index"), True))
         elif not (drawn is not None and services.serves_new_polls(drawn, now)) \
                 and services.announce_due(user.programme_id, now, drawn):
-            found.append(Task(_("No trustee key is ready: new polls are not sealed. Draw the trustees."),
+            found.append(Task(_("No trustee key is ready: no vote, review or election can open. Draw the trustees."),
                               url_for("trustees.index"), True))
     return found

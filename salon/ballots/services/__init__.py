@@ -23,12 +23,12 @@ from __future__ import annotations
 from salon.ballots.models import PollState  # the engine's vocabulary: rooms compare a poll's state with it
 
 from .casting import cast, check_choices, new_receipt_code, normalise_receipt
-from .closing import SCRUBBED_TABLES, close_due, close_poll, install_listeners, scrub_pending, truncate_sqlite_wal
+from .closing import SCRUBBED_TABLES, close_due, close_poll, close_unopened, install_listeners, scrub_pending, truncate_sqlite_wal
 from .labels import option_label, poll_title, question_text, register_kind
 from .open_polls import COUNT_CTES, cached_shape, open_poll_seal, picks
 from .overview import PollSummary, get, states, summaries
-from .polls import COUNTER_SHARDS, add_eligible, add_option, add_question, create_poll, open_poll, remove_eligible
-from .sealing import (SEAL_SPEC_FORMAT, PollKey, board, board_sealed_by, decryption_request, decryption_status,
+from .polls import add_eligible, add_option, add_question, create_poll, key_ready, open_poll, remove_eligible
+from .sealing import (SEAL_SPEC_FORMAT, PollKey, board, poll_key, board_sealed_by, decryption_request, decryption_status,
                       get_sealed_poll, is_counted, polls_to_decrypt, published_board, sealed_progress, record_decryption, register_key_provider,
                       seal_spec)
 from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout
@@ -36,9 +36,9 @@ from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts,
 __all__ = [
     "PollState",
     # polls.py
-    "COUNTER_SHARDS", "create_poll", "add_question", "add_option", "open_poll", "add_eligible", "remove_eligible",
+    "create_poll", "add_question", "add_option", "key_ready", "open_poll", "add_eligible", "remove_eligible",
     # closing.py
-    "close_poll", "close_due", "install_listeners", "scrub_pending", "truncate_sqlite_wal", "SCRUBBED_TABLES",
+    "close_poll", "close_unopened", "close_due", "install_listeners", "scrub_pending", "truncate_sqlite_wal", "SCRUBBED_TABLES",
     # casting.py
     "cast", "check_choices", "normalise_receipt", "new_receipt_code",
     # open_polls.py
@@ -46,7 +46,7 @@ __all__ = [
     # reading.py
     "get_poll", "has_voted", "is_eligible", "turnout", "receipts", "Results", "results", "Tally", "tally",
     # sealing.py (SPEC §5.1)
-    "PollKey", "register_key_provider", "seal_spec", "SEAL_SPEC_FORMAT", "polls_to_decrypt", "decryption_request",
+    "PollKey", "poll_key", "register_key_provider", "seal_spec", "SEAL_SPEC_FORMAT", "polls_to_decrypt", "decryption_request",
     "record_decryption", "decryption_status", "is_counted", "sealed_progress", "board", "published_board", "board_sealed_by", "get_sealed_poll",
     # overview.py
     "get", "states", "PollSummary", "summaries",

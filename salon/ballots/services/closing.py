@@ -4,6 +4,7 @@ files (see SECRECY in salon/ballots/__init__.py)."""
 from __future__ import annotations
 
 import logging
+import secrets
 import sqlite3
 import time
 from datetime import datetime
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session as OrmSession
 from salon import clock
 from salon.audit import services as audit
 from salon.ballots import signals
-from salon.ballots.models import Counter, Poll, PollState, Receipt, VoterRecord
+from salon.ballots.models import Counter, Option, Poll, PollState, Receipt, VoterRecord
 from salon.ballots.models import PendingScrub
 from salon.database import lock_poll, lock_programme
 from salon.errors import Conflict
@@ -58,6 +59,34 @@ def close_poll(poll: Poll, actor=None, now: datetime | None = None) -> Poll:
         signals.poll_counted.send(poll, actor=actor, now=now)  # e.g. an election is counted in the close itself
     else:
         sealing.count_at_close(poll, now)  # no sum to decrypt below the minimum (SPEC §5): counted now, no trustee
+    return poll
+
+
+def close_unopened(poll: Poll, now: datetime) -> Poll:
+    """draft → closed without ever opening: a poll whose window passed before it could open (no trustees' key was
+    ready, SPEC §5.1). No seat was eligible and no ballot exists, so its counts (zeros) are known at once:
+    poll_closed and poll_counted are sent as for any close."""
+    lock_programme(poll.programme_id)  # lock order: salon/database.py
+    lock_poll(poll.id, shared=False)
+    db.session.refresh(poll, with_for_update=True)
+    if poll.state != PollState.DRAFT:
+        raise Conflict(_("Only a poll that has not opened yet can close unopened."), "state")
+    option_ids = db.session.scalars(select(Option.id).where(Option.poll_id == poll.id)).all()
+    if option_ids:
+        db.session.execute(insert(Counter), [
+            {"option_id": oid, "shard": 0, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0}
+            for oid in sorted(option_ids)])
+    poll.state = PollState.CLOSED
+    poll.opened_at = poll.closed_at = now
+    poll.opens_at = min(poll.opens_at or now, now)
+    poll.closes_at = min(poll.closes_at, now)
+    poll.seal = secrets.token_hex(16)
+    poll.counter_shards = 1
+    poll.eligible_count = 0
+    db.session.flush()
+    audit.record(poll.programme_id, None, "poll.close", poll, kind=poll.kind, turnout=0, unopened=True)
+    signals.poll_closed.send(poll, actor=None, now=now)
+    signals.poll_counted.send(poll, actor=None, now=now)
     return poll
 
 

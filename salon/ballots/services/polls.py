@@ -16,14 +16,10 @@ from salon.database import lock_poll, lock_programme
 from salon.errors import Conflict, NotFound, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
+from salon.sealed import ballot as sealed_ballot
 
 from . import sealing
 from .reading import has_voted
-
-# Counter rows per option while a poll is open (see Counter): enough that concurrent ballots rarely pick
-# the same row; folded into one row per option when the poll closes.
-COUNTER_SHARDS = 16
-
 
 def create_poll(programme_id: int, kind: str, title: str = "", closes_at: datetime | None = None,
                 opens_at: datetime | None = None,
@@ -74,8 +70,18 @@ def add_option(question: Question, label: str = "", ref_id: int | None = None, c
     return option
 
 
-def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None = None) -> Poll:
-    """draft → open: fix the eligible seats and create a zero counter for every option."""
+def key_ready(programme_id: int, kind: str, now: datetime) -> bool:
+    """Whether a poll of this kind opened now would find its trustees' key ready (SPEC §5.1): without one it
+    cannot open (open_poll). For rooms that open polls on time, to wait rather than fail."""
+    return sealing.provided_key(programme_id, kind, now) is not None
+
+
+def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None = None,
+              key: sealing.PollKey | None = None) -> Poll:
+    """draft → open, sealed (SPEC §5.1): fix the eligible seats, keep the trustees' key, create a zero counter for
+    every option (written once, by the count after the trustees' decryption). Without a ready key the poll does
+    not open: no poll is ever opened on plain counters (docs/secrecy.md, "No plain polls"). `key`: the key to
+    use instead of the provider's (an election's runoff keeps its first round's key)."""
     lock_programme(poll.programme_id)  # lock order: salon/database.py
     lock_poll(poll.id, shared=False)
     now = now or clock.utcnow()
@@ -88,22 +94,26 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
     if not option_ids:
         raise Conflict(_("A poll needs at least one question."), "questions")
     seat_ids = sorted(set(seat_ids))
-    # A sealed poll (SPEC §5.1) when a ready trustee key exists for it: its counters (one row per option) stay
-    # at zero until the trustees' decryption writes the counts (sealing.record_decryption).
-    key = sealing.provided_key(poll.programme_id, poll.kind, now) if sealing.can_seal(poll) else None
-    shards = 1 if key is not None else COUNTER_SHARDS
+    if not sealing.can_seal(poll):
+        raise Conflict(_("A question has more options than a sealed ballot can carry (%(n)d at most).",
+                         n=sealed_ballot.MAX_OPTIONS), "questions")
+    key = key or sealing.provided_key(poll.programme_id, poll.kind, now)
+    if key is None:
+        raise Conflict(_("Voting cannot open yet: the trustees' key for this poll is not ready (the trustees page "
+                         "says who is awaited)."), "trustees")
+    # The counters (one row per option) stay at zero until the trustees' decryption writes the counts
+    # (sealing.record_decryption).
     db.session.execute(insert(Counter), [
-        {"option_id": oid, "shard": shard, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0}
-        for oid in sorted(option_ids) for shard in range(shards)])
+        {"option_id": oid, "shard": 0, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0}
+        for oid in sorted(option_ids)])
     if seat_ids:
         db.session.execute(insert(EligibleSeat), [
             {"poll_id": poll.id, "seat_id": sid, "programme_id": poll.programme_id} for sid in seat_ids])
     poll.state = PollState.OPEN
     poll.opened_at = now
     poll.seal = secrets.token_hex(16)
-    poll.counter_shards = shards
-    if key is not None:
-        sealing.snapshot_key(poll, key)
+    poll.counter_shards = 1
+    sealing.snapshot_key(poll, key)
     if poll.opens_at is None or poll.opens_at > now:
         poll.opens_at = now
     poll.eligible_count = len(seat_ids)

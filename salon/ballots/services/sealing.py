@@ -174,6 +174,14 @@ def snapshot_key(poll: Poll, key: PollKey) -> None:
     poll.sealed = True
 
 
+def poll_key(poll: Poll) -> PollKey | None:
+    """The key a sealed poll was opened with, as the provider gave it (an election's runoff opens with it)."""
+    key = db.session.get(SealedKey, poll.id)
+    if key is None:
+        return None
+    return PollKey(key.term, key.threshold, key.record, tuple((int(i), int(u)) for i, u in key.trustees))
+
+
 def seal_spec(poll: Poll) -> dict | None:
     """What a client needs to seal a ballot for the poll (null for a plain poll): served by the API and
     embedded in the vote page. `option_ids` maps ballot positions to the option ids a plain cast would send;

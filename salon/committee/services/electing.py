@@ -215,7 +215,7 @@ def open_vote(election: Election, programme: Programme, actor, now: datetime | N
 
 
 def _build_poll(election: Election, programme: Programme, actor, now: datetime, seat_ids: list[int], k: int,
-                code: str) -> Poll:
+                code: str, key=None) -> Poll:
     names = programmes.seats_by_id(seat_ids)
     holders = programmes.holders_by_community(programme.id)
     poll = ballots.create_poll(programme.id, POLL_KIND, closes_at=now + timedelta(days=VOTING_DAYS), opens_at=now,
@@ -226,7 +226,7 @@ def _build_poll(election: Election, programme: Programme, actor, now: datetime, 
         holder = holders.get(seat.community_id)
         label = f"{seat.community.name} · {holder.display_name}" if holder else seat.community.name
         ballots.add_option(question, label, ref_id=seat_id)
-    ballots.open_poll(poll, programmes.active_seats(programme.id), actor, now)
+    ballots.open_poll(poll, programmes.active_seats(programme.id), actor, now, key=key)
     return poll
 
 
@@ -285,7 +285,10 @@ def count(election: Election, programme: Programme, actor, now: datetime) -> Ele
     if election.state == ElectionState.VOTING:
         if first.settled:
             return _seat(election, programme, actor, list(first.winners), now)
-        runoff = _build_poll(election, programme, actor, now, list(first.tied), first.remaining, RUNOFF_CODE)
+        # The runoff is the same election's second round: it keeps the first round's trustees' key (SPEC §5.1),
+        # so it opens even if that key's term has ended since.
+        runoff = _build_poll(election, programme, actor, now, list(first.tied), first.remaining, RUNOFF_CODE,
+                             key=ballots.poll_key(ballots.get(election.poll_id)))
         election.runoff_poll_id = runoff.id
         election.runoff_seats = first.remaining
         election.state = ElectionState.RUNOFF

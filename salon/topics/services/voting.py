@@ -47,11 +47,16 @@ def advance(programme: Programme, now: datetime | None = None, polls_closed: boo
         if _nomination_count(session.id) == 0 or now < frame.vote_opens:
             continue
         if frame.voting(now):
+            if not ballots.key_ready(programme.id, POLL_KIND, now):
+                continue  # SPEC §5.1: no poll opens unsealed; the bureau's home page says voting waits for the key
             open_voting(session, programme, None, now)
             said.append(_("Voting opened for session %(n)d.", n=session.number))
         else:
-            poll = build_poll(session, programme, None, frame.vote_closes - timedelta(microseconds=1))
-            ballots.close_poll(poll, None, now)
+            last = frame.vote_closes - timedelta(microseconds=1)
+            if ballots.key_ready(programme.id, POLL_KIND, last):
+                ballots.close_poll(build_poll(session, programme, None, last), None, now)
+            else:  # the window passed while no trustees' key was ready: nothing could be cast
+                ballots.close_unopened(build_poll(session, programme, None, last, open_=False), now)
             said.append(_("Voting for session %(n)d closed unattended: its window passed with nobody to open it.",
                           n=session.number))
     return said
@@ -89,7 +94,9 @@ def open_voting(session: Session, programme: Programme, actor, now: datetime | N
     return build_poll(session, programme, actor, now)
 
 
-def build_poll(session: Session, programme: Programme, actor, now: datetime) -> Poll:
+def build_poll(session: Session, programme: Programme, actor, now: datetime, open_: bool = True) -> Poll:
+    """The approval poll over the session's nominations, opened now (open_=False: left a draft, for a window
+    that passed before it could open)."""
     frame = windows(session, programme, None)
     if now >= frame.vote_closes:
         raise Conflict(_("The voting window for this session has ended."), "poll")
@@ -104,7 +111,8 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime) -> 
                                     code=QUESTION_CODE)
     for nomination in nominations:
         ballots.add_option(question, nomination.title, ref_id=nomination.id)
-    ballots.open_poll(poll, programmes.active_seats(programme.id), actor, now)
+    if open_:
+        ballots.open_poll(poll, programmes.active_seats(programme.id), actor, now)
     return poll
 
 
