@@ -238,12 +238,14 @@ def _trustees_decrypt(poll, now=None, **_kw):
     from tests.sealed_keys import factors_of
     snapshot = db.session.get(SealedKey, poll.id) if poll.sealed else None
     if snapshot is not None and snapshot.term == TEST_KEY_TERM:
+        if all(all(row) for row in ballots.decryption_request(poll)["undecrypted"]):
+            return  # below the minimum with nothing to decrypt: the close counts it right after this signal
         key = test_key()
         for trustee in range(1, key.threshold + 1):
             ballots.record_decryption(poll, trustee, factors_of(poll, key, trustee), now=now)
 
 
-def _seal_every_poll(app) -> None:
+def seal_every_poll(app) -> None:
     """Wrap the app's key provider once: its real key when there is one, else TEST_KEY."""
     from salon.ballots import services as ballots
     from salon.ballots import signals
@@ -268,7 +270,7 @@ def _app_for(database_url: str, overrides: dict, shared: dict, instance_path: st
             shared[database_url] = create_app(base_config(database_url, instance_path))
         app = shared[database_url]
     app.test_client_class = IsolatedClient
-    _seal_every_poll(app)
+    seal_every_poll(app)
     with app.app_context():
         if database_url not in _schema_ready:
             db.drop_all()

@@ -105,7 +105,7 @@ class PollSchema(Strict):
     results = fields.Nested(ResultsSchema)
     sealed = fields.Nested(SealSpecSchema, allow_none=True, metadata={
         "description": "what a client needs to seal a ballot (SPEC §5.1); null when the poll's ballots are not "
-                       "sealed (no trustee key was ready when it opened)"})
+                       "sealed (opened before Salon sealed every poll)"})
 
 
 def poll_payload(poll: Poll, user) -> dict:

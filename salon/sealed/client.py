@@ -122,7 +122,7 @@ def spec_from_json(data) -> SealSpec:
     if isinstance(data, dict) and "format" not in data and "sealed" in data:
         poll = data.get("id", "?")
         if data["sealed"] is None:
-            raise SpecError(f"poll {poll} is not sealed (no trustee key was ready when it opened): "
+            raise SpecError(f"poll {poll} is not sealed (opened before Salon sealed every poll): "
                             f"cast plain choices instead")
         data = data["sealed"]
     if not isinstance(data, dict) or data.get("format") != FORMAT:

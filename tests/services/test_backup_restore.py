@@ -26,7 +26,7 @@ from salon.committee.models import Election
 from salon.errors import DomainError
 from salon.extensions import db
 from tests.conftest import (BACKENDS, PASSWORD, base_config, build_world, create_postgres_database,
-                            drop_postgres_database, login, token_for)
+                            drop_postgres_database, login, seal_every_poll, token_for)
 from tests.web.test_permissions import CASES, build_schedule, outcomes, review, topics
 
 
@@ -92,6 +92,7 @@ def round_trip(request, tmp_path_factory):
     try:
         with time_machine.travel(datetime.now(timezone.utc), tick=False):
             source = create_app(base_config(original, str(tmp_path)) | {"SECRET_KEY": secret})
+            seal_every_poll(source)
             apps.append(source)
             with source.app_context():
                 upgrade(directory=MIGRATIONS)
@@ -120,6 +121,7 @@ def round_trip(request, tmp_path_factory):
             before = _answers(source, visitors)
 
             target = create_app(base_config(restored, str(tmp_path)) | {"SECRET_KEY": secret})
+            seal_every_poll(target)
             apps.append(target)
             _cli(target, "restore", str(backup))
             verified = _cli(target, "audit", "verify")

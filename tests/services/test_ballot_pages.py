@@ -25,12 +25,21 @@ from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rules import ballots as rules
 from tests.conftest import PASSWORD, login
+from tests.legacy_polls import COUNTER_SHARDS, legacy_opening
 
 BALLOT_TABLES = ballots.SCRUBBED_TABLES
 PATTERNS = [[0], [1], [2], [0, 1], [0, 2], [1, 2, 3], [4], [], [3, 4], [0, 3], [2, 4], [1], [0, 1, 2]]
 LP_NORMAL = 1
 HEAP_XMAX_LOCK_ONLY = 0x0080
 HEAP_XMAX_IS_MULTI = 0x1000
+
+
+@pytest.fixture(autouse=True)
+def _opened_before_0013(monkeypatch):
+    """This file tests the plain path (counters, receipt codes, the scrub), which only polls opened before
+    migration 0013 take: no poll opens plain any more (tests/legacy_polls.py, docs/secrecy.md)."""
+    with legacy_opening(monkeypatch):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -360,7 +369,7 @@ def test_sqlite_file_and_log_hold_only_the_totals_after_the_close(app, world):
 
     def states(final: dict | None):
         for oid in counter_ids:
-            for shard in range(ballots.COUNTER_SHARDS):
+            for shard in range(COUNTER_SHARDS):
                 for n in range(0, len(PATTERNS) + 1):
                     if final is not None and shard == 0 and final.get(oid) == n:
                         continue

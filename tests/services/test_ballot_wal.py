@@ -11,8 +11,17 @@ import pytest
 from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.rules import ballots as rules
+from tests.legacy_polls import legacy_opening
 
 NOW = datetime(2026, 3, 1, 8, 0)
+
+
+@pytest.fixture(autouse=True)
+def _opened_before_0013(monkeypatch):
+    """This file tests the plain path (counters, receipt codes, the scrub), which only polls opened before
+    migration 0013 take: no poll opens plain any more (tests/legacy_polls.py, docs/secrecy.md)."""
+    with legacy_opening(monkeypatch):
+        yield
 
 
 def _voted_poll(world):

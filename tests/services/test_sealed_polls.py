@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from salon import clock
 from salon.ballots import services as ballots
 from salon.ballots import signals
-from salon.ballots.models import Counter, PendingScrub, Receipt, SealedBallot
+from salon.ballots.models import Counter, PendingScrub, Poll, PollState, Receipt, SealedBallot
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
@@ -21,6 +21,7 @@ from salon.sealed import ballot as sb
 from salon.sealed import board as sealed_board
 from salon.sealed.elgamal import encrypt
 from salon.sealed.group import Point, SeededNonces
+from tests.legacy_polls import legacy_opening
 from tests.sealed_keys import decrypt, factors_of, key_provider, make_key, seal_choices
 
 pytestmark = pytest.mark.rolled_back
@@ -73,8 +74,12 @@ def review_like_poll(world, min_published=1):
 
 
 def test_a_poll_opens_sealed_only_with_a_ready_key(app, world, fixed_now):
-    plain, _q, _o = approval_poll(world)
-    assert not plain.sealed and ballots.seal_spec(plain) is None
+    """No poll opens on plain counters (docs/secrecy.md, "No plain polls"): without a ready key it stays a draft."""
+    with key_provider(app, None), pytest.raises(Conflict) as refused:
+        approval_poll(world)
+    assert refused.value.field == "trustees"
+    assert [p.state for p in db.session.scalars(select(Poll))] == [PollState.DRAFT]
+    assert db.session.scalar(select(func.count()).select_from(Counter)) == 0
     with key_provider(app, KEY):
         poll, question, opts = approval_poll(world)
     assert poll.sealed and poll.counter_shards == 1
@@ -205,7 +210,7 @@ def _refused(call, field):
     assert error.value.field == field
 
 
-def test_bad_sealed_ballots_are_refused_and_leave_nothing(world, fixed_now, sealed_keys):
+def test_bad_sealed_ballots_are_refused_and_leave_nothing(world, fixed_now, sealed_keys, monkeypatch):
     poll, question, opts = approval_poll(world, k=2)
     review, _qs, _os = review_like_poll(world)
     seat, other_seat = seats(world)[:2]
@@ -246,8 +251,7 @@ def test_bad_sealed_ballots_are_refused_and_leave_nothing(world, fixed_now, seal
     # more approvals than K, plain
     _refused(lambda: ballots.cast(poll.id, seat, [o.id for o in opts], programme), "choices")
     # a sealed ballot for a plain poll
-    plain, _pq, _po = approval_poll(world)
-    with key_provider(current_app, None):
+    with legacy_opening(monkeypatch):  # a plain poll opened before 0013, still open after the upgrade
         plain, _pq, _po = approval_poll(world)
     _refused(cast(plain, good), "sealed")
     assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0

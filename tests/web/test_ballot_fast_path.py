@@ -13,6 +13,15 @@ from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rules import ballots as rules
+from tests.legacy_polls import legacy_opening
+
+
+@pytest.fixture(autouse=True)
+def _opened_before_0013(monkeypatch):
+    """This file tests the plain path (counters, receipt codes, the scrub), which only polls opened before
+    migration 0013 take: no poll opens plain any more (tests/legacy_polls.py, docs/secrecy.md)."""
+    with legacy_opening(monkeypatch):
+        yield
 
 
 @pytest.fixture
