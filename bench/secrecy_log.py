@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run(admin_url: str, log_path: str, role: str | None) -> None:
+    from bench.harness import open_as_before_0013  # the log of a plain cast: the path of polls opened before 0013
     from salon import clock, create_app
     from salon.accounts import services as accounts
     from salon import secrecy
@@ -64,7 +65,7 @@ def run(admin_url: str, log_path: str, role: str | None) -> None:
             poll = ballots.create_poll(programme.id, "test", "日志", closes_at=now + timedelta(days=1), opens_at=now)
             question = ballots.add_question(poll, "Q", rules.APPROVAL, 2)
             options = [ballots.add_option(question, f"选项{i}").id for i in range(4)]
-            ballots.open_poll(poll, [programmes.seat_of(u).id for u in users], bureau)
+            open_as_before_0013(poll, [programmes.seat_of(u).id for u in users], bureau)
             tokens = [accounts.create_token(u, "bench")[1] for u in users[1:]]
             db.session.commit()
             poll_id, found = poll.id, secrecy.said(secrecy.check())

@@ -1,11 +1,13 @@
 """The secret-ballot engine (SPEC §5): polls of one or more questions, counted without keeping ballots.
 
-Topic votes use it now; reviews and elections will. What it stores, and what it never stores, is
+Topic votes, reviews and elections use it. What it stores, and what it never stores, is
 described in models.py; the limits of the promise are in SECRECY below.
 
-SEALED POLLS (SPEC §5.1) — a poll opened while a trustee key is ready stores only ciphertexts (services/sealing.py,
+SEALED POLLS (SPEC §5.1) — every poll opens sealed, with the trustees' ready key, or does not open (open_poll,
+require_key; docs/secrecy.md "No plain polls"). It stores only ciphertexts (services/sealing.py,
 docs/sealed-ballots.md "Integration"): no counter moves and no receipt code is written until k trustees have
-decrypted the sums, so nothing below about counters, receipts and the scrub applies to it.
+decrypted the sums. What follows about counters, receipts, shards and the scrub is the path of a poll opened plain
+by a version before migration 0013 and still open after the upgrade (tests/legacy_polls.py opens such polls).
 
 SECRECY — what a copy of the database cannot tell, and the residual limits:
   * Choices exist only as per-option counters. The record that a seat voted (ballot_voters) and the

@@ -291,6 +291,7 @@ def open_review(programme: Programme, actor, now: datetime | None = None, reason
         raise Conflict(_("No topic decided by this committee was held in the period: the review would judge no "
                          "topic, only the overall question. Confirm to open it anyway."), "confirm_empty")
     closes = now + timedelta(hours=programme.checkin_hours)
+    ballots.require_key(programme.id, POLL_KIND, now)  # before anything is written (SPEC §5.1)
     poll = ballots.create_poll(programme.id, POLL_KIND, closes_at=closes, opens_at=now, min_published=programme.min_ballots_published)
     for covered in plan.judged:
         question = ballots.add_question(poll, covered.title, ballot_rules.SINGLE, ref_id=covered.session.id)

@@ -402,17 +402,3 @@ def trustees_decrypt(new_page, server: LiveServer, poll_id: int, shot=None, name
             return done
         assert page.locator("#awaited li").count() >= 1
     raise AssertionError(f"every trustee decrypted ({done}) and poll {poll_id} is still awaited")
-
-
-def polls_open_unsealed(database_url: str) -> None:
-    """Set-up for journeys about something other than the ballot: the demo's trustee terms are retired (as the
-    bureau would retire a term), so the polls they open are not sealed and count at their close. Decrypting
-    (k trustees, each on their own device) would only add minutes to them; the sealed journeys are
-    test_topic_journeys.py and test_review_journey.py."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE trustee_terms SET retired_at = :now WHERE retired_at IS NULL"),
-                     {"now": datetime.now(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)})
-    engine.dispose()

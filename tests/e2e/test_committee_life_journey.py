@@ -13,9 +13,8 @@ is asked before closing (dismissed once: nothing changes), then closes; the resu
 four secretaries stand, the bureau opens the vote before standing closes (asked first), the eight vote, the
 bureau closes voting early (asked first), and the new committee sits. Every page fits 360 px (`open_phone`) and passes axe-core (the `shot` and `new_page` fixtures).
 
-Its polls are not sealed (`polls_open_unsealed`): this journey is about the committee's life, and three sealed
-polls would each wait for three trustees to decrypt on their own devices, minutes that test nothing new here; the
-sealed ballot's journeys are test_topic_journeys.py and test_review_journey.py.
+Its polls are sealed, as every poll is (SPEC §5.1): after each close the demo's trustees decrypt on their own
+devices (`trustees_decrypt`), and the result pages show the count once they have.
 
 The two tests are independent of each other's order: the review's secretaries and roll are communities the
 vacancy test does not touch. Selectors avoid wording except community names and the arithmetic (zh-Hans)."""
@@ -28,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from salon.demo import BUREAU_LOGIN, SECRETARY_PASSWORD
-from tests.e2e.conftest import _page_key, fits_width, log_in, polls_open_unsealed
+from tests.e2e.conftest import _page_key, fits_width, log_in, poll_id_of, trustees_decrypt, vote_sealed
 from tests.e2e.test_review_journey import _second_review_due
 from tests.e2e.test_topic_journeys import _future_session
 
@@ -168,17 +167,14 @@ def _check_in_and_vote(page, link: str, overall: int, effect: int | None, name: 
     if name:
         shot(page, f"{name}-vote-360")
         assert fits_width(page)
-    page.click("form.form button[type=submit]")
-    page.wait_for_selector("#cast")
-    page.click("#cast")
-    page.wait_for_selector("#receipt")
-    assert len(page.inner_text("#receipt").strip()) == 14
+    vote_sealed(page)
 
 
-def _committee_topic_held_today(base: str, desk, phones: dict, open_phone, database_url: str, shot) -> int:
+def _committee_topic_held_today(server, desk, phones: dict, open_phone, shot) -> int:
     """The session of the month as the committee runs it: the bureau opens its vote early, the secretaries
-    vote, the bureau closes the vote, two members pick (a majority); it is held this morning (set-up), and the
-    bureau records a resolution and an action item. Returns the session's id."""
+    vote, the bureau closes the vote, the trustees count it, two members pick (a majority); it is held this morning
+    (set-up), and the bureau records a resolution and an action item. Returns the session's id."""
+    base, database_url = server.url, server.database_url
     sid = _future_session(database_url)
     desk.goto(f"{base}/topics/sessions/{sid}")
     desk.click(f"form[action$='/topics/sessions/{sid}/open-vote'] button")
@@ -186,14 +182,13 @@ def _committee_topic_held_today(base: str, desk, phones: dict, open_phone, datab
     for phone in phones.values():
         phone.goto(f"{base}/topics/sessions/{sid}/vote")
         phone.locator("label.choice", has_text=TOPIC).locator("input").check()
-        phone.click("form.form button[type=submit]")
-        phone.wait_for_selector("#cast")
-        phone.click("#cast")
-        phone.wait_for_selector("#receipt")
+        vote_sealed(phone)
     desk.goto(f"{base}/topics/sessions/{sid}")
     desk.check("#close-vote-understood")
     desk.click(f"form[action$='/topics/sessions/{sid}/close-vote'] button")
     desk.wait_for_url(f"**/topics/sessions/{sid}/results")
+    if desk.locator(".awaiting-trustees").count():  # the committee picks once the trustees have counted
+        trustees_decrypt(lambda _width: open_phone(), server, poll_id_of(desk))
     for login in ("sec01", "sec02"):  # 景翼社区 and 渭运社区 sit on the committee (with or without the vacancies)
         member = open_phone()
         log_in(member, base, login, SECRETARY_PASSWORD)
@@ -218,8 +213,7 @@ def _committee_topic_held_today(base: str, desk, phones: dict, open_phone, datab
     return sid
 
 
-def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, shot):
-    polls_open_unsealed(live_server.database_url)
+def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, new_page, shot):
     _second_review_due(live_server.database_url)
     base = live_server.url
     desk = open_phone()
@@ -236,7 +230,7 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, 
     for login in VOTERS:  # each secretary on their own phone
         phones[login] = open_phone()
         log_in(phones[login], base, login, SECRETARY_PASSWORD)
-    sid = _committee_topic_held_today(base, desk, phones, open_phone, live_server.database_url, shot)
+    sid = _committee_topic_held_today(live_server, desk, phones, open_phone, shot)
 
     desk.goto(f"{base}/reviews/")
     desk.click("#hold-review")
@@ -285,8 +279,11 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, 
     answer["accept"] = True
     desk.check("#understood")
     desk.locator("#close-review button[type=submit]").click()
-    desk.wait_for_selector("#arithmetic")
+    desk.wait_for_selector(".awaiting-trustees")  # sealed: the rule is applied once the trustees have counted
     assert len(asked) == before + 2
+    assert len(trustees_decrypt(new_page, live_server, poll_id_of(desk))) == 3  # the drawn term: 3 of 4
+    desk.goto(review_url)
+    desk.wait_for_selector("#arithmetic")
 
     voter = phones[VOTERS[0]]
     voter.goto(review_url)
@@ -330,10 +327,7 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, 
         if number == 0:
             shot(phone, "life-election-vote-360")
             assert fits_width(phone)
-        phone.click("form.form button[type=submit]")
-        phone.wait_for_selector("#cast")
-        phone.click("#cast")
-        phone.wait_for_selector("#receipt")
+        vote_sealed(phone)
 
     desk.goto(election_url)
     assert "8" in desk.inner_text("#turnout")
@@ -342,8 +336,13 @@ def test_opposition_above_sixty_percent_by_qr_check_in(live_server, open_phone, 
     assert fits_width(desk)
     before = len(asked)
     desk.click("#close-vote button[type=submit]")
-    desk.wait_for_selector("#winners")
+    desk.wait_for_load_state()
     assert len(asked) == before + 1
+    desk.goto(election_url)
+    desk.wait_for_selector(".awaiting-trustees")
+    assert len(trustees_decrypt(new_page, live_server, poll_id_of(desk))) == 3
+    desk.goto(election_url)
+    desk.wait_for_selector("#winners")
     shot(desk, "life-election-result-360")
     assert fits_width(desk)
 

@@ -1,7 +1,10 @@
 """The database audit of SPEC §5 for election and review polls, as test_ballot_secrecy does for topic polls:
 after every seat votes differently and the poll closes, no table (dumped whole, with PostgreSQL's ctid and
 xmin, SQLite's rowid) pairs a seat with its choices, and who voted comes back in key order, not voting order.
-Reviews add an attendance table: it holds who was present (not secret), with no time and no order."""
+Reviews add an attendance table: it holds who was present (not secret), with no time and no order.
+
+The audit is of the plain path, which only polls opened before migration 0013 take (tests/legacy_polls.py); sealed
+polls' audit, with pg_walinspect and a dump, is tests/services/test_sealed_database.py."""
 from __future__ import annotations
 
 import random
@@ -16,6 +19,13 @@ from salon.programmes import services as programmes
 from salon.reviews import services as reviews
 from salon.reviews.models import ReviewAttendance as Attendance
 from tests.services.test_ballot_secrecy import BALLOT_TABLES, dump, many_seats
+from tests.legacy_polls import legacy_opening
+
+
+@pytest.fixture(autouse=True)
+def _opened_before_0013(monkeypatch):
+    with legacy_opening(monkeypatch):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from salon.reviews import services as reviews
 from salon.rules import ballots as rules
 from salon.schedule.models import Session, SessionStatus
 from tests.conftest import PASSWORD, login
+from tests.legacy_polls import legacy_opening
 
 LONG = "长" * 80  # a nomination title at its limit
 HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
@@ -155,6 +156,17 @@ def test_review_vote_pages_are_one_size_whatever_was_chosen(app, world):
 def labelled_poll(app, world):
     """A poll of two approval questions (up to 2 of long and short labels, ids of one and two digits) and one
     single-choice question, open to the three secretaries."""
+    return _labelled_poll(app, world)
+
+
+@pytest.fixture
+def plain_labelled_poll(app, world, monkeypatch):
+    """The same poll opened plain, as before migration 0013 (tests/legacy_polls.py): the fast path's."""
+    with legacy_opening(monkeypatch):
+        return _labelled_poll(app, world)
+
+
+def _labelled_poll(app, world):
     with app.test_request_context():
         now = clock.utcnow()
         poll = ballots.create_poll(world.programme.id, "test", "大小", closes_at=now + timedelta(days=1), opens_at=now)
@@ -167,7 +179,7 @@ def labelled_poll(app, world):
         return poll.id, options
 
 
-def test_api_ballot_answers_are_one_size_on_both_paths(app, world, labelled_poll, api, database_url):
+def test_api_ballot_answers_are_one_size_on_both_paths(app, world, plain_labelled_poll, api, database_url):
     from salon.ballots import fast
     from salon.ballots.api import PollBallot
 
@@ -181,7 +193,7 @@ def test_api_ballot_answers_are_one_size_on_both_paths(app, world, labelled_poll
     original = PollBallot.fast_path
     PollBallot.fast_path = staticmethod(spy)
     try:
-        poll_id, options = labelled_poll
+        poll_id, options = plain_labelled_poll
         answers = [api(user).post(f"/polls/{poll_id}/ballot", json={"choices": chosen},
                                   headers={"Accept-Encoding": "gzip"})
                    for user, chosen in zip(world.secretaries, ([], [options[1], options[2], options[4]],

@@ -27,7 +27,8 @@ from .closing import SCRUBBED_TABLES, close_due, close_poll, close_unopened, ins
 from .labels import option_label, poll_title, question_text, register_kind
 from .open_polls import COUNT_CTES, cached_shape, open_poll_seal, picks
 from .overview import PollSummary, get, states, summaries
-from .polls import add_eligible, add_option, add_question, create_poll, key_ready, open_poll, remove_eligible
+from .polls import (add_eligible, add_option, add_question, create_poll, key_ready, open_poll, remove_eligible,
+                    require_key)
 from .sealing import (SEAL_SPEC_FORMAT, PollKey, board, poll_key, board_sealed_by, decryption_request, decryption_status,
                       get_sealed_poll, is_counted, polls_to_decrypt, published_board, sealed_progress, record_decryption, register_key_provider,
                       seal_spec)
@@ -36,7 +37,7 @@ from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts,
 __all__ = [
     "PollState",
     # polls.py
-    "create_poll", "add_question", "add_option", "key_ready", "open_poll", "add_eligible", "remove_eligible",
+    "create_poll", "add_question", "add_option", "key_ready", "require_key", "open_poll", "add_eligible", "remove_eligible",
     # closing.py
     "close_poll", "close_unopened", "close_due", "install_listeners", "scrub_pending", "truncate_sqlite_wal", "SCRUBBED_TABLES",
     # casting.py

@@ -76,6 +76,16 @@ def key_ready(programme_id: int, kind: str, now: datetime) -> bool:
     return sealing.provided_key(programme_id, kind, now) is not None
 
 
+def require_key(programme_id: int, kind: str, now: datetime) -> sealing.PollKey:
+    """The trustees' key a poll of this kind opened now takes; Conflict (field "trustees") when none is ready. Rooms
+    call it before they create a poll, so that a refusal leaves nothing behind."""
+    key = sealing.provided_key(programme_id, kind, now)
+    if key is None:
+        raise Conflict(_("Voting cannot open yet: the trustees' key for this poll is not ready (the trustees page "
+                         "says who is awaited)."), "trustees")
+    return key
+
+
 def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None = None,
               key: sealing.PollKey | None = None) -> Poll:
     """draft → open, sealed (SPEC §5.1): fix the eligible seats, keep the trustees' key, create a zero counter for
@@ -97,10 +107,7 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
     if not sealing.can_seal(poll):
         raise Conflict(_("A question has more options than a sealed ballot can carry (%(n)d at most).",
                          n=sealed_ballot.MAX_OPTIONS), "questions")
-    key = key or sealing.provided_key(poll.programme_id, poll.kind, now)
-    if key is None:
-        raise Conflict(_("Voting cannot open yet: the trustees' key for this poll is not ready (the trustees page "
-                         "says who is awaited)."), "trustees")
+    key = key or require_key(poll.programme_id, poll.kind, now)
     # The counters (one row per option) stay at zero until the trustees' decryption writes the counts
     # (sealing.record_decryption).
     db.session.execute(insert(Counter), [

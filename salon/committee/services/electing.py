@@ -206,8 +206,9 @@ def open_vote(election: Election, programme: Programme, actor, now: datetime | N
     if len(standing_) < election.seats and not fewer_ok:
         raise Conflict(_("Only %(n)d candidates stand for %(k)d seats: extend standing, or open the vote anyway.",
                          n=len(standing_), k=election.seats), "candidates")
+    key = ballots.require_key(programme.id, POLL_KIND, now)  # before anything is written (SPEC §5.1)
     poll = _build_poll(election, programme, actor, now, [c.seat_id for c in standing_], election.seats,
-                       QUESTION_CODE)
+                       QUESTION_CODE, key=key)
     election.poll_id = poll.id
     election.state = ElectionState.VOTING
     db.session.flush()

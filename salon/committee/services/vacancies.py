@@ -137,7 +137,9 @@ def count_if_closed(election: Election | None, programme: Programme, now: dateti
     if election is None or election.state not in (ElectionState.VOTING, ElectionState.RUNOFF):
         return []
     poll = current_poll(election)
-    if poll is not None and poll.state == ballots.PollState.CLOSED:  # closed before 0009_committee_life
+    # Closed before 0009_committee_life and never counted. A sealed poll still awaiting its trustees is counted by
+    # their k-th decryption (poll_counted), not here.
+    if poll is not None and poll.state == ballots.PollState.CLOSED and ballots.is_counted(poll):
         count(election, programme, None, poll.closed_at or now)
         return [_("Committee election counted.")]
     return []

@@ -100,6 +100,8 @@ def build_poll(session: Session, programme: Programme, actor, now: datetime, ope
     frame = windows(session, programme, None)
     if now >= frame.vote_closes:
         raise Conflict(_("The voting window for this session has ended."), "poll")
+    if open_:
+        ballots.require_key(programme.id, POLL_KIND, now)  # before anything is written (SPEC §5.1)
     nominations = active_nominations(session.id)
     if not nominations:
         raise Conflict(_("There is nothing to vote on: no nominations."), "nominations")
