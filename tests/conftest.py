@@ -238,7 +238,7 @@ def _trustees_decrypt(poll, now=None, **_kw):
     from tests.sealed_keys import factors_of
     snapshot = db.session.get(SealedKey, poll.id) if poll.sealed else None
     if snapshot is not None and snapshot.term == TEST_KEY_TERM:
-        if all(all(row) for row in ballots.decryption_request(poll)["undecrypted"]):
+        if ballots.nothing_to_decrypt(poll):
             return  # below the minimum with nothing to decrypt: the close counts it right after this signal
         key = test_key()
         for trustee in range(1, key.threshold + 1):

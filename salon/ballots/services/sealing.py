@@ -303,11 +303,17 @@ def undecrypted_option_ids(poll: Poll) -> set[int]:
     return out
 
 
+def nothing_to_decrypt(poll: Poll) -> bool:
+    """Whether every sum of the poll stays undecrypted (below the minimum, a kind whose outcome needs no count):
+    then the close counts it, and no trustee is asked."""
+    return all(all(row) for row in undecrypted(poll))
+
+
 def count_at_close(poll: Poll, now: datetime) -> bool:
     """In the close, after poll_closed: a sealed poll with no sum to decrypt (below the minimum, a kind whose
     outcome needs no count) is counted at once, with no trustee, and poll_counted sent, so the programme goes
     on. Answers whether it was."""
-    if any(not hidden for row in undecrypted(poll) for hidden in row):
+    if not nothing_to_decrypt(poll):
         return False
     key = db.session.get(SealedKey, poll.id)
     _count(poll, key, now)
@@ -439,10 +445,9 @@ def record_decryption(poll: Poll, index: int, decryption: dict, now: datetime | 
         raise ValidationFailed(_("Not a trustee of this poll's key."), "trustee")
     if db.session.get(Decryption, (poll.id, index)) is not None:
         raise Conflict(_("This trustee has already decrypted this poll."), "trustee")
-    mask = undecrypted(poll)
-    if all(all(row) for row in mask):  # counted at the close; kept for a poll closed before this check
+    if nothing_to_decrypt(poll):  # counted at the close; kept for a poll closed before this check
         raise Conflict(_("Fewer ballots than the minimum were cast: nothing of this poll is decrypted."), "poll")
-    factors = _checked_factors(sealed_shape(poll.id, poll.seal), key, index, decryption, mask)
+    factors = _checked_factors(sealed_shape(poll.id, poll.seal), key, index, decryption, undecrypted(poll))
     db.session.add(Decryption(poll_id=poll.id, trustee=index, programme_id=poll.programme_id, factors=factors))
     db.session.flush()
     done = db.session.scalar(select(func.count()).select_from(Decryption).where(Decryption.poll_id == poll.id))
