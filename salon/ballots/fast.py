@@ -188,8 +188,13 @@ def answer(poll_id: int):
             pooled.invalidate()
         return None
     finally:
-        if not connection.closed:
-            connection.autocommit = False
+        try:
+            if not connection.closed:
+                connection.autocommit = False
+        except psycopg.Error:
+            # A connection that broke after the statement (its transaction status unknown) refuses the change:
+            # not an answer to give (psycopg's ProgrammingError was a 500); it is discarded.
+            pooled.invalidate()
         pooled.close()
     if recorded != 1 or counted != len(increments):
         return None  # nothing was written (see the guard); the regular path gives the reason
