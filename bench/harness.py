@@ -1,6 +1,7 @@
 """What the benchmarks share (bench/ballots.py, cluster.py, rush.py, pages_wrk.py): a scratch PostgreSQL
-database, a seeded programme with an open poll, free ports, servers' and the database's CPU from /proc, the
-load average. Its own module so that the scripts import it, not each other."""
+database, a seeded programme with an open poll (plain as before migration 0013, or sealed with a drawn term of
+trustees whose secrets the script holds), free ports, servers' and the database's CPU from /proc, the load
+average. Its own module so that the scripts import it, not each other."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,6 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, insert, select, text
@@ -153,8 +153,9 @@ def ready_drawn_term(programme, bureau) -> tuple[int, dict[int, tuple[int, int]]
 # --- polls opened plain, as versions before migration 0013 opened them ------------------------------------------
 # No poll opens plain any more (SPEC §5.1; docs/secrecy.md, "No plain polls"), but one opened by an earlier version
 # and still open at the upgrade takes the plain path (counter shards, receipt codes, the fast path, the scrub). The
-# benchmarks of that path (ballots.py, cluster.py, rush.py, scrub.py, secrecy_log.py) and its tests
-# (tests/legacy_polls.py) open their polls this way: exactly the rows the old `open_poll` wrote.
+# benchmarks of that path (ballots.py, scrub.py, secrecy_log.py) and its tests (tests/legacy_polls.py) open their
+# polls this way: exactly the rows the old `open_poll` wrote. The load and fault checks (cluster.py, rush.py and
+# the tests that use them) open theirs sealed, as every poll opens now (`seed_sealed`, `ready_drawn_term`).
 COUNTER_SHARDS = 16  # what the old versions gave every option while its poll was open
 
 
@@ -191,19 +192,6 @@ def open_as_before_0013(poll, seat_ids, actor=None, now=None, key=None):
     audit.record(poll.programme_id, actor, "poll.open", poll, kind=poll.kind, eligible=len(seat_ids))
     return poll
 
-
-
-@contextmanager
-def opening_as_before_0013():
-    """While the block runs, every room's `ballots.open_poll` opens plain, and needs no trustees' key."""
-    from salon.ballots import services as ballots
-
-    saved = ballots.open_poll, ballots.require_key
-    ballots.open_poll, ballots.require_key = open_as_before_0013, (lambda *args, **kwargs: None)
-    try:
-        yield
-    finally:
-        ballots.open_poll, ballots.require_key = saved
 
 
 TICK = os.sysconf("SC_CLK_TCK")
