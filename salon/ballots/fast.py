@@ -192,8 +192,8 @@ def answer(poll_id: int):
             if not connection.closed:
                 connection.autocommit = False
         except psycopg.Error:
-            # A connection that broke after the statement (its transaction status unknown) refuses the change:
-            # not an answer to give (psycopg's ProgrammingError was a 500); it is discarded.
+            # A connection that broke after the statement refuses the change (psycopg raises): rather than end the
+            # request there, the connection is discarded and the regular path decides, as after any failure.
             pooled.invalidate()
         pooled.close()
     if recorded != 1 or counted != len(increments):
