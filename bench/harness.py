@@ -1,6 +1,7 @@
 """What the benchmarks share (bench/ballots.py, cluster.py, rush.py, pages_wrk.py): a scratch PostgreSQL
-database, a seeded programme with an open poll, free ports, servers' and the database's CPU from /proc, the
-load average. Its own module so that the scripts import it, not each other."""
+database, a seeded programme with an open poll (plain as before migration 0013, or sealed with a drawn term of
+trustees whose secrets the script holds), free ports, servers' and the database's CPU from /proc, the load
+average. Its own module so that the scripts import it, not each other."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
@@ -44,7 +45,30 @@ def drop_database(url: str) -> None:
 
 
 def seed(url: str, seats: int, options: int) -> tuple[int, list[int], list[str]]:
-    """Bulk-insert communities, seats, secretaries and tokens; open a poll. Returns (poll, options, tokens)."""
+    """Bulk-insert communities, seats, secretaries and tokens; open a poll as before migration 0013 (plain: the
+    plain path's figures). Returns (poll, options, tokens)."""
+    seeded = _seed(url, seats, options, sealed=False)
+    return seeded.poll_id, seeded.option_ids, seeded.tokens
+
+
+def seed_sealed(url: str, seats: int, options: int) -> "Seeded":
+    """The same programme, its poll opened sealed (as every poll opens now, SPEC §5.1) with a drawn term of
+    trustees made ready on the server from known nonces, as the demo does (salon.trustees.demo.make_ready): the
+    bureau is trustee 1, three secretaries drawn by lot are trustees 2–4, k = 3. Their secrets and the drawn
+    secretaries' tokens come back, so that they can decrypt through the API (bench/sealed_voting.py)."""
+    return _seed(url, seats, options, sealed=True)
+
+
+@dataclass
+class Seeded:
+    poll_id: int
+    option_ids: list[int]
+    tokens: list[str]  # one per seat, in seat order
+    term_id: int | None = None  # the trustees' term (sealed only)
+    trustees: list = field(default_factory=list)  # (index, bearer token or None, secret), sealed only
+
+
+def _seed(url: str, seats: int, options: int, sealed: bool) -> Seeded:
     from salon import create_app
     from salon.accounts.models import ApiToken, Role, User
     from salon.ballots import services as ballots
@@ -78,20 +102,60 @@ def seed(url: str, seats: int, options: int) -> tuple[int, list[int], list[str]]
 
         from salon import clock
 
+        seeded = Seeded(0, [], tokens)
+        if sealed:
+            seeded.term_id, by_user = ready_drawn_term(programme, bureau)
+            token_of = dict(zip(user_ids, tokens))
+            seeded.trustees = [(index, token_of.get(user_id), secret)
+                               for index, (user_id, secret) in sorted(by_user.items())]
         poll = ballots.create_poll(pid, "topic", "压测投票", closes_at=clock.utcnow() + timedelta(days=1),
                                    opens_at=clock.utcnow(), min_published=3)
         question = ballots.add_question(poll, "Q", rules.APPROVAL, 3)
-        option_ids = [ballots.add_option(question, f"议题{i}", ref_id=i).id for i in range(options)]
-        open_as_before_0013(poll, list(seat_ids), bureau)  # the plain path's fast path is what these measure
+        seeded.option_ids = [ballots.add_option(question, f"议题{i}", ref_id=i).id for i in range(options)]
+        if sealed:
+            ballots.open_poll(poll, list(seat_ids), bureau)  # takes the drawn term's key (trustees.services.key_for)
+            assert poll.sealed, "the poll did not open sealed"
+        else:
+            open_as_before_0013(poll, list(seat_ids), bureau)  # the plain path's fast path is what these measure
         db.session.commit()
-        return poll.id, option_ids, tokens
+        seeded.poll_id = poll.id
+        return seeded
+
+
+def ready_drawn_term(programme, bureau) -> tuple[int, dict[int, tuple[int, int]]]:
+    """A drawn term of trustees for the programme, announced (a fixed seed), drawn and made ready on the server as
+    the demo's are (salon.trustees.demo.make_ready: known nonces, never for a real programme). Answers the term's
+    id and, per trustee index, (user id, secret). Call it in an app and request context; commit after."""
+    import tempfile
+
+    from flask import current_app
+
+    from salon import clock
+    from salon.trustees import demo as trustees_demo
+    from salon.trustees import services as trustees
+
+    now = clock.utcnow()
+    term = trustees.announce_draw(programme, bureau, now, seed=hashlib.sha256(b"salon-bench-trustees").hexdigest())
+    trustees.draw(term, bureau, now)
+    saved = current_app.config.get("SALON_DEMO_TRUSTEE_BACKUPS")
+    with tempfile.TemporaryDirectory(prefix="salon-bench-trustees-") as backups:
+        current_app.config["SALON_DEMO_TRUSTEE_BACKUPS"] = backups  # the demo's backup files: thrown away
+        try:
+            held = trustees_demo.make_ready(term)
+        finally:
+            current_app.config["SALON_DEMO_TRUSTEE_BACKUPS"] = saved
+            # Held by this script alone: the app must not decrypt at a close by itself (trustees.demo.decrypt_closed).
+            current_app.extensions.pop(trustees_demo.SECRETS, None)
+    users = {t.index: t.user_id for t in term.active}
+    return term.id, {index: (users[index], secret) for index, secret in held.items()}
 
 
 # --- polls opened plain, as versions before migration 0013 opened them ------------------------------------------
 # No poll opens plain any more (SPEC §5.1; docs/secrecy.md, "No plain polls"), but one opened by an earlier version
 # and still open at the upgrade takes the plain path (counter shards, receipt codes, the fast path, the scrub). The
-# benchmarks of that path (ballots.py, cluster.py, rush.py, scrub.py, secrecy_log.py) and its tests
-# (tests/legacy_polls.py) open their polls this way: exactly the rows the old `open_poll` wrote.
+# benchmarks of that path (ballots.py, scrub.py, secrecy_log.py) and its tests (tests/legacy_polls.py) open their
+# polls this way: exactly the rows the old `open_poll` wrote. The load and fault checks (cluster.py, rush.py and
+# the tests that use them) open theirs sealed, as every poll opens now (`seed_sealed`, `ready_drawn_term`).
 COUNTER_SHARDS = 16  # what the old versions gave every option while its poll was open
 
 
@@ -128,19 +192,6 @@ def open_as_before_0013(poll, seat_ids, actor=None, now=None, key=None):
     audit.record(poll.programme_id, actor, "poll.open", poll, kind=poll.kind, eligible=len(seat_ids))
     return poll
 
-
-
-@contextmanager
-def opening_as_before_0013():
-    """While the block runs, every room's `ballots.open_poll` opens plain, and needs no trustees' key."""
-    from salon.ballots import services as ballots
-
-    saved = ballots.open_poll, ballots.require_key
-    ballots.open_poll, ballots.require_key = open_as_before_0013, (lambda *args, **kwargs: None)
-    try:
-        yield
-    finally:
-        ballots.open_poll, ballots.require_key = saved
 
 
 TICK = os.sysconf("SC_CLK_TCK")

@@ -188,8 +188,13 @@ def answer(poll_id: int):
             pooled.invalidate()
         return None
     finally:
-        if not connection.closed:
-            connection.autocommit = False
+        try:
+            if not connection.closed:
+                connection.autocommit = False
+        except psycopg.Error:
+            # A connection that broke after the statement refuses the change (psycopg raises): rather than end the
+            # request there, the connection is discarded and the regular path decides, as after any failure.
+            pooled.invalidate()
         pooled.close()
     if recorded != 1 or counted != len(increments):
         return None  # nothing was written (see the guard); the regular path gives the reason
