@@ -144,3 +144,43 @@ def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database
         engine.dispose()
     assert [tuple(r) for r in rows] == [(term_id, 1, 3, 2, "restarted")]
     assert "complaint" not in columns
+
+
+def test_0015_gives_a_ceremony_under_way_a_full_step_and_calls_earlier_drops_complaints(empty_database, tmp_path,
+                                                                                       monkeypatch):
+    """On the way up through 0015_trustee_deadlines: a term in the middle of its ceremony gets a deadline a full
+    step after the upgrade (nobody is dropped by a deadline they could not see); a ready one gets none; a trustee
+    dropped before the revision was dropped by an upheld complaint."""
+    from datetime import datetime, timedelta, timezone
+
+    from salon import clock, demo
+    from salon.rules import trustees as rules
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
+    app = create_app(base_config(empty_database, str(tmp_path)))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        with app.test_request_context():
+            demo.load()
+            db.session.commit()
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="0013_trustee_complaints")
+        engine = create_engine(empty_database)
+        with engine.begin() as conn:
+            under_way, ready = conn.execute(text("SELECT min(id), max(id) FROM trustee_terms")).one()
+            conn.execute(text("UPDATE trustee_terms SET state = 'sharing' WHERE id = :t"), {"t": under_way})
+            conn.execute(text("UPDATE trustees SET dropped_at = :d WHERE term_id = :t AND \"index\" = 4"),
+                         {"d": datetime(2026, 11, 20), "t": under_way})
+        before = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        upgrade(directory=MIGRATIONS)
+        after = datetime.now(timezone.utc).replace(tzinfo=None)
+        with engine.connect() as conn:
+            deadlines = {i: d if d is None or isinstance(d, datetime) else datetime.fromisoformat(d)
+                         for i, d in conn.execute(text("SELECT id, deadline FROM trustee_terms")).all()}
+            dropped = conn.execute(text("SELECT \"index\", dropped_for, missed_step FROM trustees "
+                                        "WHERE dropped_at IS NOT NULL")).all()
+        engine.dispose()
+    step = timedelta(days=rules.STEP_DAYS)
+    assert before + step <= deadlines[under_way] <= after + step
+    assert deadlines[ready] is None
+    assert [tuple(r) for r in dropped] == [(4, "complaint", None)]
