@@ -30,14 +30,6 @@ def request_context(app):
         yield
 
 
-@pytest.fixture
-def at(monkeypatch):
-    def move(moment):
-        monkeypatch.setattr(clock, "_fixed", moment)
-        return moment
-    return move
-
-
 def closed_vote(app, world, voters: int, number: int = 9):
     with key_provider(app, KEY, kinds={"topic"}):
         session, noms, poll = topic_vote(world, voters, number=number)

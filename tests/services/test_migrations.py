@@ -115,23 +115,32 @@ def test_0009_upgrades_the_demo_without_loss(empty_database, tmp_path, monkeypat
             assert term_id is None and reason == ("bureau_sessions" if number <= 3 else "no_committee")
 
 
-def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database, tmp_path, monkeypatch):
-    """A term's last complaint (trustee_terms.complaint, before complaints carried evidence) becomes a row of
-    trustee_complaints with the verdict "restarted" on the way up through 0013_trustee_complaints."""
-    import json
+def demo_at_revision(url, tmp_path, monkeypatch, revision):
+    """The demo loaded at head on the empty database (as of 2026-11-21), then the schema taken down to `revision`,
+    for a test of the way up from there. Answers the app."""
     from datetime import datetime
 
     from salon import clock, demo
 
     monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
-    app = create_app(base_config(empty_database, str(tmp_path)))
+    app = create_app(base_config(url, str(tmp_path)))
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         with app.test_request_context():
             demo.load()
             db.session.commit()
         db.session.remove()
-        downgrade(directory=MIGRATIONS, revision="0012_trustees")
+        downgrade(directory=MIGRATIONS, revision=revision)
+    return app
+
+
+def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database, tmp_path, monkeypatch):
+    """A term's last complaint (trustee_terms.complaint, before complaints carried evidence) becomes a row of
+    trustee_complaints with the verdict "restarted" on the way up through 0013_trustee_complaints."""
+    import json
+
+    app = demo_at_revision(empty_database, tmp_path, monkeypatch, "0012_trustees")
+    with app.app_context():
         engine = create_engine(empty_database)
         with engine.begin() as conn:
             term_id = conn.execute(text("SELECT min(id) FROM trustee_terms")).scalar()
@@ -153,18 +162,10 @@ def test_0015_gives_a_ceremony_under_way_a_full_step_and_calls_earlier_drops_com
     dropped before the revision was dropped by an upheld complaint."""
     from datetime import datetime, timedelta, timezone
 
-    from salon import clock, demo
     from salon.rules import trustees as rules
 
-    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
-    app = create_app(base_config(empty_database, str(tmp_path)))
+    app = demo_at_revision(empty_database, tmp_path, monkeypatch, "0013_trustee_complaints")
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
-        with app.test_request_context():
-            demo.load()
-            db.session.commit()
-        db.session.remove()
-        downgrade(directory=MIGRATIONS, revision="0013_trustee_complaints")
         engine = create_engine(empty_database)
         with engine.begin() as conn:
             under_way, ready = conn.execute(text("SELECT min(id), max(id) FROM trustee_terms")).one()

@@ -34,15 +34,6 @@ def request_context(app):
 
 
 @pytest.fixture
-def at(monkeypatch):
-    """at(moment): every service sees `moment` as now (salon.clock)."""
-    def move(moment):
-        monkeypatch.setattr(clock, "_fixed", moment)
-        return moment
-    return move
-
-
-@pytest.fixture
 def start(at):
     return at(clock.utcnow().replace(microsecond=0))
 

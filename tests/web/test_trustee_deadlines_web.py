@@ -28,14 +28,6 @@ def login(client, username):
 
 
 @pytest.fixture
-def at(monkeypatch):
-    def move(moment):
-        monkeypatch.setattr(clock, "_fixed", moment)
-        return moment
-    return move
-
-
-@pytest.fixture
 def ceremony(app, world, at):
     """A drawn term whose trustees 1 (the bureau) to 3 have dealt; trustee 4 has not. Answers (term id, start,
     the late trustee's username and name, the deadline as the pages print it, a secretary who dealt)."""
