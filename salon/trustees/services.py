@@ -318,7 +318,7 @@ def post_dealing(term: TrusteeTerm, user, transport_key, commitments, proofs, ro
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
-    _deadline_first(term, now)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = _acting(term, user, DEALING, _("dealing"))
     _check_round(term, round_)
     if trustee.dealt_at is not None:
@@ -354,7 +354,7 @@ def post_shares(term: TrusteeTerm, user, shares, round_=None, now: datetime | No
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
-    _deadline_first(term, now)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = _acting(term, user, SHARING, _("sharing"))
     _check_round(term, round_)
     if trustee.shared_at is not None:
@@ -401,7 +401,7 @@ def confirm(term: TrusteeTerm, user, public_key, round_=None, now: datetime | No
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
-    _deadline_first(term, now)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = _acting(term, user, CHECKING, _("checking"))
     _check_round(term, round_)
     if trustee.confirmed_at is not None:
@@ -440,7 +440,7 @@ def complain(term: TrusteeTerm, user, dealer, evidence, round_=None, now: dateti
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
-    _deadline_first(term, now)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = trustee_of(term, user)
     if trustee is None:
         _refuse_outsider(term, user)
@@ -567,12 +567,6 @@ def enforce_deadline(term: TrusteeTerm, now: datetime | None = None) -> list[Tru
     # A request refused after this (the late trustee's own step) is rolled back: the drop is written again.
     keep_if_refused(lambda: enforce_deadline(get_term(term_id, programme_id), now))
     return late
-
-
-def _deadline_first(term: TrusteeTerm, now: datetime) -> None:
-    """Before a step is taken: a deadline that has come is applied first (the late trustee's own post then finds
-    them dropped, a prompt one the ceremony restarted)."""
-    enforce_deadline(term, now)
 
 
 def enforce_deadlines(programme_id: int, now: datetime) -> list[tuple[TrusteeTerm, list[Trustee]]]:

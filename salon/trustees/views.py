@@ -53,7 +53,8 @@ def complaint_text(c) -> str:
 
 def step_label(state: str) -> str:
     """What a trustee does at a step of the ceremony, for 'not done yet' and 'missed the deadline of'."""
-    return {DEALING: _("dealing"), SHARING: _("sending the shares"), CHECKING: _("confirming the key")}.get(state, state)
+    return {DEALING: _("dealing"), SHARING: _("sending the shares"),
+            CHECKING: _("confirming the key")}.get(state, state)
 
 
 def when(moment) -> str:
