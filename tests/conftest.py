@@ -459,6 +459,18 @@ def world(app) -> World:
     return load_world(ids) if ids is not None else build_world()
 
 
+@pytest.fixture
+def at(monkeypatch):
+    """at(moment): from now on in the test, every service and page sees `moment` as now (salon.clock); answers it.
+    For rules at a boundary of time (a deadline, one second before): dates are built from a moment the test took."""
+    from salon import clock
+
+    def move(moment):
+        monkeypatch.setattr(clock, "_fixed", moment)
+        return moment
+    return move
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

@@ -239,12 +239,17 @@ def who_decides(session) -> dict:
     programme = current_user.programme
     who = topics.decider_of(session, programme)  # the rule lives in salon.rules.topics
     if who.who == topic_rules.COMMITTEE:
+        # A sealed vote's count awaited: the deadline runs from the count, so it has not started (docs/committee.md).
+        awaiting = topics.awaiting_count(topics.topic_poll(session.id))
         return {"decider": "committee", "members": services.sitting_members(services.sitting_term(programme.id)),
-                "why": "", "deadline": who.deadline}
+                "why": "", "deadline": who.deadline,
+                "awaiting": _("The trustees have not yet decrypted the vote's count: the committee's %(n)d days to "
+                              "decide start once it is known; until then the bureau does not take over.",
+                              n=programme.decision_deadline_days) if awaiting else ""}
     why = services.decider_reason_text(who.reason, programme)
     if who.reason in (topic_rules.NO_COMMITTEE, topic_rules.RECALL, topic_rules.VACANCY):
         why = services.standing(programme.id).reason or why  # says whether an election is under way
-    return {"decider": "bureau", "members": [], "why": why, "deadline": who.deadline}
+    return {"decider": "bureau", "members": [], "why": why, "deadline": who.deadline, "awaiting": ""}
 
 
 def decided_by(decision, counts_published: bool) -> services.DecisionShown:
@@ -322,7 +327,17 @@ def committee_tasks(context: TaskContext) -> list[Task]:
             if item.poll_state != "closed" or item.decided:
                 continue
             who = item.who
-            if member and who.who == topic_rules.COMMITTEE:
+            if item.awaiting_count:  # nothing to decide yet (SPEC §5.1): the bureau's line is the topics room's
+                if member and who.who == topic_rules.COMMITTEE:
+                    names = topics.awaited_trustees_of(context).get(item.poll.id, ())
+                    found.append(Task(
+                        _("Session %(n)d: the trustees have not yet decrypted the vote's count; record your "
+                          "committee pick once it is known (the committee's days to decide start then).",
+                          n=item.session.number),
+                        url_for("committee.pick", session_id=item.session.id), False,
+                        detail=_("The count awaits the trustees: %(names)s.", names="、".join(names)) if names
+                        else None, due=item.session.starts_at))
+            elif member and who.who == topic_rules.COMMITTEE:
                 found.append(Task(_("Session %(n)d: record your committee pick.", n=item.session.number),
                                   url_for("committee.pick", session_id=item.session.id), True, due=who.deadline))
             elif user.is_bureau and who.who == topic_rules.COMMITTEE and who.deadline is not None \

@@ -61,21 +61,27 @@ MIN_SITTING = 2
 class Decider:
     who: str  # BUREAU or COMMITTEE
     reason: str
-    deadline: datetime | None = None  # when the committee's time runs out (committee, vote closed)
+    deadline: datetime | None = None  # when the committee's time runs out (committee, vote counted)
 
 
 def decider(session_number: int, bureau_sessions: int, sitting: int | None, recalled: bool,
-            vote_closed_at: datetime | None, deadline_days: int, now: datetime) -> Decider:
+            vote_counted_at: datetime | None, deadline_days: int, now: datetime) -> Decider:
     """SPEC §3.3, §4.1: the bureau decides the first `bureau_sessions` sessions; while no committee sits
     (`sitting` None; `recalled` when the last term was recalled); while fewer than 2 members sit; and once
-    `deadline_days` have passed since the vote closed without a committee majority. Otherwise the committee."""
+    `deadline_days` have passed since the vote was counted without a committee majority. Otherwise the committee.
+
+    The deadline runs from the count, not from the close (decision of 2026-12-07, docs/committee.md): the committee
+    cannot decide a sealed vote before the trustees have decrypted it (SPEC §5.1), so its days start then. A vote
+    counted at its close (a plain one; a sealed one with nothing to decrypt) starts at its close. While the vote
+    is open or its count is awaited (`vote_counted_at` None) there is no deadline: the bureau does not take over
+    because the trustees are slow."""
     if session_number <= bureau_sessions:
         return Decider(BUREAU, BUREAU_SESSIONS)
     if sitting is None:
         return Decider(BUREAU, RECALL if recalled else NO_COMMITTEE)
     if sitting < MIN_SITTING:
         return Decider(BUREAU, VACANCY)
-    deadline = vote_closed_at + timedelta(days=deadline_days) if vote_closed_at is not None else None
+    deadline = vote_counted_at + timedelta(days=deadline_days) if vote_counted_at is not None else None
     if deadline is not None and now >= deadline:
         return Decider(BUREAU, DEADLINE, deadline)
     return Decider(COMMITTEE, MAJORITY, deadline)

@@ -30,6 +30,11 @@ DRAWN_TERM_MONTHS = 6
 ANNOUNCE_BEFORE_END_DAYS = 30
 # k = n - 1 (one trustee may be missing) and k >= 2 (no single trustee decrypts), so at least three trustees.
 MIN_TRUSTEES = 3
+# Each step of the ceremony (dealing, sharing, checking) must be done by every trustee within this many days of
+# the moment the step began (the draw or seating, the last trustee's previous step, a restart). Past it, those who
+# have not done it are dropped, as an upheld complaint drops a dealer, and the rest restart (or the term fails):
+# one trustee who never acts does not stall the key for good (docs/sealed-ballots.md, "Deadlines").
+STEP_DAYS = 3
 # A retired key still decrypts the polls opened under it; the home page asks the ballot engine about it for this
 # many days after it retired (a poll's window is days long), so its cost does not grow with the years.
 DECRYPT_WINDOW_DAYS = 120
@@ -112,8 +117,8 @@ def committee_changed(trustee_user_ids: list[int], member_user_ids: list[int]) -
 # --- complaints in the ceremony (docs/sealed-ballots.md, "Complaints, decided by evidence") ---------------------
 
 def state_after_drop(remaining: int) -> str:
-    """After an upheld complaint drops its dealer: the ceremony restarts (dealing) with those left, k = n − 1 of
-    them, or the term fails if fewer than MIN_TRUSTEES are left."""
+    """After an upheld complaint drops its dealer, or a missed deadline drops the late: the ceremony restarts
+    (dealing) with those left, k = n − 1 of them, or the term fails if fewer than MIN_TRUSTEES are left."""
     return DEALING if holds_a_key(remaining) else FAILED
 
 
@@ -131,3 +136,31 @@ def may_complain(state: str, confirmed: bool, dealer: int, dealers: set[int], me
     if dealer in decided_against:
         return "decided"
     return None
+
+
+# --- deadlines of the ceremony's steps (docs/sealed-ballots.md, "Deadlines") ----------------------------------
+
+# Why a trustee was dropped from a ceremony.
+COMPLAINT, DEADLINE = "complaint", "deadline"
+# The steps that have a deadline: what each trustee must have done before the term moves on.
+STEPS = (DEALING, SHARING, CHECKING)
+
+
+def step_deadline(step_started: datetime) -> datetime:
+    """The moment a step begun at `step_started` ends: STEP_DAYS later. Its last second is in time; the moment
+    itself is not."""
+    return step_started + timedelta(days=STEP_DAYS)
+
+
+def has_done_step(state: str, trustee) -> bool:
+    """Whether `trustee` (with `dealt_at`, `shared_at`, `confirmed_at`) has done the step `state` asks of them."""
+    done = {DEALING: trustee.dealt_at, SHARING: trustee.shared_at, CHECKING: trustee.confirmed_at}
+    return state not in done or done[state] is not None
+
+
+def late(state: str, deadline: datetime | None, trustees: list, now: datetime) -> list:
+    """The trustees to drop now: at a step with a deadline that has come (now ≥ deadline), those of `trustees`
+    (still in the ceremony) who have not done the step. Empty before the deadline or outside the steps."""
+    if state not in STEPS or deadline is None or now < deadline:
+        return []
+    return [t for t in trustees if not has_done_step(state, t)]

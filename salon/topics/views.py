@@ -279,7 +279,7 @@ def topic_tasks(context: TaskContext) -> list[Task]:
         session = item.session
         url = url_for("sessions.page", session_id=session.id)
         if user.is_bureau:
-            found.extend(_bureau_tasks(user.programme, item, now))
+            found.extend(_bureau_tasks(user.programme, item, now, context))
             continue
         if item.nominating and user.is_secretary and item.my_nominations is not None:
             found.append(Task(_("Nominations for session %(n)d are open: you have nominated %(done)d of %(max)d.",
@@ -299,7 +299,16 @@ def topic_tasks(context: TaskContext) -> list[Task]:
     return found
 
 
-def _bureau_tasks(programme, item, now) -> list[Task]:
+def awaiting_count_task(item, context, url: str, text: str) -> Task:
+    """The home page's line for a closed vote whose count awaits the trustees (SPEC §5.1): nobody can decide it
+    yet, so no task invites a decision; it says whom the count waits for (the committee room shows it to its
+    members with the link to their picks)."""
+    names = services.awaited_trustees_of(context).get(item.poll.id, ())
+    detail = _("The count awaits the trustees: %(names)s.", names="、".join(names)) if names else None
+    return Task(text, url, False, detail=detail, due=item.session.starts_at)
+
+
+def _bureau_tasks(programme, item, now, context) -> list[Task]:
     session, frame = item.session, item.frame
     page = url_for("sessions.page", session_id=session.id)
     link = url_for("sessions.page", session_id=session.id, _external=True)
@@ -343,7 +352,11 @@ def _bureau_tasks(programme, item, now) -> list[Task]:
             notice=notices.notice("voting_open", programme=programme, session=session,
                                   deadline=item.poll.closes_at,
                                   link=url_for("topics.vote", session_id=session.id, _external=True))))
-    if item.poll_state == "closed" and not item.decided and item.bureau_decides:
+    if item.awaiting_count:
+        found.append(awaiting_count_task(item, context, page, _(
+            "Voting for session %(n)d has closed; the trustees have not yet decrypted its count. The topic is "
+            "decided once it is known (the committee's days to decide start then).", n=session.number)))
+    elif item.poll_state == "closed" and not item.decided and item.bureau_decides:
         found.append(Task(_("Voting for session %(n)d has closed: decide the topic.", n=session.number),
                           url_for("topics.decide", session_id=session.id), True, due=session.starts_at))
     if item.decided:

@@ -29,6 +29,9 @@ class TermSchema(Strict):
     ends_at = DateTime(allow_none=True, metadata={"description": "a drawn term serves until then"})
     retired_at = DateTime(allow_none=True, metadata={"description": "no longer seals new polls"})
     public_key = fields.Str(allow_none=True)
+    deadline = DateTime(allow_none=True, metadata={
+        "description": "when the ceremony's current step ends (dealing, sharing, checking; null otherwise): the "
+                       "trustees who have not done it by then are dropped and the others restart"})
 
 
 class TrusteeStateSchema(Strict):
@@ -61,14 +64,18 @@ class CeremonySchema(Strict):
     term = fields.Str()
     id = fields.Int()
     round = fields.Int(metadata={"description": "starts at 1; an upheld complaint restarts the ceremony in the next "
-                                                "round without the dealer"})
+                                                "round without the dealer, a missed deadline without the late"})
     state = fields.Str(metadata={"description": "dealing, sharing, checking, ready, or failed (fewer than three "
                                                 "trustees left)"})
     threshold = fields.Int()
     me = fields.Int(allow_none=True, metadata={"description": "your trustee index; null if you are none"})
     trustees = fields.List(fields.Nested(TrusteeStateSchema), metadata={
         "description": "the trustees still in the ceremony"})
-    dropped = fields.List(fields.Int(), metadata={"description": "indexes dropped after an upheld complaint"})
+    dropped = fields.List(fields.Int(), metadata={
+        "description": "indexes dropped after an upheld complaint or a missed deadline"})
+    deadline = DateTime(allow_none=True, metadata={
+        "description": "when the current step ends (null outside dealing, sharing, checking): the trustees who "
+                       "have not done it by then are dropped and the others restart"})
     shares = fields.List(fields.Nested(ShareOutSchema), metadata={
         "description": "the shares dealt to you, encrypted to your transport key (from the checking step)"})
     public_key = fields.Str(allow_none=True)
@@ -141,11 +148,15 @@ def _term_out(term) -> dict:
     return {"id": term.id, "term": term.key_term, "kind": term.kind, "state": term.state,
             "threshold": term.threshold, "trustees": len(term.active), "seed": term.seed,
             "started_at": term.started_at, "ready_at": term.ready_at, "ends_at": term.ends_at,
-            "retired_at": term.retired_at, "public_key": term.key_record["public_key"] if term.key_record else None}
+            "retired_at": term.retired_at, "public_key": term.key_record["public_key"] if term.key_record else None,
+            "deadline": term.deadline}
 
 
 def _term(term_id):
-    return services.get_term(term_id, g.api_user.programme_id)
+    """The term, its step's deadline applied if it has come (services.enforce_deadline)."""
+    term = services.get_term(term_id, g.api_user.programme_id)
+    services.enforce_deadline(term)
+    return term
 
 
 def _state(term) -> dict:

@@ -36,8 +36,9 @@ def init_app(app) -> None:
 
 def make_ready(term: TrusteeTerm) -> dict[int, int]:
     """The ceremony done on the server with demo nonces: every trustee's dealing posted (proofs checked as any),
-    the key ready and its record published. Answers each trustee's secret. Demo only."""
-    now = clock.utcnow()
+    the key ready and its record published. Answers each trustee's secret. Demo only. At the moment the ceremony
+    started (a committee's, at its seating in the demo's past): within its steps' deadlines."""
+    now = term.started_at or clock.utcnow()
     dealt = {}
     for trustee in term.trustees:
         dealing = threshold.deal(term.key_term, trustee.index, term.threshold,

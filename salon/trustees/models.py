@@ -42,6 +42,9 @@ class TrusteeTerm(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # the draw, or the seating
     ready_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # a drawn term: half a year on
+    # When the current step of the ceremony ends (salon.rules.trustees.step_deadline): the trustees who have not
+    # done it by then are dropped. None outside the steps (announced, ready, failed).
+    deadline: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # No longer offered to new polls (its committee left office, a newer term replaced it); it still decrypts
     # the polls that use it.
     retired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -80,8 +83,11 @@ class Trustee(db.Model):
     dealt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     shared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    # Dropped from the ceremony: a complaint against their share was upheld (the complaint says which).
+    # Dropped from the ceremony: a complaint against their share was upheld (the complaint says which), or they
+    # had not done a step by its deadline (`dropped_for`: COMPLAINT or DEADLINE, with the step they missed).
     dropped_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    dropped_for: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    missed_step: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     user = relationship("User")
 

@@ -23,13 +23,14 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy.orm import joinedload
 
 from salon.accounts import services as accounts
 from salon.audit import services as audit
 from salon.ballots import services as ballots
 from salon.clock import utcnow
 from salon.committee import services as committee
-from salon.database import lock_programme
+from salon.database import keep_if_refused, lock_programme
 from salon.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -103,13 +104,16 @@ def committee_term_for(committee_term_id: int) -> TrusteeTerm | None:
 
 def home_rows(user) -> list[tuple[TrusteeTerm, Trustee | None]]:
     """For the home page, in one statement: the terms this user is a trustee of, each with their place, and the
-    programme's current drawn term (with None when they are not its trustee); newest first."""
+    programme's current drawn term (with None when they are not its trustee); for the bureau, also every term in
+    the middle of its ceremony (whose late trustees it is shown); newest first."""
+    shown = or_(Trustee.id.is_not(None), (TrusteeTerm.kind == DRAWN) & TrusteeTerm.retired_at.is_(None))
+    if user.is_bureau:
+        shown = or_(shown, TrusteeTerm.state.in_(rules.STEPS) & TrusteeTerm.retired_at.is_(None))
     rows = db.session.execute(
         select(TrusteeTerm, Trustee)
         .outerjoin(Trustee, (Trustee.term_id == TrusteeTerm.id) & (Trustee.user_id == user.id)
                    & Trustee.dropped_at.is_(None))
-        .where(TrusteeTerm.programme_id == user.programme_id,
-               or_(Trustee.id.is_not(None), (TrusteeTerm.kind == DRAWN) & TrusteeTerm.retired_at.is_(None)))
+        .where(TrusteeTerm.programme_id == user.programme_id, shown)
         .order_by(TrusteeTerm.id.desc())).all()
     return [(term, trustee) for term, trustee in rows]
 
@@ -160,6 +164,7 @@ def _start(term: TrusteeTerm, people: list[tuple[object, int | None, str]], now:
     term.threshold = rules.threshold(len(people))  # k = n - 1; fewer than three refused
     term.state = DEALING
     term.started_at = now
+    term.deadline = rules.step_deadline(now)
     db.session.flush()
     db.session.expire(term, ["trustees"])
     return term
@@ -274,10 +279,19 @@ def lot_rows(term: TrusteeTerm) -> list[LotRow]:
 
 # --- the ceremony --------------------------------------------------------------------------------------------------
 
+def _refuse_outsider(term: TrusteeTerm, user) -> None:
+    """The user takes no part in the ceremony: dropped from it by a deadline (they are told so), or never in it."""
+    gone = dropped_from(term, user)
+    if gone is not None and gone.dropped_for == rules.DEADLINE:
+        raise Conflict(_("The deadline of a step of this ceremony passed before you had done it: you are no longer "
+                         "a trustee of this term."), "state")
+    raise Forbidden(_("Only this term's trustees take part in its key ceremony."))
+
+
 def _acting(term: TrusteeTerm, user, state: str, what: str) -> Trustee:
     trustee = trustee_of(term, user)
     if trustee is None:
-        raise Forbidden(_("Only this term's trustees take part in its key ceremony."))
+        _refuse_outsider(term, user)
     if term.state != state:
         raise Conflict(_("The ceremony is not at this step (%(what)s): reload the page.", what=what), "state")
     return trustee
@@ -304,6 +318,7 @@ def post_dealing(term: TrusteeTerm, user, transport_key, commitments, proofs, ro
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = _acting(term, user, DEALING, _("dealing"))
     _check_round(term, round_)
     if trustee.dealt_at is not None:
@@ -328,6 +343,7 @@ def post_dealing(term: TrusteeTerm, user, transport_key, commitments, proofs, ro
     db.session.flush()
     if all(t.dealt_at is not None for t in term.active):
         term.state = SHARING
+        term.deadline = rules.step_deadline(now)
         db.session.flush()
     return trustee
 
@@ -338,6 +354,7 @@ def post_shares(term: TrusteeTerm, user, shares, round_=None, now: datetime | No
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = _acting(term, user, SHARING, _("sharing"))
     _check_round(term, round_)
     if trustee.shared_at is not None:
@@ -359,6 +376,7 @@ def post_shares(term: TrusteeTerm, user, shares, round_=None, now: datetime | No
     db.session.flush()
     if all(t.shared_at is not None for t in term.active):
         term.state = CHECKING
+        term.deadline = rules.step_deadline(now)
         db.session.flush()
     return trustee
 
@@ -383,6 +401,7 @@ def confirm(term: TrusteeTerm, user, public_key, round_=None, now: datetime | No
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = _acting(term, user, CHECKING, _("checking"))
     _check_round(term, round_)
     if trustee.confirmed_at is not None:
@@ -394,6 +413,7 @@ def confirm(term: TrusteeTerm, user, public_key, round_=None, now: datetime | No
     if all(t.confirmed_at is not None for t in term.active):
         term.state = READY
         term.ready_at = now
+        term.deadline = None
         term.key_record = board.key_record(term.key_term, term.threshold, dealings(term))
         _retire_replaced(term, now)
         db.session.flush()
@@ -420,9 +440,10 @@ def complain(term: TrusteeTerm, user, dealer, evidence, round_=None, now: dateti
     now = now or utcnow()
     lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
     db.session.refresh(term)
+    enforce_deadline(term, now)  # first: the late then find themselves dropped, the prompt the ceremony restarted
     trustee = trustee_of(term, user)
     if trustee is None:
-        raise Forbidden(_("Only this term's trustees take part in its key ceremony."))
+        _refuse_outsider(term, user)
     _check_round(term, round_)
     dealers = {t.index: t for t in term.active}
     decided = {c.against for c in term.complaints if c.round == term.round and c.by == trustee.index}
@@ -466,16 +487,19 @@ def complain(term: TrusteeTerm, user, dealer, evidence, round_=None, now: dateti
                  verdict=verdict.outcome, reason=verdict.reason)
     if verdict.outcome == transport.UPHELD:
         accused.dropped_at = now
+        accused.dropped_for = rules.COMPLAINT
+        accused.missed_step = None
         db.session.flush()
         _restart(term, now)
-        audit.record(term.programme_id, user, "trustees.dropped", term, trustee=dealer, state=term.state)
+        audit.record(term.programme_id, user, "trustees.dropped", term, trustee=dealer, state=term.state,
+                     reason=rules.COMPLAINT)
     db.session.expire(term, ["complaints"])
     return complaint
 
 
 def _restart(term: TrusteeTerm, now: datetime) -> None:
-    """After a dealer was dropped: the others deal afresh in the next round, k = n − 1 of those left; or the term
-    fails (salon.rules.trustees.state_after_drop)."""
+    """After a dealer was dropped, or the late at a deadline: the others deal afresh in the next round, k = n − 1
+    of those left, with a fresh deadline; or the term fails (salon.rules.trustees.state_after_drop)."""
     db.session.execute(delete(TrusteeShare).where(TrusteeShare.term_id == term.id))
     db.session.execute(update(Trustee).where(Trustee.term_id == term.id).values(
         transport_key=None, commitments=None, proofs=None, dealt_at=None, shared_at=None, confirmed_at=None))
@@ -483,10 +507,95 @@ def _restart(term: TrusteeTerm, now: datetime) -> None:
     remaining = len(term.active)
     term.round += 1
     term.state = rules.state_after_drop(remaining)
+    term.deadline = rules.step_deadline(now) if term.state == DEALING else None
     if term.state != FAILED:
         term.threshold = rules.threshold(remaining)
     db.session.flush()
     db.session.expire(term, ["trustees"])
+
+
+# --- deadlines (salon.rules.trustees.STEP_DAYS; docs/sealed-ballots.md, "Deadlines") -------------------------
+
+def awaited_at_step(term: TrusteeTerm) -> list[Trustee]:
+    """The trustees still in the ceremony who have not done its current step (the late, once its deadline has
+    come); empty outside the steps."""
+    if term.state not in rules.STEPS:
+        return []
+    return [t for t in term.active if not rules.has_done_step(term.state, t)]
+
+
+def deadline_due(term: TrusteeTerm, now: datetime) -> bool:
+    """Whether the deadline of the term's current step has come (its moment included)."""
+    return term.state in rules.STEPS and term.deadline is not None and now >= term.deadline
+
+
+def has_done_step(term: TrusteeTerm, trustee: Trustee) -> bool:
+    """Whether the trustee has done the term's current step (salon.rules.trustees.has_done_step)."""
+    return rules.has_done_step(term.state, trustee)
+
+
+def dropped_late(trustee: Trustee) -> bool:
+    """Whether a missed deadline dropped this trustee (not a complaint)."""
+    return trustee.dropped_at is not None and trustee.dropped_for == rules.DEADLINE
+
+
+def enforce_deadline(term: TrusteeTerm, now: datetime | None = None) -> list[Trustee]:
+    """At or after the deadline of the term's current step: the trustees who have not done it are dropped, as an
+    upheld complaint drops a dealer, and the rest restart with a fresh deadline (or the term fails, fewer than
+    three left). Run by the first request that reads or acts on the term after the moment, and by `salon tick`
+    (advance). Audited per trustee dropped. Answers those dropped (none before the deadline)."""
+    now = now or utcnow()
+    if not deadline_due(term, now):
+        return []
+    lock_programme(term.programme_id)  # step 1 of the lock order (salon/database.py)
+    db.session.refresh(term)
+    db.session.expire(term, ["trustees"])
+    step = term.state
+    late = rules.late(step, term.deadline, term.active, now)
+    if not late:
+        return []
+    for trustee in late:
+        trustee.dropped_at = now
+        trustee.dropped_for = rules.DEADLINE
+        trustee.missed_step = step
+    db.session.flush()
+    _restart(term, now)
+    for trustee in late:
+        audit.record(term.programme_id, None, "trustees.dropped", term, trustee=trustee.index, state=term.state,
+                     reason=rules.DEADLINE, step=step)
+    term_id, programme_id = term.id, term.programme_id
+    # A request refused after this (the late trustee's own step) is rolled back: the drop is written again.
+    keep_if_refused(lambda: enforce_deadline(get_term(term_id, programme_id), now))
+    return late
+
+
+def enforce_deadlines(programme_id: int, now: datetime) -> list[tuple[TrusteeTerm, list[Trustee]]]:
+    """Every term of the programme whose step's deadline has come (enforce_deadline), in one statement when none."""
+    due = list(db.session.scalars(select(TrusteeTerm).where(
+        TrusteeTerm.programme_id == programme_id, TrusteeTerm.state.in_(rules.STEPS),
+        TrusteeTerm.deadline.is_not(None), TrusteeTerm.deadline <= now).order_by(TrusteeTerm.id)))
+    return [(term, dropped) for term in due if (dropped := enforce_deadline(term, now))]
+
+
+def ceremony_trustees(term_ids: list[int]) -> dict[int, list[Trustee]]:
+    """For the bureau's home page, in one statement: every trustee of these terms (their user loaded), by term."""
+    if not term_ids:
+        return {}
+    out: dict[int, list[Trustee]] = {}
+    for trustee in db.session.scalars(select(Trustee).options(joinedload(Trustee.user))
+                                      .where(Trustee.term_id.in_(term_ids)).order_by(Trustee.term_id, Trustee.index)):
+        out.setdefault(trustee.term_id, []).append(trustee)
+    return out
+
+
+def late_counts(term_ids: list[int]) -> dict[int, int]:
+    """For the terms' list, in one statement: per term, how many trustees a missed deadline dropped."""
+    if not term_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Trustee.term_id, func.count()).where(Trustee.term_id.in_(term_ids),
+                                                    Trustee.dropped_for == rules.DEADLINE)
+        .group_by(Trustee.term_id)).all())
 
 
 def complaint_counts(term_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -513,7 +622,7 @@ def device_state(term: TrusteeTerm, trustee: Trustee | None) -> dict:
     """What a trustee's device reads at each step (and the bureau's status view, without shares): the trustees
     still in the ceremony, those dropped, and this round's complaints."""
     out = {"term": term.key_term, "id": term.id, "round": term.round, "state": term.state,
-           "threshold": term.threshold, "me": trustee.index if trustee else None,
+           "threshold": term.threshold, "me": trustee.index if trustee else None, "deadline": term.deadline,
            "trustees": [{"index": t.index, "name": t.user.display_name, "community": t.public_id,
                          "dealt": t.dealt_at is not None, "shared": t.shared_at is not None,
                          "confirmed": t.confirmed_at is not None, "transport_key": t.transport_key,
@@ -604,15 +713,18 @@ def may_await_decryption(term: TrusteeTerm, now: datetime) -> bool:
 
 
 def advance(programme, now: datetime | None = None) -> list[str]:
-    """`salon tick` and the trustees page: a seated committee without its term of trustees (seated before this
-    room existed, or its members changed since) gets one."""
+    """`salon tick` and the trustees page: the deadlines of the ceremonies' steps that have come are applied
+    (enforce_deadlines); a seated committee without its term of trustees (seated before this room existed, or its
+    members changed since) gets one."""
     now = now or utcnow()
+    said = [f"{programme.name}: {len(dropped)} trustees missed the deadline of term {term.id} and were dropped "
+            f"({term.state})" for term, dropped in enforce_deadlines(programme.id, now)]
     sitting = committee.sitting_term(programme.id)
     _retire_committees_gone(programme.id, sitting.id if sitting is not None else None, now)
     if sitting is None:
-        return []
+        return said
     before = committee_term_for(sitting.id)
     after = sync_committee(programme.id, now)
     if after is not None and after is not before:
-        return [f"{programme.name}: the committee's trustees start their key ceremony"]
-    return []
+        return said + [f"{programme.name}: the committee's trustees start their key ceremony"]
+    return said

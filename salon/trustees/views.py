@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -50,6 +51,16 @@ def complaint_text(c) -> str:
                                       "them.", against=c.against)
 
 
+def step_label(state: str) -> str:
+    """What a trustee does at a step of the ceremony, for 'not done yet' and 'missed the deadline of'."""
+    return {DEALING: _("dealing"), SHARING: _("sending the shares"),
+            CHECKING: _("confirming the key")}.get(state, state)
+
+
+def when(moment) -> str:
+    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+
+
 def kind_label(term) -> str:
     return _("The committee's trustees") if term.kind == COMMITTEE else _("Trustees drawn by lot")
 
@@ -67,6 +78,7 @@ def index():
                            entries=services.lot_entries(programme.id) if drawn and drawn.state == ANNOUNCED else [],
                            mine={term.id for term, _t in services.terms_of(current_user)},
                            complaints=services.complaint_counts([t.id for t in terms]),
+                           late=services.late_counts([t.id for t in terms]),
                            serving={t.id for t in terms if services.serves_new_polls(t, now, sitting)},
                            kind_label=kind_label, button_form=EmptyForm(), now=now)
 
@@ -107,12 +119,14 @@ def draw(term_id):
 @login_required
 def term(term_id):
     term = services.get_term(term_id, current_user.programme_id)
+    services.enforce_deadline(term, clock.utcnow())
     trustee = services.trustee_of(term, current_user)
     awaiting = []
     if trustee is not None and term.state == READY:
         awaiting = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
     body = render_template("trustees/term.html", term=term, trustee=trustee, lot=services.lot_rows(term),
                            dropped=services.dropped_from(term, current_user), complaint_text=complaint_text,
+                           at_step=services.awaited_at_step(term), step_label=step_label,
                            awaiting=awaiting, awaited=services.polls_awaited(term), poll_title=ballots.poll_title,
                            kind_label=kind_label, import_map=IMPORT_MAP,
                            storage_key=f"salon-trustee:p{term.programme_id}:k{term.id}:u{current_user.id}")
@@ -130,6 +144,7 @@ def _device(view):
     def wrapped(term_id, **kwargs):
         try:
             term = services.get_term(term_id, current_user.programme_id)
+            services.enforce_deadline(term, clock.utcnow())
             return view(term, **kwargs)
         except DomainError as exc:
             return json_error(exc.status, exc.message, exc.as_fields())
@@ -203,27 +218,44 @@ def device_decrypt(term, poll_id):
 
 # --- the home page ---------------------------------------------------------------------------------------------
 
+def _home_rows(context: TaskContext):
+    return context.shared("trustees.home_rows", lambda: services.home_rows(context.user))
+
+
+def catch_up(context: TaskContext) -> None:
+    """Before the home page's tasks: a ceremony's step whose deadline has come, among the terms the page shows,
+    drops its late trustees (services.enforce_deadline); no statement when none has. (A committee's trustees start
+    when it is seated: nothing else to catch up.)"""
+    due = [term for term, _t in _home_rows(context) if services.deadline_due(term, context.now)]
+    if due:
+        for term in due:
+            services.enforce_deadline(term, context.now)
+        context.forget("trustees.home_rows")
+
+
 def trustee_tasks(context: TaskContext) -> list[Task]:
-    """A trustee's step of a ceremony under way, or closed polls awaiting their decryption (one click); the
-    bureau's prompt to draw trustees when no drawn key is ready. One statement, plus the engine's question per
-    ready term the user is a trustee of. (A committee's trustees start when it is seated: no catch-up here.)"""
+    """A trustee's step of a ceremony under way, with its deadline, or closed polls awaiting their decryption
+    (one click); the bureau's prompt to draw trustees when no drawn key is ready, and, while a ceremony is under
+    way, who has not done its step yet (and who a deadline dropped). One statement, plus the engine's question per
+    ready term the user is a trustee of, plus one for the trustees' names while a ceremony is under way."""
     user, now = context.user, context.now
-    rows = services.home_rows(user)
+    rows = _home_rows(context)
     found = []
     for term, trustee in rows:
         if trustee is None:
             continue
         url = url_for("trustees.term", term_id=term.id)
-        if (term.state == DEALING and trustee.dealt_at is None or term.state == SHARING and trustee.shared_at is None
-                or term.state == CHECKING and trustee.confirmed_at is None):
+        if term.state in (DEALING, SHARING, CHECKING) and not services.has_done_step(term, trustee):
             found.append(Task(_("You are a trustee of the sealed ballots' key: open the key ceremony on your own "
-                                "device."), url, True))
+                                "device before %(when)s, or you are dropped from it.", when=when(term.deadline)),
+                              url, True, due=term.deadline))
         elif services.may_await_decryption(term, now):
             polls = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
             if polls:
                 found.append(Task(_("%(n)d closed polls await your decryption: one click on your own device.",
                                     n=len(polls)), url, True))
     if user.is_bureau:
+        found += _ceremonies_under_way(rows)
         drawn = next((term for term, _t in rows if term.kind == DRAWN and term.retired_at is None), None)
         if drawn is not None and drawn.state == ANNOUNCED:
             found.append(Task(_("The trustees' seed is published: draw the trustees."),
@@ -232,4 +264,24 @@ def trustee_tasks(context: TaskContext) -> list[Task]:
                 and services.announce_due(user.programme_id, now, drawn):
             found.append(Task(_("No trustee key is ready: no vote, review or election can open. Draw the trustees."),
                               url_for("trustees.index"), True))
+    return found
+
+
+def _ceremonies_under_way(rows) -> list[Task]:
+    """The bureau's view of each ceremony under way: who has not done the current step, before its deadline drops
+    them, and who a deadline has dropped already (docs/sealed-ballots.md, "Deadlines")."""
+    under_way = {term.id: term for term, _t in rows if term.state in (DEALING, SHARING, CHECKING)
+                 and term.retired_at is None and term.deadline is not None}
+    people = services.ceremony_trustees(sorted(under_way))
+    found = []
+    for term_id, term in sorted(under_way.items()):
+        trustees = people.get(term_id, [])
+        awaited = [t.user.display_name for t in trustees if t.dropped_at is None
+                   and not services.has_done_step(term, t)]
+        dropped = [t.user.display_name for t in trustees if services.dropped_late(t)]
+        detail = _("Dropped for missing a deadline: %(names)s.", names="、".join(dropped)) if dropped else None
+        found.append(Task(_("%(kind)s: %(names)s have not finished %(step)s; at %(when)s those who have not are "
+                            "dropped and the others start again.", kind=kind_label(term), names="、".join(awaited),
+                            step=step_label(term.state), when=when(term.deadline)),
+                          url_for("trustees.term", term_id=term.id), False, detail=detail, due=term.deadline))
     return found

@@ -26,6 +26,6 @@ def init_app(app: Flask) -> None:
     ballot_signals.poll_closed.connect(trustees_demo.decrypt_closed)  # acts only while the demo loads
     navigation.add(app, _l("Trustees"), "trustees.index", order=38)
     registry.of(app).add_tick(programmes.each_programme(services.advance), order=38)
-    provider(app, views.trustee_tasks, order=38)
+    provider(app, views.trustee_tasks, catch_up=views.catch_up, order=38)
     ballots.register_key_provider(app, services.key_for)
     trustees_demo.init_app(app)

@@ -115,23 +115,32 @@ def test_0009_upgrades_the_demo_without_loss(empty_database, tmp_path, monkeypat
             assert term_id is None and reason == ("bureau_sessions" if number <= 3 else "no_committee")
 
 
-def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database, tmp_path, monkeypatch):
-    """A term's last complaint (trustee_terms.complaint, before complaints carried evidence) becomes a row of
-    trustee_complaints with the verdict "restarted" on the way up through 0013_trustee_complaints."""
-    import json
+def demo_at_revision(url, tmp_path, monkeypatch, revision):
+    """The demo loaded at head on the empty database (as of 2026-11-21), then the schema taken down to `revision`,
+    for a test of the way up from there. Answers the app."""
     from datetime import datetime
 
     from salon import clock, demo
 
     monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
-    app = create_app(base_config(empty_database, str(tmp_path)))
+    app = create_app(base_config(url, str(tmp_path)))
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         with app.test_request_context():
             demo.load()
             db.session.commit()
         db.session.remove()
-        downgrade(directory=MIGRATIONS, revision="0012_trustees")
+        downgrade(directory=MIGRATIONS, revision=revision)
+    return app
+
+
+def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database, tmp_path, monkeypatch):
+    """A term's last complaint (trustee_terms.complaint, before complaints carried evidence) becomes a row of
+    trustee_complaints with the verdict "restarted" on the way up through 0013_trustee_complaints."""
+    import json
+
+    app = demo_at_revision(empty_database, tmp_path, monkeypatch, "0012_trustees")
+    with app.app_context():
         engine = create_engine(empty_database)
         with engine.begin() as conn:
             term_id = conn.execute(text("SELECT min(id) FROM trustee_terms")).scalar()
@@ -144,3 +153,35 @@ def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database
         engine.dispose()
     assert [tuple(r) for r in rows] == [(term_id, 1, 3, 2, "restarted")]
     assert "complaint" not in columns
+
+
+def test_0015_gives_a_ceremony_under_way_a_full_step_and_calls_earlier_drops_complaints(empty_database, tmp_path,
+                                                                                       monkeypatch):
+    """On the way up through 0015_trustee_deadlines: a term in the middle of its ceremony gets a deadline a full
+    step after the upgrade (nobody is dropped by a deadline they could not see); a ready one gets none; a trustee
+    dropped before the revision was dropped by an upheld complaint."""
+    from datetime import datetime, timedelta, timezone
+
+    from salon.rules import trustees as rules
+
+    app = demo_at_revision(empty_database, tmp_path, monkeypatch, "0013_trustee_complaints")
+    with app.app_context():
+        engine = create_engine(empty_database)
+        with engine.begin() as conn:
+            under_way, ready = conn.execute(text("SELECT min(id), max(id) FROM trustee_terms")).one()
+            conn.execute(text("UPDATE trustee_terms SET state = 'sharing' WHERE id = :t"), {"t": under_way})
+            conn.execute(text("UPDATE trustees SET dropped_at = :d WHERE term_id = :t AND \"index\" = 4"),
+                         {"d": datetime(2026, 11, 20), "t": under_way})
+        before = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        upgrade(directory=MIGRATIONS)
+        after = datetime.now(timezone.utc).replace(tzinfo=None)
+        with engine.connect() as conn:
+            deadlines = {i: d if d is None or isinstance(d, datetime) else datetime.fromisoformat(d)
+                         for i, d in conn.execute(text("SELECT id, deadline FROM trustee_terms")).all()}
+            dropped = conn.execute(text("SELECT \"index\", dropped_for, missed_step FROM trustees "
+                                        "WHERE dropped_at IS NOT NULL")).all()
+        engine.dispose()
+    step = timedelta(days=rules.STEP_DAYS)
+    assert before + step <= deadlines[under_way] <= after + step
+    assert deadlines[ready] is None
+    assert [tuple(r) for r in dropped] == [(4, "complaint", None)]

@@ -152,3 +152,39 @@ def test_a_failed_drawn_term_makes_a_new_draw_due_at_once():
 ])
 def test_who_may_complain_against_whom(state, confirmed, dealer, decided, why):
     assert rules.may_complain(state, confirmed, dealer, {1, 2, 3, 4}, 3, decided) == why
+
+
+# --- deadlines of the ceremony's steps ----------------------------------------------------------------------------
+
+@dataclass
+class Place:
+    index: int
+    dealt_at: datetime | None = None
+    shared_at: datetime | None = None
+    confirmed_at: datetime | None = None
+
+
+def test_a_step_ends_step_days_after_it_began():
+    began = datetime(2026, 12, 7, 9, 30)
+    assert rules.step_deadline(began) == began + timedelta(days=rules.STEP_DAYS) == datetime(2026, 12, 10, 9, 30)
+
+
+@pytest.mark.parametrize("state, done", [(rules.DEALING, "dealt_at"), (rules.SHARING, "shared_at"),
+                                         (rules.CHECKING, "confirmed_at")])
+def test_at_the_deadline_those_who_have_not_done_the_step_are_late_not_a_second_before(state, done):
+    deadline = datetime(2026, 12, 10, 9, 30)
+    kept, late = Place(1, **{done: deadline - timedelta(seconds=1)}), Place(2)
+    assert rules.late(state, deadline, [kept, late], deadline - timedelta(seconds=1)) == []
+    assert rules.late(state, deadline, [kept, late], deadline) == [late]
+    assert rules.late(state, deadline, [kept, late], deadline + timedelta(days=30)) == [late]
+
+
+@pytest.mark.parametrize("state", [rules.ANNOUNCED, rules.READY, rules.FAILED])
+def test_outside_the_steps_nobody_is_late(state):
+    deadline = datetime(2026, 12, 10)
+    assert rules.late(state, deadline, [Place(1)], deadline + timedelta(days=1)) == []
+    assert rules.late(rules.DEALING, None, [Place(1)], deadline) == []  # no deadline set
+
+
+def test_a_drop_leaving_three_restarts_leaving_two_fails():
+    assert rules.state_after_drop(3) == rules.DEALING and rules.state_after_drop(2) == rules.FAILED

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, func, select
 
-from salon.ballots.models import EligibleSeat, Poll, PollState, VoterRecord
+from salon.ballots.models import EligibleSeat, Poll, PollState, SealedKey, VoterRecord
 from salon.extensions import db
 
 
@@ -31,14 +31,24 @@ class PollSummary:
     voted: bool = False  # the seat asked about has voted in it
     turnout: int = 0  # when asked for
     closed_at: datetime | None = None
+    # When its counts became known (ballots.counted_at): the close of a plain poll, the trustees' decryption of
+    # a sealed one (or its close, nothing to decrypt). None while open or awaiting the trustees.
+    counted_at: datetime | None = None
+    sealed: bool = False
 
+    @property
+    def awaiting_trustees(self) -> bool:
+        """Closed and sealed, its count not decrypted yet (SPEC §5.1)."""
+        return self.state == PollState.CLOSED and self.counted_at is None
 
 def summaries(poll_ids: list[int], seat_id: int | None = None, turnout: bool = False) -> dict[int, PollSummary]:
     """State, closing time and eligible count of several polls, whether `seat_id` may vote and has voted in
-    each, and (turnout=True) how many have voted: in one query (for lists and home pages)."""
+    each, (turnout=True) how many have voted, and when each was counted: in one query (for lists and home
+    pages)."""
     if not poll_ids:
         return {}
-    columns = [Poll.id, Poll.state, Poll.closes_at, Poll.eligible_count, Poll.closed_at]
+    columns = [Poll.id, Poll.state, Poll.closes_at, Poll.eligible_count, Poll.closed_at, Poll.sealed,
+               SealedKey.counted_at.label("key_counted_at")]
     if seat_id is not None:
         columns += [exists().where(EligibleSeat.poll_id == Poll.id, EligibleSeat.seat_id == seat_id).label("eligible"),
                     exists().where(VoterRecord.poll_id == Poll.id, VoterRecord.seat_id == seat_id).label("voted")]
@@ -46,9 +56,11 @@ def summaries(poll_ids: list[int], seat_id: int | None = None, turnout: bool = F
         columns.append(select(func.count()).select_from(VoterRecord).where(VoterRecord.poll_id == Poll.id)
                        .scalar_subquery().label("turnout"))
     found = {}
-    for row in db.session.execute(select(*columns).where(Poll.id.in_(poll_ids))):
+    query = select(*columns).outerjoin(SealedKey, SealedKey.poll_id == Poll.id).where(Poll.id.in_(poll_ids))
+    for row in db.session.execute(query):
+        counted = None if row.state != PollState.CLOSED else row.key_counted_at if row.sealed else row.closed_at
         found[row.id] = PollSummary(row.id, row.state, row.closes_at, row.eligible_count,
                                     bool(row.eligible) if seat_id is not None else False,
                                     bool(row.voted) if seat_id is not None else False,
-                                    row.turnout if turnout else 0, row.closed_at)
+                                    row.turnout if turnout else 0, row.closed_at, counted, bool(row.sealed))
     return found

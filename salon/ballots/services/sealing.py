@@ -329,6 +329,16 @@ def is_counted(poll: Poll) -> bool:
     return db.session.scalar(select(SealedKey.counted_at).where(SealedKey.poll_id == poll.id)) is not None
 
 
+def counted_at(poll: Poll) -> datetime | None:
+    """When the poll's counts became known: a plain poll's close; a sealed one's SealedKey.counted_at (the k-th
+    trustee's decryption, or the close itself when nothing was to be decrypted). None while open or awaited."""
+    if poll.state != PollState.CLOSED:
+        return None
+    if not poll.sealed:
+        return poll.closed_at
+    return db.session.scalar(select(SealedKey.counted_at).where(SealedKey.poll_id == poll.id))
+
+
 def polls_to_decrypt(programme_id: int, term: str, index: int) -> list[Poll]:
     """Closed sealed polls of that key term, not yet counted, that trustee `index` has not decrypted."""
     decrypted = select(Decryption.poll_id).where(Decryption.trustee == index)
@@ -361,6 +371,26 @@ def decryption_status(poll: Poll) -> tuple[list[int], int, tuple[tuple[int, int]
     done = list(db.session.scalars(select(Decryption.trustee).where(Decryption.poll_id == poll.id)
                                    .order_by(Decryption.trustee)))
     return done, key.threshold, tuple((int(i), int(u)) for i, u in key.trustees)
+
+
+def awaited_names(poll_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """For lists and home pages, in two statements whatever their number: per sealed poll, the names of its trustees
+    who have not decrypted it yet, in trustee order (what sealed_progress says of one poll)."""
+    if not poll_ids:
+        return {}
+    trustees: dict[int, list[tuple[int, int]]] = {}
+    done: dict[int, set[int]] = {}
+    for poll_id, pairs, index in db.session.execute(
+            select(SealedKey.poll_id, SealedKey.trustees, Decryption.trustee)
+            .outerjoin(Decryption, Decryption.poll_id == SealedKey.poll_id)
+            .where(SealedKey.poll_id.in_(poll_ids))):
+        trustees[poll_id] = [(int(i), int(u)) for i, u in pairs]
+        if index is not None:
+            done.setdefault(poll_id, set()).add(index)
+    awaited = {poll_id: [u for i, u in pairs if i not in done.get(poll_id, set())]
+               for poll_id, pairs in trustees.items()}
+    names = accounts.display_names(sorted({u for users in awaited.values() for u in users}))
+    return {poll_id: tuple(names[u] for u in users if u in names) for poll_id, users in awaited.items()}
 
 
 @dataclass(frozen=True)

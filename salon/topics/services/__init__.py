@@ -23,8 +23,8 @@ from .deciding import (awaiting_count, awaiting_count_text, bureau_decisions, co
                        decided_titles, decider_for, decider_of, deciding_terms, decision_of, prepare_decision,
                        record_decision)
 from .nominations import carry_over, check_editable, edit_nomination, get_nomination, nominate, withdraw
-from .pages import (SessionParts, SessionTopic, TaskState, TopicList, session_parts, session_topic, tasks_state_of,
-                    topic_list)
+from .pages import (SessionParts, SessionTopic, TaskState, TopicList, awaited_trustees_of, session_parts,
+                    session_topic, tasks_state_of, topic_list)
 from .sessions import poll_title, topic_poll, windows
 from .voting import (POLL_KIND, QUESTION_CODE, active_nominations, advance, build_poll, close_voting,
                      nomination_by_id, nomination_titled, open_voting, session_cancelled)
@@ -47,5 +47,5 @@ __all__ = [
     "add_guest", "remove_guest",
     # pages.py
     "SessionTopic", "session_topic", "SessionParts", "session_parts", "TopicList", "topic_list", "TaskState",
-    "tasks_state_of",
+    "tasks_state_of", "awaited_trustees_of",
 ]

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from salon.programmes.models import Programme
     from salon.schedule.models import Session
 
-def vote_closed_at(session_id: int) -> datetime | None:
+def vote_counted_at(session_id: int) -> datetime | None:
+    """When the session's vote was counted (ballots.counted_at): the committee's deadline runs from it. None while
+    the vote is open, or closed and sealed with its count awaiting the trustees."""
     poll = topic_poll(session_id)
-    return poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None
+    return ballots.counted_at(poll) if poll is not None else None
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,16 @@ _UNREAD = object()
 
 
 def decider_of(session: Session, programme: Programme, now: datetime | None = None,
-               facts: CommitteeFacts | None = None, closed_at=_UNREAD) -> rules.Decider:
+               facts: CommitteeFacts | None = None, counted_at=_UNREAD) -> rules.Decider:
     """Who decides this session's topic now, and why (SPEC §3.3, §4.1; the rule is salon.rules.topics).
-    facts and closed_at (when its vote closed), when the caller has already read them."""
+    facts and counted_at (when its vote was counted: the deadline runs from it), when the caller has already
+    read them."""
     now = now or clock.utcnow()
     if facts is None:
         facts = committee_facts(programme)
-    if closed_at is _UNREAD:
-        closed_at = vote_closed_at(session.id)
-    return rules.decider(session.number or 0, programme.bureau_sessions, facts.sitting, facts.recalled, closed_at,
+    if counted_at is _UNREAD:
+        counted_at = vote_counted_at(session.id)
+    return rules.decider(session.number or 0, programme.bureau_sessions, facts.sitting, facts.recalled, counted_at,
                          programme.decision_deadline_days, now)
 
 

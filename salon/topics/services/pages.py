@@ -175,6 +175,12 @@ class TaskState:
     def bureau_decides(self) -> bool:
         return self.who.who == rules.BUREAU
 
+    @property
+    def awaiting_count(self) -> bool:
+        """The vote is closed and sealed and the trustees have not decrypted its count: nobody can decide yet
+        (SPEC §5.1), and the committee's deadline has not started."""
+        return self.poll is not None and self.poll.awaiting_trustees and not self.decided
+
 
 def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = None) -> list[TaskState]:
     """What the home page says about the next sessions, in a fixed number of queries: the sessions with what
@@ -213,14 +219,20 @@ def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = N
             my_nominations=row.mine if seat is not None else None,
             poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.eligible,
             voted=poll is not None and poll.voted, decided=row.decided_title is not None,
-            who=decider_of(session, programme, now, facts,
-                           poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None),
+            who=decider_of(session, programme, now, facts, poll.counted_at if poll is not None else None),
             frame=frame,
             nominations=row.nominations if bureau else 0, poll=poll,
             turnout=poll.turnout if poll is not None and bureau and poll.state == ballots.PollState.OPEN else 0,
             decided_title=row.decided_title, agenda_items=row.agenda_items if bureau else 0,
             guests=row.guests if bureau else 0))
     return out
+
+
+def awaited_trustees_of(context) -> dict[int, tuple[str, ...]]:
+    """For a home page, once: per topic poll of the next sessions whose count awaits the trustees, who is awaited
+    (names), in a fixed number of statements (ballots.awaited_names); no statement when none awaits."""
+    return context.shared("topics.awaited_trustees", lambda: ballots.awaited_names(
+        [item.poll.id for item in tasks_state_of(context) if item.awaiting_count]))
 
 
 def tasks_state_of(context) -> list[TaskState]:
