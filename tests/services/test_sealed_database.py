@@ -377,7 +377,6 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     tally = key_row["tally"]
     assert key_row["counted_at"] is None and tally
     assert not [r for r in tables["ballot_decryptions"] if r["poll_id"] == poll.id]
-    assert not [r for r in tables["ballot_pending_scrubs"] if r["poll_id"] == poll.id]
     assert ballots.results(poll).awaiting_trustees and not ballots.results(poll).counts
     sums = sealed_board.tally_from_json(tally)
     assert [len(row) for row in sums] == [3, 3]
