@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from salon import clock
 from salon.ballots import services as ballots
 from salon.ballots import signals
-from salon.ballots.models import Counter, PendingScrub, Poll, PollState, Receipt, SealedBallot
+from salon.ballots.models import Counter, Poll, PollState, Receipt, SealedBallot
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
@@ -100,7 +100,6 @@ def test_approval_poll_sealed_by_voter_and_server_counted_by_k_of_n(world, fixed
     assert len({receipt1, receipt2, receipt3}) == 3
     assert ballots.receipts(poll) == []
     ballots.close_poll(poll, None, NOW)
-    assert not db.session.scalar(select(PendingScrub).where(PendingScrub.poll_id == poll.id))
     assert ballots.receipts(poll) == sorted([receipt1, receipt2, receipt3])
     result = ballots.results(poll)
     assert result.awaiting_trustees and not result.published and result.counts == {}

@@ -83,7 +83,7 @@ def test_the_seat_follows_the_hand_over(app, client, world, poll):
     assert _cast(client, new_raw, poll_id, []).status_code == 409
 
 
-# --- the one-statement fast path (salon.ballots.fast), PostgreSQL only ------------------------------------
+# --- every kind of token: the seat-only check and the full check agree ----------------------------------------
 
 
 TOKEN_CASES = ["valid", "deactivated", "revoked", "wrong prefix", "wrong role", "unknown", "malformed", "no scheme",
