@@ -6,11 +6,16 @@ bounded). What it shows (issue 10):
     token on server B; the token votes through B;
   * the log-in rate limit is one limit across both servers (counters in Redis, a database number of its own
     that is flushed before and after, nothing else);
-  * server B is killed with SIGKILL (its whole process group) in the middle of a ballot
-    burst through haproxy; every ballot then either has its receipt (201) or got an error; a ballot that got
-    an error is sent again once and is then either counted (201) or answered "already voted" (409: it had
-    been committed just before the kill, and its receipt was lost with the answer); nothing is half-counted:
-    turnout = voter records = receipts = counter sums, and every receipt handed out is in the published list;
+  * server B is killed with SIGKILL (its whole process group) in the middle of a burst of sealed ballots
+    through haproxy (the poll opens sealed, as every poll does, SPEC §5.1; most ballots sealed by the client
+    with salon/sealed/client.py before the burst, the others sent plain and sealed by the server:
+    bench/sealed_voting.py); every ballot then either has its receipt (201: its fingerprint) or got an error;
+    a ballot that got an error is sent again once (the same body) and is then either counted (201) or answered
+    "already voted" (409: it had been committed just before the kill, and its receipt was lost with the
+    answer); nothing is half-counted: after the close and the trustees' decryption through the API, ballots on
+    the bulletin board = turnout = ballots counted as the clients saw it, every receipt handed out is on the
+    board, each option's decrypted count is the number of counted ballots that chose it, and the board
+    verifies;
   * the surviving server goes on serving through haproxy.
 
 Needs haproxy (Debian's package) and a Redis server on 127.0.0.1:6379."""
@@ -33,6 +38,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import harness as bench  # bench/harness.py: database, seeding, ports, CPU from /proc, load average
+import sealed_voting  # bench/sealed_voting.py: sealing ahead, the trustees, the board's checks
 
 REDIS_URL = os.environ.get("SALON_CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/9")
 PASSWORD = "cluster-password-1"
@@ -130,14 +136,15 @@ class Outcome:
     receipts: dict = field(default_factory=dict)  # token → receipt (201)
     errors: dict = field(default_factory=dict)  # token → first error (status or exception), before any resend
     already: set = field(default_factory=set)  # tokens answered 409 on the resend: counted before the kill
+    wrong_receipts: list = field(default_factory=list)  # a 201 whose receipt is not the sealed ballot's fingerprint
     refused_on_resend: dict = field(default_factory=dict)  # token → status: neither counted nor 409
     statuses: dict = field(default_factory=dict)
 
 
-def _cast(port: int, path: str, token: str, choice: list[int], conn=None) -> tuple:
+def _cast(port: int, path: str, token: str, body: str, conn=None) -> tuple:
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("POST", path, body=json.dumps({"choices": choice}),
+        conn.request("POST", path, body=body,
                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         response = conn.getresponse()
         payload = response.read()
@@ -183,7 +190,8 @@ class Cluster:
                         PYTHONPATH=bench.ROOT)
         subprocess.run([os.path.join(bench.ROOT, ".venv/bin/salon"), "migrate"], env=self.env, check=True,
                        capture_output=True)
-        self.poll_id, self.option_ids, self.tokens = bench.seed(self.url, self.seats, self.options)
+        self.seeded = bench.seed_sealed(self.url, self.seats, self.options)
+        self.poll_id, self.option_ids, self.tokens = self.seeded.poll_id, self.seeded.option_ids, self.seeded.tokens
         self.secretary = self._give_a_password()
         for name in ("a", "b"):
             self.ports[name] = bench.free_port()
@@ -269,33 +277,47 @@ class Cluster:
         return statuses
 
     def ballots(self) -> list[tuple[str, list[int]]]:
-        """One ballot per seeded seat but the logged-in secretary's (seat 0), each with its choices."""
+        """One ballot per seeded seat but the logged-in secretary's (seat 0), each with its choices. The ballots
+        are sealed here, once, before any burst (bench/sealed_voting.py): about a quarter go plain."""
         if not hasattr(self, "plan"):
             rng = random.Random(7)
-            self.plan = {t: rng.sample(self.option_ids, rng.randint(0, min(3, len(self.option_ids))))
-                         for t in self.tokens}
-        return [(t, self.plan[t]) for t in self.tokens[1:]]
+            self.spec = sealed_voting.seal_spec(self.port, self.poll_id, self.tokens[0])
+            choices = {t: rng.sample(self.option_ids, rng.randint(0, min(3, len(self.option_ids))))
+                       for t in self.tokens[1:]}
+            self.plan = sealed_voting.seal_ahead(self.spec, choices)
+        return [(t, self.plan[t].choices) for t in self.tokens[1:]]
 
-    def cast(self, outcome: "Outcome", token: str, choice: list[int], port: int | None = None) -> object:
-        """One ballot, as a voter would send it; the answer goes into outcome."""
-        self.plan[token] = choice
-        status, payload, _conn = _cast(port or self.port, f"/api/v1/polls/{self.poll_id}/ballot", token, choice)
-        outcome.sent += 1
+    def _answered(self, outcome: "Outcome", token: str, status, payload: bytes) -> None:
         outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
         if status == 201:
-            outcome.receipts[token] = json.loads(payload)["receipt"]
+            outcome.receipts[token] = receipt = json.loads(payload)["receipt"]
+            problem = sealed_voting.receipt_problem(self.plan[token], receipt)
+            if problem:
+                outcome.wrong_receipts.append(problem)
         else:
             outcome.errors[token] = status
+
+    def cast(self, outcome: "Outcome", token: str, choice: list[int], port: int | None = None) -> object:
+        """One ballot, as a voter would send it (sealed by this client, unless planned plain); the answer goes
+        into outcome."""
+        planned = self.plan.get(token)
+        if planned is None or planned.choices != choice:
+            self.plan[token] = sealed_voting.ballot(self.spec, choice)
+        status, payload, _conn = _cast(port or self.port, f"/api/v1/polls/{self.poll_id}/ballot", token,
+                                       self.plan[token].body)
+        outcome.sent += 1
+        self._answered(outcome, token, status, payload)
         return status
 
     def burst_with_a_kill(self, outcome: "Outcome", ballots, clients: int, kill_after: int,
                           victim: str = "b") -> None:
-        """CLIENTS keep-alive clients through haproxy cast BALLOTS; after KILL_AFTER answers, the victim is
-        killed with SIGKILL. Ballots that got an error are then sent once more (the voter tries again)."""
+        """CLIENTS keep-alive clients through haproxy cast BALLOTS (sealed before: only the sending is timed);
+        after KILL_AFTER answers, the victim is killed with SIGKILL. Ballots that got an error are then sent once
+        more, the same body (the voter tries again)."""
         path = f"/api/v1/polls/{self.poll_id}/ballot"
         work = queue.SimpleQueue()
-        for item in ballots:
-            work.put(item)
+        for token, _choice in ballots:
+            work.put(token)
         outcome.sent += len(ballots)
         lock = threading.Lock()
         answered = [0]
@@ -305,16 +327,12 @@ class Cluster:
             conn = None
             while True:
                 try:
-                    token, choice = work.get_nowait()
+                    token = work.get_nowait()
                 except queue.Empty:
                     break
-                status, payload, conn = _cast(self.port, path, token, choice, conn)
+                status, payload, conn = _cast(self.port, path, token, self.plan[token].body, conn)
                 with lock:
-                    outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                    if status == 201:
-                        outcome.receipts[token] = json.loads(payload)["receipt"]
-                    else:
-                        outcome.errors[token] = status
+                    self._answered(outcome, token, status, payload)
                     answered[0] += 1
                     if answered[0] == kill_after and not killed.is_set():
                         killed.set()
@@ -326,31 +344,20 @@ class Cluster:
         for t in threads:
             t.join()
         for token, _status in list(outcome.errors.items()):
-            status, payload, _conn = _cast(self.port, path, token, self.plan[token])
+            status, payload, _conn = _cast(self.port, path, token, self.plan[token].body)
             if status == 201:
-                outcome.receipts[token] = json.loads(payload)["receipt"]
+                self._answered(outcome, token, status, payload)
             elif status == 409:
                 outcome.already.add(token)
             else:
                 outcome.refused_on_resend[token] = status
 
     def tally(self) -> dict:
-        """Close the poll and read back what the database holds."""
+        """Close the poll (the ballot service, as the close's timer would), read the turnout and voter records,
+        have the trustees decrypt through the API (through haproxy: the survivor), and fetch the bulletin board
+        as any secretary can."""
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(self.url)
-        with engine.connect() as conn:
-            voters = conn.execute(text("SELECT count(*) FROM ballot_voters WHERE poll_id = :p"),
-                                  {"p": self.poll_id}).scalar()
-            receipts = conn.execute(text("SELECT count(*) FROM ballot_receipts WHERE poll_id = :p"),
-                                    {"p": self.poll_id}).scalar()
-            per_option = dict(conn.execute(text(
-                "SELECT c.option_id, sum(c.n) FROM ballot_counters c JOIN ballot_options o ON o.id = c.option_id"
-                " WHERE c.poll_id = :p AND NOT o.is_blank GROUP BY c.option_id"), {"p": self.poll_id}).all())
-            blank = conn.execute(text(
-                "SELECT coalesce(sum(c.n), 0) FROM ballot_counters c JOIN ballot_options o ON o.id = c.option_id"
-                " WHERE c.poll_id = :p AND o.is_blank"), {"p": self.poll_id}).scalar()
-        engine.dispose()
         from salon import create_app
         from salon.ballots import services as ballots
         from salon.ballots.models import Poll
@@ -361,28 +368,37 @@ class Cluster:
             poll = db.session.get(Poll, self.poll_id)
             ballots.close_poll(poll, None)
             db.session.commit()
-            published = ballots.receipts(poll)
+            turnout = ballots.turnout(self.poll_id)
+            db.session.remove()
             db.engine.dispose()
-        return {"voters": voters, "receipts": receipts, "per_option": {k: int(v) for k, v in per_option.items()},
-                "blank": int(blank), "published": published}
+        engine = create_engine(self.url)
+        with engine.connect() as conn:
+            voters = conn.execute(text("SELECT count(*) FROM ballot_voters WHERE poll_id = :p"),
+                                  {"p": self.poll_id}).scalar()
+            stored = conn.execute(text("SELECT count(*) FROM ballot_sealed WHERE poll_id = :p"),
+                                  {"p": self.poll_id}).scalar()
+        engine.dispose()
+        counted = sealed_voting.trustees_decrypt(self.port, self.seeded.term_id, self.poll_id, self.seeded.trustees)
+        status, board = sealed_voting.api(self.port, "GET", f"/polls/{self.poll_id}/board", self.tokens[0])
+        if status != 200:
+            raise RuntimeError(f"the board answered {status}: {board}")
+        return {"voters": voters, "turnout": turnout, "stored": stored, "counted": counted, "board": board}
 
     def verify(self, outcome: Outcome, tally: dict) -> list[str]:
         """Everything that must hold after the kill; answers what does not (empty: all good)."""
-        problems = []
+        problems = list(outcome.wrong_receipts[:5])
         counted = set(outcome.receipts) | outcome.already
         if outcome.refused_on_resend:
             problems.append(f"{len(outcome.refused_on_resend)} ballots neither counted nor refused clearly: "
                             f"{sorted(set(outcome.refused_on_resend.values()), key=str)}")
-        if not tally["voters"] == tally["receipts"] == len(tally["published"]) == len(counted):
-            problems.append(f"turnout {tally['voters']}, receipts {tally['receipts']}, published "
-                            f"{len(tally['published'])}, ballots counted as the clients saw it {len(counted)}")
-        if not set(outcome.receipts.values()) <= set(tally["published"]):
-            problems.append("a receipt handed out is missing from the published list")
-        expected = {oid: sum(oid in self.plan[t] for t in counted) for oid in self.option_ids}
-        if tally["per_option"] != expected:
-            problems.append(f"counters {tally['per_option']} != ballots counted {expected}")
-        if tally["blank"] != sum(not self.plan[t] for t in counted):
-            problems.append("blank counter does not match the blank ballots counted")
+        if not tally["voters"] == tally["turnout"] == tally["stored"]:
+            problems.append(f"voter records {tally['voters']}, turnout {tally['turnout']}, sealed ballots stored "
+                            f"{tally['stored']}")
+        if not tally["counted"] or not tally["counted"][-1]:
+            problems.append(f"the trustees' decryption did not count the poll: {tally['counted']}")
+        problems += sealed_voting.board_problems(tally["board"], self.spec, self.option_ids,
+                                                 {t: self.plan[t] for t in counted}, outcome.receipts,
+                                                 tally["turnout"])
         return problems
 
 
@@ -417,6 +433,9 @@ def main(args) -> int:
         print(f"  the survivor goes on serving through haproxy: {len(reserve)} more ballots answered {set(survivor)}")
         tally = cluster.tally()
         problems = cluster.verify(outcome, tally)
-        print(f"  check: turnout {tally['voters']}, voter records {tally['voters']}, receipts {tally['receipts']}, "
-              f"published {len(tally['published'])} -> {'OK' if not problems else 'PROBLEMS: ' + '; '.join(problems)}")
+        by = {b["sealed_by"] for b in tally["board"]["ballots"]}
+        print(f"  check after the close and the trustees' decryption through the API: turnout {tally['turnout']}, "
+              f"voter records {tally['voters']}, sealed ballots {tally['stored']}, on the board "
+              f"{len(tally['board']['ballots'])} (sealed by {', '.join(sorted(by))}) -> "
+              f"{'OK' if not problems else 'PROBLEMS: ' + '; '.join(problems)}")
         return 1 if problems else 0

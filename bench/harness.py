@@ -1,6 +1,6 @@
 """What the benchmarks share (bench/ballots.py, cluster.py, rush.py, pages_wrk.py): a scratch PostgreSQL
-database, a seeded programme with an open poll, free ports, servers' and the database's CPU from /proc, the
-load average. Its own module so that the scripts import it, not each other."""
+database, a seeded programme with an open sealed poll (a drawn term of trustees whose secrets the script holds), free ports, servers' and the database's CPU from /proc, the load
+average. Its own module so that the scripts import it, not each other."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
@@ -43,8 +43,24 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def seed(url: str, seats: int, options: int) -> tuple[int, list[int], list[str]]:
-    """Bulk-insert communities, seats, secretaries and tokens; open a poll. Returns (poll, options, tokens)."""
+def seed_sealed(url: str, seats: int, options: int) -> "Seeded":
+    """Bulk-insert communities, seats, secretaries and tokens; open a poll sealed (as every poll opens, SPEC §5.1)
+    with a drawn term of trustees made ready on the server from known nonces, as the demo does
+    (salon.trustees.demo.make_ready): the bureau is trustee 1, three secretaries drawn by lot are trustees 2–4, k = 3. Their secrets and the drawn
+    secretaries' tokens come back, so that they can decrypt through the API (bench/sealed_voting.py)."""
+    return _seed(url, seats, options)
+
+
+@dataclass
+class Seeded:
+    poll_id: int
+    option_ids: list[int]
+    tokens: list[str]  # one per seat, in seat order
+    term_id: int | None = None  # the trustees' term
+    trustees: list = field(default_factory=list)  # (index, bearer token or None, secret)
+
+
+def _seed(url: str, seats: int, options: int) -> Seeded:
     from salon import create_app
     from salon.accounts.models import ApiToken, Role, User
     from salon.ballots import services as ballots
@@ -78,69 +94,48 @@ def seed(url: str, seats: int, options: int) -> tuple[int, list[int], list[str]]
 
         from salon import clock
 
+        seeded = Seeded(0, [], tokens)
+        seeded.term_id, by_user = ready_drawn_term(programme, bureau)
+        token_of = dict(zip(user_ids, tokens))
+        seeded.trustees = [(index, token_of.get(user_id), secret)
+                           for index, (user_id, secret) in sorted(by_user.items())]
         poll = ballots.create_poll(pid, "topic", "压测投票", closes_at=clock.utcnow() + timedelta(days=1),
                                    opens_at=clock.utcnow(), min_published=3)
         question = ballots.add_question(poll, "Q", rules.APPROVAL, 3)
-        option_ids = [ballots.add_option(question, f"议题{i}", ref_id=i).id for i in range(options)]
-        open_as_before_0013(poll, list(seat_ids), bureau)  # the plain path's fast path is what these measure
+        seeded.option_ids = [ballots.add_option(question, f"议题{i}", ref_id=i).id for i in range(options)]
+        ballots.open_poll(poll, list(seat_ids), bureau)  # takes the drawn term's key (trustees.services.key_for)
+        assert poll.sealed, "the poll did not open sealed"
         db.session.commit()
-        return poll.id, option_ids, tokens
+        seeded.poll_id = poll.id
+        return seeded
 
 
-# --- polls opened plain, as versions before migration 0013 opened them ------------------------------------------
-# No poll opens plain any more (SPEC §5.1; docs/secrecy.md, "No plain polls"), but one opened by an earlier version
-# and still open at the upgrade takes the plain path (counter shards, receipt codes, the fast path, the scrub). The
-# benchmarks of that path (ballots.py, cluster.py, rush.py, scrub.py, secrecy_log.py) and its tests
-# (tests/legacy_polls.py) open their polls this way: exactly the rows the old `open_poll` wrote.
-COUNTER_SHARDS = 16  # what the old versions gave every option while its poll was open
+def ready_drawn_term(programme, bureau) -> tuple[int, dict[int, tuple[int, int]]]:
+    """A drawn term of trustees for the programme, announced (a fixed seed), drawn and made ready on the server as
+    the demo's are (salon.trustees.demo.make_ready: known nonces, never for a real programme). Answers the term's
+    id and, per trustee index, (user id, secret). Call it in an app and request context; commit after."""
+    import tempfile
 
+    from flask import current_app
 
-def open_as_before_0013(poll, seat_ids, actor=None, now=None, key=None):
     from salon import clock
-    from salon.audit import services as audit
-    from salon.ballots.models import Counter, EligibleSeat, Option, PollState
-    from salon.database import lock_poll, lock_programme
-    from salon.errors import Conflict
-    from salon.extensions import db
+    from salon.trustees import demo as trustees_demo
+    from salon.trustees import services as trustees
 
-    lock_programme(poll.programme_id)
-    lock_poll(poll.id, shared=False)
-    now = now or clock.utcnow()
-    db.session.refresh(poll, with_for_update=True)
-    if poll.state != PollState.DRAFT:
-        raise Conflict("Only a poll that has not opened yet can open.", "state")
-    option_ids = db.session.scalars(select(Option.id).where(Option.poll_id == poll.id)).all()
-    seat_ids = sorted(set(seat_ids))
-    db.session.execute(insert(Counter), [
-        {"option_id": oid, "shard": shard, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0}
-        for oid in sorted(option_ids) for shard in range(COUNTER_SHARDS)])
-    if seat_ids:
-        db.session.execute(insert(EligibleSeat), [
-            {"poll_id": poll.id, "seat_id": sid, "programme_id": poll.programme_id} for sid in seat_ids])
-    poll.state = PollState.OPEN
-    poll.opened_at = now
-    poll.seal = secrets.token_hex(16)
-    poll.counter_shards = COUNTER_SHARDS
-    if poll.opens_at is None or poll.opens_at > now:
-        poll.opens_at = now
-    poll.eligible_count = len(seat_ids)
-    db.session.flush()
-    audit.record(poll.programme_id, actor, "poll.open", poll, kind=poll.kind, eligible=len(seat_ids))
-    return poll
-
-
-
-@contextmanager
-def opening_as_before_0013():
-    """While the block runs, every room's `ballots.open_poll` opens plain, and needs no trustees' key."""
-    from salon.ballots import services as ballots
-
-    saved = ballots.open_poll, ballots.require_key
-    ballots.open_poll, ballots.require_key = open_as_before_0013, (lambda *args, **kwargs: None)
-    try:
-        yield
-    finally:
-        ballots.open_poll, ballots.require_key = saved
+    now = clock.utcnow()
+    term = trustees.announce_draw(programme, bureau, now, seed=hashlib.sha256(b"salon-bench-trustees").hexdigest())
+    trustees.draw(term, bureau, now)
+    saved = current_app.config.get("SALON_DEMO_TRUSTEE_BACKUPS")
+    with tempfile.TemporaryDirectory(prefix="salon-bench-trustees-") as backups:
+        current_app.config["SALON_DEMO_TRUSTEE_BACKUPS"] = backups  # the demo's backup files: thrown away
+        try:
+            held = trustees_demo.make_ready(term)
+        finally:
+            current_app.config["SALON_DEMO_TRUSTEE_BACKUPS"] = saved
+            # Held by this script alone: the app must not decrypt at a close by itself (trustees.demo.decrypt_closed).
+            current_app.extensions.pop(trustees_demo.SECRETS, None)
+    users = {t.index: t.user_id for t in term.active}
+    return term.id, {index: (users[index], secret) for index, secret in held.items()}
 
 
 TICK = os.sysconf("SC_CLK_TCK")

@@ -2,17 +2,23 @@
 
 PROGRAMMES programmes × SECRETARIES secretaries and their bureaus, on two waitress servers (`--threads=8`, as
 `make run` serves) behind haproxy, on a fresh PostgreSQL database this script creates and drops. Each programme
-has an open topic vote (three nominations). Within DURATION seconds every secretary logs in, opens the home page
-and the vote page, picks, confirms (the ballot is cast and the receipt shown) and checks the receipt on the
-results page; meanwhile each bureau keeps refreshing its home page and the session page. The load is made by
-locust, used as a library and headless, in a child process of this script (locust patches the standard library
-for gevent on import; the seeding and the checks here use psycopg without it).
+has a drawn term of trustees, made ready on the server from known nonces as the demo's are (bench/harness.py
+`ready_drawn_term`), and an open topic vote (three nominations), which therefore opens sealed, as every poll does
+(SPEC §5.1). Within DURATION seconds every secretary logs in, opens the home page and the vote page, picks, casts
+and checks the receipt on the results page; meanwhile each bureau keeps refreshing its home page and the session
+page. Three secretaries in four vote as the page's script does: the ballot is sealed from the seal spec the vote
+page carries (with salon/sealed/client.py, in the load process) and only the sealed ballot is posted; the fourth
+votes as without JavaScript: the confirmation page, then the plain choices, which the server seals. The load is
+made by locust, used as a library and headless, in a child process of this script (locust patches the standard
+library for gevent on import; the seeding and the checks here use psycopg without it).
 
-Prints, per page and for the ballot (the confirming POST that casts it): requests, errors, p50 and p99; the
-errors; the CPU milliseconds per request of the two server processes and of PostgreSQL's backends (from
-/proc, divided by every request served); and, after closing every poll, that turnout = voter records = receipts
-= the published list = the ballots answered with a receipt, that every receipt a secretary was shown is
-published, and that the counters sum to the choices sent, in every poll.
+Prints, per page and for the ballot (the POST that casts it, sealed by the client or plain): requests, errors,
+p50 and p99; the errors; the CPU milliseconds per request of the two server processes and of PostgreSQL's
+backends (from /proc, divided by every request served); and, after closing every poll and having three of its
+four trustees decrypt it (through the trustees room's services, as their devices' requests would), that in every
+poll the bulletin board verifies, turnout = voter records = ballots on the board, every receipt (fingerprint) a
+secretary was shown is on it, and the turnout and each option's decrypted count lie between what was answered
+with a receipt and what was sent.
 
     .venv/bin/python bench/rush.py [--programmes 100] [--secretaries 20] [--duration 300]
     .venv/bin/python bench/rush.py --quick       10 programmes × 20 secretaries in 60 s
@@ -75,6 +81,13 @@ def run_load(plan_file: str, out_file: str, host: str, duration: float) -> None:
     cast: list[dict] = []  # what the secretaries were shown: session, receipt, choices
     csrf = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
     option = re.compile(r'name="choices" value="(\d+)"')
+    seal_spec = re.compile(r"data-seal-spec='([^']*)'")
+    # salon/sealed/client.py without the rest of Salon (no Flask, no database in the load process), loaded as
+    # tools/seal_ballot.py loads it: what the page's script does, in Python.
+    sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "tools"))
+    from verify_board import load_sealed
+
+    sealing = load_sealed("client")
 
     def token_of(page) -> str:
         """The form's CSRF token; a page without one (an error answered) ends the secretary's journey."""
@@ -109,16 +122,29 @@ def run_load(plan_file: str, out_file: str, host: str, duration: float) -> None:
             page = self.client.get(f"/topics/sessions/{session_id}/vote", name="vote page")
             options = option.findall(page.text or "")
             choices = sorted(self.rng.sample(options, self.rng.randint(0, min(3, len(options)))))
-            self.wait()
-            confirm = self.client.post(f"/topics/sessions/{session_id}/vote", name="confirm page",
-                                       data={"csrf_token": token_of(page), "choices": choices})
+            spec = seal_spec.search(page.text or "")
+            if spec is None:
+                raise StopUser()  # not a sealed poll's open vote page: an error page, counted as such
             self.wait()
             # Recorded before it is sent: a ballot in flight when the run ends may have been counted.
-            sent = {"session": session_id, "receipt": None, "choices": [int(c) for c in choices]}
+            sent = {"session": session_id, "receipt": None, "choices": [int(c) for c in choices],
+                    "fingerprint": None}
+            if self.rng.random() < 0.75:  # the page's script: sealed in the browser, confirmed in the page
+                spec = sealing.spec_from_json(json.loads(spec.group(1)))
+                sealed = sealing.seal_ballot(spec, spec.answers_for_options(sent["choices"]))
+                sent["fingerprint"] = sealing.fingerprint(sealed)
+                name = "ballot (sealed by the client)"
+                form = {"csrf_token": token_of(page), "confirmed": "1",
+                        "sealed": json.dumps(sealed, sort_keys=True, separators=(",", ":"))}
+            else:  # no script: the confirmation page, then the choices, sealed by the server
+                confirm = self.client.post(f"/topics/sessions/{session_id}/vote", name="confirm page",
+                                           data={"csrf_token": token_of(page), "choices": choices})
+                self.wait()
+                name = "ballot (plain, sealed by the server)"
+                form = {"csrf_token": token_of(confirm), "choices": choices, "confirmed": "1"}
             cast.append(sent)
-            with self.client.post(f"/topics/sessions/{session_id}/vote", name="ballot (cast)", catch_response=True,
-                                  data={"csrf_token": token_of(confirm), "choices": choices,
-                                        "confirmed": "1"}) as answer:
+            with self.client.post(f"/topics/sessions/{session_id}/vote", name=name, catch_response=True,
+                                  data=form) as answer:
                 found = re.search(r'<code id="receipt">([^<]+)</code>', answer.text or "")
                 if answer.status_code != 200 or not found:
                     answer.failure(f"no receipt ({answer.status_code})")
@@ -178,8 +204,10 @@ def run_load(plan_file: str, out_file: str, host: str, duration: float) -> None:
 
 # --- the province: seeding, servers, checks --------------------------------------------------------------------
 
-def seed(url: str, programmes_n: int, secretaries_n: int) -> dict:
-    """Programmes with their communities, secretaries, sessions and an open topic vote each."""
+def seed(url: str, programmes_n: int, secretaries_n: int) -> tuple[dict, dict]:
+    """Programmes with their communities, secretaries, sessions, a ready drawn term of trustees and an open (sealed)
+    topic vote each. Answers the plan (for the load) and, per poll id, the trustees' term id and (index, user id,
+    secret) for each trustee (kept by this script, for the checks)."""
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -196,9 +224,9 @@ def seed(url: str, programmes_n: int, secretaries_n: int) -> dict:
     app = create_app({"SECRET_KEY": "rush", "SQLALCHEMY_DATABASE_URI": url,
                       "SALON_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
     plan = {"secretaries": [], "bureaus": [], "polls": {}}
+    keys = {}
     now = clock.utcnow()
-    # The rush measures the plain path's fast path: its polls open as before 0013 (bench/harness.py).
-    with app.app_context(), app.test_request_context(), harness.opening_as_before_0013():
+    with app.app_context(), app.test_request_context():
         for p in range(programmes_n):
             programme, bureau = programmes.create_programme(f"压测县{p:03d}沙龙", f"压测县{p:03d}民政局",
                                                             f"rush{p:03d}_bureau", "局", PASSWORD)
@@ -208,6 +236,7 @@ def seed(url: str, programmes_n: int, secretaries_n: int) -> dict:
                 programmes.hand_over_seat(community, bureau, f"rush{p:03d}_sec{i:02d}", f"书记{i + 1}", PASSWORD)
                 communities.append(community)
             schedule.generate(programme, bureau, 3, now=now)
+            term_id, trustees = harness.ready_drawn_term(programme, bureau)  # the key the vote opens with
             # The first session whose vote is still open an hour from now.
             planned = db.session.scalars(select(Session).where(
                 Session.programme_id == programme.id, Session.status == SessionStatus.PLANNED,
@@ -221,11 +250,13 @@ def seed(url: str, programmes_n: int, secretaries_n: int) -> dict:
                                           created_at=now, updated_at=now))
             db.session.flush()
             poll = topics.open_voting(session, programme, bureau, now)
+            assert poll.sealed, "the vote did not open sealed"
             db.session.commit()
+            keys[poll.id] = (term_id, [(index, user, secret) for index, (user, secret) in sorted(trustees.items())])
             plan["bureaus"].append([bureau.username, session.id])
             plan["secretaries"] += [[f"rush{p:03d}_sec{i:02d}", session.id] for i in range(secretaries_n)]
             plan["polls"][str(session.id)] = poll.id
-    return plan
+    return plan, keys
 
 
 def _tally(ballots: list[dict]) -> dict[int, int]:
@@ -236,17 +267,25 @@ def _tally(ballots: list[dict]) -> dict[int, int]:
     return sent
 
 
-def check(url: str, plan: dict, cast: list[dict]) -> list[str]:
-    """Close every poll; turnout, voter records, receipts, the published list and the counters against what the
-    secretaries were shown and sent. A ballot whose answer was lost (the balancer gave up, 502–504, or the run ended
-    while it was in flight) may or may not have been counted: the turnout and each counter must lie between what was answered and what was sent.
-    Returns the mismatches."""
+def check(url: str, plan: dict, keys: dict, cast: list[dict]) -> list[str]:
+    """Close every poll; three of its four trustees decrypt it through the trustees room's services (what their
+    devices' requests call: the decryption request, their factors computed with their secret, the factors
+    posted); then the bulletin board, the turnout and the voter records against what the secretaries were shown
+    and sent. A ballot whose answer was lost (the balancer gave up, 502–504, or the run ended while it was in
+    flight) may or may not have been counted: the turnout and each decrypted count must lie between what was
+    answered and what was sent. Returns the mismatches."""
     from sqlalchemy import func, select
 
     from salon import create_app
+    from salon.accounts.models import User
     from salon.ballots import services as ballots
-    from salon.ballots.models import Counter, Option, Poll, Receipt, VoterRecord
+    from salon.ballots.models import Poll, VoterRecord
     from salon.extensions import db
+    from salon.sealed import board as sealed_board
+    from salon.sealed import client as sealing
+    from salon.sealed.group import SeededNonces
+    from salon.trustees import services as trustees
+    from salon.trustees.models import TrusteeTerm
 
     by_session: dict[str, list[dict]] = {}
     for ballot in cast:
@@ -256,29 +295,45 @@ def check(url: str, plan: dict, cast: list[dict]) -> list[str]:
     with app.app_context(), app.test_request_context():
         for session_id, poll_id in plan["polls"].items():
             mine = by_session.get(session_id, [])
-            voters = db.session.scalar(select(func.count()).select_from(VoterRecord)
-                                       .where(VoterRecord.poll_id == poll_id))
-            receipts = db.session.scalar(select(func.count()).select_from(Receipt).where(Receipt.poll_id == poll_id))
-            counters = dict(db.session.execute(
-                select(Counter.option_id, func.sum(Counter.n)).join(Option, Option.id == Counter.option_id)
-                .where(Counter.poll_id == poll_id, Option.is_blank.is_(False)).group_by(Counter.option_id)).all())
             poll = db.session.get(Poll, poll_id)
+            spec = sealing.spec_from_json(ballots.seal_spec(poll))
             ballots.close_poll(poll, None)
             db.session.commit()
-            published = set(ballots.receipts(poll))
+            term_id, held = keys[poll_id]
+            term = db.session.get(TrusteeTerm, term_id)
+            counted = False
+            for index, user_id, secret in held[:term.threshold]:
+                user = db.session.get(User, user_id)
+                asked = trustees.decryption_request_for(term, user, poll_id)
+                factors = sealed_board.request_factors(asked["request"], index, secret,
+                                                       SeededNonces(f"rush/{poll_id}/{index}"))
+                counted = trustees.decrypt(term, user, poll_id, factors)
+                db.session.commit()
+            poll = db.session.get(Poll, poll_id)
+            board = ballots.board(poll)
+            voters = db.session.scalar(select(func.count()).select_from(VoterRecord)
+                                       .where(VoterRecord.poll_id == poll_id))
             turnout = ballots.turnout(poll_id)
             answered = [b for b in mine if b["receipt"] is not None]
             lost = [b for b in mine if b["receipt"] is None]  # sent; the answer never came back
+            wrong = [b for b in answered if b["fingerprint"] not in (None, b["receipt"])]
             least, most = _tally(answered), _tally(answered + lost)
             shown = {b["receipt"] for b in answered}
-            counted_right = all(least.get(o, 0) <= n <= most.get(o, 0) for o, n in counters.items()) and \
-                all(counters.get(o, 0) >= n for o, n in least.items())
-            if not (turnout == voters == receipts == len(published)) or not shown <= published \
+            if board is None:
+                problems.append(f"poll {poll_id}: not counted after its trustees decrypted ({counted})")
+                continue
+            on_board = {entry["fingerprint"] for entry in board["ballots"]}
+            counts = {oid: n for q, ids in enumerate(spec.option_ids) for oid, n in zip(ids, board["result"][q])
+                      if oid is not None}
+            invalid = sealed_board.verify_board(board)
+            counted_right = all(least.get(o, 0) <= n <= most.get(o, 0) for o, n in counts.items())
+            if invalid or wrong or not (turnout == voters == len(on_board)) or not shown <= on_board \
                     or not len(answered) <= turnout <= len(answered) + len(lost) or not counted_right:
-                problems.append(f"poll {poll_id}: turnout {turnout}, voter records {voters}, receipts {receipts}, "
-                                f"published {len(published)}, answered with a receipt {len(answered)}, answer lost "
-                                f"{len(lost)}, shown ⊆ published {shown <= published}, counters {counters} against "
-                                f"sent {least} (+ lost {most})")
+                problems.append(f"poll {poll_id}: turnout {turnout}, voter records {voters}, on the board "
+                                f"{len(on_board)}, answered with a receipt {len(answered)}, answer lost {len(lost)}, "
+                                f"shown ⊆ board {shown <= on_board}, receipts that are not the fingerprint sent "
+                                f"{len(wrong)}, decrypted {counts} against sent {least} (+ lost {most}), the board's "
+                                f"problems {invalid[:3]}")
     return problems
 
 
@@ -320,7 +375,7 @@ def main() -> int:
         subprocess.run([os.path.join(bench.ROOT, ".venv/bin/salon"), "migrate"], env=env, check=True,
                        capture_output=True)
         started = time.perf_counter()
-        plan = seed(url, args.programmes, args.secretaries)
+        plan, keys = seed(url, args.programmes, args.secretaries)
         print(f"seeded {args.programmes} programmes × {args.secretaries} secretaries, an open topic vote each, in "
               f"{time.perf_counter() - started:.0f} s")
         ports = [bench.free_port(), bench.free_port()]
@@ -362,17 +417,17 @@ def main() -> int:
               f"{sum(1 for b in out['cast'] if not b['receipt'])} sent with the answer lost, "
               f"{out['left']} secretaries never started; "
               f"machine busy {100 * (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1e-9):.0f}%")
-        print(f"{'what':24} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}  target")
+        print(f"{'what':36} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}  target")
         worst_page = worst_ballot = 0.0
         for name in sorted(out["stats"]):
             s = out["stats"][name]
-            ballot = name == "ballot (cast)"
+            ballot = name.startswith("ballot (")
             target = TARGET_BALLOT_P99_MS if ballot else TARGET_PAGE_P99_MS
             if ballot:
                 worst_ballot = max(worst_ballot, s["p99"])
             elif name not in ("log in",):
                 worst_page = max(worst_page, s["p99"])
-            print(f"{name:24} {s['n']:8d} {s['errors']:6d} {s['p50']:7.0f} {s['p99']:7.0f} {s['max']:7.0f}  "
+            print(f"{name:36} {s['n']:8d} {s['errors']:6d} {s['p50']:7.0f} {s['p99']:7.0f} {s['max']:7.0f}  "
                   f"p99 < {target} ms: {'met' if s['p99'] < target else 'NOT met'}")
         for line in out["errors"][:10]:
             print("  error:", line)
@@ -381,9 +436,11 @@ def main() -> int:
               f"({web:.0f} s + {database:.0f} s of CPU)")
         for server in servers:  # the checks close the polls: nothing may be serving
             bench.stop(server)
-        problems = check(url, plan, out["cast"])
-        print(f"check: {len(plan['polls'])} polls closed; turnout = voter records = receipts = published, every "
-              f"receipt shown published, turnout and counters between what was answered and what was sent: "
+        problems = check(url, plan, keys, out["cast"])
+        print(f"check: {len(plan['polls'])} polls closed and decrypted by 3 of their 4 trustees; every board verifies, "
+              f"turnout = voter records = ballots on the board, every receipt shown on the board (a client-sealed "
+              f"ballot's: its fingerprint), turnout and decrypted counts between what was answered and what was "
+              f"sent: "
               f"{'OK in every poll' if not problems else f'MISMATCH in {len(problems)}'}")
         for line in problems[:10]:
             print("  ", line)

@@ -123,7 +123,24 @@ def _replay_refused() -> None:
         db.session.commit()
     except Exception:  # noqa: BLE001 - the refusal's answer stands even if its trace cannot be written
         log.warning("could not record a refused attempt after its request was rolled back", exc_info=True)
+        end_failed_transaction()
+
+
+def end_failed_transaction() -> None:
+    """Roll back what the request did; never raises. On a connection the database has cut, the rollback fails
+    as well: SQLAlchemy then discards that connection and every other one the pool held from before the cut, so
+    the next request connects afresh (that is what makes Salon recover from a database restart on its own). A
+    rollback that fails without SQLAlchemy seeing a disconnect (the server's last message arrived before the
+    socket closed) would fail again when the session is closed, in the error handler or the request's teardown,
+    where nothing can answer 503 any more (a 500 from the WSGI server): the session's connections are then
+    invalidated, discarded without another rollback."""
+    try:
         db.session.rollback()
+    except Exception:  # noqa: BLE001 - whatever failed, the session must be left usable
+        try:
+            db.session.close()
+        except Exception:  # noqa: BLE001
+            db.session.invalidate()
 
 
 def _new_transaction(session, _transaction, _connection) -> None:
@@ -295,5 +312,7 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def rollback_on_error(exc):
+        # An error raised here would escape every handler (the WSGI server answers a bare 500): end the
+        # transaction the way the 503 answer does, which never raises (docs/faults.md).
         if exc is not None:
-            db.session.rollback()
+            end_failed_transaction()

@@ -26,7 +26,9 @@ def _login_account_key() -> str:
 
 
 def _failed(response) -> bool:
-    return response.status_code != 302
+    """A log-in that counts against the limits: refused, not one the database could not answer (503: the
+    password was never checked, docs/faults.md)."""
+    return response.status_code not in (302, 503)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ import psycopg
 from flask import current_app, g, render_template, request
 from sqlalchemy import exc as sql_errors
 
+from salon.database import end_failed_transaction  # noqa: F401 - also salon.errors' own
 from salon.errors.answers import http_message, json_error, wants_json
 from salon.extensions import db, login
 
@@ -26,16 +27,6 @@ def database_unavailable(error: BaseException | None) -> bool:
                           psycopg.OperationalError)):
         return True
     return isinstance(error, sql_errors.DBAPIError) and error.connection_invalidated
-
-
-def end_failed_transaction() -> None:
-    """Roll back what the request did. On a connection the database has cut, the rollback fails as well:
-    SQLAlchemy then discards that connection and every other one the pool held from before the cut, so the
-    next request connects afresh (that is what makes Salon recover from a database restart on its own)."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - whatever failed, the session must be left usable
-        db.session.close()
 
 
 def database_unavailable_answer():

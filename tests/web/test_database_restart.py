@@ -1,19 +1,26 @@
 """PostgreSQL restarted in the middle of a ballot burst (issue 18, docs/faults.md).
 
 The test starts a PostgreSQL cluster of its own (initdb and pg_ctl in a temporary folder, on a free port; never
-the shared server), migrates it, seeds a programme with an open poll and a bearer token per seat (bench/ballots.py
-`seed`), and serves Salon as production does: `waitress-serve --threads=8 --call salon:create_app` in a
-subprocess, configured through SALON_* variables. Clients cast ballots concurrently; part-way through, PostgreSQL
-is stopped (`pg_ctl stop -m fast`, which ends every backend in the middle of whatever it was doing) and started
-again. Then:
+the shared server), migrates it, seeds a programme with a bearer token per seat and a poll opened sealed, as every
+poll opens (SPEC §5.1), with a drawn term of trustees made ready on the server from known nonces
+(bench/harness.py `seed_sealed`), and serves Salon as production does: `waitress-serve --threads=8 --call
+salon:create_app` in a subprocess, configured through SALON_* variables. The ballots are sealed before the burst
+(bench/sealed_voting.py): about three in four by the client with salon/sealed/client.py from the poll's seal spec
+(read through the API), the others sent plain, for the server to seal. Clients cast them concurrently; part-way
+through, PostgreSQL is stopped (`pg_ctl stop -m fast`, which ends every backend in the middle of whatever it was
+doing) and started again. Then:
 
-* every first answer was 201 (with a receipt) or 503 with `Retry-After` and the API's JSON error; never a 500;
+* every first answer was 201 (with a receipt: for a ballot the client sealed, its fingerprint) or 503 with
+  `Retry-After` and the API's JSON error; never a 500;
 * waitress was not restarted, and a ballot sent repeatedly from the moment PostgreSQL accepts connections again
   is counted within RECOVERY_LIMIT seconds (the figure is printed);
-* every ballot that was not answered 201 is sent again and is counted (201: it had not been counted before);
-* after the close, the service's results agree with what the clients were told: turnout = receipts published =
-  ballots answered 201, every receipt handed out is published, and every option's count is the number of
-  201-answered ballots that chose it.
+* every ballot that was not answered 201 is sent again (the same body) and is counted (201: it had not been
+  counted before);
+* after the close, the drawn trustees decrypt through the API, and the bulletin board agrees with what the
+  clients were told: every receipt handed out is on it, ballots on it = turnout = ballots answered 201, every
+  option's decrypted count is the number of 201-answered ballots that chose it, and it verifies
+  (salon.sealed.board.verify_board). The plain poll's blank count is no longer checked: a sealed approval poll
+  shows none (docs/sealed-ballots.md, "Blank answers").
 
 Runs where PostgreSQL's server binaries are installed (Debian's postgresql package: /usr/lib/postgresql/*/bin,
 or SALON_PG_BIN); skipped, saying so, elsewhere, unless SALON_REQUIRE_CLUSTER=1 (CI), when it fails instead.
@@ -136,10 +143,10 @@ class Answer:
     content_type: str | None
 
 
-def _post_ballot(port: int, poll_id: int, token: str, choices: list[int], conn=None):
+def _post_ballot(port: int, poll_id: int, token: str, body: str, conn=None):
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("POST", f"/api/v1/polls/{poll_id}/ballot", body=json.dumps({"choices": choices}),
+        conn.request("POST", f"/api/v1/polls/{poll_id}/ballot", body=body,
                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         response = conn.getresponse()
         answer = Answer(response.status, response.read(), response.getheader("Retry-After"),
@@ -157,7 +164,8 @@ def _post_ballot(port: int, poll_id: int, token: str, choices: list[int], conn=N
 class Ledger:
     """What the clients were told."""
     lock: threading.Lock = field(default_factory=threading.Lock)
-    receipts: dict = field(default_factory=dict)  # token -> receipt code (201)
+    plan: dict = field(default_factory=dict)  # token -> the Ballot sent (bench/sealed_voting.py)
+    receipts: dict = field(default_factory=dict)  # token -> receipt, the ballot's fingerprint (201)
     failed: dict = field(default_factory=dict)  # token -> first answer that was not 201
     statuses: dict = field(default_factory=dict)
     bad: list = field(default_factory=list)  # answers that break the contract: 500, no Retry-After, not JSON
@@ -168,8 +176,11 @@ class Ledger:
             self.answered += 1
             self.statuses[answer.status] = self.statuses.get(answer.status, 0) + 1
             if answer.status == 201:
-                self.receipts[token] = json.loads(answer.body)["receipt"]
+                self.receipts[token] = receipt = json.loads(answer.body)["receipt"]
                 self.failed.pop(token, None)
+                problem = sealed_voting.receipt_problem(self.plan[token], receipt) if token in self.plan else None
+                if problem:
+                    self.bad.append(problem)
                 return
             self.failed.setdefault(token, answer)
             problem = _contract_problem(answer)
@@ -192,13 +203,17 @@ def _contract_problem(answer: Answer) -> str | None:
     return None
 
 
-def _seed(url: str) -> tuple[int, list[int], list[str]]:
+def _bench_modules():
     sys.path.insert(0, os.path.join(ROOT, "bench"))
     try:
-        import ballots as bench
+        import harness
+        import sealed_voting
     finally:
         sys.path.remove(os.path.join(ROOT, "bench"))
-    return bench.seed(url, SEATS, OPTIONS)
+    return harness, sealed_voting
+
+
+harness, sealed_voting = _bench_modules()
 
 
 def _serve(url: str, instance: str, log) -> tuple[subprocess.Popen, int]:
@@ -225,8 +240,8 @@ def _wait_for(server: subprocess.Popen, port: int) -> None:
             time.sleep(0.1)
 
 
-def _results(url: str, poll_id: int):
-    """Close the poll through the ballot service and read its published results and receipts."""
+def _close(url: str, poll_id: int) -> int:
+    """Close the poll through the ballot service (as the close's timer does); answers the turnout."""
     from salon import create_app
     from salon.ballots import services as ballots
     from salon.ballots.models import Poll
@@ -237,15 +252,13 @@ def _results(url: str, poll_id: int):
         poll = db.session.get(Poll, poll_id)
         ballots.close_poll(poll, None)
         db.session.commit()
-        poll = db.session.get(Poll, poll_id)
-        results, receipts = ballots.results(poll), ballots.receipts(poll)
+        turnout = ballots.turnout(poll_id)
         db.session.remove()
         db.engine.dispose()
-    return results, receipts
+    return turnout
 
 
-def _restart_and_probe(cluster: PrivateCluster, port: int, poll_id: int, token: str, choices: list[int],
-                       ledger: Ledger) -> tuple[float, float, list[Answer]]:
+def _restart_and_probe(cluster: PrivateCluster, port: int, poll_id: int, token: str, ledger: Ledger) -> tuple[float, float, list[Answer]]:
     """Stop PostgreSQL (fast), start it, and from the moment it accepts connections send one voter's ballot
     every 50 ms until it is counted. Answers how long PostgreSQL was down, the recovery time (from accepting
     connections to the ballot counted), and the probe's answers."""
@@ -258,7 +271,7 @@ def _restart_and_probe(cluster: PrivateCluster, port: int, poll_id: int, token: 
     up_at = time.monotonic()
     probes = []
     while True:
-        answer, _conn = _post_ballot(port, poll_id, token, choices)
+        answer, _conn = _post_ballot(port, poll_id, token, ledger.plan[token].body)
         probes.append(answer)
         ledger.note(token, answer)
         if answer.status == 201:
@@ -286,16 +299,20 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
         subprocess.run([sys.executable, "-m", "salon", "migrate"], env=env, cwd=ROOT, check=True,
                        capture_output=True, timeout=120)
         phases["migrate"] = time.monotonic() - started - sum(phases.values())
-        poll_id, option_ids, tokens = _seed(cluster.url)
+        seeded = harness.seed_sealed(cluster.url, SEATS, OPTIONS)
+        poll_id, option_ids, tokens = seeded.poll_id, seeded.option_ids, seeded.tokens
         phases["seed"] = time.monotonic() - started - sum(phases.values())
-        rng = random.Random(18)
-        plan = {t: rng.sample(option_ids, rng.randint(0, 3)) for t in tokens}
-        burst_probe, quiet_probe, tokens = tokens[0], tokens[1], tokens[2:]
         _wait_for(server, port)
         phases["waitress"] = time.monotonic() - started - sum(phases.values())
+        # Every ballot sealed (or, for about one in four, left plain for the server to seal) before the burst.
+        rng = random.Random(18)
+        spec = sealed_voting.seal_spec(port, poll_id, tokens[0])
+        ledger = Ledger(plan=sealed_voting.seal_ahead(spec, {t: rng.sample(option_ids, rng.randint(0, 3))
+                                                             for t in tokens}))
+        phases["sealing"] = time.monotonic() - started - sum(phases.values())
         set_up = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
+        burst_probe, quiet_probe, tokens = tokens[0], tokens[1], tokens[2:]
 
-        ledger = Ledger()
         work: queue.SimpleQueue = queue.SimpleQueue()
         for token in tokens:
             work.put(token)
@@ -308,7 +325,7 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
                     token = work.get_nowait()
                 except queue.Empty:
                     return
-                answer, conn = _post_ballot(port, poll_id, token, plan[token], conn)
+                answer, conn = _post_ballot(port, poll_id, token, ledger.plan[token].body, conn)
                 ledger.note(token, answer)
                 if ledger.answered >= RESTART_AFTER:
                     restart_due.set()
@@ -320,7 +337,7 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
         for thread in clients:
             thread.start()
         assert restart_due.wait(60), "the burst did not get going"
-        down_for, recovery, probes = _restart_and_probe(cluster, port, poll_id, burst_probe, plan[burst_probe], ledger)
+        down_for, recovery, probes = _restart_and_probe(cluster, port, poll_id, burst_probe, ledger)
         for thread in clients:
             thread.join(120)
         first_answers = dict(ledger.statuses)
@@ -329,16 +346,20 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
         unanswered = list(ledger.failed)
         again = {}
         for token in unanswered:
-            answer, _conn = _post_ballot(port, poll_id, token, plan[token])
+            answer, _conn = _post_ballot(port, poll_id, token, ledger.plan[token].body)
             again[token] = answer.status
             ledger.note(token, answer)
         # A restart while nobody votes: every pooled connection is now one the restart closed, and the idle
         # check (SALON_DB_IDLE_CHECK_SECONDS, 10 s) has not come due for them.
         quiet_down_for, quiet_recovery, quiet_probes = _restart_and_probe(cluster, port, poll_id, quiet_probe,
-                                                                          plan[quiet_probe], ledger)
+                                                                          ledger)
         assert server.poll() is None, "waitress stopped"
-        results, published = _results(cluster.url, poll_id)
-        print(f"\nPostgreSQL restart mid-burst: {len(tokens) + 2} ballots, {CLIENTS} clients; first answers "
+        turnout = _close(cluster.url, poll_id)
+        decrypted = sealed_voting.trustees_decrypt(port, seeded.term_id, poll_id, seeded.trustees)
+        status, board = sealed_voting.api(port, "GET", f"/polls/{poll_id}/board", tokens[0])
+        by = {who: sum(1 for b in board.get("ballots", ()) if b["sealed_by"] == who) for who in ("voter", "server")}
+        print(f"\nPostgreSQL restart mid-burst: {len(tokens) + 2} sealed ballots (sealed by the client {by['voter']}, "
+              f"by the server {by['server']}), {CLIENTS} clients; first answers "
               f"{first_answers}; PostgreSQL down {down_for:.2f} s; first ballot counted {recovery:.2f} s after it "
               f"accepted connections again ({len(probes)} tries: {[a.status for a in probes]}). "
               f"Restarted again with no traffic: down {quiet_down_for:.2f} s, first ballot counted "
@@ -346,15 +367,17 @@ def test_postgresql_restarted_in_the_middle_of_a_ballot_burst(tmp_path):
               f"{time.monotonic() - started:.1f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
         assert ledger.bad == [], ledger.bad[:5]
+        assert server.poll() is None, "waitress stopped"
         assert first_answers.get(503, 0) > 0, "the restart missed the burst: no ballot was refused"
         assert {t: s for t, s in again.items() if s != 201} == {}, "a refused ballot could not be cast again"
         assert ledger.failed == {}
         counted = set(ledger.receipts)
         assert counted == {burst_probe, quiet_probe, *tokens}
-        assert results.turnout == len(counted) == len(published)
-        assert set(published) == set(ledger.receipts.values())
-        assert results.counts == {o: sum(o in plan[t] for t in counted) for o in option_ids}
-        assert sum(results.blanks.values()) == sum(not plan[t] for t in counted)
+        assert decrypted == [False, False, True], "three of the four trustees decrypt (k = 3)"
+        assert status == 200, board
+        assert sealed_voting.board_problems(board, spec, option_ids, {t: ledger.plan[t] for t in counted},
+                                            ledger.receipts, turnout) == []
+        assert {b["sealed_by"] for b in board["ballots"]} == {"voter", "server"}
     finally:
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
