@@ -1,17 +1,20 @@
-"""Benchmark: Salon's ballot against a floor, interleaved in the same run (a script, not a test).
+"""Benchmark: Salon's sealed ballot against a floor, interleaved in the same run (a script, not a test).
 
 Creates two PostgreSQL databases: one migrated for Salon and seeded with one programme of SEATS seats (each
-with a bearer token) and an open approval poll, and one for the floor (bench/floor.py: a minimal Flask +
-psycopg endpoint that reads the token and the body, inserts the voter, adds one to the chosen counters and
-commits). Both are served at once by the same WSGI server with the same settings, on two ports. Then, over
+with a bearer token), a drawn term of trustees made ready from known nonces and an open sealed approval poll
+(bench/harness.py `seed_sealed`), and one for the floor (bench/floor.py: a minimal Flask + psycopg endpoint that
+reads the token and the body, checks the sealed ballot's proofs with the same cryptography, inserts the voter, the
+ciphertexts and the ballot, and commits). Every ballot is sealed beforehand by the client (bench/sealed_voting.py,
+salon/sealed/client.py: the voter's cost, not the server's) and the same sealed bodies go to both sides. Both are served at once by the same WSGI server with the same settings, on two ports. Then, over
 ROUNDS rounds, CLIENTS keep-alive clients cast SEATS/ROUNDS ballots on one and then the other (the order
 alternates by round), and for each the benchmark prints ballots/s, p50, p99, and the CPU milliseconds per
 ballot used by the web server processes and by the database's backends (read from /proc), with the machine's
 load average beside each round. The summary gives the ratios Salon ÷ floor (the figure to track: absolute
 figures on a shared machine are noise) against the targets of issue 10, and what PostgreSQL counted per
-ballot (commits, new connections). Afterwards it checks turnout == voter records == receipts == the published
-list and that every counter sums to what was sent (and the floor's voters and counters too), and drops both
-databases.
+ballot (commits, new connections). Afterwards it closes the poll, three trustees decrypt through the API, and it
+checks the bulletin board against what was sent (every receipt on it, turnout = ballots, each decrypted count,
+the board verifies) and the floor's voters and ballots, and drops both databases. (Before migration 0016 the
+ballot was plain, counted on counter shards by a one-statement fast path, against a plain floor: bench/README.md.)
 
     .venv/bin/python bench/ballots.py [--seats 6000] [--rounds 4] [--clients 32]
                                       [--server gthread|gevent|waitress] [--workers 4] [--threads 8]
@@ -31,11 +34,11 @@ import sys
 import threading
 import time
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from harness import (ADMIN_URL, ROOT, backend_cpu, cpu_seconds, create_database, drop_database, free_port, load,
-                     seed, server_pids, stop, wait_for_port)
+                     seed_sealed, server_pids, stop, wait_for_port)
 
 
 def run_clients(port: int, clients: int, make_request, stop) -> tuple[list[float], int]:
@@ -131,7 +134,7 @@ def database_counts(url: str) -> tuple[int, int]:
 class Side:
     """One endpoint under test (Salon or the floor) and what was measured on it, round by round."""
 
-    def __init__(self, name: str, server, port: int, url: str, ballots: list[tuple[str, list[int]]], path: str):
+    def __init__(self, name: str, server, port: int, url: str, ballots: list[tuple[str, str]], path: str):
         self.name, self.server, self.port, self.url, self.path = name, server, port, url, path
         self.pending = list(ballots)
         self.rounds: list[dict] = []
@@ -148,10 +151,10 @@ class Side:
 
         def next_ballot():
             try:
-                token, choice = batch.get_nowait()
+                token, body = batch.get_nowait()
             except queue.Empty:
                 return None
-            return ("POST", self.path, json.dumps({"choices": choice}),
+            return ("POST", self.path, body,
                     {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, 201)
 
         pids = server_pids(self.server)
@@ -196,25 +199,33 @@ def compare(args) -> None:
                    FLOOR_DATABASE_URL=floor_url, PYTHONPATH=ROOT)
         subprocess.run([os.path.join(ROOT, ".venv/bin/salon"), "migrate"], env=env, check=True, capture_output=True)
         t0 = time.perf_counter()
-        poll_id, option_ids, tokens = seed(salon_url, args.seats, args.options)
+        seeded = seed_sealed(salon_url, args.seats, args.options)
+        poll_id, option_ids, tokens = seeded.poll_id, seeded.option_ids, seeded.tokens
         sys.path.insert(0, os.path.join(ROOT, "bench"))
         import floor
+        import sealed_voting
 
-        floor.prepare(floor_url, option_ids)
-        print(f"seeded {args.seats} seats and an open poll in {time.perf_counter() - t0:.1f}s; "
-              f"server: {server_settings(args)}; {args.clients} clients; machine load {load()}")
+        floor.prepare(floor_url)
         salon_server, salon_port = start_server(args, "salon:create_app()", env)
         servers.append(salon_server)
+        spec_json = sealed_voting.api(salon_port, "GET", f"/polls/{poll_id}", tokens[0])[1]
+        spec = sealed_voting.client.spec_from_json(spec_json)
+        env["FLOOR_SEAL_SPEC"] = json.dumps(spec_json["sealed"])
         floor_server, floor_port = start_server(args, "bench.floor:app", env)
         servers.append(floor_server)
 
         rng = random.Random(1)
-        plan = [(token, rng.sample(option_ids, rng.randint(0, 3))) for token in tokens]
+        chosen = {token: rng.sample(option_ids, rng.randint(0, 3)) for token in tokens}
+        t1 = time.perf_counter()
+        sealed = sealed_voting.seal_ahead(spec, chosen, server_share=0.0)
+        print(f"seeded {args.seats} seats and an open sealed poll in {t1 - t0:.1f}s, sealed the ballots in "
+              f"{time.perf_counter() - t1:.1f}s; server: {server_settings(args)}; {args.clients} clients; "
+              f"machine load {load()}")
+        plan = [(token, sealed[token].body) for token in tokens]
         # Seats vote in no particular order, as in a county (and as the floor's voters, keyed by a hash): in
         # seat order every insert would land on the same last page of ballot_voters' primary key.
         rng.shuffle(plan)
-        sent = {oid: sum(oid in choice for _t, choice in plan) for oid in option_ids}
-        floor_plan = [("floor_" + secrets.token_urlsafe(24), choice) for _t, choice in plan]
+        floor_plan = [("floor_" + secrets.token_urlsafe(24), body) for _t, body in plan]
         salon = Side("salon", salon_server, salon_port, salon_url, plan, f"/api/v1/polls/{poll_id}/ballot")
         bare = Side("floor", floor_server, floor_port, floor_url, floor_plan, "/ballot")
 
@@ -268,11 +279,12 @@ def compare(args) -> None:
         best = max(m['rate'] for m in salon.rounds)
         print(f"  Salon's best round: {best:,.0f} ballots/s = {best / 1000:.2f} of the 1,000 ballots/s aim; "
               f"p99 at {args.clients} clients {pct(salon.latencies, 0.99):.0f} ms (target < 100 ms on a quiet machine)")
-        ok = check(salon_url, poll_id, sent, len(plan))
-        voters, counts = floor.totals(floor_url)
-        floor_ok = voters == len(plan) and counts == sent
-        print(f"check floor: voters {voters}, counters match what was sent: {counts == sent} -> "
-              f"{'OK' if floor_ok else 'MISMATCH'}")
+        salon_server, salon_port = start_server(args, "salon:create_app()", env)  # for the trustees' decryption
+        servers.append(salon_server)
+        ok = check(salon_url, salon_port, seeded, spec, sealed)
+        voters, stored = floor.totals(floor_url)
+        floor_ok = voters == stored == len(plan)
+        print(f"check floor: voters {voters}, ballots {stored} -> {'OK' if floor_ok else 'MISMATCH'}")
         if not (ok and floor_ok):
             sys.exit(1)
     finally:
@@ -303,31 +315,33 @@ def main() -> None:
         sys.exit(cluster.main(args))
     compare(args)
 
-def check(url: str, poll_id: int, sent: dict[int, int], expected: int) -> bool:
+def check(url: str, port: int, seeded, spec, sealed: dict) -> bool:
+    """Close the poll; three trustees decrypt through the API (bench/sealed_voting.py); the board against what was
+    sent: every ballot answered 201 with its fingerprint as receipt, so all of them are counted."""
+    import sealed_voting
+
     from salon import create_app
     from salon.ballots import services as ballots
-    from salon.ballots.models import Counter, Option, Poll, Receipt, VoterRecord
+    from salon.ballots.models import Poll
     from salon.extensions import db
 
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context(), app.test_request_context():
-        voters = db.session.scalar(select(func.count()).select_from(VoterRecord).where(VoterRecord.poll_id == poll_id))
-        receipts = db.session.scalar(select(func.count()).select_from(Receipt).where(Receipt.poll_id == poll_id))
-        # Each option's count is the sum of its counter shards (see salon.ballots.models.Counter).
-        counters = dict(db.session.execute(select(Counter.option_id, func.sum(Counter.n))
-                                           .join(Option, Option.id == Counter.option_id)
-                                           .where(Counter.poll_id == poll_id, Option.is_blank.is_(False))
-                                           .group_by(Counter.option_id)).all())
-        blank = db.session.scalar(select(func.sum(Counter.n)).join(Option, Option.id == Counter.option_id)
-                                  .where(Counter.poll_id == poll_id, Option.is_blank.is_(True)))
-        poll = db.session.get(Poll, poll_id)
-        ballots.close_poll(poll, None)
+        ballots.close_poll(db.session.get(Poll, seeded.poll_id), None)
         db.session.commit()
-        published = ballots.receipts(poll)
-    ok = voters == receipts == expected == len(published) and counters == sent
-    print(f"check: turnout {voters}, voter records {voters}, receipts {receipts}, published {len(published)}, "
-          f"counters match what was sent: {counters == sent}, blank ballots {blank} -> {'OK' if ok else 'MISMATCH'}")
-    return ok
+    counted = sealed_voting.trustees_decrypt(port, seeded.term_id, seeded.poll_id, seeded.trustees)
+    with app.app_context(), app.test_request_context():
+        poll = db.session.get(Poll, seeded.poll_id)
+        board = ballots.board(poll)
+        turnout = ballots.turnout(poll.id)
+    receipts = {token: ballot.fingerprint for token, ballot in sealed.items()}
+    problems = sealed_voting.board_problems(board, spec, seeded.option_ids, sealed, receipts, turnout)
+    blank = sum(1 for ballot in sealed.values() if not ballot.choices)
+    print(f"check: trustees counted {counted[-1] if counted else False}; turnout {turnout}, ballots on the board "
+          f"{len(board['ballots'])}, blank ballots sent {blank} -> {'OK' if not problems else 'MISMATCH'}")
+    for problem in problems:
+        print(f"  {problem}")
+    return not problems
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """What the benchmarks share (bench/ballots.py, cluster.py, rush.py, pages_wrk.py): a scratch PostgreSQL
-database, a seeded programme with an open poll (plain as before migration 0013, or sealed with a drawn term of
-trustees whose secrets the script holds), free ports, servers' and the database's CPU from /proc, the load
+database, a seeded programme with an open sealed poll (a drawn term of trustees whose secrets the script holds), free ports, servers' and the database's CPU from /proc, the load
 average. Its own module so that the scripts import it, not each other."""
 from __future__ import annotations
 
@@ -44,19 +43,12 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def seed(url: str, seats: int, options: int) -> tuple[int, list[int], list[str]]:
-    """Bulk-insert communities, seats, secretaries and tokens; open a poll as before migration 0013 (plain: the
-    plain path's figures). Returns (poll, options, tokens)."""
-    seeded = _seed(url, seats, options, sealed=False)
-    return seeded.poll_id, seeded.option_ids, seeded.tokens
-
-
 def seed_sealed(url: str, seats: int, options: int) -> "Seeded":
-    """The same programme, its poll opened sealed (as every poll opens now, SPEC §5.1) with a drawn term of
-    trustees made ready on the server from known nonces, as the demo does (salon.trustees.demo.make_ready): the
-    bureau is trustee 1, three secretaries drawn by lot are trustees 2–4, k = 3. Their secrets and the drawn
+    """Bulk-insert communities, seats, secretaries and tokens; open a poll sealed (as every poll opens, SPEC §5.1)
+    with a drawn term of trustees made ready on the server from known nonces, as the demo does
+    (salon.trustees.demo.make_ready): the bureau is trustee 1, three secretaries drawn by lot are trustees 2–4, k = 3. Their secrets and the drawn
     secretaries' tokens come back, so that they can decrypt through the API (bench/sealed_voting.py)."""
-    return _seed(url, seats, options, sealed=True)
+    return _seed(url, seats, options)
 
 
 @dataclass
@@ -64,11 +56,11 @@ class Seeded:
     poll_id: int
     option_ids: list[int]
     tokens: list[str]  # one per seat, in seat order
-    term_id: int | None = None  # the trustees' term (sealed only)
-    trustees: list = field(default_factory=list)  # (index, bearer token or None, secret), sealed only
+    term_id: int | None = None  # the trustees' term
+    trustees: list = field(default_factory=list)  # (index, bearer token or None, secret)
 
 
-def _seed(url: str, seats: int, options: int, sealed: bool) -> Seeded:
+def _seed(url: str, seats: int, options: int) -> Seeded:
     from salon import create_app
     from salon.accounts.models import ApiToken, Role, User
     from salon.ballots import services as ballots
@@ -103,20 +95,16 @@ def _seed(url: str, seats: int, options: int, sealed: bool) -> Seeded:
         from salon import clock
 
         seeded = Seeded(0, [], tokens)
-        if sealed:
-            seeded.term_id, by_user = ready_drawn_term(programme, bureau)
-            token_of = dict(zip(user_ids, tokens))
-            seeded.trustees = [(index, token_of.get(user_id), secret)
-                               for index, (user_id, secret) in sorted(by_user.items())]
+        seeded.term_id, by_user = ready_drawn_term(programme, bureau)
+        token_of = dict(zip(user_ids, tokens))
+        seeded.trustees = [(index, token_of.get(user_id), secret)
+                           for index, (user_id, secret) in sorted(by_user.items())]
         poll = ballots.create_poll(pid, "topic", "压测投票", closes_at=clock.utcnow() + timedelta(days=1),
                                    opens_at=clock.utcnow(), min_published=3)
         question = ballots.add_question(poll, "Q", rules.APPROVAL, 3)
         seeded.option_ids = [ballots.add_option(question, f"议题{i}", ref_id=i).id for i in range(options)]
-        if sealed:
-            ballots.open_poll(poll, list(seat_ids), bureau)  # takes the drawn term's key (trustees.services.key_for)
-            assert poll.sealed, "the poll did not open sealed"
-        else:
-            open_as_before_0013(poll, list(seat_ids), bureau)  # the plain path's fast path is what these measure
+        ballots.open_poll(poll, list(seat_ids), bureau)  # takes the drawn term's key (trustees.services.key_for)
+        assert poll.sealed, "the poll did not open sealed"
         db.session.commit()
         seeded.poll_id = poll.id
         return seeded
@@ -148,50 +136,6 @@ def ready_drawn_term(programme, bureau) -> tuple[int, dict[int, tuple[int, int]]
             current_app.extensions.pop(trustees_demo.SECRETS, None)
     users = {t.index: t.user_id for t in term.active}
     return term.id, {index: (users[index], secret) for index, secret in held.items()}
-
-
-# --- polls opened plain, as versions before migration 0013 opened them ------------------------------------------
-# No poll opens plain any more (SPEC §5.1; docs/secrecy.md, "No plain polls"), but one opened by an earlier version
-# and still open at the upgrade takes the plain path (counter shards, receipt codes, the fast path, the scrub). The
-# benchmarks of that path (ballots.py, scrub.py, secrecy_log.py) and its tests (tests/legacy_polls.py) open their
-# polls this way: exactly the rows the old `open_poll` wrote. The load and fault checks (cluster.py, rush.py and
-# the tests that use them) open theirs sealed, as every poll opens now (`seed_sealed`, `ready_drawn_term`).
-COUNTER_SHARDS = 16  # what the old versions gave every option while its poll was open
-
-
-def open_as_before_0013(poll, seat_ids, actor=None, now=None, key=None):
-    from salon import clock
-    from salon.audit import services as audit
-    from salon.ballots.models import Counter, EligibleSeat, Option, PollState
-    from salon.database import lock_poll, lock_programme
-    from salon.errors import Conflict
-    from salon.extensions import db
-
-    lock_programme(poll.programme_id)
-    lock_poll(poll.id, shared=False)
-    now = now or clock.utcnow()
-    db.session.refresh(poll, with_for_update=True)
-    if poll.state != PollState.DRAFT:
-        raise Conflict("Only a poll that has not opened yet can open.", "state")
-    option_ids = db.session.scalars(select(Option.id).where(Option.poll_id == poll.id)).all()
-    seat_ids = sorted(set(seat_ids))
-    db.session.execute(insert(Counter), [
-        {"option_id": oid, "shard": shard, "programme_id": poll.programme_id, "poll_id": poll.id, "n": 0}
-        for oid in sorted(option_ids) for shard in range(COUNTER_SHARDS)])
-    if seat_ids:
-        db.session.execute(insert(EligibleSeat), [
-            {"poll_id": poll.id, "seat_id": sid, "programme_id": poll.programme_id} for sid in seat_ids])
-    poll.state = PollState.OPEN
-    poll.opened_at = now
-    poll.seal = secrets.token_hex(16)
-    poll.counter_shards = COUNTER_SHARDS
-    if poll.opens_at is None or poll.opens_at > now:
-        poll.opens_at = now
-    poll.eligible_count = len(seat_ids)
-    db.session.flush()
-    audit.record(poll.programme_id, actor, "poll.open", poll, kind=poll.kind, eligible=len(seat_ids))
-    return poll
-
 
 
 TICK = os.sysconf("SC_CLK_TCK")

@@ -1,7 +1,7 @@
 """Benchmark: sealed ballots on PostgreSQL through the ballot engine (issue 17) — a script, not a test.
 
 bench/sealed.py times the cryptography alone; this one times `salon.ballots.services` end to end on a scratch
-PostgreSQL database (created, migrated and dropped here, as bench/ballots.py and bench/scrub.py do):
+PostgreSQL database (created, migrated and dropped here, as bench/ballots.py does):
 
 (1) the server's CPU per sealed ballot, store included: `cast(poll, seat, None, programme, sealed=ballot)` and its
     commit, `time.process_time` of this (Python) process per ballot, for a topic poll of 30 nominations (K = 3,
@@ -12,9 +12,8 @@ PostgreSQL database (created, migrated and dropped here, as bench/ballots.py and
     and CPU (this process, and the database's backends), first with an empty history, then after filling the
     ballot tables with synthetic history of other programmes (bulk INSERT … SELECT generate_series: realistic
     row sizes, not valid crypto — a few real sealed ballots' JSON reused under distinct synthetic fingerprints
-    and alphas), at two sizes; and a plain poll of BALLOTS ballots closed at each size (its close rewrites the
-    poll's rows and its after-commit step VACUUM FULLs ballot_voters, ballot_receipts and ballot_counters, whose
-    size the history sets). Target ≤ 1 s for the sealed close, whatever the history.
+    and alphas), at two sizes. Target ≤ 1 s for the sealed close, whatever the history. (The plain close this
+    replaced, with its after-commit VACUUM FULL of the ballot tables, took 5.0 s at the full size: bench/README.md.)
 
 History shape: PROGRAMMES programmes × YEARS years × PER_YEAR closed sealed topic polls of 30 nominations, each
 with its eligible seats and voter rows (VOTERS per poll), its 30 zero counters, its key row (record and tally
@@ -170,7 +169,7 @@ class Bench:
         return cpu, wall, backend
 
     def close(self, poll) -> dict:
-        """close_poll + flush, then the commit (a plain poll's after-commit scrub runs inside it)."""
+        """close_poll + flush, then the commit."""
         from salon.accounts.models import User
         from salon.ballots import services as ballots
         from salon.extensions import db
@@ -185,19 +184,8 @@ class Bench:
         db.session.commit()
         c2, w2 = time.process_time(), time.perf_counter()
         backend = db_cpu_ms(before, backend_cpu(self.url))
-        pending = ballots.scrub_pending(db.engine, wait=0)
         return {"close_wall": 1000 * (w1 - w0), "close_cpu": 1000 * (c1 - c0), "commit_wall": 1000 * (w2 - w1),
-                "commit_cpu": 1000 * (c2 - c1), "db_cpu": backend, "scrubbed": pending}
-
-
-def plain_choices(poll, count: int) -> list[list[int]]:
-    from salon.ballots.models import Option
-    from salon.extensions import db
-
-    options = db.session.scalars(select(Option.id).where(Option.poll_id == poll.id, Option.is_blank.is_(False))
-                                 .order_by(Option.position)).all()
-    return [[options[o] for o in sorted({i % 30, (i * 7 + 3) % 30, (i * 13 + 5) % 30})][: i % 4]
-            for i in range(count)]
+                "commit_cpu": 1000 * (c2 - c1), "db_cpu": backend}
 
 
 def fill_history(db, sample_ballots: list[str], key_row: dict, programmes: int, polls_per_programme: int,
@@ -221,8 +209,8 @@ def fill_history(db, sample_ballots: list[str], key_row: dict, programmes: int, 
               "ballots": sample_ballots, "voters": voters, "sealed": sealed}
     conn.execute(text(
         "INSERT INTO ballot_polls (programme_id, kind, title, state, opens_at, closes_at, opened_at, closed_at,"
-        " min_published, eligible_count, counter_shards, sealed, seal, created_at)"
-        " SELECT p.id, 'topic', :tag || ' ' || g, 'CLOSED', now(), now(), now(), now(), 3, :voters, 1, true,"
+        " min_published, eligible_count, sealed, seal, created_at)"
+        " SELECT p.id, 'topic', :tag || ' ' || g, 'CLOSED', now(), now(), now(), now(), 3, :voters, true,"
         " md5(p.id || ':' || g), now()"
         " FROM programmes p, generate_series(1, :n) g WHERE p.name LIKE 'history %' ORDER BY p.id, g"), params)
     new = "SELECT id, programme_id FROM ballot_polls WHERE title LIKE :tag || ' %'"
@@ -277,8 +265,7 @@ def sizes(db) -> str:
 def describe_close(what: str, m: dict) -> str:
     return (f"    {what}: close_poll + flush {m['close_wall']:.0f} ms wall / {m['close_cpu']:.0f} ms CPU (Python); "
             f"commit {m['commit_wall']:.0f} ms wall / {m['commit_cpu']:.0f} ms CPU; the database's backends "
-            f"{m['db_cpu']:.0f} ms CPU; total wall {m['close_wall'] + m['commit_wall']:.0f} ms; nothing left to "
-            f"scrub: {m['scrubbed']} [load {load()}]")
+            f"{m['db_cpu']:.0f} ms CPU; total wall {m['close_wall'] + m['commit_wall']:.0f} ms [load {load()}]")
 
 
 def main() -> None:
@@ -330,9 +317,7 @@ def main() -> None:
 
             # (2) the close, empty history
             closes = []
-            plain = bench.open("topic", sealed=False)
-            bench.cast_all(plain, plain_choices(plain, args.ballots), False)
-            closes.append(("no history", bench.close(topic), bench.close(plain), sizes(db)))
+            closes.append(("no history", bench.close(topic), sizes(db)))
             key = db.session.get(SealedKey, topic.id)
             key_row = {"record": key.record, "trustees": key.trustees, "tally": key.tally}
             total_polls = args.years * args.per_year
@@ -346,14 +331,11 @@ def main() -> None:
                 print(f"    built {label} in {built:.0f} s [load {load()}]")
                 poll = bench.open("topic", sealed=True)
                 bench.cast_all(poll, bench.seal_ballots(poll, args.ballots), True)
-                plain = bench.open("topic", sealed=False)
-                bench.cast_all(plain, plain_choices(plain, args.ballots), False)
-                closes.append((label, bench.close(poll), bench.close(plain), sizes(db)))
+                closes.append((label, bench.close(poll), sizes(db)))
             print(f"(2) the close of a poll of {args.ballots} ballots (30 nominations), by history:")
-            for label, sealed_close, plain_close, table_sizes in closes:
+            for label, sealed_close, table_sizes in closes:
                 print(f"  {label}: {table_sizes}")
                 print(describe_close("sealed", sealed_close))
-                print(describe_close("plain (rewrite + after-commit VACUUM FULL)", plain_close))
             print("targets (issue 17):")
             topic_cpu = results["topic poll, 30 nominations (K = 3)"]
             print(f"  server CPU per 30-option sealed ballot, store included ≤ {TARGET_CAST_MS} ms: "

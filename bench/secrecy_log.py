@@ -2,9 +2,10 @@
 
 Point it at a PostgreSQL server of your own whose log you can read and whose logging you set (never the shared
 one): e.g. a throw-away cluster started with `-c log_statement=all -c log_min_duration_statement=0`. It creates
-a database, migrates it, opens an approval poll for three seats, casts two ballots through the API (the first takes the regular path, the second the fast path), then searches
-the log written meanwhile for each ballot's receipt code, its seat's token hash and the chosen option ids as
-the statement sends them, and prints what it found, as the app's role (superuser: the app sets
+a database, migrates it, opens a sealed approval poll for three seats (a throw-away trustees' key), casts two ballots
+through the API — the first as plain choices, which the server seals, the second sealed by the client
+(salon.sealed.client) — then searches the log written meanwhile for each ballot's receipt (its fingerprint), its
+seat's token hash and the chosen option ids as a plain cast sends them, and prints what it found, as the app's role (superuser: the app sets
 log_parameter_max_length = 0 on its connections) and, with --role, as a role that is not a superuser.
 It also prints `salon check-secrecy`'s findings for that server.
 
@@ -27,7 +28,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run(admin_url: str, log_path: str, role: str | None) -> None:
-    from bench.harness import open_as_before_0013  # the log of a plain cast: the path of polls opened before 0013
     from salon import clock, create_app
     from salon.accounts import services as accounts
     from salon import secrecy
@@ -35,6 +35,8 @@ def run(admin_url: str, log_path: str, role: str | None) -> None:
     from salon.extensions import db
     from salon.programmes import services as programmes
     from salon.rules import ballots as rules
+    from salon.sealed import board, client as sealing_client, threshold
+    from salon.sealed.group import RandomNonces
 
     name = f"salon_secrecy_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -50,6 +52,10 @@ def run(admin_url: str, log_path: str, role: str | None) -> None:
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
                           "SECRET_KEY": "x" * 32, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+        rng = RandomNonces()
+        record = board.key_record("log", 2, [threshold.deal("log", i, 2, rng).public() for i in range(1, 4)])
+        ballots.register_key_provider(app, lambda programme_id, kind, now: ballots.PollKey(
+            f"p{programme_id}-log", 2, record, ((1, 1), (2, 1), (3, 1))))
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -65,15 +71,18 @@ def run(admin_url: str, log_path: str, role: str | None) -> None:
             poll = ballots.create_poll(programme.id, "test", "日志", closes_at=now + timedelta(days=1), opens_at=now)
             question = ballots.add_question(poll, "Q", rules.APPROVAL, 2)
             options = [ballots.add_option(question, f"选项{i}").id for i in range(4)]
-            open_as_before_0013(poll, [programmes.seat_of(u).id for u in users], bureau)
+            ballots.open_poll(poll, [programmes.seat_of(u).id for u in users], bureau)
             tokens = [accounts.create_token(u, "bench")[1] for u in users[1:]]
+            spec = sealing_client.spec_from_json(ballots.seal_spec(poll))
             db.session.commit()
             poll_id, found = poll.id, secrecy.said(secrecy.check())
         client = app.test_client()
         chosen = [[options[0], options[3]], [options[1], options[2]], [options[2], options[3]]]
         receipts = []
-        for raw, choice in zip(tokens, chosen[1:]):
-            answer = client.post(f"/api/v1/polls/{poll_id}/ballot", json={"choices": choice},
+        for i, (raw, choice) in enumerate(zip(tokens, chosen[1:])):
+            body = ({"choices": choice} if i == 0 else
+                    sealing_client.request_body(sealing_client.seal_ballot(spec, spec.answers_for_options(choice))))
+            answer = client.post(f"/api/v1/polls/{poll_id}/ballot", json=body,
                                  headers={"Authorization": f"Bearer {raw}"})
             assert answer.status_code == 201, answer.get_data(as_text=True)
             receipts.append(answer.get_json()["receipt"])
@@ -85,7 +94,8 @@ def run(admin_url: str, log_path: str, role: str | None) -> None:
             token_hash = hashlib.sha256(raw.encode()).hexdigest()
             arrays = ["{%d,%d}" % (choice[0], choice[1]), "{%d,%d}" % (choice[1], choice[0])]
             array = arrays[0]
-            print(f"ballot {i} ({'regular' if i == 1 else 'fast'} path): receipt in log: {receipt in written}; "
+            print(f"ballot {i} ({'plain, sealed by the server' if i == 1 else 'sealed by the client'}): "
+                  f"receipt (fingerprint) in log: {receipt in written}; "
                   f"token hash in log: {token_hash in written}; choices {array} in log: {any(a in written for a in arrays)}")
         print("check-secrecy:", [(s.finding.code, s.finding.severity) for s in found])
     finally:

@@ -21,7 +21,6 @@ from salon import demo as demo_module
 from salon.accounts import services as accounts
 from salon.audit import services as audit
 from salon import secrecy
-from salon.ballots.services import scrub_pending
 from salon.errors import DomainError
 from salon.extensions import db
 from salon.programmes import services as programmes
@@ -96,10 +95,6 @@ def tick():
     now = clock.utcnow()
     said = registry.of().run_ticks(now)
     db.session.commit()
-    # Retry what a poll's close may have had to leave: its ballots erased from the data files (SPEC §5).
-    if not scrub_pending(db.engine):
-        said.append("closed polls' ballots are not yet erased from the database files (older transactions "
-                    "or table locks in the way); the next tick retries")
     for line in said:
         click.echo(line)
     click.echo(f"tick done at {now.isoformat(timespec='seconds')}Z: {len(said)} transitions")

@@ -188,8 +188,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Deleted rows are zeroed, and the write-ahead log shrinks back after each checkpoint: the scrub at a
-    # poll's close must not leave the order of voting behind in free pages or old log frames (SPEC §5).
+    # Deleted rows are zeroed, and the write-ahead log shrinks back after each checkpoint: what is deleted (a
+    # revoked token, a withdrawn nomination) does not linger in free pages or old log frames.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_size_limit=0")
     cursor.close()
@@ -235,8 +235,7 @@ def _idle_check(idle_limit: float):
 
 def _postgresql_session(dbapi_connection, _record) -> None:
     """Once per new connection, in its own transaction: no parameter values in the server's log. No plan
-    setting: plan_cache_mode stays PostgreSQL's default (auto) for every statement, and only the ballot's fast
-    path runs on the generic plan (salon.ballots.fast.GENERIC_PLAN says why)."""
+    setting: plan_cache_mode stays PostgreSQL's default (auto) for every statement."""
     cursor = dbapi_connection.cursor()
     try:
         _quiet_parameter_logging(cursor, dbapi_connection.info.server_version)
@@ -303,7 +302,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def commit_on_success(response):
         if not db.session.registry.has():
-            return response  # the request never used the session (the ballot's fast path): nothing to end
+            return response  # the request never used the session: nothing to end
         if response.status_code < 400:
             db.session.commit()
         else:

@@ -4,7 +4,6 @@ from salon.audit.models import AuditEvent  # noqa: F401
 from salon.programmes.models import Community, Programme, Seat, SeatHolding  # noqa: F401
 from salon.schedule.models import CalendarFeed, Session, SessionStatus, SwapRequest, SwapStatus  # noqa: F401
 from salon.ballots.models import Counter, EligibleSeat, Option, Poll, Question, Receipt, VoterRecord  # noqa: F401
-from salon.ballots.models import PendingScrub  # noqa: F401 - closed polls still to be scrubbed
 from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision, TopicVote  # noqa: F401
 from salon.outcomes.models import ActionItem, ActionUpdate, Attendance, Minutes, Resolution  # noqa: F401
 from salon.packets.models import GuestLink  # noqa: F401

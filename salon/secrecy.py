@@ -1,4 +1,6 @@
-"""Where the database itself would keep plain ballot data: its logs, archives and replicas (SPEC §5). Reads the
+"""Where the database itself keeps ballot data: its logs, archives and replicas (SPEC §5, §5.1). Every ballot is
+sealed, so what these hold is who voted beside ciphertexts that only the trustees together could open; a log of a
+statement's values is still a warning (SPEC §5: ballot contents never reach logs), the rest are notes. Reads the
 settings, asks the rule (salon.rules.secrecy) and says each finding in the reader's language with what to change.
 Shown by `salon check-secrecy` (for the site admin) and on the bureau's settings page and home page.
 It reads the database server's settings and no room's tables, so it sits below the rooms, beside salon.database
@@ -19,7 +21,7 @@ from salon.rules.secrecy import Finding
 TEXTS = {
     "statement_log_values": (
         _l("The statement log (%(setting)s = %(value)s) records each ballot statement with its values: the "
-           "seat's token hash, the choices and the receipt code, in one line."),
+           "seat's token hash beside its sealed ballot (ciphertexts and fingerprint), in one line."),
         _l("Set log_parameter_max_length = 0 (statements are then logged without their values), or turn this log "
            "off; or let the app's role set it for its own connections (GRANT SET ON PARAMETER "
            "log_parameter_max_length).")),
@@ -29,7 +31,7 @@ TEXTS = {
         _l("Nothing to change for ballots.")),
     "error_log_values": (
         _l("A failed statement is logged with its values (%(setting)s = %(value)s): a ballot refused by the "
-           "database would be logged with its choices."),
+           "database would be logged with its seat and its sealed ballot."),
         _l("Set log_parameter_max_length_on_error = 0.")),
     "auto_explain_values": (
         _l("auto_explain logs slow statements with their values (%(setting)s = %(value)s)."),
@@ -40,16 +42,16 @@ TEXTS = {
         _l("Nothing to change.")),
     "archive": (
         _l("Write-ahead log archiving is on (%(setting)s = %(value)s): the archive keeps every ballot's writes, "
-           "the seat's record and the counters it changed in one transaction, for as long as archives are kept."),
-        _l("Keep WAL archives no longer than needed and as protected as the database itself; encrypted ballots "
-           "(SPEC §5.1) end this.")),
+           "the seat's record beside its sealed ballot, for as long as archives are kept. No choice is readable in "
+           "it; only the trustees together could open a ciphertext."),
+        _l("Keep WAL archives no longer than needed and as protected as the database itself.")),
     "slots": (
-        _l("%(value)s replication slots hold write-ahead log, with every ballot's writes, until what reads them "
-           "has read it."),
+        _l("%(value)s replication slots hold write-ahead log, with every ballot's writes (the seat's record beside "
+           "its sealed ballot), until what reads them has read it."),
         _l("Drop the slots no longer used (pg_drop_replication_slot) and check what reads the others.")),
     "standbys": (
-        _l("%(value)s standby servers receive every ballot's writes: their logs, archives and backups hold the "
-           "same as this server's."),
+        _l("%(value)s standby servers receive every ballot's writes (the seat's record beside its sealed ballot): "
+           "their logs, archives and backups hold the same as this server's."),
         _l("Check each standby's settings as well (salon check-secrecy against it).")),
     "wal_logical": (
         _l("wal_level = logical: a logical decoding slot could turn the ballots' writes back into rows."),
@@ -57,7 +59,7 @@ TEXTS = {
     "wal": (
         _l("The write-ahead log holds each ballot's writes until its segment is recycled after a checkpoint "
            "(wal_keep_size = %(value)s MB keeps more of it)."),
-        _l("Nothing to change; encrypted ballots (SPEC §5.1) end this.")),
+        _l("Nothing to change: ballots are sealed, so it holds no readable choice.")),
     "unreadable": (
         _l("The app's database role cannot read %(setting)s, so it was not checked."),
         _l("Grant pg_read_all_settings to the app's role, or have the site admin check it.")),
@@ -65,12 +67,12 @@ TEXTS = {
         _l("SQLite's secure_delete is off (%(value)s): deleted ballot rows keep their bytes in the file."),
         _l("Let Salon open the database itself (it turns secure_delete on for every connection).")),
     "sqlite_wal": (
-        _l("SQLite keeps recent changes in its write-ahead file (journal_mode = %(value)s) until a checkpoint; "
-           "closing a poll checkpoints and empties it."),
+        _l("SQLite keeps recent changes in its write-ahead file (journal_mode = %(value)s) until a checkpoint: "
+           "sealed ballots and who voted, no readable choice."),
         _l("Nothing to change.")),
     "sqlite_copies": (
         _l("Whether the database file is on a file system that takes snapshots, or is copied while a poll is "
-           "open, cannot be seen from here: such a copy holds who voted beside the counters."),
+           "open, cannot be seen from here: such a copy holds who voted beside the sealed ballots."),
         _l("Copy the file only when no poll is open (salon backup), and keep no snapshots of it.")),
 }
 

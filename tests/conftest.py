@@ -218,8 +218,7 @@ def shared_apps():
 # (the demo, the trustees tests); otherwise with TEST_KEY, whose trustees the suite holds: they decrypt at once when
 # such a poll closes (in the closing transaction, at the close's moment), so a test reads counts right after a
 # close, as the trustees would give them later. A test that wants no key at all uses
-# tests.sealed_keys.key_provider(app, None); a test of the plain path of polls opened before migration 0013 uses
-# tests.legacy_polls.legacy_opening.
+# tests.sealed_keys.key_provider(app, None).
 TEST_KEY_TERM = "tests-all"
 _test_key: list = []
 

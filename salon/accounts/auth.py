@@ -108,13 +108,6 @@ def authenticate_api():
     if not request.path.startswith(PREFIX + "/") or request.endpoint in PUBLIC_ENDPOINTS:
         return None
     view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
-    fast_path = getattr(view_class, "fast_path", None)
-    if fast_path is not None:
-        # The view may answer the whole request itself (the ballot: salon.ballots.fast); None means it
-        # declined, having changed nothing, and the request goes on down the regular path.
-        answered = fast_path(**request.view_args)
-        if answered is not None:
-            return answered
     raw = bearer_token(request.headers.get("Authorization")) or ""
     if getattr(view_class, "seat_only", False):
         # The view acts only through the caller's seat (see salon.ballots.api.PollBallot): no User object.

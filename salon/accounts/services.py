@@ -185,13 +185,12 @@ def set_locale(user: User | None, locale: str) -> str:
 
 # --- API tokens ----------------------------------------------------------------------------
 
-# --- the bearer-token rule: one definition for every API route and the ballot's fast path --------------
+# --- the bearer-token rule: one definition for every API route ------------------------------------------
 # A token has the form TOKEN_PREFIX + 43 characters (at most TOKEN_MAX are read), arrives as
 # `Authorization: Bearer <token>`, and speaks for its user while it is not revoked and the account is active.
 # The API guard asks it through token_query (salon.accounts.auth: user_and_seat_for_token, token_holder, which
-# add the seat held now from salon.programmes.services); the fast ballot statement (salon.ballots.fast) reads
-# the header with bearer_token and the rows with TOKEN_JOIN_SQL and TOKEN_VALID_SQL
-# (tests/web/test_ballot_fast_path.py proves both answer alike for every kind of token).
+# add the seat held now from salon.programmes.services); the seat-only check of a ballot on PostgreSQL
+# (auth.token_holder) reads the rows in plain SQL with TOKEN_JOIN_SQL and TOKEN_VALID_SQL.
 TOKEN_MAX = 200
 TOKEN_JOIN_SQL = "users AS u JOIN api_tokens AS t ON t.user_id = u.id"
 TOKEN_VALID_SQL = "t.token_hash = %(token_hash)s AND t.revoked_at IS NULL AND u.active IS true"

@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from salon import clock
 from salon.api.schemas import Strict
-from salon.ballots import fast, services
+from salon.ballots import services
 from salon.ballots.models import Poll
 from salon.ballots.schemas import BoardSchema, PollSchema, poll_payload
 
@@ -65,14 +65,12 @@ class PollBallot(MethodView):
     # The hottest request of a vote needs only who holds which seat: the token check reads that as plain
     # values (a TokenHolder) instead of loading a User (see salon.accounts.auth.authenticate_api and services.cast).
     seat_only = True
-    # On PostgreSQL the common case is answered before any of the above, in one statement (salon.ballots.fast).
-    fast_path = staticmethod(fast.answer)
 
     # An instance, not the class: given a class, webargs builds a new schema on every request (8% of a ballot).
     @blp.arguments(BallotSchema())
     @blp.response(201, ReceiptSchema)
     def post(self, data, poll_id):
-        """Cast my seat's ballot. Final: a second ballot for the seat gets 409. Answers the receipt code."""
+        """Cast my seat's ballot. Final: a second ballot for the seat gets 409. Answers the receipt: the sealed ballot's fingerprint."""
         user = g.api_user
         seat_id = g.api_seat_id if user.is_secretary else None
         code = services.cast(poll_id, seat_id, data.get("choices"), user.programme_id, sealed=data.get("sealed"))

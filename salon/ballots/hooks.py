@@ -1,16 +1,12 @@
-"""Where the ballot engine plugs into the platform: the bureau's home page says when a closed poll's
-ballots are still to be erased from the database files (SPEC §5; services.scrub_pending), and when a setting of
-the database keeps ballot data in its logs, archives or replicas (salon.secrecy)."""
+"""Where the ballot engine plugs into the platform: the catch-up that closes due polls, and the bureau's home page
+saying when a setting of the database keeps data in its logs, archives or replicas (salon.secrecy)."""
 from __future__ import annotations
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from salon import secrecy
 from salon.ballots import services
-from salon.ballots.models import PendingScrub
-from salon.extensions import db
 from salon.home.tasks import Task, TaskContext
 
 
@@ -19,20 +15,6 @@ def close_due_polls(context: TaskContext) -> list:
     window has ended are closed, once per home page however many rooms ask."""
     return context.shared("ballots.close_due",
                           lambda: services.close_due(context.now, context.user.programme_id))
-
-
-def scrub_tasks(context: TaskContext) -> list[Task]:
-    user = context.user
-    if not user.is_bureau:
-        return []
-    pending = db.session.scalar(select(func.count()).select_from(PendingScrub).where(
-        PendingScrub.programme_id == user.programme_id))
-    if not pending:
-        return []
-    return [Task(_("%(n)d closed polls still have their ballots in the database files; the scheduled task "
-                   "(salon tick) retries erasing them. Until then, copies of the data files are not secret.",
-                   n=pending),
-                 None, True)]
 
 
 def secrecy_tasks(context: TaskContext) -> list[Task]:

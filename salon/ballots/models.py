@@ -1,13 +1,15 @@
-"""Poll, Question, Option; per-option counters; the seats allowed to vote; who voted; receipt codes.
+"""Poll, Question, Option; per-option counts; the seats allowed to vote; who voted; sealed ballots.
 
-No table holds a voter next to a choice. ballot_voters and ballot_receipts have no timestamp and no
-surrogate id (their keys are (poll, seat) and (poll, random code)); ballot_counters hold only totals."""
+No table holds a voter next to a readable choice. Ballots are sealed (SPEC §5.1): ballot_sealed holds ciphertexts
+without a voter link; ballot_voters says only that a seat voted (no timestamp, no surrogate id); ballot_counters
+hold the counts, written once the trustees have decrypted the sums. ballot_receipts keeps the receipt codes of
+polls closed before sealed ballots (migration 0016), which are still published and looked up."""
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy import false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,8 +43,6 @@ class Poll(db.Model):
     eligible_count: Mapped[int] = mapped_column(Integer, default=0)
     # Random, set at opening: names this opening of the poll for caches of its (then frozen) questions.
     seal: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    # How many counter rows each option has (set at opening; see Counter).
-    counter_shards: Mapped[int] = mapped_column(Integer, default=1)
     # Opened with a trustee key (SealedKey): its ballots are sealed (SPEC §5.1), never counted in plain.
     sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -87,12 +87,9 @@ class Option(db.Model):
 
 
 class Counter(db.Model):
-    """How many ballots chose an option: created when the poll opens, incremented with each ballot.
-
-    While the poll is open each option's count is split over the poll's counter_shards rows (shard 0..S-1)
-    and a ballot adds one to a shard picked uniformly at random, independently for each chosen option, so
-    concurrent ballots rarely wait for the same row lock. The shard says nothing about the voter. The
-    option's count is the sum over its shards; closing the poll folds them into shard 0 (totals only)."""
+    """How many ballots chose an option: created at zero when the poll opens, written once when its counts are
+    combined from the trustees' decryptions (or at the close, when nothing is to be decrypted). One row per
+    option (shard 0); the shard column is what polls before migration 0016 split their live counts over."""
 
     __tablename__ = "ballot_counters"
 
@@ -120,12 +117,11 @@ class EligibleSeat(db.Model):
 # their poll_id and programme_id name rows there. A ballot inserts into both, and PostgreSQL checks a foreign
 # key by taking FOR KEY SHARE on the row it references: with every ballot of a poll doing so on the same poll
 # and programme rows, those rows' share locks became MultiXacts, the costliest part of a ballot under load
-# (issue 10). What keeps the ids right instead: the ballot engine (services/, fast.py) is the only writer of
+# (issue 10). What keeps the ids right instead: the ballot engine (services/) is the only writer of
 # these tables, and it inserts only in the statement or transaction that read the poll (open, its programme
-# the voter's) under the poll's lock, shared (salon.database.lock_poll), which the close takes exclusive; the
-# close rewrites them from ids it reads there. Polls and programmes are never deleted, so nothing can dangle.
-# A bad poll id would make the insert find no open poll and write nothing; the seat keeps its foreign key
-# (one seat's row, not shared), and ballot_counters keep theirs (a ballot only updates n, which checks none).
+# the voter's) under the poll's lock, shared (salon.database.lock_poll), which the close takes exclusive.
+# Polls and programmes are never deleted, so nothing can dangle. A bad poll id would make the insert find no
+# open poll and write nothing; the seat keeps its foreign key (one seat's row, not shared).
 
 
 class VoterRecord(db.Model):
@@ -140,7 +136,8 @@ class VoterRecord(db.Model):
 
 
 class Receipt(db.Model):
-    """A random code handed to a voter; the sorted list is published at close. No seat, no time, no id."""
+    """A random code handed to a voter by a poll closed before migration 0016 (sealed ballots' receipts are their
+    fingerprints); the sorted list stays published. No seat, no time, no id."""
 
     __tablename__ = "ballot_receipts"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -148,20 +145,6 @@ class Receipt(db.Model):
     poll_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no foreign key: see above VoterRecord
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     programme_id: Mapped[int] = mapped_column(Integer)  # no foreign key: see above VoterRecord
-
-
-class PendingScrub(db.Model):
-    """A closed poll whose ballots may still be readable in the database files (SPEC §5): written by the
-    closing transaction, removed once the after-commit step has rewritten the ballot tables (see
-    services.scrub_pending). Until then `salon tick` retries and the bureau's home page says so."""
-
-    __tablename__ = "ballot_pending_scrubs"
-
-    poll_id: Mapped[int] = mapped_column(ForeignKey("ballot_polls.id"), primary_key=True, autoincrement=False)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
-    # PostgreSQL: the closing transaction's id (pg_current_xact_id); the rewrite waits until no snapshot
-    # older than it remains, or the old row versions would be copied into the new files.
-    closed_xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 # Sealed ballots (SPEC §5.1; docs/sealed-ballots.md): a poll opened while a trustee key was ready keeps that key

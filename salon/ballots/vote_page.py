@@ -154,7 +154,7 @@ def ballot_page(page: BallotPage, now: datetime | None = None):
         context["voted"] = services.has_voted(poll.id, page.seat_id)
         return _sealing(render_template("ballots/vote.html", **context), spec, exc.status)
     return _private(render_template("ballots/receipt.html", page=page, receipt=receipt,
-                                    sealed_by="server" if poll.sealed else None))
+                                    sealed_by="server"))
 
 
 # The largest sealed ballot a vote page posts: MAX_OPTIONS positions of about 450 bytes each, and some room.

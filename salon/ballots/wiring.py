@@ -1,6 +1,5 @@
-"""How the ballot engine plugs into the app (salon.create_app calls init_app): its API, the after-commit step
-that erases a closed poll's ballots from the data files (SPEC §5), and the bureau's home-page warnings
-(salon.ballots.hooks). The rooms that own kinds of poll name them with services.register_kind."""
+"""How the ballot engine plugs into the app (salon.create_app calls init_app): its API, its pages and the
+bureau's home-page warning about the database's settings (salon.ballots.hooks). The rooms that own kinds of poll name them with services.register_kind."""
 from __future__ import annotations
 
 from flask import Flask
@@ -15,6 +14,4 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(ballots_api.blp)
     app.register_blueprint(views.bp)
     app.add_template_global(services.sealed_progress, "sealed_progress")
-    services.install_listeners()
-    provider(app, hooks.scrub_tasks, order=50)
     provider(app, hooks.secrecy_tasks, order=51)

@@ -287,8 +287,8 @@ def community_names_of_seats(seat_ids: list[int]) -> dict[int, str]:
                                    .where(Seat.id.in_(seat_ids))).all())
 
 
-# The seat a user holds now, for a statement over users (aliased u) that another room writes in SQL: the ballot's
-# fast path (salon.ballots.fast) and the API guard's token check (salon.accounts.auth).
+# The seat a user holds now, for a statement over users (aliased u) that another room writes in SQL: the API
+# guard's token check on PostgreSQL (salon.accounts.auth).
 SEAT_HELD_SQL = "seat_holdings AS h ON h.user_id = u.id AND h.ended_at IS NULL"
 
 

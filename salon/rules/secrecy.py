@@ -1,12 +1,13 @@
-"""Which database settings would keep plain ballot data outside the ballot tables (SPEC §5: ballot contents never
-reach logs; "a copy of the database" includes its write-ahead log, archives and replicas). docs/secrecy-leaks.md
-says what each finding means and how it was established.
+"""Which database settings keep ballot data outside the ballot tables (SPEC §5: ballot contents never reach logs;
+"a copy of the database" includes its write-ahead log, archives and replicas). Every ballot is sealed (SPEC §5.1):
+archives, slots and standbys hold who voted beside ciphertexts, never a readable choice, so they are notes; a log
+of statements' values pairs a seat's token with its sealed ballot outside the database, a warning.
+docs/secrecy-leaks.md says what each finding means and how it was established.
 
 Pure: the caller reads the settings (salon.secrecy) and passes them in as text, None when unreadable.
 What Salon's ballot statements carry: they bind their values as parameters (psycopg, server-side binding), so a
 logged statement's text holds only placeholders; the values appear in a log only through the parameter logging
-of log_parameter_max_length(_on_error) and auto_explain.log_parameter_max_length. Prepared statements run their
-generic plan (salon.database), so a logged plan shows placeholders too."""
+of log_parameter_max_length(_on_error) and auto_explain.log_parameter_max_length."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def postgresql(server: dict[str, str | None], session: dict[str, str | None], re
         found.append(Finding("unreadable", NOTE, "shared_preload_libraries"))
     auto_explain = "auto_explain" in libraries or server.get("auto_explain.log_min_duration") is not None
     if auto_explain and _int(server.get("auto_explain.log_min_duration"), -1) >= 0:
-        # Before PostgreSQL 16 auto_explain logs no parameter values, and the generic plans show placeholders.
+        # Before PostgreSQL 16 auto_explain logs no parameter values.
         if (_int(server.get("server_version_num"), 0) >= 160000
                 and values_logged("auto_explain.log_parameter_max_length")):
             found.append(Finding("auto_explain_values", WARNING, "auto_explain.log_min_duration",
@@ -94,13 +95,13 @@ def postgresql(server: dict[str, str | None], session: dict[str, str | None], re
 
     archive_mode = server.get("archive_mode")
     if archive_mode in ("on", "always"):
-        found.append(Finding("archive", WARNING, "archive_mode", archive_mode))
+        found.append(Finding("archive", NOTE, "archive_mode", archive_mode))
     elif archive_mode is None:
         found.append(Finding("unreadable", NOTE, "archive_mode"))
     if replication_slots:
-        found.append(Finding("slots", WARNING, "pg_replication_slots", str(replication_slots)))
+        found.append(Finding("slots", NOTE, "pg_replication_slots", str(replication_slots)))
     if standbys:
-        found.append(Finding("standbys", WARNING, "pg_stat_replication", str(standbys)))
+        found.append(Finding("standbys", NOTE, "pg_stat_replication", str(standbys)))
     if server.get("wal_level") == "logical":
         found.append(Finding("wal_logical", NOTE, "wal_level", "logical"))
     found.append(Finding("wal", NOTE, "wal_keep_size", server.get("wal_keep_size") or "0"))

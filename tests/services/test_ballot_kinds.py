@@ -22,7 +22,6 @@ from salon.programmes.models import Seat
 from salon.ballots.vote_page import BallotPage, ballot_page
 from salon.rules import ballots as rules
 from flask_login import login_user
-from tests.legacy_polls import legacy_opening
 
 
 @pytest.fixture(autouse=True)
@@ -45,12 +44,11 @@ def review_like_poll(world, seat_ids, min_published=3):
     return poll, effective, support, oppose
 
 
-def test_codes_are_translated_when_shown_and_tally_ignores_the_minimum(world, monkeypatch):
-    """A plain poll opened before 0013 (tests/legacy_polls.py): its tally, for the room's rule, ignores the minimum.
-    A sealed poll below the minimum decrypts only what its kind needs: tests/services/test_sealed_minimum.py."""
+def test_codes_are_translated_when_shown_and_the_tally_counts_blanks(world):
+    """Published from one ballot here; a sealed poll below its minimum decrypts only what its kind needs
+    (tests/services/test_sealed_minimum.py)."""
     seats = [c.seat.id for c in world.communities]
-    with legacy_opening(monkeypatch):
-        poll, effective, support, oppose = review_like_poll(world, seats[:2])
+    poll, effective, support, oppose = review_like_poll(world, seats[:2], min_published=1)
     with force_locale("en"):
         assert ballots.question_text(poll.questions[1]) == "Overall"
         assert ballots.option_label(oppose) == "Oppose"
@@ -60,7 +58,7 @@ def test_codes_are_translated_when_shown_and_tally_ignores_the_minimum(world, mo
     with pytest.raises(Conflict):
         ballots.tally(poll)  # never while open
     ballots.close_poll(poll, world.bureau)
-    assert not ballots.results(poll).published  # 2 ballots < 3: not shown
+    assert ballots.results(poll).published
     tally = ballots.tally(poll)
     overall_id, topic_id = poll.questions[1].id, poll.questions[0].id
     assert tally.by_code[overall_id] == {"t_support": 0, "t_oppose": 2}

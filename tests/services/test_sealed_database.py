@@ -44,13 +44,43 @@ from salon import clock
 from salon.ballots import services as ballots
 from salon.ballots.models import Counter, Option, SealedBallot
 from salon.extensions import db
+from salon.programmes import services as programmes
 from salon.rules import ballots as rules
 from salon.sealed import ballot as sealed_ballot
 from salon.sealed import board as sealed_board
 from salon.sealed import threshold
 from salon.sealed.group import Point, base_mul
 from tests.sealed_keys import factors_of, key_provider, make_key, seal_choices
-from tests.services.test_ballot_pages import _raw_pages, _relations, _seats
+from tests.conftest import PASSWORD
+
+
+def _seats(world, n: int) -> list[int]:
+    from salon.accounts.models import User
+
+    for i in range(n - len(world.communities)):
+        community = programmes.add_community(world.programme, world.bureau, f"页面社区{i}")
+        programmes.hand_over_seat(community, world.bureau, f"sec_p{i}", f"书记{i}", PASSWORD)
+    db.session.commit()
+    users = db.session.scalars(select(User).where(User.programme_id == world.programme.id))
+    return sorted(programmes.seat_of(u).id for u in users if u.is_secretary)
+
+
+def _raw_pages(conn, relation: str, fork: str = "main"):
+    blocks = conn.scalar(text("SELECT pg_relation_size(CAST(:r AS regclass), :f) / current_setting('block_size')::int"),
+                         {"r": relation, "f": fork})
+    for block in range(blocks):
+        yield block, bytes(conn.scalar(text("SELECT get_raw_page(:r, :f, :b)"), {"r": relation, "f": fork, "b": block}))
+
+
+def _relations(conn, table: str) -> tuple[list[str], list[str]]:
+    """The table and its TOAST table (heaps), and every index of both."""
+    heaps = [table] + list(conn.scalars(text(
+        "SELECT CAST(reltoastrelid AS regclass)::text FROM pg_class WHERE oid = CAST(:t AS regclass) "
+        "AND reltoastrelid <> 0"), {"t": table}))
+    indexes = list(conn.scalars(text(
+        "SELECT CAST(indexrelid AS regclass)::text FROM pg_index WHERE indrelid = ANY(CAST(:h AS regclass[]))"),
+        {"h": heaps}))
+    return heaps, indexes
 
 KEY = make_key("p1-k9", n=3, k=2, seed="database")
 # Per seat: the ballot positions chosen. Q1 is an approval question (3 options, at most 2), Q2 a single-choice
@@ -87,7 +117,7 @@ def request_context(app):
 def su(app):
     """A superuser's own connection to the test database, in autocommit (it reads what was committed)."""
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("pageinspect, pg_walinspect and pg_dump are PostgreSQL's; SQLite is read by test_ballot_pages")
+        pytest.skip("pageinspect, pg_walinspect and pg_dump are PostgreSQL's; the audit of tables is test_ballot_secrecy")
     engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
@@ -377,7 +407,6 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     tally = key_row["tally"]
     assert key_row["counted_at"] is None and tally
     assert not [r for r in tables["ballot_decryptions"] if r["poll_id"] == poll.id]
-    assert not [r for r in tables["ballot_pending_scrubs"] if r["poll_id"] == poll.id]
     assert ballots.results(poll).awaiting_trustees and not ballots.results(poll).counts
     sums = sealed_board.tally_from_json(tally)
     assert [len(row) for row in sums] == [3, 3]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from salon import clock
 from salon.ballots import services as ballots
 from salon.ballots import signals
-from salon.ballots.models import Counter, PendingScrub, Poll, PollState, Receipt, SealedBallot
+from salon.ballots.models import Counter, Poll, PollState, Receipt, SealedBallot
 from salon.errors import Conflict, Forbidden, ValidationFailed
 from salon.extensions import db
 from salon.rules import ballots as rules
@@ -21,7 +21,6 @@ from salon.sealed import ballot as sb
 from salon.sealed import board as sealed_board
 from salon.sealed.elgamal import encrypt
 from salon.sealed.group import Point, SeededNonces
-from tests.legacy_polls import legacy_opening
 from tests.sealed_keys import decrypt, factors_of, key_provider, make_key, seal_choices
 
 pytestmark = pytest.mark.rolled_back
@@ -82,26 +81,12 @@ def test_a_poll_opens_sealed_only_with_a_ready_key(app, world, fixed_now):
     assert db.session.scalar(select(func.count()).select_from(Counter)) == 0
     with key_provider(app, KEY):
         poll, question, opts = approval_poll(world)
-    assert poll.sealed and poll.counter_shards == 1
+    assert poll.sealed
     spec = ballots.seal_spec(poll)
     assert spec == {"format": "salon-seal-spec-1", "poll": f"{poll.id}:{poll.seal}",
                     "public_key": KEY.record["public_key"], "threshold": 2,
                     "questions": [{"id": str(question.id), "options": 3, "min": 0, "max": 2,
                                    "option_ids": [o.id for o in opts], "blank": None}]}
-
-
-def test_a_poll_remembered_plain_but_sealed_takes_plain_choices_sealed_by_the_server(world, fixed_now, sealed_keys):
-    """A process that remembered another database's poll with this id as open and plain (a restore, or tests
-    sharing a process) must not refuse the ballot: the row says sealed, so the server seals the choices."""
-    from salon.ballots.services import open_polls
-
-    poll, _question, opts = approval_poll(world)
-    open_polls._remember_open(poll.id, "another-databases-poll", 16)
-    receipt = ballots.cast(poll.id, seats(world)[0], [opts[1].id], world.programme.id)
-    assert len(receipt) == 64 and ballots.open_poll_seal(poll.id) is None
-    stored = db.session.scalar(select(SealedBallot).where(SealedBallot.poll_id == poll.id))
-    assert stored is not None and stored.sealed_by == "server"
-    assert not db.session.scalar(select(func.sum(Counter.n)).where(Counter.poll_id == poll.id))
 
 
 def test_approval_poll_sealed_by_voter_and_server_counted_by_k_of_n(world, fixed_now, sealed_keys):
@@ -115,7 +100,6 @@ def test_approval_poll_sealed_by_voter_and_server_counted_by_k_of_n(world, fixed
     assert len({receipt1, receipt2, receipt3}) == 3
     assert ballots.receipts(poll) == []
     ballots.close_poll(poll, None, NOW)
-    assert not db.session.scalar(select(PendingScrub).where(PendingScrub.poll_id == poll.id))
     assert ballots.receipts(poll) == sorted([receipt1, receipt2, receipt3])
     result = ballots.results(poll)
     assert result.awaiting_trustees and not result.published and result.counts == {}
@@ -250,10 +234,6 @@ def test_bad_sealed_ballots_are_refused_and_leave_nothing(world, fixed_now, seal
     _refused(cast(poll, tampered), "sealed")
     # more approvals than K, plain
     _refused(lambda: ballots.cast(poll.id, seat, [o.id for o in opts], programme), "choices")
-    # a sealed ballot for a plain poll
-    with legacy_opening(monkeypatch):  # a plain poll opened before 0013, still open after the upgrade
-        plain, _pq, _po = approval_poll(world)
-    _refused(cast(plain, good), "sealed")
     assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0
     assert ballots.turnout(poll.id) == 0
 

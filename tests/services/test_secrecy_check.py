@@ -62,11 +62,13 @@ def test_the_command_says_each_finding_and_exits_1_on_a_warning(cli, monkeypatch
     assert calm.exit_code == (1 if warned else 0), calm.output
     assert "warnings" in calm.output and "->" in calm.output
     monkeypatch.setattr(secrecy, "check", lambda: [
-        rules.Finding("archive", rules.WARNING, "archive_mode", "on"), rules.Finding("wal", rules.NOTE, "wal_keep_size", "0")])
+        rules.Finding("statement_log_values", rules.WARNING, "log_statement", "all"),
+        rules.Finding("archive", rules.NOTE, "archive_mode", "on")])
     result = cli("check-secrecy", "--lang", "en")
     assert result.exit_code == 1
-    assert "WARNING  archive_mode = on" in result.output and "archive keeps every ballot" in result.output
+    assert "WARNING  log_statement = all" in result.output and "token hash beside its sealed ballot" in result.output
+    assert "NOTE  archive_mode = on" in result.output and "No choice is readable" in result.output
     assert result.output.index("WARNING") < result.output.index("NOTE")
     assert "1 warnings, 1 notes" in result.output
     chinese = cli("check-secrecy")
-    assert chinese.exit_code == 1 and "archive keeps" not in chinese.output
+    assert chinese.exit_code == 1 and "token hash" not in chinese.output

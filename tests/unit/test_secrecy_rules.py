@@ -66,11 +66,13 @@ def test_auto_explain_warns_from_postgresql_16_when_it_logs_values():
     assert codes(v16, {"auto_explain.log_parameter_max_length": "0"}) == codes()
 
 
-def test_archiving_slots_and_standbys_warn():
-    assert ("archive", rules.WARNING, "archive_mode") in codes({"archive_mode": "on"})
-    assert ("archive", rules.WARNING, "archive_mode") in codes({"archive_mode": "always"})
-    assert ("slots", rules.WARNING, "pg_replication_slots") in codes(slots=1)
-    assert ("standbys", rules.WARNING, "pg_stat_replication") in codes(standbys=2)
+def test_archiving_slots_and_standbys_are_notes_as_every_ballot_is_sealed():
+    """They hold who voted beside ciphertexts (SPEC §5.1), no readable choice: worth knowing, not a warning."""
+    assert ("archive", rules.NOTE, "archive_mode") in codes({"archive_mode": "on"})
+    assert ("archive", rules.NOTE, "archive_mode") in codes({"archive_mode": "always"})
+    assert ("slots", rules.NOTE, "pg_replication_slots") in codes(slots=1)
+    assert ("standbys", rules.NOTE, "pg_stat_replication") in codes(standbys=2)
+    assert not rules.warnings(rules.postgresql({**DEFAULTS, "archive_mode": "on"}, {}, 1, 2))
     assert ("wal_logical", rules.NOTE, "wal_level") in codes({"wal_level": "logical"})
 
 

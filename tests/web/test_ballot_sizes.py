@@ -1,6 +1,6 @@
 """What is chosen does not show in sizes (docs/secrecy-leaks.md): the confirmation page, the form it posts, the
-receipt page and the API's ballot answer are as many bytes whatever was chosen, for each kind of poll, on the
-regular path and the fast one; none of them is compressed or cached, and no redirect carries a choice."""
+receipt page and the API's ballot answer are as many bytes whatever was chosen, for each kind of poll; none of them
+is compressed or cached, and no redirect carries a choice."""
 from __future__ import annotations
 
 import re
@@ -19,7 +19,6 @@ from salon.reviews import services as reviews
 from salon.rules import ballots as rules
 from salon.schedule.models import Session, SessionStatus
 from tests.conftest import PASSWORD, login
-from tests.legacy_polls import legacy_opening
 
 LONG = "长" * 80  # a nomination title at its limit
 HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
@@ -159,13 +158,6 @@ def labelled_poll(app, world):
     return _labelled_poll(app, world)
 
 
-@pytest.fixture
-def plain_labelled_poll(app, world, monkeypatch):
-    """The same poll opened plain, as before migration 0013 (tests/legacy_polls.py): the fast path's."""
-    with legacy_opening(monkeypatch):
-        return _labelled_poll(app, world)
-
-
 def _labelled_poll(app, world):
     with app.test_request_context():
         now = clock.utcnow()
@@ -179,30 +171,12 @@ def _labelled_poll(app, world):
         return poll.id, options
 
 
-def test_api_ballot_answers_are_one_size_on_both_paths(app, world, plain_labelled_poll, api, database_url):
-    from salon.ballots import fast
-    from salon.ballots.api import PollBallot
-
-    seen = []
-
-    def spy(**kwargs):
-        answered = fast.answer(**kwargs)
-        seen.append(answered is not None)
-        return answered
-
-    original = PollBallot.fast_path
-    PollBallot.fast_path = staticmethod(spy)
-    try:
-        poll_id, options = plain_labelled_poll
-        answers = [api(user).post(f"/polls/{poll_id}/ballot", json={"choices": chosen},
-                                  headers={"Accept-Encoding": "gzip"})
-                   for user, chosen in zip(world.secretaries, ([], [options[1], options[2], options[4]],
-                                                                [options[0], options[3]]))]
-    finally:
-        PollBallot.fast_path = original
+def test_api_ballot_answers_are_one_size_whatever_was_chosen(app, world, labelled_poll, api):
+    """Plain choices through the API, sealed by the server: the answer (the fingerprint) is one size."""
+    poll_id, options = labelled_poll
+    answers = [api(user).post(f"/polls/{poll_id}/ballot", json={"choices": chosen}, headers={"Accept-Encoding": "gzip"})
+               for user, chosen in zip(world.secretaries, ([], [options[1], options[2], options[4]],
+                                                            [options[0], options[3]]))]
     assert [a.status_code for a in answers] == [201] * 3
     assert len({len(a.get_data()) for a in answers}) == 1
     assert all("Content-Encoding" not in a.headers for a in answers)
-    # The first ballot of a poll goes the regular way; on PostgreSQL the next ones take the fast path.
-    assert seen == [False] + [database_url.startswith("postgresql")] * 2
-

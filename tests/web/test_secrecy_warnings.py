@@ -13,8 +13,10 @@ pytestmark = pytest.mark.rolled_back
 
 @pytest.fixture
 def archived(monkeypatch):
-    monkeypatch.setattr(secrecy, "check", lambda: [rules.Finding("wal", rules.NOTE, "wal_keep_size", "0"),
-                                                   rules.Finding("archive", rules.WARNING, "archive_mode", "on")])
+    """A statement log with values (a warning) and WAL archiving (a note: it holds only sealed ballots)."""
+    monkeypatch.setattr(secrecy, "check", lambda: [rules.Finding("archive", rules.NOTE, "archive_mode", "on"),
+                                                   rules.Finding("statement_log_values", rules.WARNING,
+                                                                 "log_statement", "all")])
 
 
 def test_settings_page_says_what_this_database_keeps(as_bureau):
@@ -26,8 +28,8 @@ def test_settings_page_says_what_this_database_keeps(as_bureau):
 
 def test_a_warning_reaches_the_bureau_in_chinese_with_what_to_change(as_bureau, archived):
     page = as_bureau.get("/programme/settings").get_data(as_text=True)
-    assert "预写日志归档已开启（archive_mode = on）" in page and "修改：" in page
-    assert "值得了解的局限（1 项）" in page  # the note, folded away
+    assert "语句日志（log_statement = all）" in page and "修改：" in page
+    assert "值得了解的局限（1 项）" in page and "预写日志归档已开启（archive_mode = on）" in page  # the note, folded
     home = as_bureau.get("/").get_data(as_text=True)
     assert "数据库有 1 项设置会在日志、归档或副本中留下投票内容" in home and "/programme/settings#secrecy" in home
 

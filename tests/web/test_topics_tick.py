@@ -1,5 +1,4 @@
-"""`salon tick` opening and closing a topic vote. Not rolled back: tick also erases closed polls' ballots from the
-database files (salon.ballots.services.scrub_pending), on a connection of its own."""
+"""`salon tick` opening and closing a topic vote."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -4,12 +4,11 @@ never through its tables or the modules below; each part lives in a module of it
 
 - polls.py: building a poll (questions, options), opening it with its eligible seats, a check-in's change to
   the roll of an open poll;
-- closing.py: the close (by hand, or `close_due` once the window has ended) and the scrub that erases a closed
-  poll's ballots from the database files (`scrub_pending`, the after-commit listener `install_listeners`);
-- casting.py: casting a ballot in one short transaction, checking choices before the confirmation step, and the
-  receipt codes;
-- open_polls.py: what this process keeps of the polls open (their shape, their seal) and the counting SQL
-  shared with the fast path (salon.ballots.fast);
+- closing.py: the close (by hand, or `close_due` once the window has ended; `close_unopened` for a poll whose
+  window passed before it could open);
+- casting.py: casting a sealed ballot in one short transaction, checking choices before the confirmation step,
+  and reading a receipt as typed;
+- open_polls.py: what this process keeps of the polls open (their shape, by their seal);
 - sealing.py: sealed polls (SPEC §5.1): the trustee key a poll opens with (`register_key_provider`), the seal
   spec, checking or sealing a ballot before it is cast, the encrypted tally, the trustees' decryptions
   (`polls_to_decrypt`, `decryption_request`, `record_decryption`, `decryption_status`) and the bulletin board;
@@ -17,15 +16,15 @@ never through its tables or the modules below; each part lives in a module of it
 - overview.py: what rooms ask about several polls at once (states, summaries);
 - labels.py: the titles and labels of each kind of poll, registered by the room that owns it.
 
-Secrecy and the fast path are described in salon/ballots/__init__.py."""
+Secrecy is described in salon/ballots/__init__.py."""
 from __future__ import annotations
 
 from salon.ballots.models import PollState  # the engine's vocabulary: rooms compare a poll's state with it
 
-from .casting import cast, check_choices, new_receipt_code, normalise_receipt
-from .closing import SCRUBBED_TABLES, close_due, close_poll, close_unopened, install_listeners, scrub_pending, truncate_sqlite_wal
+from .casting import cast, check_choices, normalise_receipt
+from .closing import close_due, close_poll, close_unopened
 from .labels import option_label, poll_title, question_text, register_kind
-from .open_polls import COUNT_CTES, cached_shape, open_poll_seal, picks
+from .open_polls import cached_shape
 from .overview import PollSummary, get, states, summaries
 from .polls import (add_eligible, add_option, add_question, create_poll, key_ready, open_poll, remove_eligible,
                     require_key)
@@ -39,11 +38,11 @@ __all__ = [
     # polls.py
     "create_poll", "add_question", "add_option", "key_ready", "require_key", "open_poll", "add_eligible", "remove_eligible",
     # closing.py
-    "close_poll", "close_unopened", "close_due", "install_listeners", "scrub_pending", "truncate_sqlite_wal", "SCRUBBED_TABLES",
+    "close_poll", "close_unopened", "close_due",
     # casting.py
-    "cast", "check_choices", "normalise_receipt", "new_receipt_code",
+    "cast", "check_choices", "normalise_receipt",
     # open_polls.py
-    "cached_shape", "open_poll_seal", "picks", "COUNT_CTES",
+    "cached_shape",
     # reading.py
     "get_poll", "has_voted", "is_eligible", "turnout", "receipts", "Results", "results", "Tally", "tally",
     # sealing.py (SPEC §5.1)

@@ -119,7 +119,6 @@ def open_poll(poll: Poll, seat_ids: list[int], actor=None, now: datetime | None 
     poll.state = PollState.OPEN
     poll.opened_at = now
     poll.seal = secrets.token_hex(16)
-    poll.counter_shards = 1
     sealing.snapshot_key(poll, key)
     if poll.opens_at is None or poll.opens_at > now:
         poll.opens_at = now
