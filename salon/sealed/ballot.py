@@ -62,6 +62,10 @@ class Question:
                                                  for f in ("options", "min", "max")):
             raise ValueError("a question is {id, options, min, max}")
         blank = data.get("blank", False)
+        if blank is None or (isinstance(blank, int) and not isinstance(blank, bool)):
+            # a seal spec's question, whose `blank` is the position of its blank answer: an approval question's
+            # (min 0) is the blank position b of version 2; a single-choice question's is one of its answers
+            blank = blank is not None and data["min"] == 0
         if not isinstance(blank, bool):
             raise ValueError(f"question {data.get('id')}: blank is true or false")
         return cls(data.get("id"), data["options"], data["min"], data["max"], blank)

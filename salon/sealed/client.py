@@ -167,9 +167,7 @@ def spec_from_json(data) -> SealSpec:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise SpecError(f"seal spec: question {number} needs a string `id`")
         try:
-            # the spec's `blank` is a position; in version 2 an approval question (min 0) ends with its blank
-            question = Question.from_json({**{f: item.get(f) for f in ("id", "options", "min", "max")},
-                                           "blank": protocol >= 2 and item.get("min") == 0})
+            question = Question.from_json(item)  # its `blank` is a position: an approval question's is b
         except ValueError as error:
             raise SpecError(f"seal spec: {error}") from None
         options = item.get("option_ids")
@@ -181,6 +179,12 @@ def spec_from_json(data) -> SealSpec:
         if item.get("blank", blank) != blank:
             raise SpecError(f"seal spec: question {question.id}: `blank` must be the position of the null "
                             f"option id")
+        if question.blank and protocol < 2:
+            raise SpecError(f"seal spec: question {question.id}: an approval question has no blank position in "
+                            f"{PROTOCOLS[1]}")
+        if protocol >= 2 and question.min == 0 and not question.blank:
+            raise SpecError(f"seal spec: question {question.id}: an approval question has its blank position in "
+                            f"{PROTOCOLS[2]} (a null option id, last)")
         if question.blank and blank != question.options - 1:
             raise SpecError(f"seal spec: question {question.id}: an approval question ends with its blank "
                             f"position (a null option id, last)")

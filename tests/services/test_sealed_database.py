@@ -253,7 +253,7 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     spec = ballots.seal_spec(poll)
     public_key = Point.from_hex(spec["public_key"])
     shape = [sealed_ballot.Question.from_json(q) for q in spec["questions"]]
-    assert [q["blank"] for q in spec["questions"]] == [None, 2]
+    assert [q["blank"] for q in spec["questions"]] == [3, 2]  # the approval question's blank position (protocol 2)
     counters, allowed = _table_relations(su, "ballot_counters"), _table_relations(su, *BALLOT_TABLES)
     option_ids = {o.id for o in db.session.scalars(select(Option).where(Option.poll_id == poll.id))}
     seat_ids = set(seats)
@@ -429,9 +429,11 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     expected = [sum(r[q][o] for r in ROWS) for q in range(2) for o in range(3)]
     assert [result.counts[o.id] for o in options[:3]] == expected[:3]
     assert [result.counts[o.id] for o in options[3:]] == expected[3:5]
-    assert result.blanks == {questions[1].id: expected[5]}
+    approval_blanks = sum(1 for r in ROWS if not any(r[0]))
+    assert result.blanks == {questions[0].id: approval_blanks, questions[1].id: expected[5]}
     combined = [[threshold.combine({t: Point.from_hex(d["factors"][q][o]["factor"], allow_identity=True)
-                                    for t, d in posted.items()}, KEY.threshold) for o in range(3)] for q in range(2)]
+                                    for t, d in posted.items()}, KEY.threshold)
+                 for o in range(len(posted[1]["factors"][q]))] for q in range(2)]
     for ballot_text in stored_ballots():
         for q, row in enumerate(sealed_ballot.ballot_ciphertexts(json.loads(ballot_text), shape)):
             for o, c in enumerate(row):
@@ -439,7 +441,7 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
                 assert not opened.is_identity and opened != g, "a sum's factors opened a single ballot"
     tables = _all_rows(su)
     assert sorted(r["n"] for r in tables["ballot_counters"] if r["poll_id"] == poll.id and r["n"]) == sorted(
-        n for n in expected if n)  # the hidden blank option has its counter too
+        n for n in [*expected, approval_blanks] if n)  # the hidden blank options have their counters too
     assert len([r for r in tables["ballot_decryptions"] if r["poll_id"] == poll.id]) == 2
     check_ballot(stored_ballots()[0])
     if dump_open is None:

@@ -70,11 +70,17 @@ def _counted(poll: Poll) -> bool:
 
 
 def _uncounted_blanks(poll: Poll) -> set[int]:
-    """The questions whose blank answers a sealed poll does not count: its approval questions (services/sealing)."""
-    if not poll.sealed:
+    """The questions whose blank answers a poll does not count: the approval questions of a sealed poll of protocol
+    version 1, which had no blank position (services/sealing, docs/sealed-ballots.md "Versions")."""
+    if sealing.counts_blanks(poll, rules.APPROVAL):
         return set()
     return set(db.session.scalars(select(Question.id).where(Question.poll_id == poll.id,
                                                             Question.kind == rules.APPROVAL)))
+
+
+def uncounted_blanks(poll: Poll) -> set[int]:
+    """For the pages: the question ids whose blank count is not shown because it was never counted."""
+    return _uncounted_blanks(poll)
 
 
 def results(poll: Poll) -> Results:
