@@ -188,16 +188,19 @@ def _branches(data, count: int, where: str) -> list[Branch]:
     return [Branch.from_json(branch) for branch in data]
 
 
-def verify(ballot, poll: str, public_key: Point, questions: list[Question], protocol: int = 1) -> list[str]:
+def verify(ballot, poll: str, public_key: Point, questions: list[Question], protocol: int | None = None) -> list[str]:
     """Every problem of a sealed ballot; an empty list means it is well formed and keeps every rule."""
     return check(ballot, poll, public_key, questions, protocol)[0]
 
 
 def check(ballot, poll: str, public_key: Point, questions: list[Question],
-          protocol: int = 1) -> tuple[list[str], list | None]:
+          protocol: int | None = None) -> tuple[list[str], list | None]:
     """verify(), and the ballot's ciphertexts when it is well formed (None otherwise) so callers parse once.
-    `protocol`: the poll's version; a ballot of another version is refused (its proofs are in another domain)."""
+    `protocol`: the poll's version, which the server and the verifier always give: a ballot of another version
+    is refused (its proofs are in another domain). None (for tests and tools): the version the ballot names."""
     try:
+        if protocol is None:
+            protocol = protocol_of(ballot.get("protocol", PROTOCOLS[1]) if isinstance(ballot, dict) else PROTOCOLS[1])
         check_shape(questions, protocol)
         if not isinstance(ballot, dict) or ballot.get("poll") != poll:
             return ["the ballot belongs to another poll"], None

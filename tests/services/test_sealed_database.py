@@ -316,8 +316,8 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
 
     def check_ballot(text_: str) -> int:
         ballot = json.loads(text_)
-        assert sealed_ballot.verify(ballot, spec["poll"], public_key, shape) == []
-        assert set(ballot) == {"poll", "answers"}
+        assert sealed_ballot.verify(ballot, spec["poll"], public_key, shape, 2) == []
+        assert set(ballot) == {"protocol", "poll", "answers"}
         return len(text_)
 
     def check_everything(phase: str) -> dict[str, list[dict]]:
@@ -380,7 +380,7 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     assert not [r for r in tables["ballot_pending_scrubs"] if r["poll_id"] == poll.id]
     assert ballots.results(poll).awaiting_trustees and not ballots.results(poll).counts
     sums = sealed_board.tally_from_json(tally)
-    assert [len(row) for row in sums] == [3, 3]
+    assert [len(row) for row in sums] == [4, 3]  # the approval question's blank position too
     # the opening wrote the counters' zero rows (inserts only); nothing touched them since, until decryption
     at_opening = [r for r in wal.records(opening, opened) if set(r["relations"]) & counters]
     assert {(r["rmgr"], r["type"].replace("+INIT", "")) for r in at_opening} <= {
