@@ -32,8 +32,7 @@ from .polls import (add_eligible, add_option, add_question, create_poll, key_rea
 from .sealing import (SEAL_SPEC_FORMAT, PollKey, board, poll_key, board_sealed_by, decryption_request, decryption_status,
                       get_sealed_poll, is_counted, nothing_to_decrypt, polls_to_decrypt, published_board, sealed_progress, record_decryption, register_key_provider,
                       seal_spec)
-from .reading import (Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout,
-                      uncounted_blanks)
+from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout
 
 __all__ = [
     "PollState",
@@ -47,7 +46,6 @@ __all__ = [
     "cached_shape", "open_poll_seal", "picks", "COUNT_CTES",
     # reading.py
     "get_poll", "has_voted", "is_eligible", "turnout", "receipts", "Results", "results", "Tally", "tally",
-    "uncounted_blanks",
     # sealing.py (SPEC §5.1)
     "PollKey", "poll_key", "register_key_provider", "seal_spec", "SEAL_SPEC_FORMAT", "polls_to_decrypt", "decryption_request",
     "record_decryption", "decryption_status", "is_counted", "nothing_to_decrypt", "sealed_progress", "board", "published_board", "board_sealed_by", "get_sealed_poll",

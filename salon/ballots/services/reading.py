@@ -61,6 +61,7 @@ class Results:
     ref_counts: dict[int, int] = field(default_factory=dict)  # option ref id → n, when published
     sealed: bool = False  # SPEC §5.1: the ballots are sealed
     awaiting_trustees: bool = False  # sealed, closed, and the trustees have not yet decrypted the sums
+    blanks_counted: bool = True  # false for a sealed poll of protocol 1 with approval questions: none counted
 
 
 def _counted(poll: Poll) -> bool:
@@ -78,11 +79,6 @@ def _uncounted_blanks(poll: Poll) -> set[int]:
                                                             Question.kind == rules.APPROVAL)))
 
 
-def uncounted_blanks(poll: Poll) -> set[int]:
-    """For the pages: the question ids whose blank count is not shown because it was never counted."""
-    return _uncounted_blanks(poll)
-
-
 def results(poll: Poll) -> Results:
     """Counts stay hidden until the close; below the minimum only the turnout is shown (SPEC §5). A sealed
     poll's counts exist only once k trustees have decrypted its sums (SPEC §5.1)."""
@@ -94,6 +90,7 @@ def results(poll: Poll) -> Results:
                   awaiting_trustees=closed and not counted)
     if published:
         skip = _uncounted_blanks(poll)
+        out.blanks_counted = not skip
         for option_id, question_id, ref_id, is_blank, n in db.session.execute(
                 select(Option.id, Option.question_id, Option.ref_id, Option.is_blank, func.sum(Counter.n))
                 .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)
