@@ -11,9 +11,10 @@ The seal spec (`salon-seal-spec-2`, or `salon-seal-spec-1` of a poll opened befo
 docs/sealed-ballots.md "Integration" and "Versions") gives the poll's proof context, its protocol version, its
 joint public key and each question's rule; `option_ids` maps a question's ballot positions to the option ids of
 the API (null for a question's blank answer, at the position `blank`: given as option ids, a question with none
-chosen is answered blank, as a plain cast is; in version 2 every approval question has one). Choices are checked here first, so a refusal
-names the question and says what is wrong (an answer of 2, more approvals than allowed, no answer or two to a
-single-choice question) before anything is sealed; the proofs could not be made for such a ballot anyway.
+chosen is answered blank, as a plain cast is; in version 2 every approval question has one). Choices are checked
+here first, so a refusal names the question and says what is wrong (an answer of 2, more approvals than allowed,
+no answer or two to a single-choice question, a blank position that contradicts the approvals) before anything
+is sealed; the proofs could not be made for such a ballot anyway.
 Messages are English, for the developer at a terminal, like the verifier's.
 """
 from __future__ import annotations

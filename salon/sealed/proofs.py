@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .elgamal import Ciphertext
-from .group import N, Point, base_mul, domain_tag, hash_to_scalar, key_mul_add, mul_add_base, point_sum, scalar_from_hex, scalar_hex
+from .group import (N, Point, base_mul, domain_tag, hash_to_scalar, key_mul_add, mul_add_base, point_sum,
+                    scalar_from_hex, scalar_hex)
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ for (const choices of [[[0, 0, 0, 1]], [[0, 1, 1, 0]], [[0, 0, 0]]]) {{
   out.push(sealed.sealPrepared(prepared, choices));
 }}
 let wrong = 'sealed';
-try {{ sealed.seal('p', {json.dumps(key.hex())}, [q], [[1, 0, 0, 1]], undefined, 2); }} catch (e) {{ wrong = e.message; }}
+try {{ sealed.seal('p', {json.dumps(key.hex())}, [q], [[1, 0, 0, 1]], undefined, 2); }}
+catch (e) {{ wrong = e.message; }}
 console.log(JSON.stringify({{out, wrong}}));
 """
     done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
