@@ -233,3 +233,18 @@ def test_a_board_whose_version_does_not_hold_together_fails(boards, damage, mess
     damage(board)
     problems = BD.verify_board(board)
     assert problems and message in problems[-1]
+
+
+# --- below the publication minimum: the blank position is left out unless a kind names it -------------------------
+
+def test_below_the_minimum_every_option_does_not_cover_the_blank_position():
+    from salon.rules import ballots as rules
+
+    positions = [[("q", None), ("q", None), ("q", rules.BLANK_ANSWER)], [("r", "keep"), ("r", "oppose"), ("r", None)]]
+    # an election: every candidate decrypted, not the blank count
+    assert rules.left_out_below_minimum(2, 3, positions, {("q", rules.EVERY_OPTION)}) == [
+        [False, False, True], [True, True, True]]
+    # a kind that names the blank position keeps it; at the minimum nothing is left out
+    assert rules.left_out_below_minimum(2, 3, positions, {("q", rules.BLANK_ANSWER), ("r", "oppose")}) == [
+        [True, True, False], [True, False, True]]
+    assert rules.left_out_below_minimum(3, 3, positions, set()) == [[False] * 3, [False] * 3]
