@@ -144,3 +144,31 @@ def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database
         engine.dispose()
     assert [tuple(r) for r in rows] == [(term_id, 1, 3, 2, "restarted")]
     assert "complaint" not in columns
+
+
+def test_0014_makes_every_sealed_poll_opened_before_it_of_protocol_1(empty_database, tmp_path, monkeypatch):
+    """Sealed polls opened before 0014_sealed_protocol_2 stay version 1 (no blank position); the demo loaded at
+    head opens version 2 polls."""
+    from datetime import datetime
+
+    from salon import clock, demo
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
+    app = create_app(base_config(empty_database, str(tmp_path)))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        with app.test_request_context():
+            demo.load()
+            db.session.commit()
+        db.session.remove()
+        engine = create_engine(empty_database)
+        with engine.connect() as conn:
+            at_head = set(conn.execute(text("SELECT protocol FROM ballot_poll_keys")).scalars())
+        downgrade(directory=MIGRATIONS, revision="0013_trustee_complaints")
+        with engine.connect() as conn:
+            assert "protocol" not in {c["name"] for c in inspect(conn).get_columns("ballot_poll_keys")}
+        upgrade(directory=MIGRATIONS)
+        with engine.connect() as conn:
+            after = conn.execute(text("SELECT protocol FROM ballot_poll_keys")).scalars().all()
+        engine.dispose()
+    assert at_head == {2} and after and set(after) == {1}
