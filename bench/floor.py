@@ -56,7 +56,7 @@ def ballot():
     if not token or not isinstance(sealed, dict):
         return jsonify(error="bad request"), 400
     spec = _seal_spec()
-    problems, rows = sealed_ballot.check(sealed, spec.poll, spec.public_key, list(spec.questions))
+    problems, rows = sealed_ballot.check(sealed, spec.poll, spec.public_key, list(spec.questions), spec.protocol)
     if problems or rows is None:
         return jsonify(error="invalid ballot"), 422
     alphas = [c.alpha.hex() for row in rows for c in row]

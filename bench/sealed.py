@@ -5,6 +5,8 @@ not wall time, where the server is measured), for two shapes of ballot: a topic 
 (approve 0 … 3) and a review of 10 topics (each a single choice of 4: effective … no view, plus the overall
 question, a single choice of 3: support, oppose, abstain — salon/reviews/services.py), each single-choice
 question with its blank answer as one more position, as the engine seals it (the seal spec's `blank`):
+Ballots of protocol salon-sealed-2 (the topic poll's approval question with its blank position, 31 positions;
+`--protocol 1`: as polls opened before it, 30).
 (a) the server's CPU per ballot to verify every proof (`time.process_time`, RUNS ballots); target ≤ 15 ms for
     the 30-option ballot (issue 17); and the server's own sealing of a plain ballot (the no-JavaScript path);
 (b) the browser's time to seal: headless Chromium (Debian's /usr/bin/chromium, through Playwright) with the page's
@@ -18,7 +20,7 @@ question with its blank answer as one more position, as the engine seals it (the
     the stored ballots and add their ciphertexts), CPU; target ≤ 1 s. Then one trustee's decryption factors,
     the board built and, unless --quick, the whole board verified.
 
-    .venv/bin/python bench/sealed.py [--ballots 600] [--runs 200] [--browser-runs 15] [--quick]
+    .venv/bin/python bench/sealed.py [--ballots 600] [--runs 200] [--browser-runs 15] [--quick] [--protocol 1]
 """
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ from salon.sealed import board as BD  # noqa: E402
 from salon.sealed import threshold as T  # noqa: E402
 from salon.sealed.group import Point, RandomNonces, base_mul  # noqa: E402
 
-TOPIC_POLL = [B.Question("topics", 30, 0, 3)]
+PROTOCOL = 2  # --protocol: the version the ballots are sealed in (docs/sealed-ballots.md, "Versions")
+TOPIC_POLL = [B.Question("topics", 31, 0, 3, True)]  # 30 nominations and the blank position (version 1: none)
 # a single-choice question's positions: its options, then its blank answer
 REVIEW = [B.Question(f"topic-{i}", 5, 1, 1) for i in range(1, 11)] + [B.Question("overall", 4, 1, 1)]
 CHROMIUM = os.environ.get("SALON_CHROMIUM", "/usr/bin/chromium")
@@ -86,7 +89,7 @@ def topic_choices(i: int) -> list[list[int]]:
     row = [0] * 30
     for option in (i % 30, (i * 7 + 3) % 30, (i * 13 + 5) % 30)[: i % 4]:
         row[option] = 1
-    return [row]
+    return [row + [0 if any(row) else 1]] if TOPIC_POLL[0].blank else [row]  # the blank position, last
 
 
 def review_choices(i: int) -> list[list[int]]:
@@ -118,17 +121,17 @@ def header() -> None:
 # (a) the server -------------------------------------------------------------------------------------------
 
 def verify_figures(name, questions, choices_of, public_key, runs, rng) -> float:
-    ballots = [B.seal("bench-poll", public_key, questions, choices_of(i), rng) for i in range(runs)]
+    ballots = [B.seal("bench-poll", public_key, questions, choices_of(i), rng, PROTOCOL) for i in range(runs)]
     times = []
     for ballot in ballots:
         problems = []
         times.append(cpu_ms(lambda: problems.extend(B.verify(ballot, "bench-poll", public_key, questions))))
         assert not problems, problems
-    seal_times = [cpu_ms(lambda: B.seal("bench-poll", public_key, questions, choices_of(1), rng))
+    seal_times = [cpu_ms(lambda: B.seal("bench-poll", public_key, questions, choices_of(1), rng, PROTOCOL))
                   for _ in range(max(3, runs // 4))]
     unit = multiplication_us()
     options = sum(q.options for q in questions)
-    print(f"(a) {name}, {options} options:\n"
+    print(f"(a) {name}, {options} ballot positions:\n"
           f"    server, verify every proof: {summary(times)} CPU = {statistics.median(times) * 1000 / unit:.0f} "
           f"variable-base multiplications at {unit:.0f} µs (measured just after) [load {load()}]\n"
           f"    where a verification's time goes: {where_the_time_goes(questions, public_key, rng)}\n"
@@ -143,8 +146,9 @@ def where_the_time_goes(questions, public_key, rng) -> str:
 
     from coincurve import PublicKey
 
-    ballot = B.seal("bench-poll", public_key, questions, [[0] * q.options for q in questions]
-                    if questions[0].min == 0 else [[1] + [0] * (q.options - 1) for q in questions], rng)
+    blank = [[0] * (q.options - 1) + [1 if q.blank else 0] for q in questions]  # a blank ballot
+    ballot = B.seal("bench-poll", public_key, questions, blank if questions[0].min == 0
+                    else [[1] + [0] * (q.options - 1) for q in questions], rng, PROTOCOL)
     counts: Counter = Counter()
     names = {"from_signature_and_message": "double multiplication (ECDSA recovery)",
              "multiply": "single multiplication (constant time)", "combine_keys": "addition",
@@ -198,7 +202,7 @@ PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>bench: sea
 import * as sealed from '/sealed.js';
 window.sealBench = (poll, key, questions, choices) => {
   const t0 = performance.now();
-  const prepared = sealed.prepare(poll, key, questions);
+  const prepared = sealed.prepare(poll, key, questions, undefined, PROTOCOL_HERE);
   const t1 = performance.now();
   const ballot = sealed.sealPrepared(prepared, choices);
   const t2 = performance.now();
@@ -213,7 +217,7 @@ class StaticFiles(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/bench.html":
-            body = PAGE.encode()
+            body = PAGE.replace("PROTOCOL_HERE", str(PROTOCOL)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -293,7 +297,7 @@ def node_figures(name, questions, choices, public_key, repeat=5):
     if not shutil.which("node") or not (STATIC / "vendor/node_modules/@noble/curves").exists():
         print(f"    node: SKIPPED (no node or no `make vendor`)")
         return
-    request = {"poll": "bench-poll", "public_key": public_key.hex(), "repeat": repeat,
+    request = {"poll": "bench-poll", "public_key": public_key.hex(), "repeat": repeat, "protocol": PROTOCOL,
                "questions": [q.to_json() for q in questions], "choices": choices}
     done = subprocess.run(["node", str(ROOT / "tools/seal_ballot.mjs")], input=json.dumps(request),
                           capture_output=True, text=True, check=True)
@@ -308,7 +312,7 @@ def node_figures(name, questions, choices, public_key, repeat=5):
 
 def close_figures(count, key, public_key, secrets, rng, verify_board: bool) -> float:
     print(f"(c) a 30-nomination poll of {count} ballots (sealing them server-side first …)", flush=True)
-    ballots = [B.seal("bench-poll", public_key, TOPIC_POLL, topic_choices(i), rng) for i in range(count)]
+    ballots = [B.seal("bench-poll", public_key, TOPIC_POLL, topic_choices(i), rng, PROTOCOL) for i in range(count)]
     sums = []
     tally_ms = []
     for _ in range(7):
@@ -347,8 +351,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200, help="ballots verified per shape (a)")
     parser.add_argument("--browser-runs", type=int, default=15, help="fresh pages per shape (b); 0 skips")
     parser.add_argument("--quick", action="store_true", help="skip the whole board's verification (8 s CPU)")
+    parser.add_argument("--protocol", type=int, choices=(1, 2), default=2,
+                        help="seal as protocol salon-sealed-2 (default) or -1 (no blank position)")
     args = parser.parse_args()
+    if args.protocol == 1:
+        global PROTOCOL
+        PROTOCOL = 1
+        TOPIC_POLL[0] = B.Question("topics", 30, 0, 3)
     rng = RandomNonces()
+    print(f"protocol salon-sealed-{PROTOCOL}")
     key, public_key, secrets = ceremony(rng)
     header()
     verify = {name: verify_figures(name, questions, choices_of, public_key, args.runs, rng)

@@ -134,17 +134,18 @@ class Bench:
         spec = ballots.seal_spec(poll)
         questions = [B.Question.from_json(q) for q in spec["questions"]]
         key = Point.from_hex(spec["public_key"])
+        protocol = 2 if spec.get("protocol") == "salon-sealed-2" else 1
         out = []
         for i in range(count):
-            if len(questions) == 1:  # approval of 30, 0 … 3 approvals
-                row = [0] * questions[0].options
+            if len(questions) == 1:  # approval of 30, 0 … 3 approvals (protocol 2: then its blank position)
+                row = [0] * 30
                 for option in (i % 30, (i * 7 + 3) % 30, (i * 13 + 5) % 30)[: i % 4]:
                     row[option] = 1
-                rows = [row]
+                rows = [row + [0 if any(row) else 1]] if questions[0].blank else [row]
             else:  # one position per single-choice question (its last one the blank answer)
                 rows = [[1 if o == (i + n) % q.options else 0 for o in range(q.options)]
                         for n, q in enumerate(questions)]
-            out.append(B.seal(spec["poll"], key, questions, rows, self.rng))
+            out.append(B.seal(spec["poll"], key, questions, rows, self.rng, protocol))
         return out
 
     def cast_all(self, poll, ballots_or_choices, sealed: bool) -> tuple[list[float], list[float], float]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from salon.ballots import services as ballots
 from salon.sealed import ballot as sealed_ballot
 from salon.sealed import board as sealed_board
+from salon.sealed import client
 from salon.sealed import threshold
 from salon.sealed.group import Point, SeededNonces
 
@@ -71,10 +72,11 @@ def decrypt(poll, key: TestKey, trustees=None) -> bool:
 
 
 def seal_choices(poll, rows, seed: str = "voter") -> dict:
-    """A ballot sealed on the voter's side from its seal spec; `rows[q][o]` is 0 or 1 per ballot position."""
-    spec = ballots.seal_spec(poll)
-    questions = [sealed_ballot.Question.from_json(q) for q in spec["questions"]]
-    return sealed_ballot.seal(spec["poll"], Point.from_hex(spec["public_key"]), questions, rows, SeededNonces(seed))
+    """A ballot sealed on the voter's side from its seal spec (salon.sealed.client, in the poll's protocol version);
+    `rows[q][o]` is 0 or 1 per ballot position (an approval question's blank position may be left out: it is then
+    set from the approvals)."""
+    spec = client.spec_from_json(ballots.seal_spec(poll))
+    return client.seal_ballot(spec, rows, SeededNonces(seed))
 
 
 

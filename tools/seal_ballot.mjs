@@ -1,7 +1,9 @@
 // Seal a ballot with salon/static/sealed.js under node: `node tools/seal_ballot.mjs < request.json`.
-// request: {"poll", "public_key", "questions": [{id, options, min, max}], "choices": [[0|1…]…],
-//           "seed": optional (test nonces), "repeat": optional (times the sealing, for bench/sealed.py)}
-// or {"kat": true}: the known-answer run of tests/unit/test_sealed_proofs.py, for the cross-check;
+// request: {"poll", "public_key", "questions": [{id, options, min, max, blank}], "choices": [[0|1…]…],
+//           "protocol": optional (1 or 2, default 2: salon-sealed-2), "seed": optional (test nonces),
+//           "repeat": optional (times the sealing, for bench/sealed.py)}
+// or {"kat": true}: the known-answer run of tests/unit/test_sealed_proofs.py (protocol 1), for the cross-check;
+// or {"kat2": true}: the known answers of protocol 2 (two ballots, one of them blank);
 // or {"fixed_base": {"points": [hex…], "scalars": [decimal…]}}: every k·P through sealed.js's fixed-base tables.
 // Answers {"ballot", "fingerprint", "ms_per_ballot" (wall), "prepare_cpu_ms" (before the choice),
 // "seal_cpu_ms" (after it)} — or the known answers — as JSON on stdout.
@@ -28,6 +30,16 @@ function knownAnswers() {
   };
 }
 
+function knownAnswers2() {
+  const rng = new sealed.SeededNonces('salon-kat-2');
+  const key = sealed.pointHex(secp256k1.Point.BASE.multiply(rng.scalar()));
+  const questions = [{ id: 'topics', options: 4, min: 0, max: 2, blank: true },
+    { id: 'overall', options: 3, min: 1, max: 1, blank: false }];
+  const ballots = [[[1, 0, 1, 0], [0, 1, 0]], [[0, 0, 0, 1], [0, 0, 1]]].map(
+    (choices) => sealed.seal('poll-2', key, questions, choices, rng, 2));
+  return { key, ballots, fingerprints: ballots.map(sealed.fingerprint) };
+}
+
 function rngOf() {
   return request.seed === undefined ? new sealed.RandomNonces() : new sealed.SeededNonces(request.seed);
 }
@@ -39,8 +51,12 @@ function cpuMs(work) {
   return [result, (used.user + used.system) / 1000];
 }
 
+const protocol = request.protocol || sealed.LATEST;
+
 if (request.kat) {
   process.stdout.write(JSON.stringify(knownAnswers()));
+} else if (request.kat2) {
+  process.stdout.write(JSON.stringify(knownAnswers2()));
 } else if (request.fixed_base) {
   const { points, scalars } = request.fixed_base;
   process.stdout.write(JSON.stringify(points.map((point) => scalars.map(
@@ -48,12 +64,13 @@ if (request.kat) {
 } else {
   const repeat = request.repeat || 1;
   // the first run also builds the key's table and warms the JIT, as the page's first ballot would
-  let ballot = sealed.seal(request.poll, request.public_key, request.questions, request.choices, rngOf());
+  let ballot = sealed.seal(request.poll, request.public_key, request.questions, request.choices, rngOf(), protocol);
   let prepareMs = 0;
   let sealMs = 0;
   const started = performance.now();
   for (let i = 0; i < repeat; i++) {
-    const [prepared, a] = cpuMs(() => sealed.prepare(request.poll, request.public_key, request.questions, rngOf()));
+    const [prepared, a] = cpuMs(() => sealed.prepare(request.poll, request.public_key, request.questions, rngOf(),
+      protocol));
     const [done, b] = cpuMs(() => sealed.sealPrepared(prepared, request.choices));
     ballot = done;
     prepareMs += a;

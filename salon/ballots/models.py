@@ -167,6 +167,8 @@ class SealedKey(db.Model):
     trustees: Mapped[list] = mapped_column(JSON)  # [[index, user id], …]
     tally: Mapped[list | None] = mapped_column(JSON, nullable=True)  # encrypted sums, set by the close
     counted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # the protocol version the poll opened with (docs/sealed-ballots.md, "Versions"): 1 before salon-sealed-2
+    protocol: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SealedBallot(db.Model):

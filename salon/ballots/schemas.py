@@ -47,7 +47,11 @@ class ResultsSchema(Strict):
     counts = fields.List(fields.Nested(CountSchema))
     blank = fields.Int(metadata={"description": "blank answers, summed over the questions"})
     blanks = fields.List(fields.Nested(BlankSchema), metadata={
-        "description": "blank answers per question; a sealed poll's approval questions count none"})
+        "description": "blank answers per question; a sealed poll opened before protocol salon-sealed-2 counted "
+                       "none for its approval questions, which are left out (blanks_counted false)"})
+    blanks_counted = fields.Bool(metadata={
+        "description": "false when the blank answers of some question were not counted: the approval questions of "
+                       "a sealed poll opened before protocol salon-sealed-2"})
 
 
 class SealQuestionSchema(Strict):
@@ -58,11 +62,15 @@ class SealQuestionSchema(Strict):
     max = fields.Int()
     option_ids = fields.List(fields.Int(allow_none=True), metadata={
         "description": "the option id of each ballot position; null for the blank answer"})
-    blank = fields.Int(allow_none=True, metadata={"description": "the blank answer's position, if it has one"})
+    blank = fields.Int(allow_none=True, metadata={
+        "description": "the blank answer's position, if it has one: a single-choice question's, and (protocol "
+                       "salon-sealed-2) an approval question's blank position, set exactly when nothing is approved"})
 
 
 class SealSpecSchema(Strict):
-    format = fields.Str(metadata={"description": "salon-seal-spec-1"})
+    format = fields.Str(metadata={"description": "salon-seal-spec-2 (salon-seal-spec-1: a poll opened before "
+                                                "protocol salon-sealed-2)"})
+    protocol = fields.Str(metadata={"description": "salon-sealed-2; absent from a salon-seal-spec-1"})
     poll = fields.Str(metadata={"description": "the proof context: poll id and opening"})
     public_key = fields.Str(metadata={"description": "the trustees' joint key (compressed secp256k1 point, hex)"})
     threshold = fields.Int(metadata={"description": "how many trustees must decrypt the sums"})
@@ -77,7 +85,9 @@ class BoardBallotSchema(Strict):
 
 class BoardSchema(Strict):
     """docs/sealed-ballots.md, "The bulletin board"."""
-    format = fields.Str()
+    format = fields.Str(metadata={"description": "salon-sealed-board-3 (salon-sealed-board-2 or -1: a poll of "
+                                                "protocol salon-sealed-1)"})
+    protocol = fields.Str(metadata={"description": "salon-sealed-2; absent from older formats"})
     poll = fields.Str()
     questions = fields.List(fields.Dict())
     key = fields.Dict()
@@ -126,5 +136,6 @@ def poll_payload(poll: Poll, user) -> dict:
                     "turnout": result.turnout, "eligible": result.eligible,
                     "counts": [{"option_id": k, "n": v} for k, v in sorted(result.counts.items())],
                     "blank": sum(result.blanks.values()),
-                    "blanks": [{"question_id": k, "n": v} for k, v in sorted(result.blanks.items())]},
+                    "blanks": [{"question_id": k, "n": v} for k, v in sorted(result.blanks.items())],
+                    "blanks_counted": result.blanks_counted},
     }

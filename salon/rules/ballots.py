@@ -58,7 +58,8 @@ def counts_published(turnout: int, min_published: int) -> bool:
     return turnout >= min_published
 
 
-EVERY_OPTION = "*"  # in a kind's needs below the minimum: every position of the question
+EVERY_OPTION = "*"  # in a kind's needs below the minimum: every option of the question (not BLANK_ANSWER)
+BLANK_ANSWER = "*blank"  # the option code of a sealed approval question's blank position (protocol version 2)
 
 
 def left_out_below_minimum(turnout: int, min_published: int,
@@ -70,12 +71,14 @@ def left_out_below_minimum(turnout: int, min_published: int,
     (out: withheld, null on the bulletin board).
 
     `positions[q][o]` is (question code, option code) of each ballot position (None for an uncoded one or a
-    single-choice question's blank answer); `kept` holds (question code, option code) pairs, EVERY_OPTION for
-    all positions of a question. Decrypted: a topic vote nothing (the decider had no tally to follow), an
-    election its approval question (who won, and a tie for the last seat, need every count), a review its
-    overall question's oppose (the rule). Published: a review's oppose; nothing else."""
+    single-choice question's blank answer, BLANK_ANSWER for an approval question's blank position); `kept` holds
+    (question code, option code) pairs, EVERY_OPTION for all options of a question — not its BLANK_ANSWER,
+    which an outcome never needs (an election below the minimum decrypts its candidates, not its blank count).
+    Decrypted: a topic vote nothing (the decider had no tally to follow), an election its approval question's
+    options (who won, and a tie for the last seat, need every count), a review its overall question's oppose
+    (the rule). Published: a review's oppose; nothing else."""
     if counts_published(turnout, min_published):
         return [[False] * len(row) for row in positions]
-    return [[not (question is not None and ((question, EVERY_OPTION) in kept
+    return [[not (question is not None and (((question, EVERY_OPTION) in kept and option != BLANK_ANSWER)
                                             or (option is not None and (question, option) in kept)))
              for question, option in row] for row in positions]

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from . import ballot as ballots
 from . import threshold
 from .elgamal import Ciphertext, SmallLogs, add_all
-from .group import EncodingError, Point
+from .group import PROTOCOLS, EncodingError, Point
 from .proofs import Branch
 
-FORMAT = "salon-sealed-board-2"  # board-1 (before the publication minimum was kept): read as nothing withheld
-FORMAT_1 = "salon-sealed-board-1"
+FORMAT = "salon-sealed-board-3"  # protocol salon-sealed-2: approval questions end with their blank position
+FORMAT_2 = "salon-sealed-board-2"  # protocol salon-sealed-1 (a poll opened before version 2)
+FORMAT_1 = "salon-sealed-board-1"  # protocol 1, before the publication minimum was kept: read as nothing withheld
+FORMATS = {FORMAT: 2, FORMAT_2: 1, FORMAT_1: 1}  # board format → protocol version
 SEALED_BY = ("voter", "server")
 
 
@@ -74,13 +76,13 @@ def trustee_factors(poll: str, public_key: Point, questions: Sequence[ballots.Qu
 def build_board(poll: str, questions: Sequence[ballots.Question], key: dict,
                 sealed: Sequence[tuple[dict, str]], decryptions: Sequence[dict],
                 sums: list[list[Ciphertext]] | None = None, minimum: int = 0,
-                withheld: Sequence[Sequence[bool]] | None = None) -> dict:
+                withheld: Sequence[Sequence[bool]] | None = None, protocol: int = 1) -> dict:
     """`sealed`: (ballot, "voter" | "server") pairs, in any order — the board sorts them by fingerprint, so
     it shows no order of casting. `decryptions`: the factors of at least k trustees (none when every count is
     withheld). `sums`: the tally the trustees decrypted, if already at hand (the sum does not depend on the
     order). `minimum`: the poll's publication minimum (SPEC §5); `withheld[q][o]`: the sums whose counts are not
     published because fewer ballots than the minimum were cast: their factors (if any) are left off the board
-    and their result is null."""
+    and their result is null. `protocol`: the poll's version, 1 (board-2) or 2 (board-3)."""
     entries = sorted(({"fingerprint": ballots.fingerprint(b), "sealed_by": by, "ballot": b} for b, by in sealed),
                      key=lambda e: e["fingerprint"])
     if sums is None:
@@ -90,7 +92,12 @@ def build_board(poll: str, questions: Sequence[ballots.Question], key: dict,
         {"trustee": d["trustee"], "factors": [[None if withheld[q][o] else f for o, f in enumerate(row)]
                                               for q, row in enumerate(d["factors"])]} for d in decryptions]
     logs = SmallLogs(len(entries))
-    board = {"format": FORMAT, "poll": poll, "questions": [q.to_json() for q in questions], "key": key,
+    if protocol >= 2:
+        head = {"format": FORMAT, "protocol": PROTOCOLS[protocol],
+                "questions": [{**q.to_json(), "blank": q.blank} for q in questions]}
+    else:
+        head = {"format": FORMAT_2, "questions": [q.to_json() for q in questions]}
+    board = {**head, "poll": poll, "key": key,
              "minimum": minimum, "withheld": withheld, "ballots": entries, "tally": tally_json(sums),
              "decryptions": sorted(shown, key=lambda d: d["trustee"])}
     factors = {d["trustee"]: d["factors"] for d in shown}
@@ -121,6 +128,7 @@ def report(text: str | bytes, receipt: str | None = None) -> tuple[bool, list[st
         lines.append(f"  fewer ballots than the minimum of {board['minimum']}: the counts marked withheld are not "
                      f"published (SPEC §5)")
     lines += [f"  {q['id']}: [{', '.join('withheld' if n is None else str(n) for n in counts)}]"
+              + (" (the last: blank ballots)" if q.get("blank") else "")
               for q, counts in zip(board["questions"], board["result"])]
     if receipt is None:
         return True, lines
@@ -164,12 +172,23 @@ def verify_board(board) -> list[str]:
 
 
 def _verify(board, problems: list[str]) -> None:
-    _require(isinstance(board, dict) and board.get("format") in (FORMAT, FORMAT_1), f"not a board of format {FORMAT}")
+    _require(isinstance(board, dict) and board.get("format") in FORMATS,
+             f"not a board of format {FORMAT} (nor {FORMAT_2} or {FORMAT_1})")
+    protocol = FORMATS[board["format"]]
+    if protocol >= 2:
+        _require(board.get("protocol") == PROTOCOLS[protocol],
+                 f"a board of format {board['format']} is of protocol {PROTOCOLS[protocol]}")
+    else:
+        _require("protocol" not in board, f"a board of format {board['format']} names no protocol")
     poll = board.get("poll")
     _require(isinstance(poll, str) and poll != "", "the board names no poll")
     _require(isinstance(board.get("questions"), list) and board["questions"], "the board lists no questions")
+    _require(all(isinstance(q, dict) and isinstance(q.get("blank"), bool) == (protocol >= 2)
+                 for q in board["questions"]),
+             "each question says whether it has a blank position (blank: true or false), in board-3 only")
     questions = [ballots.Question.from_json(q) for q in board["questions"]]
     _require(len({q.id for q in questions}) == len(questions), "two questions share an id")
+    ballots.check_shape(questions, protocol)
 
     # the publication minimum (SPEC §5): which sums were left undecrypted
     if board["format"] == FORMAT_1:
@@ -227,7 +246,7 @@ def _verify(board, problems: list[str]) -> None:
             problems.append(f"{name}: ballots must be sorted by fingerprint, each once")
         previous = claimed if isinstance(claimed, str) else previous
         seen_fingerprints.add(claimed)
-        found, rows = ballots.check(ballot, poll, public_key, questions)
+        found, rows = ballots.check(ballot, poll, public_key, questions, protocol)
         problems += [f"{name}: {p}" for p in found]
         if rows is None:
             continue  # malformed, reported just above; left out of the expected tally

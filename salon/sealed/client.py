@@ -7,12 +7,14 @@ the same code on the command line).
     ballot = client.seal_ballot(spec, answers)        # POST {"sealed": ballot} to /api/v1/polls/{id}/ballot
     receipt = client.fingerprint(ballot)              # the receipt: find it on the poll's bulletin board
 
-The seal spec (`salon-seal-spec-1`, docs/sealed-ballots.md "Integration") gives the poll's proof context, its
+The seal spec (`salon-seal-spec-2`, or `salon-seal-spec-1` of a poll opened before protocol version 2;
+docs/sealed-ballots.md "Integration" and "Versions") gives the poll's proof context, its protocol version, its
 joint public key and each question's rule; `option_ids` maps a question's ballot positions to the option ids of
-the API (null for a single-choice question's blank answer, at the position `blank`: given as option ids, a
-question with none chosen is answered blank, as a plain cast is). Choices are checked here first, so a refusal
-names the question and says what is wrong (an answer of 2, more approvals than allowed, no answer or two to a
-single-choice question) before anything is sealed; the proofs could not be made for such a ballot anyway.
+the API (null for a question's blank answer, at the position `blank`: given as option ids, a question with none
+chosen is answered blank, as a plain cast is; in version 2 every approval question has one). Choices are checked
+here first, so a refusal names the question and says what is wrong (an answer of 2, more approvals than allowed,
+no answer or two to a single-choice question, a blank position that contradicts the approvals) before anything
+is sealed; the proofs could not be made for such a ballot anyway.
 Messages are English, for the developer at a terminal, like the verifier's.
 """
 from __future__ import annotations
@@ -25,9 +27,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .ballot import InvalidChoice, Question, fingerprint, seal
-from .group import EncodingError, Point
+from .group import PROTOCOLS, EncodingError, Point
 
-FORMAT = "salon-seal-spec-1"
+FORMAT = "salon-seal-spec-2"  # protocol salon-sealed-2 (approval questions count blank ballots)
+FORMAT_1 = "salon-seal-spec-1"  # protocol salon-sealed-1: a poll opened before version 2, sealed as such
 
 __all__ = ["FORMAT", "InvalidChoice", "SealSpec", "SpecError", "answers_from_text", "fetch_spec", "fingerprint",
            "request_body", "seal_ballot", "spec_from_json", "spec_from_text"]
@@ -49,6 +52,7 @@ class SealSpec:
     questions: tuple[Question, ...]
     option_ids: tuple[tuple[int | None, ...], ...]  # per question, ballot position → option id (None: blank)
     blanks: tuple[int | None, ...]  # per question, the position of its blank answer, if it has one
+    protocol: int = 1  # the poll's protocol version (2: approval questions end with their blank position)
 
     def answers_for_options(self, chosen: Iterable[int]) -> list[list[int]]:
         """Per-question 0/1 lists from the option ids a plain cast sends ([] is a blank ballot), checked. A
@@ -82,8 +86,12 @@ class SealSpec:
             raise InvalidChoice(f"one list of answers per question: {len(self.questions)} lists expected "
                                 f"(questions {', '.join(q.id for q in self.questions)})")
         problems = []
+        answers = list(answers)
         for q, (question, answer) in enumerate(zip(self.questions, answers)):
             label = f"question {question.id}"
+            if (question.blank and isinstance(answer, list) and len(answer) == question.approvals
+                    and all(_is_int(v) for v in answer)):
+                answer = answers[q] = [*answer, 1 if not any(answer) else 0]  # its blank position, from the approvals
             if not isinstance(answer, list) or len(answer) != question.options:
                 problems.append(f"{label}: {question.options} answers expected, one 0 or 1 per position")
                 continue
@@ -93,14 +101,26 @@ class SealSpec:
                 problems.append(f"{label}, {name}: an answer of {answer[o]!r}; each answer is 0 or 1")
             if bad:
                 continue
-            problems += _rule_problems(question, sum(answer), self.blanks[q])
+            problems += _rule_problems(question, answer, self.blanks[q])
         if problems:
             raise InvalidChoice("; ".join(problems))
         return [list(answer) for answer in answers]
 
 
-def _rule_problems(question: Question, total: int, blank: int | None) -> list[str]:
+def _rule_problems(question: Question, answer: list[int], blank: int | None) -> list[str]:
     label = f"question {question.id}"
+    total = sum(answer)
+    if question.blank:
+        approved = sum(answer[:-1])
+        if approved > question.max:
+            return [f"{label}: {approved} approvals; at most {question.max} allowed"]
+        if answer[-1] == 1 and approved:
+            return [f"{label}: {approved} approvals and its blank position {blank} set; a blank ballot approves "
+                    f"nothing"]
+        if answer[-1] == 0 and not approved:
+            return [f"{label}: no approval and its blank position {blank} not set; a ballot that approves nothing "
+                    f"sets it (or leave the position out)"]
+        return []
     if question.min == question.max:
         if total == question.min:
             return []
@@ -125,8 +145,13 @@ def spec_from_json(data) -> SealSpec:
             raise SpecError(f"poll {poll} is not sealed (opened before Salon sealed every poll): "
                             f"cast plain choices instead")
         data = data["sealed"]
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SpecError(f"not a seal spec (format {FORMAT}) nor a poll whose `sealed` member is one")
+    if not isinstance(data, dict) or data.get("format") not in (FORMAT, FORMAT_1):
+        raise SpecError(f"not a seal spec (format {FORMAT} or {FORMAT_1}) nor a poll whose `sealed` member is one")
+    protocol = 1
+    if data["format"] == FORMAT:
+        if data.get("protocol") != PROTOCOLS[2]:
+            raise SpecError(f"seal spec: `protocol` must be {PROTOCOLS[2]} in a spec of format {FORMAT}")
+        protocol = 2
     poll, threshold, questions = data.get("poll"), data.get("threshold"), data.get("questions")
     if not isinstance(poll, str) or not poll:
         raise SpecError("seal spec: `poll` (the proof context) must be a non-empty string")
@@ -143,7 +168,7 @@ def spec_from_json(data) -> SealSpec:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise SpecError(f"seal spec: question {number} needs a string `id`")
         try:
-            question = Question.from_json(item)
+            question = Question.from_json(item)  # its `blank` is a position: an approval question's is b
         except ValueError as error:
             raise SpecError(f"seal spec: {error}") from None
         options = item.get("option_ids")
@@ -155,6 +180,15 @@ def spec_from_json(data) -> SealSpec:
         if item.get("blank", blank) != blank:
             raise SpecError(f"seal spec: question {question.id}: `blank` must be the position of the null "
                             f"option id")
+        if question.blank and protocol < 2:
+            raise SpecError(f"seal spec: question {question.id}: an approval question has no blank position in "
+                            f"{PROTOCOLS[1]}")
+        if protocol >= 2 and question.min == 0 and not question.blank:
+            raise SpecError(f"seal spec: question {question.id}: an approval question has its blank position in "
+                            f"{PROTOCOLS[2]} (a null option id, last)")
+        if question.blank and blank != question.options - 1:
+            raise SpecError(f"seal spec: question {question.id}: an approval question ends with its blank "
+                            f"position (a null option id, last)")
         for option in options:
             if option is None:
                 continue
@@ -166,7 +200,7 @@ def spec_from_json(data) -> SealSpec:
         parsed.append(question)
         ids.append(tuple(options))
         blanks.append(blank)
-    return SealSpec(poll, public_key, threshold, tuple(parsed), tuple(ids), tuple(blanks))
+    return SealSpec(poll, public_key, threshold, tuple(parsed), tuple(ids), tuple(blanks), protocol)
 
 
 def spec_from_text(text: str | bytes, where: str = "the seal spec") -> SealSpec:
@@ -198,7 +232,7 @@ def fetch_spec(url: str, token: str | None = None, timeout: float = 30) -> SealS
 def seal_ballot(spec: SealSpec, answers: list[list[int]], rng=None) -> dict:
     """The sealed ballot (docs/sealed-ballots.md, "Ballot") of checked per-question 0/1 lists; fresh random
     nonces from the operating system (`rng` is for known-answer tests only)."""
-    return seal(spec.poll, spec.public_key, list(spec.questions), spec.check(answers), rng)
+    return seal(spec.poll, spec.public_key, list(spec.questions), spec.check(answers), rng, spec.protocol)
 
 
 def answers_from_text(spec: SealSpec, choose: str | None = None, answers: str | None = None) -> list[list[int]]:

@@ -16,7 +16,9 @@ from coincurve import PublicKey
 from coincurve._libsecp256k1 import ffi, lib  # libsecp256k1 itself, for the hot paths below
 from coincurve.context import GLOBAL_CONTEXT
 
-VERSION = "salon-sealed-1"
+VERSION = "salon-sealed-1"  # the domain of the key's and decryption's proofs (and of version 1 ballots)
+PROTOCOLS = {1: "salon-sealed-1", 2: "salon-sealed-2"}  # protocol version → its name, the ballots' hash domain
+LATEST = 2  # the version new polls open with (docs/sealed-ballots.md, "Versions")
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # the order of secp256k1
 IDENTITY_BYTES = b"\x00"
 _CTX = GLOBAL_CONTEXT.ctx
@@ -256,10 +258,16 @@ def _item_bytes(item) -> bytes:
     raise TypeError(f"cannot hash {type(item).__name__}")
 
 
+def domain_tag(protocol: int, tag: str) -> str:
+    """The tag of a ballot proof in a protocol version's hash domain: "salon-sealed-2/sum"."""
+    return f"{PROTOCOLS[protocol]}/{tag}"
+
+
 def hash_to_scalar(tag: str, *items) -> int:
-    """H(tag, items…): SHA-256 of the domain tag and each item length-prefixed, read big-endian, mod N."""
+    """H(tag, items…): SHA-256 of the domain tag and each item length-prefixed, read big-endian, mod N. A tag
+    holding a "/" is the whole domain tag ("salon-sealed-2/bit", see domain_tag); otherwise it is VERSION's."""
     digest = hashlib.sha256()
-    digest.update(f"{VERSION}/{tag}".encode("ascii"))
+    digest.update((tag if "/" in tag else f"{VERSION}/{tag}").encode("ascii"))
     for item in items:
         data = _item_bytes(item)
         digest.update(len(data).to_bytes(4, "big"))

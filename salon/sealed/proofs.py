@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .elgamal import Ciphertext
-from .group import N, Point, base_mul, hash_to_scalar, key_mul_add, mul_add_base, point_sum, scalar_from_hex, scalar_hex
+from .group import (N, Point, base_mul, domain_tag, hash_to_scalar, key_mul_add, mul_add_base, point_sum,
+                    scalar_from_hex, scalar_hex)
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,13 @@ def verify_one_of(context: tuple, public_key: Point, ciphertext: Ciphertext, val
     return sum(b.c for b in proof) % N == challenge
 
 
-def bit_context(poll: str, public_key: Point, question: str, option: int) -> tuple:
-    return ("bit", poll, public_key, question, option)
+def bit_context(poll: str, public_key: Point, question: str, option: int, protocol: int = 1) -> tuple:
+    """A ballot proof's hashed items start in its protocol version's domain (docs/sealed-ballots.md, "Versions")."""
+    return (domain_tag(protocol, "bit"), poll, public_key, question, option)
 
 
-def sum_context(poll: str, public_key: Point, question: str, least: int, most: int) -> tuple:
-    return ("sum", poll, public_key, question, least, most)
+def sum_context(poll: str, public_key: Point, question: str, least: int, most: int, protocol: int = 1) -> tuple:
+    return (domain_tag(protocol, "sum"), poll, public_key, question, least, most)
 
 
 def prove_decryption(poll: str, public_key: Point, question: str, option: int, trustee: int, secret: int,

@@ -13,7 +13,8 @@ if (form && form.dataset.sealSpec && panel) {
   const error = document.getElementById('sealed-error');
   let prepared = null;
   let rows = null;
-  const ready = () => { if (prepared === null) prepared = prepare(spec.poll, spec.public_key, spec.questions); };
+  const ready = () => { if (prepared === null) prepared = prepare(spec.poll, spec.public_key, spec.questions, undefined,
+    spec.protocol || 1); };
   window.setTimeout(ready, 0);
 
   form.addEventListener('submit', (event) => {

@@ -8,7 +8,9 @@ import { secp256k1 } from './vendor/node_modules/@noble/curves/secp256k1.js';
 import { sha256 } from './vendor/node_modules/@noble/hashes/sha2.js';
 
 const Point = secp256k1.Point;
-export const VERSION = 'salon-sealed-1';
+export const VERSION = 'salon-sealed-1'; // the domain of the key's and decryption's proofs
+export const PROTOCOLS = { 1: 'salon-sealed-1', 2: 'salon-sealed-2' }; // a ballot's version → its proofs' domain
+export const LATEST = 2;
 export const N = Point.Fn.ORDER;
 const G = Point.BASE;
 const ZERO = Point.ZERO;
@@ -70,9 +72,10 @@ function itemBytes(item) {
   throw new Error('cannot hash ' + typeof item);
 }
 
-// H(tag, items…): SHA-256 of the domain tag and each item length-prefixed, read big-endian, mod N.
+// H(tag, items…): SHA-256 of the domain tag and each item length-prefixed, read big-endian, mod N. A tag holding
+// a '/' is the whole domain tag ('salon-sealed-2/bit'); otherwise it is VERSION's.
 export function hashToScalar(tag, ...items) {
-  const parts = [encoder.encode(`${VERSION}/${tag}`)];
+  const parts = [encoder.encode(tag.includes('/') ? tag : `${VERSION}/${tag}`)];
   for (const item of items) {
     const data = itemBytes(item);
     parts.push(uint(data.length, 4), data);
@@ -315,17 +318,41 @@ function settle(slots, names) {
 // multiplication per simulated branch of each sum proof. The nonces are drawn in exactly the order of
 // salon/sealed/ballot.py (per option r, w, c, s; per question then w and the (c, s) pairs), so the ballot is
 // the one group.py's prover makes with the same nonces.
-export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces()) {
+// The protocol version as a number: 1, 2, or their names ('salon-sealed-2').
+function protocolNumber(protocol) {
+  for (const [number, name] of Object.entries(PROTOCOLS)) {
+    if (protocol === name || protocol === Number(number)) return Number(number);
+  }
+  throw new Error(`unknown protocol ${protocol}`);
+}
+
+// Whether a question ends with the blank position b of protocol 2 (docs/sealed-ballots.md): `blank` true (a
+// board's question), or a seal spec's blank position (a number) on an approval question (min 0).
+export function hasBlankPosition(question) {
+  return question.blank === true || (Number.isInteger(question.blank) && question.min === 0);
+}
+
+// With a blank position: the options' nonces, α and r·h summed with K times the blank's (the weighted sum),
+// and its proof over the totals 1 … K; otherwise min … max.
+export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces(), protocol = 1) {
+  const version = protocolNumber(protocol);
   const publicKey = pointFromHex(publicKeyHex);
   const [onG, onH] = tablesFor(publicKeyHex, publicKey);
   const slots = [];
   const prepared = {
-    poll, publicKey, publicKeyBytes: itemBytes(publicKey), onG, questions: questions.map((question) => {
+    poll, publicKey, publicKeyBytes: itemBytes(publicKey), onG, version, questions: questions.map((question) => {
       if (!(Number.isInteger(question.options) && question.options >= 1 && Number.isInteger(question.min)
         && Number.isInteger(question.max) && question.min >= 0 && question.min <= question.max
         && question.max <= question.options)) {
         throw new Error(`question ${question.id}: need 0 ≤ min ≤ max ≤ options`);
       }
+      const blank = hasBlankPosition(question);
+      if (blank !== (version >= 2 && question.min === 0)
+        || (blank && !(question.max >= 1 && question.max < question.options))) {
+        throw new Error(`question ${question.id}: in ${PROTOCOLS[version]} an approval question `
+          + (version >= 2 ? 'ends with its blank position' : 'has no blank position'));
+      }
+      const lowest = blank ? 1 : question.min;
       let nonceSum = 0n;
       let alphaSum = INFINITY;
       let rHSum = INFINITY;
@@ -333,10 +360,17 @@ export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces())
       for (let o = 0; o < question.options; o++) {
         const r = rng.scalar(), w = rng.scalar(), c = rng.scalar(), s = rng.scalar();
         const t = mod(s - c * r);
-        nonceSum = mod(nonceSum + r);
         const alpha = onG.mul(r), rH = onH.mul(r), tH = onH.mul(t), cG = onG.mul(c);
-        alphaSum = jAdd(alphaSum, alpha);
-        rHSum = jAdd(rHSum, rH);
+        if (blank && o === question.options - 1) { // K·(α_b, r_b·h) in the weighted sum
+          const kr = mod(BigInt(question.max) * r);
+          nonceSum = mod(nonceSum + kr);
+          alphaSum = jAdd(alphaSum, onG.mul(kr));
+          rHSum = jAdd(rHSum, onH.mul(kr));
+        } else {
+          nonceSum = mod(nonceSum + r);
+          alphaSum = jAdd(alphaSum, alpha);
+          rHSum = jAdd(rHSum, rH);
+        }
         // beta0/beta1: β when the answer is 0/1; sim0/sim1: the simulated branch's B when the answer is 0/1
         // (it simulates the other value v: B = (s − c·r)·h + c·(v − answer)·G)
         const option = { r, w, c, s, alpha, beta0: rH, beta1: jAddAffine(rH, G_X, G_Y), wG: onG.mul(w),
@@ -346,14 +380,14 @@ export function prepare(poll, publicKeyHex, questions, rng = new RandomNonces())
       }
       const w = rng.scalar();
       const pairs = [];
-      for (let b = question.min; b < question.max; b++) {
+      for (let b = lowest; b < question.max; b++) {
         const c = rng.scalar(), s = rng.scalar();
         const t = mod(s - c * nonceSum);
         pairs.push({ c, s, tG: onG.mul(t), tH: onH.mul(t) });
       }
       const sum = { w, wG: onG.mul(w), wH: onH.mul(w), alphaSum, rHSum, pairs };
       slots.push(sum, ...pairs);
-      return { question, options, nonceSum, sum };
+      return { question, options, nonceSum, sum, blank, lowest };
     }),
   };
   settle(slots, ['alpha', 'beta0', 'beta1', 'wG', 'wH', 'tG', 'sim0', 'sim1', 'alphaSum']);
@@ -381,30 +415,39 @@ function finishProof(context, alphaBytes, betaBytes, trueIndex, branches, w, wGB
 }
 
 // choices[q][o] is 0 or 1. Returns the ballot as the server expects it. A prepared ballot seals once.
+// A question with a blank position takes its options' answers alone (the blank bit is then set from them) or
+// all its positions (the blank bit must agree).
 export function sealPrepared(prepared, choices) {
   if (prepared.used) throw new Error('a prepared ballot seals once (its nonces must not be reused)');
-  const { poll, publicKeyBytes, onG } = prepared;
+  const { poll, publicKeyBytes, onG, version } = prepared;
+  const bitTag = `${PROTOCOLS[version]}/bit`, sumTag = `${PROTOCOLS[version]}/sum`;
   if (choices.length !== prepared.questions.length) throw new Error('one list of answers per question');
-  const answers = prepared.questions.map(({ question, options, nonceSum, sum }, q) => {
-    const answer = choices[q];
+  const answers = prepared.questions.map(({ question, options, nonceSum, sum, blank, lowest }, q) => {
+    let answer = choices[q];
+    if (blank && answer.length === question.options - 1) answer = [...answer, answer.includes(1) ? 0 : 1];
     if (answer.length !== question.options || answer.some((v) => v !== 0 && v !== 1)) {
       throw new Error(`question ${question.id}: ${question.options} answers of 0 or 1`);
     }
-    const total = answer.reduce((a, b) => a + b, 0);
-    if (total < question.min || total > question.max) {
+    const approved = blank ? answer.slice(0, -1).reduce((a, b) => a + b, 0) : 0;
+    const total = blank ? question.max * answer[answer.length - 1] + approved : answer.reduce((a, b) => a + b, 0);
+    if (blank && (approved > question.max || (answer[answer.length - 1] === 1) !== (approved === 0))) {
+      throw new Error(`question ${question.id}: at most ${question.max} approvals, the blank position set `
+        + 'exactly when there is none');
+    }
+    if (!blank && (total < question.min || total > question.max)) {
       throw new Error(`question ${question.id}: between ${question.min} and ${question.max} answers`);
     }
     const sealedChoices = answer.map((value, option) => {
       const p = options[option];
       const betaBytes = value === 1 ? p.beta1Bytes : p.beta0Bytes;
       const simulated = { c: p.c, s: p.s, A: p.tGBytes, B: value === 1 ? p.sim1Bytes : p.sim0Bytes };
-      const proof = finishProof(['bit', poll, publicKeyBytes, question.id, option], p.alphaBytes, betaBytes, value,
+      const proof = finishProof([bitTag, poll, publicKeyBytes, question.id, option], p.alphaBytes, betaBytes, value,
         [simulated], p.w, p.wGBytes, p.wHBytes, p.r);
       return { alpha: bytesToHex(p.alphaBytes), beta: bytesToHex(betaBytes), proof };
     });
     const betaSum = jAdd(sum.rHSum, onG.mul(BigInt(total)));
     const candidates = [];
-    for (let candidate = question.min; candidate <= question.max; candidate++) {
+    for (let candidate = lowest; candidate <= question.max; candidate++) {
       if (candidate !== total) candidates.push(candidate);
     }
     const others = candidates.map((candidate, k) => jAdd(sum.pairs[k].tH,
@@ -412,18 +455,18 @@ export function sealPrepared(prepared, choices) {
     const [betaSumBytes, ...simulatedB] = toAffineAll([betaSum, ...others]).map(encodeAffine);
     const simulated = candidates.map((_, k) => ({ c: sum.pairs[k].c, s: sum.pairs[k].s, A: sum.pairs[k].tGBytes,
       B: simulatedB[k] }));
-    const proof = finishProof(['sum', poll, publicKeyBytes, question.id, question.min, question.max],
-      sum.alphaSumBytes, betaSumBytes, total - question.min, simulated, sum.w, sum.wGBytes,
+    const proof = finishProof([sumTag, poll, publicKeyBytes, question.id, question.min, question.max],
+      sum.alphaSumBytes, betaSumBytes, total - lowest, simulated, sum.w, sum.wGBytes,
       sum.wHBytes, nonceSum);
     return { question: question.id, choices: sealedChoices, proof };
   });
   prepared.used = true;
-  return { poll, answers };
+  return version >= 2 ? { protocol: PROTOCOLS[version], poll, answers } : { poll, answers };
 }
 
-// questions: [{id, options, min, max}]; choices[q][o] is 0 or 1. Prepare and seal in one go.
-export function seal(poll, publicKeyHex, questions, choices, rng = new RandomNonces()) {
-  return sealPrepared(prepare(poll, publicKeyHex, questions, rng), choices);
+// questions: [{id, options, min, max, blank}]; choices[q][o] is 0 or 1. Prepare and seal in one go.
+export function seal(poll, publicKeyHex, questions, choices, rng = new RandomNonces(), protocol = 1) {
+  return sealPrepared(prepare(poll, publicKeyHex, questions, rng, protocol), choices);
 }
 
 // The canonical JSON of docs/sealed-ballots.md: sorted keys, no spaces, non-ASCII escaped (as Python's

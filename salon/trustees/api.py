@@ -131,8 +131,10 @@ class ComplainSchema(Strict):
 
 class DecryptionRequestSchema(Strict):
     trustee = fields.Int(metadata={"description": "your index: the `trustee` of your factors"})
-    request = fields.Dict(metadata={"description": "poll (proof context), public_key, questions, tally: all "
-                                                   "trusteeFactors (sealed.js) needs"})
+    request = fields.Dict(metadata={"description": "poll (proof context), public_key, questions (blank: true for "
+                                                   "an approval question's blank position, last), tally, "
+                                                   "undecrypted, protocol (salon-sealed-2; absent for a poll of "
+                                                   "salon-sealed-1): all trusteeFactors (sealed.js) needs"})
 
 
 class DecryptionSchema(Strict):

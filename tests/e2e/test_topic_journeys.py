@@ -47,7 +47,7 @@ _TIME_SEALING = """async (rows) => {
     const sealed = await import('/static/sealed.js');
     const spec = JSON.parse(document.getElementById('ballot-form').dataset.sealSpec);
     const started = performance.now();
-    const prepared = sealed.prepare(spec.poll, spec.public_key, spec.questions);
+    const prepared = sealed.prepare(spec.poll, spec.public_key, spec.questions, undefined, spec.protocol || 1);
     const middle = performance.now();
     sealed.sealPrepared(prepared, rows);
     return [middle - started, performance.now() - middle];
@@ -110,6 +110,10 @@ def test_nominate_seal_decrypt_verify_decide_agenda_receipt(live_server, new_pag
         voter.goto(f"{base}/topics/sessions/{sid}/vote")
         _choose(voter, OURS)
         vote_sealed(voter)
+    blank_voter = new_page(360)  # a blank ballot: nothing ticked, sealed in the browser with its blank position set
+    log_in(blank_voter, base, "sec04", SECRETARY_PASSWORD)
+    blank_voter.goto(f"{base}/topics/sessions/{sid}/vote")
+    vote_sealed(blank_voter)
 
     desk.goto(f"{base}/topics/sessions/{sid}")
     desk.check("#close-vote-understood")  # an irreversible action: the box, then the dialog
@@ -131,6 +135,7 @@ def test_nominate_seal_decrypt_verify_decide_agenda_receipt(live_server, new_pag
     assert phone.locator(".awaiting-trustees").count() == 0
     row = phone.locator("ul.tally li", has_text=OURS)
     assert row.locator(".count").inner_text().strip().startswith("3")  # the three ballots approve it
+    assert phone.inner_text("#blank-count").strip() == "空白票：1 张。"  # sec04's, counted sealed (salon-sealed-2)
     shot(phone, "topics-results-counted-360")
     assert fits_width(phone)
 

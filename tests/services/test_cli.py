@@ -113,6 +113,20 @@ def test_salon_verify_is_wired_into_the_command_line(cli, tmp_path):
     assert result.exit_code == 1 and "the published count 3 is not what the trustees decrypted (2)" in result.output
 
 
+def test_salon_verify_reads_boards_of_both_protocol_versions(cli, tmp_path):
+    """Board-2 (a poll opened before salon-sealed-2) and board-3 (its blank position counted) both verify."""
+    from tests.unit.test_sealed_blank import V2_VOTES
+    from tests.unit.test_sealed_blank import make_board as make_versioned_board
+
+    for version, votes, last_line in [(1, [[v[0][:3], v[1]] for v in V2_VOTES], "  overall: [2, 1, 1]"),
+                                      (2, V2_VOTES, "  overall: [2, 1, 1]")]:
+        path = tmp_path / f"board-{version}.json"
+        path.write_text(json.dumps(make_versioned_board(version, votes)))
+        lines = cli("verify", str(path)).output.splitlines()
+        assert lines[0].startswith("OK: poll poll-9, 4 ballots") and lines[-1] == last_line
+        assert ("  topics: [1, 1, 2, 2] (the last: blank ballots)" in lines) == (version == 2)
+
+
 
 def test_salon_ballot_seal_is_wired_into_the_command_line(cli, tmp_path):
     """`salon ballot seal` (SPEC §5.1): the body to POST on stdout, its fingerprint on stderr. Its refusals and

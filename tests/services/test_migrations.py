@@ -185,3 +185,31 @@ def test_0015_gives_a_ceremony_under_way_a_full_step_and_calls_earlier_drops_com
     assert before + step <= deadlines[under_way] <= after + step
     assert deadlines[ready] is None
     assert [tuple(r) for r in dropped] == [(4, "complaint", None)]
+
+
+def test_0017_makes_every_sealed_poll_opened_before_it_of_protocol_1(empty_database, tmp_path, monkeypatch):
+    """Sealed polls opened before 0017_sealed_protocol_2 stay version 1 (no blank position); the demo loaded at
+    head opens version 2 polls."""
+    from datetime import datetime
+
+    from salon import clock, demo
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 21, 2))
+    app = create_app(base_config(empty_database, str(tmp_path)))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        with app.test_request_context():
+            demo.load()
+            db.session.commit()
+        db.session.remove()
+        engine = create_engine(empty_database)
+        with engine.connect() as conn:
+            at_head = set(conn.execute(text("SELECT protocol FROM ballot_poll_keys")).scalars())
+        downgrade(directory=MIGRATIONS, revision="0016_no_plain_polls")
+        with engine.connect() as conn:
+            assert "protocol" not in {c["name"] for c in inspect(conn).get_columns("ballot_poll_keys")}
+        upgrade(directory=MIGRATIONS)
+        with engine.connect() as conn:
+            after = conn.execute(text("SELECT protocol FROM ballot_poll_keys")).scalars().all()
+        engine.dispose()
+    assert at_head == {2} and after and set(after) == {1}

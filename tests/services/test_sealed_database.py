@@ -283,7 +283,7 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     spec = ballots.seal_spec(poll)
     public_key = Point.from_hex(spec["public_key"])
     shape = [sealed_ballot.Question.from_json(q) for q in spec["questions"]]
-    assert [q["blank"] for q in spec["questions"]] == [None, 2]
+    assert [q["blank"] for q in spec["questions"]] == [3, 2]  # the approval question's blank position (protocol 2)
     counters, allowed = _table_relations(su, "ballot_counters"), _table_relations(su, *BALLOT_TABLES)
     option_ids = {o.id for o in db.session.scalars(select(Option).where(Option.poll_id == poll.id))}
     seat_ids = set(seats)
@@ -346,8 +346,8 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
 
     def check_ballot(text_: str) -> int:
         ballot = json.loads(text_)
-        assert sealed_ballot.verify(ballot, spec["poll"], public_key, shape) == []
-        assert set(ballot) == {"poll", "answers"}
+        assert sealed_ballot.verify(ballot, spec["poll"], public_key, shape, 2) == []
+        assert set(ballot) == {"protocol", "poll", "answers"}
         return len(text_)
 
     def check_everything(phase: str) -> dict[str, list[dict]]:
@@ -409,7 +409,7 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     assert not [r for r in tables["ballot_decryptions"] if r["poll_id"] == poll.id]
     assert ballots.results(poll).awaiting_trustees and not ballots.results(poll).counts
     sums = sealed_board.tally_from_json(tally)
-    assert [len(row) for row in sums] == [3, 3]
+    assert [len(row) for row in sums] == [4, 3]  # the approval question's blank position too
     # the opening wrote the counters' zero rows (inserts only); nothing touched them since, until decryption
     at_opening = [r for r in wal.records(opening, opened) if set(r["relations"]) & counters]
     assert {(r["rmgr"], r["type"].replace("+INIT", "")) for r in at_opening} <= {
@@ -458,9 +458,11 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
     expected = [sum(r[q][o] for r in ROWS) for q in range(2) for o in range(3)]
     assert [result.counts[o.id] for o in options[:3]] == expected[:3]
     assert [result.counts[o.id] for o in options[3:]] == expected[3:5]
-    assert result.blanks == {questions[1].id: expected[5]}
+    approval_blanks = sum(1 for r in ROWS if not any(r[0]))
+    assert result.blanks == {questions[0].id: approval_blanks, questions[1].id: expected[5]}
     combined = [[threshold.combine({t: Point.from_hex(d["factors"][q][o]["factor"], allow_identity=True)
-                                    for t, d in posted.items()}, KEY.threshold) for o in range(3)] for q in range(2)]
+                                    for t, d in posted.items()}, KEY.threshold)
+                 for o in range(len(posted[1]["factors"][q]))] for q in range(2)]
     for ballot_text in stored_ballots():
         for q, row in enumerate(sealed_ballot.ballot_ciphertexts(json.loads(ballot_text), shape)):
             for o, c in enumerate(row):
@@ -468,7 +470,7 @@ def test_postgresql_everything_the_database_holds_pairs_no_seat_with_a_readable_
                 assert not opened.is_identity and opened != g, "a sum's factors opened a single ballot"
     tables = _all_rows(su)
     assert sorted(r["n"] for r in tables["ballot_counters"] if r["poll_id"] == poll.id and r["n"]) == sorted(
-        n for n in expected if n)  # the hidden blank option has its counter too
+        n for n in [*expected, approval_blanks] if n)  # the hidden blank options have their counters too
     assert len([r for r in tables["ballot_decryptions"] if r["poll_id"] == poll.id]) == 2
     check_ballot(stored_ballots()[0])
     if dump_open is None:

@@ -115,11 +115,14 @@ def test_a_topic_vote_one_ballot_below_the_minimum_decrypts_nothing_and_is_count
     result = ballots.results(poll)
     assert not result.published and not result.awaiting_trustees and result.counts == {}
     tally = ballots.tally(poll)
-    assert tally.counts == {} and tally.undecrypted == {o.id for o in poll.questions[0].options}
+    blank_option = db.session.scalar(select(Option.id).where(Option.question_id == poll.questions[0].id,
+                                                             Option.is_blank.is_(True)))
+    assert tally.counts == {} and tally.blanks == {}
+    assert tally.undecrypted == {o.id for o in poll.questions[0].options} | {blank_option}  # the blank too
     board = ballots.published_board(poll)
     assert sealed_board.verify_board(board) == []
-    assert board["minimum"] == 3 and board["withheld"] == [[True, True, True]]
-    assert board["result"] == [[None, None, None]] and board["decryptions"] == []
+    assert board["minimum"] == 3 and board["withheld"] == [[True, True, True, True]]
+    assert board["result"] == [[None, None, None, None]] and board["decryptions"] == []
     assert len(board["ballots"]) == 2 and sorted(e["fingerprint"] for e in board["ballots"]) == ballots.receipts(poll)
 
 
@@ -129,14 +132,15 @@ def test_a_topic_vote_at_the_minimum_is_decrypted_whole(app, world, counted):
         ballots.close_poll(poll, world.bureau)
     assert counted == [] and not ballots.is_counted(poll)
     request = ballots.decryption_request(poll)
-    assert request["undecrypted"] == [[False, False, False]]
+    assert request["undecrypted"] == [[False, False, False, False]]  # the blank position last
     assert decrypt(poll, KEY) and counted == [poll.id]
     assert factor_positions(poll) == all_positions(poll)
     result = ballots.results(poll)
     assert result.published and [result.ref_counts[n.id] for n in noms] == [3, 1, 0]
     board = ballots.published_board(poll)
-    assert sealed_board.verify_board(board) == [] and board["withheld"] == [[False, False, False]]
-    assert board["result"] == [[3, 1, 0]]
+    assert sealed_board.verify_board(board) == [] and board["withheld"] == [[False, False, False, False]]
+    assert board["result"] == [[3, 1, 0, 0]]  # no blank ballot
+    assert result.blanks == {poll.questions[0].id: 0}
 
 
 # --- an election: who won needs the counts, so they are decrypted, but never published -----------------------------
@@ -165,25 +169,28 @@ def test_an_election_below_the_minimum_decrypts_its_counts_to_name_the_winners_a
 
     election, poll, users = election_vote(app, world, minimum(world) - 1)
     assert election.state == ElectionState.VOTING and not ballots.is_counted(poll)
-    assert ballots.decryption_request(poll)["undecrypted"] == [[False] * 4]
+    # the candidates are decrypted, the blank position (last) is not: the outcome does not need it
+    assert ballots.decryption_request(poll)["undecrypted"] == [[False] * 4 + [True]]
     assert decrypt(poll, KEY) and counted == [poll.id]
     assert election.state == ElectionState.CLOSED
     members = committee.sitting_members(committee.sitting_term(world.programme.id))
     assert sorted(m.user_id for m in members) == sorted(u.id for u in users[:3])
-    assert factor_positions(poll) == all_positions(poll)  # decrypted: the outcome needs every count
+    assert factor_positions(poll) == all_positions(poll) - {(0, 4)}  # decrypted: the outcome needs every count
     result = ballots.results(poll)
     assert not result.published and result.counts == {}
     board = ballots.published_board(poll)
     assert sealed_board.verify_board(board) == []
-    assert board["withheld"] == [[True] * 4] and board["result"] == [[None] * 4] and board["decryptions"] == []
+    assert board["withheld"] == [[True] * 5] and board["result"] == [[None] * 5] and board["decryptions"] == []
+    assert ballots.tally(poll).blanks == {}
 
 
 def test_an_election_at_the_minimum_publishes_its_counts(app, world):
     election, poll, users = election_vote(app, world, minimum(world))
     assert decrypt(poll, KEY)
     board = ballots.published_board(poll)
-    assert sealed_board.verify_board(board) == [] and board["withheld"] == [[False] * 4]
-    assert sorted(board["result"][0]) == [0, 3, 3, 3] and ballots.results(poll).published
+    assert sealed_board.verify_board(board) == [] and board["withheld"] == [[False] * 5]
+    assert sorted(board["result"][0][:4]) == [0, 3, 3, 3] and board["result"][0][4] == 0
+    assert ballots.results(poll).published
 
 
 # --- a review: only the oppose count, which the re-election rule needs and SPEC always publishes --------------------

@@ -83,10 +83,11 @@ def test_a_poll_opens_sealed_only_with_a_ready_key(app, world, fixed_now):
         poll, question, opts = approval_poll(world)
     assert poll.sealed
     spec = ballots.seal_spec(poll)
-    assert spec == {"format": "salon-seal-spec-1", "poll": f"{poll.id}:{poll.seal}",
+    # protocol salon-sealed-2: the approval question ends with its blank position (option id null)
+    assert spec == {"format": "salon-seal-spec-2", "protocol": "salon-sealed-2", "poll": f"{poll.id}:{poll.seal}",
                     "public_key": KEY.record["public_key"], "threshold": 2,
-                    "questions": [{"id": str(question.id), "options": 3, "min": 0, "max": 2,
-                                   "option_ids": [o.id for o in opts], "blank": None}]}
+                    "questions": [{"id": str(question.id), "options": 4, "min": 0, "max": 2,
+                                   "option_ids": [o.id for o in opts] + [None], "blank": 3}]}
 
 
 def test_approval_poll_sealed_by_voter_and_server_counted_by_k_of_n(world, fixed_now, sealed_keys):
@@ -125,13 +126,16 @@ def test_approval_poll_sealed_by_voter_and_server_counted_by_k_of_n(world, fixed
     result = ballots.results(poll)
     assert result.published and not result.awaiting_trustees
     assert [result.counts[o.id] for o in opts] == [2, 0, 1]
-    assert result.blanks == {}  # a sealed approval question counts no blanks (docs/sealed-ballots.md)
+    assert result.blanks == {_question_id(poll): 1}  # the blank position of salon-sealed-2
     assert ballots.tally(poll).by_ref[_question_id(poll)] == {100: 2, 101: 0, 102: 1}
+    assert ballots.tally(poll).blanks == {_question_id(poll): 1}
     board = ballots.board(poll)
     assert sealed_board.verify_board(board) == []
     assert sorted(e["fingerprint"] for e in board["ballots"]) == ballots.receipts(poll)
     assert sorted(e["sealed_by"] for e in board["ballots"]) == ["server", "server", "voter"]
-    assert board["result"] == [[2, 0, 1]]
+    assert board["format"] == "salon-sealed-board-3" and board["protocol"] == "salon-sealed-2"
+    assert board["questions"][0]["blank"] is True
+    assert board["result"] == [[2, 0, 1, 1]]  # the last: the blank ballot
     with pytest.raises(Conflict):
         ballots.record_decryption(poll, 1, factors_of(poll, KEY, 1))
 
@@ -212,20 +216,20 @@ def test_bad_sealed_ballots_are_refused_and_leave_nothing(world, fixed_now, seal
     two = copy.deepcopy(good)
     two["answers"][0]["choices"][0].update(encrypt(key, 2, 12345).to_json())
     _refused(cast(poll, two), "sealed")
-    # more approvals than K = 2 (sealed under a looser rule: the sum proof is for 0 … 3)
-    loose = [sb.Question(q.id, q.options, 0, q.options) for q in questions]
-    _refused(cast(poll, sb.seal(spec["poll"], key, loose, [[1, 1, 1]], SeededNonces("x"))), "sealed")
+    # more approvals than K = 2 (sealed under a looser rule: the weighted sum proof is for 1 … 3)
+    loose = [sb.Question(q.id, q.options, 0, q.options - 1, True) for q in questions]
+    _refused(cast(poll, sb.seal(spec["poll"], key, loose, [[1, 1, 1, 0]], SeededNonces("x"), 2)), "sealed")
     # two answers to a single-choice question
-    wide = [sb.Question(q.id, q.options, 0, q.options) for q in rquestions]
-    _refused(cast(review, sb.seal(rspec["poll"], key, wide, [[1, 1, 0], [1, 0, 0]], SeededNonces("y"))), "sealed")
+    wide = [sb.Question(q.id, q.options, 1, q.options) for q in rquestions]
+    _refused(cast(review, sb.seal(rspec["poll"], key, wide, [[1, 1, 0], [1, 0, 0]], SeededNonces("y"), 2)), "sealed")
     # a proof replayed from another poll, or from another opening of this one
     from_review = seal_choices(review, [[1, 0, 0], [1, 0, 0]])
     _refused(cast(poll, from_review), "sealed")
     replayed = copy.deepcopy(good)
     replayed["poll"] = f"{poll.id}:{'0' * 32}"
     _refused(cast(poll, replayed), "sealed")
-    other_question = sb.seal(spec["poll"], key, [sb.Question(str(question.id + 1), 3, 0, 2)], [[1, 0, 0]],
-                             SeededNonces("z"))
+    other_question = sb.seal(spec["poll"], key, [sb.Question(str(question.id + 1), 4, 0, 2, True)], [[1, 0, 0, 0]],
+                             SeededNonces("z"), 2)
     other_question["answers"][0]["question"] = str(question.id)
     _refused(cast(poll, other_question), "sealed")
     # a tampered ciphertext
@@ -290,7 +294,7 @@ def test_nothing_plain_about_a_sealed_choice_is_in_any_table(world, fixed_now, s
         assert db.session.scalar(select(func.count()).select_from(Receipt).where(Receipt.poll_id == poll.id)) == 0
         for stored in db.session.scalars(select(SealedBallot.ballot).where(SealedBallot.poll_id == poll.id)):
             ballot = json.loads(stored)
-            assert set(ballot) == {"poll", "answers"}
+            assert set(ballot) == {"protocol", "poll", "answers"}
             for answer in ballot["answers"]:
                 assert set(answer) == {"question", "choices", "proof"}
                 for choice in answer["choices"]:

@@ -248,3 +248,61 @@ def test_salon_ballot_seal_fetches_the_spec_from_the_api_with_the_bearer_token()
     assert opened(json.loads(result.stdout)["sealed"]) == [[0, 0, 0, 0, 0], [0, 0, 1, 0]]
     assert seen[0] == ("/api/v1/polls/41", "Bearer tok-123")
     assert refused.exit_code == 1 and "HTTP 401" in refused.stderr and "token" in refused.stderr
+
+
+# --- protocol salon-sealed-2: the approval question ends with its blank position ---------------------------------
+
+SPEC_2 = {**copy.deepcopy(SPEC), "format": "salon-seal-spec-2", "protocol": "salon-sealed-2",
+          "questions": [{"id": "7", "options": 6, "min": 0, "max": 3, "option_ids": [11, 12, 13, 14, 15, None],
+                         "blank": 5}, copy.deepcopy(SPEC["questions"][1])]}
+
+
+def test_a_version_2_spec_seals_version_2_ballots_and_a_blank_ballot_sets_the_blank_position():
+    spec = client.spec_from_json(copy.deepcopy(SPEC_2))
+    assert spec.protocol == 2 and spec.questions[0] == B.Question("7", 6, 0, 3, True)
+    assert spec.answers_for_options([]) == [[0, 0, 0, 0, 0, 1], [0, 0, 0, 1]]
+    assert spec.answers_for_options([12, 21]) == [[0, 1, 0, 0, 0, 0], [1, 0, 0, 0]]
+    # 0/1 lists may leave the blank position out: it is set from the approvals
+    assert spec.check([[0, 0, 0, 0, 0], [1, 0, 0, 0]]) == [[0, 0, 0, 0, 0, 1], [1, 0, 0, 0]]
+    for chosen in ([], [11, 15, 23]):
+        ballot = client.seal_ballot(spec, spec.answers_for_options(chosen))
+        assert ballot["protocol"] == "salon-sealed-2"
+        assert B.verify(ballot, "41:Zq3x", PUBLIC_KEY, list(spec.questions), 2) == []
+    assert opened(ballot) == [[1, 0, 0, 0, 1, 0], [0, 0, 1, 0]]
+    # the old spec still seals version 1 ballots (a poll opened before the upgrade)
+    old = client.spec_from_json(copy.deepcopy(SPEC))
+    assert old.protocol == 1 and "protocol" not in client.seal_ballot(old, old.answers_for_options([]))
+
+
+@pytest.mark.parametrize("answers, message", [
+    ([[1, 0, 0, 0, 0, 1], [1, 0, 0, 0]], "question 7: 1 approvals and its blank position 5 set"),
+    ([[0, 0, 0, 0, 0, 0], [1, 0, 0, 0]], "question 7: no approval and its blank position 5 not set"),
+    ([[1, 1, 1, 1, 0, 0], [1, 0, 0, 0]], "question 7: 4 approvals; at most 3 allowed"),
+    ([[1, 1, 1, 1, 0], [1, 0, 0, 0]], "question 7: 4 approvals; at most 3 allowed"),
+])
+def test_a_blank_position_that_contradicts_the_approvals_is_refused(answers, message):
+    spec = client.spec_from_json(copy.deepcopy(SPEC_2))
+    with pytest.raises(client.InvalidChoice) as refused:
+        client.seal_ballot(spec, answers)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.pop("protocol"), "`protocol` must be salon-sealed-2"),
+    (lambda s: s["questions"][0].update(option_ids=[11, 12, 13, 14, 15, 16], blank=None),
+     "an approval question has its blank position"),
+    (lambda s: s["questions"][0].update(option_ids=[None, 11, 12, 13, 14, 15], blank=0), "ends with its blank"),
+    (lambda s: s.update(format="salon-seal-spec-1"), "has no blank position in salon-sealed-1"),
+])
+def test_a_version_2_spec_that_does_not_hold_together_is_refused(change, message):
+    data = copy.deepcopy(SPEC_2)
+    change(data)
+    with pytest.raises(client.SpecError, match=message):
+        client.spec_from_json(data)
+
+
+def test_the_standalone_tool_seals_a_version_2_blank_ballot():
+    done = run_tool("-", "--choose", "", stdin=json.dumps({"id": 41, "sealed": SPEC_2}))
+    assert done.returncode == 0, done.stderr
+    ballot = json.loads(done.stdout)["sealed"]
+    assert ballot["protocol"] == "salon-sealed-2" and opened(ballot) == [[0, 0, 0, 0, 0, 1], [0, 0, 0, 1]]

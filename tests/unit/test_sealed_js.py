@@ -50,16 +50,32 @@ def test_the_fixed_base_multiplications_of_sealed_js_agree_with_libsecp256k1_on_
     assert products == [[point.mul(k).hex() for k in scalars] for point in points]
 
 
+def test_sealed_js_reproduces_the_known_answers_of_protocol_2():
+    from tests.unit import test_sealed_blank as kat2
+
+    answers = node_seal({"kat2": True})
+    key, ballots = kat2.kat2_run()
+    assert answers["key"] == kat2.KAT2_KEY == key.hex()
+    assert answers["fingerprints"] == kat2.KAT2_FINGERPRINTS
+    assert answers["ballots"] == ballots  # byte for byte: the blank ballot, its weighted sum proof and all
+
+
 def test_a_ballot_sealed_by_sealed_js_passes_the_python_verifier_and_a_tampered_one_fails():
     key = base_mul(SeededNonces("js").scalar())
-    questions = [B.Question("topics", 30, 0, 3), B.Question("overall", 3, 1, 1)]
-    choices = [[0] * 30, [0, 0, 1]]
+    questions = [B.Question("topics", 31, 0, 3, True), B.Question("overall", 3, 1, 1)]
+    choices = [[0] * 30, [0, 0, 1]]  # the blank position left out: sealed.js sets it (here 0)
     choices[0][4] = choices[0][17] = 1
     sealed = node_seal({"poll": "poll-红", "public_key": key.hex(), "choices": choices,
-                        "questions": [q.to_json() for q in questions]})  # real random nonces
+                        "questions": [q.to_json() for q in questions]})  # real random nonces, protocol 2
     ballot = sealed["ballot"]
     assert sealed["fingerprint"] == B.fingerprint(ballot)  # canonical JSON agrees, non-ASCII poll id included
-    assert B.verify(ballot, "poll-红", key, questions) == []
+    assert B.verify(ballot, "poll-红", key, questions, 2) == []
+    blank = node_seal({"poll": "poll-红", "public_key": key.hex(), "choices": [[0] * 30, [0, 0, 1]],
+                       "questions": [q.to_json() for q in questions]})["ballot"]
+    assert B.verify(blank, "poll-红", key, questions, 2) == []
+    v1 = node_seal({"poll": "p", "public_key": key.hex(), "choices": [[1, 0, 1]], "protocol": 1,
+                    "questions": [{"id": "q", "options": 3, "min": 0, "max": 2}]})["ballot"]
+    assert "protocol" not in v1 and B.verify(v1, "p", key, [B.Question("q", 3, 0, 2)], 1) == []
     ballot["answers"][0]["choices"][4]["beta"] = (Point.from_hex(ballot["answers"][0]["choices"][4]["beta"])
                                                   + base_mul(1)).hex()
     assert B.verify(ballot, "poll-红", key, questions)
@@ -72,6 +88,34 @@ def test_sealed_js_refuses_a_ballot_that_breaks_the_rule():
     with pytest.raises(subprocess.CalledProcessError) as refused:
         node_seal(request)
     assert "between 1 and 1 answers" in refused.value.stderr
+
+
+def test_a_prepared_ballot_of_a_seal_spec_question_seals_blank_or_not_as_python_does():
+    """prepare() takes the seal spec's questions as they are served (`blank`: a position) and does not depend on
+    the choices: one prepared ballot can seal either a blank answer or approvals."""
+    key = base_mul(77)
+    spec_question = {"id": "9", "options": 4, "min": 0, "max": 2, "option_ids": [5, 6, 7, None], "blank": 3}
+    script = f"""
+import * as sealed from {json.dumps(str(ROOT / 'salon' / 'static' / 'sealed.js'))};
+const q = {json.dumps(spec_question)};
+const out = [];
+for (const choices of [[[0, 0, 0, 1]], [[0, 1, 1, 0]], [[0, 0, 0]]]) {{
+  const prepared = sealed.prepare('p', {json.dumps(key.hex())}, [q], new sealed.SeededNonces('spec'), 'salon-sealed-2');
+  out.push(sealed.sealPrepared(prepared, choices));
+}}
+let wrong = 'sealed';
+try {{ sealed.seal('p', {json.dumps(key.hex())}, [q], [[1, 0, 0, 1]], undefined, 2); }}
+catch (e) {{ wrong = e.message; }}
+console.log(JSON.stringify({{out, wrong}}));
+"""
+    done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    answer = json.loads(done.stdout)
+    question = B.Question.from_json(spec_question)
+    assert question == B.Question("9", 4, 0, 2, True)
+    for ballot, row in zip(answer["out"], ([0, 0, 0, 1], [0, 1, 1, 0], [0, 0, 0, 1])):
+        assert ballot == B.seal("p", key, [question], [row], SeededNonces("spec"), 2)
+    assert "the blank position set exactly when there is none" in answer["wrong"]
 
 
 def test_a_prepared_ballot_seals_whatever_is_chosen_but_only_once():

@@ -309,6 +309,9 @@ def test_election_exports_withhold_approvals_below_the_minimum_and_show_them_abo
     sheet = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
     counts = sorted(row[1] for row in sheet if row[0] and " · " in str(row[0]))
     assert counts == [1, 2, 3], sheet  # 3 ballots: each candidate's approvals are published
+    assert ("空白票", 0) in [row[:2] for row in sheet]  # and the blank ballots (protocol salon-sealed-2): none
+    page = client.get(f"/committee/elections/{election['id']}").get_data(as_text=True)
+    assert '<p class="small muted" id="blank-count-1">空白票：0 张。</p>' in page
 
 
 def test_review_export_through_the_api_matches_the_page_and_xlsx_says_the_same(app, client, world, api):

@@ -48,9 +48,12 @@ def _sealed_topic_poll(app, world, api, extra_voters: int = 0, key=KEY) -> tuple
 def test_a_sealed_topic_poll_through_the_api(app, world, api):
     session_id, poll = _sealed_topic_poll(app, world, api)
     spec = poll["sealed"]
-    assert spec["format"] == "salon-seal-spec-1" and spec["public_key"] == KEY.record["public_key"]
+    assert spec["format"] == "salon-seal-spec-2" and spec["public_key"] == KEY.record["public_key"]
+    assert spec["protocol"] == "salon-sealed-2"
     question = poll["questions"][0]
-    assert spec["questions"][0]["option_ids"] == [o["id"] for o in question["options"]]
+    # the options, then the blank position (option id null): it counts the blank ballots
+    assert spec["questions"][0]["option_ids"] == [o["id"] for o in question["options"]] + [None]
+    assert spec["questions"][0]["blank"] == len(question["options"])
     ids = spec["questions"][0]["option_ids"]
     first, second, third = (api(u) for u in world.secretaries)
 
@@ -81,15 +84,18 @@ def test_a_sealed_topic_poll_through_the_api(app, world, api):
     board = first.get(f"/polls/{poll['id']}/board")
     assert board.status_code == 200
     assert sealed_board.verify_board(board.get_json()) == []
-    assert board.get_json()["result"] == [[1, 2, 0]]
+    assert board.get_json()["result"] == [[1, 2, 0, 1]]  # the third ballot blank, sealed by the server
     receipts = first.get(f"/polls/{poll['id']}/receipts").get_json()["receipts"]
     assert receipts == sorted(e["fingerprint"] for e in board.get_json()["ballots"]) and len(receipts) == 3
     counts = {c["option_id"]: c["n"] for c in first.get(f"/polls/{poll['id']}").get_json()["results"]["counts"]}
-    assert [counts[i] for i in ids] == [1, 2, 0]
+    assert [counts[i] for i in ids[:3]] == [1, 2, 0]
+    shown = first.get(f"/polls/{poll['id']}").get_json()["results"]
+    assert shown["blank"] == 1 and shown["blanks"] == [{"question_id": question["id"], "n": 1}]
+    assert shown["blanks_counted"] is True
 
     results = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
     assert f"/polls/{poll['id']}/board" in results and 'class="awaiting-trustees"' not in results
-    assert "空白票" not in results and "Blank ballots" not in results  # a sealed approval poll counts no blanks
+    assert '<p class="small muted" id="blank-count">空白票：1 张。</p>' in results
     mine = sealed_ballot.fingerprint(ballot)
     found = page.get(f"/polls/{poll['id']}/board?receipt={mine}").get_data(as_text=True)
     assert 'id="fingerprint-found"' in found and "verify_board.py" in found and 'id="board-download"' in found
@@ -184,3 +190,52 @@ def test_the_pages_name_the_trustees_still_awaited(app, world, api):
     fingerprint = re.search(r'<ul class="receipts"><li><code>([0-9a-f]{64})</code>', mine).group(1)
     found = page.get(f"/topics/sessions/{session_id}/results?receipt=+{fingerprint.upper()}+").get_data(as_text=True)
     assert "flash-success" in found and 'maxlength="80"' in found
+
+
+def test_a_version_1_poll_open_across_the_upgrade_stays_version_1_to_its_board(app, world, api):
+    """A poll opened before protocol salon-sealed-2 (migration 0017 gives it protocol 1) is cast, closed, decrypted
+    and published as version 1: its seal spec, its ballots (a v2 ballot is refused), the server's sealing, its
+    board (salon-sealed-board-2, which the verifier still reads); its pages say its blank ballots were not counted."""
+    from sqlalchemy import update
+
+    from salon.ballots.models import SealedKey
+    from salon.ballots.services import sealing
+    from salon.sealed.group import Point, SeededNonces
+
+    key = make_key("p1-k8")
+    session_id, poll = _sealed_topic_poll(app, world, api, key=key)
+    with app.test_request_context():
+        db.session.execute(update(SealedKey).where(SealedKey.poll_id == poll["id"]).values(protocol=1))
+        db.session.commit()
+        sealing.forget_shape(poll["id"])
+    first, second, third = (api(u) for u in world.secretaries)
+    spec = first.get(f"/polls/{poll['id']}").get_json()["sealed"]
+    assert spec["format"] == "salon-seal-spec-1" and "protocol" not in spec
+    ids = spec["questions"][0]["option_ids"]
+    assert None not in ids and spec["questions"][0]["blank"] is None
+
+    question = spec["questions"][0]
+    as_v2 = sealed_ballot.seal(spec["poll"], Point.from_hex(spec["public_key"]),
+                               [sealed_ballot.Question(question["id"], len(ids) + 1, 0, question["max"], True)],
+                               [[0] * len(ids) + [1]], SeededNonces("v2"), 2)
+    refused = first.post(f"/polls/{poll['id']}/ballot", json={"sealed": as_v2})
+    assert refused.status_code == 422 and "sealed" in refused.get_json()["error"]["fields"]
+    ballot = seal_choices(ballots.get(poll["id"]), [[1, 1, 0]])
+    assert "protocol" not in ballot
+    assert first.post(f"/polls/{poll['id']}/ballot", json={"sealed": ballot}).status_code == 201
+    assert second.post(f"/polls/{poll['id']}/ballot", json={"choices": [ids[1]]}).status_code == 201
+    assert third.post(f"/polls/{poll['id']}/ballot", json={"choices": []}).status_code == 201
+    assert api(world.bureau).post(f"/sessions/{session_id}/voting/close").status_code in (200, 201)
+    assert decrypt(ballots.get(poll["id"]), key, trustees=[1, 2])
+    db.session.commit()
+
+    board = first.get(f"/polls/{poll['id']}/board").get_json()
+    assert board["format"] == "salon-sealed-board-2" and "protocol" not in board
+    assert sealed_board.verify_board(board) == [] and board["result"] == [[1, 2, 0]]
+    assert all("protocol" not in e["ballot"] for e in board["ballots"])
+    shown = first.get(f"/polls/{poll['id']}").get_json()["results"]
+    assert shown["published"] and shown["blanks"] == [] and shown["blanks_counted"] is False
+    page = app.test_client()
+    login(page, "sec_a1")
+    results = page.get(f"/topics/sessions/{session_id}/results").get_data(as_text=True)
+    assert '<p class="small muted" id="blank-count">空白票：未计。' in results

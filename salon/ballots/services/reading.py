@@ -61,6 +61,7 @@ class Results:
     ref_counts: dict[int, int] = field(default_factory=dict)  # option ref id → n, when published
     sealed: bool = False  # SPEC §5.1: the ballots are sealed
     awaiting_trustees: bool = False  # sealed, closed, and the trustees have not yet decrypted the sums
+    blanks_counted: bool = True  # false for a sealed poll of protocol 1 with approval questions: none counted
 
 
 def _counted(poll: Poll) -> bool:
@@ -70,8 +71,9 @@ def _counted(poll: Poll) -> bool:
 
 
 def _uncounted_blanks(poll: Poll) -> set[int]:
-    """The questions whose blank answers a sealed poll does not count: its approval questions (services/sealing)."""
-    if not poll.sealed:
+    """The questions whose blank answers a poll does not count: the approval questions of a sealed poll of protocol
+    version 1, which had no blank position (services/sealing, docs/sealed-ballots.md "Versions")."""
+    if sealing.counts_blanks(poll, rules.APPROVAL):
         return set()
     return set(db.session.scalars(select(Question.id).where(Question.poll_id == poll.id,
                                                             Question.kind == rules.APPROVAL)))
@@ -88,6 +90,7 @@ def results(poll: Poll) -> Results:
                   awaiting_trustees=closed and not counted)
     if published:
         skip = _uncounted_blanks(poll)
+        out.blanks_counted = not skip
         for option_id, question_id, ref_id, is_blank, n in db.session.execute(
                 select(Option.id, Option.question_id, Option.ref_id, Option.is_blank, func.sum(Counter.n))
                 .join(Counter, Counter.option_id == Option.id).where(Option.poll_id == poll.id)

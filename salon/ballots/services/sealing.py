@@ -17,8 +17,10 @@ topic vote nothing, so it is counted at its close with no trustee; an election d
 
 Blank answers: a single-choice question (a review's) is sealed with its hidden blank option as one more
 position (last), every answer exactly one of them (min = max = 1), so its blank count is decrypted like any
-option. An approval question (0 … K approvals) is sealed with its visible options only: "no approval" is not a
-sum of the answers, so a sealed approval poll shows no blank count (docs/sealed-ballots.md says why)."""
+option. An approval question (0 … K approvals) is sealed, in protocol version 2, with its options and then its
+blank position (the hidden blank option), proven set exactly when nothing is approved, so its blank count is
+decrypted too. A poll opened with version 1 (before it) keeps it until published: its approval questions have
+no blank position and count no blank ballots (docs/sealed-ballots.md, "Versions")."""
 from __future__ import annotations
 
 import hashlib
@@ -45,12 +47,13 @@ from salon.sealed import ballot as sealed_ballot
 from salon.sealed import board as sealed_board
 from salon.sealed import threshold
 from salon.sealed.elgamal import Ciphertext, SmallLogs
-from salon.sealed.group import EncodingError, Point
+from salon.sealed.group import LATEST, PROTOCOLS, EncodingError, Point
 from salon.sealed.proofs import Branch
 
 from .labels import below_minimum
 
-SEAL_SPEC_FORMAT = "salon-seal-spec-1"
+SEAL_SPEC_FORMATS = {1: "salon-seal-spec-1", 2: "salon-seal-spec-2"}  # by protocol version
+SEAL_SPEC_FORMAT = SEAL_SPEC_FORMATS[LATEST]
 SEALED_BY_VOTER = "voter"
 SEALED_BY_SERVER = "server"
 _PROVIDER = "salon_ballot_key_provider"
@@ -88,6 +91,7 @@ class SealedShape:
     option_ids: tuple[tuple[int | None, ...], ...]  # per question, ballot position → option id (None: blank)
     blank_ids: tuple[int | None, ...]  # per question, its hidden blank option when sealed as a position
     question_ids: tuple[int, ...]
+    protocol: int = 1  # the version the poll opened with (SealedKey.protocol)
 
 
 _shapes: OrderedDict = OrderedDict()
@@ -105,26 +109,36 @@ def _question_layout(poll_id: int) -> list[tuple[Question, list[Option], Option 
     return layout
 
 
-def _build_shape(poll_id: int, programme_id: int, seal: str, public_key: str) -> SealedShape:
+def _has_blank_position(kind: str, protocol: int) -> bool:
+    """Whether a question of this kind is sealed with its blank answer as a position: a single-choice one always
+    (one of its answers), an approval one from protocol version 2 on (the blank position b)."""
+    return kind == rules.SINGLE or protocol >= 2
+
+
+def _build_shape(poll_id: int, programme_id: int, seal: str, public_key: str, protocol: int) -> SealedShape:
     questions, option_ids, blank_ids, question_ids = [], [], [], []
     for question, options, blank in _question_layout(poll_id):
         ids: list[int | None] = [o.id for o in options]
         if question.kind == rules.SINGLE:
-            ids.append(None)  # the blank answer: the last position
             least = most = 1
-            blank_ids.append(blank.id if blank else None)
         else:
             least, most = 0, min(question.max_choices, len(ids))
+        if _has_blank_position(question.kind, protocol):
+            ids.append(None)  # the blank answer: the last position
+            blank_ids.append(blank.id if blank else None)
+        else:
             blank_ids.append(None)
-        questions.append(sealed_ballot.Question(str(question.id), len(ids), least, most))
+        weighted = question.kind != rules.SINGLE and protocol >= 2
+        questions.append(sealed_ballot.Question(str(question.id), len(ids), least, most, weighted))
         option_ids.append(tuple(ids))
         question_ids.append(question.id)
     return SealedShape(poll_id, programme_id, seal, f"{poll_id}:{seal}", Point.from_hex(public_key), tuple(questions),
-                       tuple(option_ids), tuple(blank_ids), tuple(question_ids))
+                       tuple(option_ids), tuple(blank_ids), tuple(question_ids), protocol)
 
 
 def can_seal(poll: Poll) -> bool:
-    """Whether the protocol can carry the poll's questions (every question has 1 … MAX_OPTIONS positions)."""
+    """Whether the protocol can carry the poll's questions: every question has 1 … MAX_OPTIONS options (a
+    single-choice one counting its blank answer), the blank position of an approval one on top."""
     for question, options, _blank in _question_layout(poll.id):
         positions = len(options) + (1 if question.kind == rules.SINGLE else 0)
         if not 1 <= positions <= sealed_ballot.MAX_OPTIONS:
@@ -143,11 +157,11 @@ def sealed_shape(poll_id: int, seal: str | None = None) -> SealedShape | None:
     cached = _shapes.get(poll_id)
     if cached is not None and cached.seal == seal:
         return cached
-    row = db.session.execute(select(Poll.programme_id, SealedKey.record).join(SealedKey, SealedKey.poll_id == Poll.id)
-                             .where(Poll.id == poll_id)).first()
+    row = db.session.execute(select(Poll.programme_id, SealedKey.record, SealedKey.protocol)
+                             .join(SealedKey, SealedKey.poll_id == Poll.id).where(Poll.id == poll_id)).first()
     if row is None:
         return None
-    shape = _build_shape(poll_id, row.programme_id, seal, row.record["public_key"])
+    shape = _build_shape(poll_id, row.programme_id, seal, row.record["public_key"], row.protocol or 1)
     _shapes[poll_id] = shape
     _shapes.move_to_end(poll_id)
     while len(_shapes) > 512:
@@ -170,7 +184,7 @@ def snapshot_key(poll: Poll, key: PollKey) -> None:
     """Called by open_poll, in the opening transaction: the poll keeps this key for life."""
     db.session.add(SealedKey(poll_id=poll.id, programme_id=poll.programme_id, term=key.term,
                              threshold=key.threshold, record=key.record,
-                             trustees=[[int(i), int(u)] for i, u in key.trustees]))
+                             trustees=[[int(i), int(u)] for i, u in key.trustees], protocol=LATEST))
     poll.sealed = True
 
 
@@ -192,11 +206,14 @@ def seal_spec(poll: Poll) -> dict | None:
     if shape is None:
         return None
     key = db.session.get(SealedKey, poll.id)
-    return {"format": SEAL_SPEC_FORMAT, "poll": shape.context, "public_key": shape.public_key.hex(),
+    spec = {"format": SEAL_SPEC_FORMATS[shape.protocol], "poll": shape.context, "public_key": shape.public_key.hex(),
             "threshold": key.threshold,
-            "questions": [{**q.to_json(), "option_ids": list(ids),
+            "questions": [{"id": q.id, "options": q.options, "min": q.min, "max": q.max, "option_ids": list(ids),
                            "blank": ids.index(None) if None in ids else None}
                           for q, ids in zip(shape.questions, shape.option_ids)]}
+    if shape.protocol >= 2:
+        spec["protocol"] = PROTOCOLS[shape.protocol]
+    return spec
 
 
 @dataclass(frozen=True)
@@ -224,14 +241,15 @@ def prepare(shape: SealedShape, answers: dict[int, list[int]] | None, ballot) ->
     """Check a voter's sealed ballot (its proofs, its poll and questions), or seal plain answers on the
     server (SPEC §5.1: the server then saw the choice, in memory only). Runs before the poll's lock is taken."""
     if ballot is not None:
-        problems, rows = sealed_ballot.check(ballot, shape.context, shape.public_key, list(shape.questions))
+        problems, rows = sealed_ballot.check(ballot, shape.context, shape.public_key, list(shape.questions),
+                                             shape.protocol)
         if problems or rows is None:
             raise ValidationFailed(_("The sealed ballot is not valid for this poll: %(problem)s",
                                      problem=problems[0] if problems else "malformed"), "sealed")
         by = SEALED_BY_VOTER
     else:
         ballot = sealed_ballot.seal(shape.context, shape.public_key, list(shape.questions),
-                                    _plain_rows(shape, answers or {}))
+                                    _plain_rows(shape, answers or {}), protocol=shape.protocol)
         rows = sealed_ballot.ballot_ciphertexts(ballot, list(shape.questions))
         by = SEALED_BY_SERVER
     alphas = tuple(c.alpha.hex() for row in rows for c in row)
@@ -254,14 +272,19 @@ def sealed_turnout(poll_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.poll_id == poll_id))
 
 
-def _position_codes(poll_id: int) -> list[list[tuple[str | None, str | None]]]:
+def _position_codes(poll: Poll) -> list[list[tuple[str | None, str | None]]]:
     """(question code, option code) of each ballot position, in the order of the sealed shape (a single-choice
-    question's blank answer last, its option code None)."""
+    question's blank answer last, its option code None; an approval question's blank position last, its code
+    rules.BLANK_ANSWER)."""
+    shape = sealed_shape(poll.id, poll.seal)
+    protocol = shape.protocol if shape is not None else LATEST
     positions = []
-    for question, options, _blank in _question_layout(poll_id):
+    for question, options, _blank in _question_layout(poll.id):
         row = [(question.code, o.code) for o in options]
         if question.kind == rules.SINGLE:
             row.append((question.code, None))
+        elif _has_blank_position(question.kind, protocol):
+            row.append((question.code, rules.BLANK_ANSWER))
         positions.append(row)
     return positions
 
@@ -272,7 +295,7 @@ def undecrypted(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
     Fixed once the poll is closed (its turnout no longer changes)."""
     turnout = sealed_turnout(poll.id) if turnout is None else turnout
     decrypted, _published = below_minimum(poll.kind)
-    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll.id), decrypted)
+    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll), decrypted)
 
 
 def withheld(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
@@ -281,7 +304,7 @@ def withheld(poll: Poll, turnout: int | None = None) -> list[list[bool]]:
     decrypted below the minimum to name the winners, are withheld too."""
     turnout = sealed_turnout(poll.id) if turnout is None else turnout
     _decrypted, published = below_minimum(poll.kind)
-    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll.id), published)
+    return rules.left_out_below_minimum(turnout, poll.min_published, _position_codes(poll), published)
 
 
 def undecrypted_option_ids(poll: Poll) -> set[int]:
@@ -301,6 +324,14 @@ def undecrypted_option_ids(poll: Poll) -> set[int]:
             if hidden and option_id is not None:
                 out.add(option_id)
     return out
+
+
+def counts_blanks(poll: Poll, kind: str) -> bool:
+    """Whether a poll counts the blank answers of its questions of this kind: a plain poll and a single-choice
+    question always; a sealed approval question from protocol version 2 on (its blank position)."""
+    if not poll.sealed or kind == rules.SINGLE:
+        return True
+    return (db.session.scalar(select(SealedKey.protocol).where(SealedKey.poll_id == poll.id)) or 1) >= 2
 
 
 def nothing_to_decrypt(poll: Poll) -> bool:
@@ -360,6 +391,7 @@ def decryption_request(poll: Poll) -> dict:
         raise Conflict(_("This poll has no sealed tally to decrypt."), "poll")
     return {"poll": shape.context, "public_key": shape.public_key.hex(),
             "questions": [q.to_json() for q in shape.questions], "tally": key.tally,
+            **({"protocol": PROTOCOLS[shape.protocol]} if shape.protocol >= 2 else {}),
             "undecrypted": undecrypted(poll)}
 
 
@@ -539,7 +571,8 @@ def board(poll: Poll) -> dict | None:
     decryptions = [{"trustee": d.trustee, "factors": d.factors} for d in db.session.scalars(
         select(Decryption).where(Decryption.poll_id == poll.id).order_by(Decryption.trustee))]
     return sealed_board.build_board(shape.context, list(shape.questions), key.record, sealed, decryptions,
-                                    _sums(key), minimum=poll.min_published, withheld=withheld(poll, len(sealed)))
+                                    _sums(key), minimum=poll.min_published, withheld=withheld(poll, len(sealed)),
+                                    protocol=shape.protocol)
 
 
 def published_board(poll: Poll) -> dict:

@@ -131,6 +131,9 @@ def export_rows(view: ElectionView) -> list[list]:
         rows += [[], [label, _("Turnout"), result.turnout]]
         for option in poll.questions[0].options:
             rows.append([option.label, result.counts.get(option.id, 0) if result.published else _("withheld")])
+        if result.published:  # a sealed poll opened before protocol salon-sealed-2 had no way to count them
+            rows.append([_("Blank ballots"), sum(result.blanks.values()) if result.blanks_counted
+                         else _("not counted")])
     if view.election.lot_seed:
         rows += [[], [_("Drawn by lot"), view.election.lot_seed],
                  [_("Drawn among"), ", ".join(str(s) for s in view.lot_candidates)],
