@@ -106,7 +106,8 @@ def board_problems(board: dict, spec: client.SealSpec, option_ids: list[int], co
     """What must hold once the trustees have decrypted, against what the clients were told: `counted` are the
     ballots counted as the clients saw it (answered 201, or "already voted" on a resend after an error), `receipts`
     the receipts the 201s gave. Every receipt is on the board; ballots on the board = turnout = ballots counted;
-    each option's decrypted count = the counted ballots that chose it; as many sealed by the voters as were
+    each option's decrypted count = the counted ballots that chose it, and the blank count (protocol 2) the counted
+    ballots that chose none; as many sealed by the voters as were
     counted of those the clients sealed; and the board verifies (salon.sealed.board.verify_board, what
     tools/verify_board.py runs). Answers the problems (none: all good)."""
     problems = [f"the board does not verify: {p}" for p in sealed_board.verify_board(board)[:5]]
@@ -125,7 +126,17 @@ def board_problems(board: dict, spec: client.SealSpec, option_ids: list[int], co
     expected = {oid: sum(oid in b.choices for b in counted.values()) for oid in option_ids}
     if decrypted != expected:
         problems.append(f"decrypted counts {decrypted} != ballots counted {expected}")
+    blanks = blank_counts(board, spec)
+    if blanks and set(blanks) != {sum(1 for b in counted.values() if not b.choices)}:
+        problems.append(f"blank counts {blanks} != blank ballots counted "
+                        f"{sum(1 for b in counted.values() if not b.choices)}")
     return problems
+
+
+def blank_counts(board: dict, spec: client.SealSpec) -> list[int]:
+    """Each one-question poll's decrypted blank count (protocol 2: an approval question's blank position; a
+    single-choice question's blank answer), where the spec names a blank position; [] where it names none."""
+    return [board["result"][q][position] for q, position in enumerate(spec.blanks) if position is not None]
 
 
 def board_counts(board: dict, spec: client.SealSpec) -> dict[int, int]:

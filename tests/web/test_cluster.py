@@ -8,9 +8,8 @@ salon/sealed/client.py before the burst, the others are sent plain and sealed by
 drawn trustees decrypt through the API, and the bulletin board must agree with the clients (bench/cluster.py
 `verify`, bench/sealed_voting.py `board_problems`): every receipt (fingerprint) handed out is on it; ballots on it
 = turnout = voter records = ballots counted as the clients saw it (201, or 409 "already voted" on a resend after
-the kill); each option's decrypted count = the counted ballots that chose it; it verifies. The plain poll's blank
-counter has no sealed counterpart (a sealed approval poll shows no blank count, docs/sealed-ballots.md), so it is
-no longer checked.
+the kill); each option's decrypted count = the counted ballots that chose it, the blank count (protocol salon-sealed-2)
+the counted ballots that chose none; it verifies.
 
 Needs haproxy (Debian's package; `.ci/run` installs it), Redis on 127.0.0.1:6379 (database 9, flushed before
 and after: SALON_CLUSTER_REDIS_URL overrides) and PostgreSQL; skipped, saying which is missing, without them,

@@ -18,9 +18,8 @@ doing) and started again. Then:
   counted before);
 * after the close, the drawn trustees decrypt through the API, and the bulletin board agrees with what the
   clients were told: every receipt handed out is on it, ballots on it = turnout = ballots answered 201, every
-  option's decrypted count is the number of 201-answered ballots that chose it, and it verifies
-  (salon.sealed.board.verify_board). The plain poll's blank count is no longer checked: a sealed approval poll
-  shows none (docs/sealed-ballots.md, "Blank answers").
+  option's decrypted count is the number of 201-answered ballots that chose it, the blank count (protocol
+  salon-sealed-2) the number that chose none, and it verifies (salon.sealed.board.verify_board).
 
 Runs where PostgreSQL's server binaries are installed (Debian's postgresql package: /usr/lib/postgresql/*/bin,
 or SALON_PG_BIN); skipped, saying so, elsewhere, unless SALON_REQUIRE_CLUSTER=1 (CI), when it fails instead.
