@@ -91,7 +91,7 @@ i18n-compile: venv
 	$(BIN)/pybabel compile -d salon/translations --statistics
 
 bench: venv vendor
-	$(BIN)/python bench/ballots.py
+	$(BIN)/python bench/ballots.py --no-sealed-figures
 	$(BIN)/python bench/sealed.py
 	$(BIN)/python bench/sealed_close.py
 

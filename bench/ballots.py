@@ -19,6 +19,9 @@ ballot was plain, counted on counter shards by a one-statement fast path, agains
     .venv/bin/python bench/ballots.py [--seats 6000] [--rounds 4] [--clients 32]
                                       [--server gthread|gevent|waitress] [--workers 4] [--threads 8]
     .venv/bin/python bench/ballots.py --cluster      two Salon servers behind haproxy, one killed mid-burst
+Then, unless --no-sealed-figures, it prints the sealed ballot's own figures (issue 17): the server's CPU per ballot
+for a topic poll of 30 nominations and a review of 10 topics (bench/sealed_close.py --cast-only) and the time to
+seal one in a 4x throttled Chromium (bench/sealed.py --quick).
 Environment: SALON_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)."""
 from __future__ import annotations
 
@@ -307,6 +310,9 @@ def main() -> None:
                         help="threads per worker (gthread, waitress), connections per worker (gevent)")
     parser.add_argument("--cluster", action="store_true",
                         help="two Salon servers behind haproxy; one is killed in the middle of a ballot burst")
+    parser.add_argument("--no-sealed-figures", action="store_true",
+                        help="skip the sealed ballot's own figures (bench/sealed_close.py --cast-only, "
+                             "bench/sealed.py --quick) printed after the comparison")
     args = parser.parse_args()
     if args.cluster:
         sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -314,6 +320,22 @@ def main() -> None:
 
         sys.exit(cluster.main(args))
     compare(args)
+    if not args.no_sealed_figures:
+        sealed_figures()
+
+
+def sealed_figures() -> None:
+    """The figures issue 17 set for a sealed ballot, by the scripts that measure them: the server's CPU per ballot
+    (proofs checked, stored) for a topic poll of 30 nominations and a review of 10 topics, and the time to seal one
+    in a 4× throttled Chromium."""
+    python = os.path.join(ROOT, ".venv/bin/python")
+    for title, command in (
+            ("server CPU per sealed ballot, proofs checked and stored", [python, "bench/sealed_close.py", "--cast-only",
+                                                                          "--ballots", "200", "--review", "100"]),
+            ("sealing in the browser (4x throttled) and verifying", [python, "bench/sealed.py", "--quick",
+                                                                     "--runs", "100", "--browser-runs", "8"])):
+        print(f"\n--- {title}: {' '.join(command[1:])}", flush=True)
+        subprocess.run(command, cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=ROOT))
 
 def check(url: str, port: int, seeded, spec, sealed: dict) -> bool:
     """Close the poll; three trustees decrypt through the API (bench/sealed_voting.py); the board against what was
