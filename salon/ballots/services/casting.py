@@ -5,6 +5,9 @@ salon.database.lock_poll; the close takes it exclusive, so it waits for ballots 
 arriving during a close waits for it), read the poll and check the window with the clock read under that
 lock, record the seat as having voted (INSERT … ON CONFLICT DO NOTHING: of two ballots for one seat exactly one
 inserts), and store the sealed ballot by its fingerprint (the voter's receipt) and its ciphertexts once each.
+On PostgreSQL that is two statements after the token check: the lock, then CAST_SQL, which reads the poll and
+makes every write, each only if the one before it was made (one round trip where SQLAlchemy took four; the
+lock stays a statement of its own: see _cast_postgresql). SQLite runs the same steps through SQLAlchemy.
 The proofs are checked, or plain choices sealed by the server, before the lock is taken. Nothing readable about
 the choices is written, logged or audited. Receipt codes of the older form ("ABCD-EFGH-JKMN") belong to polls
 closed before migration 0016; they are still published and looked up (normalise_receipt), never issued."""
