@@ -73,12 +73,12 @@ def _cast_sealed(poll_id: int, seat_id: int | None, programme_id: int, now: date
                                                                    prepared)
         finally:
             cursor.close()
-        now = _check_poll(row, programme_id, seat_id, now, prepared)
+        _check_poll(row, programme_id, seat_id, now, prepared)
     else:
         statements = _cast_statements(connection.dialect.name)
         # SQLite: BEGIN IMMEDIATE already made this the only writer (lock_poll would do nothing).
         row = connection.execute(statements["poll"], {"poll_id": poll_id}).first()
-        now = _check_poll(row, programme_id, seat_id, now, prepared)
+        _check_poll(row, programme_id, seat_id, now, prepared)
         params = {"poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id}
         recorded = connection.execute(statements["voter"], params,
                                       execution_options={"preserve_rowcount": True}).rowcount
@@ -101,13 +101,12 @@ def _cast_sealed(poll_id: int, seat_id: int | None, programme_id: int, now: date
 
 
 def _check_poll(row, programme_id: int, seat_id: int | None, now: datetime | None,
-                prepared: sealing.Prepared) -> datetime:
+                prepared: sealing.Prepared) -> None:
     """The refusals that read the poll's row, in this order: not found, not open, closed, no seat, changed."""
-    now = _check_window(row, programme_id, seat_id, now)
+    _check_window(row, programme_id, seat_id, now)
     if not row.sealed or row.seal != prepared.seal:
-        sealing.forget_shape(poll_id=row.id)  # read again on the next try
+        sealing.forget_shape(row.id)  # read again on the next try
         raise _PollChanged(_("The poll changed; please reload and vote again."), "poll")
-    return now
 
 
 class _PollRow(NamedTuple):
@@ -133,7 +132,8 @@ def _cast_postgresql(cursor, poll_id: int, seat_id: int | None, programme_id: in
     now = now or clock.utcnow()  # read under the lock, as the SQLite path does
     cursor.execute(CAST_SQL, {
         "poll_id": poll_id, "seat_id": seat_id, "programme_id": programme_id, "now": now, "seal": prepared.seal,
-        # An array literal: psycopg adapts one string far faster than a list (hex digits need no quoting).
+        # An array literal: psycopg adapts one string far faster than a list. The alphas are the points' own hex
+        # (sealing.prepare parsed them), never the client's text: nothing in them needs quoting.
         "alphas": "{%s}" % ",".join(prepared.alphas), "expected": len(prepared.alphas),
         "fingerprint": prepared.fingerprint, "ballot": prepared.ballot_json, "sealed_by": prepared.sealed_by})
     found, state, closes_at, seal, row_programme, sealed, recorded, stored, written = cursor.fetchone()
