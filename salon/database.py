@@ -20,7 +20,8 @@ Lock order (PostgreSQL; SQLite serialises every writer at BEGIN IMMEDIATE, so it
 4. The audit chain's tail: `audit.record()` appends under the lock of step 1.
 
 Casting a ballot takes no programme lock (it records no audit event and must stay concurrent): the poll's
-advisory lock, shared, first; then the seat's voter record, the receipt, then its counter shards in key order.
+advisory lock, shared, first; then the seat's voter record, the ballot's ciphertexts, the sealed ballot (rows it
+inserts; on PostgreSQL one statement after the lock's own, ballots.services.casting.CAST_SQL).
 A check-in (audited, SPEC §4.1) takes step 1, then the shared poll lock, then the poll row (its eligible count). Opening and closing a poll
 take steps 1, 2 (exclusive), 3, 4. Whatever takes the poll lock takes it before reading the poll: under
 READ COMMITTED each later statement then sees everything a close committed before the lock was granted.

@@ -24,6 +24,7 @@ limits"; docs/secrecy.md):
 CASTING — one short transaction (services/casting.py): the proofs are checked (or the choices sealed) before the
 poll's lock is taken shared (salon.database.lock_poll; the close takes it exclusive); then the seat is recorded
 (INSERT … ON CONFLICT DO NOTHING, only if eligible), the ciphertexts stored once each and the ballot by
-fingerprint. The token check of a ballot reads the holder and seat as plain values (accounts.auth.token_holder,
+fingerprint. On PostgreSQL the poll's row and those writes are one statement (casting.CAST_SQL) after the lock's
+own: three round trips with the token check, and the commit. The token check of a ballot reads the holder and seat as plain values (accounts.auth.token_holder,
 asked for by api.PollBallot.seat_only), not a User object.
 """

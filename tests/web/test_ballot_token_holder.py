@@ -118,3 +118,43 @@ def test_the_seat_only_check_and_the_full_check_agree_on_every_kind_of_token(app
         db.session.rollback()
     expected = (world.programme.id, world.communities[0].seat.id) if how == "valid" else None
     assert regular == expected
+
+
+def test_a_ballot_on_postgresql_is_three_statements_and_the_commit(app, client, world, poll, monkeypatch):
+    """A ballot sealed by the client: the token check, the poll's lock, and the one statement that reads the poll and
+    writes the ballot (ballots.services.casting.CAST_SQL), once the process knows the poll's sealed shape; a refusal
+    the same three and one more (whether the seat has voted: the answer says which refusal)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's path: SQLite runs the steps through SQLAlchemy")
+    import psycopg
+
+    from salon.ballots.services import casting
+    from salon.database import POLL_LOCK_SHARED_SQL
+    from salon.sealed import client as sealing_client
+    poll_id, options = poll
+    raws = []
+    for secretary in world.secretaries[:2]:
+        raws.append(accounts.create_token(secretary, "phone")[1])
+    db.session.commit()
+    assert _cast(client, raws[0], poll_id, options[:1]).status_code == 201  # the shape is now remembered
+    spec = sealing_client.spec_from_json(client.get(f"/api/v1/polls/{poll_id}",
+                                                    headers={"Authorization": f"Bearer {raws[1]}"}).get_json())
+
+    def sealed(choices):
+        body = sealing_client.request_body(sealing_client.seal_ballot(spec, spec.answers_for_options(choices)))
+        return client.post(f"/api/v1/polls/{poll_id}/ballot", json=body,
+                           headers={"Authorization": f"Bearer {raws[1]}"})
+    sent = []
+    real_execute = psycopg.Cursor.execute
+
+    def execute(cursor, query, *args, **kwargs):
+        sent.append(str(query))
+        return real_execute(cursor, query, *args, **kwargs)
+    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    assert sealed(options[1:2]).status_code == 201
+    assert sent[1:] == [POLL_LOCK_SHARED_SQL, casting.CAST_SQL] and "token_hash" in sent[0], sent
+    sent.clear()
+    assert sealed([]).status_code == 409
+    assert sent[1:3] == [POLL_LOCK_SHARED_SQL, casting.CAST_SQL] and len(sent) == 4, sent
+    monkeypatch.undo()
+    assert ballots.turnout(poll_id) == 2

@@ -160,7 +160,21 @@ def faults(app, monkeypatch):
                 return real(raw)
             monkeypatch.setattr(auth, "token_holder", token_holder)
         elif where == "sealed cast":  # inside the cast's transaction, storing the sealed ballot
-            listen(db.engine, "before_cursor_execute", on_statement("INSERT INTO ballot_sealed "))
+            if db.engine.dialect.name == "postgresql":
+                # The writes are one statement on the driver's cursor (casting.CAST_SQL): the connection is cut
+                # once it has run (written, not committed), and the driver's error arrives unwrapped.
+                from salon.ballots.services import casting
+                real_cast = casting._cast_postgresql
+
+                def cast_then_cut(cursor, *args):
+                    answer = real_cast(cursor, *args)
+                    if due():
+                        assert answer[2:] == (1, len(args[-1].alphas), 1)  # seat, ciphertexts, ballot written
+                        raise _cut(driver_error=True)
+                    return answer
+                monkeypatch.setattr(casting, "_cast_postgresql", cast_then_cut)
+            else:
+                listen(db.engine, "before_cursor_execute", on_statement("INSERT INTO ballot_sealed "))
         elif where == "commit":
             def commit(_session):
                 if due():
