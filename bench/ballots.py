@@ -13,7 +13,7 @@ load average beside each round. The summary gives the ratios Salon ÷ floor (the
 figures on a shared machine are noise) against the targets of issue 10, and what PostgreSQL counted per
 ballot (commits, new connections). Afterwards it closes the poll, three trustees decrypt through the API, and it
 checks the bulletin board against what was sent (every receipt on it, turnout = ballots, each decrypted count,
-the board verifies) and the floor's voters and ballots, and drops both databases. (Before migration 0016 the
+the board verifies) and the floor's voters and ballots, and drops both databases. (Before migration 0015 the
 ballot was plain, counted on counter shards by a one-statement fast path, against a plain floor: bench/README.md.)
 
     .venv/bin/python bench/ballots.py [--seats 6000] [--rounds 4] [--clients 32]

@@ -1,7 +1,7 @@
 """Sealed polls keep their protocol version: approval questions count blank ballots from salon-sealed-2 on
 
 Revision ID: 0017_sealed_protocol_2
-Revises: 0016_no_plain_polls
+Revises: 0016_trustee_deadlines
 Create Date: 2026-12-07 15:00:00
 
 `ballot_poll_keys.protocol`: every sealed poll opened before this revision is of version 1 (its seal spec,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_sealed_protocol_2'
-down_revision = '0016_no_plain_polls'
+down_revision = '0016_trustee_deadlines'
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ limits"; docs/secrecy.md):
     the write-ahead log) can pair a seat with its ciphertexts. Reading them needs k trustees' keys together: the
     quorum limit SPEC §5.1 accepts, documented in docs/secrecy.md.
   * Polls opened plain by a version before migration 0013 had counters, receipts, a scrub and a fast path; none
-    can still be open (migration 0016 refuses to upgrade while one is), and what such polls published (counts,
+    can still be open (migration 0015 refuses to upgrade while one is), and what such polls published (counts,
     receipt codes in ballot_receipts) stays published.
 
 CASTING — one short transaction (services/casting.py): the proofs are checked (or the choices sealed) before the

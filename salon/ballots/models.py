@@ -3,7 +3,7 @@
 No table holds a voter next to a readable choice. Ballots are sealed (SPEC §5.1): ballot_sealed holds ciphertexts
 without a voter link; ballot_voters says only that a seat voted (no timestamp, no surrogate id); ballot_counters
 hold the counts, written once the trustees have decrypted the sums. ballot_receipts keeps the receipt codes of
-polls closed before sealed ballots (migration 0016), which are still published and looked up."""
+polls closed before sealed ballots (migration 0015), which are still published and looked up."""
 from __future__ import annotations
 
 import enum
@@ -89,7 +89,7 @@ class Option(db.Model):
 class Counter(db.Model):
     """How many ballots chose an option: created at zero when the poll opens, written once when its counts are
     combined from the trustees' decryptions (or at the close, when nothing is to be decrypted). One row per
-    option (shard 0); the shard column is what polls before migration 0016 split their live counts over."""
+    option (shard 0); the shard column is what polls before migration 0015 split their live counts over."""
 
     __tablename__ = "ballot_counters"
 
@@ -136,7 +136,7 @@ class VoterRecord(db.Model):
 
 
 class Receipt(db.Model):
-    """A random code handed to a voter by a poll closed before migration 0016 (sealed ballots' receipts are their
+    """A random code handed to a voter by a poll closed before migration 0015 (sealed ballots' receipts are their
     fingerprints); the sorted list stays published. No seat, no time, no id."""
 
     __tablename__ = "ballot_receipts"

@@ -43,6 +43,11 @@ def open_poll(world, eligible):
     return poll
 
 
+# Ciphertexts per ballot: the three options and, since protocol salon-sealed-2, the approval question's blank
+# position (docs/sealed-ballots.md, "Versions").
+PER_BALLOT = 4
+
+
 def written(poll_id: int) -> tuple[int, int, int]:
     """The seats recorded, the ciphertexts and the sealed ballots of the poll, in the current transaction."""
     return tuple(db.session.scalar(select(func.count()).select_from(model).where(model.poll_id == poll_id))
@@ -94,10 +99,10 @@ def test_each_refusal_read_from_the_poll_is_given_as_before_and_writes_nothing(w
     set_poll(state=PollState.OPEN.name)
     just_in_time = closes_at - timedelta(microseconds=1)
     assert casting._cast_sealed(poll.id, seats[0], programme, just_in_time, ballot) == ballot.fingerprint
-    assert written(poll.id) == (1, 3, 1)
+    assert written(poll.id) == (1, PER_BALLOT, 1)
     refused(Conflict, _("Your community has already voted in this poll; a ballot is final."), "seat", 409,
             cast(ballot=prepared(poll, [[0, 1, 0]], "two")))
-    assert written(poll.id) == (1, 3, 1)
+    assert written(poll.id) == (1, PER_BALLOT, 1)
 
 
 @pytest.mark.parametrize("copied", ["the whole ballot", "one answer"])
@@ -106,6 +111,7 @@ def test_a_copied_ballot_is_refused_and_its_rollback_leaves_nothing(world, copie
     poll = open_poll(world, seats)
     programme = world.programme.id
     first = prepared(poll, [[1, 0, 0]], "first")
+    assert len(first.alphas) == PER_BALLOT
     casting._cast_sealed(poll.id, seats[0], programme, None, first)
     copy = first if copied == "the whole ballot" else prepared(poll, [[0, 1, 0]], "second")
     if copied == "one answer":  # the first ciphertext of the first ballot, the others new
@@ -119,12 +125,12 @@ def test_a_copied_ballot_is_refused_and_its_rollback_leaves_nothing(world, copie
     refused(ValidationFailed, _("This sealed ballot repeats a ballot already cast."), "sealed", 422,
             lambda: casting._cast_sealed(poll.id, seats[1], programme, None, copy))
     savepoint.rollback()
-    assert written(poll.id) == before == (1, 3, 1)
+    assert written(poll.id) == before == (1, PER_BALLOT, 1)
     # the seat was not used up: its own ballot is counted
     own = prepared(poll, [[0, 0, 1]], "own")
     assert ballots.cast(poll.id, seats[1], None, programme, sealed=seal_choices(poll, [[0, 0, 1]], "own")) \
         == own.fingerprint
-    assert written(poll.id) == (2, 6, 2)
+    assert written(poll.id) == (2, 2 * PER_BALLOT, 2)
 
 
 def test_the_public_cast_gives_the_same_answers_through_the_statement(world):
@@ -146,4 +152,4 @@ def test_the_public_cast_gives_the_same_answers_through_the_statement(world):
         sealing.sealed_shape(poll.id, poll.seal), None, body).fingerprint
     refused(Conflict, _("Your community has already voted in this poll; a ballot is final."), "seat", 409,
             lambda: ballots.cast(poll.id, seats[0], [], programme))
-    assert written(poll.id) == (1, 3, 1)
+    assert written(poll.id) == (1, PER_BALLOT, 1)

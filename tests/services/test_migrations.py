@@ -155,9 +155,9 @@ def test_0013_keeps_a_complaint_made_before_evidence_as_restarted(empty_database
     assert "complaint" not in columns
 
 
-def test_0015_gives_a_ceremony_under_way_a_full_step_and_calls_earlier_drops_complaints(empty_database, tmp_path,
+def test_0016_gives_a_ceremony_under_way_a_full_step_and_calls_earlier_drops_complaints(empty_database, tmp_path,
                                                                                        monkeypatch):
-    """On the way up through 0015_trustee_deadlines: a term in the middle of its ceremony gets a deadline a full
+    """On the way up through 0016_trustee_deadlines: a term in the middle of its ceremony gets a deadline a full
     step after the upgrade (nobody is dropped by a deadline they could not see); a ready one gets none; a trustee
     dropped before the revision was dropped by an upheld complaint."""
     from datetime import datetime, timedelta, timezone
@@ -205,7 +205,7 @@ def test_0017_makes_every_sealed_poll_opened_before_it_of_protocol_1(empty_datab
         engine = create_engine(empty_database)
         with engine.connect() as conn:
             at_head = set(conn.execute(text("SELECT protocol FROM ballot_poll_keys")).scalars())
-        downgrade(directory=MIGRATIONS, revision="0016_no_plain_polls")
+        downgrade(directory=MIGRATIONS, revision="0016_trustee_deadlines")
         with engine.connect() as conn:
             assert "protocol" not in {c["name"] for c in inspect(conn).get_columns("ballot_poll_keys")}
         upgrade(directory=MIGRATIONS)

@@ -30,8 +30,8 @@ SAMPLE = 25  # rows compared value by value per table, spread evenly by primary 
 
 # What a migration retired on purpose: "table" or "table.column" -> why. Anything else must come through.
 RETIRED: dict[str, str] = {
-    "ballot_pending_scrubs": "0016_no_plain_polls: no plain poll's ballots are left to erase (the upgrade checks)",
-    "ballot_polls.counter_shards": "0016_no_plain_polls: counts are written once, by the trustees' count",
+    "ballot_pending_scrubs": "0015_no_plain_polls: no plain poll's ballots are left to erase (the upgrade checks)",
+    "ballot_polls.counter_shards": "0015_no_plain_polls: counts are written once, by the trustees' count",
 }
 # Tables whose primary key a migration replaced: rows are matched by the old key's columns, still unique.
 MATCHED_BY: dict[str, tuple[str, ...]] = {
@@ -216,7 +216,7 @@ def test_the_demo_logs_in_and_gets_its_pages(upgraded, who, role):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("left", ["an open plain poll", "a pending scrub"])
 def test_the_upgrade_stops_while_a_plain_poll_is_open_or_unscrubbed(backend, tmp_path, left, capfd):
-    """0016 removes the plain path's storage: with a plain poll still open, or a closed one's scrub pending, it
+    """0015 removes the plain path's storage: with a plain poll still open, or a closed one's scrub pending, it
     stops (`salon migrate` exits 1 with the message), naming the polls and what to do, and changes nothing; once
     they are dealt with, it goes through."""
     from flask_migrate import upgrade as upgrade_to
@@ -224,7 +224,7 @@ def test_the_upgrade_stops_while_a_plain_poll_is_open_or_unscrubbed(backend, tmp
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     script = ScriptDirectory.from_config(config)
-    no_plain = script.get_revision("0016_no_plain_polls")
+    no_plain = script.get_revision("0015_no_plain_polls")
     url = load_release(backend, tmp_path)
     app = create_app(base_config(url, str(tmp_path)))
     try:

@@ -10,7 +10,7 @@ makes every write, each only if the one before it was made (one round trip where
 lock stays a statement of its own: see _cast_postgresql). SQLite runs the same steps through SQLAlchemy.
 The proofs are checked, or plain choices sealed by the server, before the lock is taken. Nothing readable about
 the choices is written, logged or audited. Receipt codes of the older form ("ABCD-EFGH-JKMN") belong to polls
-closed before migration 0016; they are still published and looked up (normalise_receipt), never issued."""
+closed before migration 0015; they are still published and looked up (normalise_receipt), never issued."""
 from __future__ import annotations
 
 import unicodedata
@@ -269,7 +269,7 @@ def cast(poll_id: int, seat_id: int | None, choices: list[int] | None, programme
 
 def _refuse_unopened(poll_id: int, seat_id: int | None, programme_id: int, now: datetime | None):
     """The answer for a poll with no sealed shape: not found, not yet open, or closed. A poll opened plain by a
-    version before sealed ballots cannot be open (migration 0016 refuses to upgrade while one is)."""
+    version before sealed ballots cannot be open (migration 0015 refuses to upgrade while one is)."""
     row = db.session.execute(_cast_statements(db.session.get_bind().dialect.name)["poll"],
                              {"poll_id": poll_id}).first()
     _check_window(row, programme_id, seat_id, now)

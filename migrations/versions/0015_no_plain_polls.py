@@ -1,7 +1,7 @@
 """No plain polls: the plain ballot path's storage goes (SPEC §5.1)
 
-Revision ID: 0016_no_plain_polls
-Revises: 0015_trustee_deadlines
+Revision ID: 0015_no_plain_polls
+Revises: 0013_trustee_complaints
 Create Date: 2026-12-07 15:00:00
 
 Every poll opens sealed since 0013. A poll opened plain before it kept live counts in counter shards
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_no_plain_polls'
-down_revision = '0015_trustee_deadlines'
+revision = '0015_no_plain_polls'
+down_revision = '0013_trustee_complaints'
 branch_labels = None
 depends_on = None
 
@@ -41,7 +41,7 @@ def refuse_if_plain_polls_remain(conn) -> None:
         problems.append(f"{len(pending)} closed poll(s) still have their ballots in the database files (ids "
                         f"{', '.join(map(str, pending))}): run `salon tick` until it no longer says so")
     if problems:
-        raise PlainPollsRemain("Salon cannot upgrade to 0016_no_plain_polls yet: " + "; ".join(problems)
+        raise PlainPollsRemain("Salon cannot upgrade to 0015_no_plain_polls yet: " + "; ".join(problems)
                                + ". Do this with the version now installed, then upgrade again. Nothing was changed.")
 
 

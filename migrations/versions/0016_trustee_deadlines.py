@@ -1,8 +1,8 @@
 """Deadlines of the trustees' key ceremony: a term's current step ends at `deadline`, and a trustee dropped from
 a ceremony says why (SPEC §5.1)
 
-Revision ID: 0015_trustee_deadlines
-Revises: 0013_trustee_complaints
+Revision ID: 0016_trustee_deadlines
+Revises: 0015_no_plain_polls
 Create Date: 2026-12-07 15:00:00
 
 `trustee_terms.deadline`: when the current step (dealing, sharing, checking) ends; the trustees who have not done
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_trustee_deadlines'
-down_revision = '0013_trustee_complaints'
+revision = '0016_trustee_deadlines'
+down_revision = '0015_no_plain_polls'
 branch_labels = None
 depends_on = None
 
