@@ -45,7 +45,7 @@ def record_pick(session: Session, user, nomination_id, rationale, now: datetime 
     me = next((m for m in members if m.user_id == user.id), None)
     if me is None:
         raise Forbidden(_("Only members of the sitting committee record picks."), "decider")
-    nomination, rationale, counts, needed = topics.prepare_decision(session, nomination_id, rationale)
+    nomination, rationale, counts, needed = topics.prepare_decision(session, nomination_id, rationale, now)
     pick = Pick(programme_id=programme.id, session_id=session.id, term_id=term.id, seat_id=me.seat_id,
                 user_id=user.id, nomination_id=nomination.id, rationale=rationale, picked_at=now)
     db.session.add(pick)
