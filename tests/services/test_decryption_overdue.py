@@ -66,11 +66,17 @@ def test_the_bureau_decides_without_a_tally_from_the_decryption_deadline(app, wo
     # No count was recorded: the poll still awaits its trustees, its counts unknown.
     assert ballots.counted_at(poll) is None and not ballots.results(poll).published
 
-    # The count, when it comes, is still published; the decision stands.
+    # The count, when it comes (a day later), is still published; the decision stands.
+    at(closed + DAYS + timedelta(days=1))
     assert decrypt(poll, KEY, trustees=[2])
     result = ballots.results(poll)
     assert result.published and sum(result.ref_counts.values()) > 0
     assert topics.decision_of(session.id).nomination_id == noms[1].id
+    # Shown with the published counts, the decision still says there was no tally to follow.
+    from salon.committee import services as committee
+
+    shown = committee.shown_decision(topics.decision_of(session.id), result.published)
+    assert shown.tally_note == topic_rules.NO_TALLY
 
 
 def test_the_committees_days_run_from_the_decryption_deadline_then_the_bureau_decides(app, world, at):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from .agenda_and_guests import (TimedItem, add_guest, agenda, can_manage, check_manage, guest_ids_among, guests,
                                 remove_guest, replace_agenda)
 from .deciding import (awaiting_count, awaiting_count_text, bureau_decisions, committee_decisions, decide,
-                       decided_sessions, decryption_overdue,
+                       decided_before_count, decided_sessions, decryption_overdue,
                        decided_titles, decider_for, decider_of, deciding_terms, decision_of, prepare_decision,
                        record_decision)
 from .nominations import carry_over, check_editable, edit_nomination, get_nomination, nominate, withdraw
@@ -39,7 +39,7 @@ __all__ = [
     "nominate", "get_nomination", "check_editable", "edit_nomination", "withdraw", "carry_over",
     # deciding.py
     "decider_of", "decider_for", "decide", "prepare_decision", "record_decision", "awaiting_count",
-    "awaiting_count_text", "overdue_detail", "decryption_overdue",
+    "awaiting_count_text", "overdue_detail", "decryption_overdue", "decided_before_count",
     "decision_of", "decided_titles", "deciding_terms", "decided_sessions", "committee_decisions",
     "bureau_decisions",
     # agenda_and_guests.py

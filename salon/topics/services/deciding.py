@@ -171,6 +171,16 @@ def decryption_overdue(poll, now: datetime | None = None) -> bool:
 
 
 
+def decided_before_count(decision: TopicDecision) -> bool:
+    """Whether a decision was made before its vote was counted (the trustees did not decrypt in time): the decider
+    had no tally to follow, whatever a count published later says."""
+    poll = topic_poll(decision.session_id)
+    if poll is None or not poll.sealed:
+        return False
+    counted = ballots.counted_at(poll)
+    return counted is None or decision.decided_at < counted
+
+
 def prepare_decision(session: Session, nomination_id, rationale, now: datetime | None = None
                      ) -> tuple[Nomination, str, dict | None, bool]:
     """Check that the session can be decided now and that the pick and its rationale are acceptable
