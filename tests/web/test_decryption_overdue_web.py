@@ -9,6 +9,8 @@ import html
 import re
 from datetime import timedelta
 
+import pytest
+
 from salon import clock
 from salon.rules import trustees as trustee_rules
 from tests.web.test_awaiting_count_home import AWAITS, DECIDE, PICK, awaited_votes, home, login
@@ -108,3 +110,27 @@ def test_an_overdue_election_warns_the_bureau_and_its_trustees(app, client, worl
     assert all(name in text.split(warning)[1] for name in names)
     awaited = text.split(warning)[1].split(AWAITS)[1].split("。")[0].split("、")
     assert sorted(awaited) == sorted([world.bureau.display_name, *names])  # nobody has decrypted
+
+
+@pytest.mark.parametrize("who", ["sec_a1", "bureau_a"])
+def test_the_home_page_does_not_issue_a_statement_per_overdue_vote(app, world, at, who):
+    from tests.web.test_history_cost import counting
+
+    closed = at(clock.utcnow().replace(microsecond=0))
+    awaited_votes(app, world, [9], committee=True)
+    client = app.test_client()
+    login(client, who)
+    at(closed + DAYS)
+    home(client)  # the first view may open or close a poll: not the steady cost
+    with counting() as one:
+        page = home(client)
+    # A member is asked for their pick; the bureau, whose turn comes after the committee's days, is asked nothing.
+    assert ("请在没有计票的情况下决定" in page) == (who == "sec_a1") and AWAITS not in page
+    at(closed)
+    awaited_votes(app, world, [10, 11], committee=False)
+    at(closed + DAYS)
+    home(client)
+    with counting() as three:
+        page = home(client)
+    assert page.count("请在没有计票的情况下决定") == (3 if who == "sec_a1" else 0)
+    assert len([s for s in three if not s.startswith("BEGIN")]) == len([s for s in one if not s.startswith("BEGIN")])
