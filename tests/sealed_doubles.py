@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 
+from salon import clock
 from salon.ballots import services as ballots
 from salon.errors import ValidationFailed
 from salon.sealed import ballot as sealed_ballot
@@ -48,6 +50,7 @@ class FakePoll:
     counts: list | None = None
     kind: str = "sealed-test"  # no room names it: the engine shows its title as stored
     title: str = "Sealed test poll"
+    closed_at: datetime = field(default_factory=lambda: clock.utcnow())  # its close: the decryption deadline runs from it
 
     @property
     def context(self) -> str:

@@ -339,7 +339,8 @@ def committee_tasks(context: TaskContext) -> list[Task]:
                         else None, due=item.session.starts_at))
             elif member and who.who == topic_rules.COMMITTEE:
                 found.append(Task(_("Session %(n)d: record your committee pick.", n=item.session.number),
-                                  url_for("committee.pick", session_id=item.session.id), True, due=who.deadline))
+                                  url_for("committee.pick", session_id=item.session.id), True, due=who.deadline,
+                                  detail=topics.overdue_detail(item, context)))
             elif user.is_bureau and who.who == topic_rules.COMMITTEE and who.deadline is not None \
                     and now >= who.deadline - DEADLINE_WARNING:
                 found.append(Task(_("Session %(n)d: the committee has until %(when)s to reach a majority; then the "

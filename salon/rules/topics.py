@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from salon.rules.trustees import decryption_deadline
+
 BUREAU = "bureau"
 COMMITTEE = "committee"
 
@@ -85,6 +87,19 @@ def decider(session_number: int, bureau_sessions: int, sitting: int | None, reca
     if deadline is not None and now >= deadline:
         return Decider(BUREAU, DEADLINE, deadline)
     return Decider(COMMITTEE, MAJORITY, deadline)
+
+
+def deciding_starts(closed_at: datetime | None, counted_at: datetime | None, now: datetime) -> datetime | None:
+    """When the committee's days to decide start (the `vote_counted_at` of decider): the count, or the trustees'
+    decryption deadline (salon.rules.trustees) if that came first — past it the topic is decided without a tally,
+    and a count published later no longer moves the deadline. None while the vote is open, or its count awaited
+    before the decryption deadline."""
+    if closed_at is None:
+        return counted_at
+    overdue_from = decryption_deadline(closed_at)
+    if counted_at is not None:
+        return min(counted_at, overdue_from)
+    return overdue_from if now >= overdue_from else None
 
 
 def majority(sitting: int) -> int:

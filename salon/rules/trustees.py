@@ -38,6 +38,11 @@ STEP_DAYS = 3
 # A retired key still decrypts the polls opened under it; the home page asks the ballot engine about it for this
 # many days after it retired (a poll's window is days long), so its cost does not grow with the years.
 DECRYPT_WINDOW_DAYS = 120
+# A closed sealed poll's trustees should decrypt its sums within this many days of its close. Past it the
+# decryption is overdue (docs/sealed-ballots.md, "When the trustees do not decrypt in time"): a topic vote may be
+# decided without its tally, as below the minimum; an election or review still waits (its outcome needs the
+# counts), and the bureau and the awaited trustees are told. A count that comes later is still published.
+DECRYPT_DAYS = 7
 
 
 class TooFewTrustees(ValueError):
@@ -106,6 +111,25 @@ def may_await_decryption(term, now: datetime) -> bool:
     bring)."""
     return term.state == READY and (
         term.retired_at is None or now - term.retired_at <= timedelta(days=DECRYPT_WINDOW_DAYS))
+
+
+def decryption_deadline(closed_at: datetime) -> datetime:
+    """The moment a sealed poll closed at `closed_at` is overdue if still not counted: DECRYPT_DAYS later. Its
+    last second is in time; the moment itself is not."""
+    return closed_at + timedelta(days=DECRYPT_DAYS)
+
+
+def decryption_overdue(closed_at: datetime | None, counted_at: datetime | None, now: datetime) -> bool:
+    """Whether a closed poll's count is still awaited at its decryption deadline or after (now ≥ deadline).
+    Never for a poll that is open (`closed_at` None) or counted."""
+    return closed_at is not None and counted_at is None and now >= decryption_deadline(closed_at)
+
+
+def overdue_window(now: datetime) -> tuple[datetime, datetime]:
+    """The closing moments [first, last] of the polls whose decryption is overdue at `now` and still asked about
+    (the bureau's home page): closed at most DECRYPT_WINDOW_DAYS ago, and at least DECRYPT_DAYS ago (the same
+    boundary as decryption_overdue: closed exactly DECRYPT_DAYS ago is overdue)."""
+    return now - timedelta(days=DECRYPT_WINDOW_DAYS), now - timedelta(days=DECRYPT_DAYS)
 
 
 def committee_changed(trustee_user_ids: list[int], member_user_ids: list[int]) -> bool:

@@ -308,6 +308,7 @@ def awaiting_count_task(item, context, url: str, text: str) -> Task:
     return Task(text, url, False, detail=detail, due=item.session.starts_at)
 
 
+
 def _bureau_tasks(programme, item, now, context) -> list[Task]:
     session, frame = item.session, item.frame
     page = url_for("sessions.page", session_id=session.id)
@@ -358,7 +359,8 @@ def _bureau_tasks(programme, item, now, context) -> list[Task]:
             "decided once it is known (the committee's days to decide start then).", n=session.number)))
     elif item.poll_state == "closed" and not item.decided and item.bureau_decides:
         found.append(Task(_("Voting for session %(n)d has closed: decide the topic.", n=session.number),
-                          url_for("topics.decide", session_id=session.id), True, due=session.starts_at))
+                          url_for("topics.decide", session_id=session.id), True, due=session.starts_at,
+                          detail=services.overdue_detail(item, context)))
     if item.decided:
         if not item.agenda_items:
             found.append(Task(_("Session %(n)d has no agenda yet: write it.", n=session.number),

@@ -690,6 +690,31 @@ def polls_awaited(term: TrusteeTerm) -> list[tuple[object, list[str], int, int]]
     return [(poll, *awaited_names(poll)) for _id, poll in sorted(found.items())]
 
 
+# The polls whose outcome needs their counts: no outcome without them, however late (docs/sealed-ballots.md,
+# "When the trustees do not decrypt in time"). A topic vote is decided without its tally (the topics room).
+OUTCOME_KINDS = ("election", "review")
+
+
+def overdue_outcomes(programme_id: int, now: datetime) -> list[tuple[object, list[str]]]:
+    """For the bureau's home page: the closed elections' and reviews' polls whose decryption is overdue
+    (salon.rules.trustees.decryption_overdue), oldest first, each with the names of the trustees awaited. One
+    statement, and one more for the names when any is overdue."""
+    first, last = rules.overdue_window(now)
+    found = ballots.overdue_polls(programme_id, OUTCOME_KINDS, first, last)
+    names = accounts.display_names(sorted({u for _p, users in found for u in users})) if found else {}
+    return [(poll, [names[u] for u in users if u in names]) for poll, users in found]
+
+
+def decryption_deadline(poll) -> datetime:
+    """When the trustees' time to decrypt a closed poll ends (salon.rules.trustees.decryption_deadline)."""
+    return rules.decryption_deadline(poll.closed_at)
+
+
+def decryption_overdue(poll, now: datetime) -> bool:
+    """Whether a closed poll not yet counted is past its decryption deadline (salon.rules.trustees)."""
+    return rules.decryption_overdue(poll.closed_at, None, now)
+
+
 def awaited_names(poll) -> tuple[list[str], int, int]:
     """For a page: who is still awaited for a sealed poll (names), how many have decrypted, and k."""
     done, k, trustees = ballots.decryption_status(poll)

@@ -251,11 +251,18 @@ def trustee_tasks(context: TaskContext) -> list[Task]:
                               url, True, due=term.deadline))
         elif services.may_await_decryption(term, now):
             polls = ballots.polls_to_decrypt(term.programme_id, term.key_term, trustee.index)
-            if polls:
+            late = [poll for poll in polls if services.decryption_overdue(poll, now)]
+            if late:
+                found.append(Task(_("%(n)d closed polls await your decryption, %(late)d of them overdue (the "
+                                    "trustees had until %(when)s): one click on your own device.", n=len(polls),
+                                    late=len(late), when=when(services.decryption_deadline(late[0]))),
+                                  url, True, due=services.decryption_deadline(late[0])))
+            elif polls:
                 found.append(Task(_("%(n)d closed polls await your decryption: one click on your own device.",
                                     n=len(polls)), url, True))
     if user.is_bureau:
         found += _ceremonies_under_way(rows)
+        found += _outcomes_overdue(user.programme_id, now)
         drawn = next((term for term, _t in rows if term.kind == DRAWN and term.retired_at is None), None)
         if drawn is not None and drawn.state == ANNOUNCED:
             found.append(Task(_("The trustees' seed is published: draw the trustees."),
@@ -265,6 +272,19 @@ def trustee_tasks(context: TaskContext) -> list[Task]:
             found.append(Task(_("No trustee key is ready: no vote, review or election can open. Draw the trustees."),
                               url_for("trustees.index"), True))
     return found
+
+
+def _outcomes_overdue(programme_id: int, now) -> list[Task]:
+    """The bureau's warning for each election or review whose count the trustees have not decrypted by their
+    deadline: no outcome comes without it (docs/sealed-ballots.md, "When the trustees do not decrypt in time")."""
+    kinds = {"election": _("The committee election"), "review": _("The committee review")}
+    return [Task(_("%(what)s closed %(closed)s, and its count is overdue: the trustees had until %(when)s to decrypt "
+                   "it. Its outcome waits for the count.", what=kinds.get(poll.kind, poll.kind),
+                   closed=when(poll.closed_at), when=when(services.decryption_deadline(poll))),
+                 url_for("trustees.index"), True,
+                 detail=_("The count awaits the trustees: %(names)s.", names="、".join(names)) if names else None,
+                 due=services.decryption_deadline(poll))
+            for poll, names in services.overdue_outcomes(programme_id, now)]
 
 
 def _ceremonies_under_way(rows) -> list[Task]:

@@ -135,3 +135,21 @@ def test_single_choice_and_publication_threshold():
     assert not br.counts_published(2, 3) and br.counts_published(3, 3)
     assert br.window_open(START, START + timedelta(hours=1), START)
     assert not br.window_open(START, START + timedelta(hours=1), START + timedelta(hours=1))
+
+
+# --- when the committee's days start: the count, or the trustees' decryption deadline ----------------------------
+
+def test_the_committees_days_start_at_the_count_or_at_the_decryption_deadline_whichever_first():
+    from salon.rules import trustees
+
+    closed = datetime(2026, 11, 20, 4, 0)
+    overdue = trustees.decryption_deadline(closed)
+    second = timedelta(seconds=1)
+    assert rules.deciding_starts(None, None, overdue) is None  # still open
+    assert rules.deciding_starts(closed, closed, closed) == closed  # counted at its close
+    assert rules.deciding_starts(closed, None, overdue - second) is None  # awaited, in time: no deadline
+    assert rules.deciding_starts(closed, None, overdue) == overdue  # overdue: the days run from the deadline
+    counted = closed + timedelta(days=2)
+    assert rules.deciding_starts(closed, counted, overdue + second) == counted
+    # A count that comes after the decryption deadline no longer moves the committee's deadline.
+    assert rules.deciding_starts(closed, overdue + timedelta(days=1), overdue + timedelta(days=1)) == overdue

@@ -188,3 +188,31 @@ def test_outside_the_steps_nobody_is_late(state):
 
 def test_a_drop_leaving_three_restarts_leaving_two_fails():
     assert rules.state_after_drop(3) == rules.DEALING and rules.state_after_drop(2) == rules.FAILED
+
+
+# --- the decryption deadline (docs/sealed-ballots.md, "When the trustees do not decrypt in time") ----------------
+
+CLOSED = datetime(2026, 11, 20, 4, 0)
+SECOND = timedelta(seconds=1)
+
+
+def test_the_decryption_deadline_is_decrypt_days_after_the_close_its_moment_overdue():
+    deadline = rules.decryption_deadline(CLOSED)
+    assert rules.DECRYPT_DAYS == 7 and deadline == CLOSED + timedelta(days=7)
+    assert not rules.decryption_overdue(CLOSED, None, deadline - SECOND)
+    assert rules.decryption_overdue(CLOSED, None, deadline)
+
+
+def test_a_counted_or_open_poll_is_never_overdue():
+    deadline = rules.decryption_deadline(CLOSED)
+    assert not rules.decryption_overdue(CLOSED, deadline + SECOND, deadline + timedelta(days=30))
+    assert not rules.decryption_overdue(None, None, deadline + timedelta(days=30))
+
+
+def test_the_overdue_window_has_the_same_boundary_as_the_rule():
+    deadline = rules.decryption_deadline(CLOSED)
+    first, last = rules.overdue_window(deadline)
+    assert last == CLOSED  # closed exactly DECRYPT_DAYS ago: overdue, in the window
+    first, last = rules.overdue_window(deadline - SECOND)
+    assert last < CLOSED  # one second before: not yet
+    assert first == deadline - SECOND - timedelta(days=rules.DECRYPT_WINDOW_DAYS)

@@ -116,7 +116,10 @@ DEMO_DAYS = {"nominating": datetime(2026, 11, 1, 2), "voting": datetime(2026, 11
 # The trustees room reads its terms and the user's places in one statement (SPEC §5.1's tasks: a ceremony step,
 # a poll to decrypt, the bureau's prompt to draw), then asks the ballot engine (polls_to_decrypt) once per key the
 # user holds a share of that may still await decryption: the demo's two (drawn, committee), at most a few whatever
-# the years (salon.rules.trustees.DECRYPT_WINDOW_DAYS). Hence 15 before the room, 18 with it.
+# the years (salon.rules.trustees.DECRYPT_WINDOW_DAYS); for the bureau, one more for the elections' and reviews'
+# polls whose decryption is overdue (trustees.services.overdue_outcomes; one more for names only when any is).
+# Hence 15 before the room, 18 with it (measured 2026-12-07: the bureau 17 at nominating, 18 at the other stages;
+# sec01 15 and 16).
 HOME_STATEMENTS = {"bureau": 18, "sec01": 18}
 
 

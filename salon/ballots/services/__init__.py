@@ -29,7 +29,7 @@ from .overview import PollSummary, get, states, summaries
 from .polls import (add_eligible, add_option, add_question, create_poll, key_ready, open_poll, remove_eligible,
                     require_key)
 from .sealing import (SEAL_SPEC_FORMAT, PollKey, awaited_names, board, counted_at, poll_key, board_sealed_by, decryption_request, decryption_status,
-                      get_sealed_poll, is_counted, nothing_to_decrypt, polls_to_decrypt, published_board, sealed_progress, record_decryption, register_key_provider,
+                      get_sealed_poll, is_counted, nothing_to_decrypt, overdue_polls, polls_to_decrypt, published_board, sealed_progress, record_decryption, register_key_provider,
                       seal_spec)
 from .reading import Results, Tally, get_poll, has_voted, is_eligible, receipts, results, tally, turnout
 
@@ -47,7 +47,7 @@ __all__ = [
     "get_poll", "has_voted", "is_eligible", "turnout", "receipts", "Results", "results", "Tally", "tally",
     # sealing.py (SPEC §5.1)
     "PollKey", "poll_key", "register_key_provider", "seal_spec", "SEAL_SPEC_FORMAT", "polls_to_decrypt", "decryption_request",
-    "record_decryption", "decryption_status", "is_counted", "counted_at", "awaited_names", "nothing_to_decrypt", "sealed_progress", "board", "published_board", "board_sealed_by", "get_sealed_poll",
+    "record_decryption", "decryption_status", "overdue_polls", "is_counted", "counted_at", "awaited_names", "nothing_to_decrypt", "sealed_progress", "board", "published_board", "board_sealed_by", "get_sealed_poll",
     # overview.py
     "get", "states", "PollSummary", "summaries",
     # labels.py

@@ -425,6 +425,29 @@ def awaited_names(poll_ids: list[int]) -> dict[int, tuple[str, ...]]:
     return {poll_id: tuple(names[u] for u in users if u in names) for poll_id, users in awaited.items()}
 
 
+def overdue_polls(programme_id: int, kinds: tuple[str, ...], closed_after: datetime, closed_by: datetime
+                  ) -> list[tuple[Poll, tuple[int, ...]]]:
+    """In one statement: the programme's closed sealed polls of `kinds` that closed in [closed_after, closed_by]
+    and are not counted yet, oldest first, each with the user ids of its trustees who have not decrypted it (the
+    caller's window: salon.rules.trustees' decryption deadline, bounded so the cost does not grow with the years)."""
+    polls: dict[int, Poll] = {}
+    trustees: dict[int, list[tuple[int, int]]] = {}
+    done: dict[int, set[int]] = {}
+    for poll, pairs, index in db.session.execute(
+            select(Poll, SealedKey.trustees, Decryption.trustee).join(SealedKey, SealedKey.poll_id == Poll.id)
+            .outerjoin(Decryption, Decryption.poll_id == Poll.id)
+            .where(Poll.programme_id == programme_id, Poll.kind.in_(kinds), Poll.state == PollState.CLOSED,
+                   Poll.closed_at >= closed_after, Poll.closed_at <= closed_by, SealedKey.counted_at.is_(None),
+                   SealedKey.tally.is_not(None))
+            .order_by(Poll.closed_at, Poll.id)):
+        polls[poll.id] = poll
+        trustees[poll.id] = [(int(i), int(u)) for i, u in pairs]
+        if index is not None:
+            done.setdefault(poll.id, set()).add(index)
+    return [(poll, tuple(u for i, u in trustees[poll_id] if i not in done.get(poll_id, set())))
+            for poll_id, poll in polls.items()]
+
+
 @dataclass(frozen=True)
 class Progress:
     decrypted: int

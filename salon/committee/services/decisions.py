@@ -45,7 +45,7 @@ def record_pick(session: Session, user, nomination_id, rationale, now: datetime 
     me = next((m for m in members if m.user_id == user.id), None)
     if me is None:
         raise Forbidden(_("Only members of the sitting committee record picks."), "decider")
-    nomination, rationale, counts, needed = topics.prepare_decision(session, nomination_id, rationale)
+    nomination, rationale, counts, needed = topics.prepare_decision(session, nomination_id, rationale, now)
     pick = Pick(programme_id=programme.id, session_id=session.id, term_id=term.id, seat_id=me.seat_id,
                 user_id=user.id, nomination_id=nomination.id, rationale=rationale, picked_at=now)
     db.session.add(pick)
@@ -110,8 +110,10 @@ def shown_decision(decision, counts_published: bool) -> DecisionShown:
     else:
         by = decision.decided_by.display_name if decision.decided_by else _("the bureau")
         reason_text = decider_reason_text(decision.reason, programme) if decision.reason else ""
+    # A pick made before a late count (the trustees did not decrypt in time) followed no tally.
+    published = counts_published and (decision.followed_tally or not topics.decided_before_count(decision))
     return DecisionShown(decision.decider, by, decision.reason, reason_text, lines,
-                         topic_rules.tally_note(decision.followed_tally, counts_published))
+                         topic_rules.tally_note(decision.followed_tally, published))
 
 
 def decider_reason_text(reason: str, programme: Programme) -> str:

@@ -19,12 +19,12 @@ from __future__ import annotations
 from .agenda_and_guests import (TimedItem, add_guest, agenda, can_manage, check_manage, guest_ids_among, guests,
                                 remove_guest, replace_agenda)
 from .deciding import (awaiting_count, awaiting_count_text, bureau_decisions, committee_decisions, decide,
-                       decided_sessions,
+                       decided_before_count, decided_sessions, decryption_overdue,
                        decided_titles, decider_for, decider_of, deciding_terms, decision_of, prepare_decision,
                        record_decision)
 from .nominations import carry_over, check_editable, edit_nomination, get_nomination, nominate, withdraw
-from .pages import (SessionParts, SessionTopic, TaskState, TopicList, awaited_trustees_of, session_parts,
-                    session_topic, tasks_state_of, topic_list)
+from .pages import (SessionParts, SessionTopic, TaskState, TopicList, awaited_trustees_of, overdue_detail,
+                    session_parts, session_topic, tasks_state_of, topic_list)
 from .sessions import poll_title, topic_poll, windows
 from .voting import (POLL_KIND, QUESTION_CODE, active_nominations, advance, build_poll, close_voting,
                      nomination_by_id, nomination_titled, open_voting, session_cancelled)
@@ -39,7 +39,7 @@ __all__ = [
     "nominate", "get_nomination", "check_editable", "edit_nomination", "withdraw", "carry_over",
     # deciding.py
     "decider_of", "decider_for", "decide", "prepare_decision", "record_decision", "awaiting_count",
-    "awaiting_count_text",
+    "awaiting_count_text", "overdue_detail", "decryption_overdue", "decided_before_count",
     "decision_of", "decided_titles", "deciding_terms", "decided_sessions", "committee_decisions",
     "bureau_decisions",
     # agenda_and_guests.py

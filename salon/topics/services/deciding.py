@@ -19,6 +19,7 @@ from salon.errors import Conflict, Forbidden, ValidationFailed, clean_text
 from salon.database import as_id, lock_programme
 from salon.extensions import db
 from salon.rules import topics as rules
+from salon.rules import trustees as trustee_rules
 from salon.schedule import services as schedule
 from salon.topics.models import RATIONALE_MAX, Nomination, TopicDecision
 
@@ -30,11 +31,14 @@ if TYPE_CHECKING:
     from salon.programmes.models import Programme
     from salon.schedule.models import Session
 
-def vote_counted_at(session_id: int) -> datetime | None:
-    """When the session's vote was counted (ballots.counted_at): the committee's deadline runs from it. None while
-    the vote is open, or closed and sealed with its count awaiting the trustees."""
+def vote_counted_at(session_id: int, now: datetime | None = None) -> datetime | None:
+    """When the committee's days to decide started (rules.deciding_starts): the session's vote's count
+    (ballots.counted_at), or the trustees' decryption deadline if it passed first. None while the vote is open,
+    or closed and sealed with its count awaiting the trustees in time."""
     poll = topic_poll(session_id)
-    return ballots.counted_at(poll) if poll is not None else None
+    if poll is None:
+        return None
+    return rules.deciding_starts(poll.closed_at, ballots.counted_at(poll), now or clock.utcnow())
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,13 @@ _UNREAD = object()
 def decider_of(session: Session, programme: Programme, now: datetime | None = None,
                facts: CommitteeFacts | None = None, counted_at=_UNREAD) -> rules.Decider:
     """Who decides this session's topic now, and why (SPEC §3.3, §4.1; the rule is salon.rules.topics).
-    facts and counted_at (when its vote was counted: the deadline runs from it), when the caller has already
-    read them."""
+    facts and counted_at (when the committee's days started, vote_counted_at: the deadline runs from it), when
+    the caller has already read them."""
     now = now or clock.utcnow()
     if facts is None:
         facts = committee_facts(programme)
     if counted_at is _UNREAD:
-        counted_at = vote_counted_at(session.id)
+        counted_at = vote_counted_at(session.id, now)
     return rules.decider(session.number or 0, programme.bureau_sessions, facts.sitting, facts.recalled, counted_at,
                          programme.decision_deadline_days, now)
 
@@ -141,7 +145,7 @@ def decide(session: Session, user, nomination_id, rationale, now: datetime | Non
     who = decider_of(session, programme, now)
     if who.who != rules.BUREAU:
         raise Forbidden(_("The sitting committee decides this session's topic."), "decider")
-    nomination, rationale, counts, needed = prepare_decision(session, nomination_id, rationale)
+    nomination, rationale, counts, needed = prepare_decision(session, nomination_id, rationale, now)
     return record_decision(session, nomination, rules.BUREAU, user, rationale, counts is not None and not needed, now,
                            reason=who.reason)
 
@@ -150,14 +154,35 @@ def awaiting_count_text() -> str:
     return _("The trustees have not yet decrypted this vote's count: the topic is decided once the count is known.")
 
 
-def awaiting_count(poll) -> bool:
+def awaiting_count(poll, now: datetime | None = None) -> bool:
     """Whether deciding must wait for the trustees (SPEC §3.3, §5.1): the vote is closed and sealed but its count
-    not yet decrypted. A vote below the publication minimum is counted at its close (nothing is decrypted, and no
-    count will come), so deciding goes on at once."""
-    return poll is not None and poll.state == ballots.PollState.CLOSED and not ballots.is_counted(poll)
+    not yet decrypted, and the trustees' decryption deadline has not come. A vote below the publication minimum is
+    counted at its close (nothing is decrypted, and no count will come), so deciding goes on at once; so does a
+    vote whose decryption is overdue (decryption_overdue), without a tally."""
+    return (poll is not None and poll.state == ballots.PollState.CLOSED and not ballots.is_counted(poll)
+            and not decryption_overdue(poll, now))
 
 
-def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomination, str, dict | None, bool]:
+def decryption_overdue(poll, now: datetime | None = None) -> bool:
+    """Whether the vote's count is still awaited at or after the trustees' decryption deadline
+    (salon.rules.trustees.DECRYPT_DAYS after its close): the topic is then decided without a tally."""
+    return (poll is not None and poll.state == ballots.PollState.CLOSED
+            and trustee_rules.decryption_overdue(poll.closed_at, ballots.counted_at(poll), now or clock.utcnow()))
+
+
+
+def decided_before_count(decision: TopicDecision) -> bool:
+    """Whether a decision was made before its vote was counted (the trustees did not decrypt in time): the decider
+    had no tally to follow, whatever a count published later says."""
+    poll = topic_poll(decision.session_id)
+    if poll is None or not poll.sealed:
+        return False
+    counted = ballots.counted_at(poll)
+    return counted is None or decision.decided_at < counted
+
+
+def prepare_decision(session: Session, nomination_id, rationale, now: datetime | None = None
+                     ) -> tuple[Nomination, str, dict | None, bool]:
     """Check that the session can be decided now and that the pick and its rationale are acceptable
     (SPEC §3.3: a pick that is not the most approved needs a rationale), and that the vote's count is known: a
     sealed vote waits for its trustees (awaiting_count). Locks the session row."""
@@ -173,7 +198,7 @@ def prepare_decision(session: Session, nomination_id, rationale) -> tuple[Nomina
         raise Conflict(_("Voting for this session has not happened yet."), "poll")
     if poll.state != ballots.PollState.CLOSED:
         raise Conflict(_("Voting is still open; decide after it closes."), "poll")
-    if not ballots.is_counted(poll):  # sealed (SPEC §5.1): the tally the pick is weighed against is not known yet
+    if awaiting_count(poll, now):  # sealed (SPEC §5.1): the tally the pick is weighed against is not known yet
         raise Conflict(awaiting_count_text(), "poll")
     nomination_id = as_id(nomination_id)
     nomination = db.session.get(Nomination, nomination_id) if nomination_id else None

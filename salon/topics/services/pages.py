@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -14,11 +15,13 @@ from salon.ballots import services as ballots
 from salon.extensions import db
 from salon.programmes import services as programmes
 from salon.rules import topics as rules
+from salon.rules import trustees as trustee_rules
 from salon.schedule import services as schedule
 from salon.topics.models import AgendaItem, Guest, Nomination, TopicDecision, TopicVote
 
 from .agenda_and_guests import TimedItem, agenda, can_manage, guests
-from .deciding import CommitteeFacts, committee_facts, committee_facts_of, decider_for, decider_of, decision_of
+from .deciding import (CommitteeFacts, committee_facts, committee_facts_of, decider_for, decider_of, decision_of,
+                       decryption_overdue)
 from .sessions import _upcoming, topic_poll, windows
 from .voting import advance
 
@@ -43,6 +46,7 @@ class SessionTopic:
     eligible: bool
     manage: bool
     carried: set[int]
+    overdue: bool = False  # the trustees did not decrypt the vote by their deadline: decided without a tally
 
     @property
     def counts_by_nomination(self) -> dict[int, int] | None:
@@ -72,10 +76,11 @@ def session_topic(session: Session, user, now: datetime | None = None) -> Sessio
         session=session, previous=previous, frame=windows(session, programme, previous),
         nominations=nominations, poll=poll, results=results,
         receipts=ballots.receipts(poll) if poll is not None else [],
-        decision=decision_of(session.id), decider=decider_for(session, programme),
+        decision=decision_of(session.id), decider=decider_for(session, programme, now),
         my_community_id=seat.community_id if seat else None, my_seat_id=seat.id if seat else None,
         voted=mine is not None and mine.voted, eligible=mine is not None and mine.eligible,
-        manage=can_manage(user, session, seat), carried=carried)
+        manage=can_manage(user, session, seat), carried=carried,
+        overdue=results is not None and results.awaiting_trustees and decryption_overdue(poll, now))
 
 
 @dataclass
@@ -170,6 +175,7 @@ class TaskState:
     decided_title: str | None = None
     agenda_items: int = 0
     guests: int = 0
+    overdue: bool = False  # closed and sealed, its count still awaited at the trustees' decryption deadline
 
     @property
     def bureau_decides(self) -> bool:
@@ -179,7 +185,7 @@ class TaskState:
     def awaiting_count(self) -> bool:
         """The vote is closed and sealed and the trustees have not decrypted its count: nobody can decide yet
         (SPEC §5.1), and the committee's deadline has not started."""
-        return self.poll is not None and self.poll.awaiting_trustees and not self.decided
+        return self.poll is not None and self.poll.awaiting_trustees and not self.decided and not self.overdue
 
 
 def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = None) -> list[TaskState]:
@@ -214,12 +220,15 @@ def tasks_state(user, now: datetime, seat=None, facts: CommitteeFacts | None = N
     for session, previous, row in found:
         poll = summaries.get(row.poll_id)
         frame = windows(session, programme, previous)
+        counted = poll.counted_at if poll is not None else None
+        closed = poll.closed_at if poll is not None and poll.state == ballots.PollState.CLOSED else None
         out.append(TaskState(
             session=session, nominating=poll is None and frame.nominating(now),
             my_nominations=row.mine if seat is not None else None,
             poll_state=poll.state.value if poll else None, eligible=poll is not None and poll.eligible,
             voted=poll is not None and poll.voted, decided=row.decided_title is not None,
-            who=decider_of(session, programme, now, facts, poll.counted_at if poll is not None else None),
+            who=decider_of(session, programme, now, facts, rules.deciding_starts(closed, counted, now)),
+            overdue=trustee_rules.decryption_overdue(closed, counted, now),
             frame=frame,
             nominations=row.nominations if bureau else 0, poll=poll,
             turnout=poll.turnout if poll is not None and bureau and poll.state == ballots.PollState.OPEN else 0,
@@ -232,7 +241,8 @@ def awaited_trustees_of(context) -> dict[int, tuple[str, ...]]:
     """For a home page, once: per topic poll of the next sessions whose count awaits the trustees, who is awaited
     (names), in a fixed number of statements (ballots.awaited_names); no statement when none awaits."""
     return context.shared("topics.awaited_trustees", lambda: ballots.awaited_names(
-        [item.poll.id for item in tasks_state_of(context) if item.awaiting_count]))
+        [item.poll.id for item in tasks_state_of(context)
+         if item.awaiting_count or (item.overdue and not item.decided)]))
 
 
 def tasks_state_of(context) -> list[TaskState]:
@@ -240,3 +250,13 @@ def tasks_state_of(context) -> list[TaskState]:
     (topics, the committee's picks, the packets)."""
     return context.shared("topics.tasks_state", lambda: tasks_state(
         context.user, context.now, context.seat, committee_facts_of(context)))
+
+
+def overdue_detail(item, context) -> str | None:
+    """The line under a decision task when the trustees did not decrypt the vote in time (item.overdue): the topic
+    is decided without a tally, and who was awaited (docs/sealed-ballots.md)."""
+    if not item.overdue:
+        return None
+    names = awaited_trustees_of(context).get(item.poll.id, ())
+    return _("The trustees did not decrypt the count in time (awaited: %(names)s): decide without a tally.",
+             names="、".join(names))
