@@ -42,7 +42,10 @@ DECRYPT_WINDOW_DAYS = 120
 # decryption is overdue (docs/sealed-ballots.md, "When the trustees do not decrypt in time"): a topic vote may be
 # decided without its tally, as below the minimum; an election or review still waits (its outcome needs the
 # counts), and the bureau and the awaited trustees are told. A count that comes later is still published.
-DECRYPT_DAYS = 7
+# Two days: a topic vote closes `vote_close_days` (7 by default) before its session, so the committee's
+# `decision_deadline_days` (3) and then the bureau still fall before the session; a trustee asked on a phone decrypts
+# in one click the next time they open the site.
+DECRYPT_DAYS = 2
 
 
 class TooFewTrustees(ValueError):

@@ -15,6 +15,7 @@ from salon.ballots import services as ballots
 from salon.errors import Forbidden
 from salon.extensions import db
 from salon.rules import topics as topic_rules
+from salon.rules import trustees as trustee_rules
 from salon.topics import services as topics
 from tests.sealed_keys import factors_of, key_provider, make_key
 from tests.services.test_sealed_deciding import sitting_committee
@@ -46,11 +47,14 @@ def count(poll, moment):
 def test_while_the_count_is_awaited_there_is_no_deadline_then_it_runs_from_the_count(app, world, at):
     sitting_committee(world)
     closed = at(clock.utcnow().replace(microsecond=0))
+    world.programme.decision_deadline_days = 1  # shorter than the trustees' DECRYPT_DAYS, so it can pass meanwhile
     session, noms, poll = closed_vote(app, world, voters=3)
     days = timedelta(days=world.programme.decision_deadline_days)
     assert poll.closed_at == closed and ballots.counted_at(poll) is None
-    # Long past what was the deadline (days after the close): the committee still decides, with no deadline.
-    later = at(closed + days + timedelta(days=2))
+    # Past what was the deadline (days after the close), the trustees not yet overdue (their last second): the
+    # committee still decides, with no deadline (from the decryption deadline on: test_decryption_overdue.py).
+    later = at(closed + timedelta(days=trustee_rules.DECRYPT_DAYS) - SECOND)
+    assert later > closed + days
     who = topics.decider_of(session, world.programme, later)
     assert (who.who, who.reason, who.deadline) == (topic_rules.COMMITTEE, topic_rules.MAJORITY, None)
     with pytest.raises(Forbidden):  # the bureau may not take over because the trustees are slow

@@ -198,7 +198,7 @@ SECOND = timedelta(seconds=1)
 
 def test_the_decryption_deadline_is_decrypt_days_after_the_close_its_moment_overdue():
     deadline = rules.decryption_deadline(CLOSED)
-    assert rules.DECRYPT_DAYS == 7 and deadline == CLOSED + timedelta(days=7)
+    assert rules.DECRYPT_DAYS == 2 and deadline == CLOSED + timedelta(days=2)
     assert not rules.decryption_overdue(CLOSED, None, deadline - SECOND)
     assert rules.decryption_overdue(CLOSED, None, deadline)
 
