@@ -151,10 +151,20 @@ def ballot_page(page: BallotPage, now: datetime | None = None):
         receipt = services.cast(poll.id, page.seat_id, chosen, poll.programme_id, now)
     except DomainError as exc:
         flash(exc.message, "error")
-        context["voted"] = services.has_voted(poll.id, page.seat_id)
+        context["voted"] = _voted_after_refusal(exc, poll.id, page.seat_id)
         return _sealing(render_template("ballots/vote.html", **context), spec, exc.status)
     return _private(render_template("ballots/receipt.html", page=page, receipt=receipt,
                                     sealed_by="server"))
+
+
+def _voted_after_refusal(exc: DomainError, poll_id: int, seat_id: int | None) -> bool:
+    """Whether the seat has voted, for the page that answers a refused ballot. A ballot refused as invalid (a
+    copied ciphertext among them) was refused after its seat's record was written in this transaction, which the
+    error's rollback removes: read now, that record would say "voted" although nothing stays. Such a refusal means
+    the seat had not voted (a seat that had is refused first, as already voted)."""
+    if isinstance(exc, ValidationFailed):
+        return False
+    return services.has_voted(poll_id, seat_id)
 
 
 # The largest sealed ballot a vote page posts: MAX_OPTIONS positions of about 450 bytes each, and some room.
@@ -177,7 +187,7 @@ def _cast_sealed(page: BallotPage, context: dict, now: datetime | None):
         receipt = services.cast(poll.id, page.seat_id, None, poll.programme_id, now, sealed=ballot)
     except DomainError as exc:
         flash(exc.message, "error")
-        context["voted"] = services.has_voted(poll.id, page.seat_id)
+        context["voted"] = _voted_after_refusal(exc, poll.id, page.seat_id)
         return _sealing(render_template("ballots/vote.html", **context), context["seal_spec"], exc.status)
     return _private(render_template("ballots/receipt.html", page=page, receipt=receipt, sealed_by="voter"))
 

@@ -154,6 +154,23 @@ def test_the_vote_page_seals_in_the_browser_or_on_the_server(app, world, api):
     assert api(world.bureau).get(f"/polls/{poll['id']}").get_json()["results"]["turnout"] == 4
 
 
+def test_a_copied_sealed_ballot_is_refused_and_the_seat_may_still_vote(app, world, api):
+    """A ballot repeating another's ciphertexts is refused (422) after its seat's record was written in the same
+    transaction; the rollback removes it, and the page must not say the seat voted: its own ballot is counted."""
+    session_id, poll = _sealed_topic_poll(app, world, api)
+    url = f"/topics/sessions/{session_id}/vote"
+    first, second = _secretary_clients(app, 2)
+    ballot = sealed_ballot.canonical_json(seal_choices(ballots.get(poll["id"]), [[1, 0, 0]], seed="first")).decode()
+    assert first.post(url, data={"sealed": ballot, "confirmed": "1"}).status_code == 200
+    copied = second.post(url, data={"sealed": ballot, "confirmed": "1"})
+    body = copied.get_data(as_text=True)
+    assert copied.status_code == 422 and "您已投票。" not in body
+    assert 'id="no-script"' in body  # the vote form again
+    own = sealed_ballot.canonical_json(seal_choices(ballots.get(poll["id"]), [[0, 1, 0]], seed="own")).decode()
+    assert second.post(url, data={"sealed": own, "confirmed": "1"}).status_code == 200
+    assert api(world.bureau).get(f"/polls/{poll['id']}").get_json()["results"]["turnout"] == 2
+
+
 def _voter(app, username: str):
     client = app.test_client()
     login(client, username)
